@@ -1,0 +1,61 @@
+// troupe's configuration as the rest of the program sees it: typed, validated, with every
+// default of DESIGN.md filled in. Loaded from JSONC files by config_loader.h.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace troupe {
+
+// The `background_task` section. Key names are the reference's (defaultConcurrency,
+// providerConcurrency, modelConcurrency) plus troupe's own.
+struct BackgroundTaskConfig {
+  int default_concurrency = 5;                  // per model; 0 = unlimited
+  std::map<std::string, int> provider_concurrency;  // "anthropic" -> 3; 0 = unlimited
+  std::map<std::string, int> model_concurrency;     // "anthropic/claude-opus-4-5" -> 2
+  int global_concurrency = 0;                   // cap on all running tasks; 0 = none
+  int64_t task_ttl_ms = 30 * 60 * 1000;         // wall time a task may run
+  int64_t pending_ttl_ms = 30 * 60 * 1000;      // time a task may wait for a slot
+  int64_t stale_timeout_ms = 3 * 60 * 1000;     // no progress for this long = stale
+  int max_depth = 3;                            // nesting of delegated tasks
+  bool resume_interrupted = true;               // re-queue interrupted tasks on start-up
+};
+
+// One entry of `providers`.
+struct ProviderConfig {
+  std::string name;         // the key: the part before '/' in "provider/model"
+  std::string type;         // "openai", "anthropic" or "mock"
+  std::string base_url;     // empty = the type's default
+  std::string api_key_env;  // empty = the type's default (OPENAI_API_KEY, ANTHROPIC_API_KEY)
+  std::map<std::string, std::string> headers;  // extra request headers
+};
+
+// One entry of `agents`: overrides of a built-in or user agent. Unset fields keep the agent's.
+struct AgentConfig {
+  std::optional<std::string> model;
+  std::optional<std::vector<std::string>> tools;
+  std::optional<int> max_turns;
+  std::optional<int> max_tool_calls;
+  std::optional<double> temperature;
+  std::optional<std::string> prompt;         // replaces the system prompt
+  std::optional<std::string> prompt_append;  // appended to it
+  std::optional<std::string> description;
+  std::optional<int64_t> task_ttl_ms;
+  std::optional<int64_t> pending_ttl_ms;
+  std::optional<int64_t> stale_timeout_ms;
+};
+
+struct Config {
+  BackgroundTaskConfig background_task;
+  std::map<std::string, ProviderConfig> providers;
+  std::map<std::string, AgentConfig> agents;
+  // "opus" -> "anthropic/claude-opus-4-5": names users may type for a model.
+  std::map<std::string, std::string> model_aliases;
+  // Model used by agents that name none.
+  std::string default_model = "mock/scripted";
+};
+
+}  // namespace troupe

@@ -1,0 +1,66 @@
+// How the engine runs a task: it hands the task to an AgentRunner and is told of progress and of
+// the outcome. The real runner is the agent loop (agent/); tests use ScriptedRunner.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace troupe {
+
+struct RunRequest {
+  std::string task_id;
+  std::string session_id;
+  std::string agent;
+  std::string model;      // as the user gave it (not canonicalised): what the provider is asked for
+  std::string prompt;     // already stored as the session's last user message
+  std::string workspace;
+  int attempt = 1;        // > 1 when the task resumes after an interruption: continue from the
+                          // session's last persisted message instead of starting over
+  int depth = 0;
+};
+
+// Progress since the previous report; every report also counts as activity for the stale timer.
+struct ProgressUpdate {
+  int turns = 0;
+  int tool_calls = 0;
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
+  int64_t bytes = 0;          // bytes received from the provider
+  std::string tool;           // the tool just started, if any
+  std::string note;           // short free text, e.g. "streaming"
+};
+
+struct RunOutcome {
+  bool ok = false;
+  std::string result;  // the final answer when ok
+  std::string error;   // a human-readable reason when not ok
+  static RunOutcome Completed(std::string text) { return {true, std::move(text), {}}; }
+  static RunOutcome Failed(std::string why) { return {false, {}, std::move(why)}; }
+};
+
+// What a run reports to. Both may be called from the loop thread only; calls after the run was
+// cancelled, or after finish, are ignored by the engine.
+struct RunCallbacks {
+  std::function<void(const ProgressUpdate&)> progress;
+  std::function<void(RunOutcome)> finish;
+};
+
+// A run in flight.
+class RunHandle {
+ public:
+  virtual ~RunHandle() = default;
+  // Stops the run before returning: aborts its provider request, kills its tool processes. After
+  // it returns the run calls no callback. Destroying a handle does not cancel the run.
+  virtual void Cancel() = 0;
+};
+
+class AgentRunner {
+ public:
+  virtual ~AgentRunner() = default;
+  // Starts running `request`. May call callbacks.finish before returning (an instant runner).
+  virtual std::unique_ptr<RunHandle> Start(const RunRequest& request, RunCallbacks callbacks) = 0;
+};
+
+}  // namespace troupe

@@ -1,0 +1,457 @@
+#include "engine/task_manager.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "core/duration_format.h"
+#include "engine/task_manager_internal.h"
+#include "engine/model_name.h"
+
+namespace troupe {
+
+
+namespace {
+
+std::string DefaultDescription(const std::string& prompt) {
+  std::string line = prompt.substr(0, prompt.find('\n'));
+  if (line.size() > 60) line = line.substr(0, 57) + "...";
+  return line;
+}
+
+std::string LimitsJson(const LaunchRequest& r) {
+  nlohmann::json j = nlohmann::json::object();
+  if (r.task_ttl_ms) j["taskTtlMs"] = *r.task_ttl_ms;
+  if (r.pending_ttl_ms) j["pendingTtlMs"] = *r.pending_ttl_ms;
+  if (r.stale_timeout_ms) j["staleTimeoutMs"] = *r.stale_timeout_ms;
+  return j.empty() ? std::string() : j.dump();
+}
+
+// Reads one override from the stored limits JSON, else the configured default.
+int64_t LimitFrom(const nlohmann::json& limits, const char* key, int64_t fallback) {
+  auto it = limits.find(key);
+  if (it != limits.end() && it->is_number_integer() && it->get<int64_t>() > 0) {
+    return it->get<int64_t>();
+  }
+  return fallback;
+}
+
+std::string EventPayload(const TaskRecord& t, TaskState from) {
+  nlohmann::json j = {
+      {"task_id", t.id},
+      {"session_id", t.session_id},
+      {"state", TaskStateName(t.state)},
+      {"from", TaskStateName(from)},
+      {"agent", t.agent},
+      {"model", t.model},
+      {"description", t.description},
+      {"attempt", t.attempt},
+  };
+  if (!t.parent_session_id.empty()) j["parent_session_id"] = t.parent_session_id;
+  if (!t.owner.empty()) j["owner"] = t.owner;
+  if (!t.error.empty()) j["error"] = t.error;
+  return j.dump();
+}
+
+}  // namespace
+
+TaskManager::TaskManager(Clock* clock, Store* store, AgentRunner* runner, IdGenerator* ids,
+                         TaskManagerOptions options)
+    : clock_(clock),
+      store_(store),
+      runner_(runner),
+      ids_(ids),
+      options_(std::move(options)),
+      scheduler_(clock, ConcurrencyPolicy(options_.limits, options_.model_aliases),
+                 [this](Ticket t) { OnGrant(t); }) {}
+
+TaskManager::~TaskManager() {
+  // Not a shutdown: nothing is written, as if the process died. Runs are stopped only so that
+  // none calls back into a destroyed manager.
+  for (auto& [id, a] : active_) {
+    if (a->run) a->run->Cancel();
+  }
+}
+
+Result<TaskView> TaskManager::Launch(const LaunchRequest& request) {
+  if (shutting_down_) return Status::Unavailable("troupe is shutting down; launch again after it restarts");
+  if (request.prompt.empty()) return Status::InvalidArgument("prompt is empty: say what the task should do");
+
+  const int64_t now = clock_->WallMs();
+  std::optional<SessionRecord> new_session;
+  SessionRecord session;
+  if (!request.session_id.empty()) {
+    std::optional<SessionRecord> found;
+    TROUPE_ASSIGN_OR_RETURN(found, store_->GetSession(request.session_id));
+    if (!found) return Status::NotFound(fmt::format("session {} does not exist", request.session_id));
+    session = *found;
+    if (auto busy = busy_sessions_.find(session.id); busy != busy_sessions_.end()) {
+      return Status::FailedPrecondition(
+          fmt::format("session {} is busy with task {}; wait for it or cancel it before continuing",
+                      session.id, busy->second));
+    }
+  } else {
+    if (request.agent.empty()) return Status::InvalidArgument("agent is required for a new session");
+    session.id = ids_->NewSessionId();
+    session.agent = request.agent;
+    session.model = request.model.empty() ? options_.default_model : request.model;
+    session.workspace = request.workspace.empty() ? options_.default_workspace : request.workspace;
+    session.parent_session_id = request.parent_session_id;
+    session.owner = request.owner;
+    session.title = request.description.empty() ? DefaultDescription(request.prompt) : request.description;
+    session.created_at_ms = now;
+    session.updated_at_ms = now;
+    if (!request.parent_session_id.empty()) {
+      std::optional<SessionRecord> parent;
+      TROUPE_ASSIGN_OR_RETURN(parent, store_->GetSession(request.parent_session_id));
+      if (!parent) {
+        return Status::NotFound(
+            fmt::format("parent session {} does not exist", request.parent_session_id));
+      }
+      session.depth = parent->depth + 1;
+      if (session.depth > options_.limits.max_depth) {
+        return Status::ResourceExhausted(fmt::format(
+            "delegation depth {} exceeds maxDepth {}: session {} may not delegate further",
+            session.depth, options_.limits.max_depth, parent->id));
+      }
+    }
+    new_session = session;
+  }
+
+  auto a = std::make_unique<Active>(clock_);
+  TaskRecord& t = a->rec;
+  t.id = ids_->NewTaskId();
+  t.session_id = session.id;
+  t.parent_session_id = session.parent_session_id;
+  t.owner = request.owner.empty() ? session.owner : request.owner;
+  t.description = request.description.empty() ? DefaultDescription(request.prompt) : request.description;
+  t.prompt = request.prompt;
+  t.agent = request.agent.empty() ? session.agent : request.agent;
+  t.model = request.model.empty() ? session.model : request.model;
+  if (ProviderOf(scheduler_.policy().Canonical(t.model)).empty()) {
+    return Status::InvalidArgument(
+        fmt::format("model \"{}\" must be written provider/model, e.g. anthropic/claude-sonnet-4-5",
+                    t.model));
+  }
+  t.state = TaskState::kPending;
+  t.depth = session.depth;
+  t.limits_json = LimitsJson(request);
+  t.created_at_ms = t.queued_at_ms = t.updated_at_ms = now;
+
+  MessageRecord prompt;
+  prompt.session_id = session.id;
+  prompt.task_id = t.id;
+  prompt.role = "user";
+  prompt.content = nlohmann::json{{"role", "user"}, {"content", request.prompt}}.dump();
+  prompt.created_at_ms = now;
+
+  EngineEvent event;
+  {
+    ScopedTransaction txn(store_);
+    TROUPE_RETURN_IF_ERROR(txn.status());
+    if (new_session) {
+      TROUPE_RETURN_IF_ERROR(store_->InsertSession(*new_session));
+    } else {
+      TROUPE_RETURN_IF_ERROR(store_->TouchSession(session.id, now));
+    }
+    TROUPE_RETURN_IF_ERROR(store_->AppendMessage(&prompt));
+    TROUPE_RETURN_IF_ERROR(store_->InsertTask(t));
+    EventRecord log{0, "task.state", t.id, EventPayload(t, TaskState::kPending), now};
+    TROUPE_RETURN_IF_ERROR(store_->AppendEvent(&log));
+    TROUPE_RETURN_IF_ERROR(txn.Commit());
+    event.id = log.id;
+    event.payload = std::move(log.payload);
+  }
+  event.kind = EngineEvent::Kind::kState;
+  event.from = TaskState::kPending;
+  event.task = &t;
+  events_.Publish(event);
+  return Enqueue(std::move(a));
+}
+
+Result<TaskView> TaskManager::Enqueue(std::unique_ptr<Active> owned) {
+  Active* a = owned.get();
+  const std::string id = a->rec.id;
+  nlohmann::json limits = nlohmann::json::object();
+  if (!a->rec.limits_json.empty()) {
+    limits = nlohmann::json::parse(a->rec.limits_json, nullptr, /*allow_exceptions=*/false);
+    if (!limits.is_object()) limits = nlohmann::json::object();
+  }
+  a->task_ttl_ms = LimitFrom(limits, "taskTtlMs", options_.limits.task_ttl_ms);
+  a->pending_ttl_ms = LimitFrom(limits, "pendingTtlMs", options_.limits.pending_ttl_ms);
+  a->stale_timeout_ms = LimitFrom(limits, "staleTimeoutMs", options_.limits.stale_timeout_ms);
+  a->ticket = next_ticket_++;
+  by_ticket_[a->ticket] = a;
+  busy_sessions_[a->rec.session_id] = id;
+  // The pending TTL counts from when the task entered the queue, also across restarts.
+  const int64_t waited = clock_->WallMs() - a->rec.queued_at_ms;
+  a->pending_timer.Start(a->pending_ttl_ms - waited, [this, id] {
+    auto it = active_.find(id);
+    if (it == active_.end() || it->second->rec.state != TaskState::kPending) return;
+    Active* p = it->second.get();
+    const std::string pool = scheduler_.PoolOf(p->ticket);
+    Transition(p, TaskState::kError,
+               fmt::format("waited {} for a slot in pool {} without getting one (pendingTtlMs {})",
+                           FormatDuration(p->pending_ttl_ms), pool, p->pending_ttl_ms),
+               "");
+  });
+  active_.emplace(id, std::move(owned));
+  scheduler_.Request(a->ticket, a->rec.model);  // may start (and even finish) the task
+  return Get(id);
+}
+
+void TaskManager::OnGrant(Ticket ticket) {
+  auto it = by_ticket_.find(ticket);
+  if (it == by_ticket_.end()) return;
+  Active* a = it->second;
+  a->pending_timer.Cancel();
+  Transition(a, TaskState::kRunning, "", "");
+  StartRun(a);
+}
+
+void TaskManager::StartRun(Active* a) {
+  const std::string id = a->rec.id;
+  const int attempt = a->rec.attempt;
+  a->last_activity_ms = clock_->NowMs();
+  a->ttl_timer.Start(a->task_ttl_ms, [this, id] {
+    auto it = active_.find(id);
+    if (it == active_.end() || it->second->rec.state != TaskState::kRunning) return;
+    Active* r = it->second.get();
+    if (r->run) r->run->Cancel();
+    Transition(r, TaskState::kError,
+               fmt::format("timed out after {} (taskTtlMs {})", FormatDuration(r->task_ttl_ms),
+                           r->task_ttl_ms),
+               "");
+  });
+  a->stale_timer.Start(a->stale_timeout_ms, [this, id] { OnStaleCheck(id); });
+
+  RunRequest request;
+  request.task_id = id;
+  request.session_id = a->rec.session_id;
+  request.agent = a->rec.agent;
+  request.model = a->rec.model;
+  request.prompt = a->rec.prompt;
+  request.attempt = attempt;
+  request.depth = a->rec.depth;
+  if (auto s = store_->GetSession(a->rec.session_id); s.ok() && *s) request.workspace = (*s)->workspace;
+  RunCallbacks callbacks;
+  callbacks.progress = [this, id, attempt](const ProgressUpdate& u) { OnProgress(id, attempt, u); };
+  callbacks.finish = [this, id, attempt](RunOutcome o) { OnFinish(id, attempt, std::move(o)); };
+  std::unique_ptr<RunHandle> handle = runner_->Start(request, std::move(callbacks));
+  // The run may have finished (or been cancelled through a callback) inside Start.
+  auto it = active_.find(id);
+  if (it != active_.end() && it->second->rec.attempt == attempt &&
+      it->second->rec.state == TaskState::kRunning) {
+    it->second->run = std::move(handle);
+  }
+}
+
+void TaskManager::OnProgress(const std::string& task_id, int attempt, const ProgressUpdate& u) {
+  auto it = active_.find(task_id);
+  if (it == active_.end()) return;
+  Active* a = it->second.get();
+  if (a->rec.state != TaskState::kRunning || a->rec.attempt != attempt) return;
+  a->last_activity_ms = clock_->NowMs();
+  a->rec.turns += u.turns;
+  a->rec.tool_calls += u.tool_calls;
+  a->rec.input_tokens += u.input_tokens;
+  a->rec.output_tokens += u.output_tokens;
+  if (!u.tool.empty()) a->rec.last_tool = u.tool;
+  EngineEvent event;
+  event.kind = EngineEvent::Kind::kProgress;
+  event.from = TaskState::kRunning;
+  event.task = &a->rec;
+  event.progress = &u;
+  events_.Publish(event);
+}
+
+void TaskManager::OnStaleCheck(const std::string& task_id) {
+  auto it = active_.find(task_id);
+  if (it == active_.end() || it->second->rec.state != TaskState::kRunning) return;
+  Active* a = it->second.get();
+  const int64_t idle = clock_->NowMs() - a->last_activity_ms;
+  if (idle < a->stale_timeout_ms) {
+    // Progress arrived since the timer was set: check again when the new quiet period would end.
+    a->stale_timer.Start(a->stale_timeout_ms - idle, [this, task_id] { OnStaleCheck(task_id); });
+    return;
+  }
+  if (a->run) a->run->Cancel();
+  Transition(a, TaskState::kError,
+             fmt::format("stale: no output from the provider and no tool progress for {} "
+                         "(staleTimeoutMs {})",
+                         FormatDuration(idle), a->stale_timeout_ms),
+             "");
+}
+
+void TaskManager::OnFinish(const std::string& task_id, int attempt, RunOutcome outcome) {
+  auto it = active_.find(task_id);
+  if (it == active_.end()) return;
+  Active* a = it->second.get();
+  if (a->rec.state != TaskState::kRunning || a->rec.attempt != attempt) return;
+  a->run.reset();  // finished: nothing to cancel any more
+  if (outcome.ok) {
+    Transition(a, TaskState::kCompleted, "", outcome.result);
+  } else {
+    Transition(a, TaskState::kError, outcome.error.empty() ? "the agent failed" : outcome.error, "");
+  }
+}
+
+void TaskManager::Transition(Active* a, TaskState to, const std::string& error,
+                             const std::string& result) {
+  TaskRecord& t = a->rec;
+  const TaskState from = t.state;
+  const int64_t now = clock_->WallMs();
+  const bool ends = IsFinal(to) || to == TaskState::kInterrupted;
+  t.state = to;
+  t.updated_at_ms = now;
+  if (to == TaskState::kRunning) {
+    ++t.attempt;
+    t.started_at_ms = now;
+    t.error.clear();
+  }
+  if (ends) {
+    t.finished_at_ms = now;
+    t.error = error;
+    t.result = result;
+  }
+  EngineEvent event;
+  Status s = Persist(t, from, &event, /*attempt_started=*/to == TaskState::kRunning,
+                     /*attempt_ended=*/ends && from == TaskState::kRunning);
+  if (!s.ok()) ++store_failures_;
+  event.kind = EngineEvent::Kind::kState;
+  event.from = from;
+  event.task = &t;
+  if (!ends) {
+    events_.Publish(event);
+    return;
+  }
+  // Leaving the engine: take ownership so the record outlives the map entry while we announce.
+  auto node = active_.extract(t.id);
+  std::unique_ptr<Active> owned = std::move(node.mapped());
+  by_ticket_.erase(owned->ticket);
+  if (auto b = busy_sessions_.find(t.session_id); b != busy_sessions_.end() && b->second == t.id) {
+    busy_sessions_.erase(b);
+  }
+  owned->pending_timer.Cancel();
+  owned->ttl_timer.Cancel();
+  owned->stale_timer.Cancel();
+  events_.Publish(event);
+  NotifyWatchers(t.id);
+  // Last: hands the slot to the next waiter, which may start running before this returns.
+  scheduler_.Release(owned->ticket);
+}
+
+Status TaskManager::Persist(const TaskRecord& t, TaskState from, EngineEvent* event,
+                            bool attempt_started, bool attempt_ended) {
+  ScopedTransaction txn(store_);
+  TROUPE_RETURN_IF_ERROR(txn.status());
+  TROUPE_RETURN_IF_ERROR(store_->UpdateTask(t));
+  if (attempt_started) {
+    TROUPE_RETURN_IF_ERROR(store_->InsertAttempt({t.id, t.attempt, t.started_at_ms, 0, "", ""}));
+  }
+  if (attempt_ended) {
+    TROUPE_RETURN_IF_ERROR(store_->FinishAttempt(
+        {t.id, t.attempt, t.started_at_ms, t.finished_at_ms, std::string(TaskStateName(t.state)),
+         t.error}));
+  }
+  if (IsFinal(t.state)) {
+    NotificationRecord n;
+    n.task_id = t.id;
+    n.recipient = t.parent_session_id.empty() ? t.owner : t.parent_session_id;
+    n.state = TaskStateName(t.state);
+    const int64_t ran = t.started_at_ms > 0 ? t.finished_at_ms - t.started_at_ms : 0;
+    n.summary = fmt::format("{} ({}: {}) {} after {}{}", t.id, t.agent, t.description, n.state,
+                            FormatDuration(ran), t.error.empty() ? "" : ": " + t.error);
+    n.created_at_ms = t.updated_at_ms;
+    TROUPE_RETURN_IF_ERROR(store_->InsertNotification(&n));
+  }
+  EventRecord log{0, "task.state", t.id, EventPayload(t, from), t.updated_at_ms};
+  TROUPE_RETURN_IF_ERROR(store_->AppendEvent(&log));
+  TROUPE_RETURN_IF_ERROR(txn.Commit());
+  event->id = log.id;
+  event->payload = std::move(log.payload);
+  return Status::Ok();
+}
+
+}  // namespace troupe
+
+namespace troupe {
+
+Result<TaskView> TaskManager::Cancel(const std::string& task_id, const std::string& reason) {
+  auto it = active_.find(task_id);
+  if (it == active_.end()) {
+    std::optional<TaskRecord> stored;
+    TROUPE_ASSIGN_OR_RETURN(stored, store_->GetTask(task_id));
+    if (!stored) return Status::NotFound(fmt::format("task {} does not exist", task_id));
+    return ViewOfFinished(std::move(*stored));  // already final or interrupted: nothing to stop
+  }
+  const std::string why = reason.empty() ? "cancelled by caller" : reason;
+  // Children first: nothing a task delegated keeps running once the task itself is gone.
+  CancelChildrenInternal(it->second->rec.session_id, "parent task " + task_id + " was cancelled");
+  it = active_.find(task_id);  // callbacks during the cascade may have ended it
+  if (it != active_.end()) {
+    Active* a = it->second.get();
+    // Abort the request and kill tool processes before the slot is released.
+    if (a->run) a->run->Cancel();
+    a->run.reset();
+    Transition(a, TaskState::kCancelled, why, "");
+  }
+  return Get(task_id);
+}
+
+std::vector<TaskView> TaskManager::CancelAll(const std::string& owner) {
+  std::vector<std::string> ids;
+  for (const auto& [id, a] : active_) {
+    if (owner.empty() || a->rec.owner == owner) ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  std::vector<TaskView> out;
+  for (const auto& id : ids) {
+    if (!active_.count(id)) continue;  // ended by an earlier cascade
+    TaskView before = ViewOf(*active_.at(id));
+    if (Cancel(id, "cancelled by caller (all)").ok()) out.push_back(std::move(before));
+  }
+  return out;
+}
+
+std::vector<TaskView> TaskManager::CancelChildren(const std::string& parent_session_id) {
+  return CancelChildrenInternal(parent_session_id, "cancelled with its parent session " + parent_session_id);
+}
+
+std::vector<TaskView> TaskManager::CancelChildrenInternal(const std::string& parent_session_id,
+                                                          const std::string& reason) {
+  std::vector<std::string> ids;
+  for (const auto& [id, a] : active_) {
+    if (a->rec.parent_session_id == parent_session_id) ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  std::vector<TaskView> out;
+  for (const auto& id : ids) {
+    auto it = active_.find(id);
+    if (it == active_.end()) continue;
+    TaskView before = ViewOf(*it->second);
+    if (Cancel(id, reason).ok()) out.push_back(std::move(before));  // recurses into grandchildren
+  }
+  return out;
+}
+
+}  // namespace troupe
+
+namespace troupe {
+
+TaskView TaskManager::ViewOf(const Active& a) const {
+  TaskView view;
+  view.task = a.rec;
+  view.pool = scheduler_.PoolOf(a.ticket);
+  if (a.rec.state == TaskState::kPending) {
+    WaitInfo info = scheduler_.Describe(a.ticket);
+    view.queue_position = info.position;
+    view.waiting_reason = std::move(info.reason);
+  } else if (a.rec.state == TaskState::kRunning) {
+    view.last_activity_wall_ms = a.last_activity_ms + (clock_->WallMs() - clock_->NowMs());
+  }
+  return view;
+}
+
+}  // namespace troupe

@@ -1,0 +1,175 @@
+// The task manager owns every task's lifecycle (DESIGN.md "Task states"):
+//
+//   pending --slot--> running --runner finishes--> completed | error
+//      |                 |--task TTL / stale / runner error--> error
+//      |--cancel--> cancelled   |--cancel--> cancelled
+//      |--pending TTL--> error  |--shutdown or crash--> interrupted --resume--> pending
+//
+// Every transition is written to the store (with its outbox row when final and its event-log
+// row) in one transaction, then published on the EventBus, then watchers are told.
+//
+// Threading: everything runs on the loop thread that drives `clock`; no method is thread-safe.
+// Re-entrancy: runner callbacks, timers and watchers may call back into the manager.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/ids.h"
+#include "core/status.h"
+#include "engine/agent_runner.h"
+#include "engine/event_bus.h"
+#include "engine/slot_scheduler.h"
+#include "store/store.h"
+
+namespace troupe {
+
+struct LaunchRequest {
+  std::string description;
+  std::string prompt;
+  std::string agent;
+  std::string model;              // "provider/model"; empty = the session's, else config default
+  std::string session_id;         // continue this session; empty = start a new one
+  std::string parent_session_id;  // the native session delegating this task, if any
+  std::string owner;              // who launched it from outside ("cli", "mcp:<id>", ...)
+  std::string workspace;
+  // Per-task overrides (e.g. from the agent's definition); unset = the config's.
+  std::optional<int64_t> task_ttl_ms;
+  std::optional<int64_t> pending_ttl_ms;
+  std::optional<int64_t> stale_timeout_ms;
+};
+
+// A task as callers see it: the stored record plus what only the live engine knows.
+struct TaskView {
+  TaskRecord task;
+  std::string pool;            // pool key it waits or runs in ("" when not active)
+  int queue_position = 0;      // 1-based while pending and queued
+  std::string waiting_reason;  // why it is pending
+  int64_t last_activity_wall_ms = 0;  // last progress (running only)
+};
+
+enum class WaitMode { kAny, kAll };
+
+struct TaskManagerOptions {
+  BackgroundTaskConfig limits;
+  std::map<std::string, std::string> model_aliases;
+  std::string default_model = "mock/scripted";
+  std::string default_workspace = ".";
+};
+
+class TaskManager {
+ public:
+  using WatchId = uint64_t;
+  using WatchCallback = std::function<void(const std::vector<TaskView>& tasks, bool timed_out)>;
+
+  // All pointers must outlive the manager.
+  TaskManager(Clock* clock, Store* store, AgentRunner* runner, IdGenerator* ids,
+              TaskManagerOptions options);
+  ~TaskManager();
+  TaskManager(const TaskManager&) = delete;
+  TaskManager& operator=(const TaskManager&) = delete;
+
+  // Recovers what the store holds: tasks that were running when the process died become
+  // interrupted; interrupted tasks are re-queued when limits.resume_interrupted; pending ones
+  // are queued again in launch order. Call once, before anything else.
+  Status Recover();
+
+  // Starts a task (a new session, or a continuation when request.session_id is set). Returns
+  // its view after queueing: pending with its position, or already running.
+  Result<TaskView> Launch(const LaunchRequest& request);
+  // Launch, then calls `done` once the task is final or `timeout_ms` passed (0 = no timeout).
+  Result<TaskView> LaunchAndWait(const LaunchRequest& request, int64_t timeout_ms,
+                                 WatchCallback done);
+  // A follow-up prompt on an existing session (at any later time, also after a restart).
+  Result<TaskView> Continue(const std::string& session_id, const std::string& prompt,
+                            const std::string& description = "", const std::string& owner = "");
+  // Re-queues an interrupted task.
+  Result<TaskView> Resume(const std::string& task_id);
+
+  // Cancels a pending or running task and, recursively, the active tasks its session delegated.
+  // A final task is returned unchanged (cancel is idempotent).
+  Result<TaskView> Cancel(const std::string& task_id, const std::string& reason = "");
+  // Cancels every active task (of `owner` when non-empty). Returns those cancelled.
+  std::vector<TaskView> CancelAll(const std::string& owner = "");
+  // Cancels, recursively, every active task delegated by session `parent_session_id`.
+  std::vector<TaskView> CancelChildren(const std::string& parent_session_id);
+
+  Result<TaskView> Get(const std::string& task_id);
+  Result<std::vector<TaskView>> List(const TaskFilter& filter);
+
+  // Calls `callback` once: when any (kAny) or all (kAll) of `task_ids` are final or interrupted,
+  // or after `timeout_ms` (0 = never) with timed_out = true. Always called from a later loop turn,
+  // never from inside Watch. Unknown ids are an error.
+  Result<WatchId> Watch(const std::vector<std::string>& task_ids, WaitMode mode, int64_t timeout_ms,
+                        WatchCallback callback);
+  void CancelWatch(WatchId id);
+
+  // Undelivered outbox rows for `recipient`, marked delivered in the same call (each is handed
+  // out once).
+  Result<std::vector<NotificationRecord>> ClaimNotifications(const std::string& recipient);
+
+  // A provider said "slow down": its pools start nothing new for `delay_ms`.
+  void ReportRateLimit(const std::string& provider, int64_t delay_ms);
+
+  // Graceful stop: no new starts; running tasks are cancelled and marked interrupted (so they
+  // resume on the next start); pending ones stay pending in the store.
+  void Shutdown();
+
+  EventBus& events() { return events_; }
+  std::vector<PoolSnapshot> Pools() const { return scheduler_.Snapshot(); }
+  const SlotScheduler& scheduler() const { return scheduler_; }
+  size_t active_tasks() const { return active_.size(); }
+  // Store writes that failed; the engine kept going in memory (see docs/DESIGN.md).
+  int64_t store_failures() const { return store_failures_; }
+
+ private:
+  struct Active;
+  struct Watcher;
+
+  Result<TaskView> Enqueue(std::unique_ptr<Active> active);
+  void OnGrant(Ticket ticket);
+  void StartRun(Active* a);
+  void OnProgress(const std::string& task_id, int attempt, const ProgressUpdate& update);
+  void OnFinish(const std::string& task_id, int attempt, RunOutcome outcome);
+  void OnStaleCheck(const std::string& task_id);
+  // Moves `a` to `to`, persists and announces it; for final/interrupted states it also releases
+  // the slot and forgets `a` (which is destroyed before this returns).
+  void Transition(Active* a, TaskState to, const std::string& error, const std::string& result);
+  // Moves a task held only in the store (not active) to `to`, persists and announces it.
+  Status Restate(TaskRecord* task, TaskState to, const std::string& error);
+  Status Persist(const TaskRecord& task, TaskState from, EngineEvent* event, bool attempt_started,
+                 bool attempt_ended);
+  void NotifyWatchers(const std::string& task_id);
+  void FireWatch(WatchId id, bool timed_out);
+  TaskView ViewOf(const Active& a) const;
+  TaskView ViewOfFinished(TaskRecord record) const;
+  std::vector<TaskView> CancelChildrenInternal(const std::string& parent_session_id,
+                                               const std::string& reason);
+
+  Clock* clock_;
+  Store* store_;
+  AgentRunner* runner_;
+  IdGenerator* ids_;
+  TaskManagerOptions options_;
+  EventBus events_;
+  SlotScheduler scheduler_;
+  Ticket next_ticket_ = 1;
+  std::unordered_map<std::string, std::unique_ptr<Active>> active_;    // task id -> live task
+  std::unordered_map<Ticket, Active*> by_ticket_;
+  std::unordered_map<std::string, std::string> busy_sessions_;         // session -> task id
+  std::map<WatchId, std::unique_ptr<Watcher>> watchers_;
+  std::unordered_multimap<std::string, WatchId> watchers_by_task_;
+  WatchId next_watch_ = 1;
+  int64_t store_failures_ = 0;
+  bool shutting_down_ = false;
+};
+
+}  // namespace troupe

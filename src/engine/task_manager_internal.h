@@ -1,0 +1,38 @@
+// The TaskManager's private in-memory records: one per live task (Active) and one per waiter
+// (Watcher). Shared by the manager's implementation files only.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "core/clock.h"
+#include "engine/task_manager.h"
+
+namespace troupe {
+
+struct TaskManager::Active {
+  explicit Active(Clock* clock) : pending_timer(clock), ttl_timer(clock), stale_timer(clock) {}
+  TaskRecord rec;
+  Ticket ticket = 0;
+  std::unique_ptr<RunHandle> run;
+  Timer pending_timer;
+  Timer ttl_timer;
+  Timer stale_timer;
+  int64_t last_activity_ms = 0;  // clock time of the last progress
+  int64_t task_ttl_ms = 0;
+  int64_t pending_ttl_ms = 0;
+  int64_t stale_timeout_ms = 0;
+};
+
+struct TaskManager::Watcher {
+  explicit Watcher(Clock* clock) : timeout(clock) {}
+  std::vector<std::string> ids;
+  std::unordered_set<std::string> open;  // ids not yet final or interrupted
+  WaitMode mode = WaitMode::kAny;
+  WatchCallback callback;
+  Timer timeout;
+};
+
+}  // namespace troupe

@@ -1,0 +1,116 @@
+// TaskManager: start-up recovery, resuming, continuing, and graceful shutdown.
+#include <fmt/format.h>
+
+#include "engine/task_manager_internal.h"
+#include "engine/task_manager.h"
+
+namespace troupe {
+
+// Moves a task that is not in the engine (only in the store) to `to` and announces it.
+Status TaskManager::Restate(TaskRecord* t, TaskState to, const std::string& error) {
+  const TaskState from = t->state;
+  const int64_t now = clock_->WallMs();
+  t->state = to;
+  t->updated_at_ms = now;
+  t->error = error;
+  if (to == TaskState::kInterrupted) t->finished_at_ms = now;
+  if (to == TaskState::kPending) {
+    t->queued_at_ms = now;
+    t->finished_at_ms = 0;
+  }
+  EngineEvent event;
+  TROUPE_RETURN_IF_ERROR(Persist(*t, from, &event, /*attempt_started=*/false,
+                                 /*attempt_ended=*/from == TaskState::kRunning));
+  event.kind = EngineEvent::Kind::kState;
+  event.from = from;
+  event.task = t;
+  events_.Publish(event);
+  return Status::Ok();
+}
+
+Status TaskManager::Recover() {
+  TaskFilter filter;
+  filter.states = {TaskState::kPending, TaskState::kRunning, TaskState::kInterrupted};
+  std::vector<TaskRecord> tasks;
+  TROUPE_ASSIGN_OR_RETURN(tasks, store_->ListTasks(filter));
+  // In launch order, so queues keep their FIFO order across the restart.
+  for (TaskRecord& t : tasks) {
+    if (t.state == TaskState::kRunning) {
+      // Its run died with the process that ran it.
+      TROUPE_RETURN_IF_ERROR(Restate(
+          &t, TaskState::kInterrupted,
+          fmt::format("troupe stopped while this task ran (attempt {})", t.attempt)));
+    }
+    if (t.state == TaskState::kInterrupted) {
+      if (!options_.limits.resume_interrupted) continue;
+      TROUPE_RETURN_IF_ERROR(Restate(&t, TaskState::kPending, ""));
+    }
+    auto a = std::make_unique<Active>(clock_);
+    a->rec = std::move(t);
+    TROUPE_RETURN_IF_ERROR(Enqueue(std::move(a)).status());
+  }
+  return Status::Ok();
+}
+
+Result<TaskView> TaskManager::Resume(const std::string& task_id) {
+  if (shutting_down_) return Status::Unavailable("troupe is shutting down; resume after it restarts");
+  if (active_.count(task_id)) {
+    return Status::FailedPrecondition(fmt::format("task {} is already {}", task_id,
+                                                  TaskStateName(active_.at(task_id)->rec.state)));
+  }
+  std::optional<TaskRecord> stored;
+  TROUPE_ASSIGN_OR_RETURN(stored, store_->GetTask(task_id));
+  if (!stored) return Status::NotFound(fmt::format("task {} does not exist", task_id));
+  if (stored->state != TaskState::kInterrupted) {
+    return Status::FailedPrecondition(fmt::format(
+        "task {} is {}, only interrupted tasks can be resumed; continue its session {} instead",
+        task_id, TaskStateName(stored->state), stored->session_id));
+  }
+  if (auto busy = busy_sessions_.find(stored->session_id); busy != busy_sessions_.end()) {
+    return Status::FailedPrecondition(fmt::format("session {} is busy with task {}",
+                                                  stored->session_id, busy->second));
+  }
+  TROUPE_RETURN_IF_ERROR(Restate(&*stored, TaskState::kPending, ""));
+  auto a = std::make_unique<Active>(clock_);
+  a->rec = std::move(*stored);
+  return Enqueue(std::move(a));
+}
+
+Result<TaskView> TaskManager::Continue(const std::string& session_id, const std::string& prompt,
+                                       const std::string& description, const std::string& owner) {
+  LaunchRequest request;
+  request.session_id = session_id;
+  request.prompt = prompt;
+  request.description = description;
+  request.owner = owner;
+  return Launch(request);
+}
+
+Result<TaskView> TaskManager::LaunchAndWait(const LaunchRequest& request, int64_t timeout_ms,
+                                            WatchCallback done) {
+  TaskView view;
+  TROUPE_ASSIGN_OR_RETURN(view, Launch(request));
+  TROUPE_RETURN_IF_ERROR(Watch({view.task.id}, WaitMode::kAll, timeout_ms, std::move(done)).status());
+  return view;
+}
+
+void TaskManager::Shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  scheduler_.SetPaused(true);
+  std::vector<std::string> running;
+  for (const auto& [id, a] : active_) {
+    if (a->rec.state == TaskState::kRunning) running.push_back(id);
+  }
+  for (const auto& id : running) {
+    auto it = active_.find(id);
+    if (it == active_.end()) continue;
+    Active* a = it->second.get();
+    if (a->run) a->run->Cancel();
+    a->run.reset();
+    Transition(a, TaskState::kInterrupted, "troupe shut down while this task ran", "");
+  }
+  // Pending tasks stay pending in the store; their timers die with the manager.
+}
+
+}  // namespace troupe
