@@ -1,5 +1,7 @@
 // The SQLite backend of Store: one database file in WAL mode, schema versioned by migrations,
-// prepared statements cached for the life of the store.
+// prepared statements cached for the life of the store. The WAL is checkpointed into the file
+// by a background thread with its own connection, so commits never wait for an fsync (unless
+// sync_full). An open file store thus holds a second connection and a thread.
 #pragma once
 
 #include <memory>

@@ -1,0 +1,286 @@
+// Opening database files: creation, migrations, refusal of files that are not troupe's, and
+// durability across a clean close and a crash.
+#include "store/sqlite_schema.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <random>
+
+#include "store/sqlite_store.h"
+#include "store/test_dir.h"
+
+namespace troupe {
+namespace {
+
+// Runs `sql` on `path` with the raw SQLite API, as another program would.
+void RawExec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+int64_t RawQueryInt(const std::string& path, const std::string& sql) {
+  Result<SqliteDb> db = SqliteDb::Open(path, SQLITE_OPEN_READONLY);
+  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  if (!db.ok()) return -1;
+  Result<int64_t> value = db->QueryInt64(sql);
+  EXPECT_TRUE(value.ok()) << value.status().ToString();
+  return value.ok() ? *value : -1;
+}
+
+SessionRecord Session(const std::string& id) {
+  SessionRecord s;
+  s.id = id;
+  s.agent = "explore";
+  return s;
+}
+
+TaskRecord Task(const std::string& id, const std::string& session_id) {
+  TaskRecord t;
+  t.id = id;
+  t.session_id = session_id;
+  t.prompt = "find it";
+  return t;
+}
+
+TEST(SqliteSchemaTest, FreshDatabaseGetsEveryMigration) {
+  TestDir dir;
+  const std::string path = dir.File("troupe.db");
+  {
+    Result<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+  }
+  EXPECT_EQ(SqliteSchemaVersion(), static_cast<int>(SqliteMigrations().size()));
+  EXPECT_GE(SqliteSchemaVersion(), 1);
+  EXPECT_EQ(RawQueryInt(path, "SELECT max(version) FROM schema_migrations"), SqliteSchemaVersion());
+  EXPECT_EQ(RawQueryInt(path, "SELECT count(*) FROM schema_migrations"), SqliteSchemaVersion());
+  EXPECT_GT(RawQueryInt(path, "SELECT min(applied_at_ms) FROM schema_migrations"), 0);
+  EXPECT_EQ(RawQueryInt(path, "PRAGMA application_id"), kTroupeApplicationId);
+  Result<SqliteDb> db = SqliteDb::Open(path, SQLITE_OPEN_READONLY);
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(*db->QueryText("PRAGMA journal_mode"), "wal");
+}
+
+TEST(SqliteSchemaTest, ReopenDoesNotReapplyMigrations) {
+  TestDir dir;
+  const std::string path = dir.File("troupe.db");
+  ASSERT_TRUE(OpenSqliteStore(path).ok());
+  ASSERT_TRUE(OpenSqliteStore(path).ok());
+  EXPECT_EQ(RawQueryInt(path, "SELECT count(*) FROM schema_migrations"), SqliteSchemaVersion());
+}
+
+TEST(SqliteSchemaTest, CreatesMissingParentDirectoriesPrivate) {
+  TestDir dir;
+  const std::string path = dir.File("a/b/troupe.db");
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  for (const char* sub : {"a", "a/b"}) {
+    struct stat st;
+    ASSERT_EQ(::stat(dir.File(sub).c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0700u) << sub;
+  }
+}
+
+TEST(SqliteSchemaTest, InMemoryStoreWorks) {
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(":memory:");
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_TRUE((*store)->Begin().ok());
+  ASSERT_TRUE((*store)->InsertSession(Session("ses_1")).ok());
+  ASSERT_TRUE((*store)->Commit().ok());
+  EXPECT_TRUE((*(*store)->GetSession("ses_1")).has_value());
+}
+
+TEST(SqliteSchemaTest, RefusesAFileThatIsNotADatabaseWithoutTouchingIt) {
+  TestDir dir;
+  const std::string path = dir.File("troupe.db");
+  std::string garbage(8192, '\0');
+  std::mt19937 rng(42);
+  for (char& c : garbage) c = static_cast<char>(rng());
+  WriteFileBytes(path, garbage);
+
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(store.status().message(),
+            "\"" + path +
+                "\" is not a troupe database (file is not a database); move it away or point "
+                "troupe at another data directory");
+  EXPECT_EQ(ReadFileBytes(path), garbage);
+  EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
+}
+
+TEST(SqliteSchemaTest, RefusesAShortTextFile) {
+  TestDir dir;
+  const std::string path = dir.File("troupe.db");
+  const std::string text = "hello, I am a text file\n";
+  WriteFileBytes(path, text);
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find("is not a troupe database"), std::string::npos)
+      << store.status().ToString();
+  EXPECT_EQ(ReadFileBytes(path), text);
+}
+
+TEST(SqliteSchemaTest, RefusesAnotherProgramsDatabaseWithoutTouchingIt) {
+  TestDir dir;
+  const std::string path = dir.File("troupe.db");
+  RawExec(path,
+          "CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT); "
+          "INSERT INTO photos (name) VALUES ('cat.jpg')");
+  const std::string before = ReadFileBytes(path);
+
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store.status().message(),
+            "\"" + path +
+                "\" is not a troupe database (it has tables but no schema_migrations table); "
+                "move it away or point troupe at another data directory");
+  EXPECT_EQ(ReadFileBytes(path), before);
+}
+
+TEST(SqliteSchemaTest, RefusesADatabaseWithAForeignApplicationId) {
+  TestDir dir;
+  const std::string path = dir.File("troupe.db");
+  // Even with a schema_migrations table: the application id says it is someone else's.
+  RawExec(path,
+          "PRAGMA application_id = 1234; "
+          "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at_ms "
+          "INTEGER NOT NULL)");
+  const std::string before = ReadFileBytes(path);
+
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("application_id is 0x000004d2"), std::string::npos)
+      << store.status().message();
+  EXPECT_EQ(ReadFileBytes(path), before);
+}
+
+TEST(SqliteSchemaTest, RefusesANewerSchemaWithoutTouchingIt) {
+  TestDir dir;
+  const std::string path = dir.File("troupe.db");
+  {
+    Result<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+    ASSERT_TRUE(store.ok());
+  }
+  // Checkpoint the WAL into the main file so the byte comparison covers all the data.
+  RawExec(path,
+          "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (999, 1); "
+          "PRAGMA wal_checkpoint(TRUNCATE)");
+  const std::string before = ReadFileBytes(path);
+
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+  const std::string message = store.status().message();
+  EXPECT_NE(message.find("schema version 999"), std::string::npos) << message;
+  EXPECT_NE(message.find("version " + std::to_string(SqliteSchemaVersion())), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("upgrade troupe"), std::string::npos) << message;
+  EXPECT_EQ(ReadFileBytes(path), before);
+  EXPECT_EQ(RawQueryInt(path, "SELECT max(version) FROM schema_migrations"), 999);
+}
+
+TEST(SqliteSchemaTest, AdoptsAnEmptySqliteFile) {
+  TestDir dir;
+  const std::string path = dir.File("troupe.db");
+  WriteFileBytes(path, "");
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+}
+
+TEST(SqliteSchemaTest, CommittedDataSurvivesReopen) {
+  TestDir dir;
+  const std::string path = dir.File("troupe.db");
+  {
+    Result<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+    ASSERT_TRUE(store.ok());
+    Store& s = **store;
+    ASSERT_TRUE(s.Begin().ok());
+    ASSERT_TRUE(s.InsertSession(Session("ses_1")).ok());
+    ASSERT_TRUE(s.InsertTask(Task("bg_1", "ses_1")).ok());
+    ASSERT_TRUE(s.Commit().ok());
+    ASSERT_TRUE(s.Begin().ok());  // left open: must not survive
+    ASSERT_TRUE(s.InsertTask(Task("bg_2", "ses_1")).ok());
+  }
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_TRUE((*(*store)->GetSession("ses_1")).has_value());
+  EXPECT_TRUE((*(*store)->GetTask("bg_1")).has_value());
+  EXPECT_FALSE((*(*store)->GetTask("bg_2")).has_value());
+}
+
+// A process that commits and dies without closing anything (as with kill -9) loses nothing it
+// committed, and a transaction it left open leaves no trace.
+TEST(SqliteSchemaTest, CommittedDataSurvivesACrash) {
+  for (bool sync_full : {false, true}) {
+    TestDir dir;
+    const std::string path = dir.File("troupe.db");
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      SqliteStoreOptions options;
+      options.sync_full = sync_full;
+      Result<std::unique_ptr<Store>> store = OpenSqliteStore(path, options);
+      if (!store.ok()) _exit(1);
+      Store& s = **store;
+      if (!s.Begin().ok() || !s.InsertSession(Session("ses_1")).ok() ||
+          !s.InsertTask(Task("bg_1", "ses_1")).ok() || !s.Commit().ok()) {
+        _exit(2);
+      }
+      EventRecord event{0, "task.state", "bg_1", "{}", 1};
+      if (!s.Begin().ok() || !s.AppendEvent(&event).ok() || !s.Commit().ok()) _exit(3);
+      if (!s.Begin().ok() || !s.InsertTask(Task("bg_2", "ses_1")).ok()) _exit(4);
+      _exit(0);  // no destructor, no sqlite3_close, transaction still open
+    }
+    int wstatus = 0;
+    ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+    ASSERT_TRUE(WIFEXITED(wstatus));
+    ASSERT_EQ(WEXITSTATUS(wstatus), 0);
+
+    Result<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    Store& s = **store;
+    EXPECT_TRUE((*s.GetTask("bg_1")).has_value());
+    EXPECT_FALSE((*s.GetTask("bg_2")).has_value());
+    EXPECT_EQ(*s.LastEventId(), 1);
+  }
+}
+
+TEST(SqliteSchemaTest, EventIdsAreNeverReusedAfterReopen) {
+  TestDir dir;
+  const std::string path = dir.File("troupe.db");
+  int64_t last = 0;
+  {
+    Result<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Begin().ok());
+    for (int i = 0; i < 3; ++i) {
+      EventRecord event{0, "task.state", "bg_1", "{}", i};
+      ASSERT_TRUE((*store)->AppendEvent(&event).ok());
+      last = event.id;
+    }
+    ASSERT_TRUE((*store)->Commit().ok());
+  }
+  // Even if the newest events are removed (say, by pruning), their ids stay used.
+  RawExec(path, "DELETE FROM events WHERE id = " + std::to_string(last));
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Begin().ok());
+  EventRecord event{0, "task.state", "bg_1", "{}", 9};
+  ASSERT_TRUE((*store)->AppendEvent(&event).ok());
+  ASSERT_TRUE((*store)->Commit().ok());
+  EXPECT_GT(event.id, last);
+}
+
+}  // namespace
+}  // namespace troupe
