@@ -13,15 +13,15 @@ namespace troupe {
 // The `background_task` section. Key names are the reference's (defaultConcurrency,
 // providerConcurrency, modelConcurrency) plus troupe's own.
 struct BackgroundTaskConfig {
-  int default_concurrency = 5;                  // per model; 0 = unlimited
+  int default_concurrency = 5;                      // per model; 0 = unlimited
   std::map<std::string, int> provider_concurrency;  // "anthropic" -> 3; 0 = unlimited
   std::map<std::string, int> model_concurrency;     // "anthropic/claude-opus-4-5" -> 2
-  int global_concurrency = 0;                   // cap on all running tasks; 0 = none
-  int64_t task_ttl_ms = 30 * 60 * 1000;         // wall time a task may run
-  int64_t pending_ttl_ms = 30 * 60 * 1000;      // time a task may wait for a slot
-  int64_t stale_timeout_ms = 3 * 60 * 1000;     // no progress for this long = stale
-  int max_depth = 3;                            // nesting of delegated tasks
-  bool resume_interrupted = true;               // re-queue interrupted tasks on start-up
+  int global_concurrency = 0;                       // cap on all running tasks; 0 = none
+  int64_t task_ttl_ms = 30 * 60 * 1000;             // wall time a task may run
+  int64_t pending_ttl_ms = 30 * 60 * 1000;          // time a task may wait for a slot
+  int64_t stale_timeout_ms = 3 * 60 * 1000;         // no progress for this long = stale
+  int max_depth = 3;                                // nesting of delegated tasks
+  bool resume_interrupted = true;                   // re-queue interrupted tasks on start-up
 };
 
 // One entry of `providers`.

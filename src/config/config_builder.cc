@@ -1,0 +1,523 @@
+#include "config/config_builder.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <tuple>
+#include <utility>
+
+#include "config/config_formats.h"
+#include "config/config_keys.h"
+#include "config/message_text.h"
+
+namespace troupe {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::string_view kApiKeyAdvice =
+    "API keys must never be written in config files: put the key in an environment variable "
+    "and name that variable in \"api_key_env\" (for example \"api_key_env\": \"OPENAI_API_KEY\")";
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsSpace(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+
+// Dotted key when it reads unambiguously, ["quoted"] otherwise.
+bool IsPlainKey(std::string_view key) {
+  if (key.empty() || IsDigit(key[0]) || key[0] == '-') return false;
+  return std::all_of(key.begin(), key.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' || c == '-';
+  });
+}
+
+}  // namespace
+
+// Validates one file and applies it to the builder's Config.
+class ConfigFileReader {
+ public:
+  ConfigFileReader(ConfigBuilder* builder, const std::string& file, const JsoncDocument& doc)
+      : b_(builder), file_(file), doc_(doc) {}
+
+  void Run() {
+    for (const std::string& pointer : doc_.scan.duplicate_keys) {
+      const At at = FromPointer(pointer);
+      Warn(doc_.KeyPosition(pointer),
+           at.path + ": the key appears more than once in its object; the last one is used");
+    }
+    if (!doc_.value.is_object()) {
+      Error(doc_.ValuePosition(""),
+            "expected an object at the top level ({ ... }), got " + DescribeJsonValue(doc_.value));
+      return;
+    }
+    Members(doc_.value, At{}, FindConfigSection(""),
+            [&](const ConfigKey& key, const json& v, const At& at) { TopLevel(key, v, at); });
+  }
+
+ private:
+  // A value's place: its JSON pointer (for positions) and its path as shown in messages.
+  struct At {
+    std::string pointer;
+    std::string path;
+  };
+
+  static At Child(const At& parent, std::string_view key) {
+    At at{AppendJsonPointer(parent.pointer, key), parent.path};
+    if (IsPlainKey(key)) {
+      if (!at.path.empty()) at.path += '.';
+      at.path += key;
+    } else {
+      at.path += "[" + json(key).dump(-1, ' ', false, json::error_handler_t::replace) + "]";
+    }
+    return at;
+  }
+  static At Element(const At& parent, size_t index) {
+    return {AppendJsonPointer(parent.pointer, std::to_string(index)),
+            parent.path + "[" + std::to_string(index) + "]"};
+  }
+  static At FromPointer(std::string_view pointer) {
+    At at;
+    while (!pointer.empty()) {
+      pointer.remove_prefix(1);  // '/'
+      const size_t end = std::min(pointer.find('/'), pointer.size());
+      std::string token;
+      for (size_t i = 0; i < end; ++i) {
+        if (pointer[i] == '~' && i + 1 < end) {
+          token += pointer[++i] == '1' ? '/' : '~';
+        } else {
+          token += pointer[i];
+        }
+      }
+      at = Child(at, token);
+      pointer.remove_prefix(end);
+    }
+    return at;
+  }
+
+  void Error(TextPosition p, std::string message) {
+    b_->errors_.push_back({file_, p.line, p.column, std::move(message)});
+  }
+  void Warn(TextPosition p, std::string message) {
+    b_->warnings_.push_back({file_, p.line, p.column, std::move(message)});
+  }
+  void ValueError(const At& at, const std::string& message) {
+    Error(doc_.ValuePosition(at.pointer), at.path + ": " + message);
+  }
+  void KeyError(const At& at, const std::string& message) {
+    Error(doc_.KeyPosition(at.pointer), at.path + ": " + message);
+  }
+
+  // Calls f(key, value, at) for each member of `object` known in `section`; warns about the
+  // others, and refuses keys that would hold an API key.
+  template <typename F>
+  void Members(const json& object, const At& at, const ConfigSection& section, F f) {
+    for (const auto& [name, value] : object.items()) {
+      const At child = Child(at, name);
+      const ConfigKey* key = section.Find(name);
+      if ((key && key->type == ConfigValueType::kRefused) || (!key && LooksLikeApiKeyField(name))) {
+        KeyError(child, std::string(kApiKeyAdvice));
+      } else if (key) {
+        f(*key, value, child);
+      } else {
+        std::string message = "unknown key " + json(name).dump() + " ";
+        message += at.path.empty() ? "at the top level" : "in " + at.path;
+        if (std::optional<std::string_view> near = section.Suggest(name)) {
+          message += " (did you mean \"" + std::string(*near) + "\"?)";
+        }
+        Warn(doc_.KeyPosition(child.pointer), std::move(message));
+      }
+    }
+  }
+
+  bool ExpectObject(const json& v, const At& at) {
+    if (v.is_object()) return true;
+    ValueError(at, "expected an object, got " + DescribeJsonValue(v));
+    return false;
+  }
+
+  bool ReadString(const json& v, const At& at, std::string* out, bool secret = false) {
+    if (v.is_string()) {
+      *out = v.get<std::string>();
+      return true;
+    }
+    ValueError(at,
+               "expected a string, got " + (secret ? DescribeJsonType(v) : DescribeJsonValue(v)));
+    return false;
+  }
+
+  bool ReadBool(const json& v, const At& at, bool* out) {
+    if (v.is_boolean()) {
+      *out = v.get<bool>();
+      return true;
+    }
+    ValueError(at, "expected true or false, got " + DescribeJsonValue(v));
+    return false;
+  }
+
+  // An integer within the key's bounds.
+  bool ReadInteger(const ConfigKey& key, const json& v, const At& at, int64_t* out) {
+    std::string expected =
+        key.minimum == 1 ? "an integer > 0" : "an integer >= " + std::to_string(key.minimum);
+    if (v.is_number_integer()) {
+      // Unsigned values above INT64_MAX are above every maximum.
+      const bool too_big = v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{INT64_MAX};
+      const int64_t n = too_big ? INT64_MAX : v.get<int64_t>();
+      if (n >= key.minimum && n <= key.maximum) {
+        *out = n;
+        return true;
+      }
+      if (n > key.maximum) {
+        expected =
+            "an integer from " + std::to_string(key.minimum) + " to " + std::to_string(key.maximum);
+      }
+    }
+    if (!key.unit.empty()) expected += " (" + std::string(key.unit) + ")";
+    ValueError(at, "expected " + expected + ", got " + DescribeJsonValue(v));
+    return false;
+  }
+
+  bool ReadInt(const ConfigKey& key, const json& v, const At& at, int* out) {
+    int64_t n = 0;
+    if (!ReadInteger(key, v, at, &n)) return false;
+    *out = static_cast<int>(n);  // bounds of int keys fit an int
+    return true;
+  }
+
+  bool ReadNumber(const ConfigKey& key, const json& v, const At& at, double* out) {
+    if (v.is_number()) {
+      const double d = v.get<double>();
+      if (d >= static_cast<double>(key.minimum) && d <= static_cast<double>(key.maximum)) {
+        *out = d;
+        return true;
+      }
+    }
+    ValueError(at, "expected a number from " + std::to_string(key.minimum) + " to " +
+                       std::to_string(key.maximum) + ", got " + DescribeJsonValue(v));
+    return false;
+  }
+
+  // An object of integers; valid entries are merged into `out` key by key.
+  void ReadIntegerMap(const ConfigKey& key, const json& v, const At& at,
+                      std::map<std::string, int>* out) {
+    if (!ExpectObject(v, at)) return;
+    for (const auto& [name, value] : v.items()) {
+      const At entry = Child(at, name);
+      if (name.empty()) {
+        KeyError(entry, "expected a non-empty name");
+        continue;
+      }
+      int n = 0;
+      if (ReadInt(key, value, entry, &n)) (*out)[name] = n;
+    }
+  }
+
+  // A model setting: "provider/model", or an alias checked once all files are merged.
+  void ReadModel(const json& v, const At& at, std::string* out) {
+    std::string model;
+    if (!ReadString(v, at, &model)) return;
+    if (std::all_of(model.begin(), model.end(), IsSpace) ||
+        (model.find('/') != std::string::npos && !IsQualifiedModel(model))) {
+      ValueError(at, "expected \"provider/model\" or an alias from model_aliases, got " +
+                         DescribeJsonValue(v));
+      return;
+    }
+    b_->model_origins_[at.path] = {file_, doc_.ValuePosition(at.pointer), at.path, model};
+    *out = std::move(model);
+  }
+
+  void TopLevel(const ConfigKey& key, const json& v, const At& at) {
+    Config& config = b_->config_;
+    if (key.name == "$schema") {
+      std::string ignored;
+      ReadString(v, at, &ignored);
+    } else if (key.name == "background_task") {
+      if (!ExpectObject(v, at)) return;
+      Members(v, at, FindConfigSection("background_task"),
+              [&](const ConfigKey& k, const json& value, const At& where) {
+                BackgroundTask(k, value, where);
+              });
+    } else if (key.name == "providers" || key.name == "agents") {
+      if (!ExpectObject(v, at)) return;
+      for (const auto& [name, entry] : v.items()) {
+        const At entry_at = Child(at, name);
+        if (key.name == "providers") {
+          Provider(name, entry, entry_at);
+        } else {
+          Agent(name, entry, entry_at);
+        }
+      }
+    } else if (key.name == "model_aliases") {
+      if (!ExpectObject(v, at)) return;
+      for (const auto& [alias, target] : v.items()) {
+        const At entry = Child(at, alias);
+        if (alias.empty() || alias.find('/') != std::string::npos ||
+            std::any_of(alias.begin(), alias.end(), IsSpace)) {
+          KeyError(entry, "an alias is a name without '/' or spaces, like \"opus\"");
+          continue;
+        }
+        std::string model;
+        if (!ReadString(target, entry, &model)) continue;
+        if (!IsQualifiedModel(model)) {
+          ValueError(entry, "expected \"provider/model\", got " + DescribeJsonValue(target));
+          continue;
+        }
+        config.model_aliases[alias] = model;
+      }
+    } else if (key.name == "default_model") {
+      ReadModel(v, at, &config.default_model);
+    }
+  }
+
+  void BackgroundTask(const ConfigKey& key, const json& v, const At& at) {
+    BackgroundTaskConfig& bt = b_->config_.background_task;
+    const std::string_view name = key.name;
+    if (name == "defaultConcurrency") {
+      ReadInt(key, v, at, &bt.default_concurrency);
+    } else if (name == "globalConcurrency") {
+      ReadInt(key, v, at, &bt.global_concurrency);
+    } else if (name == "providerConcurrency") {
+      ReadIntegerMap(key, v, at, &bt.provider_concurrency);
+      if (!v.is_object()) return;
+      for (const auto& [provider, limit] : v.items()) {
+        if (provider.find('/') == std::string::npos) continue;
+        Warn(doc_.KeyPosition(Child(at, provider).pointer),
+             Child(at, provider).path +
+                 ": this is a model name, so this limit never applies; limits per model go in "
+                 "background_task.modelConcurrency");
+      }
+    } else if (name == "modelConcurrency") {
+      ReadIntegerMap(key, v, at, &bt.model_concurrency);
+    } else if (name == "taskTtlMs") {
+      ReadInteger(key, v, at, &bt.task_ttl_ms);
+    } else if (name == "pendingTtlMs") {
+      ReadInteger(key, v, at, &bt.pending_ttl_ms);
+    } else if (name == "staleTimeoutMs") {
+      ReadInteger(key, v, at, &bt.stale_timeout_ms);
+    } else if (name == "maxDepth") {
+      ReadInt(key, v, at, &bt.max_depth);
+    } else if (name == "resumeInterrupted") {
+      ReadBool(v, at, &bt.resume_interrupted);
+    }
+  }
+
+  void Provider(const std::string& name, const json& v, const At& at) {
+    if (!IsProviderName(name)) {
+      KeyError(at,
+               "a provider name uses lowercase letters, digits, '.', '_' and '-', and starts "
+               "with a letter or digit");
+      return;
+    }
+    if (!ExpectObject(v, at)) return;
+    b_->provider_origins_[name] = {file_, doc_.KeyPosition(at.pointer), at.path, name};
+    ProviderConfig& provider = b_->config_.providers[name];
+    provider.name = name;
+    Members(v, at, FindConfigSection("providers.*"),
+            [&](const ConfigKey& key, const json& value, const At& where) {
+              ProviderSetting(name, &provider, key, value, where);
+            });
+  }
+
+  void ProviderSetting(const std::string& name, ProviderConfig* provider, const ConfigKey& key,
+                       const json& v, const At& at) {
+    if (key.name == "type") {
+      std::string type;
+      if (ReadString(v, at, &type) &&
+          std::find(std::begin(kProviderTypes), std::end(kProviderTypes), type) ==
+              std::end(kProviderTypes)) {
+        std::string message =
+            "expected \"openai\", \"anthropic\" or \"mock\", got " + DescribeJsonValue(v);
+        for (std::string_view known : kProviderTypes) {
+          if (EditDistance(Lowercase(type), known) <= 2) {
+            message += " (did you mean \"" + std::string(known) + "\"?)";
+            break;
+          }
+        }
+        ValueError(at, message);
+        type.clear();
+      }
+      if (type.empty()) {
+        b_->providers_with_bad_type_.insert(name);
+      } else {
+        provider->type = type;
+      }
+    } else if (key.name == "base_url") {
+      // Never echoed: a URL may carry a key in its query string.
+      std::string url;
+      if (!ReadString(v, at, &url, /*secret=*/true)) return;
+      const bool https = url.rfind("https://", 0) == 0;
+      const bool http = url.rfind("http://", 0) == 0;
+      const std::string_view rest = std::string_view(url).substr(https ? 8 : http ? 7 : 0);
+      const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+      if ((!http && !https) || authority.empty() || std::any_of(url.begin(), url.end(), IsSpace)) {
+        ValueError(at,
+                   "expected an http:// or https:// URL without spaces, like "
+                   "\"https://api.openai.com/v1\"");
+      } else if (authority.find('@') != std::string_view::npos) {
+        ValueError(at, "must not contain a user name or password; " + std::string(kApiKeyAdvice));
+      } else {
+        provider->base_url = url;
+      }
+    } else if (key.name == "api_key_env") {
+      // Never echoed: a user may have pasted the key itself here.
+      std::string env;
+      if (!ReadString(v, at, &env, /*secret=*/true)) return;
+      if (!IsEnvVarName(env)) {
+        ValueError(at,
+                   "expected the name of an environment variable (capital letters, digits and "
+                   "'_', like \"OPENAI_API_KEY\"), not the key itself; put the key in that "
+                   "variable");
+        return;
+      }
+      provider->api_key_env = env;
+    } else if (key.name == "headers") {
+      if (!ExpectObject(v, at)) return;
+      for (const auto& [header, value] : v.items()) {
+        const At entry = Child(at, header);
+        if (!IsHeaderName(header)) {
+          KeyError(entry, "expected a header name (letters, digits and !#$%&'*+-.^_`|~)");
+        } else if (IsCredentialHeader(header)) {
+          KeyError(entry,
+                   "credentials must not be written in config files; troupe sends the "
+                   "key from the environment variable named in \"api_key_env\"");
+        } else if (std::string text; ReadString(value, entry, &text, /*secret=*/true)) {
+          if (text.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+            ValueError(entry, "a header value must not contain line breaks or NUL characters");
+          } else {
+            provider->headers[header] = std::move(text);
+          }
+        }
+      }
+    }
+  }
+
+  void Agent(const std::string& name, const json& v, const At& at) {
+    if (name.empty()) {
+      KeyError(at, "an agent name must not be empty");
+      return;
+    }
+    if (!ExpectObject(v, at)) return;
+    AgentConfig& agent = b_->config_.agents[name];
+    Members(v, at, FindConfigSection("agents.*"),
+            [&](const ConfigKey& key, const json& value, const At& where) {
+              AgentSetting(&agent, key, value, where);
+            });
+  }
+
+  void AgentSetting(AgentConfig* agent, const ConfigKey& key, const json& v, const At& at) {
+    const std::string_view name = key.name;
+    auto read_int = [&](std::optional<int>* field) {
+      if (int n = 0; ReadInt(key, v, at, &n)) *field = n;
+    };
+    auto read_int64 = [&](std::optional<int64_t>* field) {
+      if (int64_t n = 0; ReadInteger(key, v, at, &n)) *field = n;
+    };
+    auto read_string = [&](std::optional<std::string>* field) {
+      if (std::string s; ReadString(v, at, &s)) *field = std::move(s);
+    };
+    if (name == "model") {
+      std::string model;
+      ReadModel(v, at, &model);
+      if (!model.empty()) agent->model = std::move(model);
+    } else if (name == "tools") {
+      if (!v.is_array()) {
+        ValueError(at, "expected an array of tool names, got " + DescribeJsonValue(v));
+        return;
+      }
+      std::vector<std::string> tools;
+      bool ok = true;
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (v[i].is_string() && !v[i].get<std::string>().empty()) {
+          tools.push_back(v[i].get<std::string>());
+        } else {
+          ValueError(Element(at, i), "expected a tool name, got " + DescribeJsonValue(v[i]));
+          ok = false;
+        }
+      }
+      if (ok) agent->tools = std::move(tools);
+    } else if (name == "max_turns") {
+      read_int(&agent->max_turns);
+    } else if (name == "max_tool_calls") {
+      read_int(&agent->max_tool_calls);
+    } else if (name == "temperature") {
+      if (double t = 0; ReadNumber(key, v, at, &t)) agent->temperature = t;
+    } else if (name == "prompt") {
+      read_string(&agent->prompt);
+    } else if (name == "prompt_append") {
+      read_string(&agent->prompt_append);
+    } else if (name == "description") {
+      read_string(&agent->description);
+    } else if (name == "taskTtlMs") {
+      read_int64(&agent->task_ttl_ms);
+    } else if (name == "pendingTtlMs") {
+      read_int64(&agent->pending_ttl_ms);
+    } else if (name == "staleTimeoutMs") {
+      read_int64(&agent->stale_timeout_ms);
+    }
+  }
+
+  ConfigBuilder* b_;
+  const std::string& file_;
+  const JsoncDocument& doc_;
+};
+
+void ConfigBuilder::AddFile(const std::string& file, const JsoncDocument& doc) {
+  file_order_.push_back(file);
+  if (doc.scan.empty) return;
+  ConfigFileReader(this, file, doc).Run();
+}
+
+void ConfigBuilder::AddError(ConfigDiagnostic error) {
+  file_order_.push_back(error.file);
+  errors_.push_back(std::move(error));
+}
+
+Result<LoadedConfig> ConfigBuilder::Finish(std::vector<std::string> files) {
+  // Checks of the merged result, reported where the setting was last written.
+  for (const auto& [name, origin] : provider_origins_) {
+    if (config_.providers[name].type.empty() && !providers_with_bad_type_.count(name)) {
+      errors_.push_back({origin.file, origin.position.line, origin.position.column,
+                         origin.path + ": \"type\" is missing (\"openai\", \"anthropic\" or "
+                                       "\"mock\")"});
+    }
+  }
+  std::set<std::string> aliases;
+  for (const auto& [alias, target] : config_.model_aliases)
+    aliases.insert(CanonicalModelName(alias));
+  for (const auto& [path, origin] : model_origins_) {
+    if (origin.value.find('/') != std::string::npos ||
+        aliases.count(CanonicalModelName(origin.value))) {
+      continue;
+    }
+    errors_.push_back({origin.file, origin.position.line, origin.position.column,
+                       origin.path +
+                           ": expected \"provider/model\" or an alias from "
+                           "model_aliases, got " +
+                           json(origin.value).dump()});
+  }
+
+  auto file_rank = [&](const std::string& file) {
+    return std::find(file_order_.begin(), file_order_.end(), file) - file_order_.begin();
+  };
+  auto by_place = [&](const ConfigDiagnostic& a, const ConfigDiagnostic& b) {
+    return std::make_tuple(file_rank(a.file), a.line, a.column) <
+           std::make_tuple(file_rank(b.file), b.line, b.column);
+  };
+  std::stable_sort(errors_.begin(), errors_.end(), by_place);
+  std::stable_sort(warnings_.begin(), warnings_.end(), by_place);
+
+  if (!errors_.empty()) {
+    std::string message;
+    for (const ConfigDiagnostic& error : errors_) {
+      if (!message.empty()) message += '\n';
+      message += error.ToString();
+    }
+    return Status::InvalidArgument(std::move(message));
+  }
+  LoadedConfig loaded;
+  loaded.config = std::move(config_);
+  loaded.warnings = std::move(warnings_);
+  loaded.files = std::move(files);
+  return loaded;
+}
+
+}  // namespace troupe

@@ -1,0 +1,143 @@
+#include "config/config_keys.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cctype>
+#include <climits>
+#include <string>
+
+namespace troupe {
+
+namespace {
+
+using T = ConfigValueType;
+
+ConfigKey Key(std::string_view name, ConfigValueType type, int64_t minimum = 0, int64_t maximum = 0,
+              std::string_view unit = {}) {
+  return ConfigKey{name, type, minimum, maximum, unit};
+}
+
+std::vector<ConfigSection> MakeSections() {
+  const ConfigKey kMs[] = {
+      Key("taskTtlMs", T::kInteger, 1, kMaxDurationMs, "milliseconds"),
+      Key("pendingTtlMs", T::kInteger, 1, kMaxDurationMs, "milliseconds"),
+      Key("staleTimeoutMs", T::kInteger, 1, kMaxDurationMs, "milliseconds"),
+  };
+  std::vector<ConfigSection> sections = {
+      {"",
+       {
+           Key("$schema", T::kString),
+           Key("background_task", T::kObject),
+           Key("providers", T::kObjectMap),
+           Key("agents", T::kObjectMap),
+           Key("model_aliases", T::kStringMap),
+           Key("default_model", T::kString),
+       }},
+      {"background_task",
+       {
+           Key("defaultConcurrency", T::kInteger, 0, kMaxConcurrency),
+           Key("globalConcurrency", T::kInteger, 0, kMaxConcurrency),
+           Key("providerConcurrency", T::kIntegerMap, 0, kMaxConcurrency),
+           Key("modelConcurrency", T::kIntegerMap, 0, kMaxConcurrency),
+           kMs[0],
+           kMs[1],
+           kMs[2],
+           Key("maxDepth", T::kInteger, 0, kMaxDepth),
+           Key("resumeInterrupted", T::kBoolean),
+       }},
+      {"providers.*",
+       {
+           Key("type", T::kString),
+           Key("base_url", T::kString),
+           Key("api_key_env", T::kString),
+           Key("headers", T::kStringMap),
+           Key("api_key", T::kRefused),
+           Key("apiKey", T::kRefused),
+       }},
+      {"agents.*",
+       {
+           Key("model", T::kString),
+           Key("tools", T::kStringArray),
+           Key("max_turns", T::kInteger, 1, kMaxAgentTurns),
+           Key("max_tool_calls", T::kInteger, 1, kMaxAgentTurns),
+           // Temperature is a number; its bounds are whole numbers, so they fit the table.
+           Key("temperature", T::kNumber, 0, 2),
+           Key("prompt", T::kString),
+           Key("prompt_append", T::kString),
+           Key("description", T::kString),
+           kMs[0],
+           kMs[1],
+           kMs[2],
+       }},
+  };
+  return sections;
+}
+
+// Lowercase without '_' and '-', so "default_concurrency" and "defaultConcurrency" compare equal.
+std::string Normalize(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '_' || c == '-') continue;
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+}  // namespace
+
+const ConfigKey* ConfigSection::Find(std::string_view name) const {
+  for (const ConfigKey& key : keys) {
+    if (key.name == name) return &key;
+  }
+  return nullptr;
+}
+
+std::optional<std::string_view> ConfigSection::Suggest(std::string_view name) const {
+  const std::string wanted = Normalize(name);
+  std::optional<std::string_view> best;
+  int best_distance = INT_MAX;
+  for (const ConfigKey& key : keys) {
+    if (key.type == ConfigValueType::kRefused) continue;
+    const std::string candidate = Normalize(key.name);
+    const int distance = EditDistance(wanted, candidate);
+    // Up to one edit in three characters, and at least one.
+    const int allowed = std::max<int>(1, static_cast<int>(candidate.size()) / 3);
+    if (distance <= allowed && distance < best_distance) {
+      best = key.name;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+const std::vector<ConfigSection>& ConfigSections() {
+  static const std::vector<ConfigSection>* const sections =
+      new std::vector<ConfigSection>(MakeSections());
+  return *sections;
+}
+
+const ConfigSection& FindConfigSection(std::string_view path) {
+  for (const ConfigSection& section : ConfigSections()) {
+    if (section.path == path) return section;
+  }
+  assert(false && "unknown config section");
+  return ConfigSections().front();
+}
+
+int EditDistance(std::string_view a, std::string_view b) {
+  // One row of the dynamic-programming table at a time.
+  std::vector<int> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = static_cast<int>(j);
+  for (size_t i = 1; i <= a.size(); ++i) {
+    int diagonal = row[0];
+    row[0] = static_cast<int>(i);
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const int above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace troupe

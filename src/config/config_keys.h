@@ -1,0 +1,61 @@
+// The keys of troupe.jsonc as the loader knows them, section by section, with their types and
+// bounds. The loader validates against this table, warns about keys missing from it, and
+// config_schema_test.cc checks that schema/troupe.schema.json describes exactly these keys.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace troupe {
+
+enum class ConfigValueType {
+  kString,
+  kBoolean,
+  kInteger,      // bounded by [minimum, maximum]
+  kNumber,       // bounded by [minimum, maximum]
+  kStringArray,  // array of strings
+  kStringMap,    // object of strings
+  kIntegerMap,   // object of integers bounded by [minimum, maximum]
+  kObject,       // a section of its own (see ConfigSection::path)
+  kObjectMap,    // object of named sections (see ConfigSection::path, ending in ".*")
+  kRefused,      // never accepted (e.g. a literal API key); always an error
+};
+
+struct ConfigKey {
+  std::string_view name;
+  ConfigValueType type;
+  int64_t minimum = 0;
+  int64_t maximum = 0;
+  std::string_view unit;  // "milliseconds" or empty; for messages
+};
+
+struct ConfigSection {
+  // "" for the top level, "background_task", and "providers.*" / "agents.*" for each entry of
+  // those objects.
+  std::string_view path;
+  std::vector<ConfigKey> keys;
+
+  // The key called `name`, or nullptr.
+  const ConfigKey* Find(std::string_view name) const;
+  // The accepted key closest to `name` when one is close enough to be a likely typo
+  // ("defaultConcurency" -> "defaultConcurrency", "default_concurrency" -> "defaultConcurrency").
+  std::optional<std::string_view> Suggest(std::string_view name) const;
+};
+
+// Bounds shared with the schema.
+inline constexpr int64_t kMaxConcurrency = 10000;
+inline constexpr int64_t kMaxDurationMs = 10LL * 365 * 24 * 60 * 60 * 1000;  // 10 years
+inline constexpr int64_t kMaxDepth = 100;
+inline constexpr int64_t kMaxAgentTurns = 100000;
+
+// Every section, top level first.
+const std::vector<ConfigSection>& ConfigSections();
+// The section at `path` (see ConfigSection::path); it must exist.
+const ConfigSection& FindConfigSection(std::string_view path);
+
+// Levenshtein distance between `a` and `b` (bytes).
+int EditDistance(std::string_view a, std::string_view b);
+
+}  // namespace troupe
