@@ -1,0 +1,66 @@
+#include "cli/config_check.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config_loader.h"
+
+namespace troupe {
+
+int RunConfigCheck(const ConfigCheckOptions& options) {
+  const std::vector<std::string> paths =
+      options.files.empty() ? DefaultConfigPaths(options.workspace) : options.files;
+  auto loaded = LoadConfigFiles(paths);
+  if (!loaded.ok()) {
+    if (options.json) {
+      fmt::print("{}\n", nlohmann::json{{"valid", false}, {"error", loaded.status().message()}}.dump(2));
+    } else {
+      fmt::print(stderr, "{}\n", loaded.status().message());
+      fmt::print(stderr, "troupe: configuration is invalid (fix the lines above)\n");
+    }
+    return 1;
+  }
+  const Config& c = loaded->config;
+  const BackgroundTaskConfig& b = c.background_task;
+  nlohmann::json warnings = nlohmann::json::array();
+  for (const auto& w : loaded->warnings) warnings.push_back(w.ToString());
+  nlohmann::json providers = nlohmann::json::object();
+  for (const auto& [name, p] : c.providers) {
+    providers[name] = {{"type", p.type}, {"base_url", p.base_url}, {"api_key_env", p.api_key_env}};
+  }
+  nlohmann::json out = {
+      {"valid", true},
+      {"files", loaded->files},
+      {"searched", paths},
+      {"warnings", warnings},
+      {"default_model", c.default_model},
+      {"providers", providers},
+      {"background_task",
+       {{"defaultConcurrency", b.default_concurrency},
+        {"providerConcurrency", b.provider_concurrency},
+        {"modelConcurrency", b.model_concurrency},
+        {"globalConcurrency", b.global_concurrency},
+        {"taskTtlMs", b.task_ttl_ms},
+        {"pendingTtlMs", b.pending_ttl_ms},
+        {"staleTimeoutMs", b.stale_timeout_ms},
+        {"maxDepth", b.max_depth},
+        {"resumeInterrupted", b.resume_interrupted}}},
+  };
+  if (options.json) {
+    fmt::print("{}\n", out.dump(2));
+    return 0;
+  }
+  if (loaded->files.empty()) {
+    fmt::print("no config files found (looked for: {}); using defaults\n", fmt::join(paths, ", "));
+  } else {
+    fmt::print("read: {}\n", fmt::join(loaded->files, ", "));
+  }
+  for (const auto& w : loaded->warnings) fmt::print("warning: {}\n", w.ToString());
+  fmt::print("background_task: {}\n", out["background_task"].dump());
+  fmt::print("default_model: {}\n", c.default_model);
+  fmt::print("configuration is valid\n");
+  return 0;
+}
+
+}  // namespace troupe
