@@ -47,7 +47,7 @@ void BM_SlotHandOff(benchmark::State& state) {
   Ticket next = 1, oldest_running = 1;
   for (int i = 0; i < 5 + queued; ++i) s.Request(next++, "openai/gpt-4o");
   for (auto _ : state) {
-    s.Release(oldest_running++);  // grants the head of the queue
+    s.Release(oldest_running++);         // grants the head of the queue
     s.Request(next++, "openai/gpt-4o");  // keep the queue length steady
   }
   benchmark::DoNotOptimize(last_grant);
@@ -57,7 +57,9 @@ BENCHMARK(BM_SlotHandOff)->Arg(10)->Arg(10000);
 
 // launch -> pending -> running -> completed with an instant runner: 3 SQLite transactions
 // (task + session + prompt message + events; running + attempt; completed + attempt + outbox).
-void LaunchToComplete(benchmark::State& state, const std::string& path) {
+// `burst` launches per engine batch: 1 = every lifecycle is its own commit; more = several
+// tasks launched at once (a lead's parallel delegate_task calls) share one commit.
+void LaunchToComplete(benchmark::State& state, const std::string& path, int burst) {
   FakeClock clock;
   IdGenerator ids(&clock, 1);
   ScriptedRunner runner(&clock);
@@ -76,13 +78,16 @@ void LaunchToComplete(benchmark::State& state, const std::string& path) {
   r.prompt = "find the retry policy";
   r.owner = "bench";
   for (auto _ : state) {
-    auto v = manager.Launch(r);
-    if (!v.ok() || v->task.state != TaskState::kCompleted) {
-      state.SkipWithError("task did not complete");
-      break;
+    TaskManager::Batch batch(&manager);
+    for (int i = 0; i < burst; ++i) {
+      auto v = manager.Launch(r);
+      if (!v.ok() || v->task.state != TaskState::kCompleted) {
+        state.SkipWithError("task did not complete");
+        break;
+      }
     }
   }
-  state.SetItemsProcessed(state.iterations());
+  state.SetItemsProcessed(state.iterations() * burst);
   state.counters["store_failures"] = static_cast<double>(manager.store_failures());
 }
 
@@ -92,15 +97,24 @@ void BM_LaunchToCompleteSqliteFile(benchmark::State& state) {
     state.SkipWithError("mkdtemp failed");
     return;
   }
-  LaunchToComplete(state, std::string(dir) + "/troupe.db");
+  LaunchToComplete(state, std::string(dir) + "/troupe.db", static_cast<int>(state.range(0)));
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_LaunchToCompleteSqliteFile)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LaunchToCompleteSqliteFile)
+    ->ArgName("burst")
+    ->Arg(1)
+    ->Arg(4)
+    ->Arg(16)
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_LaunchToCompleteSqliteMemory(benchmark::State& state) {
-  LaunchToComplete(state, ":memory:");
+  LaunchToComplete(state, ":memory:", static_cast<int>(state.range(0)));
 }
-BENCHMARK(BM_LaunchToCompleteSqliteMemory)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LaunchToCompleteSqliteMemory)
+    ->ArgName("burst")
+    ->Arg(1)
+    ->Arg(16)
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace troupe

@@ -14,7 +14,8 @@ int RunConfigCheck(const ConfigCheckOptions& options) {
   auto loaded = LoadConfigFiles(paths);
   if (!loaded.ok()) {
     if (options.json) {
-      fmt::print("{}\n", nlohmann::json{{"valid", false}, {"error", loaded.status().message()}}.dump(2));
+      fmt::print("{}\n",
+                 nlohmann::json{{"valid", false}, {"error", loaded.status().message()}}.dump(2));
     } else {
       fmt::print(stderr, "{}\n", loaded.status().message());
       fmt::print(stderr, "troupe: configuration is invalid (fix the lines above)\n");

@@ -21,10 +21,14 @@ namespace {
 const char* Paint(TaskState s, bool color) {
   if (!color) return "";
   switch (s) {
-    case TaskState::kPending: return "\033[33m";
-    case TaskState::kRunning: return "\033[36m";
-    case TaskState::kCompleted: return "\033[32m";
-    default: return "\033[31m";
+    case TaskState::kPending:
+      return "\033[33m";
+    case TaskState::kRunning:
+      return "\033[36m";
+    case TaskState::kCompleted:
+      return "\033[32m";
+    default:
+      return "\033[31m";
   }
 }
 
@@ -56,9 +60,8 @@ int RunDemo(const DemoOptions& options) {
   IdGenerator ids(&clock);
   std::string workspace = fs::absolute(options.workspace).lexically_normal().string();
   if (workspace.size() > 1 && workspace.back() == '/') workspace.pop_back();
-  ScriptedRunner runner(&clock, [&](const RunRequest& r) {
-    return DemoScript(r.agent, r.workspace, options.speed);
-  });
+  ScriptedRunner runner(
+      &clock, [&](const RunRequest& r) { return DemoScript(r.agent, r.workspace, options.speed); });
   TaskManagerOptions tm;
   tm.limits.model_concurrency = {{"mock/scripted", 2}};  // three agents, two slots: one waits
   tm.default_workspace = workspace;
@@ -94,7 +97,8 @@ int RunDemo(const DemoOptions& options) {
   const Job jobs[] = {
       {"explore", "Map the source tree", "Find where the source code lives and how it is split."},
       {"librarian", "Survey the docs", "List the documentation and what each document covers."},
-      {"oracle", "Review file sizes", "Review the code layout and point at files that grew too big."},
+      {"oracle", "Review file sizes",
+       "Review the code layout and point at files that grew too big."},
   };
   std::vector<std::string> task_ids;
   for (const Job& job : jobs) {
@@ -112,7 +116,8 @@ int RunDemo(const DemoOptions& options) {
     }
     task_ids.push_back(v->task.id);
     if (v->task.state == TaskState::kPending) {
-      fmt::print("            {}  {:<9}  waits: {}\n", v->task.id, v->task.agent, v->waiting_reason);
+      fmt::print("            {}  {:<9}  waits: {}\n", v->task.id, v->task.agent,
+                 v->waiting_reason);
     }
   }
   std::vector<TaskView> finished;

@@ -13,7 +13,8 @@ namespace fs = std::filesystem;
 namespace {
 
 bool IsSource(const fs::path& p) {
-  static const char* kExt[] = {".cc", ".h", ".cpp", ".hpp", ".c", ".py", ".ts", ".js", ".go", ".rs"};
+  static const char* kExt[] = {".cc", ".h",  ".cpp", ".hpp", ".c",
+                               ".py", ".ts", ".js",  ".go",  ".rs"};
   const std::string ext = p.extension().string();
   return std::any_of(std::begin(kExt), std::end(kExt), [&](const char* e) { return ext == e; });
 }
@@ -40,8 +41,8 @@ std::vector<fs::path> Walk(const fs::path& root) {
 
 int CountLines(const fs::path& p) {
   std::ifstream in(p);
-  return static_cast<int>(std::count(std::istreambuf_iterator<char>(in),
-                                     std::istreambuf_iterator<char>(), '\n'));
+  return static_cast<int>(
+      std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n'));
 }
 
 std::string Explore(const fs::path& root) {

@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
   config_cmd->require_subcommand(1);
   auto* check_cmd = config_cmd->add_subcommand(
       "check", "Validate the user and project config files and show the effective settings");
-  check_cmd->add_option("--workspace", check.workspace, "Project directory (reads .troupe/troupe.jsonc)")
+  check_cmd
+      ->add_option("--workspace", check.workspace, "Project directory (reads .troupe/troupe.jsonc)")
       ->capture_default_str();
   check_cmd->add_option("--file", check.files, "Check these files instead (merged in order)");
   check_cmd->add_flag("--json", check.json, "Machine-readable output");

@@ -1,8 +1,9 @@
+#include "core/clock.h"
+
 #include <gtest/gtest.h>
 
 #include <vector>
 
-#include "core/clock.h"
 #include "core/fake_clock.h"
 
 namespace troupe {

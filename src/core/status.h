@@ -11,18 +11,18 @@ namespace troupe {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,    // the caller's input is wrong; retrying the same input fails again
-  kNotFound,           // the named thing does not exist
-  kAlreadyExists,      // the thing to create is there already
-  kFailedPrecondition, // the system is not in a state that allows this (busy session, ...)
-  kResourceExhausted,  // a limit was reached (depth, queue, size)
-  kCorruption,         // stored data is unreadable or inconsistent
-  kIoError,            // the operating system or a file refused
-  kUnavailable,        // a dependency is down or unreachable; retrying later may work
-  kDeadlineExceeded,   // a time limit passed
-  kCancelled,          // someone asked for it to stop
+  kInvalidArgument,     // the caller's input is wrong; retrying the same input fails again
+  kNotFound,            // the named thing does not exist
+  kAlreadyExists,       // the thing to create is there already
+  kFailedPrecondition,  // the system is not in a state that allows this (busy session, ...)
+  kResourceExhausted,   // a limit was reached (depth, queue, size)
+  kCorruption,          // stored data is unreadable or inconsistent
+  kIoError,             // the operating system or a file refused
+  kUnavailable,         // a dependency is down or unreachable; retrying later may work
+  kDeadlineExceeded,    // a time limit passed
+  kCancelled,           // someone asked for it to stop
   kUnimplemented,
-  kInternal,           // a bug in troupe
+  kInternal,  // a bug in troupe
 };
 
 // Short lowercase name of a code, e.g. "invalid argument".
@@ -34,7 +34,9 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return {}; }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
   static Status FailedPrecondition(std::string m) {
@@ -75,7 +77,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok() && "Result constructed from an OK status");
   }
@@ -102,9 +104,9 @@ class [[nodiscard]] Result {
 #define TROUPE_CONCAT_(a, b) TROUPE_CONCAT_INNER_(a, b)
 
 // Returns the Status of `expr` from the enclosing function when it is not OK.
-#define TROUPE_RETURN_IF_ERROR(expr)            \
-  do {                                          \
-    ::troupe::Status troupe_status_ = (expr);   \
+#define TROUPE_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::troupe::Status troupe_status_ = (expr);        \
     if (!troupe_status_.ok()) return troupe_status_; \
   } while (0)
 

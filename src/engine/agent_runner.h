@@ -13,11 +13,11 @@ struct RunRequest {
   std::string task_id;
   std::string session_id;
   std::string agent;
-  std::string model;      // as the user gave it (not canonicalised): what the provider is asked for
-  std::string prompt;     // already stored as the session's last user message
+  std::string model;   // as the user gave it (not canonicalised): what the provider is asked for
+  std::string prompt;  // already stored as the session's last user message
   std::string workspace;
-  int attempt = 1;        // > 1 when the task resumes after an interruption: continue from the
-                          // session's last persisted message instead of starting over
+  int attempt = 1;  // > 1 when the task resumes after an interruption: continue from the
+                    // session's last persisted message instead of starting over
   int depth = 0;
 };
 
@@ -27,9 +27,9 @@ struct ProgressUpdate {
   int tool_calls = 0;
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
-  int64_t bytes = 0;          // bytes received from the provider
-  std::string tool;           // the tool just started, if any
-  std::string note;           // short free text, e.g. "streaming"
+  int64_t bytes = 0;  // bytes received from the provider
+  std::string tool;   // the tool just started, if any
+  std::string note;   // short free text, e.g. "streaming"
 };
 
 struct RunOutcome {

@@ -6,9 +6,12 @@ namespace troupe {
 
 const char* PoolLevelName(PoolLevel level) {
   switch (level) {
-    case PoolLevel::kModel: return "model";
-    case PoolLevel::kProvider: return "provider";
-    case PoolLevel::kDefault: return "default";
+    case PoolLevel::kModel:
+      return "model";
+    case PoolLevel::kProvider:
+      return "provider";
+    case PoolLevel::kDefault:
+      return "default";
   }
   return "default";
 }
@@ -38,7 +41,8 @@ PoolSpec ConcurrencyPolicy::Resolve(const std::string& model) const {
   PoolSpec spec;
   spec.provider = provider;
   auto by_model = model_limits_.find(canonical);
-  if (by_model == model_limits_.end()) by_model = model_limits_.find(std::string(BareModelOf(canonical)));
+  if (by_model == model_limits_.end())
+    by_model = model_limits_.find(std::string(BareModelOf(canonical)));
   if (by_model != model_limits_.end()) {
     spec.level = PoolLevel::kModel;
     spec.key = "model:" + canonical;

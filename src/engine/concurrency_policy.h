@@ -16,7 +16,7 @@ enum class PoolLevel { kModel, kProvider, kDefault };
 const char* PoolLevelName(PoolLevel level);
 
 struct PoolSpec {
-  std::string key;       // "model:anthropic/claude-opus-4-5", "provider:anthropic", "default:mock/x"
+  std::string key;  // "model:anthropic/claude-opus-4-5", "provider:anthropic", "default:mock/x"
   PoolLevel level = PoolLevel::kDefault;
   std::string provider;  // provider of the model(s) in it; cooldowns apply by provider
   int limit = 0;         // 0 = unlimited

@@ -21,7 +21,7 @@ struct EngineEvent {
   // The task after the change. Valid only during the callback: copy what you keep.
   const TaskRecord* task = nullptr;
   const ProgressUpdate* progress = nullptr;  // progress events: what changed
-  std::string payload;  // state changes: JSON text as stored in the event log
+  std::string payload;                       // state changes: JSON text as stored in the event log
 };
 
 // Not thread-safe: loop thread only. Subscribers may subscribe or unsubscribe (themselves or

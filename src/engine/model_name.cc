@@ -17,7 +17,8 @@ std::string Fold(std::string_view name) {
 
 }  // namespace
 
-std::string CanonicalModel(std::string_view name, const std::map<std::string, std::string>& aliases) {
+std::string CanonicalModel(std::string_view name,
+                           const std::map<std::string, std::string>& aliases) {
   std::string folded = Fold(name);
   for (const auto& [alias, target] : aliases) {
     if (Fold(alias) == folded) return Fold(target);

@@ -11,7 +11,8 @@ namespace troupe {
 // Lowercases, removes all whitespace, then resolves `aliases` (whose keys and values are
 // canonicalised the same way; one level, no chains). "Anthropic / Claude-Opus-4-5" ->
 // "anthropic/claude-opus-4-5".
-std::string CanonicalModel(std::string_view name, const std::map<std::string, std::string>& aliases);
+std::string CanonicalModel(std::string_view name,
+                           const std::map<std::string, std::string>& aliases);
 
 // "openrouter/anthropic/claude-3.5" -> "openrouter"; "" when there is no '/'.
 std::string_view ProviderOf(std::string_view canonical_model);

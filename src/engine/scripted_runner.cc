@@ -37,14 +37,16 @@ ScriptedRunner::~ScriptedRunner() {
   for (auto& [id, run] : runs_) *run->alive = false;
 }
 
-std::unique_ptr<RunHandle> ScriptedRunner::Start(const RunRequest& request, RunCallbacks callbacks) {
+std::unique_ptr<RunHandle> ScriptedRunner::Start(const RunRequest& request,
+                                                 RunCallbacks callbacks) {
   ++started_;
   if (record_requests_) requests_.push_back(request);
   End(request.task_id);  // a previous attempt of the same task, if any, is over
   auto run = std::make_unique<Run>(clock_);
   run->task_id = request.task_id;
-  run->script = chooser_ ? chooser_(request)
-                         : Script{ScriptStep::Complete(ScriptStep::kNow, "done: " + request.prompt)};
+  run->script = chooser_
+                    ? chooser_(request)
+                    : Script{ScriptStep::Complete(ScriptStep::kNow, "done: " + request.prompt)};
   run->callbacks = std::move(callbacks);
   Run* raw = run.get();
   auto handle = std::make_unique<Handle>(this, request.task_id, raw->alive);

@@ -160,8 +160,9 @@ WaitInfo SlotScheduler::Describe(Ticket ticket) const {
   if (paused_) {
     info.reason = "daemon is shutting down";
   } else if (auto cd = cooldown_until_.find(pool.spec().provider); cd != cooldown_until_.end()) {
-    info.reason = fmt::format("provider {} is cooling down after a rate limit ({} ms left), position {}",
-                              pool.spec().provider, cd->second - clock_->NowMs(), info.position);
+    info.reason =
+        fmt::format("provider {} is cooling down after a rate limit ({} ms left), position {}",
+                    pool.spec().provider, cd->second - clock_->NowMs(), info.position);
   } else if (!pool.HasFreeSlot() || info.position > 1) {
     info.reason = fmt::format("pool {} full ({}/{} running), position {}", pool.spec().key,
                               pool.in_use(), limit, info.position);
@@ -208,7 +209,8 @@ Status SlotScheduler::CheckInvariants() const {
   for (const auto& [key, pool] : pools_) {
     const int limit = pool->spec().limit;
     if (limit > 0 && pool->in_use() > limit) {
-      return Status::Internal(fmt::format("pool {} runs {} > limit {}", key, pool->in_use(), limit));
+      return Status::Internal(
+          fmt::format("pool {} runs {} > limit {}", key, pool->in_use(), limit));
     }
     if (holders[pool.get()] != pool->in_use()) {
       return Status::Internal(fmt::format("pool {} counts {} in use but {} tickets hold it", key,
@@ -232,8 +234,8 @@ Status SlotScheduler::CheckInvariants() const {
         fmt::format("global count {} != sum of pools {}", global_in_use_, total_in_use));
   }
   if (policy_.global_limit() > 0 && global_in_use_ > policy_.global_limit()) {
-    return Status::Internal(fmt::format("global {} > globalConcurrency {}", global_in_use_,
-                                        policy_.global_limit()));
+    return Status::Internal(
+        fmt::format("global {} > globalConcurrency {}", global_in_use_, policy_.global_limit()));
   }
   return Status::Ok();
 }

@@ -29,16 +29,16 @@ namespace troupe {
 // Why a ticket is not running yet, for status views.
 struct WaitInfo {
   bool waiting = false;
-  std::string pool;  // pool key
-  int position = 0;  // 1-based in the pool queue
+  std::string pool;    // pool key
+  int position = 0;    // 1-based in the pool queue
   std::string reason;  // e.g. "pool model:x/y full (2/2 running), position 3"
 };
 
 struct PoolSnapshot {
   std::string key;
-  std::string level;     // "model", "provider", "default", "global"
+  std::string level;  // "model", "provider", "default", "global"
   std::string provider;
-  int limit = 0;         // 0 = unlimited
+  int limit = 0;  // 0 = unlimited
   int in_use = 0;
   int queued = 0;
   int64_t cooldown_until_wall_ms = 0;  // 0 = not cooling down
@@ -101,7 +101,7 @@ class SlotScheduler {
   // Eligible pools ordered by the seq of their head waiter.
   std::set<std::pair<uint64_t, Pool*>> ready_;
   std::unordered_map<const Pool*, uint64_t> ready_key_;
-  std::map<std::string, int64_t> cooldown_until_;  // provider -> clock ms
+  std::map<std::string, int64_t> cooldown_until_;                  // provider -> clock ms
   std::map<std::string, std::unique_ptr<Timer>> cooldown_timers_;  // provider -> expiry
   uint64_t next_seq_ = 1;
   int global_in_use_ = 0;

@@ -12,13 +12,15 @@ namespace {
 class SlotSchedulerTest : public ::testing::Test {
  protected:
   void Build(BackgroundTaskConfig config) {
-    scheduler_ = std::make_unique<SlotScheduler>(&clock_, ConcurrencyPolicy(config, {}),
-                                                 [this](Ticket t) {
-                                                   granted_.push_back(t);
-                                                   if (on_grant_) on_grant_(t);
-                                                 });
+    scheduler_ =
+        std::make_unique<SlotScheduler>(&clock_, ConcurrencyPolicy(config, {}), [this](Ticket t) {
+          granted_.push_back(t);
+          if (on_grant_) on_grant_(t);
+        });
   }
-  void Check() { ASSERT_TRUE(scheduler_->CheckInvariants().ok()) << scheduler_->CheckInvariants().message(); }
+  void Check() {
+    ASSERT_TRUE(scheduler_->CheckInvariants().ok()) << scheduler_->CheckInvariants().message();
+  }
 
   FakeClock clock_;
   std::unique_ptr<SlotScheduler> scheduler_;

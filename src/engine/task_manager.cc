@@ -6,11 +6,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/duration_format.h"
-#include "engine/task_manager_internal.h"
 #include "engine/model_name.h"
+#include "engine/task_manager_internal.h"
 
 namespace troupe {
-
 
 namespace {
 
@@ -75,8 +74,11 @@ TaskManager::~TaskManager() {
 }
 
 Result<TaskView> TaskManager::Launch(const LaunchRequest& request) {
-  if (shutting_down_) return Status::Unavailable("troupe is shutting down; launch again after it restarts");
-  if (request.prompt.empty()) return Status::InvalidArgument("prompt is empty: say what the task should do");
+  BatchScope batch(this);
+  if (shutting_down_)
+    return Status::Unavailable("troupe is shutting down; launch again after it restarts");
+  if (request.prompt.empty())
+    return Status::InvalidArgument("prompt is empty: say what the task should do");
 
   const int64_t now = clock_->WallMs();
   std::optional<SessionRecord> new_session;
@@ -84,7 +86,8 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& request) {
   if (!request.session_id.empty()) {
     std::optional<SessionRecord> found;
     TROUPE_ASSIGN_OR_RETURN(found, store_->GetSession(request.session_id));
-    if (!found) return Status::NotFound(fmt::format("session {} does not exist", request.session_id));
+    if (!found)
+      return Status::NotFound(fmt::format("session {} does not exist", request.session_id));
     session = *found;
     if (auto busy = busy_sessions_.find(session.id); busy != busy_sessions_.end()) {
       return Status::FailedPrecondition(
@@ -92,14 +95,16 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& request) {
                       session.id, busy->second));
     }
   } else {
-    if (request.agent.empty()) return Status::InvalidArgument("agent is required for a new session");
+    if (request.agent.empty())
+      return Status::InvalidArgument("agent is required for a new session");
     session.id = ids_->NewSessionId();
     session.agent = request.agent;
     session.model = request.model.empty() ? options_.default_model : request.model;
     session.workspace = request.workspace.empty() ? options_.default_workspace : request.workspace;
     session.parent_session_id = request.parent_session_id;
     session.owner = request.owner;
-    session.title = request.description.empty() ? DefaultDescription(request.prompt) : request.description;
+    session.title =
+        request.description.empty() ? DefaultDescription(request.prompt) : request.description;
     session.created_at_ms = now;
     session.updated_at_ms = now;
     if (!request.parent_session_id.empty()) {
@@ -120,19 +125,20 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& request) {
   }
 
   auto a = std::make_unique<Active>(clock_);
+  a->workspace = session.workspace;
   TaskRecord& t = a->rec;
   t.id = ids_->NewTaskId();
   t.session_id = session.id;
   t.parent_session_id = session.parent_session_id;
   t.owner = request.owner.empty() ? session.owner : request.owner;
-  t.description = request.description.empty() ? DefaultDescription(request.prompt) : request.description;
+  t.description =
+      request.description.empty() ? DefaultDescription(request.prompt) : request.description;
   t.prompt = request.prompt;
   t.agent = request.agent.empty() ? session.agent : request.agent;
   t.model = request.model.empty() ? session.model : request.model;
   if (ProviderOf(scheduler_.policy().Canonical(t.model)).empty()) {
-    return Status::InvalidArgument(
-        fmt::format("model \"{}\" must be written provider/model, e.g. anthropic/claude-sonnet-4-5",
-                    t.model));
+    return Status::InvalidArgument(fmt::format(
+        "model \"{}\" must be written provider/model, e.g. anthropic/claude-sonnet-4-5", t.model));
   }
   t.state = TaskState::kPending;
   t.depth = session.depth;
@@ -146,10 +152,9 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& request) {
   prompt.content = nlohmann::json{{"role", "user"}, {"content", request.prompt}}.dump();
   prompt.created_at_ms = now;
 
-  EngineEvent event;
-  {
-    ScopedTransaction txn(store_);
-    TROUPE_RETURN_IF_ERROR(txn.status());
+  EventRecord log{0, "task.state", t.id, EventPayload(t, TaskState::kPending), now};
+  Status written = [&]() -> Status {
+    TROUPE_RETURN_IF_ERROR(BeginWrite());
     if (new_session) {
       TROUPE_RETURN_IF_ERROR(store_->InsertSession(*new_session));
     } else {
@@ -157,16 +162,18 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& request) {
     }
     TROUPE_RETURN_IF_ERROR(store_->AppendMessage(&prompt));
     TROUPE_RETURN_IF_ERROR(store_->InsertTask(t));
-    EventRecord log{0, "task.state", t.id, EventPayload(t, TaskState::kPending), now};
-    TROUPE_RETURN_IF_ERROR(store_->AppendEvent(&log));
-    TROUPE_RETURN_IF_ERROR(txn.Commit());
-    event.id = log.id;
-    event.payload = std::move(log.payload);
+    return store_->AppendEvent(&log);
+  }();
+  if (!written.ok()) {
+    batch_failed_ = true;  // the batch rolls back: nothing of this launch is kept
+    return written.WithContext("launch could not be stored");
   }
+  EngineEvent event;
   event.kind = EngineEvent::Kind::kState;
+  event.id = log.id;
+  event.payload = std::move(log.payload);
   event.from = TaskState::kPending;
-  event.task = &t;
-  events_.Publish(event);
+  Announce(event, t, nullptr, false);
   return Enqueue(std::move(a));
 }
 
@@ -187,6 +194,7 @@ Result<TaskView> TaskManager::Enqueue(std::unique_ptr<Active> owned) {
   // The pending TTL counts from when the task entered the queue, also across restarts.
   const int64_t waited = clock_->WallMs() - a->rec.queued_at_ms;
   a->pending_timer.Start(a->pending_ttl_ms - waited, [this, id] {
+    BatchScope batch(this);
     auto it = active_.find(id);
     if (it == active_.end() || it->second->rec.state != TaskState::kPending) return;
     Active* p = it->second.get();
@@ -202,6 +210,7 @@ Result<TaskView> TaskManager::Enqueue(std::unique_ptr<Active> owned) {
 }
 
 void TaskManager::OnGrant(Ticket ticket) {
+  BatchScope batch(this);
   auto it = by_ticket_.find(ticket);
   if (it == by_ticket_.end()) return;
   Active* a = it->second;
@@ -215,6 +224,7 @@ void TaskManager::StartRun(Active* a) {
   const int attempt = a->rec.attempt;
   a->last_activity_ms = clock_->NowMs();
   a->ttl_timer.Start(a->task_ttl_ms, [this, id] {
+    BatchScope batch(this);
     auto it = active_.find(id);
     if (it == active_.end() || it->second->rec.state != TaskState::kRunning) return;
     Active* r = it->second.get();
@@ -234,7 +244,11 @@ void TaskManager::StartRun(Active* a) {
   request.prompt = a->rec.prompt;
   request.attempt = attempt;
   request.depth = a->rec.depth;
-  if (auto s = store_->GetSession(a->rec.session_id); s.ok() && *s) request.workspace = (*s)->workspace;
+  if (a->workspace.empty()) {  // recovered tasks: only the store knows
+    if (auto s = store_->GetSession(a->rec.session_id); s.ok() && *s)
+      a->workspace = (*s)->workspace;
+  }
+  request.workspace = a->workspace;
   RunCallbacks callbacks;
   callbacks.progress = [this, id, attempt](const ProgressUpdate& u) { OnProgress(id, attempt, u); };
   callbacks.finish = [this, id, attempt](RunOutcome o) { OnFinish(id, attempt, std::move(o)); };
@@ -248,6 +262,7 @@ void TaskManager::StartRun(Active* a) {
 }
 
 void TaskManager::OnProgress(const std::string& task_id, int attempt, const ProgressUpdate& u) {
+  BatchScope batch(this);
   auto it = active_.find(task_id);
   if (it == active_.end()) return;
   Active* a = it->second.get();
@@ -261,12 +276,11 @@ void TaskManager::OnProgress(const std::string& task_id, int attempt, const Prog
   EngineEvent event;
   event.kind = EngineEvent::Kind::kProgress;
   event.from = TaskState::kRunning;
-  event.task = &a->rec;
-  event.progress = &u;
-  events_.Publish(event);
+  Announce(event, a->rec, &u, false);
 }
 
 void TaskManager::OnStaleCheck(const std::string& task_id) {
+  BatchScope batch(this);
   auto it = active_.find(task_id);
   if (it == active_.end() || it->second->rec.state != TaskState::kRunning) return;
   Active* a = it->second.get();
@@ -285,6 +299,7 @@ void TaskManager::OnStaleCheck(const std::string& task_id) {
 }
 
 void TaskManager::OnFinish(const std::string& task_id, int attempt, RunOutcome outcome) {
+  BatchScope batch(this);
   auto it = active_.find(task_id);
   if (it == active_.end()) return;
   Active* a = it->second.get();
@@ -293,7 +308,8 @@ void TaskManager::OnFinish(const std::string& task_id, int attempt, RunOutcome o
   if (outcome.ok) {
     Transition(a, TaskState::kCompleted, "", outcome.result);
   } else {
-    Transition(a, TaskState::kError, outcome.error.empty() ? "the agent failed" : outcome.error, "");
+    Transition(a, TaskState::kError, outcome.error.empty() ? "the agent failed" : outcome.error,
+               "");
   }
 }
 
@@ -318,14 +334,15 @@ void TaskManager::Transition(Active* a, TaskState to, const std::string& error,
   EngineEvent event;
   Status s = Persist(t, from, &event, /*attempt_started=*/to == TaskState::kRunning,
                      /*attempt_ended=*/ends && from == TaskState::kRunning);
-  if (!s.ok()) ++store_failures_;
+  if (!s.ok()) {
+    // Keep going in memory (slots must not leak); the batch is rolled back and counted.
+    ++store_failures_;
+    batch_failed_ = true;
+  }
   event.kind = EngineEvent::Kind::kState;
   event.from = from;
-  event.task = &t;
-  if (!ends) {
-    events_.Publish(event);
-    return;
-  }
+  Announce(event, t, nullptr, ends);
+  if (!ends) return;
   // Leaving the engine: take ownership so the record outlives the map entry while we announce.
   auto node = active_.extract(t.id);
   std::unique_ptr<Active> owned = std::move(node.mapped());
@@ -336,24 +353,83 @@ void TaskManager::Transition(Active* a, TaskState to, const std::string& error,
   owned->pending_timer.Cancel();
   owned->ttl_timer.Cancel();
   owned->stale_timer.Cancel();
-  events_.Publish(event);
-  NotifyWatchers(t.id);
   // Last: hands the slot to the next waiter, which may start running before this returns.
   scheduler_.Release(owned->ticket);
 }
 
+TaskManager::Batch::Batch(TaskManager* manager) : manager_(manager) { ++manager_->batch_depth_; }
+
+TaskManager::Batch::~Batch() {
+  if (--manager_->batch_depth_ == 0) manager_->CloseBatch();
+}
+
+Status TaskManager::BeginWrite() {
+  if (batch_open_) return Status::Ok();
+  TROUPE_RETURN_IF_ERROR(store_->Begin());
+  batch_open_ = true;
+  return Status::Ok();
+}
+
+void TaskManager::CommitBatch() {
+  if (!batch_open_) return;
+  batch_open_ = false;
+  if (batch_failed_) {
+    store_->Rollback();
+    batch_failed_ = false;
+    return;
+  }
+  if (Status s = store_->Commit(); !s.ok()) {
+    ++store_failures_;
+    store_->Rollback();
+  }
+}
+
+void TaskManager::CloseBatch() {
+  CommitBatch();
+  if (flushing_) return;  // an outer CloseBatch is publishing; it will reach what we queued
+  flushing_ = true;
+  // Publication may re-enter the manager (a watcher launches a task...): those calls commit when
+  // their own scope closes and queue behind, so the bus sees events in commit order.
+  while (!announcements_.empty()) {
+    Announcement a = std::move(announcements_.front());
+    announcements_.pop_front();
+    a.event.task = &a.record;
+    a.event.progress = a.event.kind == EngineEvent::Kind::kProgress ? &a.progress : nullptr;
+    events_.Publish(a.event);
+    if (a.ends) NotifyWatchers(a.record.id);
+  }
+  flushing_ = false;
+}
+
+void TaskManager::Announce(const EngineEvent& event, const TaskRecord& task,
+                           const ProgressUpdate* progress, bool ends) {
+  if (!batch_open_ && !flushing_ && announcements_.empty()) {
+    // Nothing awaits a commit (e.g. a progress report on its own): publish in place, no copy.
+    EngineEvent now = event;
+    now.task = &task;
+    now.progress = progress;
+    events_.Publish(now);
+    if (ends) NotifyWatchers(task.id);
+    return;
+  }
+  Announcement& a = announcements_.emplace_back();
+  a.event = event;
+  a.record = task;
+  if (progress) a.progress = *progress;
+  a.ends = ends;
+}
+
 Status TaskManager::Persist(const TaskRecord& t, TaskState from, EngineEvent* event,
                             bool attempt_started, bool attempt_ended) {
-  ScopedTransaction txn(store_);
-  TROUPE_RETURN_IF_ERROR(txn.status());
+  TROUPE_RETURN_IF_ERROR(BeginWrite());
   TROUPE_RETURN_IF_ERROR(store_->UpdateTask(t));
   if (attempt_started) {
     TROUPE_RETURN_IF_ERROR(store_->InsertAttempt({t.id, t.attempt, t.started_at_ms, 0, "", ""}));
   }
   if (attempt_ended) {
-    TROUPE_RETURN_IF_ERROR(store_->FinishAttempt(
-        {t.id, t.attempt, t.started_at_ms, t.finished_at_ms, std::string(TaskStateName(t.state)),
-         t.error}));
+    TROUPE_RETURN_IF_ERROR(
+        store_->FinishAttempt({t.id, t.attempt, t.started_at_ms, t.finished_at_ms,
+                               std::string(TaskStateName(t.state)), t.error}));
   }
   if (IsFinal(t.state)) {
     NotificationRecord n;
@@ -368,7 +444,6 @@ Status TaskManager::Persist(const TaskRecord& t, TaskState from, EngineEvent* ev
   }
   EventRecord log{0, "task.state", t.id, EventPayload(t, from), t.updated_at_ms};
   TROUPE_RETURN_IF_ERROR(store_->AppendEvent(&log));
-  TROUPE_RETURN_IF_ERROR(txn.Commit());
   event->id = log.id;
   event->payload = std::move(log.payload);
   return Status::Ok();
@@ -379,6 +454,7 @@ Status TaskManager::Persist(const TaskRecord& t, TaskState from, EngineEvent* ev
 namespace troupe {
 
 Result<TaskView> TaskManager::Cancel(const std::string& task_id, const std::string& reason) {
+  BatchScope batch(this);
   auto it = active_.find(task_id);
   if (it == active_.end()) {
     std::optional<TaskRecord> stored;
@@ -401,6 +477,7 @@ Result<TaskView> TaskManager::Cancel(const std::string& task_id, const std::stri
 }
 
 std::vector<TaskView> TaskManager::CancelAll(const std::string& owner) {
+  BatchScope batch(this);
   std::vector<std::string> ids;
   for (const auto& [id, a] : active_) {
     if (owner.empty() || a->rec.owner == owner) ids.push_back(id);
@@ -416,7 +493,9 @@ std::vector<TaskView> TaskManager::CancelAll(const std::string& owner) {
 }
 
 std::vector<TaskView> TaskManager::CancelChildren(const std::string& parent_session_id) {
-  return CancelChildrenInternal(parent_session_id, "cancelled with its parent session " + parent_session_id);
+  BatchScope batch(this);
+  return CancelChildrenInternal(parent_session_id,
+                                "cancelled with its parent session " + parent_session_id);
 }
 
 std::vector<TaskView> TaskManager::CancelChildrenInternal(const std::string& parent_session_id,

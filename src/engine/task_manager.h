@@ -6,13 +6,18 @@
 //      |--pending TTL--> error  |--shutdown or crash--> interrupted --resume--> pending
 //
 // Every transition is written to the store (with its outbox row when final and its event-log
-// row) in one transaction, then published on the EventBus, then watchers are told.
+// row) before it is published on the EventBus and watchers are told. Writes are group-committed:
+// each entry point (a public call, a runner callback, a timer) opens a batch; all transitions
+// that happen inside it — a completion, the hand-off of its slot, the next task starting — share
+// one SQLite transaction, committed when the outermost entry point returns, and only then
+// announced, in commit order.
 //
 // Threading: everything runs on the loop thread that drives `clock`; no method is thread-safe.
 // Re-entrancy: runner callbacks, timers and watchers may call back into the manager.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -50,9 +55,9 @@ struct LaunchRequest {
 // A task as callers see it: the stored record plus what only the live engine knows.
 struct TaskView {
   TaskRecord task;
-  std::string pool;            // pool key it waits or runs in ("" when not active)
-  int queue_position = 0;      // 1-based while pending and queued
-  std::string waiting_reason;  // why it is pending
+  std::string pool;                   // pool key it waits or runs in ("" when not active)
+  int queue_position = 0;             // 1-based while pending and queued
+  std::string waiting_reason;         // why it is pending
   int64_t last_activity_wall_ms = 0;  // last progress (running only)
 };
 
@@ -123,6 +128,22 @@ class TaskManager {
   // resume on the next start); pending ones stay pending in the store.
   void Shutdown();
 
+  // Groups every operation made while it lives into one store transaction, committed (and then
+  // announced) when the outermost Batch or engine call closes. For callers that do several
+  // things at once: the agent loop running parallel delegate_task calls, an API request that
+  // launches or cancels many tasks. Nesting is allowed; launches inside still return their ids
+  // at once, and those become durable when the batch closes.
+  class Batch {
+   public:
+    explicit Batch(TaskManager* manager);
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+    ~Batch();
+
+   private:
+    TaskManager* manager_;
+  };
+
   EventBus& events() { return events_; }
   std::vector<PoolSnapshot> Pools() const { return scheduler_.Snapshot(); }
   const SlotScheduler& scheduler() const { return scheduler_; }
@@ -133,6 +154,19 @@ class TaskManager {
  private:
   struct Active;
   struct Watcher;
+  struct Announcement;
+  using BatchScope = Batch;
+
+  // Opens the batch's transaction on first use.
+  Status BeginWrite();
+  // Commits (or, after a failed write, rolls back) the batch's transaction if one is open.
+  void CommitBatch();
+  // Called when the outermost BatchScope closes: commits, then publishes what was announced.
+  void CloseBatch();
+  // Queues an event for publication after the commit (or publishes at once when nothing is
+  // pending). `ends` also tells the task's watchers.
+  void Announce(const EngineEvent& event, const TaskRecord& task, const ProgressUpdate* progress,
+                bool ends);
 
   Result<TaskView> Enqueue(std::unique_ptr<Active> active);
   void OnGrant(Ticket ticket);
@@ -149,6 +183,8 @@ class TaskManager {
                  bool attempt_ended);
   void NotifyWatchers(const std::string& task_id);
   void FireWatch(WatchId id, bool timed_out);
+  // Removes a watcher's entries from watchers_by_task_.
+  void UnindexWatch(WatchId id, const Watcher& w);
   TaskView ViewOf(const Active& a) const;
   TaskView ViewOfFinished(TaskRecord record) const;
   std::vector<TaskView> CancelChildrenInternal(const std::string& parent_session_id,
@@ -162,14 +198,20 @@ class TaskManager {
   EventBus events_;
   SlotScheduler scheduler_;
   Ticket next_ticket_ = 1;
-  std::unordered_map<std::string, std::unique_ptr<Active>> active_;    // task id -> live task
+  std::unordered_map<std::string, std::unique_ptr<Active>> active_;  // task id -> live task
   std::unordered_map<Ticket, Active*> by_ticket_;
-  std::unordered_map<std::string, std::string> busy_sessions_;         // session -> task id
+  std::unordered_map<std::string, std::string> busy_sessions_;  // session -> task id
   std::map<WatchId, std::unique_ptr<Watcher>> watchers_;
   std::unordered_multimap<std::string, WatchId> watchers_by_task_;
   WatchId next_watch_ = 1;
   int64_t store_failures_ = 0;
   bool shutting_down_ = false;
+  // Group commit (see the header comment).
+  int batch_depth_ = 0;
+  bool batch_open_ = false;
+  bool batch_failed_ = false;
+  bool flushing_ = false;
+  std::deque<Announcement> announcements_;
 };
 
 }  // namespace troupe

@@ -1,5 +1,6 @@
-// The TaskManager's private in-memory records: one per live task (Active) and one per waiter
-// (Watcher). Shared by the manager's implementation files only.
+// The TaskManager's private in-memory records: one per live task (Active), one per waiter
+// (Watcher), and one per event awaiting its commit (Announcement). Shared by the manager's
+// implementation files only.
 #pragma once
 
 #include <memory>
@@ -15,6 +16,7 @@ namespace troupe {
 struct TaskManager::Active {
   explicit Active(Clock* clock) : pending_timer(clock), ttl_timer(clock), stale_timer(clock) {}
   TaskRecord rec;
+  std::string workspace;  // the session's; "" = read it from the store when the run starts
   Ticket ticket = 0;
   std::unique_ptr<RunHandle> run;
   Timer pending_timer;
@@ -33,6 +35,14 @@ struct TaskManager::Watcher {
   WaitMode mode = WaitMode::kAny;
   WatchCallback callback;
   Timer timeout;
+};
+
+// An event waiting for its batch to commit. Owns a copy of the record it describes.
+struct TaskManager::Announcement {
+  EngineEvent event;
+  TaskRecord record;
+  ProgressUpdate progress;
+  bool ends = false;  // final or interrupted: watchers of the task are told after publication
 };
 
 }  // namespace troupe

@@ -5,12 +5,12 @@
 // final state, no slot leaked, and the counts add up.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <random>
 #include <set>
-#include <cstdio>
-#include <cstdlib>
-#include <algorithm>
 
 #include "engine/engine_test_fixture.h"
 

@@ -265,7 +265,8 @@ TEST_F(TaskManagerTest, DelegationDeeperThanMaxDepthIsRefused) {
 TEST_F(TaskManagerTest, BadLaunchRequestsAreRefusedAndStoreNothing) {
   Build();
   EXPECT_EQ(manager_->Launch(Req("")).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(manager_->Launch(Req("x", "no-provider")).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(manager_->Launch(Req("x", "no-provider")).status().code(),
+            StatusCode::kInvalidArgument);
   LaunchRequest no_agent = Req("x");
   no_agent.agent.clear();
   EXPECT_EQ(manager_->Launch(no_agent).status().code(), StatusCode::kInvalidArgument);
@@ -330,7 +331,7 @@ TEST_F(TaskManagerTest, StaleTimeoutFiresWhenDueAndNotWhileProgressKeepsArriving
   o.limits.stale_timeout_ms = 1000;
   runner_.set_chooser([](const RunRequest& r) {
     if (r.prompt == "chatty") return Working(10, 900);  // progress every 900 ms, 9.9 s total
-    return Script{};                                     // silent
+    return Script{};                                    // silent
   });
   Build(o);
   const std::string chatty = LaunchOk(Req("chatty"));
@@ -374,7 +375,8 @@ TEST_F(TaskManagerTest, WatchAnyAllAndTimeout) {
                           [&](const std::vector<TaskView>& v, bool timed_out) {
                             EXPECT_FALSE(timed_out);
                             any_at = clock_.NowMs();
-                            for (auto& t : v) any_result.push_back(std::string(TaskStateName(t.task.state)));
+                            for (auto& t : v)
+                              any_result.push_back(std::string(TaskStateName(t.task.state)));
                           })
                   .ok());
   ASSERT_TRUE(manager_
@@ -384,9 +386,10 @@ TEST_F(TaskManagerTest, WatchAnyAllAndTimeout) {
                             for (auto& t : v) all_result.push_back(t.task.result);
                           })
                   .ok());
-  ASSERT_TRUE(manager_->Watch({slow}, WaitMode::kAll, 200, [&](const std::vector<TaskView>&, bool t) {
-    timeout_fired = t;
-  }).ok());
+  ASSERT_TRUE(manager_
+                  ->Watch({slow}, WaitMode::kAll, 200,
+                          [&](const std::vector<TaskView>&, bool t) { timeout_fired = t; })
+                  .ok());
   const int64_t start = clock_.NowMs();
   clock_.AdvanceMs(1000);
   EXPECT_EQ(any_at - start, 100);
@@ -396,12 +399,14 @@ TEST_F(TaskManagerTest, WatchAnyAllAndTimeout) {
   EXPECT_TRUE(timeout_fired);
   // Already-final tasks answer on a later turn, not inside Watch.
   bool answered = false;
-  ASSERT_TRUE(manager_->Watch({fast}, WaitMode::kAll, 0, [&](const auto&, bool) { answered = true; }).ok());
+  ASSERT_TRUE(
+      manager_->Watch({fast}, WaitMode::kAll, 0, [&](const auto&, bool) { answered = true; }).ok());
   EXPECT_FALSE(answered);
   clock_.RunDue();
   EXPECT_TRUE(answered);
-  EXPECT_EQ(manager_->Watch({"bg_unknown"}, WaitMode::kAny, 0, [](const auto&, bool) {}).status().code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(
+      manager_->Watch({"bg_unknown"}, WaitMode::kAny, 0, [](const auto&, bool) {}).status().code(),
+      StatusCode::kNotFound);
 }
 
 TEST_F(TaskManagerTest, LaunchAndWaitReturnsTheResult) {

@@ -1,12 +1,10 @@
 // TaskManager: reading tasks, waiting for them, and claiming their notifications.
 #include <fmt/format.h>
 
-
 #include "engine/task_manager.h"
 #include "engine/task_manager_internal.h"
 
 namespace troupe {
-
 
 TaskView TaskManager::ViewOfFinished(TaskRecord record) const {
   TaskView view;
@@ -71,7 +69,12 @@ Result<TaskManager::WatchId> TaskManager::Watch(const std::vector<std::string>& 
 void TaskManager::CancelWatch(WatchId id) {
   auto it = watchers_.find(id);
   if (it == watchers_.end()) return;
-  for (const auto& task_id : it->second->open) {
+  UnindexWatch(id, *it->second);
+  watchers_.erase(it);
+}
+
+void TaskManager::UnindexWatch(WatchId id, const Watcher& w) {
+  for (const auto& task_id : w.open) {
     auto [b, e] = watchers_by_task_.equal_range(task_id);
     for (auto x = b; x != e; ++x) {
       if (x->second == id) {
@@ -80,7 +83,6 @@ void TaskManager::CancelWatch(WatchId id) {
       }
     }
   }
-  watchers_.erase(it);
 }
 
 void TaskManager::NotifyWatchers(const std::string& task_id) {
@@ -103,15 +105,7 @@ void TaskManager::FireWatch(WatchId id, bool timed_out) {
   if (it == watchers_.end()) return;
   std::unique_ptr<Watcher> w = std::move(it->second);
   watchers_.erase(it);
-  for (const auto& task_id : w->open) {
-    auto [b, e] = watchers_by_task_.equal_range(task_id);
-    for (auto x = b; x != e; ++x) {
-      if (x->second == id) {
-        watchers_by_task_.erase(x);
-        break;
-      }
-    }
-  }
+  UnindexWatch(id, *w);
   std::vector<TaskView> views;
   for (const auto& task_id : w->ids) {
     if (auto v = Get(task_id); v.ok()) views.push_back(std::move(*v));
@@ -119,23 +113,31 @@ void TaskManager::FireWatch(WatchId id, bool timed_out) {
   w->callback(views, timed_out);
 }
 
-Result<std::vector<NotificationRecord>> TaskManager::ClaimNotifications(const std::string& recipient) {
+Result<std::vector<NotificationRecord>> TaskManager::ClaimNotifications(
+    const std::string& recipient) {
   std::vector<NotificationRecord> pending;
   TROUPE_ASSIGN_OR_RETURN(pending, store_->ListUndelivered(recipient));
   if (pending.empty()) return pending;
   const int64_t now = clock_->WallMs();
   std::vector<NotificationRecord> claimed;
-  ScopedTransaction txn(store_);
-  TROUPE_RETURN_IF_ERROR(txn.status());
+  BatchScope batch(this);
+  Status s = BeginWrite();
   for (auto& n : pending) {
-    bool marked = false;
-    TROUPE_ASSIGN_OR_RETURN(marked, store_->MarkDelivered(n.id, now));
-    if (!marked) continue;
+    if (!s.ok()) break;
+    Result<bool> marked = store_->MarkDelivered(n.id, now);
+    if (!marked.ok()) {
+      s = marked.status();
+      break;
+    }
+    if (!*marked) continue;
     n.delivered_at_ms = now;
     claimed.push_back(std::move(n));
   }
-  TROUPE_RETURN_IF_ERROR(txn.Commit());
-  return claimed;
+  if (!s.ok()) {
+    batch_failed_ = true;  // nothing is marked: the rows stay claimable
+    return s;
+  }
+  return claimed;  // committed when `batch` closes, before the caller sees the rows
 }
 
 void TaskManager::ReportRateLimit(const std::string& provider, int64_t delay_ms) {

@@ -1,8 +1,8 @@
 // TaskManager: start-up recovery, resuming, continuing, and graceful shutdown.
 #include <fmt/format.h>
 
-#include "engine/task_manager_internal.h"
 #include "engine/task_manager.h"
+#include "engine/task_manager_internal.h"
 
 namespace troupe {
 
@@ -19,16 +19,20 @@ Status TaskManager::Restate(TaskRecord* t, TaskState to, const std::string& erro
     t->finished_at_ms = 0;
   }
   EngineEvent event;
-  TROUPE_RETURN_IF_ERROR(Persist(*t, from, &event, /*attempt_started=*/false,
-                                 /*attempt_ended=*/from == TaskState::kRunning));
+  Status s = Persist(*t, from, &event, /*attempt_started=*/false,
+                     /*attempt_ended=*/from == TaskState::kRunning);
+  if (!s.ok()) {
+    batch_failed_ = true;
+    return s;
+  }
   event.kind = EngineEvent::Kind::kState;
   event.from = from;
-  event.task = t;
-  events_.Publish(event);
+  Announce(event, *t, nullptr, to == TaskState::kInterrupted);
   return Status::Ok();
 }
 
 Status TaskManager::Recover() {
+  BatchScope batch(this);
   TaskFilter filter;
   filter.states = {TaskState::kPending, TaskState::kRunning, TaskState::kInterrupted};
   std::vector<TaskRecord> tasks;
@@ -37,9 +41,9 @@ Status TaskManager::Recover() {
   for (TaskRecord& t : tasks) {
     if (t.state == TaskState::kRunning) {
       // Its run died with the process that ran it.
-      TROUPE_RETURN_IF_ERROR(Restate(
-          &t, TaskState::kInterrupted,
-          fmt::format("troupe stopped while this task ran (attempt {})", t.attempt)));
+      TROUPE_RETURN_IF_ERROR(
+          Restate(&t, TaskState::kInterrupted,
+                  fmt::format("troupe stopped while this task ran (attempt {})", t.attempt)));
     }
     if (t.state == TaskState::kInterrupted) {
       if (!options_.limits.resume_interrupted) continue;
@@ -53,7 +57,9 @@ Status TaskManager::Recover() {
 }
 
 Result<TaskView> TaskManager::Resume(const std::string& task_id) {
-  if (shutting_down_) return Status::Unavailable("troupe is shutting down; resume after it restarts");
+  BatchScope batch(this);
+  if (shutting_down_)
+    return Status::Unavailable("troupe is shutting down; resume after it restarts");
   if (active_.count(task_id)) {
     return Status::FailedPrecondition(fmt::format("task {} is already {}", task_id,
                                                   TaskStateName(active_.at(task_id)->rec.state)));
@@ -67,8 +73,8 @@ Result<TaskView> TaskManager::Resume(const std::string& task_id) {
         task_id, TaskStateName(stored->state), stored->session_id));
   }
   if (auto busy = busy_sessions_.find(stored->session_id); busy != busy_sessions_.end()) {
-    return Status::FailedPrecondition(fmt::format("session {} is busy with task {}",
-                                                  stored->session_id, busy->second));
+    return Status::FailedPrecondition(
+        fmt::format("session {} is busy with task {}", stored->session_id, busy->second));
   }
   TROUPE_RETURN_IF_ERROR(Restate(&*stored, TaskState::kPending, ""));
   auto a = std::make_unique<Active>(clock_);
@@ -90,11 +96,13 @@ Result<TaskView> TaskManager::LaunchAndWait(const LaunchRequest& request, int64_
                                             WatchCallback done) {
   TaskView view;
   TROUPE_ASSIGN_OR_RETURN(view, Launch(request));
-  TROUPE_RETURN_IF_ERROR(Watch({view.task.id}, WaitMode::kAll, timeout_ms, std::move(done)).status());
+  TROUPE_RETURN_IF_ERROR(
+      Watch({view.task.id}, WaitMode::kAll, timeout_ms, std::move(done)).status());
   return view;
 }
 
 void TaskManager::Shutdown() {
+  BatchScope batch(this);
   if (shutting_down_) return;
   shutting_down_ = true;
   scheduler_.SetPaused(true);

@@ -59,14 +59,15 @@ TEST_F(RecoveryTest, CrashMidRunInterruptsRunningTasksAndRequeuesThemInOrder) {
   Crash();
 
   runner_.set_chooser([](const RunRequest& r) {
-    return Script{ScriptStep::Complete(100, "resumed " + r.prompt + " attempt " +
-                                               std::to_string(r.attempt))};
+    return Script{
+        ScriptStep::Complete(100, "resumed " + r.prompt + " attempt " + std::to_string(r.attempt))};
   });
   Restart(o);
   // The completed result is intact and was not touched again.
   EXPECT_EQ(ViewOf(a).task.result, "quick result");
   EXPECT_TRUE(StatesOf(a).empty());
-  // Running tasks went interrupted -> pending -> running (attempt 2); the queued one waits its turn.
+  // Running tasks went interrupted -> pending -> running (attempt 2); the queued one waits its
+  // turn.
   EXPECT_EQ(StatesOf(b), (std::vector<TaskState>{TaskState::kInterrupted, TaskState::kPending,
                                                  TaskState::kRunning}));
   EXPECT_EQ(ViewOf(b).task.attempt, 2);

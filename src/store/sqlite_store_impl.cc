@@ -28,11 +28,13 @@ Status SqliteStore::PrepareStatements() {
                               ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"})},
       {&touch_session_, "UPDATE sessions SET updated_at_ms = ?2 WHERE id = ?1"},
       {&get_session_, Sql({"SELECT ", kSessionColumns, " FROM sessions WHERE id = ?1"})},
-      // One statement: the next seq is computed and used under the same write lock.
+      // Two statements rather than INSERT ... SELECT FROM messages: reading the table being
+      // inserted into makes SQLite copy the SELECT into a temporary table on every call. Writes
+      // run inside BEGIN IMMEDIATE, so nothing can slip in between the two.
+      {&last_message_seq_, "SELECT coalesce(max(seq), 0) FROM messages WHERE session_id = ?1"},
       {&append_message_,
        "INSERT INTO messages (session_id, seq, task_id, role, content, created_at_ms) "
-       "SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, ?4, ?5 FROM messages WHERE session_id = ?1 "
-       "RETURNING seq"},
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
       {&list_messages_, Sql({"SELECT ", kMessageColumns,
                              " FROM messages WHERE session_id = ?1 AND seq > ?2 ORDER BY seq"})},
       {&delete_todos_, "DELETE FROM todos WHERE session_id = ?1"},
@@ -169,21 +171,25 @@ Result<std::optional<SessionRecord>> SqliteStore::GetSession(const std::string& 
 
 Status SqliteStore::AppendMessage(MessageRecord* message) {
   TROUPE_RETURN_IF_ERROR(RequireTransaction("AppendMessage"));
-  Statement::Scope scope(&append_message_);
-  append_message_.BindText(1, message->session_id).BindText(2, message->task_id);
-  append_message_.BindText(3, message->role).BindText(4, message->content);
-  append_message_.BindInt64(5, message->created_at_ms);
-  Result<bool> has_row = append_message_.Step();
-  if (!has_row.ok()) {
-    if (has_row.status().code() == StatusCode::kFailedPrecondition) {  // foreign key
-      return Status::FailedPrecondition("cannot append a message to session " +
-                                        message->session_id + ": it does not exist");
-    }
-    return has_row.status();
+  int64_t seq = 0;
+  {
+    Statement::Scope scope(&last_message_seq_);
+    last_message_seq_.BindText(1, message->session_id);
+    Result<bool> has_row = last_message_seq_.Step();
+    if (!has_row.ok()) return has_row.status();
+    if (!*has_row) return Status::Internal("SELECT max(seq) returned no row");
+    seq = last_message_seq_.ColumnInt64(0) + 1;
   }
-  if (!*has_row) return Status::Internal("INSERT ... RETURNING seq returned no row");
-  int64_t seq = append_message_.ColumnInt64(0);
-  TROUPE_RETURN_IF_ERROR(append_message_.Run());  // finish the statement
+  Statement::Scope scope(&append_message_);
+  append_message_.BindText(1, message->session_id).BindInt64(2, seq);
+  append_message_.BindText(3, message->task_id).BindText(4, message->role);
+  append_message_.BindText(5, message->content).BindInt64(6, message->created_at_ms);
+  Status inserted = append_message_.Run();
+  if (inserted.code() == StatusCode::kFailedPrecondition) {  // foreign key
+    return Status::FailedPrecondition("cannot append a message to session " +
+                                      message->session_id + ": it does not exist");
+  }
+  TROUPE_RETURN_IF_ERROR(inserted);
   message->seq = seq;
   return Status::Ok();
 }

@@ -72,7 +72,7 @@ class SqliteStore final : public Store {
 
   Statement begin_, commit_, rollback_;
   Statement insert_session_, touch_session_, get_session_;
-  Statement append_message_, list_messages_;
+  Statement last_message_seq_, append_message_, list_messages_;
   Statement delete_todos_, insert_todo_, get_todos_;
   Statement insert_task_, update_task_state_, update_task_, get_task_;
   Statement insert_attempt_, finish_attempt_, list_attempts_;
