@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 preset="${1:-default}"
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+# Share cache entries between clones (CI builds a fresh clone each time): paths are hashed
+# relative to the checkout, and the build directory is left out of the hash.
+export CCACHE_BASEDIR="$PWD"
+export CCACHE_NOHASHDIR=true
 jobs="$(nproc)"
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$jobs"
