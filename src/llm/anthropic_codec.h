@@ -1,0 +1,106 @@
+// The Anthropic Messages API wire format: ChatRequest -> request JSON, and response JSON or SSE
+// events -> ChatResult. Pure: no sockets, no clock.
+//
+// Everything from the server is untrusted: malformed JSON, wrong types and impossible sequences
+// (a delta for a block that never started) give an InvalidArgument Status saying where
+// ("anthropic stream: event 7 (content_block_delta): delta.text is not a string (it is an
+// integer)"); nothing throws.
+//
+// Normalisations (the same in openai_codec.h):
+//  - Usage.input_tokens is Anthropic's input_tokens (tokens neither read from nor written to
+//    the cache); cache_read_input_tokens and cache_creation_input_tokens go to cache_read_tokens
+//    and cache_write_tokens.
+//  - Text blocks are concatenated into ChatMessage::text, thinking blocks into reasoning; the
+//    signature kept is the last thinking block's. redacted_thinking blocks, server tool blocks
+//    and citations are dropped: ChatMessage has no place for them.
+//  - A tool_use whose input is empty gets "{}".
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "llm/chat_types.h"
+#include "llm/sse_parser.h"
+
+namespace troupe {
+
+// The request body for POST /v1/messages.
+//  - Tool results become `tool_result` blocks of a user message. Consecutive messages of the same
+//    wire role (user text and tool results; assistant turns) are merged into one message, as the
+//    API requires alternating roles; in a merged user message the tool_result blocks come first,
+//    as the API requires.
+//  - An assistant turn's reasoning is sent as a `thinking` block only with its signature (the API
+//    rejects unsigned thinking).
+//  - Empty text blocks are left out (the API rejects them); a message left with no blocks is
+//    dropped.
+//  - A tool call whose arguments_json is empty, not valid JSON, or not a JSON object is sent with
+//    input {}: `input` must be an object, and the engine has already answered such a call with an
+//    error result, which tells the model what went wrong.
+//  - tool_choice "required" is sent as {"type":"any"}; `tools` and `tool_choice` only when there
+//    are tools.
+nlohmann::json EncodeAnthropicRequest(const ChatRequest& request);
+
+// Assembles a streamed reply from its SSE events. Feed every event in order to OnEvent, then call
+// Finish. The event type is the `type` in the event's data (the `event:` field when data has
+// none); unknown types are ignored, as the API's versioning policy asks. StreamDelta::index is a
+// tool call's position in ChatResult::message.tool_calls, not the content block index.
+//
+// Threading: a plain value; one per stream, used from one thread at a time.
+class AnthropicStreamDecoder {
+ public:
+  AnthropicStreamDecoder() = default;
+
+  // Consumes one event and appends what it added to the reply to `*deltas`. An error (a malformed
+  // event, or an `error` event: "anthropic: overloaded_error: Overloaded", kUnavailable for
+  // overload, rate limit and API errors) is sticky: this and every later call, Finish included,
+  // return it. Events after message_stop are ignored.
+  Status OnEvent(const SseEvent& event, std::vector<StreamDelta>* deltas);
+
+  // True once message_stop arrived.
+  bool done() const { return done_; }
+
+  // The assembled reply. An error when OnEvent failed or when no message_stop arrived: the reply
+  // was truncated and must not be taken as complete.
+  Result<ChatResult> Finish() const;
+
+ private:
+  enum class BlockType { kText, kThinking, kToolUse, kIgnored };
+  struct Block {
+    BlockType type = BlockType::kIgnored;
+    bool open = true;
+    int tool_position = -1;   // kToolUse: index into tool_calls_
+    std::string start_input;  // kToolUse: `input` of content_block_start when not empty
+    std::string signature;    // kThinking: the signature so far
+  };
+
+  Status ProcessEvent(const std::string& type, const nlohmann::json& data,
+                      std::vector<StreamDelta>* deltas);
+  Status StartBlock(const nlohmann::json& data, std::vector<StreamDelta>* deltas);
+  Status DeltaBlock(const nlohmann::json& data, std::vector<StreamDelta>* deltas);
+  Status StopBlock(const nlohmann::json& data);
+  // Reads `index` and finds its block; `*block` is nullptr when it was never started.
+  Status FindBlock(const nlohmann::json& data, int64_t* index, Block** block);
+
+  Status status_;
+  bool done_ = false;
+  int64_t events_ = 0;  // events seen, pings included
+  ChatResult result_;
+  std::vector<ToolCall> tool_calls_;
+  std::map<int64_t, Block> blocks_;
+};
+
+// Decodes a non-streamed response body (a `message` object). A body of type "error" gives that
+// error.
+Result<ChatResult> DecodeAnthropicResponse(std::string_view body);
+
+// The Status for a failed HTTP response: "anthropic: HTTP 529 overloaded_error: Overloaded".
+// Understands {"type":"error","error":{"type","message"}}; otherwise quotes the body trimmed to
+// 500 bytes. The code follows StatusCodeForHttpStatus (provider_error.h).
+Status DecodeAnthropicError(int http_status, std::string_view body);
+
+}  // namespace troupe

@@ -1,0 +1,79 @@
+// troupe's provider-neutral view of a chat with a model: what the agent loop sends (ChatRequest)
+// and what comes back (ChatResult, assembled from StreamDeltas when streaming). Each wire codec
+// (openai_codec.h, anthropic_codec.h) translates between these and its provider's JSON.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace troupe {
+
+struct ToolCall {
+  std::string id;  // provider-assigned ("call_…", "toolu_…")
+  std::string name;
+  std::string arguments_json;  // the arguments as JSON text, exactly as the model produced it
+};
+
+enum class ChatRole { kUser, kAssistant, kTool };
+
+struct ChatMessage {
+  ChatRole role = ChatRole::kUser;
+  std::string text;                 // user text, assistant text, or tool result content
+  std::string reasoning;            // assistant thinking/reasoning text, when the provider sends it
+  std::string reasoning_signature;  // Anthropic thinking-block signature, echoed back verbatim
+  std::vector<ToolCall> tool_calls;  // assistant: calls requested in this turn
+  std::string tool_call_id;          // tool: the call this result answers
+  std::string tool_name;             // tool: the tool's name
+  bool is_error = false;             // tool: the result is an error message
+};
+
+struct ToolSpec {
+  std::string name;
+  std::string description;
+  nlohmann::json input_schema = nlohmann::json::object();  // JSON Schema of the arguments
+};
+
+struct ChatRequest {
+  std::string model;   // the provider's model id (without the "provider/" prefix)
+  std::string system;  // system prompt ("" = none)
+  std::vector<ChatMessage> messages;
+  std::vector<ToolSpec> tools;
+  std::string tool_choice = "auto";  // "auto", "none", "required", or a tool name
+  std::optional<double> temperature;
+  int max_tokens = 8192;
+  bool stream = true;
+};
+
+struct Usage {
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
+  int64_t cache_read_tokens = 0;
+  int64_t cache_write_tokens = 0;
+};
+
+enum class FinishReason { kStop, kToolCalls, kLength, kContentFilter, kOther };
+
+struct ChatResult {
+  ChatMessage message;  // role kAssistant
+  FinishReason finish = FinishReason::kOther;
+  std::string raw_finish_reason;  // as the provider said it
+  Usage usage;
+  std::string response_id;
+  std::string model;  // as the provider reported it
+};
+
+// One increment of a streamed reply, for progress views and stale detection.
+struct StreamDelta {
+  enum class Kind { kText, kReasoning, kToolCallStart, kToolCallArguments, kUsage };
+  Kind kind = Kind::kText;
+  std::string text;  // kText, kReasoning, kToolCallArguments: the new fragment
+  int index = 0;     // tool calls: position among this turn's calls
+  std::string id;    // kToolCallStart
+  std::string name;  // kToolCallStart
+  Usage usage;       // kUsage: totals so far
+};
+
+}  // namespace troupe
