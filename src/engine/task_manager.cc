@@ -140,6 +140,9 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& request) {
     return Status::InvalidArgument(fmt::format(
         "model \"{}\" must be written provider/model, e.g. anthropic/claude-sonnet-4-5", t.model));
   }
+  if (options_.check_model) {
+    TROUPE_RETURN_IF_ERROR(options_.check_model(scheduler_.policy().Canonical(t.model)));
+  }
   t.state = TaskState::kPending;
   t.depth = session.depth;
   t.limits_json = LimitsJson(request);

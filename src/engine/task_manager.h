@@ -68,6 +68,10 @@ struct TaskManagerOptions {
   std::map<std::string, std::string> model_aliases;
   std::string default_model = "mock/scripted";
   std::string default_workspace = ".";
+  // Asked at launch whether a task's model (canonical "provider/model") can run at all — e.g.
+  // that its provider exists and has its API key — so that a launch that cannot work is refused
+  // with the reason instead of failing later. Unset = every well-formed name is accepted.
+  std::function<Status(const std::string& model)> check_model;
 };
 
 class TaskManager {

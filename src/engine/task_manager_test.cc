@@ -473,3 +473,36 @@ TEST_F(TaskManagerTest, ListFiltersByStateAndParent) {
 
 }  // namespace
 }  // namespace troupe
+
+namespace troupe {
+namespace {
+
+TEST_F(TaskManagerTest, LaunchOnAModelThatCannotRunIsRefusedWithTheCheckersReason) {
+  TaskManagerOptions options;
+  std::vector<std::string> asked;
+  options.check_model = [&asked](const std::string& model) -> Status {
+    asked.push_back(model);
+    if (model.starts_with("anthropic/")) {
+      return Status::FailedPrecondition(
+          "provider \"anthropic\" has no API key: set ANTHROPIC_API_KEY");
+    }
+    return Status::Ok();
+  };
+  Build(options);
+  LaunchRequest req = Req("needs a key");
+  req.model = "Anthropic/Claude-Sonnet-4-5";
+  auto refused = manager_->Launch(req);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("set ANTHROPIC_API_KEY"), std::string::npos);
+  EXPECT_EQ(asked.back(), "anthropic/claude-sonnet-4-5");  // canonical name
+  auto stored = manager_->List(TaskFilter{});
+  ASSERT_TRUE(stored.ok());
+  EXPECT_TRUE(stored.value().empty());  // nothing was written for the refused launch
+
+  req.model = "mock/scripted";
+  EXPECT_TRUE(manager_->Launch(req).ok());
+}
+
+}  // namespace
+}  // namespace troupe

@@ -1,0 +1,76 @@
+// The production providers: OpenAI-compatible Chat Completions and the Anthropic Messages API,
+// over the daemon's HttpClient (core/http_client.h). One attempt = one HTTP request whose body
+// is streamed through the SSE parser into the wire codec's decoder; StartWithRetries
+// (llm/chat_attempt.h) retries attempts under the SDKs' policy.
+//
+// Failure handling, attempt by attempt:
+//  - an HTTP error response becomes the codec's error Status ("anthropic: HTTP 529
+//    overloaded_error: Overloaded") and goes to the retry policy with its status and headers;
+//    429 and 529 also report a cool-down for the whole provider;
+//  - no response (refused, DNS, timeouts) and a stream that breaks or ends without its end marker
+//    are transport errors, retried; deltas already delivered are announced as discarded
+//    (RetryNotice::discarded_partial) and the reply starts over — nothing is silently truncated;
+//  - a malformed reply (bad JSON, impossible event order) is not retried: it names the chunk.
+// The API key goes into one request header and nowhere else: not into Status messages, logs or
+// the request log of the mock server.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/http_client.h"
+#include "core/http_message.h"
+#include "llm/chat_attempt.h"
+#include "llm/provider.h"
+
+namespace troupe {
+
+enum class WireFormat { kOpenAi, kAnthropic };
+
+inline constexpr const char* kDefaultOpenAiBaseUrl = "https://api.openai.com/v1";
+inline constexpr const char* kDefaultAnthropicBaseUrl = "https://api.anthropic.com";
+inline constexpr const char* kAnthropicVersion = "2023-06-01";
+
+struct HttpChatOptions {
+  std::string provider;  // name, for messages and cool-downs
+  WireFormat format = WireFormat::kOpenAi;
+  // OpenAI style includes the version ("https://api.openai.com/v1", ".../v1" of vLLM or Ollama);
+  // Anthropic style does not ("https://api.anthropic.com"), as in the official SDKs.
+  std::string base_url;
+  std::string api_key;                    // "" = send no key (local servers)
+  std::vector<HttpHeader> extra_headers;  // sent after troupe's own, in order
+  int64_t connect_timeout_ms = 10'000;
+  // No byte for this long aborts the attempt (a retryable timeout). Models may think silently
+  // for minutes before their first token; the engine's stale timer is the outer limit.
+  int64_t idle_timeout_ms = 5 * 60'000;
+  int64_t total_timeout_ms = 0;              // 0 = none: the task's TTL bounds it
+  size_t max_body_bytes = size_t{64} << 20;  // a reply larger than this fails the attempt
+  RetryOptions retry;
+};
+
+// The URL an attempt posts to: base_url without trailing '/' + "/chat/completions" or
+// "/v1/messages".
+std::string ChatEndpointUrl(const HttpChatOptions& options);
+
+// The HTTP request of one attempt: URL, headers (key, version, content type, extras), body.
+// OpenAI reasoning models (o1, o3, o4, gpt-5 families) get `max_completion_tokens` instead of
+// `max_tokens`.
+HttpRequest BuildChatHttpRequest(const HttpChatOptions& options, const ChatRequest& request);
+
+// One attempt over `http` (for StartWithRetries). `observer` (may be null) hears the rate-limit
+// headers of every response.
+std::unique_ptr<ChatCall> StartHttpChatAttempt(HttpClient* http, Clock* clock,
+                                               const HttpChatOptions& options,
+                                               RateLimitObserver* observer,
+                                               const ChatRequest& request,
+                                               AttemptCallbacks callbacks);
+
+// A Provider over `http` and `clock`, which must outlive it.
+std::unique_ptr<Provider> MakeHttpChatProvider(HttpClient* http, Clock* clock,
+                                               RateLimitObserver* observer,
+                                               HttpChatOptions options);
+
+}  // namespace troupe

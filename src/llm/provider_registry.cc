@@ -1,0 +1,170 @@
+#include "llm/provider_registry.h"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <utility>
+
+namespace troupe {
+namespace {
+
+std::string DefaultKeyEnv(const std::string& type) {
+  if (type == "openai") return "OPENAI_API_KEY";
+  if (type == "anthropic") return "ANTHROPIC_API_KEY";
+  return "";
+}
+
+std::string DefaultBaseUrl(const std::string& type) {
+  if (type == "openai") return kDefaultOpenAiBaseUrl;
+  if (type == "anthropic") return kDefaultAnthropicBaseUrl;
+  return "";
+}
+
+// A key pasted with a trailing newline is common; one with control characters inside could
+// smuggle headers into the request.
+Result<std::string> CleanKey(std::string key, const std::string& env) {
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) {
+    key.pop_back();
+  }
+  size_t start = key.find_first_not_of(' ');
+  key.erase(0, start == std::string::npos ? key.size() : start);
+  for (unsigned char c : key) {
+    if (c < 0x20 || c == 0x7f) {
+      return Status::InvalidArgument(fmt::format(
+          "the API key in {} contains a control character; set it to the key alone", env));
+    }
+  }
+  return key;
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ProviderRegistry>> ProviderRegistry::Create(const Config& config,
+                                                                   ProviderDeps deps) {
+  if (!deps.getenv) {
+    deps.getenv = [](const std::string& name) -> std::optional<std::string> {
+      const char* v = std::getenv(name.c_str());
+      if (v == nullptr) return std::nullopt;
+      return std::string(v);
+    };
+  }
+  std::unique_ptr<ProviderRegistry> registry(
+      new ProviderRegistry(std::move(deps), config.model_aliases));
+
+  std::map<std::string, ProviderConfig> all = config.providers;
+  for (const char* implicit : {"openai", "anthropic", "mock"}) {
+    if (!all.contains(implicit)) {
+      ProviderConfig c;
+      c.name = implicit;
+      c.type = implicit;
+      all.emplace(implicit, std::move(c));
+    }
+  }
+
+  for (auto& [name, pc] : all) {
+    Entry e;
+    e.config = pc;
+    e.config.name = name;
+    e.info.name = name;
+    e.info.type = pc.type;
+    e.info.implicit = !config.providers.contains(name);
+    if (pc.type != "openai" && pc.type != "anthropic" && pc.type != "mock") {
+      return Status::InvalidArgument(fmt::format(
+          "providers.{}.type: expected \"openai\", \"anthropic\" or \"mock\", got \"{}\"", name,
+          pc.type));
+    }
+    if (pc.type != "mock") {
+      e.info.base_url = pc.base_url.empty() ? DefaultBaseUrl(pc.type) : pc.base_url;
+      if (!e.info.base_url.starts_with("http://") && !e.info.base_url.starts_with("https://")) {
+        return Status::InvalidArgument(
+            fmt::format("providers.{}.base_url: expected an http:// or https:// URL, got \"{}\"",
+                        name, UrlForDisplay(e.info.base_url)));
+      }
+      e.info.api_key_env = pc.api_key_env.empty() ? DefaultKeyEnv(pc.type) : pc.api_key_env;
+      e.http.provider = name;
+      e.http.format = pc.type == "anthropic" ? WireFormat::kAnthropic : WireFormat::kOpenAi;
+      e.http.base_url = e.info.base_url;
+      for (const auto& [header, value] : pc.headers)
+        e.http.extra_headers.push_back({header, value});
+      if (std::optional<std::string> key = registry->deps_.getenv(e.info.api_key_env)) {
+        std::string cleaned;
+        TROUPE_ASSIGN_OR_RETURN(cleaned, CleanKey(*key, e.info.api_key_env));
+        e.http.api_key = std::move(cleaned);
+        e.info.has_api_key = !e.http.api_key.empty();
+      }
+    }
+    // Provider names compare without case, as the engine's pool keys do.
+    registry->entries_.emplace(Lower(name), std::move(e));
+  }
+  return registry;
+}
+
+Result<std::string> ProviderRegistry::Find(std::string_view model, std::string* model_id) const {
+  std::string name(model);
+  if (auto alias = aliases_.find(name); alias != aliases_.end()) name = alias->second;
+  size_t slash = name.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == name.size()) {
+    return Status::InvalidArgument(fmt::format(
+        "model \"{}\" must be written provider/model, e.g. anthropic/claude-sonnet-4-5", name));
+  }
+  std::string provider = Lower(name.substr(0, slash));
+  auto it = entries_.find(provider);
+  if (it == entries_.end()) {
+    std::string known;
+    for (const auto& [n, e] : entries_) known += (known.empty() ? "" : ", ") + n;
+    return Status::NotFound(fmt::format(
+        "model \"{}\": no provider named \"{}\" (known: {}); add it under \"providers\" in the "
+        "config",
+        name, provider, known));
+  }
+  const Entry& e = it->second;
+  if (e.config.type != "mock" && !e.info.has_api_key) {
+    return Status::FailedPrecondition(fmt::format(
+        "provider \"{}\" has no API key: set {} in the daemon's environment (or name another "
+        "variable in providers.{}.api_key_env)",
+        provider, e.info.api_key_env, provider));
+  }
+  if (model_id) *model_id = name.substr(slash + 1);
+  return provider;
+}
+
+Status ProviderRegistry::Check(std::string_view model) const {
+  return Find(model, nullptr).status();
+}
+
+Result<ResolvedModel> ProviderRegistry::Resolve(std::string_view model) {
+  ResolvedModel out;
+  std::string provider;
+  TROUPE_ASSIGN_OR_RETURN(provider, Find(model, &out.model_id));
+  Entry& e = entries_.find(provider)->second;
+  if (!e.provider) {
+    if (e.config.type == "mock") {
+      if (!deps_.make_mock) {
+        return Status::FailedPrecondition(fmt::format(
+            "provider \"{}\" is of type mock, but this program was built without it", e.info.name));
+      }
+      e.provider = deps_.make_mock(e.config);
+    } else {
+      if (deps_.http == nullptr || deps_.clock == nullptr) {
+        return Status::Internal("ProviderRegistry: no HttpClient or Clock to build " + e.info.name);
+      }
+      e.provider = MakeHttpChatProvider(deps_.http, deps_.clock, deps_.observer, e.http);
+    }
+  }
+  out.provider = e.provider.get();
+  return out;
+}
+
+std::vector<ProviderInfo> ProviderRegistry::List() const {
+  std::vector<ProviderInfo> out;
+  for (const auto& [name, e] : entries_) out.push_back(e.info);
+  return out;
+}
+
+}  // namespace troupe
