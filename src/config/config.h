@@ -31,6 +31,9 @@ struct ProviderConfig {
   std::string base_url;     // empty = the type's default
   std::string api_key_env;  // empty = the type's default (OPENAI_API_KEY, ANTHROPIC_API_KEY)
   std::map<std::string, std::string> headers;  // extra request headers
+  // Type mock only: default directives of the scripted model (llm/mock_directives.h), applied
+  // below those of each request. Their syntax is checked when the provider is built.
+  std::string mock_script;
 };
 
 // One entry of `agents`: overrides of a built-in or user agent. Unset fields keep the agent's.

@@ -387,6 +387,11 @@ class ConfigFileReader {
           }
         }
       }
+    } else if (key.name == "script") {
+      if (std::string script; ReadString(v, at, &script)) {
+        provider->mock_script = std::move(script);
+        b_->script_origins_[name] = {file_, doc_.KeyPosition(at.pointer), at.path, ""};
+      }
     }
   }
 
@@ -478,6 +483,16 @@ Result<LoadedConfig> ConfigBuilder::Finish(std::vector<std::string> files) {
       errors_.push_back({origin.file, origin.position.line, origin.position.column,
                          origin.path + ": \"type\" is missing (\"openai\", \"anthropic\" or "
                                        "\"mock\")"});
+    }
+  }
+  for (const auto& [name, origin] : script_origins_) {
+    const std::string& type = config_.providers[name].type;
+    if (!type.empty() && type != "mock") {
+      warnings_.push_back({origin.file, origin.position.line, origin.position.column,
+                           origin.path +
+                               ": only a provider of type \"mock\" uses a script; "
+                               "this one is of type \"" +
+                               type + "\", so it is ignored"});
     }
   }
   std::set<std::string> aliases;

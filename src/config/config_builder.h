@@ -49,6 +49,7 @@ class ConfigBuilder {
   std::vector<ConfigDiagnostic> warnings_;
   std::map<std::string, Origin> provider_origins_;  // provider name -> its key, last file
   std::map<std::string, Origin> model_origins_;     // model setting's path -> its value
+  std::map<std::string, Origin> script_origins_;    // provider name -> its "script" key
   std::set<std::string> providers_with_bad_type_;   // their missing type is not reported again
   std::vector<std::string> file_order_;             // files in the order they were seen
 };

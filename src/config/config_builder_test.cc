@@ -267,6 +267,30 @@ TEST(ConfigLoaderTest, OtherWarnings) {
                           "per model go in background_task.modelConcurrency"));
 }
 
+TEST(ConfigLoaderTest, MockScriptIsForMockProviders) {
+  Result<LoadedConfig> r =
+      Load(R"({"providers": {"demo": {"type": "mock", "script": "latency=1s\ntps=5"}}})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->config.providers.at("demo").mock_script, "latency=1s\ntps=5");
+  EXPECT_TRUE(r->warnings.empty());
+
+  EXPECT_THAT(WarningsOf(InProvider("script", "\"tps=5\"")),
+              ElementsAre("troupe.jsonc:5:7: providers.openai.script: only a provider of type "
+                          "\"mock\" uses a script; this one is of type \"openai\", so it is "
+                          "ignored"));
+  EXPECT_EQ(ErrorOf(InProvider("script", "5")),
+            "troupe.jsonc:5:17: providers.openai.script: expected a string, got 5");
+
+  // The type may come from the other file; the warning points at the script.
+  Result<LoadedConfig> merged =
+      LoadConfigFromSources({{"user.jsonc", R"({"providers": {"p": {"script": "tps=1"}}})"},
+                             {"project.jsonc", R"({"providers": {"p": {"type": "anthropic"}}})"}});
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  ASSERT_EQ(merged->warnings.size(), 1u);
+  EXPECT_EQ(merged->warnings[0].file, "user.jsonc");
+  EXPECT_THAT(merged->warnings[0].message, HasSubstr("of type \"anthropic\""));
+}
+
 TEST(ConfigLoaderTest, LiteralApiKeysAreRefusedAndNeverEchoed) {
   const std::string secret = "sk-live-0123456789abcdef";
   const std::string error = ErrorOf(InProvider("api_key", "\"" + secret + "\""));

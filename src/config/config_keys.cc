@@ -51,6 +51,7 @@ std::vector<ConfigSection> MakeSections() {
            Key("base_url", T::kString),
            Key("api_key_env", T::kString),
            Key("headers", T::kStringMap),
+           Key("script", T::kString),
            Key("api_key", T::kRefused),
            Key("apiKey", T::kRefused),
        }},

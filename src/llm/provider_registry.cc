@@ -6,6 +6,9 @@
 #include <cstdlib>
 #include <utility>
 
+#include "llm/mock_model.h"
+#include "llm/mock_provider.h"
+
 namespace troupe {
 namespace {
 
@@ -79,7 +82,16 @@ Result<std::unique_ptr<ProviderRegistry>> ProviderRegistry::Create(const Config&
           "providers.{}.type: expected \"openai\", \"anthropic\" or \"mock\", got \"{}\"", name,
           pc.type));
     }
-    if (pc.type != "mock") {
+    if (pc.type == "mock") {
+      // A broken script would turn every reply into a 400; say so when the daemon starts.
+      MockModelOptions probe_options;
+      probe_options.default_directives = pc.mock_script;
+      MockModel probe(probe_options);
+      if (!probe.default_directives_status().ok()) {
+        return Status::InvalidArgument(fmt::format("providers.{}.script: {}", name,
+                                                   probe.default_directives_status().message()));
+      }
+    } else {
       e.info.base_url = pc.base_url.empty() ? DefaultBaseUrl(pc.type) : pc.base_url;
       if (!e.info.base_url.starts_with("http://") && !e.info.base_url.starts_with("https://")) {
         return Status::InvalidArgument(
@@ -145,11 +157,17 @@ Result<ResolvedModel> ProviderRegistry::Resolve(std::string_view model) {
   Entry& e = entries_.find(provider)->second;
   if (!e.provider) {
     if (e.config.type == "mock") {
-      if (!deps_.make_mock) {
-        return Status::FailedPrecondition(fmt::format(
-            "provider \"{}\" is of type mock, but this program was built without it", e.info.name));
+      if (deps_.make_mock) {
+        e.provider = deps_.make_mock(e.config);
+      } else {
+        if (deps_.clock == nullptr) {
+          return Status::Internal("ProviderRegistry: no Clock to build " + e.info.name);
+        }
+        MockModelOptions options;
+        options.default_directives = e.config.mock_script;
+        e.provider = std::make_unique<MockProvider>(e.info.name, options, deps_.clock,
+                                                    deps_.observer);
       }
-      e.provider = deps_.make_mock(e.config);
     } else {
       if (deps_.http == nullptr || deps_.clock == nullptr) {
         return Status::Internal("ProviderRegistry: no HttpClient or Clock to build " + e.info.name);

@@ -57,7 +57,7 @@ struct ResolvedModel {
 class ProviderRegistry {
  public:
   // Fails only on configuration no request could ever use: an unknown type (the config loader
-  // already refuses those), a base_url that is not http(s).
+  // already refuses those), a base_url that is not http(s), a mock script that does not parse.
   static Result<std::unique_ptr<ProviderRegistry>> Create(const Config& config, ProviderDeps deps);
 
   // OK when a task on `model` ("provider/model", aliases resolved) could be sent: the provider

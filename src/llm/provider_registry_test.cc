@@ -128,5 +128,43 @@ TEST_F(ProviderRegistryTest, RefusesNonHttpBaseUrls) {
   EXPECT_THAT(r.status().message(), HasSubstr("providers.weird.base_url"));
 }
 
+TEST_F(ProviderRegistryTest, BrokenMockScriptIsRefusedAtStartNamingTheProvider) {
+  Config config;
+  ProviderConfig p;
+  p.type = "mock";
+  p.mock_script = "tps=fast";
+  config.providers["offline"] = p;
+  auto r = ProviderRegistry::Create(config, ProviderDeps{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("providers.offline.script"));
+  EXPECT_THAT(r.status().message(), HasSubstr("tps=fast"));
+}
+
+TEST_F(ProviderRegistryTest, BuiltInMockProviderPlaysItsScript) {
+  Config config;
+  ProviderConfig p;
+  p.type = "mock";
+  p.mock_script = "latency=0 tps=0 reply=\"scripted hello\"";
+  config.providers["mock"] = p;
+  ProviderDeps deps;
+  deps.clock = &clock_;
+  auto r = ProviderRegistry::Create(config, std::move(deps));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto resolved = r.value()->Resolve("mock/anything");
+  ASSERT_TRUE(resolved.ok()) << resolved.status().ToString();
+  ChatRequest request;
+  request.model = resolved.value().model_id;
+  request.messages.push_back({.role = ChatRole::kUser, .text = "hello?"});
+  std::optional<Result<ChatResult>> result;
+  ChatCallbacks cb;
+  cb.on_done = [&result](Result<ChatResult> res) { result = std::move(res); };
+  auto call = resolved.value().provider->Chat(request, std::move(cb));
+  while (!result && io_.run_one()) {
+  }
+  ASSERT_TRUE(result.has_value());
+  ASSERT_TRUE(result->ok()) << result->status().ToString();
+  EXPECT_EQ(result->value().message.text, "scripted hello");
+}
+
 }  // namespace
 }  // namespace troupe
