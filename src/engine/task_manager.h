@@ -125,6 +125,14 @@ class TaskManager {
   // out once).
   Result<std::vector<NotificationRecord>> ClaimNotifications(const std::string& recipient);
 
+  // A session's messages and todo list, for the agent loop (engine/session_data.cc). Writes join
+  // the current batch, or commit on their own.
+  Status AppendMessage(MessageRecord* message);
+  Result<std::vector<MessageRecord>> Messages(const std::string& session_id);
+  Status ReplaceTodos(const std::string& session_id, const std::vector<TodoItem>& items);
+  Result<std::vector<TodoItem>> Todos(const std::string& session_id);
+  Result<std::optional<SessionRecord>> Session(const std::string& session_id);
+
   // A provider said "slow down": its pools start nothing new for `delay_ms`.
   void ReportRateLimit(const std::string& provider, int64_t delay_ms);
 

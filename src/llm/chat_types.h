@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace troupe {
@@ -29,6 +30,24 @@ struct ChatMessage {
   std::string tool_name;             // tool: the tool's name
   bool is_error = false;             // tool: the result is an error message
 };
+
+inline ChatMessage UserMessage(std::string text) {
+  ChatMessage m;
+  m.role = ChatRole::kUser;
+  m.text = std::move(text);
+  return m;
+}
+
+inline ChatMessage ToolResultMessage(std::string call_id, std::string tool, std::string content,
+                                     bool is_error = false) {
+  ChatMessage m;
+  m.role = ChatRole::kTool;
+  m.tool_call_id = std::move(call_id);
+  m.tool_name = std::move(tool);
+  m.text = std::move(content);
+  m.is_error = is_error;
+  return m;
+}
 
 struct ToolSpec {
   std::string name;

@@ -76,7 +76,7 @@ class HttpChatClientTest : public ::testing::Test {
     ChatRequest r;
     r.model = std::move(model);
     r.system = "Be brief.";
-    r.messages.push_back({.role = ChatRole::kUser, .text = "Say hello"});
+    r.messages.push_back(UserMessage("Say hello"));
     return r;
   }
 

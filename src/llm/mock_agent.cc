@@ -301,9 +301,21 @@ std::string Restatement(const ChatRequest& request, std::string_view prompt) {
 
 }  // namespace
 
+bool IsSystemReminder(const ChatMessage& message) {
+  std::string_view text = message.text;
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+    text.remove_suffix(1);
+  }
+  return text.starts_with("<system-reminder>") && text.ends_with("</system-reminder>");
+}
+
 size_t MockFirstMessageAfterPrompt(const ChatRequest& request) {
   for (size_t i = request.messages.size(); i > 0; --i) {
-    if (request.messages[i - 1].role == ChatRole::kUser) return i;
+    const ChatMessage& m = request.messages[i - 1];
+    if (m.role == ChatRole::kUser && !IsSystemReminder(m)) return i;
   }
   return 0;
 }

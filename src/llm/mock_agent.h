@@ -26,7 +26,12 @@
 
 namespace troupe {
 
-// Index of the first message after the last user message (0 when there is no user message).
+// A user message that is only a <system-reminder> block: something the host added (child
+// notifications, todo reminders), not the user's prompt.
+bool IsSystemReminder(const ChatMessage& message);
+
+// Index of the first message after the last user message that is not a system reminder (0 when
+// there is none): the prompt the mock answers is the one before it.
 size_t MockFirstMessageAfterPrompt(const ChatRequest& request);
 
 // The keywords of `prompt`, best first, at most eight: quoted phrases, then identifiers

@@ -301,5 +301,19 @@ TEST(MockAgentTest, OnlyResultsAfterTheLastUserMessageCount) {
   EXPECT_EQ(MockFirstMessageAfterPrompt(request), 5u);
 }
 
+TEST(MockFirstMessageAfterPromptTest, SystemRemindersAreNotThePrompt) {
+  ChatRequest r;
+  r.messages.push_back(UserMessage("find the parser"));
+  ChatMessage assistant;
+  assistant.role = ChatRole::kAssistant;
+  assistant.text = "on it";
+  r.messages.push_back(assistant);
+  r.messages.push_back(UserMessage("  <system-reminder>\nchild done\n</system-reminder>\n"));
+  EXPECT_EQ(MockFirstMessageAfterPrompt(r), 1u);
+  EXPECT_TRUE(IsSystemReminder(r.messages[2]));
+  r.messages.push_back(UserMessage("<system-reminder>x</system-reminder> and more"));
+  EXPECT_EQ(MockFirstMessageAfterPrompt(r), 4u);
+}
+
 }  // namespace
 }  // namespace troupe

@@ -154,7 +154,7 @@ TEST_F(ProviderRegistryTest, BuiltInMockProviderPlaysItsScript) {
   ASSERT_TRUE(resolved.ok()) << resolved.status().ToString();
   ChatRequest request;
   request.model = resolved.value().model_id;
-  request.messages.push_back({.role = ChatRole::kUser, .text = "hello?"});
+  request.messages.push_back(UserMessage("hello?"));
   std::optional<Result<ChatResult>> result;
   ChatCallbacks cb;
   cb.on_done = [&result](Result<ChatResult> res) { result = std::move(res); };

@@ -1,0 +1,363 @@
+#include "agent/agent_loop.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <utility>
+
+namespace troupe {
+namespace {
+
+constexpr const char* kTodoReminder =
+    "<system-reminder>\nYour todo list still has unfinished items:\n{}\nContinue with them, or "
+    "update the list with todo_write if they are done or no longer needed. Then give your final "
+    "answer.\n</system-reminder>";
+
+int64_t EstimateTokens(const ChatMessage& m) {
+  size_t bytes = m.text.size() + m.reasoning.size() + 16;
+  for (const ToolCall& c : m.tool_calls) bytes += c.name.size() + c.arguments_json.size() + 16;
+  return int64_t(bytes / 4);
+}
+
+// The same call as the previous one: same tool, same arguments (compared as parsed JSON, so
+// spacing differences do not hide a loop).
+std::string CallSignature(const ToolCall& call) {
+  nlohmann::json args = nlohmann::json::parse(call.arguments_json, nullptr, false);
+  return call.name + "\n" + (args.is_discarded() ? call.arguments_json : args.dump());
+}
+
+class LoopState : public std::enable_shared_from_this<LoopState> {
+ public:
+  LoopState(AgentRunSpec spec, AgentLoopDeps deps, AgentLoopCallbacks callbacks)
+      : spec_(std::move(spec)),
+        deps_(deps),
+        callbacks_(std::move(callbacks)),
+        step_(deps.clock) {
+    context_.workspace_root = spec_.workspace;
+    context_.session_id = spec_.session_id;
+    context_.task_id = spec_.task_id;
+    context_.clock = deps_.clock;
+    context_.executor = deps_.executor;
+    context_.todos = deps_.todos;
+  }
+
+  void Begin() {
+    std::weak_ptr<LoopState> weak = weak_from_this();
+    step_.Start(0, [weak] {
+      if (auto self = weak.lock()) self->Resume();
+    });
+  }
+
+  void Cancel() {
+    if (done_) return;
+    done_ = true;
+    step_.Cancel();
+    if (chat_) chat_->Cancel();
+    for (auto& run : runs_) {
+      if (run) run->Cancel();
+    }
+    runs_.clear();
+  }
+
+ private:
+  // Continues from what the session holds.
+  void Resume() {
+    Result<std::vector<ChatMessage>> loaded = deps_.history->Load(spec_.session_id);
+    if (!loaded.ok()) return Fail(loaded.status().WithContext("loading the session"));
+    history_ = std::move(loaded).value();
+    if (history_.empty()) return Fail(Status::FailedPrecondition("the session has no prompt"));
+    const ChatMessage& last = history_.back();
+    if (last.role == ChatRole::kAssistant && !last.tool_calls.empty()) {
+      return StartTools(last.tool_calls);  // interrupted before its tools ran
+    }
+    if (last.role == ChatRole::kTool) {
+      // Interrupted while writing results: run the calls of the last assistant turn that have
+      // no result yet, if any.
+      std::vector<ToolCall> missing;
+      for (auto it = history_.rbegin(); it != history_.rend(); ++it) {
+        if (it->role != ChatRole::kAssistant) continue;
+        for (const ToolCall& c : it->tool_calls) {
+          bool answered = false;
+          for (auto r = history_.rbegin(); r != it; ++r) {
+            answered = answered || (r->role == ChatRole::kTool && r->tool_call_id == c.id);
+          }
+          if (!answered) missing.push_back(c);
+        }
+        break;
+      }
+      if (!missing.empty()) return StartTools(missing);
+    }
+    Request();
+  }
+
+  void Request() {
+    if (done_) return;
+    if (turns_ >= spec_.limits.max_turns) {
+      return Fail(Status::ResourceExhausted(fmt::format(
+          "max turns ({}) reached without a final answer", spec_.limits.max_turns)));
+    }
+    Result<std::vector<std::string>> notes = deps_.history->ClaimNotifications(spec_.session_id);
+    if (!notes.ok()) return Fail(notes.status().WithContext("reading notifications"));
+    if (!notes.value().empty()) {
+      std::string text = "<system-reminder>\nBackground tasks you delegated have finished:\n";
+      for (const std::string& line : notes.value()) text += "- " + line + "\n";
+      text +=
+          "Use background_output with a task id to read a result.\n</system-reminder>";
+      if (!Persist(UserMessage(std::move(text)))) return;
+    }
+
+    ChatRequest request = BuildAgentRequest(spec_, history_);
+    std::weak_ptr<LoopState> weak = weak_from_this();
+    ChatCallbacks cb;
+    cb.on_bytes = [weak](int64_t n) {
+      if (auto self = weak.lock(); self && !self->done_) {
+        AgentProgress p;
+        p.bytes = n;
+        self->Report(p);
+      }
+    };
+    cb.on_retry = [weak](const RetryNotice& notice) {
+      if (auto self = weak.lock(); self && !self->done_) {
+        AgentProgress p;
+        p.note = fmt::format("retrying in {} ms: {}", notice.delay_ms, notice.reason);
+        self->Report(p);
+      }
+    };
+    cb.on_done = [weak](Result<ChatResult> reply) {
+      if (auto self = weak.lock(); self && !self->done_) self->OnReply(std::move(reply));
+    };
+    chat_ = spec_.provider->Chat(std::move(request), std::move(cb));
+  }
+
+  void OnReply(Result<ChatResult> reply) {
+    if (!reply.ok()) return Fail(reply.status().WithContext("model request failed"));
+    ChatResult& r = reply.value();
+    ++turns_;
+    AgentProgress turn;
+    turn.turns = 1;
+    turn.input_tokens = r.usage.input_tokens + r.usage.cache_read_tokens;
+    turn.output_tokens = r.usage.output_tokens;
+    Report(turn);
+    if (done_) return;
+    ChatMessage message = std::move(r.message);
+    message.role = ChatRole::kAssistant;
+    std::vector<ToolCall> calls = message.tool_calls;
+    std::string text = message.text;
+    if (!Persist(std::move(message))) return;
+
+    if (calls.empty()) {
+      if (std::string open = UnfinishedTodos(); !open.empty()) {
+        if (reminders_ < spec_.limits.todo_reminders) {
+          ++reminders_;
+          if (!Persist(UserMessage(fmt::format(fmt::runtime(kTodoReminder), open)))) {
+            return;
+          }
+          return Request();
+        }
+      }
+      return Finish(std::move(text));
+    }
+
+    tool_calls_ += int(calls.size());
+    if (tool_calls_ > spec_.limits.max_tool_calls) {
+      return Fail(Status::ResourceExhausted(fmt::format(
+          "max tool calls ({}) exceeded", spec_.limits.max_tool_calls)));
+    }
+    for (const ToolCall& c : calls) {
+      std::string signature = CallSignature(c);
+      repeats_ = signature == last_signature_ ? repeats_ + 1 : 1;
+      last_signature_ = std::move(signature);
+      if (repeats_ >= spec_.limits.loop_repeat_limit) {
+        return Fail(Status::ResourceExhausted(fmt::format(
+            "loop detected: {} was called {} times in a row with the same arguments", c.name,
+            repeats_)));
+      }
+    }
+    StartTools(calls);
+  }
+
+  void StartTools(const std::vector<ToolCall>& calls) {
+    pending_calls_ = calls;
+    results_.assign(calls.size(), std::nullopt);
+    runs_.clear();
+    runs_.resize(calls.size());
+    std::weak_ptr<LoopState> weak = weak_from_this();
+    for (size_t i = 0; i < calls.size(); ++i) {
+      const ToolCall& call = calls[i];
+      AgentProgress started;
+      started.tool_calls = 1;
+      started.tool = call.name;
+      Report(started);
+      if (done_) return;
+      Tool* tool = FindTool(call.name);
+      auto deliver = [weak, i](ToolResult result) {
+        if (auto self = weak.lock(); self && !self->done_) self->OnToolDone(i, std::move(result));
+      };
+      if (tool == nullptr) {
+        deliver(ToolResult::Error(fmt::format("unknown tool \"{}\"; the tools you have are: {}",
+                                              call.name, ToolNames())));
+        continue;
+      }
+      nlohmann::json args = call.arguments_json.empty()
+                                ? nlohmann::json::object()
+                                : nlohmann::json::parse(call.arguments_json, nullptr, false);
+      if (args.is_discarded()) {
+        deliver(ToolResult::Error(fmt::format(
+            "{}: the arguments are not valid JSON; send a JSON object matching the tool's schema",
+            call.name)));
+        continue;
+      }
+      runs_[i] = tool->Start(args, context_, deliver);
+    }
+  }
+
+  void OnToolDone(size_t i, ToolResult result) {
+    if (i >= results_.size() || results_[i]) return;
+    results_[i] = std::move(result);
+    for (const auto& r : results_) {
+      if (!r) return;
+    }
+    // All calls of the turn answered: persist the results in call order, then the next turn.
+    runs_.clear();
+    std::vector<ToolCall> calls = std::move(pending_calls_);
+    std::vector<std::optional<ToolResult>> results = std::move(results_);
+    for (size_t k = 0; k < calls.size(); ++k) {
+      ChatMessage m;
+      m.role = ChatRole::kTool;
+      m.tool_call_id = calls[k].id;
+      m.tool_name = calls[k].name;
+      m.text = std::move(results[k]->content);
+      m.is_error = results[k]->is_error;
+      if (!Persist(std::move(m))) return;
+    }
+    // From a fresh loop turn: a tool that answered synchronously must not recurse into the
+    // next request from inside StartTools.
+    std::weak_ptr<LoopState> weak = weak_from_this();
+    step_.Start(0, [weak] {
+      if (auto self = weak.lock(); self && !self->done_) self->Request();
+    });
+  }
+
+  Tool* FindTool(const std::string& name) const {
+    for (Tool* t : spec_.tools) {
+      if (t->spec().name == name) return t;
+    }
+    return nullptr;
+  }
+
+  std::string ToolNames() const {
+    std::string out;
+    for (Tool* t : spec_.tools) out += (out.empty() ? "" : ", ") + t->spec().name;
+    return out.empty() ? "(none)" : out;
+  }
+
+  std::string UnfinishedTodos() const {
+    if (deps_.todos == nullptr) return "";
+    Result<std::vector<TodoItem>> items = deps_.todos->Get();
+    if (!items.ok()) return "";
+    std::string out;
+    for (const TodoItem& item : items.value()) {
+      if (item.status == "pending" || item.status == "in_progress") {
+        out += fmt::format("- [{}] {}\n", item.status, item.content);
+      }
+    }
+    return out;
+  }
+
+  // Appends to the in-memory history and the store; on a store error, fails the run.
+  bool Persist(ChatMessage message) {
+    Status s = deps_.history->Append(spec_.session_id, spec_.task_id, message);
+    if (!s.ok()) {
+      Fail(s.WithContext("saving a message"));
+      return false;
+    }
+    history_.push_back(std::move(message));
+    return true;
+  }
+
+  void Report(const AgentProgress& p) {
+    if (callbacks_.progress) {
+      auto keep = shared_from_this();
+      callbacks_.progress(p);
+    }
+  }
+
+  void Finish(std::string text) { End(Result<std::string>(std::move(text))); }
+  void Fail(Status status) { End(Result<std::string>(std::move(status))); }
+
+  void End(Result<std::string> outcome) {
+    if (done_) return;
+    Cancel();  // stops whatever is still in flight; sets done_
+    auto finish = std::move(callbacks_.finish);
+    auto keep = shared_from_this();
+    if (finish) finish(std::move(outcome));
+  }
+
+  AgentRunSpec spec_;
+  AgentLoopDeps deps_;
+  AgentLoopCallbacks callbacks_;
+  ToolContext context_;
+  Timer step_;
+  std::vector<ChatMessage> history_;
+  std::unique_ptr<ChatCall> chat_;
+  std::vector<ToolCall> pending_calls_;
+  std::vector<std::optional<ToolResult>> results_;
+  std::vector<std::unique_ptr<ToolRun>> runs_;
+  int turns_ = 0;
+  int tool_calls_ = 0;
+  int reminders_ = 0;
+  int repeats_ = 0;
+  std::string last_signature_;
+  bool done_ = false;
+};
+
+class AgentLoopHandle : public AgentLoop {
+ public:
+  explicit AgentLoopHandle(std::shared_ptr<LoopState> state) : state_(std::move(state)) {}
+  ~AgentLoopHandle() override { Cancel(); }
+  void Cancel() override {
+    if (state_) state_->Cancel();
+  }
+
+ private:
+  std::shared_ptr<LoopState> state_;
+};
+
+}  // namespace
+
+std::unique_ptr<AgentLoop> AgentLoop::Start(AgentRunSpec spec, AgentLoopDeps deps,
+                                            AgentLoopCallbacks callbacks) {
+  auto state = std::make_shared<LoopState>(std::move(spec), deps, std::move(callbacks));
+  state->Begin();
+  return std::make_unique<AgentLoopHandle>(std::move(state));
+}
+
+ChatRequest BuildAgentRequest(const AgentRunSpec& spec, const std::vector<ChatMessage>& messages) {
+  ChatRequest request;
+  request.model = spec.model_id;
+  request.system = spec.system_prompt;
+  request.messages = messages;
+  request.max_tokens = spec.limits.max_output_tokens;
+  request.temperature = spec.limits.temperature;
+  for (Tool* t : spec.tools) request.tools.push_back(t->spec());
+
+  int64_t budget = spec.limits.context_window_tokens - spec.limits.max_output_tokens;
+  int64_t used = int64_t(spec.system_prompt.size() / 4);
+  for (const ToolSpec& t : request.tools) {
+    used += int64_t((t.name.size() + t.description.size() + t.input_schema.dump().size()) / 4);
+  }
+  for (const ChatMessage& m : request.messages) used += EstimateTokens(m);
+  // Oldest tool outputs go first; the latest turn's results are what the model is working on,
+  // so they are the last to go.
+  for (ChatMessage& m : request.messages) {
+    if (used <= budget) break;
+    if (m.role != ChatRole::kTool || m.text.size() < 256) continue;
+    const int64_t before = EstimateTokens(m);
+    m.text = fmt::format("[output of {} removed to fit the context window: {} bytes]", m.tool_name,
+                         m.text.size());
+    used -= before - EstimateTokens(m);
+  }
+  return request;
+}
+
+}  // namespace troupe

@@ -1,0 +1,97 @@
+// The agent loop: one task's run of a session. It sends the session's messages to the model,
+// streams the reply, persists each finished message, runs the tools the model asked for (all
+// calls of a turn concurrently), appends their results and goes round again, until a turn ends
+// without tool calls — the final answer.
+//
+// It is an explicit state machine on the event loop (request in flight → tools in flight →
+// next request), not a coroutine: every step is a callback from the provider, a tool or a
+// Clock timer, so tests drive it deterministically with FakeClock and fakes.
+//
+// Around each turn:
+//  - unseen notifications of the session's children are added first, as one user message
+//    holding a <system-reminder> block (persisted, so a continuation sees what the model saw);
+//  - a turn without tool calls while the session's todo list has unfinished items gets a
+//    reminder message and another turn, at most `todo_reminders` times;
+//  - limits end the run with a clear error: max_turns, max_tool_calls, the same tool with the
+//    same arguments `loop_repeat_limit` times in a row;
+//  - a request that would exceed the model's context window has its oldest tool outputs
+//    replaced by a marker (in the request only; the stored messages stay whole).
+// Cancel aborts the model request and kills every tool run before it returns.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/agent_host.h"
+#include "agent/tool.h"
+#include "core/clock.h"
+#include "llm/provider.h"
+
+namespace troupe {
+
+struct AgentLimits {
+  int max_turns = 50;
+  int max_tool_calls = 150;
+  int loop_repeat_limit = 20;
+  int todo_reminders = 3;
+  int64_t context_window_tokens = 200'000;  // estimated as bytes / 4
+  int max_output_tokens = 8192;
+  std::optional<double> temperature;
+};
+
+struct AgentRunSpec {
+  std::string session_id;
+  std::string task_id;
+  std::string workspace;  // absolute, canonical
+  std::string system_prompt;
+  Provider* provider = nullptr;
+  std::string model_id;  // what the provider is asked for
+  std::vector<Tool*> tools;
+  AgentLimits limits;
+};
+
+// What the loop reports, as deltas since the previous report.
+struct AgentProgress {
+  int turns = 0;
+  int tool_calls = 0;
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
+  int64_t bytes = 0;
+  std::string tool;  // the tool just started
+  std::string note;
+};
+
+struct AgentLoopDeps {
+  Clock* clock = nullptr;
+  SessionHistory* history = nullptr;
+  BlockingExecutor* executor = nullptr;
+  TodoList* todos = nullptr;  // the session's list; null = none
+};
+
+struct AgentLoopCallbacks {
+  std::function<void(const AgentProgress&)> progress;
+  // Once, last (not after Cancel): ok with the final answer, or the reason it failed.
+  std::function<void(Result<std::string>)> finish;
+};
+
+class AgentLoop {
+ public:
+  // Starts from a later loop turn. All pointers in `spec` and `deps` must outlive the loop.
+  // The session must already hold the prompt as its last message; a resumed run continues from
+  // the last persisted message (running the tool calls that have no result yet).
+  static std::unique_ptr<AgentLoop> Start(AgentRunSpec spec, AgentLoopDeps deps,
+                                          AgentLoopCallbacks callbacks);
+  virtual ~AgentLoop() = default;
+  // Stops the run before returning; no callback afterwards. Destroying the loop also stops it.
+  virtual void Cancel() = 0;
+};
+
+// The request the loop would send for `messages`, with the context rule above applied: exposed
+// for tests and for `troupe show --request`.
+ChatRequest BuildAgentRequest(const AgentRunSpec& spec, const std::vector<ChatMessage>& messages);
+
+}  // namespace troupe

@@ -1,0 +1,379 @@
+#include "agent/agent_loop.h"
+
+#include <gmock/gmock.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "agent/message_codec.h"
+#include "core/fake_clock.h"
+#include "llm/mock_provider.h"
+
+namespace troupe {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class MemoryHistory : public SessionHistory {
+ public:
+  Result<std::vector<ChatMessage>> Load(const std::string& session_id) override {
+    return sessions[session_id];
+  }
+  Status Append(const std::string& session_id, const std::string&,
+                const ChatMessage& message) override {
+    if (fail_appends) return Status::IoError("disk full");
+    // Round-trip through the stored form, as the engine does.
+    auto decoded = DecodeStoredMessage(EncodeStoredMessage(message));
+    if (!decoded.ok()) return decoded.status();
+    sessions[session_id].push_back(decoded.value());
+    return Status::Ok();
+  }
+  Result<std::vector<std::string>> ClaimNotifications(const std::string& session_id) override {
+    std::vector<std::string> out;
+    out.swap(notes[session_id]);
+    return out;
+  }
+  std::map<std::string, std::vector<ChatMessage>> sessions;
+  std::map<std::string, std::vector<std::string>> notes;
+  bool fail_appends = false;
+};
+
+class MemoryTodos : public TodoList {
+ public:
+  Result<std::vector<TodoItem>> Get() override { return items; }
+  Status Replace(const std::vector<TodoItem>& next) override {
+    items = next;
+    return Status::Ok();
+  }
+  std::vector<TodoItem> items;
+};
+
+// A tool answering after `delay_ms` with a fixed text, recording its calls.
+class FakeTool : public Tool {
+ public:
+  FakeTool(std::string name, std::string answer, int64_t delay_ms = 10)
+      : answer_(std::move(answer)), delay_ms_(delay_ms) {
+    spec_.name = std::move(name);
+    spec_.description = "a test tool";
+    spec_.input_schema = {{"type", "object"}};
+  }
+  const ToolSpec& spec() const override { return spec_; }
+
+  class Run : public ToolRun {
+   public:
+    Run(Clock* clock, int64_t delay, ToolResult result, std::function<void(ToolResult)> done,
+        int* cancels)
+        : timer_(clock), cancels_(cancels) {
+      timer_.Start(delay, [result, done] { done(result); });
+    }
+    void Cancel() override {
+      if (timer_.armed()) ++*cancels_;
+      timer_.Cancel();
+    }
+
+   private:
+    Timer timer_;
+    int* cancels_;
+  };
+
+  std::unique_ptr<ToolRun> Start(const nlohmann::json& arguments, const ToolContext& context,
+                                 std::function<void(ToolResult)> done) override {
+    calls.push_back(arguments.dump());
+    return std::make_unique<Run>(context.clock, delay_ms_, ToolResult::Ok(answer_),
+                                 std::move(done), &cancels);
+  }
+
+  std::vector<std::string> calls;
+  int cancels = 0;
+
+ private:
+  ToolSpec spec_;
+  std::string answer_;
+  int64_t delay_ms_;
+};
+
+MockModelOptions Instant() {
+  MockModelOptions o;
+  o.first_token_delay_ms = 0;
+  o.tokens_per_second = 0;
+  return o;
+}
+
+class AgentLoopTest : public ::testing::Test {
+ protected:
+  AgentLoopTest()
+      : provider_("mock", Instant(),
+                  &clock_, nullptr, RetryOptions{.max_attempts = 3, .random = [] { return 0.0; }}),
+        grep_("grep", "src/auth.cc:12:bool CheckToken(const Token& t) {"),
+        read_("read", "     1\t// Authentication.\n     2\tclass Auth {") {}
+
+  void Prompt(std::string text) {
+    history_.sessions["ses_1"].push_back(UserMessage(std::move(text)));
+  }
+
+  void Run(AgentLimits limits = {}, bool with_todos = false) {
+    AgentRunSpec spec;
+    spec.session_id = "ses_1";
+    spec.task_id = "bg_1";
+    spec.workspace = "/ws";
+    spec.system_prompt = "You are a test agent.";
+    spec.provider = &provider_;
+    spec.model_id = "scripted";
+    spec.tools = {&grep_, &read_};
+    spec.limits = limits;
+    AgentLoopDeps deps{&clock_, &history_, nullptr, with_todos ? &todos_ : nullptr};
+    AgentLoopCallbacks cb;
+    cb.progress = [this](const AgentProgress& p) {
+      turns_ += p.turns;
+      tool_calls_ += p.tool_calls;
+      if (!p.tool.empty()) tools_started_.push_back(p.tool);
+      if (!p.note.empty()) notes_.push_back(p.note);
+    };
+    cb.finish = [this](Result<std::string> r) {
+      ++finishes_;
+      outcome_ = std::move(r);
+    };
+    loop_ = AgentLoop::Start(std::move(spec), deps, std::move(cb));
+  }
+
+  void RunToEnd() {
+    for (int i = 0; i < 100000 && finishes_ == 0 && clock_.AdvanceToNextTimer(); ++i) {
+    }
+  }
+
+  const std::vector<ChatMessage>& Messages() { return history_.sessions["ses_1"]; }
+
+  FakeClock clock_;
+  MemoryHistory history_;
+  MemoryTodos todos_;
+  MockProvider provider_;
+  FakeTool grep_;
+  FakeTool read_;
+  std::unique_ptr<AgentLoop> loop_;
+  int turns_ = 0;
+  int tool_calls_ = 0;
+  std::vector<std::string> tools_started_;
+  std::vector<std::string> notes_;
+  int finishes_ = 0;
+  Result<std::string> outcome_ = Status::Internal("unfinished");
+};
+
+TEST_F(AgentLoopTest, RunsParallelToolCallsThenFinishesWithTheFinalAnswer) {
+  Prompt("#mock tool=grep:{\"pattern\":\"CheckToken\"} tool=read:{\"path\":\"src/auth.cc\"} "
+         "reply=\"CheckToken is in src/auth.cc line 12.\"\nwhere is CheckToken?");
+  Run();
+  EXPECT_EQ(finishes_, 0);  // nothing happens inside Start
+  RunToEnd();
+  ASSERT_EQ(finishes_, 1);
+  ASSERT_TRUE(outcome_.ok()) << outcome_.status().ToString();
+  EXPECT_EQ(outcome_.value(), "CheckToken is in src/auth.cc line 12.");
+  EXPECT_EQ(turns_, 2);
+  EXPECT_EQ(tool_calls_, 2);
+  EXPECT_THAT(tools_started_, ElementsAre("grep", "read"));
+  EXPECT_THAT(grep_.calls, ElementsAre(R"({"pattern":"CheckToken"})"));
+  // user, assistant(2 calls), tool, tool, assistant(final): every step persisted in order.
+  const auto& m = Messages();
+  ASSERT_EQ(m.size(), 5u);
+  EXPECT_EQ(m[1].role, ChatRole::kAssistant);
+  ASSERT_EQ(m[1].tool_calls.size(), 2u);
+  EXPECT_EQ(m[2].role, ChatRole::kTool);
+  EXPECT_EQ(m[2].tool_call_id, m[1].tool_calls[0].id);
+  EXPECT_EQ(m[2].text, "src/auth.cc:12:bool CheckToken(const Token& t) {");
+  EXPECT_EQ(m[3].tool_call_id, m[1].tool_calls[1].id);
+  EXPECT_EQ(m[4].text, "CheckToken is in src/auth.cc line 12.");
+}
+
+TEST_F(AgentLoopTest, ToolsOfOneTurnRunConcurrently) {
+  Prompt("#mock tool=grep:{\"pattern\":\"a\"} tool=read:{\"path\":\"b\"} reply=done\ngo");
+  Run();
+  clock_.RunDue();  // the loop starts and the model answers (no latency)
+  clock_.RunDue();
+  // Both tools were started before either answered (each takes 10 ms of fake time).
+  EXPECT_EQ(grep_.calls.size(), 1u);
+  EXPECT_EQ(read_.calls.size(), 1u);
+  RunToEnd();
+  EXPECT_TRUE(outcome_.ok());
+}
+
+TEST_F(AgentLoopTest, UnknownToolAndBadArgumentsBecomeToolErrorsTheModelReads) {
+  Prompt("#mock tool=bash:{\"command\":\"ls\"} reply=ok\nlist files");
+  Run();
+  RunToEnd();
+  ASSERT_TRUE(outcome_.ok());
+  const auto& m = Messages();
+  ASSERT_GE(m.size(), 3u);
+  EXPECT_TRUE(m[2].is_error);
+  EXPECT_THAT(m[2].text, HasSubstr("unknown tool \"bash\""));
+  EXPECT_THAT(m[2].text, HasSubstr("grep, read"));
+}
+
+TEST_F(AgentLoopTest, MaxTurnsEndsTheRunWithAClearError) {
+  Prompt("#mock tool=grep:{\"pattern\":\"x\"} tool@2=grep:{\"pattern\":\"y\"} "
+         "tool@3=grep:{\"pattern\":\"z\"} reply=never\nsearch");
+  AgentLimits limits;
+  limits.max_turns = 2;
+  Run(limits);
+  RunToEnd();
+  ASSERT_FALSE(outcome_.ok());
+  EXPECT_THAT(outcome_.status().message(), HasSubstr("max turns (2)"));
+}
+
+TEST_F(AgentLoopTest, MaxToolCallsEndsTheRun) {
+  Prompt("#mock tool=grep:{\"pattern\":\"x\"} tool=read:{\"path\":\"y\"} reply=never\nsearch");
+  AgentLimits limits;
+  limits.max_tool_calls = 1;
+  Run(limits);
+  RunToEnd();
+  ASSERT_FALSE(outcome_.ok());
+  EXPECT_THAT(outcome_.status().message(), HasSubstr("max tool calls (1) exceeded"));
+  EXPECT_TRUE(grep_.calls.empty());
+}
+
+TEST_F(AgentLoopTest, TheSameCallRepeatedIsALoop) {
+  std::string script = "#mock";
+  for (int turn = 1; turn <= 5; ++turn) {
+    script += turn == 1 ? " tool=grep:{\"pattern\":\"same\"}"
+                        : fmt::format(" tool@{}=grep:{{\"pattern\": \"same\"}}", turn);
+  }
+  Prompt(script + " reply=never\nsearch");
+  AgentLimits limits;
+  limits.loop_repeat_limit = 4;
+  Run(limits);
+  RunToEnd();
+  ASSERT_FALSE(outcome_.ok());
+  EXPECT_THAT(outcome_.status().message(),
+              HasSubstr("loop detected: grep was called 4 times in a row with the same arguments"));
+  EXPECT_EQ(grep_.calls.size(), 3u);
+}
+
+TEST_F(AgentLoopTest, UnfinishedTodosGetRemindersThenTheRunEnds) {
+  todos_.items = {{"1", "write the summary", "in_progress", "high"}};
+  Prompt("#mock reply=\"all done\"\nsummarise");
+  AgentLimits limits;
+  limits.todo_reminders = 2;
+  Run(limits, /*with_todos=*/true);
+  RunToEnd();
+  ASSERT_TRUE(outcome_.ok());
+  EXPECT_EQ(turns_, 3);  // the answer, then two reminded turns
+  int reminders = 0;
+  for (const ChatMessage& m : Messages()) {
+    if (m.role == ChatRole::kUser && m.text.find("write the summary") != std::string::npos) {
+      ++reminders;
+    }
+  }
+  EXPECT_EQ(reminders, 2);
+}
+
+TEST_F(AgentLoopTest, ChildNotificationsAreInjectedOnceAsOneSystemReminder) {
+  history_.notes["ses_1"] = {"bg_a (explore: find auth) completed after 2s",
+                             "bg_b (oracle: review) error after 1s: stale"};
+  Prompt("#mock reply=thanks\ncontinue");
+  Run();
+  RunToEnd();
+  ASSERT_TRUE(outcome_.ok());
+  const auto& m = Messages();
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m[1].role, ChatRole::kUser);
+  EXPECT_THAT(m[1].text, HasSubstr("<system-reminder>"));
+  EXPECT_THAT(m[1].text, HasSubstr("bg_a (explore: find auth) completed"));
+  EXPECT_THAT(m[1].text, HasSubstr("bg_b (oracle: review) error"));
+  EXPECT_TRUE(history_.notes["ses_1"].empty());
+}
+
+TEST_F(AgentLoopTest, ProviderErrorsAfterRetriesFailTheRunNamingTheCause) {
+  Prompt("#mock fail=529\nhello");
+  Run();
+  RunToEnd();
+  ASSERT_FALSE(outcome_.ok());
+  EXPECT_THAT(outcome_.status().message(), HasSubstr("model request failed"));
+  EXPECT_THAT(outcome_.status().message(), HasSubstr("529"));
+  EXPECT_EQ(notes_.size(), 2u);  // two retries announced
+}
+
+TEST_F(AgentLoopTest, CancelStopsToolsAndNothingIsReportedAfterwards) {
+  Prompt("#mock tool=grep:{\"pattern\":\"slow\"} reply=never\nsearch");
+  grep_ = FakeTool("grep", "late", 60'000);
+  Run();
+  clock_.AdvanceMs(100);
+  ASSERT_EQ(grep_.calls.size(), 1u);
+  loop_->Cancel();
+  EXPECT_EQ(grep_.cancels, 1);
+  clock_.AdvanceMs(120'000);
+  EXPECT_EQ(finishes_, 0);
+}
+
+TEST_F(AgentLoopTest, AResumedRunExecutesTheToolCallsThatHadNoResult) {
+  Prompt("#mock reply=resumed\nsearch");
+  ChatMessage assistant;
+  assistant.role = ChatRole::kAssistant;
+  assistant.tool_calls = {{"call_1", "grep", R"({"pattern":"p"})"},
+                          {"call_2", "read", R"({"path":"f"})"}};
+  history_.sessions["ses_1"].push_back(assistant);
+  history_.sessions["ses_1"].push_back(
+      ToolResultMessage("call_1", "grep", "done before"));
+  Run();
+  RunToEnd();
+  ASSERT_TRUE(outcome_.ok()) << outcome_.status().ToString();
+  EXPECT_TRUE(grep_.calls.empty());
+  EXPECT_EQ(read_.calls.size(), 1u);
+  EXPECT_EQ(outcome_.value(), "resumed");
+}
+
+TEST_F(AgentLoopTest, StoreFailureFailsTheRun) {
+  Prompt("#mock reply=x\nhello");
+  history_.fail_appends = true;
+  Run();
+  RunToEnd();
+  ASSERT_FALSE(outcome_.ok());
+  EXPECT_THAT(outcome_.status().message(), HasSubstr("saving a message"));
+}
+
+TEST(BuildAgentRequestTest, OldestToolOutputsGoFirstWhenTheContextIsFull) {
+  AgentRunSpec spec;
+  spec.model_id = "m";
+  spec.limits.context_window_tokens = 3000;
+  spec.limits.max_output_tokens = 1000;
+  std::vector<ChatMessage> messages;
+  messages.push_back(UserMessage("go"));
+  for (int i = 0; i < 3; ++i) {
+    messages.push_back(
+        ToolResultMessage("c" + std::to_string(i), "read", std::string(4000, char('a' + i))));
+  }
+  ChatRequest r = BuildAgentRequest(spec, messages);
+  EXPECT_THAT(r.messages[1].text, HasSubstr("removed to fit the context window: 4000 bytes"));
+  EXPECT_THAT(r.messages[2].text, HasSubstr("removed to fit"));
+  EXPECT_EQ(r.messages[3].text, std::string(4000, 'c'));  // the latest stays
+  EXPECT_EQ(messages[1].text.size(), 4000u);              // the caller's copy is untouched
+}
+
+TEST(MessageCodecTest, RoundTripsEveryField) {
+  ChatMessage m;
+  m.role = ChatRole::kAssistant;
+  m.text = "t";
+  m.reasoning = "r";
+  m.reasoning_signature = "sig";
+  m.tool_calls = {{"id1", "grep", R"({"a":1})"}};
+  auto back = DecodeStoredMessage(EncodeStoredMessage(m));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back.value().tool_calls[0].arguments_json, R"({"a":1})");
+  EXPECT_EQ(back.value().reasoning_signature, "sig");
+  ChatMessage tool = ToolResultMessage("id1", "grep", "out", /*is_error=*/true);
+  auto t = DecodeStoredMessage(EncodeStoredMessage(tool));
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE(t.value().is_error);
+  EXPECT_EQ(t.value().tool_name, "grep");
+  // The engine's stored prompt form.
+  auto prompt = DecodeStoredMessage(R"({"role":"user","content":"hi"})");
+  ASSERT_TRUE(prompt.ok());
+  EXPECT_EQ(prompt.value().text, "hi");
+  EXPECT_EQ(DecodeStoredMessage(R"({"role":"robot"})").status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(DecodeStoredMessage(R"({"role":"tool","tool_calls":3})").status().code(),
+            StatusCode::kCorruption);
+}
+
+}  // namespace
+}  // namespace troupe

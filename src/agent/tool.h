@@ -1,0 +1,80 @@
+// What an agent can do besides talking: a Tool has a JSON Schema the model sees and runs with
+// arguments the model wrote. Arguments are untrusted: a tool validates them and answers a bad
+// call with a tool error the model can read ("grep: `pattern` is required"), never a crash.
+//
+// Tools that block (file search, large reads, child processes) do their work on the
+// ToolContext's executor and report back on the loop; cheap ones may answer from the loop, but
+// never from inside Start (the result always arrives from a later loop turn).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "llm/chat_types.h"
+#include "store/records.h"
+
+namespace troupe {
+
+struct ToolResult {
+  std::string content;  // what the model reads; already cut to the tool's output limit, with a
+                        // marker saying what was left out
+  bool is_error = false;
+
+  static ToolResult Ok(std::string text) { return {std::move(text), false}; }
+  static ToolResult Error(std::string text) { return {std::move(text), true}; }
+};
+
+// Runs blocking work off the loop and brings its result back. Implemented over a small thread
+// pool in production (agent/tool_executor.h); tests may run work inline on the loop.
+class BlockingExecutor {
+ public:
+  virtual ~BlockingExecutor() = default;
+  // Runs `work` on a worker thread, then `done` with its result on the loop thread. `work` must
+  // not touch loop-owned state.
+  virtual void Run(std::function<ToolResult()> work, std::function<void(ToolResult)> done) = 0;
+};
+
+// A session's todo list, as the todo tools see it (the engine implements it over the store).
+class TodoList {
+ public:
+  virtual ~TodoList() = default;
+  virtual Result<std::vector<TodoItem>> Get() = 0;
+  virtual Status Replace(const std::vector<TodoItem>& items) = 0;
+};
+
+// Where and for whom a tool runs.
+struct ToolContext {
+  std::string workspace_root;  // absolute and canonical; file tools never leave it
+  std::string session_id;
+  std::string task_id;
+  Clock* clock = nullptr;
+  BlockingExecutor* executor = nullptr;
+  TodoList* todos = nullptr;  // null when the session has none
+};
+
+// A tool call in flight. Cancel stops it before returning: a child process and its whole
+// process group are killed, and `done` is not called afterwards. Destroying it cancels it.
+class ToolRun {
+ public:
+  virtual ~ToolRun() = default;
+  virtual void Cancel() = 0;
+};
+
+class Tool {
+ public:
+  virtual ~Tool() = default;
+  // Name, description written for models, JSON Schema of the arguments.
+  virtual const ToolSpec& spec() const = 0;
+  // Starts the call. `arguments` is what the model wrote, parsed (it may be anything: null, a
+  // string, an object with wrong types). `done` runs once, on the loop, from a later turn.
+  virtual std::unique_ptr<ToolRun> Start(const nlohmann::json& arguments, const ToolContext& context,
+                                         std::function<void(ToolResult)> done) = 0;
+};
+
+}  // namespace troupe
