@@ -6,6 +6,7 @@
 
 #include "cli/config_check.h"
 #include "cli/demo.h"
+#include "cli/mock_llm_command.h"
 
 namespace {
 constexpr const char* kVersion = "0.1.0";
@@ -38,6 +39,19 @@ int main(int argc, char** argv) {
   check_cmd->add_option("--file", check.files, "Check these files instead (merged in order)");
   check_cmd->add_flag("--json", check.json, "Machine-readable output");
 
+  troupe::MockLlmCommandOptions mock_llm;
+  auto* mock_llm_cmd = app.add_subcommand(
+      "mock-llm", "Serve the scripted mock model over the OpenAI and Anthropic HTTP APIs");
+  mock_llm_cmd->add_option("--port", mock_llm.port, "Port on 127.0.0.1 (0: any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  mock_llm_cmd->add_option("--models", mock_llm.models, "Model names for /v1/models (a,b,...)")
+      ->delimiter(',');
+  mock_llm_cmd->add_option("--log", mock_llm.log_path, "Append each request as a JSON line here");
+  mock_llm_cmd->add_flag("--no-auth", mock_llm.no_auth, "Accept requests without an API key");
+  mock_llm_cmd->add_option("--port-file", mock_llm.port_file,
+                           "Write the bound port to this file once listening");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -54,5 +68,6 @@ int main(int argc, char** argv) {
     return troupe::RunDemo(demo);
   }
   if (*check_cmd) return troupe::RunConfigCheck(check);
+  if (*mock_llm_cmd) return troupe::RunMockLlm(mock_llm);
   return 2;
 }

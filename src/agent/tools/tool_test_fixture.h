@@ -1,0 +1,129 @@
+// For tool tests: a real workspace under /tmp, an event loop with a LoopClock and a
+// ThreadPoolExecutor, and RunTool, which starts a tool and drives the loop until it answers.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "agent/tool.h"
+#include "agent/tool_executor.h"
+#include "core/event_loop.h"
+#include "core/testing/loop_runner.h"
+
+namespace troupe::testing {
+
+// A fresh directory under /tmp (canonical path), removed with its contents at the end.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = "/tmp/troupe-tools-XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+    path_ = std::filesystem::canonical(pattern).string();
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+inline void WriteText(const std::string& path, const std::string& text) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+inline std::string ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Whether no process of group `pgid` is alive: the group is gone (kill says ESRCH), or only
+// zombies waiting for init to reap them are left.
+inline bool GroupGone(pid_t pgid) {
+  if (kill(-pgid, 0) != 0 && errno == ESRCH) return true;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string stat = ReadText(entry.path().string() + "/stat");
+    size_t paren = stat.rfind(')');
+    if (paren == std::string::npos || paren + 2 >= stat.size()) continue;
+    char state = 0;
+    long ppid = 0, pgrp = 0;
+    if (sscanf(stat.c_str() + paren + 2, "%c %ld %ld", &state, &ppid, &pgrp) != 3) continue;
+    if (pgrp == pgid && state != 'Z' && state != 'X') return false;
+  }
+  return true;
+}
+
+// Polls GroupGone for up to `limit`.
+inline bool WaitGroupGone(pid_t pgid, std::chrono::milliseconds limit = std::chrono::seconds(3)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!GroupGone(pgid)) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+class ToolTest : public ::testing::Test {
+ protected:
+  ToolTest() : clock_(io_), executor_(io_, 2) {
+    context_.workspace_root = dir_.path();
+    context_.session_id = "ses_test";
+    context_.task_id = "bg_test";
+    context_.clock = &clock_;
+    context_.executor = &executor_;
+  }
+
+  const std::string& root() const { return dir_.path(); }
+  std::string Abs(const std::string& relative) const { return root() + "/" + relative; }
+  void Write(const std::string& relative, const std::string& text) {
+    WriteText(Abs(relative), text);
+  }
+  std::string Read(const std::string& relative) const { return ReadText(Abs(relative)); }
+
+  // Starts `tool`, checks that it does not answer inside Start, and runs the loop until it
+  // answers (at most 10 s).
+  ToolResult RunTool(Tool& tool, const nlohmann::json& arguments) {
+    std::optional<ToolResult> result;
+    bool starting = true;
+    bool answered_in_start = false;
+    std::unique_ptr<ToolRun> run = tool.Start(arguments, context_, [&](ToolResult r) {
+      answered_in_start = answered_in_start || starting;
+      result = std::move(r);
+    });
+    starting = false;
+    EXPECT_FALSE(answered_in_start) << tool.spec().name << " answered inside Start";
+    EXPECT_TRUE(RunLoopUntil(io_, [&] { return result.has_value(); }))
+        << tool.spec().name << " did not answer";
+    return result.value_or(ToolResult::Error("<no answer>"));
+  }
+
+  TempDir dir_;
+  boost::asio::io_context io_;
+  LoopClock clock_;
+  ThreadPoolExecutor executor_;  // destroyed before the loop and the clock
+  ToolContext context_;
+};
+
+}  // namespace troupe::testing

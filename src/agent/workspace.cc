@@ -1,0 +1,159 @@
+#include "agent/workspace.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <vector>
+
+namespace troupe {
+namespace {
+
+// Same bound as the kernel's MAXSYMLINKS.
+constexpr int kMaxSymlinks = 40;
+
+// The non-empty components of `path` ("/a//b/" -> {"a", "b"}).
+std::vector<std::string> Components(std::string_view path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) out.emplace_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+std::string JoinAbsolute(const std::vector<std::string>& components) {
+  if (components.empty()) return "/";
+  std::string out;
+  for (const std::string& c : components) {
+    out += '/';
+    out += c;
+  }
+  return out;
+}
+
+Result<std::string> ReadLink(const std::string& path) {
+  std::string target(PATH_MAX, '\0');
+  ssize_t n = readlink(path.c_str(), target.data(), target.size());
+  if (n < 0) {
+    return Status::InvalidArgument("cannot read the symbolic link " + path + ": " +
+                                   std::strerror(errno));
+  }
+  target.resize(static_cast<size_t>(n));
+  return target;
+}
+
+}  // namespace
+
+bool PathIsInside(std::string_view path, std::string_view root) {
+  if (path.empty() || path[0] != '/' || root.empty() || root[0] != '/') return false;
+  std::vector<std::string> p = Components(path);
+  std::vector<std::string> r = Components(root);
+  if (p.size() < r.size()) return false;
+  for (size_t i = 0; i < r.size(); ++i) {
+    if (p[i] != r[i]) return false;
+  }
+  return true;
+}
+
+Result<Workspace> Workspace::Open(std::string_view root) {
+  if (root.empty() || root[0] != '/' || root.find('\0') != std::string_view::npos) {
+    return Status::InvalidArgument("workspace root \"" + std::string(root) +
+                                   "\" is not an absolute path");
+  }
+  std::string given(root);
+  char buffer[PATH_MAX];
+  if (realpath(given.c_str(), buffer) == nullptr) {
+    return Status::NotFound("workspace root " + given +
+                            " cannot be resolved: " + std::strerror(errno));
+  }
+  struct stat st;
+  if (stat(buffer, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Status::InvalidArgument("workspace root " + given + " is not a directory");
+  }
+  return Workspace(buffer);
+}
+
+Result<std::string> Workspace::Resolve(std::string_view path) const {
+  if (path.empty()) {
+    return Status::InvalidArgument("the path is empty; give a path relative to the workspace " +
+                                   root_);
+  }
+  if (path.find('\0') != std::string_view::npos) {
+    return Status::InvalidArgument("the path contains a NUL byte");
+  }
+  const std::string shown(path);
+  std::deque<std::string> pending;
+  for (std::string& c : Components(path[0] == '/' ? shown : root_ + "/" + shown)) {
+    pending.push_back(std::move(c));
+  }
+
+  std::vector<std::string> resolved;  // components of the resolved prefix
+  size_t missing = 0;                 // trailing components of `resolved` that do not exist
+  int links = 0;
+  while (!pending.empty()) {
+    std::string name = std::move(pending.front());
+    pending.pop_front();
+    if (name == ".") continue;
+    if (name == "..") {
+      // `resolved` holds no links, so dropping its last component is the physical parent.
+      if (!resolved.empty()) resolved.pop_back();
+      if (missing > 0) --missing;
+      continue;
+    }
+    resolved.push_back(std::move(name));
+    if (missing > 0) {
+      ++missing;
+      continue;
+    }
+    const std::string current = JoinAbsolute(resolved);
+    struct stat st;
+    if (lstat(current.c_str(), &st) != 0) {
+      if (errno == ENOENT) {
+        missing = 1;
+        continue;
+      }
+      return Status::InvalidArgument("path " + shown + " cannot be resolved: " + current + ": " +
+                                     std::strerror(errno));
+    }
+    if (S_ISLNK(st.st_mode)) {
+      if (++links > kMaxSymlinks) {
+        return Status::InvalidArgument("path " + shown + " goes through more than " +
+                                       std::to_string(kMaxSymlinks) + " symbolic links");
+      }
+      TROUPE_ASSIGN_OR_RETURN(std::string target, ReadLink(current));
+      resolved.pop_back();
+      if (!target.empty() && target[0] == '/') resolved.clear();
+      std::vector<std::string> parts = Components(target);
+      pending.insert(pending.begin(), parts.begin(), parts.end());
+      continue;
+    }
+    if (!S_ISDIR(st.st_mode) && !pending.empty()) {
+      return Status::InvalidArgument("path " + shown + " goes through " + Relative(current) +
+                                     ", which is not a directory");
+    }
+  }
+
+  std::string result = JoinAbsolute(resolved);
+  if (!PathIsInside(result, root_)) {
+    std::string message = "path " + shown + " is outside the workspace " + root_;
+    if (links > 0) message += " (through a symbolic link it leads to " + result + ")";
+    return Status::InvalidArgument(message + "; only files inside the workspace can be used");
+  }
+  return result;
+}
+
+std::string Workspace::Relative(std::string_view absolute) const {
+  if (absolute == root_) return ".";
+  if (!PathIsInside(absolute, root_)) return std::string(absolute);
+  return std::string(absolute.substr(root_ == "/" ? 1 : root_.size() + 1));
+}
+
+}  // namespace troupe

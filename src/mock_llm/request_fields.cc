@@ -1,0 +1,95 @@
+#include "mock_llm/request_fields.h"
+
+#include <limits>
+#include <map>
+
+#include "llm/json_fields.h"
+
+namespace troupe::request_fields {
+namespace {
+
+using json = nlohmann::json;
+using json_fields::Find;
+using json_fields::Join;
+using json_fields::TypeName;
+
+Status Missing(std::string_view path, const char* key) {
+  return Status::InvalidArgument(Join(path, key) + " is missing");
+}
+
+Status WrongType(std::string_view path, const char* key, const char* expected, const json& value) {
+  return Status::InvalidArgument(Join(path, key) + " is not " + expected + " (it is " +
+                                 TypeName(value) + ")");
+}
+
+}  // namespace
+
+Status RequireObject(const json& value, std::string_view what) {
+  if (value.is_object()) return Status::Ok();
+  return Status::InvalidArgument(std::string(what) + " is not an object (it is " + TypeName(value) +
+                                 ")");
+}
+
+Status RequireString(const json& object, const char* key, std::string_view path, std::string* out) {
+  const json* v = Find(object, key);
+  if (v == nullptr) return Missing(path, key);
+  if (!v->is_string()) return WrongType(path, key, "a string", *v);
+  *out = v->get_ref<const std::string&>();
+  return Status::Ok();
+}
+
+Status RequireArray(const json& object, const char* key, std::string_view path, const json** out) {
+  const json* v = Find(object, key);
+  if (v == nullptr) return Missing(path, key);
+  if (!v->is_array()) return WrongType(path, key, "an array", *v);
+  *out = v;
+  return Status::Ok();
+}
+
+Status ReadBool(const json& object, const char* key, std::string_view path, bool* out) {
+  const json* v = Find(object, key);
+  if (v == nullptr) return Status::Ok();
+  if (!v->is_boolean()) return WrongType(path, key, "a boolean", *v);
+  *out = v->get<bool>();
+  return Status::Ok();
+}
+
+Status ReadNumber(const json& object, const char* key, std::string_view path,
+                  std::optional<double>* out) {
+  const json* v = Find(object, key);
+  if (v == nullptr) return Status::Ok();
+  if (!v->is_number()) return WrongType(path, key, "a number", *v);
+  *out = v->get<double>();
+  return Status::Ok();
+}
+
+Status ReadPositiveInt(const json& object, const char* key, std::string_view path, int* out,
+                       bool* found) {
+  *found = false;
+  int64_t value = 0;
+  bool read = false;
+  TROUPE_RETURN_IF_ERROR(json_fields::ReadInt(object, key, path, &value, &read));
+  if (!read) return Status::Ok();
+  if (value < 1 || value > std::numeric_limits<int>::max()) {
+    return Status::InvalidArgument(Join(path, key) + " must be an integer from 1 to " +
+                                   std::to_string(std::numeric_limits<int>::max()) + " (it is " +
+                                   std::to_string(value) + ")");
+  }
+  *out = int(value);
+  *found = true;
+  return Status::Ok();
+}
+
+void ResolveToolNames(std::vector<ChatMessage>* messages) {
+  std::map<std::string, std::string> names;  // call id -> tool name
+  for (ChatMessage& m : *messages) {
+    if (m.role == ChatRole::kAssistant) {
+      for (const ToolCall& c : m.tool_calls) names[c.id] = c.name;
+    } else if (m.role == ChatRole::kTool && m.tool_name.empty()) {
+      auto it = names.find(m.tool_call_id);
+      if (it != names.end()) m.tool_name = it->second;
+    }
+  }
+}
+
+}  // namespace troupe::request_fields
