@@ -29,10 +29,7 @@ std::string CallSignature(const ToolCall& call) {
 class LoopState : public std::enable_shared_from_this<LoopState> {
  public:
   LoopState(AgentRunSpec spec, AgentLoopDeps deps, AgentLoopCallbacks callbacks)
-      : spec_(std::move(spec)),
-        deps_(deps),
-        callbacks_(std::move(callbacks)),
-        step_(deps.clock) {
+      : spec_(std::move(spec)), deps_(deps), callbacks_(std::move(callbacks)), step_(deps.clock) {
     context_.workspace_root = spec_.workspace;
     context_.session_id = spec_.session_id;
     context_.task_id = spec_.task_id;
@@ -93,16 +90,15 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
   void Request() {
     if (done_) return;
     if (turns_ >= spec_.limits.max_turns) {
-      return Fail(Status::ResourceExhausted(fmt::format(
-          "max turns ({}) reached without a final answer", spec_.limits.max_turns)));
+      return Fail(Status::ResourceExhausted(
+          fmt::format("max turns ({}) reached without a final answer", spec_.limits.max_turns)));
     }
     Result<std::vector<std::string>> notes = deps_.history->ClaimNotifications(spec_.session_id);
     if (!notes.ok()) return Fail(notes.status().WithContext("reading notifications"));
     if (!notes.value().empty()) {
       std::string text = "<system-reminder>\nBackground tasks you delegated have finished:\n";
       for (const std::string& line : notes.value()) text += "- " + line + "\n";
-      text +=
-          "Use background_output with a task id to read a result.\n</system-reminder>";
+      text += "Use background_output with a task id to read a result.\n</system-reminder>";
       if (!Persist(UserMessage(std::move(text)))) return;
     }
 
@@ -160,17 +156,17 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
 
     tool_calls_ += int(calls.size());
     if (tool_calls_ > spec_.limits.max_tool_calls) {
-      return Fail(Status::ResourceExhausted(fmt::format(
-          "max tool calls ({}) exceeded", spec_.limits.max_tool_calls)));
+      return Fail(Status::ResourceExhausted(
+          fmt::format("max tool calls ({}) exceeded", spec_.limits.max_tool_calls)));
     }
     for (const ToolCall& c : calls) {
       std::string signature = CallSignature(c);
       repeats_ = signature == last_signature_ ? repeats_ + 1 : 1;
       last_signature_ = std::move(signature);
       if (repeats_ >= spec_.limits.loop_repeat_limit) {
-        return Fail(Status::ResourceExhausted(fmt::format(
-            "loop detected: {} was called {} times in a row with the same arguments", c.name,
-            repeats_)));
+        return Fail(Status::ResourceExhausted(
+            fmt::format("loop detected: {} was called {} times in a row with the same arguments",
+                        c.name, repeats_)));
       }
     }
     StartTools(calls);

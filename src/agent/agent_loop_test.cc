@@ -1,7 +1,7 @@
 #include "agent/agent_loop.h"
 
-#include <gmock/gmock.h>
 #include <fmt/format.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -83,8 +83,8 @@ class FakeTool : public Tool {
   std::unique_ptr<ToolRun> Start(const nlohmann::json& arguments, const ToolContext& context,
                                  std::function<void(ToolResult)> done) override {
     calls.push_back(arguments.dump());
-    return std::make_unique<Run>(context.clock, delay_ms_, ToolResult::Ok(answer_),
-                                 std::move(done), &cancels);
+    return std::make_unique<Run>(context.clock, delay_ms_, ToolResult::Ok(answer_), std::move(done),
+                                 &cancels);
   }
 
   std::vector<std::string> calls;
@@ -106,8 +106,8 @@ MockModelOptions Instant() {
 class AgentLoopTest : public ::testing::Test {
  protected:
   AgentLoopTest()
-      : provider_("mock", Instant(),
-                  &clock_, nullptr, RetryOptions{.max_attempts = 3, .random = [] { return 0.0; }}),
+      : provider_("mock", Instant(), &clock_, nullptr,
+                  RetryOptions{.max_attempts = 3, .random = [] { return 0.0; }}),
         grep_("grep", "src/auth.cc:12:bool CheckToken(const Token& t) {"),
         read_("read", "     1\t// Authentication.\n     2\tclass Auth {") {}
 
@@ -163,8 +163,9 @@ class AgentLoopTest : public ::testing::Test {
 };
 
 TEST_F(AgentLoopTest, RunsParallelToolCallsThenFinishesWithTheFinalAnswer) {
-  Prompt("#mock tool=grep:{\"pattern\":\"CheckToken\"} tool=read:{\"path\":\"src/auth.cc\"} "
-         "reply=\"CheckToken is in src/auth.cc line 12.\"\nwhere is CheckToken?");
+  Prompt(
+      "#mock tool=grep:{\"pattern\":\"CheckToken\"} tool=read:{\"path\":\"src/auth.cc\"} "
+      "reply=\"CheckToken is in src/auth.cc line 12.\"\nwhere is CheckToken?");
   Run();
   EXPECT_EQ(finishes_, 0);  // nothing happens inside Start
   RunToEnd();
@@ -212,8 +213,9 @@ TEST_F(AgentLoopTest, UnknownToolAndBadArgumentsBecomeToolErrorsTheModelReads) {
 }
 
 TEST_F(AgentLoopTest, MaxTurnsEndsTheRunWithAClearError) {
-  Prompt("#mock tool=grep:{\"pattern\":\"x\"} tool@2=grep:{\"pattern\":\"y\"} "
-         "tool@3=grep:{\"pattern\":\"z\"} reply=never\nsearch");
+  Prompt(
+      "#mock tool=grep:{\"pattern\":\"x\"} tool@2=grep:{\"pattern\":\"y\"} "
+      "tool@3=grep:{\"pattern\":\"z\"} reply=never\nsearch");
   AgentLimits limits;
   limits.max_turns = 2;
   Run(limits);
@@ -313,8 +315,7 @@ TEST_F(AgentLoopTest, AResumedRunExecutesTheToolCallsThatHadNoResult) {
   assistant.tool_calls = {{"call_1", "grep", R"({"pattern":"p"})"},
                           {"call_2", "read", R"({"path":"f"})"}};
   history_.sessions["ses_1"].push_back(assistant);
-  history_.sessions["ses_1"].push_back(
-      ToolResultMessage("call_1", "grep", "done before"));
+  history_.sessions["ses_1"].push_back(ToolResultMessage("call_1", "grep", "done before"));
   Run();
   RunToEnd();
   ASSERT_TRUE(outcome_.ok()) << outcome_.status().ToString();

@@ -7,9 +7,7 @@ namespace {
 
 using nlohmann::json;
 
-Status Bad(const std::string& what) {
-  return Status::Corruption("stored message: " + what);
-}
+Status Bad(const std::string& what) { return Status::Corruption("stored message: " + what); }
 
 // Reads an optional string field; absent or null leaves `*out` as is.
 Status ReadString(const json& obj, const char* key, std::string* out) {
