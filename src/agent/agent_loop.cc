@@ -13,6 +13,8 @@ constexpr const char* kTodoReminder =
     "update the list with todo_write if they are done or no longer needed. Then give your final "
     "answer.\n</system-reminder>";
 
+constexpr int64_t kToolHeartbeatMs = 30'000;
+
 int64_t EstimateTokens(const ChatMessage& m) {
   size_t bytes = m.text.size() + m.reasoning.size() + 16;
   for (const ToolCall& c : m.tool_calls) bytes += c.name.size() + c.arguments_json.size() + 16;
@@ -29,7 +31,11 @@ std::string CallSignature(const ToolCall& call) {
 class LoopState : public std::enable_shared_from_this<LoopState> {
  public:
   LoopState(AgentRunSpec spec, AgentLoopDeps deps, AgentLoopCallbacks callbacks)
-      : spec_(std::move(spec)), deps_(deps), callbacks_(std::move(callbacks)), step_(deps.clock) {
+      : spec_(std::move(spec)),
+        deps_(deps),
+        callbacks_(std::move(callbacks)),
+        step_(deps.clock),
+        heartbeat_(deps.clock) {
     context_.workspace_root = spec_.workspace;
     context_.session_id = spec_.session_id;
     context_.task_id = spec_.task_id;
@@ -49,6 +55,7 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
     if (done_) return;
     done_ = true;
     step_.Cancel();
+    heartbeat_.Cancel();
     if (chat_) chat_->Cancel();
     for (auto& run : runs_) {
       if (run) run->Cancel();
@@ -205,6 +212,22 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
       }
       runs_[i] = tool->Start(args, context_, deliver);
     }
+    if (!done_ && !pending_calls_.empty()) Heartbeat();
+  }
+
+  // Tools bound their own time (bash and the waits have time limits), and a lead waiting for its
+  // children receives nothing from its provider meanwhile: while tools run, the loop reports
+  // that it is alive so the engine's stale timer does not take waiting for working.
+  void Heartbeat() {
+    std::weak_ptr<LoopState> weak = weak_from_this();
+    heartbeat_.Start(kToolHeartbeatMs, [weak] {
+      auto self = weak.lock();
+      if (!self || self->done_ || self->pending_calls_.empty()) return;
+      AgentProgress p;
+      p.note = "waiting for " + self->pending_calls_.front().name;
+      self->Report(p);
+      if (!self->done_) self->Heartbeat();
+    });
   }
 
   void OnToolDone(size_t i, ToolResult result) {
@@ -214,6 +237,7 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
       if (!r) return;
     }
     // All calls of the turn answered: persist the results in call order, then the next turn.
+    heartbeat_.Cancel();
     runs_.clear();
     std::vector<ToolCall> calls = std::move(pending_calls_);
     std::vector<std::optional<ToolResult>> results = std::move(results_);
@@ -294,6 +318,7 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
   AgentLoopCallbacks callbacks_;
   ToolContext context_;
   Timer step_;
+  Timer heartbeat_;
   std::vector<ChatMessage> history_;
   std::unique_ptr<ChatCall> chat_;
   std::vector<ToolCall> pending_calls_;

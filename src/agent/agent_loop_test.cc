@@ -308,6 +308,18 @@ TEST_F(AgentLoopTest, CancelStopsToolsAndNothingIsReportedAfterwards) {
   EXPECT_EQ(finishes_, 0);
 }
 
+TEST_F(AgentLoopTest, ALongToolReportsThatTheRunIsAliveUntilItAnswers) {
+  Prompt("#mock tool=grep:{\"pattern\":\"slow\"} reply=done\nsearch");
+  grep_ = FakeTool("grep", "late", 100'000);
+  Run();
+  clock_.AdvanceMs(95'000);
+  EXPECT_EQ(notes_.size(), 3u);  // every 30 s while the tool runs
+  EXPECT_EQ(notes_.back(), "waiting for grep");
+  RunToEnd();
+  ASSERT_TRUE(outcome_.ok());
+  EXPECT_EQ(notes_.size(), 3u);  // and no more once it answered
+}
+
 TEST_F(AgentLoopTest, AResumedRunExecutesTheToolCallsThatHadNoResult) {
   Prompt("#mock reply=resumed\nsearch");
   ChatMessage assistant;

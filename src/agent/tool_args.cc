@@ -13,7 +13,7 @@ std::string Quoted(std::string_view key) { return "`" + std::string(key) + "`"; 
 
 }  // namespace
 
-std::string DescribeJsonValue(const nlohmann::json& value) {
+std::string DescribeArgumentValue(const nlohmann::json& value) {
   using Type = nlohmann::json::value_t;
   switch (value.type()) {
     case Type::null:
@@ -52,7 +52,7 @@ Status ToolArgs::CheckObject(std::initializer_list<std::string_view> known) cons
   if (accepted.empty()) accepted = "none";
   if (args_.is_null()) return Status::Ok();
   if (!args_.is_object()) {
-    return Error("the arguments must be a JSON object (got " + DescribeJsonValue(args_) +
+    return Error("the arguments must be a JSON object (got " + DescribeArgumentValue(args_) +
                  "); accepted arguments: " + accepted);
   }
   for (const auto& [key, value] : args_.items()) {
@@ -81,7 +81,7 @@ Result<std::string> ToolArgs::RequiredString(std::string_view key, std::string_v
   }
   if (!value->is_string()) {
     return Error(Quoted(key) + " must be " + std::string(what) + " (got " +
-                 DescribeJsonValue(*value) + ")");
+                 DescribeArgumentValue(*value) + ")");
   }
   const std::string& s = value->get_ref<const std::string&>();
   if (s.empty() && !allow_empty) {
@@ -96,7 +96,7 @@ Result<std::optional<std::string>> ToolArgs::OptionalString(std::string_view key
   if (value == nullptr) return std::optional<std::string>();
   if (!value->is_string()) {
     return Error(Quoted(key) + " must be " + std::string(what) + " (got " +
-                 DescribeJsonValue(*value) + ")");
+                 DescribeArgumentValue(*value) + ")");
   }
   return std::optional<std::string>(value->get<std::string>());
 }
@@ -120,7 +120,7 @@ Result<int64_t> ToolArgs::OptionalInt(std::string_view key, int64_t fallback, in
     }
   }
   if (!n || *n < min || *n > max) {
-    return Error(Quoted(key) + " must be " + expected + " (got " + DescribeJsonValue(*value) + ")");
+    return Error(Quoted(key) + " must be " + expected + " (got " + DescribeArgumentValue(*value) + ")");
   }
   return *n;
 }
@@ -129,7 +129,7 @@ Result<bool> ToolArgs::OptionalBool(std::string_view key, bool fallback) const {
   const nlohmann::json* value = Find(key);
   if (value == nullptr) return fallback;
   if (!value->is_boolean()) {
-    return Error(Quoted(key) + " must be true or false (got " + DescribeJsonValue(*value) + ")");
+    return Error(Quoted(key) + " must be true or false (got " + DescribeArgumentValue(*value) + ")");
   }
   return value->get<bool>();
 }

@@ -49,6 +49,6 @@ class ToolArgs {
 };
 
 // "a string (\"abc\")", "a number (12.5)", "an object", … — what a model actually sent, short.
-std::string DescribeJsonValue(const nlohmann::json& value);
+std::string DescribeArgumentValue(const nlohmann::json& value);
 
 }  // namespace troupe

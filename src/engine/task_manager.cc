@@ -73,10 +73,12 @@ TaskManager::~TaskManager() {
   }
 }
 
-Result<TaskView> TaskManager::Launch(const LaunchRequest& request) {
+Result<TaskView> TaskManager::Launch(const LaunchRequest& original) {
   BatchScope batch(this);
   if (shutting_down_)
     return Status::Unavailable("troupe is shutting down; launch again after it restarts");
+  LaunchRequest request = original;
+  if (options_.prepare_launch) TROUPE_RETURN_IF_ERROR(options_.prepare_launch(&request));
   if (request.prompt.empty())
     return Status::InvalidArgument("prompt is empty: say what the task should do");
 
@@ -356,8 +358,11 @@ void TaskManager::Transition(Active* a, TaskState to, const std::string& error,
   owned->pending_timer.Cancel();
   owned->ttl_timer.Cancel();
   owned->stale_timer.Cancel();
-  // Last: hands the slot to the next waiter, which may start running before this returns.
+  // Hands the slot to the next waiter, which may start running before this returns.
   scheduler_.Release(owned->ticket);
+  if (options_.wake_idle_parents && IsFinal(to) && !owned->rec.parent_session_id.empty()) {
+    MaybeWakeParent(owned->rec.parent_session_id, to);
+  }
 }
 
 TaskManager::Batch::Batch(TaskManager* manager) : manager_(manager) { ++manager_->batch_depth_; }

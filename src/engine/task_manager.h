@@ -72,6 +72,14 @@ struct TaskManagerOptions {
   // that its provider exists and has its API key — so that a launch that cannot work is refused
   // with the reason instead of failing later. Unset = every well-formed name is accepted.
   std::function<Status(const std::string& model)> check_model;
+  // Called first by Launch with the caller's request, for what the engine does not know about:
+  // refusing an unknown agent, filling in the agent's model and timeouts when the caller gave
+  // none. Unset = the request is taken as it is.
+  std::function<Status(LaunchRequest* request)> prepare_launch;
+  // When a delegated task ends and its parent session is idle (its last task completed), wake
+  // the parent with a continuation carrying the notifications — once all its children are done,
+  // or at once when one failed (DESIGN.md "Notifications"). Meant for the real agent runner.
+  bool wake_idle_parents = false;
 };
 
 class TaskManager {
@@ -201,6 +209,8 @@ class TaskManager {
   TaskView ViewOfFinished(TaskRecord record) const;
   std::vector<TaskView> CancelChildrenInternal(const std::string& parent_session_id,
                                                const std::string& reason);
+  // See TaskManagerOptions::wake_idle_parents (engine/parent_wakeup.cc).
+  void MaybeWakeParent(const std::string& parent_session_id, TaskState child_state);
 
   Clock* clock_;
   Store* store_;

@@ -28,7 +28,7 @@ Result<std::vector<TodoItem>> ParseTodos(const ToolArgs& args) {
   }
   if (!todos->is_array()) {
     return args.Error("`todos` must be an array of {content, status} objects (got " +
-                      DescribeJsonValue(*todos) + ")");
+                      DescribeArgumentValue(*todos) + ")");
   }
   if (todos->size() > TodoWriteTool::kMaxItems) {
     return args.Error("`todos` has " + std::to_string(todos->size()) + " items; at most " +
@@ -42,7 +42,7 @@ Result<std::vector<TodoItem>> ParseTodos(const ToolArgs& args) {
     ToolArgs item_args("todo_write", entry);
     if (!entry.is_object()) {
       return args.Error("`" + where + "` must be an object {content, status} (got " +
-                        DescribeJsonValue(entry) + ")");
+                        DescribeArgumentValue(entry) + ")");
     }
     if (Status s = item_args.CheckObject({"id", "content", "status", "priority"}); !s.ok()) {
       return args.Error("`" + where + "`: " + s.message().substr(s.message().find(": ") + 2));
@@ -54,7 +54,7 @@ Result<std::vector<TodoItem>> ParseTodos(const ToolArgs& args) {
       } else if (id->is_number_integer() || id->is_number_unsigned()) {
         item.id = id->dump();
       } else {
-        return args.Error("`" + where + ".id` must be a string (got " + DescribeJsonValue(*id) +
+        return args.Error("`" + where + ".id` must be a string (got " + DescribeArgumentValue(*id) +
                           ")");
       }
     }
@@ -67,7 +67,7 @@ Result<std::vector<TodoItem>> ParseTodos(const ToolArgs& args) {
     if (content == nullptr || !content->is_string() ||
         content->get_ref<const std::string&>().empty()) {
       return args.Error("`" + where + ".content` must be a non-empty string (got " +
-                        (content ? DescribeJsonValue(*content) : std::string("nothing")) + ")");
+                        (content ? DescribeArgumentValue(*content) : std::string("nothing")) + ")");
     }
     item.content = content->get<std::string>();
     const nlohmann::json* status = item_args.Find("status");
@@ -75,14 +75,14 @@ Result<std::vector<TodoItem>> ParseTodos(const ToolArgs& args) {
         !OneOf(status->get<std::string>(), kStatuses)) {
       return args.Error("`" + where +
                         ".status` must be one of pending, in_progress, completed, cancelled (got " +
-                        (status ? DescribeJsonValue(*status) : std::string("nothing")) + ")");
+                        (status ? DescribeArgumentValue(*status) : std::string("nothing")) + ")");
     }
     item.status = status->get<std::string>();
     item.priority = "medium";
     if (const nlohmann::json* priority = item_args.Find("priority")) {
       if (!priority->is_string() || !OneOf(priority->get<std::string>(), kPriorities)) {
         return args.Error("`" + where + ".priority` must be one of high, medium, low (got " +
-                          DescribeJsonValue(*priority) + ")");
+                          DescribeArgumentValue(*priority) + ")");
       }
       item.priority = priority->get<std::string>();
     }

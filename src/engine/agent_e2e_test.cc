@@ -1,0 +1,268 @@
+// End to end, in one process but over real loopback HTTP: the TaskManager runs tasks with the
+// real AgentLoopRunner — the built-in agents, the real tools on a fixture repository, the HTTP
+// providers of both wire protocols — against the mock-llm server playing the scripted model.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "agent/delegation_tools.h"
+#include "agent/message_codec.h"
+#include "agent/tool_executor.h"
+#include "core/event_loop.h"
+#include "core/testing/loop_runner.h"
+#include "engine/agent_loop_runner.h"
+#include "engine/engine_delegator.h"
+#include "llm/mock_model.h"
+#include "mock_llm/mock_llm_server.h"
+#include "store/sqlite_store.h"
+
+namespace troupe {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::RunLoopUntil;
+namespace fs = std::filesystem;
+
+void WriteFile(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path) << text;
+}
+
+class AgentE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    repo_ = fs::temp_directory_path() /
+            ("troupe-e2e-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(repo_);
+    WriteFile(repo_ / "src/auth/token_check.cc",
+              "// Token checks.\n#include \"auth.h\"\n\nbool CheckToken(const Token& t) {\n"
+              "  return !t.expired();\n}\n");
+    WriteFile(repo_ / "src/auth/auth.h",
+              "#pragma once\nstruct Token { bool expired() const; };\n"
+              "bool CheckToken(const Token& t);\n");
+    WriteFile(repo_ / "README.md", "# Fixture\nA repository for troupe's end-to-end tests.\n");
+    WriteFile(repo_ / ".gitignore", "build/\n");
+    WriteFile(repo_ / "build/generated.cc", "bool CheckToken(int junk);\n");
+
+    MockModelOptions quick;
+    quick.first_token_delay_ms = 0;
+    quick.tokens_per_second = 0;
+    model_ = std::make_unique<MockModel>(quick);
+    auto server = MockLlmServer::Start(io_, &clock_,
+                                       [this](const ChatRequest& r) { return model_->Plan(r); });
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(server).value();
+
+    Config config;
+    ProviderConfig openai;
+    openai.type = "openai";
+    openai.base_url = server_->Url("/v1");
+    openai.api_key_env = "E2E_KEY";
+    config.providers["oa"] = openai;
+    ProviderConfig anthropic;
+    anthropic.type = "anthropic";
+    anthropic.base_url = server_->Url("");
+    anthropic.api_key_env = "E2E_KEY";
+    config.providers["an"] = anthropic;
+    ProviderDeps deps;
+    deps.http = &http_;
+    deps.clock = &clock_;
+    deps.getenv = [](const std::string& name) -> std::optional<std::string> {
+      if (name == "E2E_KEY") return "sk-e2e";
+      return std::nullopt;
+    };
+    auto registry = ProviderRegistry::Create(config, std::move(deps));
+    ASSERT_TRUE(registry.ok()) << registry.status().ToString();
+    registry_ = std::move(registry).value();
+
+    AgentCatalogOptions catalog;
+    catalog.user_agents_dir = "";
+    agents_ = LoadAgentCatalog(catalog);
+    tools_ = ToolSet::BuiltIn();
+    auto store = OpenSqliteStore(":memory:");
+    ASSERT_TRUE(store.ok());
+    store_ = std::move(store).value();
+  }
+
+  void TearDown() override {
+    manager_.reset();
+    fs::remove_all(repo_);
+  }
+
+  // The engine, with the real runner; children default to `child_model` in a pool of 2.
+  void Build(const std::string& child_model) {
+    AgentLoopRunnerDeps deps;
+    deps.clock = &clock_;
+    deps.agents = &agents_;
+    deps.providers = registry_.get();
+    deps.tools = &tools_;
+    deps.executor = &executor_;
+    runner_ = std::make_unique<AgentLoopRunner>(deps);
+    TaskManagerOptions options;
+    options.default_model = child_model;
+    options.default_workspace = repo_.string();
+    options.limits.model_concurrency[child_model] = 2;
+    options.prepare_launch = [this](LaunchRequest* r) { return runner_->PrepareLaunch(r); };
+    options.check_model = [this](const std::string& m) { return registry_->Check(m); };
+    options.wake_idle_parents = true;
+    manager_ = std::make_unique<TaskManager>(&clock_, store_.get(), runner_.get(), &ids_, options);
+    runner_->Attach(manager_.get());
+    delegator_ = std::make_unique<EngineDelegator>(manager_.get(), &clock_);
+    ASSERT_TRUE(AddDelegationTools(&tools_, delegator_.get()).ok());
+    ASSERT_TRUE(manager_->Recover().ok());
+  }
+
+  TaskView Run(LaunchRequest request) {
+    auto launched = manager_->Launch(request);
+    EXPECT_TRUE(launched.ok()) << launched.status().ToString();
+    if (!launched.ok()) return {};
+    const std::string id = launched->task.id;
+    EXPECT_TRUE(RunLoopUntil(
+        io_, [&] { return IsFinal(manager_->Get(id)->task.state); }, std::chrono::seconds(30)));
+    return manager_->Get(id).value();
+  }
+
+  std::vector<ChatMessage> Transcript(const std::string& session_id) {
+    std::vector<ChatMessage> out;
+    Result<std::vector<MessageRecord>> records = manager_->Messages(session_id);
+    EXPECT_TRUE(records.ok()) << records.status().ToString();
+    if (!records.ok()) return out;
+    for (const MessageRecord& r : records.value()) {
+      Result<ChatMessage> m = DecodeStoredMessage(r.content);
+      EXPECT_TRUE(m.ok()) << m.status().ToString() << " in " << r.content;
+      if (m.ok()) out.push_back(std::move(m).value());
+    }
+    return out;
+  }
+
+  fs::path repo_;
+  boost::asio::io_context io_;
+  LoopClock clock_{io_};
+  HttpClient http_{io_};
+  ThreadPoolExecutor executor_{io_, 2};
+  IdGenerator ids_{&clock_, 7};
+  std::unique_ptr<MockModel> model_;
+  std::unique_ptr<MockLlmServer> server_;
+  std::unique_ptr<ProviderRegistry> registry_;
+  AgentCatalog agents_;
+  ToolSet tools_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<AgentLoopRunner> runner_;
+  std::unique_ptr<TaskManager> manager_;
+  std::unique_ptr<EngineDelegator> delegator_;
+};
+
+class ExploreE2ETest : public AgentE2ETest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(ExploreE2ETest, ExploreSearchesTheRepositoryAndAnswersWithRealFiles) {
+  Build(GetParam() + "/scripted");
+  LaunchRequest r;
+  r.agent = "explore";
+  r.prompt = "Where is CheckToken defined?";
+  r.description = "find CheckToken";
+  r.owner = "test";
+  TaskView done = Run(r);
+  ASSERT_EQ(done.task.state, TaskState::kCompleted) << done.task.error;
+  EXPECT_THAT(done.task.result, HasSubstr("src/auth/token_check.cc"));
+  EXPECT_THAT(done.task.result, Not(HasSubstr("build/generated.cc")));  // .gitignore holds
+
+  // The transcript: the prompt, tool calls the model made, the real tools' output, the answer.
+  std::vector<ChatMessage> t = Transcript(done.task.session_id);
+  ASSERT_GE(t.size(), 4u);
+  bool grep_ran = false;
+  for (const ChatMessage& m : t) {
+    if (m.role == ChatRole::kTool && m.tool_name == "grep") {
+      grep_ran = true;
+      EXPECT_THAT(m.text, HasSubstr("src/auth/token_check.cc:4:bool CheckToken"));
+    }
+  }
+  EXPECT_TRUE(grep_ran);
+  EXPECT_GE(done.task.turns, 2);
+  EXPECT_GE(done.task.tool_calls, 2);
+  auto log = server_->log().Snapshot();
+  ASSERT_FALSE(log.empty());
+  EXPECT_EQ(log[0].protocol, GetParam() == "an" ? "anthropic" : "openai");
+}
+
+INSTANTIATE_TEST_SUITE_P(BothWireFormats, ExploreE2ETest, ::testing::Values("oa", "an"),
+                         [](const auto& info) {
+                           return info.param == "an" ? "Anthropic" : "OpenAi";
+                         });
+
+TEST_F(AgentE2ETest, LeadDelegatesThreeInParallelAndIsWokenOnceWithAllResults) {
+  Build("oa/scripted");
+  LaunchRequest r;
+  r.agent = "lead";
+  r.model = "an/lead";  // the lead's own pool is not the children's
+  r.description = "coordinate";
+  r.owner = "test";
+  r.prompt =
+      "#mock tool=delegate_task:{\"description\":\"find a\",\"prompt\":\"Where is CheckToken "
+      "defined?\",\"agent\":\"explore\"} tool=delegate_task:{\"description\":\"find b\","
+      "\"prompt\":\"What does the Token struct hold?\",\"agent\":\"explore\"} "
+      "tool=delegate_task:{\"description\":\"find c\",\"prompt\":\"What is in the README?\","
+      "\"agent\":\"explore\"} reply=\"I delegated three searches.\"\nInvestigate the auth code.";
+  auto launched = manager_->Launch(r);
+  ASSERT_TRUE(launched.ok()) << launched.status().ToString();
+  const std::string lead_session = launched->task.session_id;
+
+  // Run until the lead's session has a second (woken) task that is final.
+  auto lead_tasks = [&] {
+    TaskFilter f;
+    f.session_id = lead_session;
+    return manager_->List(f).value();
+  };
+  ASSERT_TRUE(RunLoopUntil(
+      io_,
+      [&] {
+        auto tasks = lead_tasks();
+        if (tasks.size() < 2) return false;
+        for (const TaskView& v : tasks) {
+          if (!IsFinal(v.task.state)) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(60)));
+
+  auto tasks = lead_tasks();
+  ASSERT_EQ(tasks.size(), 2u);  // the first turn, and one wake-up
+  for (const TaskView& v : tasks) EXPECT_EQ(v.task.state, TaskState::kCompleted) << v.task.error;
+
+  TaskFilter children_filter;
+  children_filter.parent_session_id = lead_session;
+  auto children = manager_->List(children_filter).value();
+  ASSERT_EQ(children.size(), 3u);
+  for (const TaskView& c : children) {
+    EXPECT_EQ(c.task.state, TaskState::kCompleted) << c.task.error;
+    EXPECT_EQ(c.task.agent, "explore");
+    EXPECT_EQ(c.task.model, "oa/scripted");
+  }
+
+  std::vector<ChatMessage> t = Transcript(lead_session);
+  // The three delegations ran in one turn; with a pool of 2 the third was queued.
+  int delegate_results = 0, pending = 0;
+  for (const ChatMessage& m : t) {
+    if (m.role == ChatRole::kTool && m.tool_name == "delegate_task") {
+      ++delegate_results;
+      EXPECT_FALSE(m.is_error) << m.text;
+      if (m.text.find("pending") != std::string::npos) ++pending;
+    }
+  }
+  EXPECT_EQ(delegate_results, 3);
+  EXPECT_EQ(pending, 1);
+  // The wake-up prompt carried all three results at once.
+  const TaskRecord& woken = tasks[0].task.id == launched->task.id ? tasks[1].task : tasks[0].task;
+  EXPECT_THAT(woken.prompt, HasSubstr("find a"));
+  EXPECT_THAT(woken.prompt, HasSubstr("find b"));
+  EXPECT_THAT(woken.prompt, HasSubstr("find c"));
+  EXPECT_TRUE(manager_->ClaimNotifications(lead_session).value().empty());
+}
+
+}  // namespace
+}  // namespace troupe

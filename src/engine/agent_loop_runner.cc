@@ -1,0 +1,176 @@
+#include "engine/agent_loop_runner.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+#include <system_error>
+
+#include "agent/message_codec.h"
+
+namespace troupe {
+namespace {
+
+// The session's todo list, as the todo tools and the loop see it.
+class SessionTodos : public TodoList {
+ public:
+  SessionTodos(TaskManager* manager, std::string session_id)
+      : manager_(manager), session_id_(std::move(session_id)) {}
+  Result<std::vector<TodoItem>> Get() override { return manager_->Todos(session_id_); }
+  Status Replace(const std::vector<TodoItem>& items) override {
+    return manager_->ReplaceTodos(session_id_, items);
+  }
+
+ private:
+  TaskManager* manager_;
+  std::string session_id_;
+};
+
+class LoopRun : public RunHandle {
+ public:
+  LoopRun(std::unique_ptr<SessionTodos> todos) : todos_(std::move(todos)) {}
+  void set_loop(std::unique_ptr<AgentLoop> loop) { loop_ = std::move(loop); }
+  void Cancel() override {
+    if (loop_) loop_->Cancel();
+  }
+
+ private:
+  std::unique_ptr<SessionTodos> todos_;  // outlives the loop (declared first, destroyed last)
+  std::unique_ptr<AgentLoop> loop_;
+};
+
+// A run that could not start: reports its failure from the loop, as runs do.
+class FailedRun : public RunHandle {
+ public:
+  FailedRun(Clock* clock, std::string why, RunCallbacks callbacks) : timer_(clock) {
+    timer_.Start(0, [why = std::move(why), cb = std::move(callbacks)] {
+      cb.finish(RunOutcome::Failed(why));
+    });
+  }
+  void Cancel() override { timer_.Cancel(); }
+
+ private:
+  Timer timer_;
+};
+
+}  // namespace
+
+std::string AgentSystemPrompt(const AgentDefinition& agent, const std::string& workspace,
+                              int64_t wall_ms, int depth) {
+  const auto when =
+      std::chrono::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(wall_ms));
+  std::string out = agent.system_prompt;
+  out += fmt::format(
+      "\n\n<environment>\nWorkspace: {} (every path you use is relative to it; you cannot leave "
+      "it)\nDate: {:%Y-%m-%d}\nYou are the agent \"{}\"{}.\n</environment>",
+      workspace, std::chrono::floor<std::chrono::days>(when), agent.name,
+      depth > 0 ? fmt::format(", working on a task delegated to you (depth {})", depth) : "");
+  return out;
+}
+
+Status AgentLoopRunner::PrepareLaunch(LaunchRequest* request) const {
+  if (request->agent.empty()) return Status::Ok();  // a continuation keeps its session's agent
+  Result<AgentDefinition> agent = deps_.agents->Find(request->agent);
+  if (!agent.ok()) return agent.status();
+  const AgentDefinition& a = agent.value();
+  if (request->model.empty() && request->session_id.empty()) request->model = a.model;
+  if (!request->task_ttl_ms) request->task_ttl_ms = a.task_ttl_ms;
+  if (!request->pending_ttl_ms) request->pending_ttl_ms = a.pending_ttl_ms;
+  if (!request->stale_timeout_ms) request->stale_timeout_ms = a.stale_timeout_ms;
+  return Status::Ok();
+}
+
+std::unique_ptr<RunHandle> AgentLoopRunner::Start(const RunRequest& request,
+                                                  RunCallbacks callbacks) {
+  auto fail = [&](std::string why) {
+    return std::make_unique<FailedRun>(deps_.clock, std::move(why), std::move(callbacks));
+  };
+  const AgentDefinition* agent = deps_.agents->Get(request.agent);
+  if (agent == nullptr) {
+    return fail(deps_.agents->Find(request.agent).status().message());
+  }
+  Result<ResolvedModel> model = deps_.providers->Resolve(request.model);
+  if (!model.ok()) return fail(model.status().message());
+  std::error_code ec;
+  std::filesystem::path root = std::filesystem::canonical(request.workspace, ec);
+  if (ec || !std::filesystem::is_directory(root, ec)) {
+    return fail(
+        fmt::format("workspace {} is not a directory that can be opened", request.workspace));
+  }
+
+  AgentRunSpec spec;
+  spec.session_id = request.session_id;
+  spec.task_id = request.task_id;
+  spec.workspace = root.string();
+  spec.system_prompt =
+      AgentSystemPrompt(*agent, spec.workspace, deps_.clock->WallMs(), request.depth);
+  spec.provider = model.value().provider;
+  spec.model_id = model.value().model_id;
+  for (const std::string& name : agent->tools) {
+    if (Tool* tool = deps_.tools->Find(name)) spec.tools.push_back(tool);
+  }
+  spec.limits = deps_.limits;
+  spec.limits.max_turns = agent->max_turns;
+  spec.limits.max_tool_calls = agent->max_tool_calls;
+  spec.limits.temperature = agent->temperature;
+
+  auto todos = std::make_unique<SessionTodos>(manager_, request.session_id);
+  AgentLoopDeps loop_deps{deps_.clock, this, deps_.executor, todos.get()};
+  auto run = std::make_unique<LoopRun>(std::move(todos));
+  AgentLoopCallbacks cb;
+  cb.progress = [progress = callbacks.progress](const AgentProgress& p) {
+    ProgressUpdate u;
+    u.turns = p.turns;
+    u.tool_calls = p.tool_calls;
+    u.input_tokens = p.input_tokens;
+    u.output_tokens = p.output_tokens;
+    u.bytes = p.bytes;
+    u.tool = p.tool;
+    u.note = p.note;
+    if (progress) progress(u);
+  };
+  cb.finish = [finish = callbacks.finish](Result<std::string> outcome) {
+    if (!finish) return;
+    finish(outcome.ok() ? RunOutcome::Completed(std::move(outcome).value())
+                        : RunOutcome::Failed(outcome.status().message()));
+  };
+  run->set_loop(AgentLoop::Start(std::move(spec), loop_deps, std::move(cb)));
+  return run;
+}
+
+Result<std::vector<ChatMessage>> AgentLoopRunner::Load(const std::string& session_id) {
+  std::vector<MessageRecord> records;
+  TROUPE_ASSIGN_OR_RETURN(records, manager_->Messages(session_id));
+  std::vector<ChatMessage> out;
+  out.reserve(records.size());
+  for (const MessageRecord& r : records) {
+    Result<ChatMessage> m = DecodeStoredMessage(r.content);
+    if (!m.ok()) {
+      return m.status().WithContext(fmt::format("session {} message {}", session_id, r.seq));
+    }
+    out.push_back(std::move(m).value());
+  }
+  return out;
+}
+
+Status AgentLoopRunner::Append(const std::string& session_id, const std::string& task_id,
+                               const ChatMessage& message) {
+  MessageRecord record;
+  record.session_id = session_id;
+  record.task_id = task_id;
+  record.role = ChatRoleName(message.role);
+  record.content = EncodeStoredMessage(message);
+  return manager_->AppendMessage(&record);
+}
+
+Result<std::vector<std::string>> AgentLoopRunner::ClaimNotifications(
+    const std::string& session_id) {
+  std::vector<NotificationRecord> claimed;
+  TROUPE_ASSIGN_OR_RETURN(claimed, manager_->ClaimNotifications(session_id));
+  std::vector<std::string> out;
+  for (const NotificationRecord& n : claimed) out.push_back(n.summary);
+  return out;
+}
+
+}  // namespace troupe

@@ -1,0 +1,60 @@
+// The engine's real AgentRunner: runs a task as the agent loop (agent/agent_loop.h) of the
+// task's agent, on the provider its model names, with the tools the agent may use. It also is
+// the loop's SessionHistory, over the TaskManager's session data, and the launch hook that fills
+// in an agent's model and timeouts (TaskManagerOptions::prepare_launch).
+//
+// Wiring (the daemon and end-to-end tests do this): build the runner, build the TaskManager
+// with it and with PrepareLaunch/CheckModel as hooks, then Attach the manager.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "agent/agent_catalog.h"
+#include "agent/agent_host.h"
+#include "agent/agent_loop.h"
+#include "agent/tool_set.h"
+#include "engine/agent_runner.h"
+#include "engine/task_manager.h"
+#include "llm/provider_registry.h"
+
+namespace troupe {
+
+struct AgentLoopRunnerDeps {
+  Clock* clock = nullptr;
+  const AgentCatalog* agents = nullptr;
+  ProviderRegistry* providers = nullptr;
+  const ToolSet* tools = nullptr;  // built-ins plus the delegation tools
+  BlockingExecutor* executor = nullptr;
+  AgentLimits limits;  // context window and output size; turns and tool calls come per agent
+};
+
+class AgentLoopRunner : public AgentRunner, public SessionHistory {
+ public:
+  explicit AgentLoopRunner(AgentLoopRunnerDeps deps) : deps_(std::move(deps)) {}
+
+  // The manager whose tasks this runner runs; before the first Start.
+  void Attach(TaskManager* manager) { manager_ = manager; }
+
+  // TaskManagerOptions::prepare_launch: refuses an unknown agent (naming the known ones) and
+  // fills the agent's model and timeouts into a request that gave none.
+  Status PrepareLaunch(LaunchRequest* request) const;
+
+  std::unique_ptr<RunHandle> Start(const RunRequest& request, RunCallbacks callbacks) override;
+
+  // SessionHistory, over TaskManager::Messages / AppendMessage / ClaimNotifications.
+  Result<std::vector<ChatMessage>> Load(const std::string& session_id) override;
+  Status Append(const std::string& session_id, const std::string& task_id,
+                const ChatMessage& message) override;
+  Result<std::vector<std::string>> ClaimNotifications(const std::string& session_id) override;
+
+ private:
+  AgentLoopRunnerDeps deps_;
+  TaskManager* manager_ = nullptr;
+};
+
+// The system prompt a task runs with: the agent's, then where it works and when.
+std::string AgentSystemPrompt(const AgentDefinition& agent, const std::string& workspace,
+                              int64_t wall_ms, int depth);
+
+}  // namespace troupe

@@ -1,0 +1,183 @@
+#include "engine/engine_delegator.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "agent/message_codec.h"
+#include "agent/task_reports.h"
+
+namespace troupe {
+namespace {
+
+std::string CancelReason(const std::string& parent_session_id) {
+  return "cancelled by the session that delegated it (" + parent_session_id + ")";
+}
+
+std::vector<DelegatedTask> DelegatedTasksOf(const std::vector<TaskView>& views, int64_t now) {
+  std::vector<DelegatedTask> out;
+  out.reserve(views.size());
+  for (const TaskView& v : views) out.push_back(DelegatedTaskOf(v, now));
+  return out;
+}
+
+}  // namespace
+
+DelegatedTask DelegatedTaskOf(const TaskView& view, int64_t now_wall_ms) {
+  const TaskRecord& r = view.task;
+  DelegatedTask t;
+  t.task_id = r.id;
+  t.session_id = r.session_id;
+  t.agent = r.agent;
+  t.model = r.model;
+  t.description = r.description;
+  t.prompt = r.prompt;
+  t.state = std::string(TaskStateName(r.state));
+  t.queue_position = view.queue_position;
+  t.waiting_reason = view.waiting_reason;
+  switch (r.state) {
+    case TaskState::kPending:
+      t.duration_ms = now_wall_ms - r.queued_at_ms;
+      break;
+    case TaskState::kRunning:
+      t.duration_ms = now_wall_ms - r.started_at_ms;
+      break;
+    default:
+      if (r.finished_at_ms != 0) {
+        t.duration_ms =
+            r.finished_at_ms - (r.started_at_ms != 0 ? r.started_at_ms : r.queued_at_ms);
+      }
+      break;
+  }
+  t.duration_ms = std::max<int64_t>(t.duration_ms, 0);
+  t.last_tool = r.last_tool;
+  t.result = r.result;
+  t.error = r.error;
+  return t;
+}
+
+Result<DelegatedTask> EngineDelegator::Delegate(const DelegateRequest& request) {
+  if (request.parent_session_id.empty()) {
+    return Status::InvalidArgument("a delegated task needs the session that delegates it");
+  }
+  if (!request.session_id.empty()) {
+    std::optional<SessionRecord> session;
+    TROUPE_ASSIGN_OR_RETURN(session, manager_->Session(request.session_id));
+    if (!session) {
+      return Status::NotFound(
+          fmt::format("session {} does not exist; continue a session that delegate_task returned",
+                      request.session_id));
+    }
+    if (session->parent_session_id != request.parent_session_id) {
+      return Status::FailedPrecondition(fmt::format(
+          "session {} was not delegated by session {}; only sessions it delegated can be "
+          "continued",
+          request.session_id, request.parent_session_id));
+    }
+    if (!request.agent.empty() && request.agent != session->agent) {
+      return Status::InvalidArgument(fmt::format(
+          "session {} belongs to agent {}, not {}; leave the agent out to continue it, or start "
+          "a new task for {}",
+          session->id, session->agent, request.agent, request.agent));
+    }
+  }
+  LaunchRequest launch;
+  launch.description = request.description;
+  launch.prompt = request.prompt;
+  launch.agent = request.agent;
+  launch.model = request.model;
+  launch.session_id = request.session_id;
+  launch.parent_session_id = request.parent_session_id;
+  launch.workspace = request.workspace;
+  launch.owner = "";  // a native parent session is notified through the outbox by session id
+  Result<TaskView> view = manager_->Launch(launch);
+  if (!view.ok()) return view.status();
+  return DelegatedTaskOf(*view, clock_->WallMs());
+}
+
+Result<DelegatedTask> EngineDelegator::Get(const std::string& task_id) {
+  Result<TaskView> view = manager_->Get(task_id);
+  if (!view.ok()) return view.status();
+  return DelegatedTaskOf(*view, clock_->WallMs());
+}
+
+Result<std::string> EngineDelegator::Transcript(const std::string& session_id) {
+  std::optional<SessionRecord> session;
+  TROUPE_ASSIGN_OR_RETURN(session, manager_->Session(session_id));
+  if (!session) return Status::NotFound(fmt::format("session {} does not exist", session_id));
+  std::vector<MessageRecord> records;
+  TROUPE_ASSIGN_OR_RETURN(records, manager_->Messages(session_id));
+  std::vector<Result<ChatMessage>> messages;
+  messages.reserve(records.size());
+  for (const MessageRecord& m : records) {
+    Result<ChatMessage> decoded = DecodeStoredMessage(m.content);
+    if (decoded.ok()) {
+      messages.push_back(std::move(decoded));
+    } else {
+      messages.push_back(decoded.status().WithContext(fmt::format("message {}", m.seq)));
+    }
+  }
+  return FormatTranscript(session_id, messages);
+}
+
+Result<uint64_t> EngineDelegator::Wait(const std::vector<std::string>& task_ids, bool all,
+                                       int64_t timeout_ms, WaitCallback done) {
+  Clock* clock = clock_;
+  Result<TaskManager::WatchId> id = manager_->Watch(
+      task_ids, all ? WaitMode::kAll : WaitMode::kAny, std::max<int64_t>(timeout_ms, 0),
+      [clock, done = std::move(done)](const std::vector<TaskView>& views, bool timed_out) {
+        done(DelegatedTasksOf(views, clock->WallMs()), timed_out);
+      });
+  if (!id.ok()) return id.status();
+  return static_cast<uint64_t>(*id);
+}
+
+void EngineDelegator::CancelWait(uint64_t wait_id) { manager_->CancelWatch(wait_id); }
+
+Result<std::vector<DelegatedTask>> EngineDelegator::Cancel(const std::string& parent_session_id,
+                                                           const std::string& task_id) {
+  TaskManager::Batch batch(manager_);
+  std::vector<DelegatedTask> before;
+  if (!task_id.empty()) {
+    TaskView view;
+    TROUPE_ASSIGN_OR_RETURN(view, manager_->Get(task_id));
+    if (!parent_session_id.empty() && view.task.parent_session_id != parent_session_id) {
+      return Status::NotFound(fmt::format("no task {} among the tasks session {} delegated",
+                                          task_id, parent_session_id));
+    }
+    before.push_back(DelegatedTaskOf(view, clock_->WallMs()));
+    Result<TaskView> cancelled = manager_->Cancel(task_id, CancelReason(parent_session_id));
+    if (!cancelled.ok()) return cancelled.status();
+    return before;
+  }
+  if (parent_session_id.empty()) {
+    return Status::InvalidArgument("cancelling all tasks needs the session that delegated them");
+  }
+  // One Cancel per child rather than CancelChildren, so each records why it was cancelled (by
+  // its parent's choice, not because the parent ended).
+  TaskFilter filter;
+  filter.parent_session_id = parent_session_id;
+  filter.states = {TaskState::kPending, TaskState::kRunning};
+  std::vector<TaskView> active;
+  TROUPE_ASSIGN_OR_RETURN(active, manager_->List(filter));
+  for (const TaskView& view : active) {
+    before.push_back(DelegatedTaskOf(view, clock_->WallMs()));
+    Result<TaskView> cancelled = manager_->Cancel(view.task.id, CancelReason(parent_session_id));
+    if (!cancelled.ok()) return cancelled.status();
+  }
+  return before;
+}
+
+Result<std::vector<DelegatedTask>> EngineDelegator::Children(const std::string& parent_session_id) {
+  if (parent_session_id.empty()) {
+    return Status::InvalidArgument("listing delegated tasks needs the session that delegated them");
+  }
+  TaskFilter filter;
+  filter.parent_session_id = parent_session_id;
+  std::vector<TaskView> views;
+  TROUPE_ASSIGN_OR_RETURN(views, manager_->List(filter));
+  return DelegatedTasksOf(views, clock_->WallMs());
+}
+
+}  // namespace troupe

@@ -1,0 +1,422 @@
+#include "engine/engine_delegator.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "agent/delegation_tools.h"
+#include "agent/message_codec.h"
+#include "engine/engine_test_fixture.h"
+
+namespace troupe {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// Scripts by prompt: "fast" completes after 100 ms, "slow" after 1000 ms, "fail" fails after
+// 50 ms; anything else hangs until cancelled.
+Script ByPrompt(const RunRequest& r) {
+  if (r.prompt == "fast") return {ScriptStep::Complete(100, "fast done")};
+  if (r.prompt == "slow") return {ScriptStep::Complete(1000, "slow done")};
+  if (r.prompt == "fail") return {ScriptStep::Fail(50, "boom")};
+  return {};
+}
+
+class EngineDelegatorTest : public EngineTest {
+ protected:
+  void Start(TaskManagerOptions options = {}) {
+    runner_.set_chooser(ByPrompt);
+    Build(std::move(options));
+    delegator_ = std::make_unique<EngineDelegator>(manager_.get(), &clock_);
+    LaunchRequest lead = Req("lead", "mock/lead");
+    lead.agent = "lead";
+    lead_ = LaunchOk(lead);
+    lead_session_ = ViewOf(lead_).task.session_id;
+  }
+
+  DelegateRequest Child(const std::string& prompt, const std::string& parent_session = "") {
+    DelegateRequest r;
+    r.parent_session_id = parent_session.empty() ? lead_session_ : parent_session;
+    r.parent_task_id = lead_;
+    r.agent = "explore";
+    r.prompt = prompt;
+    r.description = "child " + prompt;
+    r.model = "mock/m";
+    r.workspace = "/tmp/project";
+    return r;
+  }
+
+  DelegatedTask DelegateOk(const DelegateRequest& r) {
+    Result<DelegatedTask> t = delegator_->Delegate(r);
+    EXPECT_TRUE(t.ok()) << t.status().ToString();
+    return t.ok() ? *t : DelegatedTask{};
+  }
+
+  DelegatedTask GetOk(const std::string& id) {
+    Result<DelegatedTask> t = delegator_->Get(id);
+    EXPECT_TRUE(t.ok()) << t.status().ToString();
+    return t.ok() ? *t : DelegatedTask{};
+  }
+
+  static std::vector<std::string> Ids(const std::vector<DelegatedTask>& tasks) {
+    std::vector<std::string> ids;
+    for (const DelegatedTask& t : tasks) ids.push_back(t.task_id);
+    return ids;
+  }
+
+  std::unique_ptr<EngineDelegator> delegator_;
+  std::string lead_;
+  std::string lead_session_;
+};
+
+TEST_F(EngineDelegatorTest, DelegateLaunchesAChildOfTheCallingSession) {
+  Start();
+  DelegatedTask t = DelegateOk(Child("fast"));
+  EXPECT_EQ(t.state, "running");
+  EXPECT_EQ(t.agent, "explore");
+  EXPECT_EQ(t.model, "mock/m");
+  EXPECT_EQ(t.description, "child fast");
+  EXPECT_EQ(t.prompt, "fast");
+  TaskView view = ViewOf(t.task_id);
+  EXPECT_EQ(view.task.parent_session_id, lead_session_);
+  EXPECT_EQ(view.task.depth, 1);
+  EXPECT_EQ(view.task.owner, "");
+  auto session = manager_->Session(t.session_id);
+  ASSERT_TRUE(session.ok() && session->has_value());
+  EXPECT_EQ((*session)->workspace, "/tmp/project");
+
+  clock_.AdvanceMs(100);
+  DelegatedTask done = GetOk(t.task_id);
+  EXPECT_EQ(done.state, "completed");
+  EXPECT_EQ(done.result, "fast done");
+  EXPECT_EQ(done.duration_ms, 100);
+  EXPECT_TRUE(done.final());
+  // The outbox row goes to the delegating session.
+  auto notes = manager_->ClaimNotifications(lead_session_);
+  ASSERT_TRUE(notes.ok());
+  ASSERT_EQ(notes->size(), 1u);
+  EXPECT_EQ((*notes)[0].task_id, t.task_id);
+}
+
+TEST_F(EngineDelegatorTest, MaxDepthIsEnforcedAndItsErrorPassesThrough) {
+  TaskManagerOptions o;
+  o.limits.max_depth = 1;
+  Start(o);
+  DelegatedTask child = DelegateOk(Child("hang"));
+  Result<DelegatedTask> grandchild = delegator_->Delegate(Child("hang", child.session_id));
+  ASSERT_FALSE(grandchild.ok());
+  EXPECT_EQ(grandchild.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(grandchild.status().message(), "delegation depth 2 exceeds maxDepth 1: session " +
+                                               child.session_id + " may not delegate further");
+
+  DelegateRequest orphan = Child("hang");
+  orphan.parent_session_id = "";
+  EXPECT_EQ(delegator_->Delegate(orphan).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(delegator_->Delegate(Child("hang", "ses_nope")).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(EngineDelegatorTest, DurationsQueuePositionAndLastTool) {
+  TaskManagerOptions o;
+  o.limits.model_concurrency = {{"mock/m", 1}};
+  Start(o);
+  DelegatedTask running = DelegateOk(Child("hang"));
+  DelegatedTask pending = DelegateOk(Child("hang"));
+  EXPECT_EQ(pending.state, "pending");
+  EXPECT_EQ(pending.queue_position, 1);
+  EXPECT_EQ(pending.waiting_reason, "pool model:mock/m full (1/1 running), position 1");
+
+  clock_.AdvanceMs(5'000);
+  ProgressUpdate u;
+  u.tool = "grep";
+  ASSERT_TRUE(runner_.Progress(running.task_id, u));
+  DelegatedTask r = GetOk(running.task_id);
+  EXPECT_EQ(r.duration_ms, 5'000);
+  EXPECT_EQ(r.last_tool, "grep");
+  DelegatedTask p = GetOk(pending.task_id);
+  EXPECT_EQ(p.duration_ms, 5'000);  // queued for
+
+  // Cancelled while pending: it ran for nothing, it waited 7 s.
+  clock_.AdvanceMs(2'000);
+  ASSERT_TRUE(delegator_->Cancel(lead_session_, pending.task_id).ok());
+  clock_.AdvanceMs(1'000);
+  DelegatedTask c = GetOk(pending.task_id);
+  EXPECT_EQ(c.state, "cancelled");
+  EXPECT_EQ(c.duration_ms, 7'000);
+  EXPECT_EQ(c.error, "cancelled by the session that delegated it (" + lead_session_ + ")");
+  // Ended tasks keep their duration however late they are read.
+  ASSERT_TRUE(delegator_->Cancel(lead_session_, running.task_id).ok());
+  clock_.AdvanceMs(60'000);
+  EXPECT_EQ(GetOk(running.task_id).duration_ms, 8'000);
+}
+
+TEST_F(EngineDelegatorTest, WaitAnyAllAndTimeout) {
+  Start();
+  DelegatedTask fast = DelegateOk(Child("fast"));
+  DelegatedTask slow = DelegateOk(Child("slow"));
+  DelegatedTask hang = DelegateOk(Child("hang"));
+
+  std::optional<std::pair<std::vector<DelegatedTask>, bool>> any, all, timeout, cancelled;
+  auto into = [](auto* slot) {
+    return [slot](std::vector<DelegatedTask> tasks, bool timed_out) {
+      *slot = std::make_pair(std::move(tasks), timed_out);
+    };
+  };
+  ASSERT_TRUE(delegator_->Wait({fast.task_id, slow.task_id}, false, 0, into(&any)).ok());
+  ASSERT_TRUE(delegator_->Wait({fast.task_id, slow.task_id}, true, 0, into(&all)).ok());
+  ASSERT_TRUE(delegator_->Wait({hang.task_id}, true, 500, into(&timeout)).ok());
+  Result<uint64_t> dropped = delegator_->Wait({slow.task_id}, true, 0, into(&cancelled));
+  ASSERT_TRUE(dropped.ok());
+  delegator_->CancelWait(*dropped);
+
+  clock_.AdvanceMs(100);
+  ASSERT_TRUE(any.has_value());
+  EXPECT_FALSE(any->second);
+  ASSERT_EQ(any->first.size(), 2u);
+  EXPECT_EQ(any->first[0].state, "completed");
+  EXPECT_EQ(any->first[0].result, "fast done");
+  EXPECT_EQ(any->first[1].state, "running");
+  EXPECT_FALSE(all.has_value());
+
+  clock_.AdvanceMs(400);
+  ASSERT_TRUE(timeout.has_value());
+  EXPECT_TRUE(timeout->second);
+  EXPECT_EQ(timeout->first[0].state, "running");
+  EXPECT_EQ(timeout->first[0].duration_ms, 500);
+
+  clock_.AdvanceMs(500);
+  ASSERT_TRUE(all.has_value());
+  EXPECT_FALSE(all->second);
+  EXPECT_EQ(all->first[1].result, "slow done");
+  EXPECT_FALSE(cancelled.has_value());
+
+  // Already final: answered from a later turn, not inside Wait.
+  std::optional<std::pair<std::vector<DelegatedTask>, bool>> late;
+  ASSERT_TRUE(delegator_->Wait({fast.task_id}, true, 0, into(&late)).ok());
+  EXPECT_FALSE(late.has_value());
+  clock_.RunDue();
+  EXPECT_TRUE(late.has_value());
+  EXPECT_EQ(delegator_->Wait({"bg_nope"}, true, 0, into(&late)).status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(EngineDelegatorTest, CancelOneTaskWithWhatItDelegatedOrAllActiveChildren) {
+  Start();
+  DelegatedTask a = DelegateOk(Child("hang"));
+  DelegatedTask b = DelegateOk(Child("hang"));
+  DelegatedTask done = DelegateOk(Child("fast"));
+  DelegatedTask grandchild = DelegateOk(Child("hang", a.session_id));
+  LaunchRequest other_lead = Req("lead", "mock/lead");
+  const std::string other = LaunchOk(other_lead);
+  const std::string other_session = ViewOf(other).task.session_id;
+  DelegatedTask theirs = DelegateOk(Child("hang", other_session));
+  clock_.AdvanceMs(100);
+
+  auto one = delegator_->Cancel(lead_session_, a.task_id);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].state, "running");  // as it was before
+  EXPECT_EQ(StateOf(a.task_id), TaskState::kCancelled);
+  EXPECT_EQ(StateOf(grandchild.task_id), TaskState::kCancelled);
+  EXPECT_EQ(StateOf(b.task_id), TaskState::kRunning);
+
+  // Another session's task is refused and left alone.
+  auto refused = delegator_->Cancel(lead_session_, theirs.task_id);
+  EXPECT_EQ(refused.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(StateOf(theirs.task_id), TaskState::kRunning);
+
+  auto all = delegator_->Cancel(lead_session_, "");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(Ids(*all), std::vector<std::string>{b.task_id});
+  EXPECT_EQ(StateOf(b.task_id), TaskState::kCancelled);
+  EXPECT_EQ(StateOf(done.task_id), TaskState::kCompleted);
+  EXPECT_EQ(StateOf(theirs.task_id), TaskState::kRunning);
+  EXPECT_EQ(StateOf(lead_), TaskState::kRunning);
+
+  // Cancelling an ended task changes nothing and says how it ended.
+  auto again = delegator_->Cancel(lead_session_, done.task_id);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)[0].state, "completed");
+  EXPECT_EQ(delegator_->Cancel("", "").status().code(), StatusCode::kInvalidArgument);
+  CheckInvariants();
+}
+
+TEST_F(EngineDelegatorTest, ChildrenListsOnlyTheSessionsOwnTasksOldestFirst) {
+  Start();
+  DelegatedTask a = DelegateOk(Child("fast"));
+  clock_.AdvanceMs(1);
+  DelegatedTask b = DelegateOk(Child("hang"));
+  DelegateOk(Child("hang", a.session_id));  // a grandchild: a's, not the lead's
+  clock_.AdvanceMs(100);
+  auto children = delegator_->Children(lead_session_);
+  ASSERT_TRUE(children.ok());
+  EXPECT_THAT(Ids(*children), ElementsAre(a.task_id, b.task_id));
+  EXPECT_EQ((*children)[0].state, "completed");
+  EXPECT_EQ((*children)[1].state, "running");
+  auto none = delegator_->Children("ses_nobody");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(delegator_->Children("").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(EngineDelegatorTest, ContinuesAChildSessionOnlyForItsParent) {
+  Start();
+  DelegatedTask first = DelegateOk(Child("fast"));
+  clock_.AdvanceMs(100);
+  DelegateRequest follow;
+  follow.parent_session_id = lead_session_;
+  follow.session_id = first.session_id;
+  follow.prompt = "slow";
+  follow.description = "follow-up";
+  DelegatedTask second = DelegateOk(follow);
+  EXPECT_NE(second.task_id, first.task_id);
+  EXPECT_EQ(second.session_id, first.session_id);
+  EXPECT_EQ(second.agent, "explore");
+  EXPECT_EQ(second.model, "mock/m");
+  auto messages = manager_->Messages(first.session_id);
+  ASSERT_TRUE(messages.ok());
+  EXPECT_EQ(messages->size(), 2u);
+
+  // Busy: the engine's refusal passes through.
+  Result<DelegatedTask> busy = delegator_->Delegate(follow);
+  EXPECT_EQ(busy.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(busy.status().message(), HasSubstr("is busy with task"));
+  clock_.AdvanceMs(1000);
+
+  DelegateRequest wrong_agent = follow;
+  wrong_agent.agent = "oracle";
+  EXPECT_EQ(delegator_->Delegate(wrong_agent).status().message(),
+            "session " + first.session_id +
+                " belongs to agent explore, not oracle; leave the agent out to continue it, or "
+                "start a new task for oracle");
+
+  const std::string other = LaunchOk(Req("lead"));
+  DelegateRequest stranger = follow;
+  stranger.parent_session_id = ViewOf(other).task.session_id;
+  Result<DelegatedTask> refused = delegator_->Delegate(stranger);
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.status().message(),
+            "session " + first.session_id + " was not delegated by session " +
+                stranger.parent_session_id + "; only sessions it delegated can be continued");
+
+  DelegateRequest missing = follow;
+  missing.session_id = "ses_nope";
+  EXPECT_EQ(delegator_->Delegate(missing).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(EngineDelegatorTest, TranscriptDecodesTheStoredMessages) {
+  Start();
+  DelegatedTask t = DelegateOk(Child("hang"));
+  auto append = [&](const std::string& content) {
+    MessageRecord m;
+    m.session_id = t.session_id;
+    m.task_id = t.task_id;
+    m.role = "assistant";
+    m.content = content;
+    ASSERT_TRUE(manager_->AppendMessage(&m).ok());
+  };
+  ChatMessage call;
+  call.role = ChatRole::kAssistant;
+  call.text = "Looking.";
+  call.tool_calls = {{"c1", "grep", R"({"pattern":"auth"})"}};
+  append(EncodeStoredMessage(call));
+  ChatMessage result;
+  result.role = ChatRole::kTool;
+  result.text = "src/a.cc:1";
+  result.tool_call_id = "c1";
+  result.tool_name = "grep";
+  append(EncodeStoredMessage(result));
+  append("{not json");
+  auto text = delegator_->Transcript(t.session_id);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  EXPECT_EQ(*text, "## Session " + t.session_id +
+                       " (4 messages)\n"
+                       "\n"
+                       "### 1. user\n"
+                       "\n"
+                       "hang\n"
+                       "\n"
+                       "### 2. assistant\n"
+                       "\n"
+                       "Looking.\n"
+                       "\n"
+                       "Tool calls:\n"
+                       "- grep {\"pattern\":\"auth\"}\n"
+                       "\n"
+                       "### 3. tool: grep\n"
+                       "\n"
+                       "src/a.cc:1\n"
+                       "\n"
+                       "### 4. unreadable message\n"
+                       "\n"
+                       "(message 4: stored message: not valid JSON)");
+  EXPECT_EQ(delegator_->Transcript("ses_nope").status().code(), StatusCode::kNotFound);
+}
+
+// The delegation tools over the real engine: what a lead agent sees, end to end.
+TEST_F(EngineDelegatorTest, TheToolsOverTheEngine) {
+  Start();
+  ToolSet tools;
+  ASSERT_TRUE(AddDelegationTools(&tools, delegator_.get()).ok());
+  ToolContext context;
+  context.workspace_root = "/tmp/project";
+  context.session_id = lead_session_;
+  context.task_id = lead_;
+  context.clock = &clock_;
+  auto run = [&](const std::string& name, const nlohmann::json& args, int64_t advance_ms = 0) {
+    std::optional<ToolResult> result;
+    std::unique_ptr<ToolRun> r =
+        (*tools.Lookup(name))->Start(args, context, [&](ToolResult x) { result = std::move(x); });
+    EXPECT_FALSE(result.has_value()) << name << " answered inside Start";
+    clock_.AdvanceMs(advance_ms);
+    EXPECT_TRUE(result.has_value()) << name << " did not answer";
+    return result.value_or(ToolResult::Error("<no answer>"));
+  };
+
+  ToolResult fast = run("delegate_task", {{"description", "Quick look"},
+                                          {"prompt", "fast"},
+                                          {"agent", "explore"},
+                                          {"model", "mock/m"}});
+  ASSERT_FALSE(fast.is_error) << fast.content;
+  EXPECT_THAT(fast.content, StartsWith("Background task launched.\n\nTask ID: bg_"));
+  EXPECT_THAT(fast.content, HasSubstr("\nStatus: running\n"));
+  ToolResult slow = run("delegate_task",
+                        {{"description", "Long look"}, {"prompt", "slow"}, {"agent", "explore"}});
+  ASSERT_FALSE(slow.is_error) << slow.content;
+  auto children = delegator_->Children(lead_session_);
+  ASSERT_TRUE(children.ok());
+  ASSERT_EQ(children->size(), 2u);
+  const DelegatedTask first = (*children)[0];
+
+  ToolResult waited = run("background_wait", nlohmann::json::object(), 1000);
+  EXPECT_THAT(waited.content, StartsWith("All 2 tasks finished.\n")) << waited.content;
+  ToolResult output = run("background_output", {{"task_id", first.task_id}});
+  EXPECT_EQ(output.content, "Task Result\n\nTask ID: " + first.task_id +
+                                "\nDescription: Quick look\nDuration: 100ms\nSession ID: " +
+                                first.session_id + "\n\n---\n\nfast done");
+  EXPECT_EQ(run("background_output", {{"task_id", first.task_id}}).content, output.content);
+  EXPECT_EQ(run("background_cancel", {{"all", true}}).content,
+            "No active background tasks to cancel.");
+
+  // A foreground continuation answers with the result of the new task.
+  ToolResult again = run("delegate_task",
+                         {{"description", "Again"},
+                          {"prompt", "fast"},
+                          {"session_id", first.session_id},
+                          {"background", false}},
+                         100);
+  EXPECT_THAT(again.content, StartsWith("Task Result\n"));
+  EXPECT_THAT(again.content, HasSubstr("Session ID: " + first.session_id + "\n"));
+
+  // Another session's task is out of reach.
+  const std::string other = LaunchOk(Req("lead", "mock/lead"));
+  ToolResult refused = run("background_output", {{"task_id", other}});
+  EXPECT_TRUE(refused.is_error);
+  EXPECT_THAT(refused.content, HasSubstr("among the tasks this session delegated"));
+  ToolResult not_cancelled = run("background_cancel", {{"task_id", other}});
+  EXPECT_TRUE(not_cancelled.is_error);
+  EXPECT_EQ(StateOf(other), TaskState::kRunning);
+}
+
+}  // namespace
+}  // namespace troupe
