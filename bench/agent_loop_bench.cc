@@ -77,7 +77,9 @@ int Run(int tasks, int sessions, const std::string& workspace) {
   TaskManager manager(&clock, store->get(), &runner, &ids, options);
   runner.Attach(&manager);
   EngineDelegator delegator(&manager, &clock);
-  if (!AddDelegationTools(&tools, &delegator).ok() || !manager.Recover().ok()) return 1;
+  if (!AddDelegationTools(&tools, &delegator, DelegableAgentsOf(agents)).ok() ||
+      !manager.Recover().ok())
+    return 1;
 
   auto launch = [&](const std::string& prompt) {
     LaunchRequest r;

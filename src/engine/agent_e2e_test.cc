@@ -114,7 +114,7 @@ class AgentE2ETest : public ::testing::Test {
     manager_ = std::make_unique<TaskManager>(&clock_, store_.get(), runner_.get(), &ids_, options);
     runner_->Attach(manager_.get());
     delegator_ = std::make_unique<EngineDelegator>(manager_.get(), &clock_);
-    ASSERT_TRUE(AddDelegationTools(&tools_, delegator_.get()).ok());
+    ASSERT_TRUE(AddDelegationTools(&tools_, delegator_.get(), DelegableAgentsOf(agents_)).ok());
     ASSERT_TRUE(manager_->Recover().ok());
   }
 
@@ -262,6 +262,14 @@ TEST_F(AgentE2ETest, LeadDelegatesThreeInParallelAndIsWokenOnceWithAllResults) {
   EXPECT_THAT(woken.prompt, HasSubstr("find b"));
   EXPECT_THAT(woken.prompt, HasSubstr("find c"));
   EXPECT_TRUE(manager_->ClaimNotifications(lead_session).value().empty());
+}
+
+TEST_F(AgentE2ETest, DelegateTaskListsTheCatalogsAgentsAndRefusesOthers) {
+  Build("oa/scripted");
+  Tool* delegate = tools_.Find("delegate_task");
+  ASSERT_NE(delegate, nullptr);
+  EXPECT_THAT(delegate->spec().description, HasSubstr("- explore: "));
+  EXPECT_THAT(delegate->spec().description, HasSubstr("- oracle: "));
 }
 
 }  // namespace

@@ -56,6 +56,12 @@ class FailedRun : public RunHandle {
 
 }  // namespace
 
+std::vector<DelegableAgent> DelegableAgentsOf(const AgentCatalog& catalog) {
+  std::vector<DelegableAgent> out;
+  for (const AgentDefinition& a : catalog.List()) out.push_back({a.name, a.description});
+  return out;
+}
+
 std::string AgentSystemPrompt(const AgentDefinition& agent, const std::string& workspace,
                               int64_t wall_ms, int depth) {
   const auto when =

@@ -13,6 +13,7 @@
 #include "agent/agent_catalog.h"
 #include "agent/agent_host.h"
 #include "agent/agent_loop.h"
+#include "agent/delegation_tools.h"
 #include "agent/tool_set.h"
 #include "engine/agent_runner.h"
 #include "engine/task_manager.h"
@@ -52,6 +53,10 @@ class AgentLoopRunner : public AgentRunner, public SessionHistory {
   AgentLoopRunnerDeps deps_;
   TaskManager* manager_ = nullptr;
 };
+
+// The catalog's agents as delegate_task lists them (AddDelegationTools), so a lead sees whom it
+// may delegate to.
+std::vector<DelegableAgent> DelegableAgentsOf(const AgentCatalog& catalog);
 
 // The system prompt a task runs with: the agent's, then where it works and when.
 std::string AgentSystemPrompt(const AgentDefinition& agent, const std::string& workspace,
