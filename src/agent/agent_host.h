@@ -13,6 +13,18 @@
 
 namespace troupe {
 
+// What a run reports, as deltas since the previous report; every report also counts as activity
+// for the engine's stale timer (the engine calls it ProgressUpdate).
+struct AgentProgress {
+  int turns = 0;
+  int tool_calls = 0;
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
+  int64_t bytes = 0;
+  std::string tool;  // the tool just started
+  std::string note;
+};
+
 // A session's conversation, durable.
 class SessionHistory {
  public:

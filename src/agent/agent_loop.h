@@ -54,17 +54,6 @@ struct AgentRunSpec {
   AgentLimits limits;
 };
 
-// What the loop reports, as deltas since the previous report.
-struct AgentProgress {
-  int turns = 0;
-  int tool_calls = 0;
-  int64_t input_tokens = 0;
-  int64_t output_tokens = 0;
-  int64_t bytes = 0;
-  std::string tool;  // the tool just started
-  std::string note;
-};
-
 struct AgentLoopDeps {
   Clock* clock = nullptr;
   SessionHistory* history = nullptr;

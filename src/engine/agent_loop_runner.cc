@@ -125,17 +125,8 @@ std::unique_ptr<RunHandle> AgentLoopRunner::Start(const RunRequest& request,
   AgentLoopDeps loop_deps{deps_.clock, this, deps_.executor, todos.get()};
   auto run = std::make_unique<LoopRun>(std::move(todos));
   AgentLoopCallbacks cb;
-  cb.progress = [progress = callbacks.progress](const AgentProgress& p) {
-    ProgressUpdate u;
-    u.turns = p.turns;
-    u.tool_calls = p.tool_calls;
-    u.input_tokens = p.input_tokens;
-    u.output_tokens = p.output_tokens;
-    u.bytes = p.bytes;
-    u.tool = p.tool;
-    u.note = p.note;
-    if (progress) progress(u);
-  };
+  cb.progress = callbacks.progress;
+
   cb.finish = [finish = callbacks.finish](Result<std::string> outcome) {
     if (!finish) return;
     finish(outcome.ok() ? RunOutcome::Completed(std::move(outcome).value())

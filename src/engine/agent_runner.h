@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include "agent/agent_host.h"
+
 namespace troupe {
 
 struct RunRequest {
@@ -22,15 +24,8 @@ struct RunRequest {
 };
 
 // Progress since the previous report; every report also counts as activity for the stale timer.
-struct ProgressUpdate {
-  int turns = 0;
-  int tool_calls = 0;
-  int64_t input_tokens = 0;
-  int64_t output_tokens = 0;
-  int64_t bytes = 0;  // bytes received from the provider
-  std::string tool;   // the tool just started, if any
-  std::string note;   // short free text, e.g. "streaming"
-};
+// The agent loop reports the same value (agent/agent_host.h).
+using ProgressUpdate = AgentProgress;
 
 struct RunOutcome {
   bool ok = false;

@@ -81,21 +81,24 @@ void MockLlmConnection::ReadHeader() {
       [self = shared_from_this()](const error_code& ec, size_t) { self->OnHeader(ec); });
 }
 
-void MockLlmConnection::OnHeader(const error_code& ec) {
-  if (closed_) return;
+bool MockLlmConnection::ReadFailed(const error_code& ec) {
   if (ec == http::error::body_limit) {
     Unreadable(413, fmt::format("the request body is larger than the limit of {} bytes",
                                 host_->max_body_bytes()));
-    return;
+    return true;
   }
-  if (ec) {
-    if (IsPeerGone(ec) || ec == asio::error::operation_aborted) {
-      Close();
-    } else {
-      Unreadable(400, "the request is not valid HTTP/1.1: " + ec.message());
-    }
-    return;
+  if (!ec) return false;
+  if (IsPeerGone(ec) || ec == asio::error::operation_aborted) {
+    Close();
+  } else {
+    Unreadable(400, "the request is not valid HTTP/1.1: " + ec.message());
   }
+  return true;
+}
+
+void MockLlmConnection::OnHeader(const error_code& ec) {
+  if (closed_) return;
+  if (ReadFailed(ec)) return;
   auto expect = parser_->get().find(http::field::expect);
   if (expect != parser_->get().end() && boost::beast::iequals(expect->value(), "100-continue")) {
     Write("HTTP/1.1 100 Continue\r\n\r\n");
@@ -106,19 +109,7 @@ void MockLlmConnection::OnHeader(const error_code& ec) {
 
 void MockLlmConnection::OnBody(const error_code& ec) {
   if (closed_) return;
-  if (ec == http::error::body_limit) {
-    Unreadable(413, fmt::format("the request body is larger than the limit of {} bytes",
-                                host_->max_body_bytes()));
-    return;
-  }
-  if (ec) {
-    if (IsPeerGone(ec) || ec == asio::error::operation_aborted) {
-      Close();
-    } else {
-      Unreadable(400, "the request is not valid HTTP/1.1: " + ec.message());
-    }
-    return;
-  }
+  if (ReadFailed(ec)) return;
   keep_alive_ = parser_->get().keep_alive();
   http10_ = parser_->get().version() < 11;
   ReceivedRequest request = TakeRequest(/*with_body=*/true);

@@ -114,6 +114,9 @@ class MockLlmConnection : public std::enable_shared_from_this<MockLlmConnection>
   void Drop() override;
 
   void ReadHeader();
+  // Answers a failed read (413 over the body limit, 400 for bad HTTP, or closes when the peer
+  // left); false when `ec` is no error.
+  bool ReadFailed(const boost::system::error_code& ec);
   void OnHeader(const boost::system::error_code& ec);
   void OnBody(const boost::system::error_code& ec);
   // The request in parser_ (as far as it was read), for the host.
