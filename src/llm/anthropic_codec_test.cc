@@ -16,36 +16,17 @@ namespace troupe {
 namespace {
 
 using codec_test::Assistant;
-using codec_test::ToolResult;
-using codec_test::User;
 using ::testing::HasSubstr;
 using json = nlohmann::json;
 
 json Parse(std::string_view text) { return json::parse(text); }
 
-// Decodes `stream` whole, then split in two at every byte, and expects the same outcome each time.
 codec_test::Decoded DecodeAtEverySplit(std::string_view stream) {
-  const codec_test::Decoded whole = codec_test::Decode<AnthropicStreamDecoder>(stream);
-  for (size_t i = 0; i <= stream.size(); ++i) {
-    const codec_test::Decoded split =
-        codec_test::DecodeChunks<AnthropicStreamDecoder>({stream.substr(0, i), stream.substr(i)});
-    EXPECT_EQ(split, whole) << "split at byte " << i;
-    if (split != whole) break;
-  }
-  return whole;
+  return codec_test::DecodeAtEverySplit<AnthropicStreamDecoder>(stream);
 }
 
 Result<ChatResult> DecodeStream(std::string_view stream) {
-  SseParser parser;
-  std::vector<SseEvent> events;
-  parser.Feed(stream, &events);
-  parser.Finish(&events);
-  AnthropicStreamDecoder decoder;
-  std::vector<StreamDelta> deltas;
-  for (const SseEvent& e : events) {
-    if (!decoder.OnEvent(e, &deltas).ok()) break;
-  }
-  return decoder.Finish();
+  return codec_test::DecodeStream<AnthropicStreamDecoder>(stream);
 }
 
 SseEvent Event(std::string data) {
@@ -63,17 +44,17 @@ TEST(AnthropicCodecTest, EncodesEveryMessageKind) {
   ChatRequest r;
   r.model = "claude-sonnet-4-5";
   r.system = "Be brief.";
-  r.messages.push_back(User("Read a.cc"));
-  r.messages.push_back(User("and b.cc"));  // merged with the previous user message
+  r.messages.push_back(UserMessage("Read a.cc"));
+  r.messages.push_back(UserMessage("and b.cc"));  // merged with the previous user message
   r.messages.push_back(Assistant("Reading.",
                                  {{"toolu_1", "read_file", R"({"path":"a.cc"})"},
                                   {"toolu_2", "read_file", R"({"path":)"},  // invalid: {}
                                   {"toolu_3", "list", ""}},
                                  "Need both.", "sig=="));
-  r.messages.push_back(ToolResult("toolu_1", "int main() {}"));
-  r.messages.push_back(ToolResult("toolu_2", "bad arguments", /*is_error=*/true));
-  r.messages.push_back(User("Also: hurry."));  // merged after the tool results
-  r.messages.push_back(ToolResult("toolu_3", ""));
+  r.messages.push_back(ToolResultMessage("toolu_1", "", "int main() {}"));
+  r.messages.push_back(ToolResultMessage("toolu_2", "", "bad arguments", /*is_error=*/true));
+  r.messages.push_back(UserMessage("Also: hurry."));  // merged after the tool results
+  r.messages.push_back(ToolResultMessage("toolu_3", "", ""));
   r.messages.push_back(Assistant("Done.", {}, "unsigned thinking is not sent"));
   r.tools.push_back({"read_file", "Reads a file.", Parse(R"({"type":"object"})")});
   r.tool_choice = "required";
@@ -114,10 +95,10 @@ TEST(AnthropicCodecTest, EncodesToolChoiceAndDropsEmptyMessages) {
   r.model = "m";
   r.max_tokens = 10;
   r.stream = false;
-  r.messages.push_back(User("hi"));
-  r.messages.push_back(Assistant(""));  // nothing to send: dropped
-  r.messages.push_back(User(""));       // an empty text block: dropped
-  r.messages.push_back(User("there"));
+  r.messages.push_back(UserMessage("hi"));
+  r.messages.push_back(Assistant(""));    // nothing to send: dropped
+  r.messages.push_back(UserMessage(""));  // an empty text block: dropped
+  r.messages.push_back(UserMessage("there"));
   EXPECT_EQ(EncodeAnthropicRequest(r), Parse(R"({"model":"m","max_tokens":10,
     "messages":[{"role":"user","content":[{"type":"text","text":"hi"},
                                           {"type":"text","text":"there"}]}],

@@ -3,6 +3,8 @@
 // one EXPECT_EQ and print readably when they differ.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -55,13 +57,6 @@ inline nlohmann::json ToJson(const std::vector<StreamDelta>& deltas) {
   return out;
 }
 
-inline ChatMessage User(std::string text) {
-  ChatMessage m;
-  m.role = ChatRole::kUser;
-  m.text = std::move(text);
-  return m;
-}
-
 inline ChatMessage Assistant(std::string text, std::vector<ToolCall> calls = {},
                              std::string reasoning = "", std::string signature = "") {
   ChatMessage m;
@@ -70,15 +65,6 @@ inline ChatMessage Assistant(std::string text, std::vector<ToolCall> calls = {},
   m.tool_calls = std::move(calls);
   m.reasoning = std::move(reasoning);
   m.reasoning_signature = std::move(signature);
-  return m;
-}
-
-inline ChatMessage ToolResult(std::string call_id, std::string text, bool is_error = false) {
-  ChatMessage m;
-  m.role = ChatRole::kTool;
-  m.tool_call_id = std::move(call_id);
-  m.text = std::move(text);
-  m.is_error = is_error;
   return m;
 }
 
@@ -117,6 +103,33 @@ Decoded DecodeChunks(const std::vector<std::string_view>& chunks) {
 template <typename Decoder>
 Decoded Decode(std::string_view stream) {
   return DecodeChunks<Decoder>({stream});
+}
+
+// Decodes `stream` whole, then split in two at every byte, and expects the same outcome each time.
+template <typename Decoder>
+Decoded DecodeAtEverySplit(std::string_view stream) {
+  const Decoded whole = Decode<Decoder>(stream);
+  for (size_t i = 0; i <= stream.size(); ++i) {
+    const Decoded split = DecodeChunks<Decoder>({stream.substr(0, i), stream.substr(i)});
+    EXPECT_EQ(split, whole) << "split at byte " << i;
+    if (split != whole) break;
+  }
+  return whole;
+}
+
+// The result of decoding `stream` in one piece.
+template <typename Decoder>
+Result<ChatResult> DecodeStream(std::string_view stream) {
+  SseParser parser;
+  std::vector<SseEvent> events;
+  parser.Feed(stream, &events);
+  parser.Finish(&events);
+  Decoder decoder;
+  std::vector<StreamDelta> deltas;
+  for (const SseEvent& e : events) {
+    if (!decoder.OnEvent(e, &deltas).ok()) break;
+  }
+  return decoder.Finish();
 }
 
 }  // namespace troupe::codec_test

@@ -39,12 +39,6 @@ std::vector<ToolSpec> SearchTools() {
   };
 }
 
-ChatMessage User(std::string text) {
-  ChatMessage m;
-  m.text = std::move(text);
-  return m;
-}
-
 ChatMessage Calls(std::vector<ToolCall> calls) {
   ChatMessage m;
   m.role = ChatRole::kAssistant;
@@ -145,7 +139,7 @@ TEST(MockToolOutputTest, KeepsCountsBeyondWhatItKeeps) {
 TEST(MockAgentTest, FirstTurnSearchesInParallel) {
   ChatRequest request;
   request.tools = SearchTools();
-  request.messages = {User("Where is the RetryPolicy defined and how is backoff computed?")};
+  request.messages = {UserMessage("Where is the RetryPolicy defined and how is backoff computed?")};
   const MockAgentTurn turn = MockAgentNextTurn(request, request.messages[0].text);
   ASSERT_EQ(turn.tool_calls.size(), 2u);
   EXPECT_EQ(turn.tool_calls[0].name, "grep");
@@ -161,7 +155,7 @@ TEST(MockAgentTest, UsesOnlyDeclaredPropertiesAndOfferedNames) {
   ChatRequest request;
   request.tools = {Tool("Grep", {{"pattern", {{"type", "string"}}}, {"-i", {{"type", "boolean"}}}}),
                    Tool("bash", {{"command", {{"type", "string"}}}})};
-  request.messages = {User("find \"a.b (c)\"")};
+  request.messages = {UserMessage("find \"a.b (c)\"")};
   const MockAgentTurn turn = MockAgentNextTurn(request, request.messages[0].text);
   ASSERT_EQ(turn.tool_calls.size(), 1u);
   EXPECT_EQ(turn.tool_calls[0].name, "Grep");
@@ -173,7 +167,7 @@ TEST(MockAgentTest, SkipsToolsWhoseSchemaLacksTheArgument) {
   ChatRequest request;
   request.tools = {Tool("grep", {{"query", {{"type", "string"}}}}),
                    Tool("list", {{"path", {{"type", "string"}}}})};
-  request.messages = {User("find the scheduler")};
+  request.messages = {UserMessage("find the scheduler")};
   const MockAgentTurn turn = MockAgentNextTurn(request, request.messages[0].text);
   ASSERT_EQ(turn.tool_calls.size(), 1u);
   EXPECT_EQ(turn.tool_calls[0].name, "list");
@@ -184,7 +178,7 @@ TEST(MockAgentTest, SecondRoundReadsTheFirstFileFound) {
   ChatRequest request;
   request.tools = SearchTools();
   request.messages = {
-      User("where is the retry policy"),
+      UserMessage("where is the retry policy"),
       Calls({{"c1", "grep", R"({"pattern":"retry|policy"})"},
              {"c2", "glob", R"({"pattern":"**/*retry*"})"}}),
       Result("c1", "grep", "src/llm/retry_policy.h:57:struct RetryInput {\n"),
@@ -201,7 +195,7 @@ TEST(MockAgentTest, FinalAnswerSummarisesTheResults) {
   ChatRequest request;
   request.tools = SearchTools();
   request.messages = {
-      User("where is the retry policy"),
+      UserMessage("where is the retry policy"),
       Calls({{"c1", "grep", R"({"pattern":"retry|policy"})"},
              {"c2", "glob", R"({"pattern":"**/*retry*"})"}}),
       Result("c1", "grep",
@@ -230,7 +224,7 @@ TEST(MockAgentTest, ReportsErrorsAndEmptyResults) {
   ChatRequest request;
   request.tools = SearchTools();
   request.messages = {
-      User("find the frobnicator"),
+      UserMessage("find the frobnicator"),
       Calls({{"c1", "grep", R"({"pattern":"frobnicator"})"},
              {"c2", "glob", R"({"pattern":"**/*frobnicator*"})"}}),
       Result("c1", "grep", "regex parse error: unclosed group", /*error=*/true),
@@ -248,7 +242,7 @@ TEST(MockAgentTest, DoesNotReadTwice) {
   ChatRequest request;
   request.tools = SearchTools();
   request.messages = {
-      User("explain the pool"),
+      UserMessage("explain the pool"),
       Calls({{"c1", "read", R"({"path":"src/engine/pool.h"})"}}),
       Result("c1", "read", "src/engine/other.h\n"),
   };
@@ -259,7 +253,7 @@ TEST(MockAgentTest, DoesNotReadTwice) {
 
 TEST(MockAgentTest, NoToolsRestatesTheRequest) {
   ChatRequest request;
-  request.messages = {User("Summarise   the\nTaskManager design")};
+  request.messages = {UserMessage("Summarise   the\nTaskManager design")};
   const MockAgentTurn turn = MockAgentNextTurn(request, request.messages[0].text);
   EXPECT_THAT(turn.tool_calls, IsEmpty());
   EXPECT_THAT(turn.text, HasSubstr("(offline mock model) You asked: \"Summarise the TaskManager "
@@ -272,14 +266,14 @@ TEST(MockAgentTest, ToolChoiceNoneMeansNoTools) {
   ChatRequest request;
   request.tools = SearchTools();
   request.tool_choice = "none";
-  request.messages = {User("find the scheduler")};
+  request.messages = {UserMessage("find the scheduler")};
   EXPECT_THAT(MockAgentNextTurn(request, request.messages[0].text).tool_calls, IsEmpty());
 }
 
 TEST(MockAgentTest, NothingToSearchFor) {
   ChatRequest request;
   request.tools = SearchTools();
-  request.messages = {User("hi")};
+  request.messages = {UserMessage("hi")};
   const MockAgentTurn turn = MockAgentNextTurn(request, request.messages[0].text);
   EXPECT_THAT(turn.tool_calls, IsEmpty());
   EXPECT_THAT(turn.text, HasSubstr("no keywords"));
@@ -289,11 +283,11 @@ TEST(MockAgentTest, OnlyResultsAfterTheLastUserMessageCount) {
   ChatRequest request;
   request.tools = SearchTools();
   request.messages = {
-      User("find alpha"),
+      UserMessage("find alpha"),
       Calls({{"c1", "grep", R"({"pattern":"alpha"})"}}),
       Result("c1", "grep", "a.cc:1:alpha\n"),
       Calls({}),
-      User("now find beta"),
+      UserMessage("now find beta"),
   };
   const MockAgentTurn turn = MockAgentNextTurn(request, request.messages.back().text);
   ASSERT_FALSE(turn.tool_calls.empty());

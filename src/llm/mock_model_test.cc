@@ -29,25 +29,11 @@ std::vector<ToolSpec> SearchTools() {
   return {Tool("grep", {"pattern", "path"}), Tool("glob", {"pattern"}), Tool("read", {"path"})};
 }
 
-ChatMessage User(std::string text) {
-  ChatMessage m;
-  m.text = std::move(text);
-  return m;
-}
-
-ChatMessage ToolResult(const std::string& id, std::string text) {
-  ChatMessage m;
-  m.role = ChatRole::kTool;
-  m.tool_call_id = id;
-  m.text = std::move(text);
-  return m;
-}
-
 ChatRequest Request(std::string prompt, std::string system = "") {
   ChatRequest r;
   r.model = "scripted";
   r.system = std::move(system);
-  r.messages = {User(std::move(prompt))};
+  r.messages = {UserMessage(std::move(prompt))};
   return r;
 }
 
@@ -129,11 +115,12 @@ TEST(MockModelTest, DefaultAgentCallsSearchToolsThenReadsThenSummarises) {
   EXPECT_EQ(first.deltas[0].kind, Kind::kToolCallStart);
 
   r.messages.push_back(first.result.message);
-  r.messages.push_back(ToolResult("call_mock_1_1",
-                                  "src/llm/sse_parser.h:20:class SseParser {\n"
-                                  "src/llm/sse_parser.cc:8:SseParser::SseParser() = default;\n"));
   r.messages.push_back(
-      ToolResult("call_mock_1_2", "src/llm/sse_parser.cc\nsrc/llm/sse_parser.h\n"));
+      ToolResultMessage("call_mock_1_1", "",
+                        "src/llm/sse_parser.h:20:class SseParser {\n"
+                        "src/llm/sse_parser.cc:8:SseParser::SseParser() = default;\n"));
+  r.messages.push_back(
+      ToolResultMessage("call_mock_1_2", "", "src/llm/sse_parser.cc\nsrc/llm/sse_parser.h\n"));
   const MockPlan second = model.Plan(r);
   ExpectConsistent(second);
   ASSERT_EQ(second.result.message.tool_calls.size(), 1u);
@@ -143,9 +130,9 @@ TEST(MockModelTest, DefaultAgentCallsSearchToolsThenReadsThenSummarises) {
             json({{"path", "src/llm/sse_parser.h"}}));
 
   r.messages.push_back(second.result.message);
-  r.messages.push_back(ToolResult("call_mock_2_1",
-                                  "1\t// The SSE parser.\n2\tnamespace troupe {\n"
-                                  "3\tstruct SseEvent {\n4\tclass SseParser {\n"));
+  r.messages.push_back(ToolResultMessage("call_mock_2_1", "",
+                                         "1\t// The SSE parser.\n2\tnamespace troupe {\n"
+                                         "3\tstruct SseEvent {\n4\tclass SseParser {\n"));
   const MockPlan third = model.Plan(r);
   ExpectConsistent(third);
   EXPECT_EQ(third.result.finish, FinishReason::kStop);
@@ -215,8 +202,8 @@ TEST(MockModelTest, ScriptedToolTurnsThenReply) {
   EXPECT_EQ(plan.result.message.tool_calls[1].name, "glob");
 
   r.messages.push_back(plan.result.message);
-  r.messages.push_back(ToolResult("call_mock_1_1", "x.cc:1:a b"));
-  r.messages.push_back(ToolResult("call_mock_1_2", "x.cc"));
+  r.messages.push_back(ToolResultMessage("call_mock_1_1", "", "x.cc:1:a b"));
+  r.messages.push_back(ToolResultMessage("call_mock_1_2", "", "x.cc"));
   plan = model.Plan(r);
   ExpectConsistent(plan);
   ASSERT_EQ(plan.result.message.tool_calls.size(), 1u);
@@ -224,7 +211,7 @@ TEST(MockModelTest, ScriptedToolTurnsThenReply) {
   EXPECT_EQ(plan.result.message.tool_calls[0].id, "call_mock_2_1");
 
   r.messages.push_back(plan.result.message);
-  r.messages.push_back(ToolResult("call_mock_2_1", "1\tint main() {}"));
+  r.messages.push_back(ToolResultMessage("call_mock_2_1", "", "1\tint main() {}"));
   plan = model.Plan(r);
   EXPECT_EQ(plan.result.message.text, "all done");
   EXPECT_EQ(plan.result.finish, FinishReason::kStop);
@@ -236,7 +223,7 @@ TEST(MockModelTest, ScriptedToolsWithoutReplySummariseTheResults) {
   MockPlan plan = model.Plan(r);
   ASSERT_EQ(plan.result.message.tool_calls.size(), 1u);
   r.messages.push_back(plan.result.message);
-  r.messages.push_back(ToolResult("call_mock_1_1", "a.txt\nb.txt\n"));
+  r.messages.push_back(ToolResultMessage("call_mock_1_1", "", "a.txt\nb.txt\n"));
   plan = model.Plan(r);
   EXPECT_THAT(plan.result.message.text, HasSubstr("bash `ls`: 2 files: `a.txt` and `b.txt`."));
 }
@@ -394,7 +381,7 @@ TEST(MockModelTest, DirectivesComeFromTheLastUserMessageOnly) {
   answer.role = ChatRole::kAssistant;
   answer.text = "old";
   r.messages.push_back(answer);
-  r.messages.push_back(User("second\n#mock reply=new"));
+  r.messages.push_back(UserMessage("second\n#mock reply=new"));
   EXPECT_EQ(model.Plan(r).result.message.text, "new");
 }
 

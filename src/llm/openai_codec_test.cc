@@ -15,37 +15,18 @@ namespace troupe {
 namespace {
 
 using codec_test::Assistant;
-using codec_test::ToolResult;
-using codec_test::User;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using json = nlohmann::json;
 
 json Parse(std::string_view text) { return json::parse(text); }
 
-// Decodes `stream` whole, then split in two at every byte, and expects the same outcome each time.
 codec_test::Decoded DecodeAtEverySplit(std::string_view stream) {
-  const codec_test::Decoded whole = codec_test::Decode<OpenAiStreamDecoder>(stream);
-  for (size_t i = 0; i <= stream.size(); ++i) {
-    const codec_test::Decoded split =
-        codec_test::DecodeChunks<OpenAiStreamDecoder>({stream.substr(0, i), stream.substr(i)});
-    EXPECT_EQ(split, whole) << "split at byte " << i;
-    if (split != whole) break;
-  }
-  return whole;
+  return codec_test::DecodeAtEverySplit<OpenAiStreamDecoder>(stream);
 }
 
 Result<ChatResult> DecodeStream(std::string_view stream) {
-  SseParser parser;
-  std::vector<SseEvent> events;
-  parser.Feed(stream, &events);
-  parser.Finish(&events);
-  OpenAiStreamDecoder decoder;
-  std::vector<StreamDelta> deltas;
-  for (const SseEvent& e : events) {
-    if (!decoder.OnEvent(e, &deltas).ok()) break;
-  }
-  return decoder.Finish();
+  return codec_test::DecodeStream<OpenAiStreamDecoder>(stream);
 }
 
 SseEvent Data(std::string data) { return SseEvent{"message", std::move(data), ""}; }
@@ -56,11 +37,11 @@ TEST(OpenAiCodecTest, EncodesEveryMessageKind) {
   ChatRequest r;
   r.model = "gpt-4o";
   r.system = "Be brief.";
-  r.messages.push_back(User("Read a.cc"));
+  r.messages.push_back(UserMessage("Read a.cc"));
   r.messages.push_back(Assistant(
       "", {{"call_1", "read_file", R"({"path":"a.cc"})"}, {"call_2", "list", ""}}, "not sent"));
-  r.messages.push_back(ToolResult("call_1", "int main() {}"));
-  r.messages.push_back(ToolResult("call_2", "no such tool", /*is_error=*/true));
+  r.messages.push_back(ToolResultMessage("call_1", "", "int main() {}"));
+  r.messages.push_back(ToolResultMessage("call_2", "", "no such tool", /*is_error=*/true));
   r.messages.push_back(Assistant("Done."));
   r.tools.push_back({"read_file", "Reads a file.",
                      Parse(R"({"type":"object","properties":{"path":{"type":"string"}}})")});
@@ -94,7 +75,7 @@ TEST(OpenAiCodecTest, EncodesEveryMessageKind) {
 TEST(OpenAiCodecTest, EncodesToolChoiceAndOmitsWhatIsUnset) {
   ChatRequest r;
   r.model = "m";
-  r.messages.push_back(User("hi"));
+  r.messages.push_back(UserMessage("hi"));
   r.stream = false;
   // No tools: neither tools nor tool_choice; no system, temperature or stream_options.
   EXPECT_EQ(EncodeOpenAiRequest(r), Parse(R"({"model":"m",

@@ -10,17 +10,10 @@ namespace troupe {
 namespace {
 
 using codec_test::Assistant;
-using codec_test::ToolResult;
-using codec_test::User;
 using mock_llm_test::Call;
 using mock_llm_test::Text;
 using ::testing::HasSubstr;
 using json = nlohmann::json;
-
-ChatMessage Named(ChatMessage m, std::string name) {
-  m.tool_name = std::move(name);
-  return m;
-}
 
 // Arguments are compact JSON objects with sorted keys: the wire carries `input` as an object,
 // which comes back in that form.
@@ -28,18 +21,18 @@ ChatRequest EveryKindOfMessage() {
   ChatRequest r;
   r.model = "claude-sonnet-4-5";
   r.system = "Be brief.";
-  r.messages.push_back(User("Read a.cc and b.cc"));
+  r.messages.push_back(UserMessage("Read a.cc and b.cc"));
   r.messages.push_back(Assistant("Reading both.",
                                  {Call("toolu_1", "read", R"({"limit":5,"path":"a.cc"})"),
                                   Call("toolu_2", "read", R"({"path":"b.cc"})")},
                                  "I should read them.", "sig-1"));
-  r.messages.push_back(Named(ToolResult("toolu_1", "int main() {}"), "read"));
-  r.messages.push_back(Named(ToolResult("toolu_2", "no such file", /*is_error=*/true), "read"));
-  r.messages.push_back(User("<system-reminder>\nkeep going\n</system-reminder>"));
+  r.messages.push_back(ToolResultMessage("toolu_1", "read", "int main() {}"));
+  r.messages.push_back(ToolResultMessage("toolu_2", "read", "no such file", /*is_error=*/true));
+  r.messages.push_back(UserMessage("<system-reminder>\nkeep going\n</system-reminder>"));
   r.messages.push_back(Assistant("", {Call("toolu_3", "grep", R"({"q":"x"})")}));
-  r.messages.push_back(Named(ToolResult("toolu_3", ""), "grep"));
+  r.messages.push_back(ToolResultMessage("toolu_3", "grep", ""));
   r.messages.push_back(Assistant("Done."));
-  r.messages.push_back(User("Thanks"));
+  r.messages.push_back(UserMessage("Thanks"));
   r.tools.push_back({"read", "Reads a file", json::parse(R"({"type":"object","properties":{}})")});
   r.tools.push_back({"grep", "", json::object()});
   r.tool_choice = "required";

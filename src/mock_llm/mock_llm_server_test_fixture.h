@@ -65,7 +65,7 @@ inline ChatRequest Hello(bool stream = true) {
   ChatRequest r;
   r.model = "mock-1";
   r.system = "You are a test.";
-  r.messages.push_back(codec_test::User("Say hello"));
+  r.messages.push_back(UserMessage("Say hello"));
   r.tools.push_back({"read", "Reads a file", json::object()});
   r.tools.push_back({"grep", "Searches", json::object()});
   r.max_tokens = 100;

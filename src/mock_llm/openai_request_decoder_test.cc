@@ -10,8 +10,6 @@ namespace troupe {
 namespace {
 
 using codec_test::Assistant;
-using codec_test::ToolResult;
-using codec_test::User;
 using mock_llm_test::Call;
 using mock_llm_test::Text;
 using ::testing::HasSubstr;
@@ -21,20 +19,20 @@ ChatRequest EveryKindOfMessage() {
   ChatRequest r;
   r.model = "gpt-4o";
   r.system = "Be brief.\nAnd precise.";
-  r.messages.push_back(User("Read a.cc and b.cc"));
+  r.messages.push_back(UserMessage("Read a.cc and b.cc"));
   r.messages.push_back(Assistant("Reading both.", {Call("call_1", "read", R"({"path":"a.cc"})"),
                                                    Call("call_2", "read", R"({"path": "b.cc"})")}));
-  ChatMessage first = ToolResult("call_1", "int main() {}");
+  ChatMessage first = ToolResultMessage("call_1", "", "int main() {}");
   first.tool_name = "read";  // resolved from the assistant turn
-  ChatMessage second = ToolResult("call_2", "");
+  ChatMessage second = ToolResultMessage("call_2", "", "");
   second.tool_name = "read";
   r.messages.push_back(first);
   r.messages.push_back(second);
   r.messages.push_back(Assistant("", {Call("call_3", "grep", R"({"q":"x"})")}));
-  ChatMessage unknown = ToolResult("call_9", "no such call");  // keeps an empty name
+  ChatMessage unknown = ToolResultMessage("call_9", "", "no such call");  // keeps an empty name
   r.messages.push_back(unknown);
   r.messages.push_back(Assistant("Done: a.cc is empty."));
-  r.messages.push_back(User("Thanks\nbye"));
+  r.messages.push_back(UserMessage("Thanks\nbye"));
   r.tools.push_back({"read", "Reads a file", json::parse(R"({"type":"object","properties":{}})")});
   r.tools.push_back({"grep", "", json::object()});
   r.tool_choice = "required";
