@@ -11,61 +11,20 @@
 #include <optional>
 #include <string>
 
+#include "core/testing/scoped_env.h"
+#include "core/testing/test_dir.h"
+
 namespace troupe {
 namespace {
+
+using testing::ScopedEnv;
+using testing::TestDir;
 
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "troupe_agent_test.XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  // Writes `text` to `relative`, creating its directories; returns the full path.
-  std::string Write(const std::string& relative, const std::string& text) const {
-    const fs::path file = path_ / relative;
-    fs::create_directories(file.parent_path());
-    std::ofstream(file, std::ios::binary) << text;
-    return file.string();
-  }
-
- private:
-  fs::path path_;
-};
-
-// Sets an environment variable for the scope, restoring the old value after.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value) {
-      setenv(name, value, 1);
-    } else {
-      unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      setenv(name_, old_->c_str(), 1);
-    } else {
-      unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 std::string AgentText(const std::string& description, const std::string& prompt,
                       const std::string& extra = "") {
@@ -95,7 +54,7 @@ class AgentCatalogTest : public ::testing::Test {
     return LoadAgentCatalog(options);
   }
 
-  TempDir dir_;
+  TestDir dir_;
 };
 
 TEST_F(AgentCatalogTest, WithoutFilesHoldsTheBuiltins) {
@@ -343,7 +302,7 @@ TEST(AgentCatalogDefaultsTest, UserAgentsLiveBesideTheUserConfig) {
 }
 
 TEST(AgentCatalogDefaultsTest, WithoutAUserDirectoryReadsTheDefaultOne) {
-  TempDir dir;
+  TestDir dir;
   dir.Write("troupe/agents/mine.md", AgentText("Mine.", "P."));
   ScopedEnv xdg("XDG_CONFIG_HOME", dir.path().c_str());
   const AgentCatalog with_default = LoadAgentCatalog({});
@@ -356,7 +315,7 @@ TEST(AgentCatalogDefaultsTest, WithoutAUserDirectoryReadsTheDefaultOne) {
 }
 
 TEST(ReadAgentFileTest, ReadsParsesAndRefusesWhatIsNoFile) {
-  TempDir dir;
+  TestDir dir;
   const std::string path = dir.Write("a.md", AgentText("A.", "P."));
   Result<AgentFile> r = ReadAgentFile(path, AgentOrigin::kUser);
   ASSERT_TRUE(r.ok()) << r.status().ToString();

@@ -15,7 +15,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-using troupe::testing::TempDir;
+using troupe::testing::TestDir;
 using troupe::testing::WaitGroupGone;
 
 ProcessOptions Bash(const std::string& command) {
@@ -74,13 +74,13 @@ TEST(ProcessRunnerTest, MergesStderrInOrder) {
 }
 
 TEST(ProcessRunnerTest, UsesCwdEnvAndAnEmptyStdin) {
-  TempDir dir;
+  TestDir dir;
   ProcessOptions o = Bash("pwd; echo \"$TROUPE_X\"; cat; echo done");
-  o.cwd = dir.path();
+  o.cwd = dir.path().string();
   o.env = {{"TROUPE_X", "forty-two"}};
   Result<ProcessResult> r = RunProcess(o);
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->out.Text(), dir.path() + "\nforty-two\ndone\n");
+  EXPECT_EQ(r->out.Text(), dir.path().string() + "\nforty-two\ndone\n");
 }
 
 TEST(ProcessRunnerTest, RunsInItsOwnProcessGroup) {

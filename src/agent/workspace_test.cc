@@ -12,21 +12,21 @@ namespace troupe {
 namespace {
 
 using ::testing::HasSubstr;
-using troupe::testing::TempDir;
+using troupe::testing::TestDir;
 using troupe::testing::WriteText;
 
 // <tmp>/ws is the workspace; <tmp>/outside and <tmp>/ws-evil are not.
 class WorkspaceTest : public ::testing::Test {
  protected:
   WorkspaceTest() {
-    ws_path_ = tmp_.path() + "/ws";
-    outside_ = tmp_.path() + "/outside";
+    ws_path_ = tmp_.File("ws");
+    outside_ = tmp_.File("outside");
     std::filesystem::create_directories(ws_path_ + "/src/sub");
     std::filesystem::create_directories(outside_);
-    std::filesystem::create_directories(tmp_.path() + "/ws-evil");
+    std::filesystem::create_directories(tmp_.File("ws-evil"));
     WriteText(ws_path_ + "/src/a.txt", "a");
     WriteText(outside_ + "/secret.txt", "secret");
-    WriteText(tmp_.path() + "/ws-evil/f.txt", "evil");
+    WriteText(tmp_.File("ws-evil/f.txt"), "evil");
     Result<Workspace> ws = Workspace::Open(ws_path_);
     EXPECT_TRUE(ws.ok()) << ws.status().ToString();
     ws_.emplace(std::move(*ws));
@@ -41,7 +41,7 @@ class WorkspaceTest : public ::testing::Test {
     return r.ok() ? "" : r.status().message();
   }
 
-  TempDir tmp_;
+  TestDir tmp_;
   std::string ws_path_;
   std::string outside_;
   std::optional<Workspace> ws_;
@@ -80,7 +80,7 @@ TEST_F(WorkspaceTest, AbsolutePathsElsewhereAreRefused) {
 }
 
 TEST_F(WorkspaceTest, ASiblingSharingThePrefixIsNotInside) {
-  EXPECT_THAT(Refusal(tmp_.path() + "/ws-evil/f.txt"), HasSubstr("is outside the workspace"));
+  EXPECT_THAT(Refusal(tmp_.File("ws-evil/f.txt")), HasSubstr("is outside the workspace"));
   EXPECT_THAT(Refusal("../ws-evil/f.txt"), HasSubstr("is outside the workspace"));
   EXPECT_FALSE(PathIsInside("/a/ws-evil", "/a/ws"));
   EXPECT_FALSE(PathIsInside("/a/w", "/a/ws"));
@@ -152,7 +152,7 @@ TEST_F(WorkspaceTest, PathsThroughAFileAreRefused) {
 }
 
 TEST_F(WorkspaceTest, ARootReachedThroughASymlinkIsCanonicalised) {
-  const std::string link = tmp_.path() + "/ws-link";
+  const std::string link = tmp_.File("ws-link");
   ASSERT_EQ(symlink(ws_path_.c_str(), link.c_str()), 0);
   Result<Workspace> ws = Workspace::Open(link);
   ASSERT_TRUE(ws.ok());
@@ -162,7 +162,7 @@ TEST_F(WorkspaceTest, ARootReachedThroughASymlinkIsCanonicalised) {
 
 TEST_F(WorkspaceTest, OpenRefusesBadRoots) {
   EXPECT_FALSE(Workspace::Open("relative/dir").ok());
-  EXPECT_FALSE(Workspace::Open(tmp_.path() + "/missing").ok());
+  EXPECT_FALSE(Workspace::Open(tmp_.File("missing")).ok());
   EXPECT_FALSE(Workspace::Open(ws_path_ + "/src/a.txt").ok());
 }
 

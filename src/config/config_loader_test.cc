@@ -11,8 +11,14 @@
 #include <optional>
 #include <string>
 
+#include "core/testing/scoped_env.h"
+#include "core/testing/test_dir.h"
+
 namespace troupe {
 namespace {
+
+using testing::ScopedEnv;
+using testing::TestDir;
 
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
@@ -20,53 +26,6 @@ using ::testing::HasSubstr;
 Result<LoadedConfig> Load(const std::string& text, const std::string& name = "troupe.jsonc") {
   return LoadConfigFromSources({{name, text}});
 }
-
-// Sets an environment variable for the scope, restoring the old value after.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value) {
-      setenv(name, value, 1);
-    } else {
-      unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      setenv(name_, old_->c_str(), 1);
-    } else {
-      unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "troupe_config_test.XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path_, fs::perms::owner_all, ec);
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  std::string Write(const std::string& relative, const std::string& text) const {
-    const fs::path p = path_ / relative;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
-
- private:
-  fs::path path_;
-};
 
 TEST(ConfigLoaderTest, NoSourcesGiveTheDefaults) {
   Result<LoadedConfig> r = LoadConfigFromSources({});
@@ -318,7 +277,7 @@ TEST(ConfigDiagnosticTest, ToStringOmitsUnknownPositions) {
 }
 
 TEST(LoadConfigFilesTest, ReadsExistingFilesAndSkipsMissingOnes) {
-  TempDir dir;
+  TestDir dir;
   const std::string user = dir.Write("home/.config/troupe/troupe.jsonc",
                                      "{\"background_task\": {\"defaultConcurrency\": 7,}}");
   const std::string missing = (dir.path() / "work/.troupe/troupe.jsonc").string();
@@ -337,7 +296,7 @@ TEST(LoadConfigFilesTest, ReadsExistingFilesAndSkipsMissingOnes) {
 }
 
 TEST(LoadConfigFilesTest, ErrorsNameTheFile) {
-  TempDir dir;
+  TestDir dir;
   const std::string bad =
       dir.Write("bad.jsonc", "{\n  \"background_task\": {\"maxDepth\": \"deep\"}\n}");
   Result<LoadedConfig> r = LoadConfigFiles({bad});
@@ -347,7 +306,7 @@ TEST(LoadConfigFilesTest, ErrorsNameTheFile) {
 }
 
 TEST(LoadConfigFilesTest, UnreadablePathsAreErrors) {
-  TempDir dir;
+  TestDir dir;
   const std::string good = dir.Write("good.jsonc", "{}");
   const std::string is_dir = (dir.path() / "troupe.jsonc").string();
   fs::create_directories(is_dir);
@@ -364,7 +323,7 @@ TEST(LoadConfigFilesTest, UnreadablePathsAreErrors) {
 
 TEST(LoadConfigFilesTest, PermissionDeniedIsAnError) {
   if (geteuid() == 0) GTEST_SKIP() << "root reads files whatever their permissions";
-  TempDir dir;
+  TestDir dir;
   const std::string locked = dir.Write("locked/troupe.jsonc", "{}");
   const std::string unreadable = dir.Write("unreadable.jsonc", "{}");
   fs::permissions(dir.path() / "locked", fs::perms::none);

@@ -4,8 +4,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <string>
 
@@ -14,6 +12,7 @@
 #include "agent/tool_executor.h"
 #include "core/event_loop.h"
 #include "core/testing/loop_runner.h"
+#include "core/testing/test_dir.h"
 #include "engine/agent_loop_runner.h"
 #include "engine/engine_delegator.h"
 #include "llm/mock_model.h"
@@ -26,29 +25,19 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::RunLoopUntil;
-namespace fs = std::filesystem;
-
-void WriteFile(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path) << text;
-}
 
 class AgentE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {
-    repo_ = fs::temp_directory_path() /
-            ("troupe-e2e-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(repo_);
-    WriteFile(repo_ / "src/auth/token_check.cc",
-              "// Token checks.\n#include \"auth.h\"\n\nbool CheckToken(const Token& t) {\n"
-              "  return !t.expired();\n}\n");
-    WriteFile(repo_ / "src/auth/auth.h",
-              "#pragma once\nstruct Token { bool expired() const; };\n"
-              "bool CheckToken(const Token& t);\n");
-    WriteFile(repo_ / "README.md", "# Fixture\nA repository for troupe's end-to-end tests.\n");
-    WriteFile(repo_ / ".gitignore", "build/\n");
-    WriteFile(repo_ / "build/generated.cc", "bool CheckToken(int junk);\n");
+    repo_.Write("src/auth/token_check.cc",
+                "// Token checks.\n#include \"auth.h\"\n\nbool CheckToken(const Token& t) {\n"
+                "  return !t.expired();\n}\n");
+    repo_.Write("src/auth/auth.h",
+                "#pragma once\nstruct Token { bool expired() const; };\n"
+                "bool CheckToken(const Token& t);\n");
+    repo_.Write("README.md", "# Fixture\nA repository for troupe's end-to-end tests.\n");
+    repo_.Write(".gitignore", "build/\n");
+    repo_.Write("build/generated.cc", "bool CheckToken(int junk);\n");
 
     MockModelOptions quick;
     quick.first_token_delay_ms = 0;
@@ -90,10 +79,7 @@ class AgentE2ETest : public ::testing::Test {
     store_ = std::move(store).value();
   }
 
-  void TearDown() override {
-    manager_.reset();
-    fs::remove_all(repo_);
-  }
+  void TearDown() override { manager_.reset(); }
 
   // The engine, with the real runner; children default to `child_model` in a pool of 2.
   void Build(const std::string& child_model) {
@@ -106,7 +92,7 @@ class AgentE2ETest : public ::testing::Test {
     runner_ = std::make_unique<AgentLoopRunner>(deps);
     TaskManagerOptions options;
     options.default_model = child_model;
-    options.default_workspace = repo_.string();
+    options.default_workspace = repo_.path().string();
     options.limits.model_concurrency[child_model] = 2;
     options.prepare_launch = [this](LaunchRequest* r) { return runner_->PrepareLaunch(r); };
     options.check_model = [this](const std::string& m) { return registry_->Check(m); };
@@ -141,7 +127,7 @@ class AgentE2ETest : public ::testing::Test {
     return out;
   }
 
-  fs::path repo_;
+  testing::TestDir repo_;
   boost::asio::io_context io_;
   LoopClock clock_{io_};
   HttpClient http_{io_};

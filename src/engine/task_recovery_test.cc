@@ -5,11 +5,13 @@
 
 #include <map>
 
+#include "core/testing/test_dir.h"
 #include "engine/engine_test_fixture.h"
-#include "store/test_dir.h"
 
 namespace troupe {
 namespace {
+
+using testing::TestDir;
 
 class RecoveryTest : public EngineTest {
  protected:

@@ -4,14 +4,16 @@
 
 #include <filesystem>
 
-#include "store/test_dir.h"
+#include "core/testing/test_dir.h"
 
 namespace troupe {
 namespace {
 
+using testing::TestDir;
+
 constexpr int kFlags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
 
-class SqliteCheckpointerTest : public testing::Test {
+class SqliteCheckpointerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = dir_.File("wal.db");

@@ -2,10 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include "store/test_dir.h"
+#include "core/testing/test_dir.h"
 
 namespace troupe {
 namespace {
+
+using testing::TestDir;
 
 constexpr int kFlags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
 

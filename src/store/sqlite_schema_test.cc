@@ -10,11 +10,15 @@
 
 #include <random>
 
+#include "core/testing/test_dir.h"
 #include "store/sqlite_store.h"
-#include "store/test_dir.h"
 
 namespace troupe {
 namespace {
+
+using testing::ReadFileBytes;
+using testing::TestDir;
+using testing::WriteFileBytes;
 
 // Runs `sql` on `path` with the raw SQLite API, as another program would.
 void RawExec(const std::string& path, const std::string& sql) {

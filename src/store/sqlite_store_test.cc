@@ -5,10 +5,12 @@
 
 #include <tuple>
 
-#include "store/test_dir.h"
+#include "core/testing/test_dir.h"
 
 namespace troupe {
 namespace {
+
+using testing::TestDir;
 
 // Every field, for comparisons that name the differing one.
 auto Fields(const SessionRecord& r) {
@@ -78,7 +80,7 @@ TaskRecord FullTask(const std::string& id, const std::string& session_id) {
   return t;
 }
 
-class SqliteStoreTest : public testing::Test {
+class SqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = dir_.File("troupe.db");

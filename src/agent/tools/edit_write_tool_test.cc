@@ -112,12 +112,12 @@ TEST_F(EditWriteToolTest, WriteKeepsTheModeOfAnExistingFile) {
 }
 
 TEST_F(EditWriteToolTest, WriteRefusesEscapesAndDirectories) {
-  testing::TempDir outside;
+  testing::TestDir outside;
   ASSERT_EQ(symlink(outside.path().c_str(), Abs("out").c_str()), 0);
   ToolResult r = RunTool(write_, {{"path", "out/pwned.txt"}, {"content", "x"}});
   EXPECT_TRUE(r.is_error);
   EXPECT_THAT(r.content, HasSubstr("outside the workspace"));
-  EXPECT_FALSE(std::filesystem::exists(outside.path() + "/pwned.txt"));
+  EXPECT_FALSE(std::filesystem::exists(outside.File("pwned.txt")));
   r = RunTool(write_, {{"path", "../escape.txt"}, {"content", "x"}});
   EXPECT_THAT(r.content, HasSubstr("outside the workspace"));
   std::filesystem::create_directories(Abs("d"));

@@ -22,28 +22,9 @@
 #include "agent/tool_executor.h"
 #include "core/event_loop.h"
 #include "core/testing/loop_runner.h"
+#include "core/testing/test_dir.h"
 
 namespace troupe::testing {
-
-// A fresh directory under /tmp (canonical path), removed with its contents at the end.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/troupe-tools-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = std::filesystem::canonical(pattern).string();
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 inline void WriteText(const std::string& path, const std::string& text) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
@@ -88,14 +69,14 @@ inline bool WaitGroupGone(pid_t pgid, std::chrono::milliseconds limit = std::chr
 class ToolTest : public ::testing::Test {
  protected:
   ToolTest() : clock_(io_), executor_(io_, 2) {
-    context_.workspace_root = dir_.path();
+    context_.workspace_root = dir_.path().string();
     context_.session_id = "ses_test";
     context_.task_id = "bg_test";
     context_.clock = &clock_;
     context_.executor = &executor_;
   }
 
-  const std::string& root() const { return dir_.path(); }
+  std::string root() const { return dir_.path().string(); }
   std::string Abs(const std::string& relative) const { return root() + "/" + relative; }
   void Write(const std::string& relative, const std::string& text) {
     WriteText(Abs(relative), text);
@@ -119,7 +100,7 @@ class ToolTest : public ::testing::Test {
     return result.value_or(ToolResult::Error("<no answer>"));
   }
 
-  TempDir dir_;
+  TestDir dir_;
   boost::asio::io_context io_;
   LoopClock clock_;
   ThreadPoolExecutor executor_;  // destroyed before the loop and the clock
