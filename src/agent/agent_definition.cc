@@ -6,20 +6,11 @@
 
 #include "config/config_keys.h"
 #include "config/message_text.h"
+#include "core/text_case.h"
 
 namespace troupe {
 
 namespace {
-
-// Lowercase without '_' and '-': "TodoWrite", "todo-write" and "todo_write" compare equal.
-std::string Fold(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '_' || c == '-') continue;
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
 
 bool IsNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
@@ -105,11 +96,11 @@ Status ValidateToolNames(const std::vector<std::string>& tools) {
 
 std::optional<std::string> ClosestName(std::string_view wanted,
                                        const std::vector<std::string>& candidates) {
-  const std::string folded = Fold(wanted);
+  const std::string folded = FoldIdentifier(wanted);
   std::optional<std::string> best;
   int best_distance = INT_MAX;
   for (const std::string& candidate : candidates) {
-    const std::string other = Fold(candidate);
+    const std::string other = FoldIdentifier(candidate);
     const int distance = EditDistance(folded, other);
     // Up to one edit in three characters, and at least one (as the config loader suggests keys).
     const int allowed = std::max<int>(1, static_cast<int>(other.size()) / 3);

@@ -17,6 +17,7 @@
 
 #include "config/config_keys.h"
 #include "config/message_text.h"
+#include "core/text_case.h"
 
 namespace troupe {
 
@@ -59,20 +60,10 @@ constexpr KeyInfo kKeys[] = {
     {Key::kStaleTimeoutMs, "stale_timeout_ms"},
 };
 
-// Lowercase without '_' and '-', so "maxTurns", "max-turns" and "max_turns" are one key.
-std::string FoldKey(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '_' || c == '-') continue;
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
 const KeyInfo* FindKey(std::string_view written) {
-  const std::string folded = FoldKey(written);
+  const std::string folded = FoldIdentifier(written);
   for (const KeyInfo& info : kKeys) {
-    if (FoldKey(info.name) == folded) return &info;
+    if (FoldIdentifier(info.name) == folded) return &info;
   }
   return nullptr;
 }

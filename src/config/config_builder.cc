@@ -9,6 +9,7 @@
 #include "config/config_formats.h"
 #include "config/config_keys.h"
 #include "config/message_text.h"
+#include "core/text_case.h"
 
 namespace troupe {
 
@@ -327,7 +328,7 @@ class ConfigFileReader {
         std::string message =
             "expected \"openai\", \"anthropic\" or \"mock\", got " + DescribeJsonValue(v);
         for (std::string_view known : kProviderTypes) {
-          if (EditDistance(Lowercase(type), known) <= 2) {
+          if (EditDistance(AsciiLowercase(type), known) <= 2) {
             message += " (did you mean \"" + std::string(known) + "\"?)";
             break;
           }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/text_case.h"
+
 namespace troupe {
 
 namespace {
@@ -15,12 +17,6 @@ bool IsUpperAlnumOrUnderscore(char c) {
 bool IsSpace(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
 
 }  // namespace
-
-std::string Lowercase(std::string_view s) {
-  std::string out;
-  for (char c : s) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string CanonicalModelName(std::string_view s) {
   std::string out;
@@ -49,7 +45,7 @@ bool IsHeaderName(std::string_view s) {
 }
 
 bool IsCredentialHeader(std::string_view name) {
-  const std::string lower = Lowercase(name);
+  const std::string lower = AsciiLowercase(name);
   return lower == "authorization" || lower == "proxy-authorization" || lower == "x-api-key" ||
          lower == "api-key";
 }

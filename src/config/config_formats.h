@@ -33,7 +33,4 @@ bool IsQualifiedModel(std::string_view s);
 // Lowercase without whitespace, as the engine canonicalises model names before comparing them.
 std::string CanonicalModelName(std::string_view s);
 
-// Lowercase ASCII.
-std::string Lowercase(std::string_view s);
-
 }  // namespace troupe

@@ -6,6 +6,8 @@
 #include <climits>
 #include <string>
 
+#include "core/text_case.h"
+
 namespace troupe {
 
 namespace {
@@ -74,16 +76,6 @@ std::vector<ConfigSection> MakeSections() {
   return sections;
 }
 
-// Lowercase without '_' and '-', so "default_concurrency" and "defaultConcurrency" compare equal.
-std::string Normalize(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '_' || c == '-') continue;
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
 }  // namespace
 
 const ConfigKey* ConfigSection::Find(std::string_view name) const {
@@ -94,12 +86,12 @@ const ConfigKey* ConfigSection::Find(std::string_view name) const {
 }
 
 std::optional<std::string_view> ConfigSection::Suggest(std::string_view name) const {
-  const std::string wanted = Normalize(name);
+  const std::string wanted = FoldIdentifier(name);
   std::optional<std::string_view> best;
   int best_distance = INT_MAX;
   for (const ConfigKey& key : keys) {
     if (key.type == ConfigValueType::kRefused) continue;
-    const std::string candidate = Normalize(key.name);
+    const std::string candidate = FoldIdentifier(key.name);
     const int distance = EditDistance(wanted, candidate);
     // Up to one edit in three characters, and at least one.
     const int allowed = std::max<int>(1, static_cast<int>(candidate.size()) / 3);

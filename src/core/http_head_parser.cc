@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "core/text_case.h"
+
 namespace troupe {
 namespace {
 
@@ -12,12 +14,6 @@ std::string_view Trim(std::string_view s) {
     s.remove_suffix(1);
   }
   return s;
-}
-
-std::string Lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 bool IsFinal(const HttpResponseHead& head, bool follows_redirects) {
@@ -68,8 +64,8 @@ bool HttpHeadParser::AddLine(std::string_view line) {
   }
   size_t colon = content.find(':');
   if (colon == std::string_view::npos || colon == 0) return false;  // malformed: dropped
-  head_.headers.push_back(
-      {Lowercase(Trim(content.substr(0, colon))), std::string(Trim(content.substr(colon + 1)))});
+  head_.headers.push_back({AsciiLowercase(Trim(content.substr(0, colon))),
+                           std::string(Trim(content.substr(colon + 1)))});
   return false;
 }
 

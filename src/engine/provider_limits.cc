@@ -1,21 +1,13 @@
 #include "engine/provider_limits.h"
 
-#include <cctype>
+#include "core/text_case.h"
 
 namespace troupe {
-namespace {
 
-// Pool keys use canonical provider names; a provider configured as "OpenRouter" reports so.
-std::string CanonicalProvider(std::string_view name) {
-  std::string out(name);
-  for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-}  // namespace
-
+// Providers report under their configured name ("OpenRouter"); pools are keyed by the canonical,
+// lower-case one.
 void ProviderLimits::OnProviderCooldown(std::string_view provider, int64_t cooldown_ms) {
-  std::string key = CanonicalProvider(provider);
+  std::string key = AsciiLowercase(provider);
   ProviderLimitsView& view = providers_[key];
   ++view.cooldowns;
   view.last_cooldown_ms = cooldown_ms;
@@ -23,7 +15,7 @@ void ProviderLimits::OnProviderCooldown(std::string_view provider, int64_t coold
 }
 
 void ProviderLimits::OnRateLimitInfo(std::string_view provider, const RateLimitInfo& info) {
-  ProviderLimitsView& view = providers_[CanonicalProvider(provider)];
+  ProviderLimitsView& view = providers_[AsciiLowercase(provider)];
   view.info = info;
   view.updated_wall_ms = clock_->WallMs();
 }

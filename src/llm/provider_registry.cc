@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <cctype>
 #include <cstdlib>
 #include <utility>
 
+#include "core/text_case.h"
 #include "llm/mock_model.h"
 #include "llm/mock_provider.h"
 
@@ -39,11 +39,6 @@ Result<std::string> CleanKey(std::string key, const std::string& env) {
     }
   }
   return key;
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 }  // namespace
@@ -112,7 +107,7 @@ Result<std::unique_ptr<ProviderRegistry>> ProviderRegistry::Create(const Config&
       }
     }
     // Provider names compare without case, as the engine's pool keys do.
-    registry->entries_.emplace(Lower(name), std::move(e));
+    registry->entries_.emplace(AsciiLowercase(name), std::move(e));
   }
   return registry;
 }
@@ -125,7 +120,7 @@ Result<std::string> ProviderRegistry::Find(std::string_view model, std::string* 
     return Status::InvalidArgument(fmt::format(
         "model \"{}\" must be written provider/model, e.g. anthropic/claude-sonnet-4-5", name));
   }
-  std::string provider = Lower(name.substr(0, slash));
+  std::string provider = AsciiLowercase(name.substr(0, slash));
   auto it = entries_.find(provider);
   if (it == entries_.end()) {
     std::string known;
@@ -165,8 +160,8 @@ Result<ResolvedModel> ProviderRegistry::Resolve(std::string_view model) {
         }
         MockModelOptions options;
         options.default_directives = e.config.mock_script;
-        e.provider = std::make_unique<MockProvider>(e.info.name, options, deps_.clock,
-                                                    deps_.observer);
+        e.provider =
+            std::make_unique<MockProvider>(e.info.name, options, deps_.clock, deps_.observer);
       }
     } else {
       if (deps_.http == nullptr || deps_.clock == nullptr) {
