@@ -2,11 +2,13 @@
 // ThreadPoolExecutor, and RunTool, which starts a tool and drives the loop until it answers.
 #pragma once
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
@@ -37,6 +39,17 @@ inline std::string ReadText(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
+// /proc/PID/stat of a process that may exit while it is read: the read then fails with ESRCH,
+// which std::ifstream turns into an exception; "" instead.
+inline std::string ReadProcFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  char buf[1024];
+  const ssize_t n = ::read(fd, buf, sizeof buf);
+  ::close(fd);
+  return n > 0 ? std::string(buf, size_t(n)) : "";
+}
+
 // Whether no process of group `pgid` is alive: the group is gone (kill says ESRCH), or only
 // zombies waiting for init to reap them are left.
 inline bool GroupGone(pid_t pgid) {
@@ -45,7 +58,7 @@ inline bool GroupGone(pid_t pgid) {
   for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = entry.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const std::string stat = ReadText(entry.path().string() + "/stat");
+    const std::string stat = ReadProcFile(entry.path().string() + "/stat");
     size_t paren = stat.rfind(')');
     if (paren == std::string::npos || paren + 2 >= stat.size()) continue;
     char state = 0;
