@@ -228,6 +228,9 @@ Status ProcessRun::Spawn() {
   posix_spawn_file_actions_adddup2(&actions, options_.merge_stderr ? out_w_ : err_w_,
                                    STDERR_FILENO);
   if (!options_.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, options_.cwd.c_str());
+  // Nothing else the daemon has open (listening sockets, client connections, the store, the
+  // lock file) reaches the tool: a long-lived tool process must not keep them alive.
+  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
 
   // Own process group; no blocked signals; default dispositions, so a SIGPIPE the daemon ignores
   // is not ignored by `yes | head`.

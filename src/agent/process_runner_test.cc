@@ -64,6 +64,18 @@ TEST(ProcessRunnerTest, CapturesStdoutStderrAndExitCode) {
   EXPECT_FALSE(r->killed);
 }
 
+TEST(ProcessRunnerTest, InheritsNoDescriptorBeyondStdio) {
+  // A descriptor the daemon holds open without close-on-exec (a socket, the lock file).
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  // `ls` lists its own directory descriptor too: only 0, 1, 2 and that one may appear.
+  Result<ProcessResult> r = RunProcess(Bash("ls /proc/self/fd | wc -l"));
+  close(fds[0]);
+  close(fds[1]);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->out.Text(), "4\n");
+}
+
 TEST(ProcessRunnerTest, MergesStderrInOrder) {
   ProcessOptions o = Bash("echo one; echo two >&2; echo three");
   o.merge_stderr = true;

@@ -1,7 +1,12 @@
-// `troupe demo`: the engine end to end on the real event loop and a real SQLite store. Three
-// agents (explore, librarian, oracle) are launched in parallel under a pool limit of two, so one
-// waits; the live state changes are printed as they happen, then each result, then the measured
-// parallel time against the sum of the tasks' own run times.
+// `troupe demo`: troupe as a user meets it. It starts a private daemon (its own data directory
+// and socket), launches explore, librarian and oracle in parallel on a repository with a pool
+// limit of two (so one waits), shows the live table going pending → running → completed from
+// the daemon's event stream, prints each result, and ends with the measured parallel time
+// against the sum of the tasks' own run times. Then it stops the daemon.
+//
+// The model: with ANTHROPIC_API_KEY or OPENAI_API_KEY set, a real provider; otherwise the
+// built-in offline `mock` model, which searches the repository with the real tools and paces
+// its replies like a real model.
 #pragma once
 
 #include <string>
@@ -11,8 +16,10 @@ namespace troupe {
 struct DemoOptions {
   std::string workspace = ".";  // the repository the agents look at
   std::string data_dir;         // empty: a fresh temporary directory, removed afterwards
-  double speed = 1.0;           // >1 runs the scripted latencies faster (tests use it)
-  bool color = false;
+  std::string model;            // empty: chosen from the API keys present, else mock/scripted
+  double speed = 1.0;           // >1 paces the offline model N times faster (tests use it)
+  int64_t timeout_ms = 300'000;
+  bool color = false;           // ANSI colours and an in-place table (a terminal)
 };
 
 // Returns the process exit code: 0 when all three tasks completed.

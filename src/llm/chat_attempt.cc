@@ -88,6 +88,12 @@ class RetryingRequest : public std::enable_shared_from_this<RetryingRequest> {
     // status nor a transport error; the policy would call it a connection error.
     const bool retryable_kind = error.http_status != 0 || error.transport != TransportError::kNone;
     RetryDecision decision = retryable_kind ? DecideRetry(in) : RetryDecision{};
+    if (observer_) {
+      // The observer may cancel the request (e.g. its task is stopped): keep the state alive.
+      std::shared_ptr<RetryingRequest> keep = shared_from_this();
+      observer_->OnAttemptFailed(provider_, error.status.message(), decision.retry);
+      if (cancelled_) return;
+    }
     if (!decision.retry) {
       Status status = error.status;
       if (attempt_number_ > 1) {

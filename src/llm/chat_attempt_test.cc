@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -72,7 +73,15 @@ class RecordingObserver : public RateLimitObserver {
   void OnProviderCooldown(std::string_view provider, int64_t ms) override {
     cooldowns.push_back(std::string(provider) + ":" + std::to_string(ms));
   }
+  void OnAttemptFailed(std::string_view provider, std::string_view reason,
+                       bool will_retry) override {
+    failures.push_back(std::string(provider) + ":" + std::string(reason) +
+                       (will_retry ? ":retry" : ":final"));
+    if (on_failure) on_failure();
+  }
   std::vector<std::string> cooldowns;
+  std::vector<std::string> failures;  // "provider:reason:retry|final"
+  std::function<void()> on_failure;
 };
 
 class StartWithRetriesTest : public ::testing::Test {
@@ -235,6 +244,52 @@ TEST_F(StartWithRetriesTest, CancelFromInsideOnRetryStopsEverything) {
   clock_.RunDue();
   ASSERT_EQ(retries_.size(), 1u);
   clock_.AdvanceMs(10'000);
+  EXPECT_EQ(attempt_times_.size(), 1u);
+  EXPECT_EQ(done_count_, 0);
+  EXPECT_EQ(clock_.pending_timers(), 0u);
+}
+
+TEST_F(StartWithRetriesTest, ObserverIsToldOfEveryFailedAttemptAndWhetherItIsRetried) {
+  call_ = Start({{{}, HttpFailure(429)},
+                 {{}, TransportFailure(TransportError::kReset, "connection reset")},
+                 {{}, HttpFailure(500)}});
+  while (clock_.AdvanceToNextTimer()) {
+  }
+  EXPECT_THAT(observer_.failures,
+              ElementsAre("acme:test: HTTP 429:retry", "acme:connection reset:retry",
+                          "acme:test: HTTP 500:final"));
+  EXPECT_EQ(retries_.size(), 2u);
+  EXPECT_EQ(done_count_, 1);
+}
+
+TEST_F(StartWithRetriesTest, ObserverIsToldOfAFailureThatIsNeverRetried) {
+  AttemptOutcome bad;
+  bad.error.status = Status::InvalidArgument("openai stream: chunk 3: not JSON");
+  call_ = Start({{{}, HttpFailure(400)}});
+  clock_.RunDue();
+  EXPECT_THAT(observer_.failures, ElementsAre("acme:test: HTTP 400:final"));
+  call_ = Start({{{}, bad}});
+  clock_.RunDue();
+  EXPECT_THAT(observer_.failures, ElementsAre("acme:test: HTTP 400:final",
+                                              "acme:openai stream: chunk 3: not JSON:final"));
+}
+
+TEST_F(StartWithRetriesTest, SuccessAndCancelAreNotFailures) {
+  call_ = Start({{{}, Ok("fine")}});
+  clock_.RunDue();
+  call_ = Start({{{}, Ok("never")}});
+  call_->Cancel();
+  clock_.RunDue();
+  EXPECT_TRUE(observer_.failures.empty());
+}
+
+TEST_F(StartWithRetriesTest, CancelFromInsideOnAttemptFailedStopsEverything) {
+  observer_.on_failure = [this] { call_->Cancel(); };
+  call_ = Start({{{}, HttpFailure(500)}, {{}, Ok("never")}});
+  clock_.RunDue();
+  ASSERT_EQ(observer_.failures.size(), 1u);
+  clock_.AdvanceMs(10'000);
+  EXPECT_TRUE(retries_.empty());  // cancelled before on_retry
   EXPECT_EQ(attempt_times_.size(), 1u);
   EXPECT_EQ(done_count_, 0);
   EXPECT_EQ(clock_.pending_timers(), 0u);

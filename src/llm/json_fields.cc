@@ -2,38 +2,10 @@
 
 #include <limits>
 
+#include "core/json_depth.h"
+
 namespace troupe::json_fields {
 namespace {
-
-// Deepest bracket nesting of `text`, ignoring brackets inside strings; stops counting once past
-// `limit`. Well-formedness is left to the parser.
-int NestingDepth(std::string_view text, int limit) {
-  int depth = 0;
-  int max_depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) max_depth = depth;
-      if (max_depth > limit) return max_depth;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return max_depth;
-}
 
 Status WrongType(std::string_view path, const char* key, const char* expected,
                  const nlohmann::json& value) {
@@ -44,7 +16,7 @@ Status WrongType(std::string_view path, const char* key, const char* expected,
 }  // namespace
 
 Result<nlohmann::json> ParseJson(std::string_view text) {
-  if (NestingDepth(text, kMaxJsonDepth) > kMaxJsonDepth) {
+  if (JsonNestingDepth(text, kMaxJsonDepth) > kMaxJsonDepth) {
     return Status::InvalidArgument("nests deeper than " + std::to_string(kMaxJsonDepth) +
                                    " levels: " + Snippet(text, 120));
   }

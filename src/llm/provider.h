@@ -55,6 +55,11 @@ class RateLimitObserver {
   virtual void OnProviderCooldown(std::string_view provider, int64_t cooldown_ms) = 0;
   // What a response's headers said about the provider's limits (shown with its pool).
   virtual void OnRateLimitInfo(std::string_view provider, const RateLimitInfo& info) {}
+  // An attempt of a request to `provider` failed (any error: HTTP status, broken connection,
+  // malformed reply); `will_retry` says whether another attempt follows. Not called for a
+  // cancelled request. Called before ChatCallbacks::on_retry / on_done of that failure.
+  virtual void OnAttemptFailed(std::string_view provider, std::string_view reason,
+                               bool will_retry) {}
 };
 
 // One configured provider ("anthropic", "openai", "local", "mock"). Threading: used from the

@@ -1,0 +1,46 @@
+// The JSON shapes of the HTTP API's objects (docs/HTTP_API.md): tasks, sessions, todos,
+// messages, pools and agents. Pure functions of the records and the time they are shown at.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "agent/agent_definition.h"
+#include "engine/slot_scheduler.h"
+#include "engine/task_manager.h"
+#include "store/records.h"
+
+namespace troupe {
+
+enum class TaskJsonMode {
+  kFull,     // GET /v1/tasks/{id}: everything
+  kListing,  // GET /v1/tasks: no result, prompt cut to kListingPromptBytes
+};
+
+// Listings cut prompts to this many bytes (at a UTF-8 boundary) and add "prompt_truncated".
+inline constexpr size_t kListingPromptBytes = 200;
+
+// "The task object". queued_ms and duration_ms are computed from the timestamps: while pending
+// or running they count up to `now_wall_ms`; once the task left those states they are fixed.
+nlohmann::json TaskJson(const TaskView& view, int64_t now_wall_ms,
+                        TaskJsonMode mode = TaskJsonMode::kFull);
+// Time spent pending (the current stay in the queue) and running (the current attempt).
+int64_t TaskQueuedMs(const TaskRecord& task, int64_t now_wall_ms);
+int64_t TaskDurationMs(const TaskRecord& task, int64_t now_wall_ms);
+
+nlohmann::json SessionJson(const SessionRecord& session);
+nlohmann::json TodoJson(const TodoItem& todo);
+// {"seq", "task_id", "role", "created_at_ms", "message"}: the stored content parsed back to JSON,
+// or the raw string when it is not JSON.
+nlohmann::json MessageJson(const MessageRecord& message);
+// One pool of GET /v1/pools; cooldown_remaining_ms counts down to `now_wall_ms`.
+nlohmann::json PoolJson(const PoolSnapshot& pool, int64_t now_wall_ms);
+// {"name", "description", "model", "tools", "source"}; source is "config" when the config's
+// `agents` entry changed the definition, else where it came from (builtin, user, project).
+nlohmann::json AgentJson(const AgentDefinition& agent);
+
+// The response text of a JSON value: compact, invalid UTF-8 replaced (never throws), "\n" last.
+std::string JsonBody(const nlohmann::json& value);
+
+}  // namespace troupe

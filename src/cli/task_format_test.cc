@@ -1,0 +1,304 @@
+#include "cli/task_format.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <time.h>
+
+#include "core/testing/scoped_env.h"
+
+namespace troupe {
+namespace {
+
+using json = nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// 2025-11-21 05:20:00 UTC.
+constexpr int64_t kAt = 1763702400000;
+
+class UtcTest : public ::testing::Test {
+ protected:
+  UtcTest() : tz_("TZ", "UTC") { tzset(); }
+  ~UtcTest() override { tzset(); }
+  testing::ScopedEnv tz_;
+};
+
+json Task(const std::string& id, const std::string& state) {
+  return json{{"id", id},
+              {"session_id", "ses_" + id.substr(3)},
+              {"agent", "explore"},
+              {"model", "mock/scripted"},
+              {"state", state},
+              {"description", "Map the source tree"},
+              {"queue_position", 0},
+              {"queued_ms", 0},
+              {"duration_ms", 0},
+              {"started_at_ms", 0},
+              {"last_tool", ""}};
+}
+
+TEST(QueueTimeTextTest, PositionWhilePendingDurationAfter) {
+  json pending = Task("bg_1", "pending");
+  pending["queue_position"] = 2;
+  pending["queued_ms"] = 3200;
+  EXPECT_EQ(QueueTimeText(pending), "#2 queued 3.2s");
+  pending["queue_position"] = 0;
+  EXPECT_EQ(QueueTimeText(pending), "queued 3.2s");
+
+  json running = Task("bg_1", "running");
+  running["started_at_ms"] = kAt;
+  running["duration_ms"] = 75'000;
+  EXPECT_EQ(QueueTimeText(running), "1m 15s");
+
+  json cancelled = Task("bg_1", "cancelled");  // cancelled while pending: never ran
+  EXPECT_EQ(QueueTimeText(cancelled), "-");
+}
+
+TEST(IsEndedStateTest, FinalAndInterrupted) {
+  for (const char* s : {"completed", "error", "cancelled", "interrupted"}) {
+    EXPECT_TRUE(IsEndedState(s)) << s;
+  }
+  for (const char* s : {"pending", "running", ""}) EXPECT_FALSE(IsEndedState(s)) << s;
+}
+
+TEST(TaskTableTest, Golden) {
+  json a = Task("bg_01aaaaaaaaaaaaaaaaa", "running");
+  a["started_at_ms"] = kAt;
+  a["duration_ms"] = 1500;
+  a["last_tool"] = "grep";
+  json b = Task("bg_01bbbbbbbbbbbbbbbbb", "pending");
+  b["agent"] = "general";
+  b["queue_position"] = 1;
+  b["queued_ms"] = 400;
+  b["description"] = "Review the retry policy and the rate limit headers";
+  TableOptions options;
+  options.max_width = 110;
+  EXPECT_EQ(TaskTable({a, b}, options),
+            "ID                      AGENT    MODEL          STATE    QUEUE/TIME       LAST TOOL  "
+            "DESCRIPTION\n"
+            "bg_01aaaaaaaaaaaaaaaaa  explore  mock/scripted  running  1.5s             grep       "
+            "Map the source tree\n"
+            "bg_01bbbbbbbbbbbbbbbbb  general  mock/scripted  pending  #1 queued 400ms  -          "
+            "Review the retry policy…\n");
+}
+
+TEST(TaskTableTest, NarrowTerminalsCutTheDescriptionFirst) {
+  json a = Task("bg_01aaaaaaaaaaaaaaaaa", "running");
+  a["model"] = "openrouter/anthropic/claude-3.5-sonnet";
+  a["started_at_ms"] = kAt;
+  a["duration_ms"] = 1500;
+  TableOptions options;
+  options.max_width = 80;
+  EXPECT_EQ(TaskTable({a}, options),
+            "ID                      AGENT    MODEL             STATE    QUEUE/TIME  LAST TOOL  "
+            "DESCRIPTION\n"
+            "bg_01aaaaaaaaaaaaaaaaa  explore  openrouter/anth…  running  1.5s        -          "
+            "Map the so…\n");  // no narrower than its header
+}
+
+TEST(TaskTableTest, ColoursTheState) {
+  TableOptions options;
+  options.color = true;
+  const std::string text = TaskTable({Task("bg_1", "error")}, options);
+  EXPECT_THAT(text, HasSubstr("\x1b[31merror\x1b[0m"));
+}
+
+TEST(TaskSummaryTableTest, ShowsErrorsOfFailedTasks) {
+  json failed = Task("bg_1", "error");
+  failed["error"] = "provider said 400";
+  failed["started_at_ms"] = kAt;
+  failed["duration_ms"] = 20;
+  json done = Task("bg_2", "completed");
+  done["started_at_ms"] = kAt;
+  done["duration_ms"] = 2000;
+  EXPECT_EQ(TaskSummaryTable({failed, done}, {}),
+            "ID    STATE      TIME  DESCRIPTION\n"
+            "bg_1  error      20ms  Map the source tree — provider said 400\n"
+            "bg_2  completed  2.0s  Map the source tree\n");
+}
+
+TEST_F(UtcTest, TaskDetailsShowsEveryField) {
+  json t = Task("bg_1", "completed");
+  t["prompt"] = "Find the retry code\n#mock reply=done";
+  t["result"] = "done";
+  t["created_at_ms"] = kAt;
+  t["started_at_ms"] = kAt + 4;
+  t["finished_at_ms"] = kAt + 1524;
+  t["duration_ms"] = 1520;
+  t["turns"] = 2;
+  t["tool_calls"] = 3;
+  t["last_tool"] = "grep";
+  t["input_tokens"] = 812;
+  t["output_tokens"] = 95;
+  t["future_field"] = json{{"x", 1}};
+  const json session = {
+      {"session", {{"id", "ses_1"}, {"title", "Map"}, {"workspace", "/w"}, {"agent", "explore"}}},
+      {"tasks", json::array({{{"id", "bg_1"}, {"state", "completed"}}})},
+      {"todos", json::array({{{"id", "1"},
+                              {"content", "Read the code"},
+                              {"status", "completed"},
+                              {"priority", "high"}},
+                             {{"id", "2"}, {"content", "Write it up"}, {"status", "pending"}}})}};
+  const std::string text = TaskDetails(t, session, false);
+  EXPECT_THAT(text, HasSubstr("bg_1  completed\n"));
+  EXPECT_THAT(text, HasSubstr("  description     Map the source tree\n"));
+  EXPECT_THAT(text, HasSubstr("  started         2025-11-21 05:20:00\n"));
+  EXPECT_THAT(text, HasSubstr("  ran for         1.5s\n"));
+  EXPECT_THAT(text, HasSubstr("  tool calls      3 (last: grep)\n"));
+  EXPECT_THAT(text, HasSubstr("  tokens          812 in, 95 out\n"));
+  EXPECT_THAT(text, HasSubstr("  future_field    {\"x\":1}\n"));
+  EXPECT_THAT(text, HasSubstr("\nprompt:\n  Find the retry code\n  #mock reply=done\n"));
+  EXPECT_THAT(text, HasSubstr("\nresult:\n  done\n"));
+  EXPECT_THAT(text, Not(HasSubstr("\nerror:")));
+  EXPECT_THAT(text, HasSubstr("\nsession ses_1:\n"));
+  EXPECT_THAT(text, HasSubstr("  workspace       /w\n"));
+  EXPECT_THAT(text, HasSubstr("  tasks           bg_1 completed\n"));
+  EXPECT_THAT(text, HasSubstr("\ntodos:\n  [x] Read the code (high)\n  [ ] Write it up\n"));
+}
+
+TEST_F(UtcTest, TranscriptShowsRolesAndToolCalls) {
+  const json messages = {
+      {"messages",
+       json::array(
+           {{{"seq", 1},
+             {"task_id", "bg_1"},
+             {"role", "user"},
+             {"created_at_ms", kAt},
+             {"message", {{"role", "user"}, {"content", "Find it"}}}},
+            {{"seq", 2},
+             {"task_id", "bg_1"},
+             {"role", "assistant"},
+             {"created_at_ms", kAt + 1000},
+             {"message",
+              {{"role", "assistant"},
+               {"content", ""},
+               {"tool_calls",
+                json::array({{{"id", "c1"}, {"name", "grep"}, {"arguments", "{\"p\":\"x\"}"}}})}}}},
+            {{"seq", 3},
+             {"task_id", "bg_1"},
+             {"role", "tool"},
+             {"message", {{"role", "tool"}, {"name", "grep"}, {"content", "a.cc:1: x"}}}},
+            {{"seq", 4},
+             {"task_id", "bg_2"},
+             {"role", "assistant"},
+             {"message", {{"role", "assistant"}, {"content", "Found in a.cc"}}}}})}};
+  EXPECT_EQ(Transcript(messages),
+            "#1 user  [bg_1]  05:20:00\n"
+            "  Find it\n"
+            "\n"
+            "#2 assistant  05:20:01\n"
+            "  → grep {\"p\":\"x\"}\n"
+            "\n"
+            "#3 tool grep\n"
+            "  a.cc:1: x\n"
+            "\n"
+            "#4 assistant  [bg_2]\n"
+            "  Found in a.cc\n");
+}
+
+SseEvent Event(const std::string& type, const json& data, const std::string& id = "") {
+  return SseEvent{type, data.dump(), id};
+}
+
+TEST_F(UtcTest, EventLines) {
+  const SseEvent state = Event("task.state",
+                               {{"id", 42},
+                                {"task_id", "bg_1"},
+                                {"state", "running"},
+                                {"from", "pending"},
+                                {"agent", "explore"},
+                                {"model", "mock/scripted"},
+                                {"description", "Map it"},
+                                {"at_ms", kAt}},
+                               "42");
+  EXPECT_EQ(EventLine(state, 0),
+            "    42  05:20:00  bg_1  pending → running  [explore mock/scripted]  Map it");
+  const SseEvent progress = Event("task.progress",
+                                  {{"task_id", "bg_1"},
+                                   {"turns", 1},
+                                   {"tool_calls", 1},
+                                   {"input_tokens", 800},
+                                   {"output_tokens", 20},
+                                   {"tool", "grep"},
+                                   {"at_ms", kAt + 1000}},
+                                  "42");
+  EXPECT_EQ(EventLine(progress, 0),
+            "        05:20:01  bg_1  tool grep (+1 turn, +1 tool call, +800 in/+20 out tokens)");
+  const SseEvent failed = Event("task.state", {{"id", 43},
+                                               {"task_id", "bg_1"},
+                                               {"state", "error"},
+                                               {"from", "running"},
+                                               {"error", "boom"}});
+  EXPECT_EQ(EventLine(failed, kAt), "    43  05:20:00  bg_1  running → error: boom");
+}
+
+TEST_F(UtcTest, ProgressLinesSkipTokenCounts) {
+  EXPECT_EQ(
+      ProgressLine(
+          Event("task.state",
+                {{"task_id", "bg_1"}, {"state", "completed"}, {"from", "running"}, {"at_ms", kAt}}),
+          0, false),
+      "05:20:00  bg_1  running → completed");
+  EXPECT_EQ(ProgressLine(Event("task.state",
+                               {{"task_id", "bg_1"}, {"state", "pending"}, {"from", "pending"}}),
+                         kAt, false),
+            "05:20:00  bg_1  new, pending");
+  EXPECT_EQ(
+      ProgressLine(Event("task.progress", {{"task_id", "bg_1"}, {"tool", "read"}}), kAt, false),
+      "05:20:00  bg_1  tool read");
+  EXPECT_EQ(
+      ProgressLine(Event("task.progress", {{"task_id", "bg_1"}, {"output_tokens", 5}}), kAt, false),
+      std::nullopt);
+  EXPECT_EQ(ProgressLine(SseEvent{"task.state", "not json", ""}, kAt, false), std::nullopt);
+}
+
+TEST(EventJsonTest, IdFromTheDataOrNullForProgress) {
+  EXPECT_EQ(EventJson(Event("task.state", {{"id", 7}, {"task_id", "bg_1"}}, "7")),
+            json({{"id", 7}, {"event", "task.state"}, {"data", {{"id", 7}, {"task_id", "bg_1"}}}}));
+  EXPECT_EQ(EventJson(Event("task.state", {{"task_id", "bg_1"}}, "8"))["id"], 8);
+  EXPECT_TRUE(EventJson(Event("task.progress", {{"task_id", "bg_1"}}, "8"))["id"].is_null());
+  EXPECT_EQ(EventJson(SseEvent{"odd", "text", ""})["data"], "text");
+}
+
+TEST(PoolsTextTest, Golden) {
+  const json pools = {{"pools", json::array({{{"key", "model:mock/scripted"},
+                                              {"level", "model"},
+                                              {"limit", 2},
+                                              {"in_use", 2},
+                                              {"queued", 1},
+                                              {"cooldown_remaining_ms", 0}},
+                                             {{"key", "provider:anthropic"},
+                                              {"level", "provider"},
+                                              {"limit", 0},
+                                              {"in_use", 0},
+                                              {"queued", 0},
+                                              {"cooldown_remaining_ms", 12000}}})},
+                      {"global", {{"limit", 0}, {"running", 2}, {"pending", 1}}}};
+  EXPECT_EQ(PoolsText(pools, {}),
+            "POOL                 LEVEL     LIMIT  IN USE  QUEUED  COOLDOWN\n"
+            "model:mock/scripted  model         2       2       1  -\n"
+            "provider:anthropic   provider   none       0       0  12s\n"
+            "global: 2 running, 1 pending, no limit\n");
+  EXPECT_EQ(PoolsText(json{{"pools", json::array()}}, {}),
+            "no pools yet (a pool appears when a task first uses it)\n");
+}
+
+TEST(AgentsTableTest, Golden) {
+  const json agents = {{"agents", json::array({{{"name", "explore"},
+                                                {"description", "Searches the code"},
+                                                {"model", ""},
+                                                {"tools", json::array({"grep", "read"})},
+                                                {"source", "builtin"}}})}};
+  EXPECT_EQ(AgentsTable(agents, {}),
+            "NAME     MODEL  SOURCE   TOOLS      DESCRIPTION\n"
+            "explore  -      builtin  grep,read  Searches the code\n");
+}
+
+TEST(CancelTableTest, Golden) {
+  EXPECT_EQ(CancelTable({{Task("bg_1", "cancelled"), "running"}}, {}),
+            "ID    WAS      AGENT    SESSION  DESCRIPTION\n"
+            "bg_1  running  explore  ses_1    Map the source tree\n");
+}
+
+}  // namespace
+}  // namespace troupe

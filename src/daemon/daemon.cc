@@ -1,0 +1,656 @@
+// `troupe serve`. Start-up, in order: options checked, paths resolved and their directories
+// made private, (--detach: fork, the child carries on), the one-daemon lock, the token, the
+// config, then every layer wired on one io_context as src/engine/agent_e2e_test.cc does, the
+// HTTP server started, the store's tasks recovered, the address published in the lock file —
+// and only then "listening". Any failure before that is one line on stderr and exit code 1 (3
+// when another daemon holds the lock).
+//
+// Stopping (SIGTERM, SIGINT, POST /v1/shutdown): the server stops accepting, ends streams and
+// answers long polls; the manager marks running tasks interrupted (resumed at the next start)
+// and leaves pending ones pending; the loop runs until the connections are gone (bounded), then
+// everything is destroyed in reverse order of construction, the store last but for the lock.
+// A second signal while stopping exits at once with 128 + its number (SQLite's WAL keeps the
+// store consistent).
+#include "daemon/daemon.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "agent/agent_catalog.h"
+#include "agent/delegation_tools.h"
+#include "agent/tool_executor.h"
+#include "agent/tool_set.h"
+#include "api/api_error.h"
+#include "api/event_stream.h"
+#include "api/http_server.h"
+#include "api/metrics.h"
+#include "api/rest_api.h"
+#include "config/config_loader.h"
+#include "core/clock.h"
+#include "core/event_loop.h"
+#include "core/http_client.h"
+#include "core/ids.h"
+#include "daemon/daemon_lock.h"
+#include "daemon/daemon_observer.h"
+#include "daemon/daemon_paths.h"
+#include "daemon/token_file.h"
+#include "engine/agent_loop_runner.h"
+#include "engine/engine_delegator.h"
+#include "engine/provider_limits.h"
+#include "engine/task_manager.h"
+#include "llm/provider_registry.h"
+#include "store/sqlite_store.h"
+
+namespace troupe {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kVersion = "0.1.0";
+constexpr int kExitStartError = 1;
+constexpr int kExitAlreadyRunning = 3;
+// How long `serve --detach` waits for the daemon to listen.
+constexpr int64_t kDetachWaitMs = 15'000;
+// How long a graceful stop waits for connections to finish, beyond the server's own drain.
+constexpr int64_t kDrainGraceMs = 500;
+
+struct ListenAddress {
+  std::string host;  // "" = no TCP
+  int port = 0;
+};
+
+// "HOST:PORT" or "[V6]:PORT"; the server checks that the host is a loopback address.
+Result<ListenAddress> ParseListen(const std::string& text) {
+  ListenAddress a;
+  if (text.empty()) return a;
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument(
+        fmt::format("--listen {}: {}; expected HOST:PORT with a loopback host, e.g. 127.0.0.1:7077",
+                    text, why));
+  };
+  std::string port;
+  if (text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return bad("no port");
+    }
+    a.host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string::npos) return bad("no port");
+    a.host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  if (a.host.empty()) return bad("no host");
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos) {
+    return bad("the port is not a number");
+  }
+  a.port = std::stoi(port);
+  if (a.port > 65535) return bad("the port is above 65535");
+  return a;
+}
+
+Result<spdlog::level::level_enum> ParseLogLevel(const std::string& text) {
+  static const std::pair<const char*, spdlog::level::level_enum> kLevels[] = {
+      {"trace", spdlog::level::trace},  {"debug", spdlog::level::debug},
+      {"info", spdlog::level::info},    {"warn", spdlog::level::warn},
+      {"warning", spdlog::level::warn}, {"error", spdlog::level::err},
+      {"off", spdlog::level::off}};
+  for (const auto& [name, level] : kLevels) {
+    if (text == name) return level;
+  }
+  return Status::InvalidArgument(
+      fmt::format("--log-level {}: expected trace, debug, info, warn, error or off", text));
+}
+
+void SetUpLogging(spdlog::level::level_enum level) {
+  std::shared_ptr<spdlog::sinks::sink> sink;
+  if (isatty(STDERR_FILENO)) {
+    sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  } else {
+    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  }
+  auto logger = std::make_shared<spdlog::logger>("troupe", std::move(sink));
+  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  logger->set_level(level);
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(std::move(logger));
+}
+
+// Tells the `serve --detach` parent how the start went, over a pipe: "L<start line>" once
+// listening, or "E<exit code digit><message>". Does nothing in the foreground (fd -1).
+class StartReport {
+ public:
+  explicit StartReport(int fd) : fd_(fd) {}
+  StartReport(const StartReport&) = delete;
+  StartReport& operator=(const StartReport&) = delete;
+  ~StartReport() { Close(); }
+
+  void Listening(const std::string& line) { Send("L" + line); }
+  void Failed(int code, const std::string& message) { Send(fmt::format("E{}{}", code, message)); }
+
+ private:
+  void Send(const std::string& text) {
+    if (fd_ < 0) return;
+    size_t done = 0;
+    while (done < text.size()) {
+      ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    Close();
+  }
+  void Close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  int fd_;
+};
+
+// The server's handler until the RestApi exists (the API is built once the TCP port is known,
+// after the server started), and while it is torn down: then requests get 503.
+class FrontHandler : public HttpHandler {
+ public:
+  void set_target(HttpHandler* target) { target_ = target; }
+  void Handle(std::shared_ptr<HttpExchange> exchange) override {
+    if (target_ != nullptr) {
+      target_->Handle(std::move(exchange));
+      return;
+    }
+    ApiError error;
+    error.status = 503;
+    error.code = "unavailable";
+    error.message = "troupe is not serving requests right now (starting or stopping)";
+    exchange->Respond(ApiErrorResponse(error));
+  }
+  void Shutdown() override {
+    if (target_ != nullptr) target_->Shutdown();
+  }
+
+ private:
+  HttpHandler* target_ = nullptr;
+};
+
+std::string HostForUrl(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+// Everything the daemon runs, in construction order; destroyed in reverse.
+struct Daemon {
+  explicit Daemon(int tool_threads)
+      : clock(io),
+        http(io),
+        executor(io, tool_threads),
+        ids(&clock),
+        signals(io),
+        drain_timer(io) {}
+  ~Daemon() {
+    // Nothing runs any more; cut the links that point from long-lived objects to shorter-lived
+    // ones before those go.
+    front.set_target(nullptr);
+    observer.set_limits(nullptr);
+    observer.set_metrics(nullptr);
+    // Reverse order of construction (members below are destroyed in reverse declaration
+    // order too; spelled out here because the order matters), except that the server goes
+    // before the API: destroying it runs the OnClose callbacks the API and the event stream
+    // registered, which must find them alive.
+    server.reset();
+    api.reset();
+    events.reset();
+    metrics.reset();
+    limits.reset();
+    delegator.reset();
+    manager.reset();
+    runner.reset();
+    registry.reset();
+    store.reset();  // closes the database: the checkpoint thread stops, the WAL is synced
+  }
+
+  boost::asio::io_context io;
+  LoopClock clock;
+  HttpClient http;
+  ThreadPoolExecutor executor;
+  IdGenerator ids;
+  std::unique_ptr<Store> store;
+  DaemonProviderObserver observer;
+  std::unique_ptr<ProviderRegistry> registry;
+  AgentCatalog agents;
+  ToolSet tools;
+  std::unique_ptr<AgentLoopRunner> runner;
+  std::unique_ptr<TaskManager> manager;
+  std::unique_ptr<EngineDelegator> delegator;
+  std::unique_ptr<ProviderLimits> limits;
+  std::unique_ptr<Metrics> metrics;
+  std::unique_ptr<EventStream> events;
+  FrontHandler front;
+  std::unique_ptr<RestApi> api;  // built after the server (it needs the TCP port), destroyed
+                                 // after it too (see ~Daemon)
+  std::unique_ptr<HttpServer> server;
+
+  boost::asio::signal_set signals;
+  boost::asio::steady_timer drain_timer;
+  bool stopping = false;
+  int64_t drain_deadline_ms = 0;
+  int64_t drain_timeout_ms = 0;
+};
+
+void WaitDrained(Daemon* d) {
+  if (d->server == nullptr || d->server->connections() == 0 ||
+      d->clock.NowMs() >= d->drain_deadline_ms) {
+    if (d->server != nullptr && d->server->connections() > 0) {
+      spdlog::warn("troupe serve: closing {} connection(s) that did not finish in time",
+                   d->server->connections());
+    }
+    d->io.stop();
+    return;
+  }
+  d->drain_timer.expires_after(std::chrono::milliseconds(20));
+  d->drain_timer.async_wait([d](const boost::system::error_code& ec) {
+    if (!ec) WaitDrained(d);
+  });
+}
+
+void BeginStop(Daemon* d, const std::string& why) {
+  if (d->stopping) return;
+  d->stopping = true;
+  spdlog::info("troupe serve: stopping ({})", why);
+  if (d->server) d->server->Stop();  // listeners closed, streams ended, long polls answered
+  if (d->events) d->events->CloseAll();
+  if (d->manager) d->manager->Shutdown();  // running -> interrupted; pending stays pending
+  d->drain_deadline_ms = d->clock.NowMs() + d->drain_timeout_ms + kDrainGraceMs;
+  // From a later turn, so that what Stop and Shutdown posted gets to run first.
+  boost::asio::post(d->io, [d] { WaitDrained(d); });
+}
+
+void WaitForSignal(Daemon* d) {
+  d->signals.async_wait([d](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    if (d->stopping) {
+      spdlog::warn("troupe serve: {} again while stopping: exiting now", strsignal(signo));
+      std::_Exit(128 + signo);
+    }
+    BeginStop(d, strsignal(signo));
+    WaitForSignal(d);
+  });
+}
+
+void LogStateChange(const EngineEvent& e) {
+  if (e.kind != EngineEvent::Kind::kState || e.task == nullptr) return;
+  if (!spdlog::should_log(spdlog::level::debug)) return;
+  const TaskRecord& t = *e.task;
+  // Never the prompt or the result: they are the user's and the model's words.
+  if (e.from == t.state) {
+    spdlog::debug("task {} {} (agent {}, model {}, session {})", t.id, TaskStateName(t.state),
+                  t.agent, t.model, t.session_id);
+  } else if (t.error.empty()) {
+    spdlog::debug("task {} {} -> {}", t.id, TaskStateName(e.from), TaskStateName(t.state));
+  } else {
+    spdlog::debug("task {} {} -> {}: {}", t.id, TaskStateName(e.from), TaskStateName(t.state),
+                  t.error);
+  }
+}
+
+struct Inode {
+  dev_t dev = 0;
+  ino_t ino = 0;
+};
+
+std::optional<Inode> SocketInode(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return std::nullopt;
+  return Inode{st.st_dev, st.st_ino};
+}
+
+// Removes the daemon's socket file if it is still the one this daemon bound.
+void RemoveSocketFile(const std::string& path, const std::optional<Inode>& ours) {
+  if (!ours) return;
+  auto now = SocketInode(path);
+  if (now && now->dev == ours->dev && now->ino == ours->ino) ::unlink(path.c_str());
+}
+
+// Runs the daemon in this process; `report_fd` is the --detach parent's pipe (or -1).
+int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::level_enum level,
+          const ListenAddress& listen, int report_fd) {
+  StartReport report(report_fd);
+  auto fail = [&](int code, const std::string& message) {
+    std::fprintf(stderr, "troupe: %s\n", message.c_str());
+    std::fflush(stderr);
+    report.Failed(code, message);
+    return code;
+  };
+  ::signal(SIGPIPE, SIG_IGN);
+  SetUpLogging(level);
+
+  Result<DaemonLock> lock = DaemonLock::Acquire(paths.lock);
+  if (!lock.ok()) {
+    if (lock.status().code() == StatusCode::kFailedPrecondition) {
+      std::string message = lock.status().message();
+      static constexpr std::string_view kPrefix = "troupe is ";
+      if (message.rfind(kPrefix, 0) == 0) message.erase(0, kPrefix.size());
+      return fail(kExitAlreadyRunning, message);
+    }
+    return fail(kExitStartError, lock.status().message());
+  }
+
+  Result<std::string> token = LoadOrCreateToken(paths.token);
+  if (!token.ok()) return fail(kExitStartError, token.status().message());
+
+  std::error_code ec;
+  fs::path workspace_path = fs::absolute(options.workspace.empty() ? "." : options.workspace, ec);
+  std::string workspace = workspace_path.lexically_normal().string();
+  while (workspace.size() > 1 && workspace.back() == '/') workspace.pop_back();
+  if (ec || !fs::is_directory(workspace, ec)) {
+    return fail(kExitStartError, fmt::format("--workspace {}: not a directory", options.workspace));
+  }
+
+  for (const std::string& file : options.config_files) {
+    // A file named on the command line must be there (the default files are optional).
+    // (One that exists but cannot be read is the loader's to report.)
+    if (!fs::exists(file, ec) && !ec) {
+      return fail(kExitStartError, fmt::format("--config {}: no such file", file));
+    }
+  }
+  const std::vector<std::string> config_files =
+      options.config_files.empty() ? DefaultConfigPaths(workspace) : options.config_files;
+  Result<LoadedConfig> loaded = LoadConfigFiles(config_files);
+  if (!loaded.ok()) return fail(kExitStartError, loaded.status().message());
+  for (const ConfigDiagnostic& w : loaded->warnings) spdlog::warn("config: {}", w.ToString());
+  const Config& config = loaded->config;
+
+  auto d = std::make_unique<Daemon>(options.tool_threads);
+  const int64_t started_at_ms = d->clock.WallMs();
+  d->signals.add(SIGTERM);
+  d->signals.add(SIGINT);
+
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(paths.db);
+  if (!store.ok()) {
+    return fail(kExitStartError,
+                fmt::format("cannot open the store {}: {}", paths.db, store.status().message()));
+  }
+  d->store = std::move(store).value();
+
+  ProviderDeps provider_deps;
+  provider_deps.http = &d->http;
+  provider_deps.clock = &d->clock;
+  provider_deps.observer = &d->observer;
+  Result<std::unique_ptr<ProviderRegistry>> registry =
+      ProviderRegistry::Create(config, std::move(provider_deps));
+  if (!registry.ok()) return fail(kExitStartError, registry.status().message());
+  d->registry = std::move(registry).value();
+
+  AgentCatalogOptions catalog;
+  catalog.project_dir = workspace;
+  catalog.overrides = config.agents;
+  d->agents = LoadAgentCatalog(catalog);
+  for (const AgentDiagnostic& diag : d->agents.diagnostics()) {
+    spdlog::warn("agents: {}", diag.message);
+  }
+  const BuiltInToolOptions tool_options;  // rg and bash from PATH
+  d->tools = ToolSet::BuiltIn(tool_options);
+
+  AgentLoopRunnerDeps runner_deps;
+  runner_deps.clock = &d->clock;
+  runner_deps.agents = &d->agents;
+  runner_deps.providers = d->registry.get();
+  runner_deps.tools = &d->tools;
+  runner_deps.executor = &d->executor;
+  d->runner = std::make_unique<AgentLoopRunner>(runner_deps);
+
+  TaskManagerOptions manager_options;
+  manager_options.limits = config.background_task;
+  manager_options.model_aliases = config.model_aliases;
+  manager_options.default_model = config.default_model;
+  manager_options.default_workspace = workspace;
+  AgentLoopRunner* runner = d->runner.get();
+  ProviderRegistry* providers = d->registry.get();
+  manager_options.prepare_launch = [runner](LaunchRequest* r) { return runner->PrepareLaunch(r); };
+  manager_options.check_model = [providers](const std::string& m) { return providers->Check(m); };
+  manager_options.wake_idle_parents = true;
+  d->manager = std::make_unique<TaskManager>(&d->clock, d->store.get(), d->runner.get(), &d->ids,
+                                             std::move(manager_options));
+  d->runner->Attach(d->manager.get());
+  d->delegator = std::make_unique<EngineDelegator>(d->manager.get(), &d->clock);
+  Status tools_added =
+      AddDelegationTools(&d->tools, d->delegator.get(), DelegableAgentsOf(d->agents));
+  if (!tools_added.ok()) return fail(kExitStartError, tools_added.message());
+  d->limits = std::make_unique<ProviderLimits>(d->manager.get(), &d->clock);
+  d->observer.set_limits(d->limits.get());
+  d->manager->events().Subscribe(LogStateChange);
+
+  d->metrics = std::make_unique<Metrics>(&d->clock, d->manager.get(), d->store.get());
+  d->observer.set_metrics(d->metrics.get());
+  d->events = std::make_unique<EventStream>(&d->clock, d->store.get(), &d->manager->events());
+  EventStream* events = d->events.get();
+  d->metrics->AddGauge("troupe_sse_subscribers", "Clients following GET /v1/events.",
+                       [events] { return static_cast<double>(events->subscribers()); });
+
+  HttpServerOptions server_options;
+  server_options.unix_socket_path = paths.socket;
+  server_options.tcp_host = listen.host;
+  server_options.tcp_port = listen.port;
+  server_options.bearer_token = token.value();
+  Metrics* metrics = d->metrics.get();
+  server_options.on_response = [metrics](int status) { metrics->OnHttpResponse(status); };
+  d->drain_timeout_ms = server_options.drain_timeout_ms;
+  Result<std::unique_ptr<HttpServer>> server =
+      HttpServer::Start(d->io, &d->front, std::move(server_options));
+  if (!server.ok()) {
+    return fail(kExitStartError, fmt::format("cannot listen: {}", server.status().message()));
+  }
+  d->server = std::move(server).value();
+  const std::optional<Inode> socket_inode = SocketInode(paths.socket);
+  const int tcp_port = d->server->tcp_port();
+
+  RestApiDeps api_deps;
+  api_deps.clock = &d->clock;
+  api_deps.manager = d->manager.get();
+  api_deps.store = d->store.get();
+  api_deps.agents = &d->agents;
+  api_deps.events = d->events.get();
+  api_deps.metrics = d->metrics.get();
+  api_deps.info.version = kVersion;
+  api_deps.info.pid = ::getpid();
+  api_deps.info.started_at_ms = started_at_ms;
+  api_deps.info.data_dir = paths.data_dir;
+  api_deps.info.socket = paths.socket;
+  api_deps.info.tcp_port = tcp_port;
+  Daemon* daemon = d.get();
+  api_deps.request_shutdown = [daemon] { BeginStop(daemon, "POST /v1/shutdown"); };
+  d->api = std::make_unique<RestApi>(std::move(api_deps));
+  d->front.set_target(d->api.get());
+
+  // No request is handled before the loop runs, so recovering now is still "before anything
+  // else" for the manager.
+  Status recovered = d->manager->Recover();
+  if (!recovered.ok()) {
+    d->server->Stop();
+    d.reset();
+    RemoveSocketFile(paths.socket, socket_inode);
+    return fail(kExitStartError,
+                fmt::format("cannot recover the tasks in {}: {}", paths.db, recovered.message()));
+  }
+
+  DaemonAddress address;
+  address.pid = ::getpid();
+  address.socket = paths.socket;
+  address.tcp_port = tcp_port;
+  address.started_at_ms = started_at_ms;
+  Status published = lock->Publish(address);
+  if (!published.ok()) spdlog::warn("troupe serve: {}", published.message());
+
+  WaitForSignal(d.get());
+  std::string line = fmt::format("troupe serve: listening on {}", paths.socket);
+  if (tcp_port > 0) line += fmt::format(" and http://{}:{}", HostForUrl(listen.host), tcp_port);
+  line += fmt::format("; data {}", paths.data_dir);
+  spdlog::info("{}", line);
+  report.Listening(line);
+
+  for (;;) {
+    try {
+      d->io.run();
+      break;
+    } catch (const std::exception& e) {
+      // A handler that throws is a bug; the daemon keeps serving the others.
+      spdlog::error("troupe serve: internal error: {}", e.what());
+    }
+  }
+  // From here a signal has its default effect: one that comes while the engine is torn down
+  // (a tool thread that takes its time) ends the process at once.
+  boost::system::error_code ignored;
+  d->signals.clear(ignored);
+  d.reset();  // the store is closed here
+  RemoveSocketFile(paths.socket, socket_inode);
+  spdlog::info("troupe serve: stopped");
+  return 0;
+}
+
+// Forks; the child serves in the background, the parent waits until it listens (or failed).
+int Detach(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::level_enum level,
+           const ListenAddress& listen) {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    std::fprintf(stderr, "troupe: cannot create a pipe: %s\n", std::strerror(errno));
+    return kExitStartError;
+  }
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t child = ::fork();
+  if (child < 0) {
+    std::fprintf(stderr, "troupe: cannot fork: %s\n", std::strerror(errno));
+    return kExitStartError;
+  }
+  if (child == 0) {
+    ::close(pipe_fds[0]);
+    ::setsid();
+    const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null_fd >= 0) {
+      ::dup2(null_fd, STDIN_FILENO);
+      ::close(null_fd);
+    }
+    const int log_fd = ::open(paths.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (log_fd < 0) {
+      StartReport report(pipe_fds[1]);
+      report.Failed(kExitStartError,
+                    fmt::format("cannot open the log {}: {}", paths.log, std::strerror(errno)));
+      std::_Exit(kExitStartError);
+    }
+    ::dup2(log_fd, STDOUT_FILENO);
+    ::dup2(log_fd, STDERR_FILENO);
+    ::close(log_fd);
+    // Keep nothing else the launcher had open (a caller's pipe would otherwise never see EOF):
+    // the report pipe moves to 3, everything above is closed.
+    int report_fd = pipe_fds[1];
+    if (report_fd != 3 && ::dup3(report_fd, 3, O_CLOEXEC) == 3) {
+      ::close(report_fd);
+      report_fd = 3;
+    }
+    if (report_fd == 3) ::close_range(4, ~0U, 0);
+    return Serve(options, paths, level, listen, report_fd);
+  }
+
+  ::close(pipe_fds[1]);
+  std::string message;
+  bool eof = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kDetachWaitMs);
+  while (!eof) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    if (left <= 0) break;
+    pollfd p{pipe_fds[0], POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(left));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) break;
+    char buffer[1024];
+    const ssize_t n = ::read(pipe_fds[0], buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      eof = true;
+    } else {
+      message.append(buffer, static_cast<size_t>(n));
+    }
+  }
+  ::close(pipe_fds[0]);
+
+  if (eof && !message.empty() && message[0] == 'L') {
+    std::printf("%s\n", message.c_str() + 1);
+    std::fflush(stdout);
+    return 0;
+  }
+  if (eof && message.size() >= 2 && message[0] == 'E') {
+    const int code = message[1] - '0';
+    std::fprintf(stderr, "troupe: %s\n", message.c_str() + 2);
+    ::waitpid(child, nullptr, 0);
+    return code > 0 && code <= 9 ? code : kExitStartError;
+  }
+  if (eof) {
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    if (WIFEXITED(status)) {
+      std::fprintf(stderr, "troupe: the daemon exited with code %d before it listened; see %s\n",
+                   WEXITSTATUS(status), paths.log.c_str());
+      return WEXITSTATUS(status) != 0 ? WEXITSTATUS(status) : kExitStartError;
+    }
+    std::fprintf(stderr, "troupe: the daemon was killed by %s before it listened; see %s\n",
+                 WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "a signal", paths.log.c_str());
+    return kExitStartError;
+  }
+  std::fprintf(stderr,
+               "troupe: the daemon (pid %d) is not listening after %lld s; it may still be "
+               "starting: see %s\n",
+               static_cast<int>(child), static_cast<long long>(kDetachWaitMs / 1000),
+               paths.log.c_str());
+  return kExitStartError;
+}
+
+}  // namespace
+
+int RunServe(const ServeOptions& options) {
+  auto start_error = [](const Status& s) {
+    std::fprintf(stderr, "troupe: %s\n", s.message().c_str());
+    return kExitStartError;
+  };
+  Result<spdlog::level::level_enum> level = ParseLogLevel(options.log_level);
+  if (!level.ok()) return start_error(level.status());
+  Result<ListenAddress> listen = ParseListen(options.listen);
+  if (!listen.ok()) return start_error(listen.status());
+  if (options.tool_threads < 1) {
+    return start_error(Status::InvalidArgument(
+        fmt::format("--tool-threads {}: expected at least 1", options.tool_threads)));
+  }
+  Result<DaemonPaths> paths = ResolveDaemonPaths(options.data_dir, options.socket, ProcessEnv());
+  if (!paths.ok()) return start_error(paths.status());
+  Status dirs = PrepareDaemonDirs(paths.value());
+  if (!dirs.ok()) return start_error(dirs);
+  if (options.detach) return Detach(options, paths.value(), level.value(), listen.value());
+  return Serve(options, paths.value(), level.value(), listen.value(), /*report_fd=*/-1);
+}
+
+}  // namespace troupe

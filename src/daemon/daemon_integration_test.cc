@@ -1,0 +1,925 @@
+// `troupe serve` as users run it: the built binary started in a child process on a scratch data
+// directory with a config written here, talked to over its Unix socket and loopback TCP with
+// libcurl, stopped by SIGTERM, kill -9 and POST /v1/shutdown, and restarted on the same store.
+// Every child is killed when its test ends, and every wait is bounded.
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/testing/test_dir.h"
+#include "daemon/daemon_lock.h"
+#include "store/sqlite_store.h"
+
+extern char** environ;
+
+namespace troupe {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kStartTimeoutMs = 15'000;  // to /v1/health answering, even under sanitizers
+constexpr int kExitTimeoutMs = 15'000;   // from a stop request to the process gone
+
+void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+// Polls `done` every 20 ms until it is true or `timeout_ms` passed.
+bool WaitUntil(const std::function<bool()>& done, int timeout_ms) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!done()) {
+    if (Clock::now() >= deadline) return false;
+    SleepMs(20);
+  }
+  return true;
+}
+
+// The exit code of a process that ended with `status` (-signal when a signal killed it).
+int ExitCodeOf(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return -WTERMSIG(status);
+  return -1000;
+}
+
+// Waits (bounded) for child `pid`; nullopt when it is still running after `timeout_ms`.
+std::optional<int> WaitPid(pid_t pid, int timeout_ms) {
+  std::optional<int> code;
+  WaitUntil(
+      [&] {
+        int status = 0;
+        const pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid) code = ExitCodeOf(status);
+        if (r < 0) code = -2000;  // not our child (any more)
+        return code.has_value();
+      },
+      timeout_ms);
+  return code;
+}
+
+// A child process running the built `troupe` with `args`; stdout and stderr go to files, so a
+// chatty child never blocks on a full pipe. Killed (SIGKILL) and reaped when destroyed unless
+// already waited for.
+class Process {
+ public:
+  Process(const std::vector<std::string>& args, const std::string& output_prefix,
+          const std::map<std::string, std::optional<std::string>>& env)
+      : out_path_(output_prefix + ".out"), err_path_(output_prefix + ".err") {
+    // Everything the child needs is built before fork: after it, only async-signal-safe calls.
+    std::vector<std::string> arg_storage = {TROUPE_BINARY};
+    arg_storage.insert(arg_storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& a : arg_storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env_storage;
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string entry = *e;
+      const std::string name = entry.substr(0, entry.find('='));
+      if (env.count(name) == 0) env_storage.push_back(entry);
+    }
+    for (const auto& [name, value] : env) {
+      if (value) env_storage.push_back(name + "=" + *value);
+    }
+    std::vector<char*> envp;
+    for (std::string& e : env_storage) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    const int out = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    EXPECT_GE(out, 0);
+    EXPECT_GE(err, 0);
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out, STDOUT_FILENO);
+      dup2(err, STDERR_FILENO);
+      const int null_fd = open("/dev/null", O_RDONLY);
+      dup2(null_fd, STDIN_FILENO);
+      execve(TROUPE_BINARY, argv.data(), envp.data());
+      _exit(127);
+    }
+    close(out);
+    close(err);
+    EXPECT_GT(pid_, 0);
+  }
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  ~Process() {
+    if (pid_ > 0 && !exit_code_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  pid_t pid() const { return pid_; }
+  // True while the process runs (reaps it when it has ended).
+  bool Running() {
+    if (exit_code_) return false;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_code_ = ExitCodeOf(status);
+      return false;
+    }
+    return true;
+  }
+  void Signal(int signo) { kill(pid_, signo); }
+  // The exit code, or nullopt when it still runs after `timeout_ms`.
+  std::optional<int> Wait(int timeout_ms = kExitTimeoutMs) {
+    if (!exit_code_) exit_code_ = WaitPid(pid_, timeout_ms);
+    return exit_code_;
+  }
+  std::string Stdout() const { return testing::ReadFileBytes(out_path_); }
+  std::string Stderr() const { return testing::ReadFileBytes(err_path_); }
+
+ private:
+  std::string out_path_;
+  std::string err_path_;
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+};
+
+// A process that is not (or no longer) our child in the usual way: a daemon started with
+// --detach. Killed when the guard goes, if it still runs.
+class PidGuard {
+ public:
+  explicit PidGuard(pid_t pid) : pid_(pid) {}
+  PidGuard(const PidGuard&) = delete;
+  PidGuard& operator=(const PidGuard&) = delete;
+  ~PidGuard() {
+    if (pid_ > 0 && !reaped_) {
+      kill(pid_, SIGKILL);
+      WaitPid(pid_, 5'000);
+    }
+  }
+  std::optional<int> Wait(int timeout_ms = kExitTimeoutMs) {
+    auto code = WaitPid(pid_, timeout_ms);
+    if (code) reaped_ = true;
+    return code;
+  }
+
+ private:
+  pid_t pid_;
+  bool reaped_ = false;
+};
+
+struct Reply {
+  long status = 0;
+  std::string body;
+  std::string headers;  // the response head, as received
+  std::string error;    // libcurl's error when no response came
+  json Json() const { return json::parse(body, nullptr, /*allow_exceptions=*/false); }
+};
+
+size_t AppendTo(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+// Blocking HTTP over the daemon's Unix socket or loopback TCP, with libcurl.
+class Client {
+ public:
+  static Client Unix(const std::string& socket) {
+    Client c;
+    c.socket_ = socket;
+    c.base_ = "http://troupe";
+    return c;
+  }
+  static Client Tcp(int port, std::string token = "") {
+    Client c;
+    c.base_ = "http://127.0.0.1:" + std::to_string(port);
+    c.token_ = std::move(token);
+    return c;
+  }
+
+  Reply Get(const std::string& path) { return Send("GET", path, ""); }
+  Reply Post(const std::string& path, const std::string& body) { return Send("POST", path, body); }
+  Reply Post(const std::string& path, const json& body) { return Post(path, body.dump()); }
+
+  Reply Send(const std::string& method, const std::string& path, const std::string& body,
+             const std::vector<std::string>& extra_headers = {}, long timeout_ms = 60'000) {
+    Reply reply;
+    CURL* curl = curl_easy_init();
+    if (curl == nullptr) {
+      reply.error = "curl_easy_init failed";
+      return reply;
+    }
+    const std::string url = base_ + path;
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    if (!socket_.empty()) curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_.c_str());
+    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendTo);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, AppendTo);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &reply.headers);
+    curl_slist* headers = nullptr;
+    headers = curl_slist_append(headers, "Expect:");
+    if (!body.empty()) {
+      headers = curl_slist_append(headers, "Content-Type: application/json");
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    } else if (method == "POST") {
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(0));
+    }
+    const std::string auth = "Authorization: Bearer " + token_;
+    if (!token_.empty()) headers = curl_slist_append(headers, auth.c_str());
+    for (const std::string& h : extra_headers) headers = curl_slist_append(headers, h.c_str());
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    const CURLcode code = curl_easy_perform(curl);
+    if (code == CURLE_OK) {
+      curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
+    } else {
+      reply.error = curl_easy_strerror(code);
+    }
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    return reply;
+  }
+
+ private:
+  std::string socket_;
+  std::string base_;
+  std::string token_;
+};
+
+std::string Describe(const Reply& r) {
+  return r.error.empty() ? "HTTP " + std::to_string(r.status) + " " + r.body : "error " + r.error;
+}
+
+// Sends `head` and then `body` on a fresh connection to the Unix socket `path` and returns what
+// the server answered (up to its first response's end or the connection's). The body is written
+// for as long as the server takes it.
+std::string RawExchange(const std::string& path, const std::string& head, const std::string& body) {
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return "";
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return "";
+  }
+  fcntl(fd, F_SETFL, O_NONBLOCK);
+  std::string out = head + body;
+  size_t sent = 0;
+  std::string answer;
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (Clock::now() < deadline) {
+    pollfd p{fd, static_cast<short>(POLLIN | (sent < out.size() ? POLLOUT : 0)), 0};
+    if (poll(&p, 1, 100) < 0) break;
+    if (p.revents & POLLIN) {
+      char buffer[4096];
+      const ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      answer.append(buffer, static_cast<size_t>(n));
+      // Enough once the head and a JSON body are in.
+      const size_t end = answer.find("\r\n\r\n");
+      if (end != std::string::npos && answer.find('}', end) != std::string::npos) break;
+    }
+    if ((p.revents & POLLOUT) && sent < out.size()) {
+      const ssize_t n = send(fd, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+      if (n < 0 && errno != EAGAIN) sent = out.size();  // the server closed its end: read on
+      if (n > 0) sent += static_cast<size_t>(n);
+    }
+    if (p.revents & (POLLHUP | POLLERR)) {
+      if (!(p.revents & POLLIN)) break;
+    }
+  }
+  close(fd);
+  return answer;
+}
+
+mode_t ModeOf(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+bool IsSocket(const std::string& path) {
+  struct stat st {};
+  return lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+// The tasks of the store at `db` by id (the daemon must not be running).
+std::map<std::string, TaskRecord> StoredTasks(const std::string& db) {
+  std::map<std::string, TaskRecord> out;
+  auto store = OpenSqliteStore(db);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  if (!store.ok()) return out;
+  auto tasks = (*store)->ListTasks(TaskFilter{});
+  EXPECT_TRUE(tasks.ok()) << tasks.status().ToString();
+  if (!tasks.ok()) return out;
+  for (TaskRecord& t : *tasks) out[t.id] = t;
+  return out;
+}
+
+class DaemonIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = dir_.File("data");
+    workspace_ = dir_.File("workspace");
+    std::filesystem::create_directories(workspace_);
+    dir_.Write("workspace/README.md", "# A workspace for troupe's daemon tests\n");
+    config_ = WriteConfig("");
+    // The daemon reads nothing of the user's: no user config or agents, no proxy, no
+    // inherited socket or data dir.
+    env_ = {{"XDG_CONFIG_HOME", dir_.File("xdg-config")},
+            {"TROUPE_SOCKET", std::nullopt},
+            {"TROUPE_DATA_DIR", std::nullopt},
+            {"http_proxy", std::nullopt},
+            {"HTTP_PROXY", std::nullopt},
+            {"https_proxy", std::nullopt},
+            {"HTTPS_PROXY", std::nullopt},
+            {"all_proxy", std::nullopt},
+            {"ALL_PROXY", std::nullopt}};
+  }
+
+  // The config: the scripted mock answers at once unless a prompt says otherwise; two tasks at
+  // a time on mock/scripted, one on mock/one.
+  std::string WriteConfig(const std::string& more_providers) {
+    return dir_.Write("config.jsonc", R"({
+  // written by daemon_integration_test
+  "default_model": "mock/scripted",
+  "background_task": {
+    "modelConcurrency": { "mock/scripted": 2, "mock/one": 1 },
+  },
+  "providers": {
+    "mock": { "type": "mock", "script": "latency=0 tps=0" },)" +
+                                          more_providers + R"(
+  },
+}
+)");
+  }
+
+  std::string Socket() const { return data_ + "/troupe.sock"; }
+  Client Unix() const { return Client::Unix(Socket()); }
+
+  std::vector<std::string> ServeArgs(const std::vector<std::string>& extra = {}) const {
+    std::vector<std::string> args = {"serve",    "--data-dir",  data_,
+                                     "--config", config_,       "--workspace",
+                                     workspace_, "--log-level", "debug"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+
+  std::unique_ptr<Process> Spawn(const std::vector<std::string>& args) {
+    return std::make_unique<Process>(args, dir_.File("proc" + std::to_string(++spawned_)), env_);
+  }
+
+  // Starts `troupe serve` and waits until /v1/health answers over the socket; nullptr (with a
+  // failure saying why) when it does not within kStartTimeoutMs.
+  std::unique_ptr<Process> StartDaemon(const std::vector<std::string>& extra = {}) {
+    auto process = Spawn(ServeArgs(extra));
+    Client client = Unix();
+    const bool up = WaitUntil(
+        [&] {
+          if (!process->Running()) return true;
+          return client.Send("GET", "/v1/health", "", {}, 1'000).status == 200;
+        },
+        kStartTimeoutMs);
+    if (!up || !process->Running()) {
+      ADD_FAILURE() << "troupe serve did not start (" << (up ? "exited" : "timed out")
+                    << "); stderr:\n"
+                    << process->Stderr();
+      return nullptr;
+    }
+    return process;
+  }
+
+  // POST /v1/tasks; the task object, or null (with a failure) when refused.
+  json Launch(const std::string& prompt, const json& more = json::object()) {
+    json body = more;
+    body["prompt"] = prompt;
+    if (!body.contains("owner")) body["owner"] = "it";
+    Reply r = Unix().Post("/v1/tasks", body);
+    const long expected = body.contains("wait_ms") ? 200 : 201;
+    EXPECT_EQ(r.status, expected) << Describe(r);
+    json j = r.Json();
+    if (r.status != expected || !j.is_object() || !j.contains("task")) return json();
+    return j["task"];
+  }
+
+  // GET /v1/tasks/{id}?wait_ms=…: the task once final (or interrupted).
+  json WaitTask(const std::string& id, int wait_ms = 30'000) {
+    Reply r = Unix().Get("/v1/tasks/" + id + "?wait_ms=" + std::to_string(wait_ms));
+    EXPECT_EQ(r.status, 200) << Describe(r);
+    json j = r.Json();
+    if (!j.is_object() || !j.contains("task")) return json();
+    EXPECT_EQ(j.value("timed_out", true), false) << r.body;
+    return j["task"];
+  }
+
+  json ListTasks() {
+    Reply r = Unix().Get("/v1/tasks");
+    EXPECT_EQ(r.status, 200) << Describe(r);
+    json j = r.Json();
+    return j.is_object() && j.contains("tasks") ? j["tasks"] : json::array();
+  }
+
+  json Health(Client client) {
+    Reply r = client.Get("/v1/health");
+    EXPECT_EQ(r.status, 200) << Describe(r);
+    return r.Json();
+  }
+
+  testing::TestDir dir_;
+  std::string data_;
+  std::string workspace_;
+  std::string config_;
+  std::map<std::string, std::optional<std::string>> env_;
+  int spawned_ = 0;
+};
+
+TEST_F(DaemonIntegrationTest, ServesHealthOnAPrivateSocketAndStopsOnSigterm) {
+  auto daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+
+  json health = Health(Unix());
+  EXPECT_EQ(health.value("ok", false), true) << health;
+  EXPECT_EQ(health.value("version", ""), "0.1.0");
+  EXPECT_EQ(health.value("pid", 0), daemon->pid());
+  EXPECT_EQ(health.value("data_dir", ""), data_);
+  EXPECT_EQ(health.value("socket", ""), Socket());
+  EXPECT_EQ(health.value("tcp_port", -1), 0);
+
+  // The socket's directory (here the data dir) is the user's alone; so is the token.
+  EXPECT_TRUE(IsSocket(Socket()));
+  EXPECT_EQ(ModeOf(data_), 0700u);
+  EXPECT_EQ(ModeOf(data_ + "/token"), 0600u);
+  std::string token = testing::ReadFileBytes(data_ + "/token");
+  EXPECT_THAT(token, ::testing::MatchesRegex("[0-9a-f]{64}\n"));
+  EXPECT_TRUE(std::filesystem::exists(data_ + "/troupe.db"));
+
+  // The lock file says where it listens.
+  auto running = ReadRunningDaemon(data_ + "/troupe.lock");
+  ASSERT_TRUE(running.ok()) << running.status().ToString();
+  ASSERT_TRUE(running->has_value());
+  EXPECT_EQ((*running)->pid, daemon->pid());
+  EXPECT_EQ((*running)->socket, Socket());
+  EXPECT_EQ((*running)->tcp_port, 0);
+  EXPECT_GT((*running)->started_at_ms, 0);
+
+  EXPECT_THAT(daemon->Stderr(),
+              HasSubstr("troupe serve: listening on " + Socket() + "; data " + data_ + "\n"));
+
+  daemon->Signal(SIGTERM);
+  EXPECT_EQ(daemon->Wait(), 0) << daemon->Stderr();
+  EXPECT_THAT(daemon->Stderr(), HasSubstr("troupe serve: stopped"));
+  // Gone with it: the socket file and the lock.
+  EXPECT_FALSE(std::filesystem::exists(Socket()));
+  running = ReadRunningDaemon(data_ + "/troupe.lock");
+  ASSERT_TRUE(running.ok());
+  EXPECT_FALSE(running->has_value());
+  // The token survives a restart unchanged.
+  auto again = StartDaemon();
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(testing::ReadFileBytes(data_ + "/token"), token);
+}
+
+TEST_F(DaemonIntegrationTest, ASecondDaemonOnTheSameDataDirExitsWith3NamingTheFirst) {
+  auto first = StartDaemon({"--listen", "127.0.0.1:0"});
+  ASSERT_NE(first, nullptr);
+  const int port = Health(Unix()).value("tcp_port", 0);
+  ASSERT_GT(port, 0);
+  const std::string expected = "troupe: already running for " + data_ + " (pid " +
+                               std::to_string(first->pid()) + ", socket " + Socket() +
+                               ", tcp 127.0.0.1:" + std::to_string(port) + ")\n";
+
+  auto second = Spawn(ServeArgs());
+  EXPECT_EQ(second->Wait(), 3);
+  EXPECT_EQ(second->Stderr(), expected);
+
+  // The same through --detach: the background child's failure is the parent's.
+  auto detached = Spawn(ServeArgs({"--detach"}));
+  EXPECT_EQ(detached->Wait(), 3);
+  EXPECT_EQ(detached->Stderr(), expected);
+
+  // The first one never noticed.
+  EXPECT_TRUE(first->Running());
+  EXPECT_EQ(Health(Unix()).value("pid", 0), first->pid());
+}
+
+TEST_F(DaemonIntegrationTest, TcpWantsTheBearerTokenFromTheTokenFile) {
+  auto daemon = StartDaemon({"--listen", "127.0.0.1:0"});
+  ASSERT_NE(daemon, nullptr);
+  const int port = Health(Unix()).value("tcp_port", 0);
+  ASSERT_GT(port, 0);
+  EXPECT_THAT(daemon->Stderr(),
+              HasSubstr("troupe serve: listening on " + Socket() +
+                        " and http://127.0.0.1:" + std::to_string(port) + "; data " + data_));
+  std::string token = testing::ReadFileBytes(data_ + "/token");
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+
+  Reply none = Client::Tcp(port).Get("/v1/health");
+  EXPECT_EQ(none.status, 401) << Describe(none);
+  EXPECT_EQ(none.Json()["error"].value("code", ""), "unauthorized") << none.body;
+  EXPECT_THAT(none.headers, HasSubstr("WWW-Authenticate: Bearer"));
+
+  Reply wrong = Client::Tcp(port, std::string(64, '0')).Get("/v1/health");
+  EXPECT_EQ(wrong.status, 401) << Describe(wrong);
+  Reply almost = Client::Tcp(port, token.substr(0, 63)).Get("/v1/health");
+  EXPECT_EQ(almost.status, 401) << Describe(almost);
+  Reply refused_launch = Client::Tcp(port, "nope").Post("/v1/tasks", json{{"prompt", "x"}});
+  EXPECT_EQ(refused_launch.status, 401) << Describe(refused_launch);
+
+  json health = Health(Client::Tcp(port, token));
+  EXPECT_EQ(health.value("tcp_port", 0), port);
+  EXPECT_EQ(health.value("pid", 0), daemon->pid());
+  // And nothing was launched by the refused request.
+  EXPECT_TRUE(ListTasks().empty());
+}
+
+TEST_F(DaemonIntegrationTest, LaunchesOverHttpAndLongPollsUntilTheReply) {
+  auto daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  json task = Launch("#mock latency=300ms reply=\"all done here\"\nWrap it up.",
+                     {{"description", "wrap up"}});
+  ASSERT_TRUE(task.is_object());
+  const std::string id = task.value("id", "");
+  EXPECT_THAT(id, StartsWith("bg_"));
+  EXPECT_THAT(task.value("state", ""), ::testing::AnyOf("pending", "running"));
+  EXPECT_EQ(task.value("model", ""), "mock/scripted");
+  EXPECT_EQ(task.value("owner", ""), "it");
+
+  json done = WaitTask(id);
+  EXPECT_EQ(done.value("state", ""), "completed") << done;
+  EXPECT_EQ(done.value("result", ""), "all done here");
+  EXPECT_EQ(done.value("description", ""), "wrap up");
+
+  // Launch and wait in one request.
+  json waited = Launch("#mock reply=\"at once\"\nQuick one.", {{"wait_ms", 30'000}});
+  EXPECT_EQ(waited.value("state", ""), "completed") << waited;
+  EXPECT_EQ(waited.value("result", ""), "at once");
+
+  json list = ListTasks();
+  ASSERT_EQ(list.size(), 2u) << list;
+  EXPECT_EQ(list[0].value("id", ""), id);  // oldest first
+
+  daemon->Signal(SIGTERM);
+  EXPECT_EQ(daemon->Wait(), 0) << daemon->Stderr();
+  // No prompt in the log, even at debug level.
+  EXPECT_THAT(daemon->Stderr(), ::testing::Not(HasSubstr("Wrap it up")));
+  EXPECT_THAT(daemon->Stderr(), HasSubstr("task " + id));
+}
+
+TEST_F(DaemonIntegrationTest,
+       SigtermInterruptsTheRunningTaskKeepsThePendingOneAndARestartRunsBoth) {
+  std::string a, b;
+  {
+    auto daemon = StartDaemon();
+    ASSERT_NE(daemon, nullptr);
+    // mock/one runs one task at a time: a runs (for 3 s), b waits.
+    json ta = Launch("#mock latency=3s reply=\"a finished\"\nTask a.", {{"model", "mock/one"}});
+    json tb = Launch("#mock latency=10ms reply=\"b finished\"\nTask b.", {{"model", "mock/one"}});
+    ASSERT_TRUE(ta.is_object() && tb.is_object());
+    a = ta.value("id", "");
+    b = tb.value("id", "");
+    EXPECT_EQ(ta.value("state", ""), "running") << ta;
+    EXPECT_EQ(tb.value("state", ""), "pending") << tb;
+    EXPECT_EQ(tb.value("queue_position", 0), 1) << tb;
+
+    daemon->Signal(SIGTERM);
+    EXPECT_EQ(daemon->Wait(), 0) << daemon->Stderr();
+    EXPECT_THAT(daemon->Stderr(), HasSubstr("stopping"));
+  }
+  {
+    auto stored = StoredTasks(data_ + "/troupe.db");
+    ASSERT_EQ(stored.size(), 2u);
+    EXPECT_EQ(stored[a].state, TaskState::kInterrupted) << stored[a].error;
+    EXPECT_EQ(stored[a].attempt, 1);
+    EXPECT_FALSE(stored[a].error.empty());
+    EXPECT_EQ(stored[b].state, TaskState::kPending);
+    EXPECT_EQ(stored[b].attempt, 0);
+  }
+
+  auto daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  Reply r =
+      Unix().Post("/v1/wait", json{{"task_ids", {a, b}}, {"mode", "all"}, {"timeout_ms", 30'000}});
+  ASSERT_EQ(r.status, 200) << Describe(r);
+  json j = r.Json();
+  EXPECT_EQ(j.value("timed_out", true), false);
+  ASSERT_EQ(j["tasks"].size(), 2u) << j;
+  EXPECT_EQ(j["tasks"][0].value("state", ""), "completed") << j;
+  EXPECT_EQ(j["tasks"][0].value("result", ""), "a finished");
+  EXPECT_EQ(j["tasks"][0].value("attempt", 0), 2);
+  EXPECT_EQ(j["tasks"][1].value("state", ""), "completed") << j;
+  EXPECT_EQ(j["tasks"][1].value("result", ""), "b finished");
+  EXPECT_EQ(j["tasks"][1].value("attempt", 0), 1);
+}
+
+TEST_F(DaemonIntegrationTest, AfterKill9ARestartKeepsTheFinishedAndFinishesTheRest) {
+  std::string completed_id;
+  json completed_before;
+  std::set<std::string> launched;
+  std::set<std::string> were_running;
+  {
+    auto daemon = StartDaemon();
+    ASSERT_NE(daemon, nullptr);
+    json c = Launch("#mock reply=\"finished before the crash\"\nTask c.", {{"wait_ms", 30'000}});
+    ASSERT_EQ(c.value("state", ""), "completed") << c;
+    completed_id = c.value("id", "");
+    launched.insert(completed_id);
+    Reply got = Unix().Get("/v1/tasks/" + completed_id);
+    ASSERT_EQ(got.status, 200);
+    completed_before = got.Json()["task"];
+
+    // Two run (mock/scripted has two slots), two wait.
+    for (int i = 0; i < 4; ++i) {
+      json t = Launch("#mock latency=2s reply=\"slow " + std::to_string(i) + "\"\nSlow task.");
+      ASSERT_TRUE(t.is_object());
+      launched.insert(t.value("id", ""));
+      EXPECT_EQ(t.value("state", ""), i < 2 ? "running" : "pending") << t;
+      if (i < 2) were_running.insert(t.value("id", ""));
+    }
+    daemon->Signal(SIGKILL);
+    EXPECT_EQ(daemon->Wait(), -SIGKILL);
+  }
+  // The crash left its socket file behind; the next daemon replaces it.
+  EXPECT_TRUE(IsSocket(Socket()));
+
+  auto daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  Reply got = Unix().Get("/v1/tasks/" + completed_id);
+  ASSERT_EQ(got.status, 200) << Describe(got);
+  json completed_after = got.Json()["task"];
+  EXPECT_EQ(completed_after.value("result", ""), "finished before the crash");
+  EXPECT_EQ(completed_after.dump(), completed_before.dump());
+
+  std::vector<std::string> ids(launched.begin(), launched.end());
+  Reply r = Unix().Post("/v1/wait", json{{"task_ids", ids}, {"timeout_ms", 30'000}});
+  ASSERT_EQ(r.status, 200) << Describe(r);
+  EXPECT_EQ(r.Json().value("timed_out", true), false) << r.body;
+
+  json list = ListTasks();
+  std::set<std::string> listed;
+  for (const json& t : list) {
+    const std::string id = t.value("id", "");
+    EXPECT_TRUE(listed.insert(id).second) << "listed twice: " << id;
+    EXPECT_EQ(t.value("state", ""), "completed") << t;
+    EXPECT_EQ(t.value("attempt", 0), were_running.count(id) ? 2 : 1) << t;
+  }
+  EXPECT_EQ(listed, launched);
+  for (const std::string& id : launched) {
+    json t = WaitTask(id, 0);
+    if (id != completed_id) {
+      EXPECT_THAT(t.value("result", ""), StartsWith("slow ")) << t;
+    }
+  }
+}
+
+TEST_F(DaemonIntegrationTest, MalformedRequestsOverTheRealSocketChangeNothing) {
+  auto daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  json first = Launch("#mock reply=\"kept\"\nA task to keep.", {{"wait_ms", 30'000}});
+  ASSERT_EQ(first.value("state", ""), "completed") << first;
+  const std::string before = Unix().Get("/v1/tasks").body;
+
+  auto expect_error = [&](const Reply& r, long status, const std::string& code,
+                          const std::string& field = "") {
+    EXPECT_EQ(r.status, status) << Describe(r);
+    json j = r.Json();
+    ASSERT_TRUE(j.is_object() && j.contains("error")) << r.body;
+    EXPECT_EQ(j["error"].value("status", 0), status) << r.body;
+    EXPECT_EQ(j["error"].value("code", ""), code) << r.body;
+    if (!field.empty()) {
+      EXPECT_EQ(j["error"].value("field", ""), field) << r.body;
+    }
+  };
+  Client c = Unix();
+  expect_error(c.Post("/v1/tasks", std::string("{\"prompt\": \"x\"")), 400, "invalid_json");
+  expect_error(c.Post("/v1/tasks", std::string("not json at all")), 400, "invalid_json");
+  expect_error(c.Post("/v1/tasks", json{{"prompt", 5}}), 400, "invalid_argument", "prompt");
+  expect_error(c.Post("/v1/tasks", json{{"prompt", ""}}), 400, "invalid_argument", "prompt");
+  expect_error(c.Post("/v1/tasks", json::array({1, 2})), 400, "invalid_argument");
+  expect_error(c.Post("/v1/tasks", json{{"prompt", "x"}, {"wait_ms", "soon"}}), 400,
+               "invalid_argument", "wait_ms");
+  expect_error(c.Post("/v1/tasks", json{{"prompt", "x"}, {"surprise", 1}}), 400,
+               "invalid_argument");
+  expect_error(c.Post("/v1/tasks", json{{"prompt", "x"}, {"agent", "nobody"}}), 400,
+               "invalid_argument");
+  expect_error(c.Get("/v1/tasks/bg_0000000000000000000"), 404, "not_found");
+  expect_error(c.Get("/v1/tasks/nonsense"), 404, "not_found");
+  expect_error(c.Post("/v1/tasks/bg_0000000000000000000/cancel", std::string()), 404, "not_found");
+  expect_error(c.Post("/v1/wait", json{{"task_ids", {"bg_0000000000000000000"}}}), 404,
+               "not_found");
+  expect_error(c.Get("/v1/no-such-route"), 404, "not_found");
+  expect_error(c.Send("DELETE", "/v1/tasks", ""), 405, "method_not_allowed");
+
+  // 2 MiB: refused from the head, before the body is read.
+  const std::string big_body(2 << 20, 'x');
+  const std::string head =
+      "POST /v1/tasks HTTP/1.1\r\nHost: troupe\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+      std::to_string(big_body.size()) + "\r\n\r\n";
+  const std::string answer = RawExchange(Socket(), head, big_body);
+  EXPECT_THAT(answer, StartsWith("HTTP/1.1 413")) << answer.substr(0, 300);
+  EXPECT_THAT(answer, HasSubstr("payload_too_large"));
+  // The same through curl (which sends it all), when curl gets to read the answer.
+  Reply big = c.Post("/v1/tasks", "{\"prompt\": \"" + big_body + "\"}");
+  if (big.error.empty()) expect_error(big, 413, "payload_too_large");
+
+  // Nothing changed, and the daemon still serves.
+  EXPECT_EQ(Unix().Get("/v1/tasks").body, before);
+  EXPECT_EQ(Health(Unix()).value("ok", false), true);
+  EXPECT_TRUE(daemon->Running());
+}
+
+TEST_F(DaemonIntegrationTest, RunsATaskThroughMockLlmAsAnOpenAiProvider) {
+  const std::string port_file = dir_.File("mock-llm.port");
+  const std::string request_log = dir_.File("mock-llm.jsonl");
+  auto mock_llm =
+      Spawn({"mock-llm", "--port", "0", "--port-file", port_file, "--log", request_log});
+  int port = 0;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        std::string text = testing::ReadFileBytes(port_file);
+        if (!text.empty() && text.back() == '\n') port = std::atoi(text.c_str());
+        return port > 0 || !mock_llm->Running();
+      },
+      kStartTimeoutMs));
+  ASSERT_GT(port, 0) << mock_llm->Stderr();
+
+  config_ = WriteConfig(R"(
+    "local": { "type": "openai", "base_url": "http://127.0.0.1:)" +
+                        std::to_string(port) + R"(/v1", "api_key_env": "TROUPE_IT_KEY" },)");
+  env_["TROUPE_IT_KEY"] = "sk-integration";
+  auto daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+
+  json task = Launch("#mock latency=50ms reply=\"answered over http\"\nSay it over the wire.",
+                     {{"model", "local/mock"}, {"wait_ms", 30'000}});
+  EXPECT_EQ(task.value("state", ""), "completed") << task;
+  EXPECT_EQ(task.value("result", ""), "answered over http");
+  EXPECT_EQ(task.value("model", ""), "local/mock");
+  EXPECT_THAT(testing::ReadFileBytes(request_log), HasSubstr("openai"));
+  // A failed attempt is retried, and counted (the providers' observer reaches the metrics).
+  json retried = Launch("#mock fail=503 retry_after_ms=10 times=1 reply=\"second try\"\nRetry.",
+                        {{"model", "local/mock"}, {"wait_ms", 30'000}});
+  EXPECT_EQ(retried.value("state", ""), "completed") << retried;
+  EXPECT_EQ(retried.value("result", ""), "second try");
+  const std::string metrics = Unix().Get("/metrics").body;
+  EXPECT_THAT(metrics, HasSubstr("troupe_provider_errors_total{provider=\"local\"} 1\n"));
+  EXPECT_THAT(metrics, HasSubstr("troupe_provider_retries_total{provider=\"local\"} 1\n"));
+  EXPECT_THAT(metrics, HasSubstr("troupe_sse_subscribers 0\n"));
+  EXPECT_THAT(metrics, HasSubstr("troupe_http_requests_total{code=\"200\"}"));
+
+  // A 429 cools the provider's pools down (the observer reaches the engine's ProviderLimits).
+  json limited =
+      Launch("#mock fail=429 retry_after_ms=200 times=1 reply=\"after the cool-down\"\nRate me.",
+             {{"model", "local/mock"}, {"wait_ms", 30'000}});
+  EXPECT_EQ(limited.value("result", ""), "after the cool-down") << limited;
+  EXPECT_THAT(daemon->Stderr(), HasSubstr("provider local: rate limited, its pools wait"));
+
+  // The key went into a header, never into the log.
+  EXPECT_THAT(daemon->Stderr(), ::testing::Not(HasSubstr("sk-integration")));
+
+  // Without its key in the environment the provider cannot be used; the launch says why.
+  daemon->Signal(SIGTERM);
+  ASSERT_EQ(daemon->Wait(), 0) << daemon->Stderr();
+  env_.erase("TROUPE_IT_KEY");
+  env_["TROUPE_IT_KEY"] = std::nullopt;
+  daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  Reply r = Unix().Post("/v1/tasks", json{{"prompt", "x"}, {"model", "local/mock"}});
+  EXPECT_EQ(r.status, 400) << Describe(r);
+  EXPECT_THAT(r.body, HasSubstr("TROUPE_IT_KEY"));
+}
+
+TEST_F(DaemonIntegrationTest, DetachReturnsOnceTheDaemonListensAndPostShutdownStopsIt) {
+  // Adopt the daemon when its launcher exits, so that its exit code can be read.
+  ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  struct ResetSubreaper {
+    ~ResetSubreaper() { prctl(PR_SET_CHILD_SUBREAPER, 0); }
+  } reset_subreaper;
+
+  auto launcher = Spawn(ServeArgs({"--detach"}));
+  ASSERT_EQ(launcher->Wait(), 0) << launcher->Stderr();
+  const std::string start_line =
+      "troupe serve: listening on " + Socket() + "; data " + data_ + "\n";
+  EXPECT_EQ(launcher->Stdout(), start_line);
+  EXPECT_EQ(launcher->Stderr(), "");
+
+  // Listening already: no retry needed.
+  Reply health = Unix().Get("/v1/health");
+  ASSERT_EQ(health.status, 200) << Describe(health);
+  const pid_t pid = health.Json().value("pid", 0);
+  ASSERT_GT(pid, 0);
+  ASSERT_NE(pid, launcher->pid());
+  PidGuard guard(pid);
+  EXPECT_THAT(testing::ReadFileBytes(data_ + "/troupe.log"), HasSubstr(start_line));
+  EXPECT_EQ(ModeOf(data_ + "/troupe.log") & 0077, 0u);
+  // Its standard streams are /dev/null and the log; it holds none of the launcher's files
+  // (a caller reading the launcher's output sees it end when the launcher exits).
+  auto fd_target = [&](const std::string& fd) {
+    std::error_code ec;
+    return std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/fd/" + fd, ec).string();
+  };
+  EXPECT_EQ(fd_target("0"), "/dev/null");
+  EXPECT_EQ(fd_target("1"), data_ + "/troupe.log");
+  EXPECT_EQ(fd_target("2"), data_ + "/troupe.log");
+  for (const auto& entry :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    const std::string target = fd_target(entry.path().filename().string());
+    EXPECT_THAT(target, ::testing::Not(StartsWith(dir_.File("proc")))) << entry.path();
+  }
+
+  // It runs tasks like a foreground daemon.
+  json task = Launch("#mock reply=\"from the background\"\nHello.", {{"wait_ms", 30'000}});
+  EXPECT_EQ(task.value("result", ""), "from the background") << task;
+
+  Reply stop = Unix().Post("/v1/shutdown", std::string());
+  EXPECT_EQ(stop.status, 202) << Describe(stop);
+  EXPECT_EQ(stop.Json().value("stopping", false), true) << stop.body;
+  EXPECT_EQ(guard.Wait(), 0);
+  const std::string log = testing::ReadFileBytes(data_ + "/troupe.log");
+  EXPECT_THAT(log, HasSubstr("stopping (POST /v1/shutdown)"));
+  EXPECT_THAT(log, HasSubstr("troupe serve: stopped"));
+  EXPECT_FALSE(std::filesystem::exists(Socket()));
+}
+
+TEST_F(DaemonIntegrationTest, PostShutdownAnswersLongPollsAndExitsWith0) {
+  auto daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  json slow = Launch("#mock latency=60s reply=\"never\"\nVery slow.");
+  ASSERT_TRUE(slow.is_object());
+  const std::string id = slow.value("id", "");
+
+  // A long poll that would wait a minute is answered when the daemon stops.
+  Reply poll;
+  std::thread waiter(
+      [&] { poll = Unix().Send("GET", "/v1/tasks/" + id + "?wait_ms=60000", "", {}, 30'000); });
+  SleepMs(1'000);  // for the request to reach the daemon (not observable from outside)
+  const auto asked = Clock::now();
+  Reply stop = Unix().Post("/v1/shutdown", std::string());
+  EXPECT_EQ(stop.status, 202) << Describe(stop);
+  EXPECT_EQ(daemon->Wait(), 0) << daemon->Stderr();
+  waiter.join();
+  EXPECT_LT(Clock::now() - asked, std::chrono::seconds(10));
+  EXPECT_EQ(poll.status, 200) << Describe(poll);
+
+  auto stored = StoredTasks(data_ + "/troupe.db");
+  ASSERT_EQ(stored.count(id), 1u);
+  EXPECT_EQ(stored[id].state, TaskState::kInterrupted);
+}
+
+TEST_F(DaemonIntegrationTest, ABadConfigIsAStartErrorThatSaysWhere) {
+  config_ = dir_.Write("bad.jsonc", "{\n  \"background_task\": {\"defaultConcurrency\": -2}\n}\n");
+  auto daemon = Spawn(ServeArgs());
+  EXPECT_EQ(daemon->Wait(), 1);
+  EXPECT_THAT(daemon->Stderr(), StartsWith("troupe: " + config_ + ":2:"));
+  EXPECT_THAT(daemon->Stderr(), HasSubstr("defaultConcurrency"));
+  EXPECT_FALSE(IsSocket(Socket()));
+
+  // A config file named on the command line must exist.
+  auto missing = Spawn({"serve", "--data-dir", data_, "--workspace", workspace_, "--config",
+                        dir_.File("typo.jsonc")});
+  EXPECT_EQ(missing->Wait(), 1);
+  EXPECT_EQ(missing->Stderr(), "troupe: --config " + dir_.File("typo.jsonc") + ": no such file\n");
+
+  // Through --detach too, with the child's exit code.
+  auto detached = Spawn(ServeArgs({"--detach"}));
+  EXPECT_EQ(detached->Wait(), 1);
+  EXPECT_THAT(detached->Stderr(), StartsWith("troupe: " + config_ + ":2:"));
+}
+
+TEST_F(DaemonIntegrationTest, BadOptionsAreStartErrors) {
+  for (const auto& [flag, value] :
+       std::vector<std::pair<std::string, std::string>>{{"--listen", "127.0.0.1"},
+                                                        {"--listen", "127.0.0.1:99999"},
+                                                        {"--log-level", "chatty"},
+                                                        {"--workspace", "/no/such/dir"}}) {
+    std::vector<std::string> args = {"serve", "--data-dir", data_, "--config", config_};
+    if (flag != "--workspace") args.insert(args.end(), {"--workspace", workspace_});
+    args.insert(args.end(), {flag, value});
+    auto daemon = Spawn(args);
+    EXPECT_EQ(daemon->Wait(), 1) << flag << " " << value;
+    EXPECT_THAT(daemon->Stderr(), StartsWith("troupe: ")) << flag << " " << value;
+    EXPECT_THAT(daemon->Stderr(), HasSubstr(flag)) << daemon->Stderr();
+  }
+}
+
+}  // namespace
+}  // namespace troupe
