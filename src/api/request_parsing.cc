@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "core/json_depth.h"
+#include "core/text_case.h"
 
 namespace troupe {
 
@@ -166,8 +167,23 @@ std::string QuoteForError(std::string_view s, size_t max_bytes) {
 }
 
 std::string DefaultDescription(std::string_view prompt) {
-  std::string_view line = prompt.substr(0, prompt.find('\n'));
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  // The first line that says something: not blank, not a `#mock` directive line (those script
+  // the offline model and say nothing about the task).
+  std::string_view line;
+  for (std::string_view rest = prompt; !rest.empty();) {
+    const size_t eol = rest.find('\n');
+    std::string_view candidate = rest.substr(0, eol);
+    rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 1);
+    if (!candidate.empty() && candidate.back() == '\r') candidate.remove_suffix(1);
+    const size_t start = candidate.find_first_not_of(" \t");
+    if (start == std::string_view::npos || candidate.substr(start).rfind("#mock", 0) == 0) continue;
+    line = candidate;
+    break;
+  }
+  if (line.empty()) {
+    line = prompt.substr(0, prompt.find('\n'));
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  }
   // Byte offset after each of the first 57 and 60 characters.
   size_t chars = 0;
   size_t end57 = line.size();
@@ -188,9 +204,7 @@ std::optional<ApiError> CheckJsonContentType(std::string_view content_type) {
   while (!type.empty() && std::isspace(static_cast<unsigned char>(type.front()))) {
     type.remove_prefix(1);
   }
-  std::string lower(type);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string lower = AsciiLowercase(type);
   if (content_type.empty() || lower == "application/json") return std::nullopt;
   ApiError e;
   e.status = 415;

@@ -53,8 +53,9 @@ inline constexpr size_t kQuoteBytes = 40;
 // `s` as a JSON string literal, cut to `max_bytes` at a UTF-8 boundary with "…" when longer:
 // "\"abc\"". For the `got` of errors.
 std::string QuoteForError(std::string_view s, size_t max_bytes = kQuoteBytes);
-// The first line of `prompt` (without a trailing CR), at most 60 characters (code points): a
-// longer line keeps 57 and gets "...".
+// The first line of `prompt` that is not blank and not a `#mock` directive line (else its first
+// line), without a trailing CR, at most 60 characters (code points): a longer line keeps 57 and
+// gets "...".
 std::string DefaultDescription(std::string_view prompt);
 
 // 415 unsupported_media_type unless `content_type` is empty or application/json (parameters

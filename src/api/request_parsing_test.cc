@@ -32,6 +32,14 @@ TEST(DefaultDescriptionTest, FirstLineCutToSixtyCharacters) {
   EXPECT_EQ(DefaultDescription(sixty + "é"), cut + "...");
 }
 
+TEST(DefaultDescriptionTest, SkipsBlankAndMockDirectiveLines) {
+  EXPECT_EQ(DefaultDescription("#mock latency=0 reply=x\n\n  Find the parser\nmore"),
+            "  Find the parser");
+  EXPECT_EQ(DefaultDescription("\r\n  #mock tps=0\r\nSecond\r\n"), "Second");
+  // Nothing but directives: the first line, as it is.
+  EXPECT_EQ(DefaultDescription("#mock reply=x\n#mock tps=0"), "#mock reply=x");
+}
+
 TEST(ContentTypeTest, AcceptsJsonOnly) {
   EXPECT_FALSE(CheckJsonContentType(""));
   EXPECT_FALSE(CheckJsonContentType("application/json"));

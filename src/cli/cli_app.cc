@@ -236,7 +236,8 @@ int RunTroupeCli(int argc, const char* const* argv, CliIo& io) {
   // ---- Running things in this process ----
   DemoOptions demo;
   auto* demo_cmd = app.add_subcommand(
-      "demo", "Run three agents in parallel on this repository with the offline model");
+      "demo",
+      "Run three agents in parallel on a private daemon (offline model unless an API key is set)");
   demo_cmd->add_option("--workspace", demo.workspace, "Repository the agents look at")
       ->capture_default_str();
   demo_cmd->add_option("--data-dir", demo.data_dir,
@@ -244,7 +245,7 @@ int RunTroupeCli(int argc, const char* const* argv, CliIo& io) {
   demo_cmd->add_option("--model", demo.model,
                        "Model as provider/model (default: from the API keys set, else the "
                        "offline mock model)");
-  demo_cmd->add_option("--speed", demo.speed, "Run the scripted latencies N times faster")
+  demo_cmd->add_option("--speed", demo.speed, "Pace the offline model N times faster")
       ->check(CLI::Range(0.01, 1000.0))
       ->capture_default_str();
   demo_cmd->add_option("--timeout", demo.timeout_ms, "Give up after MS milliseconds")
@@ -277,7 +278,7 @@ int RunTroupeCli(int argc, const char* const* argv, CliIo& io) {
 
   ServeOptions serve;
   auto* serve_cmd = app.add_subcommand(
-      "serve", "Run the troupe daemon: it owns the tasks and serves the CLI, HTTP and MCP clients");
+      "serve", "Run the troupe daemon: it owns the tasks and serves the CLI and HTTP clients");
   serve_cmd->add_option("--data-dir", serve.data_dir,
                         "State directory (default $TROUPE_DATA_DIR, else ~/.local/share/troupe)");
   serve_cmd->add_option("--socket", serve.socket, "Unix socket path (default: see docs/CONFIG.md)");

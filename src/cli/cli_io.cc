@@ -40,7 +40,7 @@ int CliIo::Width() const {
     const int n = std::atoi(columns);
     if (n >= 20 && n <= 10000) return n;
   }
-  return 80;
+  return 0;  // a pipe or file: whole lines, for grep and awk
 }
 
 bool CliIo::OutColor() const { return out_tty && ColorAllowed(); }

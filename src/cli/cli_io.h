@@ -18,6 +18,8 @@ struct CliIo {
   // std::cin/cout/cerr and isatty() of descriptors 0, 1 and 2.
   static CliIo Process();
 
+  // Columns tables may use: the terminal's, else $COLUMNS, else 0 = no limit (output to a pipe
+  // or file is never cut).
   int Width() const;
   // Colours on stdout / stderr: a terminal, NO_COLOR unset or empty, TERM not "dumb".
   bool OutColor() const;

@@ -29,6 +29,7 @@
 
 #include "core/testing/test_dir.h"
 #include "daemon/daemon_lock.h"
+#include "llm/sse_parser.h"
 #include "store/sqlite_store.h"
 
 extern char** environ;
@@ -628,6 +629,52 @@ TEST_F(DaemonIntegrationTest,
   EXPECT_EQ(j["tasks"][1].value("state", ""), "completed") << j;
   EXPECT_EQ(j["tasks"][1].value("result", ""), "b finished");
   EXPECT_EQ(j["tasks"][1].value("attempt", 0), 1);
+}
+
+// The state events (their ids) in an event-stream body.
+std::vector<int64_t> StateEventIds(const std::string& body) {
+  SseParser parser;
+  std::vector<SseEvent> events;
+  parser.Feed(body, &events);
+  std::vector<int64_t> ids;
+  for (const SseEvent& e : events) {
+    if (e.event == "task.state") ids.push_back(std::stoll(e.id));
+  }
+  return ids;
+}
+
+TEST_F(DaemonIntegrationTest, AnEventStreamResumedWithLastEventIdLosesAndRepeatsNothing) {
+  auto daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  // A live stream that the client drops (its time limit) while three tasks still run: two at a
+  // time, 400 ms each.
+  std::string first_body;
+  std::thread reader([&] {
+    first_body = Unix().Send("GET", "/v1/events?progress=0", "", {}, 600).body;
+  });
+  SleepMs(200);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    json t = Launch("#mock latency=400ms reply=\"ok\"\nTask " + std::to_string(i));
+    ASSERT_TRUE(t.is_object());
+    ids.push_back(t.value("id", ""));
+  }
+  reader.join();
+  const std::vector<int64_t> seen = StateEventIds(first_body);
+  ASSERT_FALSE(seen.empty()) << first_body;
+  for (const std::string& id : ids) EXPECT_EQ(WaitTask(id).value("state", ""), "completed");
+
+  // Reconnect from the last id received: the rest of the log, then nothing again.
+  Reply resumed = Unix().Send("GET", "/v1/events?progress=0", "",
+                              {"Last-Event-ID: " + std::to_string(seen.back())}, 500);
+  std::vector<int64_t> all = seen;
+  for (int64_t id : StateEventIds(resumed.body)) all.push_back(id);
+  // Three state events per task (launched, running, completed), ids 1..9, each exactly once.
+  ASSERT_EQ(all.size(), 9u) << first_body << "\n--- resumed:\n" << resumed.body;
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], static_cast<int64_t>(i + 1));
+  EXPECT_LT(seen.size(), 9u) << "the first stream should have ended before the tasks did";
+  daemon->Signal(SIGTERM);
+  EXPECT_EQ(daemon->Wait(), 0) << daemon->Stderr();
 }
 
 TEST_F(DaemonIntegrationTest, AfterKill9ARestartKeepsTheFinishedAndFinishesTheRest) {
