@@ -1,12 +1,22 @@
 #include "api/api_error.h"
 
+#include <fmt/format.h>
+
 namespace troupe {
+
+ApiError ApiError::Of(int status, std::string code, std::string message) {
+  ApiError e;
+  e.status = status;
+  e.code = std::move(code);
+  e.message = std::move(message);
+  return e;
+}
 
 ApiError ApiError::BadField(std::string field, std::string expected, std::string got) {
   ApiError e;
   e.status = 400;
   e.code = "invalid_argument";
-  e.message = field + ": expected " + expected + ", got " + got;
+  e.message = fmt::format("{}: expected {}, got {}", field, expected, got);
   e.field = std::move(field);
   e.expected = std::move(expected);
   e.got = std::move(got);
@@ -14,11 +24,7 @@ ApiError ApiError::BadField(std::string field, std::string expected, std::string
 }
 
 ApiError ApiError::NotFound(std::string message) {
-  ApiError e;
-  e.status = 404;
-  e.code = "not_found";
-  e.message = std::move(message);
-  return e;
+  return Of(404, "not_found", std::move(message));
 }
 
 ApiError ApiErrorFromStatus(const Status& status) {

@@ -26,6 +26,8 @@ struct ApiError {
   std::string expected;
   std::string got;
 
+  // An error that is not about one field.
+  static ApiError Of(int status, std::string code, std::string message);
   // 400 invalid_argument with message "<field>: expected <expected>, got <got>".
   static ApiError BadField(std::string field, std::string expected, std::string got);
   static ApiError NotFound(std::string message);

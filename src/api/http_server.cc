@@ -207,11 +207,7 @@ std::optional<ApiError> ParseTarget(std::string_view target, ApiRequest* request
 }
 
 ApiError MakeError(int status, std::string code, std::string message) {
-  ApiError e;
-  e.status = status;
-  e.code = std::move(code);
-  e.message = std::move(message);
-  return e;
+  return ApiError::Of(status, std::move(code), std::move(message));
 }
 
 class Connection;

@@ -60,11 +60,7 @@ ApiError UnknownField(const std::string& name, const std::vector<std::string>& k
 }
 
 ApiError InvalidJson(std::string message) {
-  ApiError e;
-  e.status = 400;
-  e.code = "invalid_json";
-  e.message = std::move(message);
-  return e;
+  return ApiError::Of(400, "invalid_json", std::move(message));
 }
 
 // The first key of `object` not in `known`.

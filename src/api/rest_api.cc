@@ -127,19 +127,11 @@ ApiResponse JsonResponse(int status, const json& body) {
 }
 
 ApiError Unavailable(std::string message) {
-  ApiError e;
-  e.status = 503;
-  e.code = "unavailable";
-  e.message = std::move(message);
-  return e;
+  return ApiError::Of(503, "unavailable", std::move(message));
 }
 
 ApiError Internal(std::string message) {
-  ApiError e;
-  e.status = 500;
-  e.code = "internal";
-  e.message = std::move(message);
-  return e;
+  return ApiError::Of(500, "internal", std::move(message));
 }
 
 // Maps what TaskManager::Launch refused to the API's errors: an unknown agent or model is the
@@ -282,12 +274,10 @@ void RestApi::Impl::Handle(const std::shared_ptr<HttpExchange>& ex) {
   if (std::find(allowed.begin(), allowed.end(), req.method) == allowed.end()) {
     std::string allow;
     for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
-    ApiError e;
-    e.status = 405;
-    e.code = "method_not_allowed";
-    e.message = fmt::format("{} is not allowed on {}; allowed: {}", QuoteForError(req.method, 20),
-                            QuoteForError(req.path, 100), allow);
-    ApiResponse r = ApiErrorResponse(e);
+    ApiResponse r = ApiErrorResponse(ApiError::Of(
+        405, "method_not_allowed",
+        fmt::format("{} is not allowed on {}; allowed: {}", QuoteForError(req.method, 20),
+                    QuoteForError(req.path, 100), allow)));
     r.headers.emplace_back("Allow", allow);
     ex->Respond(std::move(r));
     return;
