@@ -16,8 +16,6 @@ namespace {
 using json = nlohmann::json;
 using Formatter = std::function<ToolResult(std::vector<DelegatedTask> tasks, bool timed_out)>;
 
-constexpr size_t kMaxWaitIds = 100;
-
 // A tool call waiting on TaskDelegator::Wait. The wait's callback shares `state_` with the run:
 // Cancel clears `done` and cancels the wait, so a late callback finds nothing to call.
 class WaitingRun : public ToolRun {
@@ -101,14 +99,6 @@ Result<DelegatedTask> OwnTask(const ToolArgs& args, TaskDelegator* delegator,
     if (t.task_id == task_id) return std::move(t);
   }
   return NotOwnTask(args, task_id);
-}
-
-// An optional string where "" counts as absent (models send "" for "not given").
-Result<std::string> OptionalText(const ToolArgs& args, std::string_view key,
-                                 std::string_view what) {
-  Result<std::optional<std::string>> value = args.OptionalString(key, what);
-  if (!value.ok()) return value.status();
-  return value->value_or("");
 }
 
 json WaitTimeoutSchema(const char* what) {
@@ -205,11 +195,11 @@ std::unique_ptr<ToolRun> DelegateTaskTool::Start(const json& arguments, const To
   Result<std::string> prompt =
       args.RequiredString("prompt", "the complete instructions for the agent");
   if (!prompt.ok()) return fail(prompt.status());
-  Result<std::string> session_id = OptionalText(args, "session_id", "a session id (ses_…)");
+  Result<std::string> session_id = args.OptionalText("session_id", "a session id (ses_…)");
   if (!session_id.ok()) return fail(session_id.status());
-  Result<std::string> agent = OptionalText(args, "agent", "an agent name");
+  Result<std::string> agent = args.OptionalText("agent", "an agent name");
   if (!agent.ok()) return fail(agent.status());
-  Result<std::string> model = OptionalText(args, "model", "a model name (provider/model)");
+  Result<std::string> model = args.OptionalText("model", "a model name (provider/model)");
   if (!model.ok()) return fail(model.status());
   Result<bool> background = args.OptionalBool("background", true);
   if (!background.ok()) return fail(background.status());
@@ -395,35 +385,10 @@ std::unique_ptr<ToolRun> BackgroundWaitTool::Start(const json& arguments,
   auto fail = [&](const Status& s) { return answer(ToolResult::Error(s.message())); };
   if (Status s = args.CheckObject({"task_ids", "mode", "timeout_ms"}); !s.ok()) return fail(s);
 
-  std::vector<std::string> wanted;
-  if (const json* ids = args.Find("task_ids")) {
-    if (!ids->is_array() || ids->empty() || ids->size() > kMaxWaitIds) {
-      return fail(args.Error("`task_ids` must be an array of 1 to " + std::to_string(kMaxWaitIds) +
-                             " task ids (got " + DescribeArgumentValue(*ids) +
-                             "); leave it out to "
-                             "wait for all of your active tasks"));
-    }
-    std::set<std::string> seen;
-    for (size_t i = 0; i < ids->size(); ++i) {
-      const json& id = (*ids)[i];
-      if (!id.is_string() || id.get_ref<const std::string&>().empty()) {
-        return fail(args.Error("`task_ids[" + std::to_string(i) +
-                               "]` must be a task id (bg_…) (got " + DescribeArgumentValue(id) +
-                               ")"));
-      }
-      if (seen.insert(id.get<std::string>()).second) wanted.push_back(id.get<std::string>());
-    }
-  }
-  Result<std::string> mode = OptionalText(args, "mode", "\"all\" or \"any\"");
-  if (!mode.ok()) return fail(mode.status());
-  if (mode->empty()) *mode = "all";
-  if (*mode != "all" && *mode != "any") {
-    return fail(args.Error("`mode` must be \"all\" or \"any\" (got " +
-                           DescribeArgumentValue(*args.Find("mode")) + ")"));
-  }
-  Result<int64_t> timeout_ms =
-      args.OptionalInt("timeout_ms", kDelegationWaitDefaultMs, 0, kDelegationWaitMaxMs);
-  if (!timeout_ms.ok()) return fail(timeout_ms.status());
+  Result<WaitArguments> wait =
+      ParseWaitArguments(args, kDelegationWaitDefaultMs, kDelegationWaitMaxMs);
+  if (!wait.ok()) return fail(wait.status());
+  const std::vector<std::string>& wanted = wait->task_ids;
 
   Result<std::vector<DelegatedTask>> children = OwnChildren(args, delegator_, context);
   if (!children.ok()) return fail(children.status());
@@ -445,12 +410,12 @@ std::unique_ptr<ToolRun> BackgroundWaitTool::Start(const json& arguments,
       tasks.push_back(*it);
     }
   }
-  const bool all = *mode == "all";
-  if (*timeout_ms == 0) return answer(ToolResult::Ok(FormatWaitSummary(tasks, false, 0)));
+  const bool all = !wait->any;
+  if (wait->timeout_ms == 0) return answer(ToolResult::Ok(FormatWaitSummary(tasks, false, 0)));
 
   std::vector<std::string> ids;
   for (const DelegatedTask& t : tasks) ids.push_back(t.task_id);
-  const int64_t waited = *timeout_ms;
+  const int64_t waited = wait->timeout_ms;
   Formatter format = [waited](std::vector<DelegatedTask> now, bool timed_out) {
     return ToolResult::Ok(FormatWaitSummary(now, timed_out, waited));
   };
@@ -492,7 +457,7 @@ std::unique_ptr<ToolRun> BackgroundCancelTool::Start(const json& arguments,
   };
   auto fail = [&](const Status& s) { return answer(ToolResult::Error(s.message())); };
   if (Status s = args.CheckObject({"task_id", "all"}); !s.ok()) return fail(s);
-  Result<std::string> task_id = OptionalText(args, "task_id", "a task id (bg_…)");
+  Result<std::string> task_id = args.OptionalText("task_id", "a task id (bg_…)");
   if (!task_id.ok()) return fail(task_id.status());
   Result<bool> all = args.OptionalBool("all", false);
   if (!all.ok()) return fail(all.status());
@@ -526,6 +491,39 @@ Status AddDelegationTools(ToolSet* tools, TaskDelegator* delegator,
   TROUPE_RETURN_IF_ERROR(
       tools->Add(std::make_unique<BackgroundWaitTool>(delegator), ToolAccess::kReadOnly));
   return tools->Add(std::make_unique<BackgroundCancelTool>(delegator), ToolAccess::kReadOnly);
+}
+
+Result<WaitArguments> ParseWaitArguments(const ToolArgs& args, int64_t default_timeout_ms,
+                                         int64_t max_timeout_ms) {
+  WaitArguments out;
+  if (const json* ids = args.Find("task_ids")) {
+    if (!ids->is_array() || ids->empty() || ids->size() > kMaxWaitIds) {
+      return args.Error("`task_ids` must be an array of 1 to " + std::to_string(kMaxWaitIds) +
+                        " task ids (got " + DescribeArgumentValue(*ids) +
+                        "); leave it out to wait for all of your active tasks");
+    }
+    std::set<std::string> seen;
+    for (size_t i = 0; i < ids->size(); ++i) {
+      const json& id = (*ids)[i];
+      if (!id.is_string() || id.get_ref<const std::string&>().empty()) {
+        return args.Error("`task_ids[" + std::to_string(i) + "]` must be a task id (bg_…) (got " +
+                          DescribeArgumentValue(id) + ")");
+      }
+      if (seen.insert(id.get<std::string>()).second) out.task_ids.push_back(id.get<std::string>());
+    }
+  }
+  Result<std::string> mode = args.OptionalText("mode", "\"all\" or \"any\"");
+  if (!mode.ok()) return mode.status();
+  if (!mode->empty() && *mode != "all" && *mode != "any") {
+    return args.Error("`mode` must be \"all\" or \"any\" (got " +
+                      DescribeArgumentValue(*args.Find("mode")) + ")");
+  }
+  out.any = *mode == "any";
+  Result<int64_t> timeout_ms =
+      args.OptionalInt("timeout_ms", default_timeout_ms, 0, max_timeout_ms);
+  if (!timeout_ms.ok()) return timeout_ms.status();
+  out.timeout_ms = *timeout_ms;
+  return out;
 }
 
 }  // namespace troupe

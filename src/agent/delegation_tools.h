@@ -25,6 +25,7 @@
 
 #include "agent/agent_host.h"
 #include "agent/tool.h"
+#include "agent/tool_args.h"
 #include "agent/tool_set.h"
 #include "core/status.h"
 
@@ -36,6 +37,19 @@ inline constexpr int64_t kDelegationWaitMaxMs = 600'000;
 // How long delegate_task(background=false) waits before answering with the status instead of
 // the result (the task keeps running; the model is told it will be notified).
 inline constexpr int64_t kForegroundWaitMs = 3'600'000;
+
+// Most task ids one background_wait accepts.
+inline constexpr size_t kMaxWaitIds = 100;
+
+// background_wait's arguments (task_ids?, mode, timeout_ms), checked: shared by the agents'
+// tool and the MCP tool of the same name.
+struct WaitArguments {
+  std::vector<std::string> task_ids;  // without duplicates; empty = the caller's active tasks
+  bool any = false;                   // mode "any" (default "all")
+  int64_t timeout_ms = 0;
+};
+Result<WaitArguments> ParseWaitArguments(const ToolArgs& args, int64_t default_timeout_ms,
+                                         int64_t max_timeout_ms);
 
 // An agent the caller may delegate to, as delegate_task lists it for the model.
 struct DelegableAgent {

@@ -101,6 +101,12 @@ Result<std::optional<std::string>> ToolArgs::OptionalString(std::string_view key
   return std::optional<std::string>(value->get<std::string>());
 }
 
+Result<std::string> ToolArgs::OptionalText(std::string_view key, std::string_view what) const {
+  Result<std::optional<std::string>> value = OptionalString(key, what);
+  if (!value.ok()) return value.status();
+  return value->value_or("");
+}
+
 Result<int64_t> ToolArgs::OptionalInt(std::string_view key, int64_t fallback, int64_t min,
                                       int64_t max) const {
   const nlohmann::json* value = Find(key);
@@ -120,7 +126,8 @@ Result<int64_t> ToolArgs::OptionalInt(std::string_view key, int64_t fallback, in
     }
   }
   if (!n || *n < min || *n > max) {
-    return Error(Quoted(key) + " must be " + expected + " (got " + DescribeArgumentValue(*value) + ")");
+    return Error(Quoted(key) + " must be " + expected + " (got " + DescribeArgumentValue(*value) +
+                 ")");
   }
   return *n;
 }
@@ -129,7 +136,8 @@ Result<bool> ToolArgs::OptionalBool(std::string_view key, bool fallback) const {
   const nlohmann::json* value = Find(key);
   if (value == nullptr) return fallback;
   if (!value->is_boolean()) {
-    return Error(Quoted(key) + " must be true or false (got " + DescribeArgumentValue(*value) + ")");
+    return Error(Quoted(key) + " must be true or false (got " + DescribeArgumentValue(*value) +
+                 ")");
   }
   return value->get<bool>();
 }

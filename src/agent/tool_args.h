@@ -33,6 +33,8 @@ class ToolArgs {
   // An optional string, nullopt when absent.
   Result<std::optional<std::string>> OptionalString(std::string_view key,
                                                     std::string_view what) const;
+  // An optional string where "" counts as absent too (models send "" for "not given"): "" then.
+  Result<std::string> OptionalText(std::string_view key, std::string_view what) const;
   // An optional integer within [min, max]; `fallback` when absent. Integral floats (10.0) pass.
   Result<int64_t> OptionalInt(std::string_view key, int64_t fallback, int64_t min,
                               int64_t max) const;

@@ -1,0 +1,426 @@
+// The MCP protocol for one client connection (see mcp_server.h).
+#include "api/mcp_server.h"
+
+#include <charconv>
+#include <exception>
+#include <utility>
+#include <vector>
+
+namespace troupe {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kCursorPrefix = "offset:";
+
+jsonrpc::Error MakeError(int code, std::string message) {
+  jsonrpc::Error error;
+  error.code = code;
+  error.message = std::move(message);
+  return error;
+}
+
+jsonrpc::Error InvalidParams(std::string message) {
+  return MakeError(jsonrpc::kInvalidParams, std::move(message));
+}
+
+std::string Expected(const std::string& where, const char* what, const json& got) {
+  return where + ": expected " + what + ", got " + jsonrpc::DescribeType(got);
+}
+
+// params as an object: absent params read as {}; anything else than an object is an error.
+std::optional<jsonrpc::Error> CheckParamsObject(const json& params) {
+  if (params.is_null() || params.is_object()) return std::nullopt;
+  return InvalidParams(Expected("params", "an object", params));
+}
+
+const json& Member(const json& object, const char* name) {
+  static const json kNull;
+  if (!object.is_object()) return kNull;
+  auto it = object.find(name);
+  return it == object.end() ? kNull : *it;
+}
+
+bool HasMember(const json& object, const char* name) {
+  return object.is_object() && object.contains(name);
+}
+
+std::string LevelNames() {
+  std::string names;
+  for (int i = 0; i <= static_cast<int>(McpLogLevel::kEmergency); ++i) {
+    if (!names.empty()) names += ", ";
+    names += McpLogLevelName(static_cast<McpLogLevel>(i));
+  }
+  return names;
+}
+
+// The offset a tools/list cursor stands for, when it is one this server gave out for a list
+// of `total` tools.
+std::optional<size_t> ParseCursor(const std::string& cursor, size_t total) {
+  std::string_view view(cursor);
+  std::string_view prefix(kCursorPrefix);
+  if (view.substr(0, prefix.size()) != prefix) return std::nullopt;
+  view.remove_prefix(prefix.size());
+  size_t offset = 0;
+  auto [end, ec] = std::from_chars(view.data(), view.data() + view.size(), offset);
+  if (ec != std::errc() || end != view.data() + view.size() || view.empty()) return std::nullopt;
+  if (offset == 0 || offset >= total) return std::nullopt;
+  return offset;
+}
+
+}  // namespace
+
+std::string NegotiateMcpProtocolVersion(std::string_view requested) {
+  for (const char* version : kMcpProtocolVersions) {
+    if (requested == version) return version;
+  }
+  return kMcpLatestProtocolVersion;
+}
+
+const char* McpLogLevelName(McpLogLevel level) {
+  switch (level) {
+    case McpLogLevel::kDebug:
+      return "debug";
+    case McpLogLevel::kInfo:
+      return "info";
+    case McpLogLevel::kNotice:
+      return "notice";
+    case McpLogLevel::kWarning:
+      return "warning";
+    case McpLogLevel::kError:
+      return "error";
+    case McpLogLevel::kCritical:
+      return "critical";
+    case McpLogLevel::kAlert:
+      return "alert";
+    case McpLogLevel::kEmergency:
+      return "emergency";
+  }
+  return "info";
+}
+
+std::optional<McpLogLevel> ParseMcpLogLevel(std::string_view name) {
+  for (int i = 0; i <= static_cast<int>(McpLogLevel::kEmergency); ++i) {
+    auto level = static_cast<McpLogLevel>(i);
+    if (name == McpLogLevelName(level)) return level;
+  }
+  return std::nullopt;
+}
+
+McpSession::McpSession(McpToolHost* host, McpSessionOptions options, SendFn send)
+    : host_(host),
+      options_(std::move(options)),
+      send_(std::move(send)),
+      log_level_(options_.default_log_level) {}
+
+McpSession::~McpSession() { Close(); }
+
+void McpSession::Receive(std::string_view text) {
+  if (closed_) return;
+  Dispatch(jsonrpc::ParseMessage(text));
+}
+
+void McpSession::ReceiveParsed(const json& message) {
+  if (closed_) return;
+  Dispatch(jsonrpc::ClassifyMessage(message));
+}
+
+void McpSession::Dispatch(jsonrpc::Message message) {
+  if (auto* request = std::get_if<jsonrpc::Request>(&message)) {
+    json id = request->id;
+    try {
+      HandleRequest(std::move(*request));
+    } catch (const std::exception& e) {
+      SendAnswer(id, Answer{nullptr, MakeError(jsonrpc::kInternalError,
+                                               std::string("internal error: ") + e.what())});
+    } catch (...) {
+      SendAnswer(id, Answer{nullptr, MakeError(jsonrpc::kInternalError, "internal error")});
+    }
+  } else if (auto* notification = std::get_if<jsonrpc::Notification>(&message)) {
+    try {
+      HandleNotification(*notification);
+    } catch (...) {
+      // A notification has no one to tell.
+    }
+  } else if (auto* invalid = std::get_if<jsonrpc::Invalid>(&message)) {
+    Send(jsonrpc::ErrorResponse(invalid->id, invalid->error));
+  }
+  // jsonrpc::Response: troupe sends no requests, so there is nothing to match it with.
+}
+
+void McpSession::HandleRequest(jsonrpc::Request request) {
+  const json& id = request.id;
+  const std::string& method = request.method;
+  if (in_flight_.count(jsonrpc::IdKey(id)) != 0) {
+    SendAnswer(id, Answer{nullptr, MakeError(jsonrpc::kInvalidRequest,
+                                             "id: " + jsonrpc::Serialize(id) +
+                                                 " is already used by a request in flight")});
+    return;
+  }
+  if (method == "ping") {
+    if (auto error = CheckParamsObject(request.params)) return SendAnswer(id, {nullptr, error});
+    return SendAnswer(id, Answer{json::object(), std::nullopt});
+  }
+  if (method == "initialize") return SendAnswer(id, Initialize(request.params));
+  if (!initialized_) {
+    return SendAnswer(
+        id, Answer{nullptr, MakeError(jsonrpc::kInvalidRequest,
+                                      "server not initialized: send \"initialize\" before \"" +
+                                          method + "\"")});
+  }
+  if (method == "tools/list") return SendAnswer(id, ListTools(request.params));
+  if (method == "tools/call") {
+    if (auto answer = StartToolCall(id, request.params)) SendAnswer(id, std::move(*answer));
+    return;
+  }
+  if (method == "logging/setLevel") return SendAnswer(id, SetLevel(request.params));
+  SendAnswer(id, Answer{nullptr, MakeError(jsonrpc::kMethodNotFound,
+                                           "Method not found: \"" + method + "\"")});
+}
+
+void McpSession::HandleNotification(const jsonrpc::Notification& notification) {
+  const std::string& method = notification.method;
+  if (method == "notifications/initialized") {
+    if (initialized_) ready_ = true;
+    return;
+  }
+  if (method == "notifications/cancelled") {
+    const json& request_id = Member(notification.params, "requestId");
+    if (!jsonrpc::IsValidId(request_id)) return;
+    auto it = in_flight_.find(jsonrpc::IdKey(request_id));
+    if (it == in_flight_.end()) return;  // finished already, or never a tools/call
+    std::unique_ptr<McpCall> call = std::move(it->second.call);
+    in_flight_.erase(it);
+    if (call) call->Cancel();
+    return;
+  }
+  // notifications/roots/list_changed and anything else: nothing to do.
+}
+
+McpSession::Answer McpSession::Initialize(const json& params) {
+  if (initialized_) {
+    return {nullptr,
+            MakeError(jsonrpc::kInvalidRequest, "initialize: the session is already initialized")};
+  }
+  if (auto error = CheckParamsObject(params)) return {nullptr, error};
+  const json& requested = Member(params, "protocolVersion");
+  if (!requested.is_string()) {
+    return {nullptr, InvalidParams(Expected("params.protocolVersion", "a string", requested))};
+  }
+  // capabilities and clientInfo are required by the schema but unused here; only their type is
+  // checked, so a sloppy client still gets in.
+  if (HasMember(params, "capabilities") && !Member(params, "capabilities").is_object()) {
+    return {nullptr, InvalidParams(Expected("params.capabilities", "an object",
+                                            Member(params, "capabilities")))};
+  }
+  if (HasMember(params, "clientInfo") && !Member(params, "clientInfo").is_object()) {
+    return {nullptr, InvalidParams(
+                         Expected("params.clientInfo", "an object", Member(params, "clientInfo")))};
+  }
+
+  protocol_version_ = NegotiateMcpProtocolVersion(requested.get_ref<const std::string&>());
+  client_info_ = Member(params, "clientInfo");
+  initialized_ = true;
+
+  json result = {
+      {"protocolVersion", protocol_version_},
+      {"capabilities", {{"tools", {{"listChanged", false}}}, {"logging", json::object()}}},
+      {"serverInfo",
+       {{"name", options_.server_name},
+        {"title", options_.server_title},
+        {"version", options_.server_version}}},
+  };
+  if (!options_.instructions.empty()) result["instructions"] = options_.instructions;
+  return {std::move(result), std::nullopt};
+}
+
+McpSession::Answer McpSession::SetLevel(const json& params) {
+  if (auto error = CheckParamsObject(params)) return {nullptr, error};
+  const json& level = Member(params, "level");
+  std::optional<McpLogLevel> parsed;
+  if (level.is_string()) parsed = ParseMcpLogLevel(level.get_ref<const std::string&>());
+  if (!parsed) {
+    std::string got;
+    if (level.is_string()) {
+      got.append("\"").append(level.get_ref<const std::string&>()).append("\"");
+    } else {
+      got = jsonrpc::DescribeType(level);
+    }
+    return {nullptr,
+            InvalidParams("params.level: expected one of " + LevelNames() + ", got " + got)};
+  }
+  log_level_ = *parsed;
+  return {json::object(), std::nullopt};
+}
+
+McpSession::Answer McpSession::ListTools(const json& params) {
+  if (auto error = CheckParamsObject(params)) return {nullptr, error};
+  json tools = host_->ListTools();
+  if (!tools.is_array()) {
+    return {nullptr, MakeError(jsonrpc::kInternalError,
+                               "tools/list: the tool host returned no array of tools")};
+  }
+  size_t offset = 0;
+  if (HasMember(params, "cursor")) {
+    const json& cursor = Member(params, "cursor");
+    if (!cursor.is_string()) {
+      return {nullptr, InvalidParams(Expected("params.cursor", "a string", cursor))};
+    }
+    std::optional<size_t> parsed = ParseCursor(cursor.get<std::string>(), tools.size());
+    if (!parsed) {
+      return {nullptr, InvalidParams("params.cursor: \"" + cursor.get<std::string>() +
+                                     "\" is not a cursor this server gave out; start again "
+                                     "without one")};
+    }
+    offset = *parsed;
+  }
+  size_t end = tools.size();
+  if (options_.page_size > 0 && end - offset > options_.page_size) {
+    end = offset + options_.page_size;
+  }
+  json page = json::array();
+  for (size_t i = offset; i < end; ++i) page.push_back(std::move(tools[i]));
+  json result = {{"tools", std::move(page)}};
+  if (end < tools.size()) result["nextCursor"] = kCursorPrefix + std::to_string(end);
+  return {std::move(result), std::nullopt};
+}
+
+std::optional<McpSession::Answer> McpSession::StartToolCall(const json& id, const json& params) {
+  if (auto error = CheckParamsObject(params)) return Answer{nullptr, error};
+  const json& name = Member(params, "name");
+  if (!name.is_string()) {
+    return Answer{nullptr, InvalidParams(Expected("params.name", "a string", name))};
+  }
+  const std::string& tool = name.get_ref<const std::string&>();
+  json arguments = json::object();
+  if (HasMember(params, "arguments")) {
+    const json& given = Member(params, "arguments");
+    if (!given.is_object()) {
+      return Answer{nullptr, InvalidParams(Expected("params.arguments", "an object", given))};
+    }
+    arguments = given;
+  }
+  json progress_token;
+  if (HasMember(params, "_meta")) {
+    const json& meta = Member(params, "_meta");
+    if (!meta.is_object()) {
+      return Answer{nullptr, InvalidParams(Expected("params._meta", "an object", meta))};
+    }
+    if (HasMember(meta, "progressToken")) {
+      progress_token = Member(meta, "progressToken");
+      if (!jsonrpc::IsValidId(progress_token)) {
+        return Answer{nullptr, InvalidParams(Expected("params._meta.progressToken",
+                                                      "a string or an integer", progress_token))};
+      }
+    }
+  }
+  bool known = false;
+  json tools = host_->ListTools();
+  if (tools.is_array()) {
+    for (const json& t : tools) {
+      const json& tool_name = Member(t, "name");
+      if (tool_name.is_string() && tool_name.get_ref<const std::string&>() == tool) {
+        known = true;
+        break;
+      }
+    }
+  }
+  if (!known) return Answer{nullptr, InvalidParams("Unknown tool: " + tool)};
+
+  const std::string key = jsonrpc::IdKey(id);
+  const uint64_t serial = next_serial_++;
+  InFlightCall entry;
+  entry.serial = serial;
+  entry.id = id;
+  in_flight_[key] = std::move(entry);
+
+  std::weak_ptr<int> alive = alive_;
+  McpCallContext context;
+  context.session_id = options_.session_id;
+  if (!progress_token.is_null()) {
+    context.progress = [this, alive, key, serial, progress_token](double progress,
+                                                                  std::optional<double> total,
+                                                                  const std::string& message) {
+      if (alive.expired()) return;
+      SendProgress(key, serial, progress_token, progress, total, message);
+    };
+  }
+  std::unique_ptr<McpCall> call;
+  try {
+    call = host_->Call(context, tool, arguments, [this, alive, key, serial](McpToolResult result) {
+      if (alive.expired()) return;
+      FinishToolCall(key, serial, std::move(result));
+    });
+  } catch (...) {
+    auto it = in_flight_.find(key);
+    if (it != in_flight_.end() && it->second.serial == serial) in_flight_.erase(it);
+    throw;  // Dispatch answers -32603
+  }
+  // `done` may have run already (the entry is gone then); otherwise keep the call to cancel.
+  auto it = in_flight_.find(key);
+  if (it != in_flight_.end() && it->second.serial == serial) it->second.call = std::move(call);
+  return std::nullopt;
+}
+
+void McpSession::FinishToolCall(const std::string& key, uint64_t serial, McpToolResult result) {
+  auto it = in_flight_.find(key);
+  if (it == in_flight_.end() || it->second.serial != serial) return;  // cancelled
+  json id = std::move(it->second.id);
+  in_flight_.erase(it);
+  if (closed_) return;
+  json body = {{"content", result.content.is_array() ? std::move(result.content) : json::array()},
+               {"isError", result.is_error}};
+  // structuredContent came with 2025-06-18.
+  if (!result.structured.is_null() && protocol_version_ != "2025-03-26") {
+    body["structuredContent"] = std::move(result.structured);
+  }
+  Send(jsonrpc::ResultResponse(id, std::move(body)));
+}
+
+void McpSession::SendProgress(const std::string& key, uint64_t serial, const json& token,
+                              double progress, std::optional<double> total,
+                              const std::string& message) {
+  auto it = in_flight_.find(key);
+  if (it == in_flight_.end() || it->second.serial != serial) return;  // finished or cancelled
+  json params = {{"progressToken", token}, {"progress", progress}};
+  if (total) params["total"] = *total;
+  if (!message.empty()) params["message"] = message;
+  Send(jsonrpc::MakeNotification("notifications/progress", std::move(params)));
+}
+
+void McpSession::Log(McpLogLevel level, const std::string& logger, json data) {
+  if (closed_ || !initialized_ || level < log_level_) return;
+  json params = {{"level", McpLogLevelName(level)}, {"data", std::move(data)}};
+  if (!logger.empty()) params["logger"] = logger;
+  Send(jsonrpc::MakeNotification("notifications/message", std::move(params)));
+}
+
+void McpSession::Close() {
+  if (closed_) return;
+  closed_ = true;
+  // Cancel may call back into the session; work on a detached map.
+  std::map<std::string, InFlightCall> calls = std::move(in_flight_);
+  in_flight_.clear();
+  for (auto& [key, entry] : calls) {
+    if (entry.call) entry.call->Cancel();
+  }
+}
+
+void McpSession::Send(json message) {
+  if (closed_ || !send_) return;
+  try {
+    send_(std::move(message));
+  } catch (...) {
+    // The transport's failure is the transport's to report; the session stays consistent.
+  }
+}
+
+void McpSession::SendAnswer(const json& id, Answer answer) {
+  if (answer.error) {
+    Send(jsonrpc::ErrorResponse(id, *answer.error));
+  } else {
+    Send(jsonrpc::ResultResponse(id, std::move(answer.result)));
+  }
+}
+
+}  // namespace troupe

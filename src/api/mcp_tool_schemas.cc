@@ -1,0 +1,211 @@
+#include "api/mcp_tool_schemas.h"
+
+#include <string>
+#include <utility>
+
+#include "agent/delegation_tools.h"
+
+namespace troupe {
+namespace {
+
+using json = nlohmann::json;
+
+const char* const kStates[] = {"pending", "running",   "completed",
+                               "error",   "cancelled", "interrupted"};
+
+// --- schemas -------------------------------------------------------------------------------
+
+json Prop(const char* type, const char* description) {
+  return {{"type", type}, {"description", description}};
+}
+
+json TimeoutSchema(const EngineMcpToolsOptions& o, const char* description) {
+  return {{"type", "integer"},
+          {"minimum", 0},
+          {"maximum", o.max_timeout_ms},
+          {"default", o.default_timeout_ms},
+          {"description", description}};
+}
+
+json TaskSchema() {
+  json states = json::array();
+  for (const char* s : kStates) states.push_back(s);
+  json state = Prop("string", "pending (queued for a slot), running, or how it ended");
+  state["enum"] = states;
+  return {
+      {"type", "object"},
+      {"properties",
+       {{"task_id", Prop("string", "The task id (bg_…)")},
+        {"session_id", Prop("string", "The session; continue it with delegate_task(session_id)")},
+        {"agent", Prop("string", "The agent running the task")},
+        {"model", Prop("string", "The model (provider/model)")},
+        {"description", Prop("string", "The task's short label")},
+        {"state", std::move(state)},
+        {"queue_position", Prop("integer", "1-based place in the queue while pending, else 0")},
+        {"waiting_reason", Prop("string", "Why it is pending")},
+        {"duration_ms", Prop("integer", "Queued for (pending), running for, or ran for")},
+        {"last_tool", Prop("string", "The tool it used last")},
+        {"result", Prop("string", "The final answer (completed)")},
+        {"error", Prop("string", "Why it ended without a result")}}},
+      {"required", {"task_id", "session_id", "agent", "state"}}};
+}
+
+json TaskListSchema(json extra_properties, json required) {
+  json props = {{"tasks", {{"type", "array"}, {"items", TaskSchema()}}}};
+  for (auto& [k, v] : extra_properties.items()) props[k] = v;
+  return {{"type", "object"}, {"properties", std::move(props)}, {"required", std::move(required)}};
+}
+
+json Annotations(const char* title, bool read_only, bool destructive, bool idempotent,
+                 bool open_world) {
+  return {{"title", title},
+          {"readOnlyHint", read_only},
+          {"destructiveHint", destructive},
+          {"idempotentHint", idempotent},
+          {"openWorldHint", open_world}};
+}
+
+json ToolDefinition(const char* name, const char* title, std::string description, json input,
+                    json output, json annotations) {
+  input["additionalProperties"] = false;
+  if (!input.contains("required")) input["required"] = json::array();
+  return {{"name", name},
+          {"title", title},
+          {"description", std::move(description)},
+          {"inputSchema", std::move(input)},
+          {"outputSchema", std::move(output)},
+          {"annotations", std::move(annotations)}};
+}
+
+}  // namespace
+
+json McpToolDefinitions(const EngineMcpToolsOptions& o, const AgentCatalog* agents) {
+  json tools = json::array();
+
+  std::string delegate_description =
+      "Start a task on a troupe agent. It runs in its own session, in the background, while you "
+      "keep working. Delegate work a specialist does better, and work that can run in parallel: "
+      "launch every independent part at once (one call each) so they run at the same time. The "
+      "agent does not see your conversation, so the prompt must stand alone: the goal, the "
+      "context and paths you already know, the constraints, and exactly what to report back.\n"
+      "Returns at once with the task id and session id. When a task finishes, a notice is "
+      "attached to your next call of any of these tools, so do not poll background_output; keep "
+      "working, or call background_wait when you have nothing else to do, then read the result "
+      "with background_output.\n"
+      "To follow up on a task (after it finished, failed or was cancelled), call delegate_task "
+      "with its session_id and a new prompt: the agent keeps its whole conversation.\n"
+      "Set background=false only when you cannot do anything else until the answer is there; "
+      "the call then waits and returns the result itself.";
+  json agent = Prop("string", "The agent to run the task (required unless session_id is given)");
+  if (agents != nullptr && !agents->List().empty()) {
+    delegate_description += "\n\nAgents:";
+    json names = json::array();
+    for (const AgentDefinition& a : agents->List()) {
+      delegate_description += "\n- " + a.name + ": " + a.description;
+      names.push_back(a.name);
+    }
+    agent["enum"] = std::move(names);
+  }
+  json background = Prop("boolean",
+                         "true (default): return at once; the completion is reported later. "
+                         "false: wait for the task and return its result");
+  background["default"] = true;
+  json delegate = ToolDefinition(
+      "delegate_task", "Delegate a task", std::move(delegate_description),
+      {{"type", "object"},
+       {"properties",
+        {{"description", Prop("string", "A short label for the task, 3-5 words (shown in tables)")},
+         {"prompt", Prop("string",
+                         "The complete, self-contained instructions for the agent, "
+                         "including what to report")},
+         {"agent", std::move(agent)},
+         {"model", Prop("string", "Run on this model (provider/model) instead of the agent's")},
+         {"background", std::move(background)},
+         {"session_id", Prop("string",
+                             "Continue this session (one delegate_task returned) with "
+                             "`prompt` as the follow-up, instead of starting a new one")}}},
+       {"required", {"description", "prompt"}}},
+      TaskSchema(), Annotations("Delegate a task", false, false, false, true));
+  delegate["execution"] = {{"taskSupport", "optional"}};
+  tools.push_back(std::move(delegate));
+
+  json block = Prop("boolean", "Wait for the task to finish (up to timeout_ms) before answering");
+  block["default"] = false;
+  json full = Prop("boolean", "Also show the task's whole conversation (tool calls and results)");
+  full["default"] = false;
+  tools.push_back(ToolDefinition(
+      "background_output", "Show a task",
+      "Show a task: while it is pending or running, a status table (state, time, last tool, "
+      "original prompt); once completed, its result; if it failed or was cancelled, the reason. "
+      "A result reads the same every time you ask.\n"
+      "Finished tasks are reported to you automatically, so do not call this in a loop to watch "
+      "a task. To wait for it, pass block=true (waits up to timeout_ms) or use background_wait. "
+      "full_session=true adds the task's whole conversation, to check how it reached its answer.",
+      {{"type", "object"},
+       {"properties",
+        {{"task_id", Prop("string", "The task id (bg_…) to show")},
+         {"block", std::move(block)},
+         {"timeout_ms", TimeoutSchema(o, "With block=true: the longest wait, in milliseconds")},
+         {"full_session", std::move(full)}}},
+       {"required", {"task_id"}}},
+      TaskSchema(), Annotations("Show a task", true, false, true, false)));
+
+  json mode = Prop("string", "all: until every task finished; any: until the first one did");
+  mode["enum"] = {"all", "any"};
+  mode["default"] = "all";
+  tools.push_back(ToolDefinition(
+      "background_wait", "Wait for tasks",
+      "Block until tasks finish: all of them (mode \"all\", the default) or the first one (mode "
+      "\"any\"), or until timeout_ms passes. Without task_ids it waits for every task you "
+      "launched that is still pending or running. Returns which tasks finished and which still "
+      "run; read the results with background_output.\n"
+      "Use it only when you have nothing useful to do until results arrive.",
+      {{"type", "object"},
+       {"properties",
+        {{"task_ids",
+          {{"type", "array"},
+           {"items", {{"type", "string"}}},
+           {"minItems", 1},
+           {"maxItems", kMaxWaitIds},
+           {"description",
+            "The tasks to wait for (default: all of your tasks that are pending or running)"}}},
+         {"mode", std::move(mode)},
+         {"timeout_ms", TimeoutSchema(o, "The longest wait, in milliseconds")}}}},
+      TaskListSchema({{"timed_out", Prop("boolean", "The wait ended because timeout_ms passed")}},
+                     {"tasks", "timed_out"}),
+      Annotations("Wait for tasks", true, false, true, false)));
+
+  tools.push_back(ToolDefinition(
+      "background_cancel", "Cancel tasks",
+      "Cancel a task you launched that is no longer needed (task_id), or every task you launched "
+      "that is still pending or running (all=true). What a cancelled task delegated is cancelled "
+      "with it. Returns the cancelled tasks and the sessions you can continue later with "
+      "delegate_task(session_id=…, prompt=…).",
+      {{"type", "object"},
+       {"properties",
+        {{"task_id", Prop("string", "The task id (bg_…) to cancel")},
+         {"all",
+          Prop("boolean", "true: cancel every task you launched that is pending or running")}}}},
+      {{"type", "object"},
+       {"properties",
+        {{"cancelled", {{"type", "array"}, {"items", TaskSchema()}}},
+         {"already_finished", {{"type", "array"}, {"items", TaskSchema()}}}}},
+       {"required", {"cancelled", "already_finished"}}},
+      Annotations("Cancel tasks", false, true, true, false)));
+
+  json status = Prop("string", "Only tasks in this state (active = pending or running)");
+  json states = json::array();
+  for (const char* s : kStates) states.push_back(s);
+  states.push_back("active");
+  status["enum"] = std::move(states);
+  tools.push_back(ToolDefinition(
+      "background_list", "List your tasks",
+      "List the tasks you launched (through this connection), oldest first: id, description, "
+      "agent, status, duration, last tool and session.",
+      {{"type", "object"}, {"properties", {{"status", std::move(status)}}}},
+      TaskListSchema(json::object(), {"tasks"}),
+      Annotations("List your tasks", true, false, true, false)));
+  return tools;
+}
+
+}  // namespace troupe

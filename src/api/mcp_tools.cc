@@ -1,0 +1,551 @@
+// The MCP tools over the engine: argument checks, the five tools, waits that a caller can drop,
+// and the completion notices piggy-backed on every answer (see mcp_tools.h).
+#include "api/mcp_tools.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "agent/delegation_tools.h"
+#include "agent/task_reports.h"
+#include "agent/tool_args.h"
+#include "agent/tool_output.h"
+#include "api/mcp_tool_schemas.h"
+#include "core/duration_format.h"
+#include "engine/engine_delegator.h"
+
+namespace troupe {
+namespace {
+
+using json = nlohmann::json;
+
+// An answer before the notices are attached; `reported` names the tasks whose final report it
+// holds, so their completion notice (which would only repeat it) is left out.
+struct Reply {
+  McpToolResult result;
+  std::vector<std::string> reported;
+};
+
+Reply Fail(const Status& status) { return {McpToolResult::Error(status.message()), {}}; }
+
+json TaskJson(const DelegatedTask& t) {
+  return {{"task_id", t.task_id},
+          {"session_id", t.session_id},
+          {"agent", t.agent},
+          {"model", t.model},
+          {"description", ToValidUtf8(t.description)},
+          {"state", t.state},
+          {"queue_position", t.queue_position},
+          {"waiting_reason", t.waiting_reason},
+          {"duration_ms", t.duration_ms},
+          {"last_tool", t.last_tool},
+          {"result", ToValidUtf8(t.result)},
+          {"error", ToValidUtf8(t.error)}};
+}
+
+json TasksJson(const std::vector<DelegatedTask>& tasks) {
+  json out = json::array();
+  for (const DelegatedTask& t : tasks) out.push_back(TaskJson(t));
+  return out;
+}
+
+Reply TaskReply(std::string text, const DelegatedTask& task) {
+  Reply r{McpToolResult::Text(std::move(text)), {}};
+  r.result.structured = TaskJson(task);
+  if (task.final()) r.reported.push_back(task.task_id);
+  return r;
+}
+
+// A call waiting on TaskManager::Watch. Shared between the McpCall handed out, the watch's
+// callback, the progress subscription and the tools' registry of live waits.
+struct CallState {
+  std::function<void(McpToolResult)> done;
+  TaskManager* manager = nullptr;  // null once the wait is over or the tools are gone
+  TaskManager::WatchId watch = 0;
+  EventBus::SubscriptionId subscription = 0;
+
+  // Stops waiting: no callback, no progress, `done` dropped.
+  void Release() {
+    done = nullptr;
+    if (manager == nullptr) return;
+    if (watch != 0) manager->CancelWatch(watch);
+    if (subscription != 0) manager->events().Unsubscribe(subscription);
+    watch = 0;
+    subscription = 0;
+    manager = nullptr;
+  }
+};
+
+class WaitingCall : public McpCall {
+ public:
+  explicit WaitingCall(std::shared_ptr<CallState> state) : state_(std::move(state)) {}
+  void Cancel() override { state_->Release(); }
+
+ private:
+  std::shared_ptr<CallState> state_;
+};
+
+class AnsweredCall : public McpCall {
+ public:
+  void Cancel() override {}
+};
+
+}  // namespace
+
+std::string EngineMcpTools::OwnerOf(const std::string& session_id) { return "mcp:" + session_id; }
+
+struct EngineMcpTools::Impl {
+  using Format = std::function<Reply(const std::vector<DelegatedTask>& tasks, bool timed_out)>;
+
+  Clock* clock;
+  TaskManager* manager;
+  const AgentCatalog* agents;
+  EngineMcpToolsOptions options;
+  uint64_t next_call = 1;
+  std::map<uint64_t, std::weak_ptr<CallState>> waiting;
+
+  ~Impl() {
+    for (auto& [id, weak] : waiting) {
+      if (auto state = weak.lock()) state->Release();
+    }
+  }
+
+  DelegatedTask Delegated(const TaskView& view) const {
+    return DelegatedTaskOf(view, clock->WallMs());
+  }
+
+  // Claims the session's notices and sends `reply` with them in front.
+  void Deliver(const std::string& owner, Reply reply,
+               const std::function<void(McpToolResult)>& done) {
+    Result<std::vector<NotificationRecord>> notes = manager->ClaimNotifications(owner);
+    std::string lines;
+    if (notes.ok()) {
+      for (const NotificationRecord& n : *notes) {
+        if (std::find(reply.reported.begin(), reply.reported.end(), n.task_id) !=
+            reply.reported.end()) {
+          continue;
+        }
+        lines += "- " + ToValidUtf8(n.summary) + "\n";
+      }
+    }
+    if (!lines.empty()) {
+      std::string text = "<system-reminder>\nBackground tasks you launched have finished:\n" +
+                         lines +
+                         "Use background_output with a task id to read a result.\n"
+                         "</system-reminder>";
+      reply.result.content.insert(reply.result.content.begin(),
+                                  json{{"type", "text"}, {"text", std::move(text)}});
+    }
+    done(std::move(reply.result));
+  }
+
+  std::unique_ptr<McpCall> Answer(const std::string& owner, Reply reply,
+                                  std::function<void(McpToolResult)> done) {
+    Deliver(owner, std::move(reply), done);
+    return std::make_unique<AnsweredCall>();
+  }
+
+  // Waits for `ids` (any or all) up to `timeout_ms` (0 = no limit), reporting their state
+  // changes and progress through `context.progress`, then answers with `format`. When the wait
+  // cannot start, answers with `on_error`.
+  std::unique_ptr<McpCall> Wait(const McpCallContext& context, const std::vector<std::string>& ids,
+                                WaitMode mode, int64_t timeout_ms, Format format,
+                                std::function<Reply(const Status&)> on_error,
+                                std::function<void(McpToolResult)> done) {
+    const std::string owner = OwnerOf(context.session_id);
+    auto state = std::make_shared<CallState>();
+    state->done = std::move(done);
+    state->manager = manager;
+    const uint64_t call_id = next_call++;
+    auto on_fire = [this, state, call_id, owner, format = std::move(format)](
+                       const std::vector<TaskView>& views, bool timed_out) {
+      state->watch = 0;  // spent
+      auto done = std::move(state->done);
+      state->Release();
+      waiting.erase(call_id);
+      if (!done) return;
+      std::vector<DelegatedTask> tasks;
+      for (const TaskView& v : views) tasks.push_back(Delegated(v));
+      Deliver(owner, format(tasks, timed_out), done);
+    };
+    Result<TaskManager::WatchId> watch = manager->Watch(ids, mode, timeout_ms, std::move(on_fire));
+    if (!watch.ok()) {
+      auto done_now = std::move(state->done);
+      state->Release();
+      return Answer(owner, on_error(watch.status()), std::move(done_now));
+    }
+    state->watch = *watch;
+    if (context.progress) {
+      auto progress = context.progress;
+      std::set<std::string> watched(ids.begin(), ids.end());
+      auto count = std::make_shared<double>(0);
+      state->subscription =
+          manager->events().Subscribe([progress, watched, count](const EngineEvent& e) {
+            if (e.task == nullptr || watched.count(e.task->id) == 0) return;
+            std::string message = e.task->id + " ";
+            if (e.kind == EngineEvent::Kind::kState) {
+              message += TaskStateName(e.task->state);
+            } else if (e.progress != nullptr && !e.progress->tool.empty()) {
+              message += "running " + e.progress->tool;
+            } else {
+              message += "working";
+            }
+            *count += 1;
+            progress(*count, std::nullopt, message);
+          });
+    }
+    std::erase_if(waiting, [](const auto& entry) { return entry.second.expired(); });
+    waiting.emplace(call_id, state);
+    return std::make_unique<WaitingCall>(std::move(state));
+  }
+
+  std::unique_ptr<McpCall> DelegateTask(const McpCallContext& context, const json& arguments,
+                                        std::function<void(McpToolResult)> done);
+  std::unique_ptr<McpCall> BackgroundOutput(const McpCallContext& context, const json& arguments,
+                                            std::function<void(McpToolResult)> done);
+  std::unique_ptr<McpCall> BackgroundWait(const McpCallContext& context, const json& arguments,
+                                          std::function<void(McpToolResult)> done);
+  Reply BackgroundCancel(const McpCallContext& context, const json& arguments);
+  Reply BackgroundList(const McpCallContext& context, const json& arguments);
+};
+
+// --- delegate_task ---------------------------------------------------------------------------
+
+std::unique_ptr<McpCall> EngineMcpTools::Impl::DelegateTask(
+    const McpCallContext& context, const json& arguments, std::function<void(McpToolResult)> done) {
+  const std::string owner = OwnerOf(context.session_id);
+  auto fail = [&](const Status& s) { return Answer(owner, Fail(s), std::move(done)); };
+  ToolArgs args("delegate_task", arguments);
+  if (Status s =
+          args.CheckObject({"description", "prompt", "agent", "model", "background", "session_id"});
+      !s.ok()) {
+    return fail(s);
+  }
+  Result<std::string> description =
+      args.RequiredString("description", "a short label for the task, 3-5 words");
+  if (!description.ok()) return fail(description.status());
+  Result<std::string> prompt =
+      args.RequiredString("prompt", "the complete instructions for the agent");
+  if (!prompt.ok()) return fail(prompt.status());
+  Result<std::string> agent = args.OptionalText("agent", "an agent name");
+  if (!agent.ok()) return fail(agent.status());
+  Result<std::string> model = args.OptionalText("model", "a model name (provider/model)");
+  if (!model.ok()) return fail(model.status());
+  Result<bool> background = args.OptionalBool("background", true);
+  if (!background.ok()) return fail(background.status());
+  Result<std::string> session_id = args.OptionalText("session_id", "a session id (ses_…)");
+  if (!session_id.ok()) return fail(session_id.status());
+
+  if (agent->empty() && session_id->empty()) {
+    std::string known = agents != nullptr ? "; available agents: " +
+                                                [&] {
+                                                  std::string names;
+                                                  for (const std::string& n : agents->Names())
+                                                    names += (names.empty() ? "" : ", ") + n;
+                                                  return names;
+                                                }()
+                                          : "";
+    return fail(args.Error(
+        "`agent` is required (the agent to run the task) unless `session_id` continues an "
+        "earlier session" +
+        known));
+  }
+  if (!agent->empty() && agents != nullptr && agents->Get(*agent) == nullptr) {
+    return fail(args.Error("`agent`: " + agents->Find(*agent).status().message()));
+  }
+  if (!session_id->empty()) {
+    Result<std::optional<SessionRecord>> session = manager->Session(*session_id);
+    if (!session.ok()) return fail(args.Error(session.status().message()));
+    if (!session->has_value()) {
+      return fail(args.Error("`session_id`: session " + ToValidUtf8(*session_id) +
+                             " does not exist; continue a session that delegate_task returned"));
+    }
+    const SessionRecord& s = **session;
+    if (!s.parent_session_id.empty()) {
+      return fail(args.Error("`session_id`: session " + s.id + " was delegated by agent session " +
+                             s.parent_session_id +
+                             " and belongs to it; continue only sessions launched from outside"));
+    }
+    if (!agent->empty() && *agent != s.agent) {
+      return fail(args.Error("`agent`: session " + s.id + " belongs to agent " + s.agent +
+                             ", not " + *agent + "; leave `agent` out to continue it"));
+    }
+  }
+
+  LaunchRequest request;
+  request.description = *description;
+  request.prompt = *prompt;
+  request.agent = *agent;
+  request.model = *model;
+  request.session_id = *session_id;
+  request.owner = owner;
+  request.workspace = options.default_workspace;
+  Result<TaskView> view = manager->Launch(request);
+  if (!view.ok()) return fail(args.Error(view.status().message()));
+  const DelegatedTask launched = Delegated(*view);
+  const bool continued = !session_id->empty();
+  if (*background) {
+    Reply r = TaskReply(FormatLaunched(launched, continued), launched);
+    r.reported.clear();  // a launch confirmation is no report of the end
+    return Answer(owner, std::move(r), std::move(done));
+  }
+
+  const int64_t limit = options.foreground_wait_ms;
+  Format format = [launched, limit](const std::vector<DelegatedTask>& tasks, bool) {
+    const DelegatedTask& t = tasks.empty() ? launched : tasks[0];
+    if (t.final()) return TaskReply(FormatTaskReport(t), t);
+    return TaskReply("Still " + t.state + " after waiting " + FormatDuration(limit) +
+                         "; it keeps running in the background, and its completion is reported "
+                         "with your next call of these tools.\n\n" +
+                         FormatTaskStatus(t),
+                     t);
+  };
+  auto on_error = [launched, continued](const Status& s) {
+    Reply r = TaskReply(FormatLaunched(launched, continued) + "\n\n(Could not wait for it: " +
+                            s.message() + "; it runs in the background.)",
+                        launched);
+    r.reported.clear();
+    return r;
+  };
+  return Wait(context, {launched.task_id}, WaitMode::kAll, limit, std::move(format),
+              std::move(on_error), std::move(done));
+}
+
+// --- background_output -----------------------------------------------------------------------
+
+std::unique_ptr<McpCall> EngineMcpTools::Impl::BackgroundOutput(
+    const McpCallContext& context, const json& arguments, std::function<void(McpToolResult)> done) {
+  const std::string owner = OwnerOf(context.session_id);
+  auto fail = [&](const Status& s) { return Answer(owner, Fail(s), std::move(done)); };
+  ToolArgs args("background_output", arguments);
+  if (Status s = args.CheckObject({"task_id", "block", "timeout_ms", "full_session"}); !s.ok()) {
+    return fail(s);
+  }
+  Result<std::string> task_id = args.RequiredString("task_id", "a task id (bg_…)");
+  if (!task_id.ok()) return fail(task_id.status());
+  Result<bool> block = args.OptionalBool("block", false);
+  if (!block.ok()) return fail(block.status());
+  Result<int64_t> timeout_ms =
+      args.OptionalInt("timeout_ms", options.default_timeout_ms, 0, options.max_timeout_ms);
+  if (!timeout_ms.ok()) return fail(timeout_ms.status());
+  Result<bool> full_session = args.OptionalBool("full_session", false);
+  if (!full_session.ok()) return fail(full_session.status());
+  Result<TaskView> view = manager->Get(*task_id);
+  if (!view.ok()) {
+    return fail(args.Error("`task_id`: no task " + ToValidUtf8(*task_id) +
+                           "; use a task_id that delegate_task or background_list returned"));
+  }
+
+  TaskManager* m = manager;
+  Clock* c = clock;
+  auto render = [m, c, full = *full_session](const DelegatedTask& t) {
+    std::string text = FormatTaskReport(t);
+    if (full) {
+      Result<std::string> transcript = EngineDelegator(m, c).Transcript(t.session_id);
+      text += "\n\n" + (transcript.ok() ? *transcript
+                                        : "(The session's transcript could not be read: " +
+                                              transcript.status().message() + ")");
+    }
+    return TaskReply(std::move(text), t);
+  };
+  const DelegatedTask before = Delegated(*view);
+  if (!*block || before.final() || *timeout_ms == 0) {
+    return Answer(owner, render(before), std::move(done));
+  }
+  const int64_t waited = *timeout_ms;
+  Format format = [before, render, waited](const std::vector<DelegatedTask>& tasks,
+                                           bool timed_out) {
+    const DelegatedTask& t = tasks.empty() ? before : tasks[0];
+    Reply r = render(t);
+    if (timed_out && !t.final()) {
+      std::string& text = r.result.content[0]["text"].get_ref<std::string&>();
+      text = "Still " + t.state + " after waiting " + FormatDuration(waited) + ".\n\n" + text;
+    }
+    return r;
+  };
+  auto on_error = [render, before](const Status& s) {
+    Reply r = render(before);
+    std::string& text = r.result.content[0]["text"].get_ref<std::string&>();
+    text = "(Could not wait: " + s.message() + ".)\n\n" + text;
+    return r;
+  };
+  return Wait(context, {before.task_id}, WaitMode::kAll, waited, std::move(format),
+              std::move(on_error), std::move(done));
+}
+
+// --- background_wait -------------------------------------------------------------------------
+
+std::unique_ptr<McpCall> EngineMcpTools::Impl::BackgroundWait(
+    const McpCallContext& context, const json& arguments, std::function<void(McpToolResult)> done) {
+  const std::string owner = OwnerOf(context.session_id);
+  auto fail = [&](const Status& s) { return Answer(owner, Fail(s), std::move(done)); };
+  ToolArgs args("background_wait", arguments);
+  if (Status s = args.CheckObject({"task_ids", "mode", "timeout_ms"}); !s.ok()) return fail(s);
+  Result<WaitArguments> wait =
+      ParseWaitArguments(args, options.default_timeout_ms, options.max_timeout_ms);
+  if (!wait.ok()) return fail(wait.status());
+  const std::vector<std::string>& wanted = wait->task_ids;
+
+  std::vector<DelegatedTask> tasks;
+  if (wanted.empty()) {
+    TaskFilter filter;
+    filter.owner = owner;
+    filter.states = {TaskState::kPending, TaskState::kRunning};
+    Result<std::vector<TaskView>> active = manager->List(filter);
+    if (!active.ok())
+      return fail(args.Error("could not list your tasks: " + active.status().message()));
+    for (const TaskView& v : *active) tasks.push_back(Delegated(v));
+    if (tasks.empty()) {
+      Reply r{McpToolResult::Text(
+                  "None of the tasks you launched is pending or running; there is nothing to "
+                  "wait for. Read finished tasks with background_output."),
+              {}};
+      r.result.structured = {{"timed_out", false}, {"tasks", json::array()}};
+      return Answer(owner, std::move(r), std::move(done));
+    }
+  } else {
+    for (const std::string& id : wanted) {
+      Result<TaskView> v = manager->Get(id);
+      if (!v.ok()) {
+        return fail(args.Error("`task_ids`: no task " + ToValidUtf8(id) +
+                               "; use task ids that delegate_task or background_list returned"));
+      }
+      tasks.push_back(Delegated(*v));
+    }
+  }
+  auto reply = [](const std::vector<DelegatedTask>& now, bool timed_out, int64_t waited) {
+    Reply r{McpToolResult::Text(FormatWaitSummary(now, timed_out, waited)), {}};
+    r.result.structured = {{"timed_out", timed_out}, {"tasks", TasksJson(now)}};
+    return r;
+  };
+  if (wait->timeout_ms == 0) return Answer(owner, reply(tasks, false, 0), std::move(done));
+  std::vector<std::string> ids;
+  for (const DelegatedTask& t : tasks) ids.push_back(t.task_id);
+  const int64_t waited = wait->timeout_ms;
+  Format format = [reply, waited](const std::vector<DelegatedTask>& now, bool timed_out) {
+    return reply(now, timed_out, waited);
+  };
+  auto on_error = [](const Status& s) {
+    return Fail(Status::Unavailable("background_wait: could not wait: " + s.message()));
+  };
+  return Wait(context, ids, wait->any ? WaitMode::kAny : WaitMode::kAll, waited, std::move(format),
+              std::move(on_error), std::move(done));
+}
+
+// --- background_cancel -----------------------------------------------------------------------
+
+Reply EngineMcpTools::Impl::BackgroundCancel(const McpCallContext& context, const json& arguments) {
+  const std::string owner = OwnerOf(context.session_id);
+  ToolArgs args("background_cancel", arguments);
+  if (Status s = args.CheckObject({"task_id", "all"}); !s.ok()) return Fail(s);
+  Result<std::string> task_id = args.OptionalText("task_id", "a task id (bg_…)");
+  if (!task_id.ok()) return Fail(task_id.status());
+  Result<bool> all = args.OptionalBool("all", false);
+  if (!all.ok()) return Fail(all.status());
+  if (!task_id->empty() && *all) {
+    return Fail(args.Error("give either `task_id` or `all`=true, not both"));
+  }
+  if (task_id->empty() && !*all) {
+    return Fail(
+        args.Error("`task_id` is required (the task to cancel), or pass `all`=true to "
+                   "cancel every task you launched that is pending or running"));
+  }
+  std::vector<DelegatedTask> before;
+  if (*all) {
+    for (const TaskView& v : manager->CancelAll(owner)) before.push_back(Delegated(v));
+  } else {
+    Result<TaskView> view = manager->Get(*task_id);
+    if (!view.ok() || view->task.owner != owner) {
+      return Fail(args.Error("`task_id`: no task " + ToValidUtf8(*task_id) +
+                             " among the tasks this MCP session launched; cancel only your own "
+                             "tasks (see background_list)"));
+    }
+    before.push_back(Delegated(*view));
+    Result<TaskView> cancelled =
+        manager->Cancel(*task_id, "cancelled by MCP session " + context.session_id);
+    if (!cancelled.ok()) return Fail(args.Error(cancelled.status().message()));
+  }
+  json cancelled = json::array();
+  json finished = json::array();
+  for (const DelegatedTask& t : before) {
+    Result<TaskView> now = manager->Get(t.task_id);
+    json j = TaskJson(now.ok() ? Delegated(*now) : t);
+    (t.final() ? finished : cancelled).push_back(std::move(j));
+  }
+  Reply r{McpToolResult::Text(FormatCancelled(before)), {}};
+  r.result.structured = {{"cancelled", std::move(cancelled)},
+                         {"already_finished", std::move(finished)}};
+  return r;
+}
+
+// --- background_list -------------------------------------------------------------------------
+
+Reply EngineMcpTools::Impl::BackgroundList(const McpCallContext& context, const json& arguments) {
+  ToolArgs args("background_list", arguments);
+  if (Status s = args.CheckObject({"status"}); !s.ok()) return Fail(s);
+  Result<std::string> status = args.OptionalText("status", "a task state or \"active\"");
+  if (!status.ok()) return Fail(status.status());
+  TaskFilter filter;
+  filter.owner = OwnerOf(context.session_id);
+  if (*status == "active") {
+    filter.states = {TaskState::kPending, TaskState::kRunning};
+  } else if (!status->empty()) {
+    std::optional<TaskState> state = ParseTaskState(*status);
+    if (!state) {
+      return Fail(
+          args.Error("`status` must be one of pending, running, completed, error, "
+                     "cancelled, interrupted, active (got " +
+                     DescribeArgumentValue(*args.Find("status")) + ")"));
+    }
+    filter.states = {*state};
+  }
+  Result<std::vector<TaskView>> views = manager->List(filter);
+  if (!views.ok()) return Fail(args.Error("could not list tasks: " + views.status().message()));
+  std::vector<DelegatedTask> tasks;
+  for (const TaskView& v : *views) tasks.push_back(Delegated(v));
+  Reply r{McpToolResult::Text(FormatTaskList(tasks)), {}};
+  r.result.structured = {{"tasks", TasksJson(tasks)}};
+  return r;
+}
+
+// --- the host --------------------------------------------------------------------------------
+
+EngineMcpTools::EngineMcpTools(Clock* clock, TaskManager* manager, const AgentCatalog* agents,
+                               EngineMcpToolsOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->clock = clock;
+  impl_->manager = manager;
+  impl_->agents = agents;
+  impl_->options = std::move(options);
+}
+
+EngineMcpTools::~EngineMcpTools() = default;
+
+json EngineMcpTools::ListTools() const { return McpToolDefinitions(impl_->options, impl_->agents); }
+
+std::unique_ptr<McpCall> EngineMcpTools::Call(const McpCallContext& context,
+                                              const std::string& name, const json& arguments,
+                                              std::function<void(McpToolResult)> done) {
+  Impl& impl = *impl_;
+  const std::string owner = OwnerOf(context.session_id);
+  if (name == "delegate_task") return impl.DelegateTask(context, arguments, std::move(done));
+  if (name == "background_output") {
+    return impl.BackgroundOutput(context, arguments, std::move(done));
+  }
+  if (name == "background_wait") return impl.BackgroundWait(context, arguments, std::move(done));
+  if (name == "background_cancel") {
+    return impl.Answer(owner, impl.BackgroundCancel(context, arguments), std::move(done));
+  }
+  if (name == "background_list") {
+    return impl.Answer(owner, impl.BackgroundList(context, arguments), std::move(done));
+  }
+  return impl.Answer(owner,
+                     Fail(Status::NotFound("unknown tool `" + ToValidUtf8(name) +
+                                           "`; the tools are delegate_task, background_output, "
+                                           "background_wait, background_cancel, background_list")),
+                     std::move(done));
+}
+
+}  // namespace troupe

@@ -1,0 +1,67 @@
+// The tools troupe offers over MCP (api/mcp_tool_host.h): delegate_task, background_output,
+// background_wait, background_cancel and background_list — the delegation tools of the agent
+// layer (agent/delegation_tools.h), with the same names, arguments and Markdown answers
+// (agent/task_reports.h), but for a caller outside troupe: a task launched here is a top-level
+// task owned by "mcp:<session>", not the child of an agent session.
+//
+// Every answer also carries structuredContent (the task, or the tasks, as JSON objects described
+// by each tool's outputSchema). Completion notices addressed to the calling MCP session (the
+// engine's outbox, recipient "mcp:<session>") are claimed at the start of every answer to that
+// session and prepended as one <system-reminder> text block, so each is delivered exactly once.
+//
+// Visibility: a caller may read (background_output) and wait for (background_wait) any task id
+// it knows, as in the reference system; listing, "all of my tasks", cancelling and continuing
+// are limited to what this MCP session may act on — tasks it owns, and top-level sessions (a
+// session an agent delegated belongs to that agent and cannot be continued from outside).
+//
+// Threading: loop thread only (the TaskManager's).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "agent/agent_catalog.h"
+#include "api/mcp_tool_host.h"
+#include "core/clock.h"
+#include "engine/task_manager.h"
+
+namespace troupe {
+
+struct EngineMcpToolsOptions {
+  // Workspace of the tasks launched here ("" = the TaskManager's default).
+  std::string default_workspace;
+  // timeout_ms of background_output (block=true) and background_wait when not given.
+  int64_t default_timeout_ms = 60'000;
+  // Largest timeout_ms accepted.
+  int64_t max_timeout_ms = 600'000;
+  // How long delegate_task with background=false waits before answering with the status (the
+  // task keeps running); 0 = until the task ends (its own TTL bounds it).
+  int64_t foreground_wait_ms = 0;
+};
+
+class EngineMcpTools : public McpToolHost {
+ public:
+  // All pointers must outlive the tools; `agents` may be null (every agent name is then left to
+  // TaskManager::Launch to judge). Calls still waiting when the tools are destroyed are dropped
+  // (their `done` is never called).
+  EngineMcpTools(Clock* clock, TaskManager* manager, const AgentCatalog* agents,
+                 EngineMcpToolsOptions options = {});
+  ~EngineMcpTools() override;
+  EngineMcpTools(const EngineMcpTools&) = delete;
+  EngineMcpTools& operator=(const EngineMcpTools&) = delete;
+
+  nlohmann::json ListTools() const override;
+  std::unique_ptr<McpCall> Call(const McpCallContext& context, const std::string& name,
+                                const nlohmann::json& arguments,
+                                std::function<void(McpToolResult)> done) override;
+
+  // The owner of tasks launched through MCP session `session_id`: "mcp:<session_id>".
+  static std::string OwnerOf(const std::string& session_id);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace troupe
