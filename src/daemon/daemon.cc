@@ -47,6 +47,8 @@
 #include "api/api_error.h"
 #include "api/event_stream.h"
 #include "api/http_server.h"
+#include "api/mcp_http.h"
+#include "api/mcp_tools.h"
 #include "api/metrics.h"
 #include "api/rest_api.h"
 #include "config/config_loader.h"
@@ -223,6 +225,8 @@ struct Daemon {
     // registered, which must find them alive.
     server.reset();
     api.reset();
+    mcp.reset();
+    mcp_tools.reset();
     events.reset();
     metrics.reset();
     limits.reset();
@@ -249,6 +253,8 @@ struct Daemon {
   std::unique_ptr<ProviderLimits> limits;
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<EventStream> events;
+  std::unique_ptr<EngineMcpTools> mcp_tools;
+  std::unique_ptr<McpHttpHandler> mcp;  // mounted at /mcp in the API
   FrontHandler front;
   std::unique_ptr<RestApi> api;  // built after the server (it needs the TCP port), destroyed
                                  // after it too (see ~Daemon)
@@ -483,6 +489,9 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   api_deps.info.tcp_port = tcp_port;
   Daemon* daemon = d.get();
   api_deps.request_shutdown = [daemon] { BeginStop(daemon, "POST /v1/shutdown"); };
+  d->mcp_tools = std::make_unique<EngineMcpTools>(&d->clock, d->manager.get(), &d->agents);
+  d->mcp = std::make_unique<McpHttpHandler>(&d->clock, d->mcp_tools.get());
+  api_deps.mounts["/mcp"] = d->mcp.get();
   d->api = std::make_unique<RestApi>(std::move(api_deps));
   d->front.set_target(d->api.get());
 

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -966,6 +967,91 @@ TEST_F(DaemonIntegrationTest, BadOptionsAreStartErrors) {
     EXPECT_THAT(daemon->Stderr(), StartsWith("troupe: ")) << flag << " " << value;
     EXPECT_THAT(daemon->Stderr(), HasSubstr(flag)) << daemon->Stderr();
   }
+}
+
+// The MCP endpoint (api/mcp_http.h) is mounted at /mcp: initialize assigns a session id that
+// later requests carry; DELETE ends it.
+TEST_F(DaemonIntegrationTest, McpOverStreamableHttpInitializesListsToolsAndEnds) {
+  auto daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  Client c = Unix();
+  const std::vector<std::string> accept = {"Accept: application/json, text/event-stream"};
+  Reply init = c.Send("POST", "/mcp",
+                      json{{"jsonrpc", "2.0"},
+                           {"id", 1},
+                           {"method", "initialize"},
+                           {"params",
+                            {{"protocolVersion", "2025-06-18"},
+                             {"capabilities", json::object()},
+                             {"clientInfo", {{"name", "it"}, {"version", "1"}}}}}}
+                          .dump(),
+                      accept);
+  ASSERT_EQ(init.status, 200) << Describe(init);
+  EXPECT_EQ(init.Json()["result"]["protocolVersion"], "2025-06-18") << init.body;
+  std::string session;
+  for (size_t pos = 0; pos < init.headers.size();) {
+    size_t end = init.headers.find("\r\n", pos);
+    if (end == std::string::npos) end = init.headers.size();
+    std::string line = init.headers.substr(pos, end - pos);
+    std::string lower = line;
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (lower.rfind("mcp-session-id:", 0) == 0) {
+      session = line.substr(line.find(':') + 1);
+      session.erase(0, session.find_first_not_of(' '));
+    }
+    pos = end + 2;
+  }
+  ASSERT_EQ(session.size(), 32u) << init.headers;
+  std::vector<std::string> with_session = accept;
+  with_session.push_back("Mcp-Session-Id: " + session);
+  with_session.push_back("MCP-Protocol-Version: 2025-06-18");
+
+  Reply initialized = c.Send(
+      "POST", "/mcp", json{{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}}.dump(),
+      with_session);
+  EXPECT_EQ(initialized.status, 202) << Describe(initialized);
+  Reply list =
+      c.Send("POST", "/mcp", json{{"jsonrpc", "2.0"}, {"id", 2}, {"method", "tools/list"}}.dump(),
+             with_session);
+  ASSERT_EQ(list.status, 200) << Describe(list);
+  json tools = list.Json()["result"]["tools"];
+  ASSERT_TRUE(tools.is_array()) << list.body;
+  EXPECT_EQ(tools[0]["name"], "delegate_task") << list.body;
+
+  // A foreground delegation waits for the mock agent: progress, then the result, as events on
+  // the POST's own stream.
+  json call = {{"jsonrpc", "2.0"},
+               {"id", 3},
+               {"method", "tools/call"},
+               {"params",
+                {{"name", "delegate_task"},
+                 {"arguments",
+                  {{"description", "mcp it"},
+                   {"prompt", "#mock latency=300ms reply=\"all done here\"\nWrap it up."},
+                   {"agent", "explore"},
+                   {"background", false}}},
+                 {"_meta", {{"progressToken", "p"}}}}}};
+  Reply called = c.Send("POST", "/mcp", call.dump(), with_session);
+  ASSERT_EQ(called.status, 200) << Describe(called);
+  EXPECT_NE(called.headers.find("text/event-stream"), std::string::npos) << called.headers;
+  std::vector<json> events;
+  for (size_t pos = 0; (pos = called.body.find("data: ", pos)) != std::string::npos;) {
+    size_t end = called.body.find('\n', pos);
+    events.push_back(json::parse(called.body.substr(pos + 6, end - pos - 6), nullptr, false));
+    pos = end;
+  }
+  ASSERT_GE(events.size(), 2u) << called.body;
+  EXPECT_EQ(events.front()["method"], "notifications/progress") << called.body;
+  EXPECT_EQ(events.back()["id"], 3) << called.body;
+  EXPECT_EQ(events.back()["result"]["structuredContent"]["result"], "all done here") << called.body;
+
+  Reply no_session = c.Send("POST", "/mcp",
+                            json{{"jsonrpc", "2.0"}, {"id", 5}, {"method", "ping"}}.dump(), accept);
+  EXPECT_EQ(no_session.status, 400) << Describe(no_session);
+  EXPECT_EQ(c.Send("DELETE", "/mcp", "", with_session).status, 204);
+  Reply gone = c.Send("POST", "/mcp",
+                      json{{"jsonrpc", "2.0"}, {"id", 4}, {"method", "ping"}}.dump(), with_session);
+  EXPECT_EQ(gone.status, 404) << Describe(gone);
 }
 
 }  // namespace
