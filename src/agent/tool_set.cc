@@ -11,6 +11,11 @@
 
 namespace troupe {
 
+ToolSet ToolSet::BuiltIn() {
+  const BuiltInToolOptions defaults;
+  return BuiltIn(defaults);
+}
+
 ToolSet ToolSet::BuiltIn(const BuiltInToolOptions& options) {
   ToolSet set;
   auto add = [&set](std::unique_ptr<Tool> tool, ToolAccess access) {

@@ -34,7 +34,10 @@ class ToolSet {
   ToolSet& operator=(ToolSet&&) = default;
 
   // The nine built-in tools.
-  static ToolSet BuiltIn(const BuiltInToolOptions& options = {});
+  static ToolSet BuiltIn(const BuiltInToolOptions& options);
+  // With rg and bash from PATH. (An overload, not a `= {}` default: GCC 12 warns falsely about
+  // the temporary's strings at every call site.)
+  static ToolSet BuiltIn();
 
   // Adds `tool`; AlreadyExists when its name is taken.
   Status Add(std::unique_ptr<Tool> tool, ToolAccess access);

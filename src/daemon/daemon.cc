@@ -418,8 +418,7 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   for (const AgentDiagnostic& diag : d->agents.diagnostics()) {
     spdlog::warn("agents: {}", diag.message);
   }
-  const BuiltInToolOptions tool_options;  // rg and bash from PATH
-  d->tools = ToolSet::BuiltIn(tool_options);
+  d->tools = ToolSet::BuiltIn();
 
   AgentLoopRunnerDeps runner_deps;
   runner_deps.clock = &d->clock;
