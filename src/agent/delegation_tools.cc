@@ -184,37 +184,13 @@ std::unique_ptr<ToolRun> DelegateTaskTool::Start(const json& arguments, const To
     return PendingToolRun::Answer(context, std::move(r), std::move(done));
   };
   auto fail = [&](const Status& s) { return answer(ToolResult::Error(s.message())); };
-  if (Status s =
-          args.CheckObject({"description", "prompt", "agent", "model", "background", "session_id"});
-      !s.ok()) {
-    return fail(s);
-  }
-  Result<std::string> description =
-      args.RequiredString("description", "a short label for the task, 3-5 words");
-  if (!description.ok()) return fail(description.status());
-  Result<std::string> prompt =
-      args.RequiredString("prompt", "the complete instructions for the agent");
-  if (!prompt.ok()) return fail(prompt.status());
-  Result<std::string> session_id = args.OptionalText("session_id", "a session id (ses_…)");
-  if (!session_id.ok()) return fail(session_id.status());
-  Result<std::string> agent = args.OptionalText("agent", "an agent name");
-  if (!agent.ok()) return fail(agent.status());
-  Result<std::string> model = args.OptionalText("model", "a model name (provider/model)");
-  if (!model.ok()) return fail(model.status());
-  Result<bool> background = args.OptionalBool("background", true);
-  if (!background.ok()) return fail(background.status());
-
-  if (agent->empty() && session_id->empty()) {
-    std::string hint = agents_.empty() ? "" : "; available agents: " + AgentNames(agents_);
-    return fail(
-        args.Error("`agent` is required (the agent to run the task) unless `session_id` "
-                   "continues an earlier session" +
-                   hint));
-  }
-  if (!agent->empty() && !agents_.empty() &&
+  Result<DelegateArguments> parsed = ParseDelegateArguments(args, AgentNames(agents_));
+  if (!parsed.ok()) return fail(parsed.status());
+  const DelegateArguments& d = *parsed;
+  if (!d.agent.empty() && !agents_.empty() &&
       std::none_of(agents_.begin(), agents_.end(),
-                   [&](const DelegableAgent& a) { return a.name == *agent; })) {
-    return fail(args.Error("unknown agent `" + ToValidUtf8(*agent) +
+                   [&](const DelegableAgent& a) { return a.name == d.agent; })) {
+    return fail(args.Error("unknown agent `" + ToValidUtf8(d.agent) +
                            "`; available agents: " + AgentNames(agents_)));
   }
   if (context.session_id.empty()) {
@@ -224,16 +200,16 @@ std::unique_ptr<ToolRun> DelegateTaskTool::Start(const json& arguments, const To
   DelegateRequest request;
   request.parent_session_id = context.session_id;
   request.parent_task_id = context.task_id;
-  request.agent = *agent;
-  request.prompt = *prompt;
-  request.description = *description;
-  request.model = *model;
-  request.session_id = *session_id;
+  request.agent = d.agent;
+  request.prompt = d.prompt;
+  request.description = d.description;
+  request.model = d.model;
+  request.session_id = d.session_id;
   request.workspace = context.workspace_root;
   Result<DelegatedTask> task = delegator_->Delegate(request);
   if (!task.ok()) return fail(args.Error(task.status().message()));
-  const bool continued = !session_id->empty();
-  if (*background) return answer(ToolResult::Ok(FormatLaunched(*task, continued)));
+  const bool continued = !d.session_id.empty();
+  if (d.background) return answer(ToolResult::Ok(FormatLaunched(*task, continued)));
 
   // Foreground: the result itself, or — after kForegroundWaitMs — the status, and the task
   // keeps running in the background.
@@ -491,6 +467,30 @@ Status AddDelegationTools(ToolSet* tools, TaskDelegator* delegator,
   TROUPE_RETURN_IF_ERROR(
       tools->Add(std::make_unique<BackgroundWaitTool>(delegator), ToolAccess::kReadOnly));
   return tools->Add(std::make_unique<BackgroundCancelTool>(delegator), ToolAccess::kReadOnly);
+}
+
+Result<DelegateArguments> ParseDelegateArguments(const ToolArgs& args,
+                                                 std::string_view available_agents) {
+  TROUPE_RETURN_IF_ERROR(
+      args.CheckObject({"description", "prompt", "agent", "model", "background", "session_id"}));
+  DelegateArguments out;
+  TROUPE_ASSIGN_OR_RETURN(
+      out.description, args.RequiredString("description", "a short label for the task, 3-5 words"));
+  TROUPE_ASSIGN_OR_RETURN(out.prompt,
+                          args.RequiredString("prompt", "the complete instructions for the agent"));
+  TROUPE_ASSIGN_OR_RETURN(out.session_id, args.OptionalText("session_id", "a session id (ses_…)"));
+  TROUPE_ASSIGN_OR_RETURN(out.agent, args.OptionalText("agent", "an agent name"));
+  TROUPE_ASSIGN_OR_RETURN(out.model, args.OptionalText("model", "a model name (provider/model)"));
+  TROUPE_ASSIGN_OR_RETURN(out.background, args.OptionalBool("background", true));
+  if (out.agent.empty() && out.session_id.empty()) {
+    const std::string hint =
+        available_agents.empty() ? "" : "; available agents: " + std::string(available_agents);
+    return args.Error(
+        "`agent` is required (the agent to run the task) unless `session_id` continues an "
+        "earlier session" +
+        hint);
+  }
+  return out;
 }
 
 Result<WaitArguments> ParseWaitArguments(const ToolArgs& args, int64_t default_timeout_ms,

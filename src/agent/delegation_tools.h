@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/agent_host.h"
@@ -50,6 +51,20 @@ struct WaitArguments {
 };
 Result<WaitArguments> ParseWaitArguments(const ToolArgs& args, int64_t default_timeout_ms,
                                          int64_t max_timeout_ms);
+
+// delegate_task's arguments, checked: shared by the agents' tool and the MCP tool of the same
+// name. Optional strings are "" when absent.
+struct DelegateArguments {
+  std::string description;
+  std::string prompt;
+  std::string agent;  // "" only when session_id continues a session
+  std::string model;
+  std::string session_id;
+  bool background = true;
+};
+// `available_agents` ("a, b, c"; "" = none known) is the hint when `agent` is missing.
+Result<DelegateArguments> ParseDelegateArguments(const ToolArgs& args,
+                                                 std::string_view available_agents);
 
 // An agent the caller may delegate to, as delegate_task lists it for the model.
 struct DelegableAgent {

@@ -218,48 +218,21 @@ std::unique_ptr<McpCall> EngineMcpTools::Impl::DelegateTask(
   const std::string owner = OwnerOf(context.session_id);
   auto fail = [&](const Status& s) { return Answer(owner, Fail(s), std::move(done)); };
   ToolArgs args("delegate_task", arguments);
-  if (Status s =
-          args.CheckObject({"description", "prompt", "agent", "model", "background", "session_id"});
-      !s.ok()) {
-    return fail(s);
+  std::string names;
+  if (agents != nullptr) {
+    for (const std::string& n : agents->Names()) names += (names.empty() ? "" : ", ") + n;
   }
-  Result<std::string> description =
-      args.RequiredString("description", "a short label for the task, 3-5 words");
-  if (!description.ok()) return fail(description.status());
-  Result<std::string> prompt =
-      args.RequiredString("prompt", "the complete instructions for the agent");
-  if (!prompt.ok()) return fail(prompt.status());
-  Result<std::string> agent = args.OptionalText("agent", "an agent name");
-  if (!agent.ok()) return fail(agent.status());
-  Result<std::string> model = args.OptionalText("model", "a model name (provider/model)");
-  if (!model.ok()) return fail(model.status());
-  Result<bool> background = args.OptionalBool("background", true);
-  if (!background.ok()) return fail(background.status());
-  Result<std::string> session_id = args.OptionalText("session_id", "a session id (ses_…)");
-  if (!session_id.ok()) return fail(session_id.status());
-
-  if (agent->empty() && session_id->empty()) {
-    std::string known = agents != nullptr ? "; available agents: " +
-                                                [&] {
-                                                  std::string names;
-                                                  for (const std::string& n : agents->Names())
-                                                    names += (names.empty() ? "" : ", ") + n;
-                                                  return names;
-                                                }()
-                                          : "";
-    return fail(args.Error(
-        "`agent` is required (the agent to run the task) unless `session_id` continues an "
-        "earlier session" +
-        known));
+  Result<DelegateArguments> parsed = ParseDelegateArguments(args, names);
+  if (!parsed.ok()) return fail(parsed.status());
+  const DelegateArguments& d = *parsed;
+  if (!d.agent.empty() && agents != nullptr && agents->Get(d.agent) == nullptr) {
+    return fail(args.Error("`agent`: " + agents->Find(d.agent).status().message()));
   }
-  if (!agent->empty() && agents != nullptr && agents->Get(*agent) == nullptr) {
-    return fail(args.Error("`agent`: " + agents->Find(*agent).status().message()));
-  }
-  if (!session_id->empty()) {
-    Result<std::optional<SessionRecord>> session = manager->Session(*session_id);
+  if (!d.session_id.empty()) {
+    Result<std::optional<SessionRecord>> session = manager->Session(d.session_id);
     if (!session.ok()) return fail(args.Error(session.status().message()));
     if (!session->has_value()) {
-      return fail(args.Error("`session_id`: session " + ToValidUtf8(*session_id) +
+      return fail(args.Error("`session_id`: session " + ToValidUtf8(d.session_id) +
                              " does not exist; continue a session that delegate_task returned"));
     }
     const SessionRecord& s = **session;
@@ -268,25 +241,25 @@ std::unique_ptr<McpCall> EngineMcpTools::Impl::DelegateTask(
                              s.parent_session_id +
                              " and belongs to it; continue only sessions launched from outside"));
     }
-    if (!agent->empty() && *agent != s.agent) {
+    if (!d.agent.empty() && d.agent != s.agent) {
       return fail(args.Error("`agent`: session " + s.id + " belongs to agent " + s.agent +
-                             ", not " + *agent + "; leave `agent` out to continue it"));
+                             ", not " + d.agent + "; leave `agent` out to continue it"));
     }
   }
 
   LaunchRequest request;
-  request.description = *description;
-  request.prompt = *prompt;
-  request.agent = *agent;
-  request.model = *model;
-  request.session_id = *session_id;
+  request.description = d.description;
+  request.prompt = d.prompt;
+  request.agent = d.agent;
+  request.model = d.model;
+  request.session_id = d.session_id;
   request.owner = owner;
   request.workspace = options.default_workspace;
   Result<TaskView> view = manager->Launch(request);
   if (!view.ok()) return fail(args.Error(view.status().message()));
   const DelegatedTask launched = Delegated(*view);
-  const bool continued = !session_id->empty();
-  if (*background) {
+  const bool continued = !d.session_id.empty();
+  if (d.background) {
     Reply r = TaskReply(FormatLaunched(launched, continued), launched);
     r.reported.clear();  // a launch confirmation is no report of the end
     return Answer(owner, std::move(r), std::move(done));
