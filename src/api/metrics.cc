@@ -132,9 +132,9 @@ struct Metrics::Impl {
 
   Impl(Clock* c, TaskManager* m, Store* store) : clock(c), manager(m), start_ms(c->NowMs()) {
     if (store != nullptr) {
-      auto tasks = store->ListTasks(TaskFilter{});
-      if (tasks.ok()) {
-        for (const TaskRecord& t : *tasks) ++tasks_by_state[StateIndex(t.state)];
+      auto counts = store->CountTasksByState();
+      if (counts.ok()) {
+        for (const auto& [state, n] : *counts) tasks_by_state[StateIndex(state)] += n;
       }
     }
     subscription = manager->events().Subscribe([this](const EngineEvent& e) { OnEvent(e); });

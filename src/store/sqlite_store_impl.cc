@@ -87,6 +87,7 @@ Status SqliteStore::PrepareStatements() {
       {&list_events_,
        Sql({"SELECT ", kEventColumns, " FROM events WHERE id > ?1 ORDER BY id LIMIT ?2"})},
       {&last_event_id_, "SELECT coalesce(max(id), 0) FROM events"},
+      {&count_tasks_by_state_, "SELECT state, count(*) FROM tasks GROUP BY state"},
   };
   for (const auto& [statement, sql] : statements) {
     TROUPE_ASSIGN_OR_RETURN(*statement, db_.Prepare(sql));
@@ -434,6 +435,20 @@ Result<std::vector<EventRecord>> SqliteStore::ListEvents(int64_t after_id, int l
   std::vector<EventRecord> events;
   TROUPE_RETURN_IF_ERROR(CollectRows(list_events_, ReadEvent, &events));
   return events;
+}
+
+Result<std::vector<std::pair<TaskState, int64_t>>> SqliteStore::CountTasksByState() {
+  Statement::Scope scope(&count_tasks_by_state_);
+  std::vector<std::pair<TaskState, int64_t>> counts;
+  while (true) {
+    TROUPE_ASSIGN_OR_RETURN(bool has_row, count_tasks_by_state_.Step());
+    if (!has_row) break;
+    const std::string name = count_tasks_by_state_.ColumnText(0);
+    std::optional<TaskState> state = ParseTaskState(name);
+    if (!state) return Status::Corruption("tasks hold an unknown state \"" + name + '"');
+    counts.emplace_back(*state, count_tasks_by_state_.ColumnInt64(1));
+  }
+  return counts;
 }
 
 Result<int64_t> SqliteStore::LastEventId() {

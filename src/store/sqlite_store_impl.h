@@ -47,6 +47,7 @@ class SqliteStore final : public Store {
   Status UpdateTask(const TaskRecord& task) override;
   Result<std::optional<TaskRecord>> GetTask(const std::string& id) override;
   Result<std::vector<TaskRecord>> ListTasks(const TaskFilter& filter) override;
+  Result<std::vector<std::pair<TaskState, int64_t>>> CountTasksByState() override;
   Status InsertAttempt(const AttemptRecord& attempt) override;
   Status FinishAttempt(const AttemptRecord& attempt) override;
   Result<std::vector<AttemptRecord>> ListAttempts(const std::string& task_id) override;
@@ -79,6 +80,7 @@ class SqliteStore final : public Store {
   Statement insert_notification_, list_undelivered_, list_notifications_for_task_;
   Statement mark_delivered_, notification_delivered_at_;
   Statement append_event_, list_events_, last_event_id_;
+  Statement count_tasks_by_state_;
   std::unordered_map<std::string, Statement> list_tasks_;
   // Declared last: destroyed first, while the connection it hooks into is still open.
   std::unique_ptr<SqliteCheckpointer> checkpointer_;

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <tuple>
 
 #include "core/testing/test_dir.h"
@@ -357,6 +359,23 @@ TEST_F(SqliteStoreTest, AttemptsRoundTripAndFinish) {
   EXPECT_EQ(Fields(got[0]), Fields(first));
   EXPECT_EQ(Fields(got[1]), Fields(second));
   EXPECT_TRUE((*store_->ListAttempts("bg_none")).empty());
+}
+
+TEST_F(SqliteStoreTest, CountsTasksByStateWithoutReadingThem) {
+  using Counts = std::vector<std::pair<TaskState, int64_t>>;
+  auto empty = store_->CountTasksByState();
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_EQ(*empty, Counts{});
+  AddTask("bg_01", "ses_a", TaskState::kPending, "", "cli");
+  AddTask("bg_02", "ses_a", TaskState::kCompleted, "", "cli");
+  AddTask("bg_03", "ses_b", TaskState::kCompleted, "", "cli");
+  AddTask("bg_04", "ses_b", TaskState::kError, "", "cli");
+  auto counts = store_->CountTasksByState();
+  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+  Counts sorted = *counts;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, (Counts{{TaskState::kPending, 1}, {TaskState::kCompleted, 2},
+                            {TaskState::kError, 1}}));
 }
 
 TEST_F(SqliteStoreTest, ListTasksFiltersAndOrdersById) {

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -56,6 +57,8 @@ class Store {
   // Matching tasks ordered by id (= creation) ascending; with filter.limit, the newest `limit`
   // of them, still ascending.
   virtual Result<std::vector<TaskRecord>> ListTasks(const TaskFilter& filter) = 0;
+  // How many tasks are in each state (states with none are left out), without reading them.
+  virtual Result<std::vector<std::pair<TaskState, int64_t>>> CountTasksByState() = 0;
   virtual Status InsertAttempt(const AttemptRecord& attempt) = 0;
   // Sets ended_at_ms, outcome and error of (task_id, attempt). NotFound if absent.
   virtual Status FinishAttempt(const AttemptRecord& attempt) = 0;
