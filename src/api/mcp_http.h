@@ -4,11 +4,13 @@
 //
 // - POST carries one JSON-RPC message. A notification or a response is answered 202 with no
 //   body. A request is answered `application/json` when its reply is ready at once (even if the
-//   client also accepts SSE); otherwise a `text/event-stream` is opened on that POST and carries
-//   the request's progress notifications, then its response, then ends.
+//   client also accepts SSE); otherwise (a tools/call or tasks/result that waits) a
+//   `text/event-stream` is opened on that POST and carries the request's progress
+//   notifications, then its response, then ends.
 // - GET (Accept: text/event-stream) opens the session's stream for messages tied to no request
-//   (notifications/message). One per session: a new GET replaces the previous stream. Messages
-//   sent while no GET stream is open are dropped (no resumability: no event ids).
+//   (notifications/message, notifications/tasks/status when one of its tasks ends). One per
+//   session: a new GET replaces the previous stream. Messages sent while no GET stream is open
+//   are dropped (no resumability: no event ids); tasks/get and tasks/list still tell the state.
 // - DELETE ends the session (204); its calls in flight are cancelled and its streams closed.
 //
 // Errors: a body that is not valid JSON-RPC is 400 with a JSON-RPC error body (id null); a

@@ -1,49 +1,24 @@
 // The MCP protocol for one client connection (see mcp_server.h).
 #include "api/mcp_server.h"
 
-#include <charconv>
+#include <fmt/format.h>
+
 #include <exception>
 #include <utility>
 #include <vector>
 
+#include "api/mcp_params.h"
+
 namespace troupe {
 namespace {
 
+using mcp_params::CheckParamsObject;
+using mcp_params::Expected;
+using mcp_params::HasMember;
+using mcp_params::InvalidParams;
+using mcp_params::MakeError;
+using mcp_params::Member;
 using nlohmann::json;
-
-constexpr const char* kCursorPrefix = "offset:";
-
-jsonrpc::Error MakeError(int code, std::string message) {
-  jsonrpc::Error error;
-  error.code = code;
-  error.message = std::move(message);
-  return error;
-}
-
-jsonrpc::Error InvalidParams(std::string message) {
-  return MakeError(jsonrpc::kInvalidParams, std::move(message));
-}
-
-std::string Expected(const std::string& where, const char* what, const json& got) {
-  return where + ": expected " + what + ", got " + jsonrpc::DescribeType(got);
-}
-
-// params as an object: absent params read as {}; anything else than an object is an error.
-std::optional<jsonrpc::Error> CheckParamsObject(const json& params) {
-  if (params.is_null() || params.is_object()) return std::nullopt;
-  return InvalidParams(Expected("params", "an object", params));
-}
-
-const json& Member(const json& object, const char* name) {
-  static const json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(name);
-  return it == object.end() ? kNull : *it;
-}
-
-bool HasMember(const json& object, const char* name) {
-  return object.is_object() && object.contains(name);
-}
 
 std::string LevelNames() {
   std::string names;
@@ -54,18 +29,14 @@ std::string LevelNames() {
   return names;
 }
 
-// The offset a tools/list cursor stands for, when it is one this server gave out for a list
-// of `total` tools.
-std::optional<size_t> ParseCursor(const std::string& cursor, size_t total) {
-  std::string_view view(cursor);
-  std::string_view prefix(kCursorPrefix);
-  if (view.substr(0, prefix.size()) != prefix) return std::nullopt;
-  view.remove_prefix(prefix.size());
-  size_t offset = 0;
-  auto [end, ec] = std::from_chars(view.data(), view.data() + view.size(), offset);
-  if (ec != std::errc() || end != view.data() + view.size() || view.empty()) return std::nullopt;
-  if (offset == 0 || offset >= total) return std::nullopt;
-  return offset;
+// A tool's execution.taskSupport: "forbidden" (also when absent), "optional" or "required".
+std::string TaskSupportOf(const json& tool) {
+  const json& support = Member(Member(tool, "execution"), "taskSupport");
+  return support.is_string() ? support.get<std::string>() : "forbidden";
+}
+
+bool RunsAsTask(const std::string& support) {
+  return support == "optional" || support == "required";
 }
 
 }  // namespace
@@ -153,8 +124,9 @@ void McpSession::HandleRequest(jsonrpc::Request request) {
   const std::string& method = request.method;
   if (in_flight_.count(jsonrpc::IdKey(id)) != 0) {
     SendAnswer(id, Answer{nullptr, MakeError(jsonrpc::kInvalidRequest,
-                                             "id: " + jsonrpc::Serialize(id) +
-                                                 " is already used by a request in flight")});
+                                             fmt::format("id: {} is already used by a request "
+                                                         "in flight",
+                                                         jsonrpc::Serialize(id)))});
     return;
   }
   if (method == "ping") {
@@ -165,8 +137,9 @@ void McpSession::HandleRequest(jsonrpc::Request request) {
   if (!initialized_) {
     return SendAnswer(
         id, Answer{nullptr, MakeError(jsonrpc::kInvalidRequest,
-                                      "server not initialized: send \"initialize\" before \"" +
-                                          method + "\"")});
+                                      fmt::format("server not initialized: send \"initialize\" "
+                                                  "before \"{}\"",
+                                                  method))});
   }
   if (method == "tools/list") return SendAnswer(id, ListTools(request.params));
   if (method == "tools/call") {
@@ -174,8 +147,11 @@ void McpSession::HandleRequest(jsonrpc::Request request) {
     return;
   }
   if (method == "logging/setLevel") return SendAnswer(id, SetLevel(request.params));
+  if (tasks_enabled_ && method.starts_with("tasks/")) {
+    return HandleTaskRequest(id, method, request.params);
+  }
   SendAnswer(id, Answer{nullptr, MakeError(jsonrpc::kMethodNotFound,
-                                           "Method not found: \"" + method + "\"")});
+                                           fmt::format("Method not found: \"{}\"", method))});
 }
 
 void McpSession::HandleNotification(const jsonrpc::Notification& notification) {
@@ -188,7 +164,7 @@ void McpSession::HandleNotification(const jsonrpc::Notification& notification) {
     const json& request_id = Member(notification.params, "requestId");
     if (!jsonrpc::IsValidId(request_id)) return;
     auto it = in_flight_.find(jsonrpc::IdKey(request_id));
-    if (it == in_flight_.end()) return;  // finished already, or never a tools/call
+    if (it == in_flight_.end()) return;  // finished already, or never a call in flight
     std::unique_ptr<McpCall> call = std::move(it->second.call);
     in_flight_.erase(it);
     if (call) call->Cancel();
@@ -221,16 +197,30 @@ McpSession::Answer McpSession::Initialize(const json& params) {
   protocol_version_ = NegotiateMcpProtocolVersion(requested.get_ref<const std::string&>());
   client_info_ = Member(params, "clientInfo");
   initialized_ = true;
+  tasks_enabled_ = protocol_version_ == kMcpTasksProtocolVersion && HostRunsTasks();
 
+  json capabilities = {{"tools", {{"listChanged", false}}}, {"logging", json::object()}};
+  if (tasks_enabled_) {
+    capabilities["tasks"] = {{"list", json::object()},
+                             {"cancel", json::object()},
+                             {"requests", {{"tools", {{"call", json::object()}}}}}};
+  }
   json result = {
       {"protocolVersion", protocol_version_},
-      {"capabilities", {{"tools", {{"listChanged", false}}}, {"logging", json::object()}}},
+      {"capabilities", std::move(capabilities)},
       {"serverInfo",
        {{"name", options_.server_name},
         {"title", options_.server_title},
         {"version", options_.server_version}}},
   };
   if (!options_.instructions.empty()) result["instructions"] = options_.instructions;
+
+  // Terminal tasks are told from now on (the host never calls back from inside WatchTasks).
+  std::weak_ptr<int> alive = alive_;
+  task_watch_ = host_->WatchTasks(options_.session_id, [this, alive](const McpTaskNotice& n) {
+    if (alive.expired()) return;
+    OnTaskNotice(n);
+  });
   return {std::move(result), std::nullopt};
 }
 
@@ -242,12 +232,12 @@ McpSession::Answer McpSession::SetLevel(const json& params) {
   if (!parsed) {
     std::string got;
     if (level.is_string()) {
-      got.append("\"").append(level.get_ref<const std::string&>()).append("\"");
+      got = fmt::format("\"{}\"", level.get_ref<const std::string&>());
     } else {
       got = jsonrpc::DescribeType(level);
     }
-    return {nullptr,
-            InvalidParams("params.level: expected one of " + LevelNames() + ", got " + got)};
+    return {nullptr, InvalidParams(fmt::format("params.level: expected one of {}, got {}",
+                                               LevelNames(), got))};
   }
   log_level_ = *parsed;
   return {json::object(), std::nullopt};
@@ -260,28 +250,14 @@ McpSession::Answer McpSession::ListTools(const json& params) {
     return {nullptr, MakeError(jsonrpc::kInternalError,
                                "tools/list: the tool host returned no array of tools")};
   }
-  size_t offset = 0;
-  if (HasMember(params, "cursor")) {
-    const json& cursor = Member(params, "cursor");
-    if (!cursor.is_string()) {
-      return {nullptr, InvalidParams(Expected("params.cursor", "a string", cursor))};
-    }
-    std::optional<size_t> parsed = ParseCursor(cursor.get<std::string>(), tools.size());
-    if (!parsed) {
-      return {nullptr, InvalidParams("params.cursor: \"" + cursor.get<std::string>() +
-                                     "\" is not a cursor this server gave out; start again "
-                                     "without one")};
-    }
-    offset = *parsed;
+  mcp_params::Page page;
+  if (auto error = mcp_params::ReadPage(params, tools.size(), options_.page_size, &page)) {
+    return {nullptr, error};
   }
-  size_t end = tools.size();
-  if (options_.page_size > 0 && end - offset > options_.page_size) {
-    end = offset + options_.page_size;
-  }
-  json page = json::array();
-  for (size_t i = offset; i < end; ++i) page.push_back(std::move(tools[i]));
-  json result = {{"tools", std::move(page)}};
-  if (end < tools.size()) result["nextCursor"] = kCursorPrefix + std::to_string(end);
+  json listed = json::array();
+  for (size_t i = page.begin; i < page.end; ++i) listed.push_back(std::move(tools[i]));
+  json result = {{"tools", std::move(listed)}};
+  if (!page.next_cursor.empty()) result["nextCursor"] = page.next_cursor;
   return {std::move(result), std::nullopt};
 }
 
@@ -301,42 +277,84 @@ std::optional<McpSession::Answer> McpSession::StartToolCall(const json& id, cons
     arguments = given;
   }
   json progress_token;
-  if (HasMember(params, "_meta")) {
-    const json& meta = Member(params, "_meta");
-    if (!meta.is_object()) {
-      return Answer{nullptr, InvalidParams(Expected("params._meta", "an object", meta))};
+  if (auto error = mcp_params::ReadProgressToken(params, &progress_token)) {
+    return Answer{nullptr, error};
+  }
+  // params.task means something only where tasks were negotiated; elsewhere it is ignored.
+  const bool as_task = tasks_enabled_ && HasMember(params, "task");
+  if (as_task) {
+    const json& task = Member(params, "task");
+    if (!task.is_object()) {
+      return Answer{nullptr, InvalidParams(Expected("params.task", "an object", task))};
     }
-    if (HasMember(meta, "progressToken")) {
-      progress_token = Member(meta, "progressToken");
-      if (!jsonrpc::IsValidId(progress_token)) {
-        return Answer{nullptr, InvalidParams(Expected("params._meta.progressToken",
-                                                      "a string or an integer", progress_token))};
-      }
+    if (HasMember(task, "ttl") && !Member(task, "ttl").is_number_integer()) {
+      return Answer{nullptr, InvalidParams(Expected("params.task.ttl", "an integer (milliseconds)",
+                                                    Member(task, "ttl")))};
     }
   }
-  bool known = false;
+  std::optional<std::string> support;
   json tools = host_->ListTools();
   if (tools.is_array()) {
     for (const json& t : tools) {
       const json& tool_name = Member(t, "name");
       if (tool_name.is_string() && tool_name.get_ref<const std::string&>() == tool) {
-        known = true;
+        support = TaskSupportOf(t);
         break;
       }
     }
   }
-  if (!known) return Answer{nullptr, InvalidParams("Unknown tool: " + tool)};
+  if (!support) return Answer{nullptr, InvalidParams(fmt::format("Unknown tool: {}", tool))};
+  if (as_task && !RunsAsTask(*support)) {
+    return Answer{nullptr,
+                  MakeError(jsonrpc::kMethodNotFound,
+                            fmt::format("Tool {} does not support task-augmented execution (its "
+                                        "execution.taskSupport is \"{}\"): call it without "
+                                        "params.task",
+                                        tool, *support))};
+  }
+  if (!as_task && *support == "required") {
+    return Answer{nullptr,
+                  MakeError(jsonrpc::kMethodNotFound,
+                            fmt::format("Tool {} runs only as a task (execution.taskSupport is "
+                                        "\"required\"): call it with params.task, on protocol "
+                                        "version {}",
+                                        tool, kMcpTasksProtocolVersion))};
+  }
+  if (as_task) return StartTask(tool, arguments);
 
+  StartInFlight(id, progress_token, "",
+                [this, &tool, &arguments](const McpCallContext& context,
+                                          std::function<void(McpToolResult)> done) {
+                  return host_->Call(context, tool, arguments, std::move(done));
+                });
+  return std::nullopt;
+}
+
+McpSession::Answer McpSession::StartTask(const std::string& tool, const json& arguments) {
+  Result<McpTask> task = host_->StartTask(Context(), tool, arguments);
+  if (!task.ok()) {
+    const StatusCode code = task.status().code();
+    // What the tool refused is the client's to fix; a failure of the server is not.
+    const bool server_fault = code == StatusCode::kInternal || code == StatusCode::kIoError ||
+                              code == StatusCode::kCorruption || code == StatusCode::kUnavailable;
+    return {nullptr, MakeError(server_fault ? jsonrpc::kInternalError : jsonrpc::kInvalidParams,
+                               task.status().message())};
+  }
+  return {json{{"task", TaskJson(*task)}}, std::nullopt};
+}
+
+void McpSession::StartInFlight(const json& id, const json& progress_token, std::string related_task,
+                               const HostCall& call) {
   const std::string key = jsonrpc::IdKey(id);
   const uint64_t serial = next_serial_++;
   InFlightCall entry;
   entry.serial = serial;
   entry.id = id;
+  entry.related_task = std::move(related_task);
   in_flight_[key] = std::move(entry);
 
   std::weak_ptr<int> alive = alive_;
-  McpCallContext context;
-  context.session_id = options_.session_id;
+  McpCallContext context = Context();
   if (!progress_token.is_null()) {
     context.progress = [this, alive, key, serial, progress_token](double progress,
                                                                   std::optional<double> total,
@@ -345,11 +363,11 @@ std::optional<McpSession::Answer> McpSession::StartToolCall(const json& id, cons
       SendProgress(key, serial, progress_token, progress, total, message);
     };
   }
-  std::unique_ptr<McpCall> call;
+  std::unique_ptr<McpCall> started;
   try {
-    call = host_->Call(context, tool, arguments, [this, alive, key, serial](McpToolResult result) {
+    started = call(context, [this, alive, key, serial](McpToolResult result) {
       if (alive.expired()) return;
-      FinishToolCall(key, serial, std::move(result));
+      FinishInFlight(key, serial, std::move(result));
     });
   } catch (...) {
     auto it = in_flight_.find(key);
@@ -358,14 +376,14 @@ std::optional<McpSession::Answer> McpSession::StartToolCall(const json& id, cons
   }
   // `done` may have run already (the entry is gone then); otherwise keep the call to cancel.
   auto it = in_flight_.find(key);
-  if (it != in_flight_.end() && it->second.serial == serial) it->second.call = std::move(call);
-  return std::nullopt;
+  if (it != in_flight_.end() && it->second.serial == serial) it->second.call = std::move(started);
 }
 
-void McpSession::FinishToolCall(const std::string& key, uint64_t serial, McpToolResult result) {
+void McpSession::FinishInFlight(const std::string& key, uint64_t serial, McpToolResult result) {
   auto it = in_flight_.find(key);
   if (it == in_flight_.end() || it->second.serial != serial) return;  // cancelled
   json id = std::move(it->second.id);
+  std::string related_task = std::move(it->second.related_task);
   in_flight_.erase(it);
   if (closed_) return;
   json body = {{"content", result.content.is_array() ? std::move(result.content) : json::array()},
@@ -373,6 +391,9 @@ void McpSession::FinishToolCall(const std::string& key, uint64_t serial, McpTool
   // structuredContent came with 2025-06-18.
   if (!result.structured.is_null() && protocol_version_ != "2025-03-26") {
     body["structuredContent"] = std::move(result.structured);
+  }
+  if (!related_task.empty()) {
+    body["_meta"] = {{"io.modelcontextprotocol/related-task", {{"taskId", related_task}}}};
   }
   Send(jsonrpc::ResultResponse(id, std::move(body)));
 }
@@ -388,6 +409,12 @@ void McpSession::SendProgress(const std::string& key, uint64_t serial, const jso
   Send(jsonrpc::MakeNotification("notifications/progress", std::move(params)));
 }
 
+McpCallContext McpSession::Context() const {
+  McpCallContext context;
+  context.session_id = options_.session_id;
+  return context;
+}
+
 void McpSession::Log(McpLogLevel level, const std::string& logger, json data) {
   if (closed_ || !initialized_ || level < log_level_) return;
   json params = {{"level", McpLogLevelName(level)}, {"data", std::move(data)}};
@@ -398,6 +425,7 @@ void McpSession::Log(McpLogLevel level, const std::string& logger, json data) {
 void McpSession::Close() {
   if (closed_) return;
   closed_ = true;
+  task_watch_.reset();
   // Cancel may call back into the session; work on a detached map.
   std::map<std::string, InFlightCall> calls = std::move(in_flight_);
   in_flight_.clear();

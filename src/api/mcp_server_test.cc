@@ -1,11 +1,15 @@
 // Tests of api/mcp_server.h over a fake McpToolHost: the lifecycle on each protocol version,
 // version negotiation, pagination, the error for each malformed request (table-driven),
-// deferred results, progress, cancellation, logging, ids echoed with their type, and junk.
+// deferred results, progress, cancellation, logging, ids echoed with their type, the task
+// protocol (capability, task-augmented calls, tasks/*, pushed notices), and junk.
+// (api/mcp_tasks_test.cc runs tasks over the real engine.)
 #include "api/mcp_server.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -38,6 +42,9 @@ class FakeCall : public McpCall {
 
 // Tools: "echo" answers at once (text = arguments, structured = arguments), "fail" answers at
 // once with isError, "slow" waits for the test, "throw" throws; plus `extra` filler tools.
+// "slow" declares taskSupport "optional" (see `task_support`). Tasks are "t1", "t2", … in the
+// order started; arguments {"refuse": true} make StartTask refuse, {"explode": true} fail
+// inside; Finish ends a task and tells its session's watch.
 class FakeToolHost : public McpToolHost {
  public:
   explicit FakeToolHost(int extra = 0) : extra_(extra) {}
@@ -45,7 +52,11 @@ class FakeToolHost : public McpToolHost {
   json ListTools() const override {
     json tools = json::array();
     for (const char* name : {"echo", "fail", "slow", "throw"}) {
-      tools.push_back({{"name", name}, {"inputSchema", {{"type", "object"}}}});
+      json tool = {{"name", name}, {"inputSchema", {{"type", "object"}}}};
+      if (auto it = task_support.find(name); it != task_support.end()) {
+        tool["execution"] = {{"taskSupport", it->second}};
+      }
+      tools.push_back(std::move(tool));
     }
     for (int i = 0; i < extra_; ++i) {
       tools.push_back(
@@ -69,6 +80,113 @@ class FakeToolHost : public McpToolHost {
       done(McpToolResult::Error("it failed"));
       return std::make_unique<FakeCall>(std::make_shared<bool>(false));
     }
+    return Hold(context, name, arguments, std::move(done));
+  }
+
+  Result<McpTask> StartTask(const McpCallContext& context, const std::string& name,
+                            const json& arguments) override {
+    started.push_back(name);
+    if (arguments.value("refuse", false)) return Status::InvalidArgument("slow: `refuse` is set");
+    if (arguments.value("explode", false)) return Status::Internal("the store broke");
+    FakeTask t;
+    t.session = context.session_id;
+    t.task.task_id = fmt::format("t{}", tasks_.size() + 1);
+    t.task.status_message = "queued";
+    t.task.created_at_ms = 1'767'225'600'000 + static_cast<int64_t>(tasks_.size());
+    t.task.updated_at_ms = t.task.created_at_ms;
+    tasks_.push_back(t);
+    return t.task;
+  }
+
+  Result<McpTask> GetTask(const McpCallContext& context, const std::string& task_id) override {
+    FakeTask* t = Find(context.session_id, task_id);
+    if (t == nullptr) return Status::NotFound(fmt::format("no task {} in this session", task_id));
+    return t->task;
+  }
+
+  Result<std::vector<McpTask>> ListTasks(const McpCallContext& context) override {
+    std::vector<McpTask> out;
+    for (const FakeTask& t : tasks_) {
+      if (t.session == context.session_id) out.push_back(t.task);
+    }
+    return out;
+  }
+
+  Result<McpTask> CancelTask(const McpCallContext& context, const std::string& task_id) override {
+    FakeTask* t = Find(context.session_id, task_id);
+    if (t == nullptr) return Status::NotFound(fmt::format("no task {} in this session", task_id));
+    t->task.status = McpTaskStatus::kCancelled;
+    t->task.status_message = "cancelled by the client";
+    return t->task;
+  }
+
+  std::unique_ptr<McpCall> AwaitTaskResult(const McpCallContext& context,
+                                           const std::string& task_id,
+                                           std::function<void(McpToolResult)> done) override {
+    FakeTask* t = Find(context.session_id, task_id);
+    if (t == nullptr) {
+      done(McpToolResult::Error(fmt::format("no task {}", task_id)));
+      return nullptr;
+    }
+    if (IsTerminal(t->task.status)) {
+      McpToolResult result = McpToolResult::Text(fmt::format("result of {}", task_id));
+      result.is_error = t->task.status != McpTaskStatus::kCompleted;
+      done(std::move(result));
+      return nullptr;
+    }
+    return Hold(context, "tasks/result", {{"taskId", task_id}}, std::move(done));
+  }
+
+  std::unique_ptr<McpTaskWatch> WatchTasks(
+      const std::string& session_id, std::function<void(const McpTaskNotice&)> on_notice) override {
+    watchers_[session_id] = std::move(on_notice);
+    return std::make_unique<FakeWatch>(this, session_id);
+  }
+
+  // Ends task `task_id` with `status` and tells its session's watch, if any.
+  void Finish(const std::string& task_id, McpTaskStatus status) {
+    for (FakeTask& t : tasks_) {
+      if (t.task.task_id != task_id) continue;
+      t.task.status = status;
+      t.task.status_message = McpTaskStatusName(status);
+      t.task.updated_at_ms += 1500;
+      auto it = watchers_.find(t.session);
+      if (it == watchers_.end()) return;
+      McpTaskNotice notice;
+      notice.task = t.task;
+      notice.details = {{"task_id", task_id}, {"state", McpTaskStatusName(status)}};
+      auto callback = it->second;
+      callback(notice);
+      return;
+    }
+  }
+
+  std::shared_ptr<PendingCall> pending(size_t i) { return pending_.at(i); }
+  size_t pending_count() const { return pending_.size(); }
+  size_t task_count() const { return tasks_.size(); }
+  size_t watches() const { return watchers_.size(); }
+
+  std::vector<McpCallContext> contexts;
+  std::vector<std::string> started;  // tools StartTask was asked for
+  std::map<std::string, std::string> task_support = {{"slow", "optional"}};
+
+ private:
+  struct FakeTask {
+    std::string session;
+    McpTask task;
+  };
+  class FakeWatch : public McpTaskWatch {
+   public:
+    FakeWatch(FakeToolHost* host, std::string session) : host_(host), session_(session) {}
+    ~FakeWatch() override { host_->watchers_.erase(session_); }
+
+   private:
+    FakeToolHost* host_;
+    std::string session_;
+  };
+
+  std::unique_ptr<McpCall> Hold(const McpCallContext& context, const std::string& name,
+                                const json& arguments, std::function<void(McpToolResult)> done) {
     auto pending = std::make_shared<PendingCall>();
     pending->context = context;
     pending->name = name;
@@ -78,14 +196,17 @@ class FakeToolHost : public McpToolHost {
     return std::make_unique<FakeCall>(pending->cancelled);
   }
 
-  std::shared_ptr<PendingCall> pending(size_t i) { return pending_.at(i); }
-  size_t pending_count() const { return pending_.size(); }
+  FakeTask* Find(const std::string& session, const std::string& task_id) {
+    for (FakeTask& t : tasks_) {
+      if (t.session == session && t.task.task_id == task_id) return &t;
+    }
+    return nullptr;
+  }
 
-  std::vector<McpCallContext> contexts;
-
- private:
   int extra_;
   std::vector<std::shared_ptr<PendingCall>> pending_;
+  std::vector<FakeTask> tasks_;
+  std::map<std::string, std::function<void(const McpTaskNotice&)>> watchers_;
 };
 
 class McpSessionTest : public ::testing::Test {
@@ -95,6 +216,10 @@ class McpSessionTest : public ::testing::Test {
     options.session_id = "s1";
     options.instructions = "Delegate work to troupe agents.";
     options.page_size = page_size;
+    NewSession(options);
+  }
+
+  void NewSession(const McpSessionOptions& options) {
     session_ = std::make_unique<McpSession>(&host_, options,
                                             [this](json message) { sent_.push_back(message); });
   }
@@ -166,8 +291,13 @@ TEST_P(McpLifecycleTest, WholeLifecycle) {
   EXPECT_EQ(result["protocolVersion"], version);
   EXPECT_EQ(result["serverInfo"],
             json({{"name", "troupe"}, {"title", "troupe"}, {"version", "0.1.0"}}));
-  EXPECT_EQ(result["capabilities"],
-            json({{"tools", {{"listChanged", false}}}, {"logging", json::object()}}));
+  json capabilities = {{"tools", {{"listChanged", false}}}, {"logging", json::object()}};
+  if (version == "2025-11-25") {
+    capabilities["tasks"] = {{"list", json::object()},
+                             {"cancel", json::object()},
+                             {"requests", {{"tools", {{"call", json::object()}}}}}};
+  }
+  EXPECT_EQ(result["capabilities"], capabilities);
   EXPECT_EQ(result["instructions"], "Delegate work to troupe agents.");
   EXPECT_TRUE(session_->initialized());
   EXPECT_FALSE(session_->ready());
@@ -354,6 +484,61 @@ INSTANTIATE_TEST_SUITE_P(
                        "params._meta.progressToken: expected a string or an integer"},
         BadRequestCase{"call_throwing_host", Req("tools/call", {{"name", "throw"}}),
                        jsonrpc::kInternalError, "tool host exploded"},
+        BadRequestCase{"task_number", Req("tools/call", {{"name", "slow"}, {"task", 5}}),
+                       jsonrpc::kInvalidParams, "params.task: expected an object, got an integer"},
+        BadRequestCase{"task_array", Req("tools/call", {{"name", "slow"}, {"task", json::array()}}),
+                       jsonrpc::kInvalidParams, "params.task: expected an object, got an array"},
+        BadRequestCase{"task_ttl_string",
+                       Req("tools/call", {{"name", "slow"}, {"task", {{"ttl", "1h"}}}}),
+                       jsonrpc::kInvalidParams, "params.task.ttl: expected an integer"},
+        BadRequestCase{"task_ttl_float",
+                       Req("tools/call", {{"name", "slow"}, {"task", {{"ttl", 1.5}}}}),
+                       jsonrpc::kInvalidParams, "params.task.ttl: expected an integer"},
+        BadRequestCase{"task_on_tool_without_support",
+                       Req("tools/call", {{"name", "echo"}, {"task", json::object()}}),
+                       jsonrpc::kMethodNotFound,
+                       "Tool echo does not support task-augmented execution (its "
+                       "execution.taskSupport is \"forbidden\")"},
+        BadRequestCase{"task_unknown_tool",
+                       Req("tools/call", {{"name", "nope"}, {"task", json::object()}}),
+                       jsonrpc::kInvalidParams, "Unknown tool: nope"},
+        BadRequestCase{
+            "task_refused_arguments",
+            Req("tools/call",
+                {{"name", "slow"}, {"arguments", {{"refuse", true}}}, {"task", json::object()}}),
+            jsonrpc::kInvalidParams, "slow: `refuse` is set"},
+        BadRequestCase{
+            "task_host_failure",
+            Req("tools/call",
+                {{"name", "slow"}, {"arguments", {{"explode", true}}}, {"task", json::object()}}),
+            jsonrpc::kInternalError, "the store broke"},
+        BadRequestCase{"tasks_get_no_params", Req("tasks/get", nullptr), jsonrpc::kInvalidParams,
+                       "params.taskId: expected a string, got null"},
+        BadRequestCase{"tasks_get_number", Req("tasks/get", {{"taskId", 1}}),
+                       jsonrpc::kInvalidParams, "params.taskId: expected a string, got an integer"},
+        BadRequestCase{"tasks_get_params_array", Req("tasks/get", json::array()),
+                       jsonrpc::kInvalidParams, "params: expected an object, got an array"},
+        BadRequestCase{"tasks_get_unknown", Req("tasks/get", {{"taskId", "t9"}}),
+                       jsonrpc::kInvalidParams, "no task t9 in this session"},
+        BadRequestCase{"tasks_cancel_missing", Req("tasks/cancel", json::object()),
+                       jsonrpc::kInvalidParams, "params.taskId: expected a string, got null"},
+        BadRequestCase{"tasks_cancel_unknown", Req("tasks/cancel", {{"taskId", "t9"}}),
+                       jsonrpc::kInvalidParams, "no task t9 in this session"},
+        BadRequestCase{"tasks_result_number", Req("tasks/result", {{"taskId", 7}}),
+                       jsonrpc::kInvalidParams, "params.taskId: expected a string, got an integer"},
+        BadRequestCase{"tasks_result_unknown", Req("tasks/result", {{"taskId", "t9"}}),
+                       jsonrpc::kInvalidParams, "no task t9 in this session"},
+        BadRequestCase{"tasks_result_progress_token_float",
+                       Req("tasks/result", {{"taskId", "t9"}, {"_meta", {{"progressToken", 0.5}}}}),
+                       jsonrpc::kInvalidParams, "params._meta.progressToken"},
+        BadRequestCase{"tasks_list_cursor_number", Req("tasks/list", {{"cursor", 2}}),
+                       jsonrpc::kInvalidParams, "params.cursor: expected a string"},
+        BadRequestCase{"tasks_list_cursor_foreign", Req("tasks/list", {{"cursor", "offset:1"}}),
+                       jsonrpc::kInvalidParams, "is not a cursor this server gave out"},
+        BadRequestCase{"tasks_list_params_array", Req("tasks/list", json::array({1})),
+                       jsonrpc::kInvalidParams, "params: expected an object, got an array"},
+        BadRequestCase{"tasks_unknown_method", Req("tasks/frobnicate", json::object()),
+                       jsonrpc::kMethodNotFound, "Method not found: \"tasks/frobnicate\""},
         BadRequestCase{"set_level_missing", Req("logging/setLevel", json::object()),
                        jsonrpc::kInvalidParams, "params.level: expected one of debug, info"},
         BadRequestCase{"set_level_unknown", Req("logging/setLevel", {{"level", "verbose"}}),
@@ -621,6 +806,353 @@ TEST_F(McpSessionTest, ParsedJsonOverloadWorks) {
   EXPECT_EQ(sent_[0]["result"], json::object());
 }
 
+// ---- tasks ----
+
+json TaskCall(const json& id, const std::string& name, json task = json::object(),
+              json arguments = json::object()) {
+  return {{"jsonrpc", "2.0"},
+          {"id", id},
+          {"method", "tools/call"},
+          {"params", {{"name", name}, {"arguments", std::move(arguments)}, {"task", task}}}};
+}
+
+struct CapabilityCase {
+  const char* version;
+  bool host_runs_tasks;
+  bool declared;
+};
+
+class McpTaskCapabilityTest : public McpSessionTest,
+                              public ::testing::WithParamInterface<CapabilityCase> {};
+
+TEST_P(McpTaskCapabilityTest, DeclaredOnlyOnTheLatestVersionWithATaskTool) {
+  const CapabilityCase& c = GetParam();
+  if (!c.host_runs_tasks) host_.task_support.clear();
+  json init = Initialize(c.version);
+  EXPECT_EQ(init["result"]["capabilities"].contains("tasks"), c.declared) << init.dump();
+  EXPECT_EQ(session_->tasks_enabled(), c.declared);
+  if (c.declared) {
+    EXPECT_EQ(init["result"]["capabilities"]["tasks"],
+              json({{"list", json::object()},
+                    {"cancel", json::object()},
+                    {"requests", {{"tools", {{"call", json::object()}}}}}}));
+  }
+  // Without the capability, tasks/* do not exist.
+  json get = Call(1, "tasks/get", {{"taskId", "t1"}});
+  if (c.declared) {
+    ExpectError(get, 1, jsonrpc::kInvalidParams, "no task t1 in this session");
+  } else {
+    ExpectError(get, 1, jsonrpc::kMethodNotFound, "Method not found: \"tasks/get\"");
+    ExpectError(Call(2, "tasks/list"), 2, jsonrpc::kMethodNotFound, "tasks/list");
+    ExpectError(Call(3, "tasks/result", {{"taskId", "t1"}}), 3, jsonrpc::kMethodNotFound,
+                "tasks/result");
+    ExpectError(Call(4, "tasks/cancel", {{"taskId", "t1"}}), 4, jsonrpc::kMethodNotFound,
+                "tasks/cancel");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, McpTaskCapabilityTest,
+                         ::testing::Values(CapabilityCase{"2025-11-25", true, true},
+                                           CapabilityCase{"2025-06-18", true, false},
+                                           CapabilityCase{"2025-03-26", true, false},
+                                           CapabilityCase{"2025-11-25", false, false}));
+
+TEST_F(McpSessionTest, OlderVersionIgnoresParamsTask) {
+  Initialize("2025-06-18");
+  // An ordinary call: in flight, answered by the tool — even with a task that is no object.
+  EXPECT_TRUE(Exchange(TaskCall(1, "slow", {{"ttl", 1000}})).empty());
+  EXPECT_TRUE(Exchange(TaskCall(2, "slow", 5)).empty());
+  EXPECT_EQ(session_->calls_in_flight(), 2u);
+  EXPECT_TRUE(host_.started.empty());
+  host_.pending(0)->done(McpToolResult::Text("plain"));
+  ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(sent_[0]["result"]["content"][0]["text"], "plain");
+  EXPECT_FALSE(sent_[0]["result"].contains("task"));
+  // A tool without task support takes params.task too.
+  std::vector<json> out = Exchange(TaskCall(3, "echo"));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0]["result"]["isError"], false);
+}
+
+TEST_F(McpSessionTest, TaskAugmentedCallAnswersACreateTaskResultAtOnce) {
+  Initialize();
+  json call = TaskCall(1, "slow", {{"ttl", 60000}}, {{"x", 1}});
+  call["params"]["_meta"] = {{"progressToken", "p"}};  // accepted, unused
+  std::vector<json> out = Exchange(call);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0]["id"], 1);
+  EXPECT_EQ(out[0]["result"], json({{"task",
+                                     {{"taskId", "t1"},
+                                      {"status", "working"},
+                                      {"statusMessage", "queued"},
+                                      {"createdAt", "2026-01-01T00:00:00.000Z"},
+                                      {"lastUpdatedAt", "2026-01-01T00:00:00.000Z"},
+                                      {"ttl", nullptr},
+                                      {"pollInterval", 500}}}}));
+  EXPECT_EQ(host_.started, std::vector<std::string>{"slow"});
+  EXPECT_EQ(session_->calls_in_flight(), 0u);
+  EXPECT_EQ(host_.pending_count(), 0u);  // Call was not used
+}
+
+TEST_F(McpSessionTest, RequiredTaskSupport) {
+  host_.task_support["echo"] = "required";
+  Initialize();
+  ExpectError(Exchange(ToolCall(1, "echo")).at(0), 1, jsonrpc::kMethodNotFound,
+              "Tool echo runs only as a task");
+  std::vector<json> out = Exchange(TaskCall(2, "echo"));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0]["result"]["task"]["taskId"], "t1");
+  // On an older version the tool cannot be called at all.
+  NewSession(McpSessionOptions{});
+  Initialize("2025-06-18");
+  ExpectError(Exchange(ToolCall(3, "echo")).at(0), 3, jsonrpc::kMethodNotFound, "2025-11-25");
+}
+
+TEST_F(McpSessionTest, TasksGetAndCancel) {
+  Initialize();
+  Exchange(TaskCall(1, "slow"));
+  Exchange(TaskCall(2, "slow"));
+  json got = Call(3, "tasks/get", {{"taskId", "t2"}});
+  EXPECT_EQ(got["result"]["taskId"], "t2");
+  EXPECT_EQ(got["result"]["status"], "working");
+  EXPECT_EQ(got["result"]["createdAt"], "2026-01-01T00:00:00.001Z");
+  EXPECT_EQ(got["result"]["ttl"], nullptr);
+
+  json cancelled = Call(4, "tasks/cancel", {{"taskId", "t1"}});
+  EXPECT_EQ(cancelled["result"]["status"], "cancelled");
+  EXPECT_EQ(cancelled["result"]["statusMessage"], "cancelled by the client");
+  ExpectError(Call(5, "tasks/cancel", {{"taskId", "t1"}}), 5, jsonrpc::kInvalidParams,
+              "Cannot cancel task: it is already cancelled");
+  host_.Finish("t2", McpTaskStatus::kCompleted);
+  ExpectError(Call(6, "tasks/cancel", {{"taskId", "t2"}}), 6, jsonrpc::kInvalidParams,
+              "Cannot cancel task: it is already completed");
+  Exchange(TaskCall(7, "slow"));
+  host_.Finish("t3", McpTaskStatus::kFailed);
+  ExpectError(Call(8, "tasks/cancel", {{"taskId", "t3"}}), 8, jsonrpc::kInvalidParams,
+              "Cannot cancel task: it is already failed");
+}
+
+TEST_F(McpSessionTest, TasksOfAnotherSessionAreInvisible) {
+  Initialize();
+  Exchange(TaskCall(1, "slow"));
+  McpSessionOptions other;
+  other.session_id = "s2";
+  NewSession(other);
+  Initialize();
+  EXPECT_EQ(Call(2, "tasks/list")["result"], json({{"tasks", json::array()}}));
+  for (const char* method : {"tasks/get", "tasks/cancel", "tasks/result"}) {
+    ExpectError(Call(3, method, {{"taskId", "t1"}}), 3, jsonrpc::kInvalidParams,
+                "no task t1 in this session");
+  }
+  EXPECT_EQ(session_->calls_in_flight(), 0u);
+}
+
+class McpTaskPaginationTest : public McpSessionTest {
+ protected:
+  McpTaskPaginationTest() {
+    McpSessionOptions options;
+    options.session_id = "s1";
+    options.task_page_size = 2;
+    options.task_poll_interval_ms = 2000;
+    NewSession(options);
+  }
+};
+
+TEST_F(McpTaskPaginationTest, PagesOldestFirst) {
+  Initialize();
+  EXPECT_EQ(Call(1, "tasks/list")["result"], json({{"tasks", json::array()}}));
+  for (int i = 0; i < 5; ++i) Exchange(TaskCall(10 + i, "slow"));
+  std::vector<std::string> ids;
+  json params = json::object();
+  int pages = 0;
+  for (;;) {
+    json response = Call(pages + 1, "tasks/list", params);
+    ASSERT_TRUE(response.contains("result")) << response.dump();
+    ++pages;
+    for (const json& task : response["result"]["tasks"]) {
+      ids.push_back(task["taskId"]);
+      EXPECT_EQ(task["pollInterval"], 2000);
+    }
+    if (!response["result"].contains("nextCursor")) break;
+    params = {{"cursor", response["result"]["nextCursor"]}};
+    ASSERT_LT(pages, 10);
+  }
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(ids, (std::vector<std::string>{"t1", "t2", "t3", "t4", "t5"}));
+  ExpectError(Call(9, "tasks/list", {{"cursor", "offset:5"}}), 9, jsonrpc::kInvalidParams,
+              "params.cursor");
+}
+
+TEST_F(McpSessionTest, TasksResultIsACallInFlight) {
+  Initialize();
+  Exchange(TaskCall(1, "slow"));
+  EXPECT_TRUE(Exchange({{"jsonrpc", "2.0"},
+                        {"id", "r"},
+                        {"method", "tasks/result"},
+                        {"params", {{"taskId", "t1"}, {"_meta", {{"progressToken", 9}}}}}})
+                  .empty());
+  EXPECT_EQ(session_->calls_in_flight(), 1u);
+  ASSERT_EQ(host_.pending_count(), 1u);
+  auto wait = host_.pending(0);
+  EXPECT_EQ(wait->name, "tasks/result");
+  EXPECT_EQ(wait->arguments["taskId"], "t1");
+  EXPECT_EQ(wait->context.session_id, "s1");
+  // The id is taken while it waits.
+  ExpectError(Call("r", "ping"), "r", jsonrpc::kInvalidRequest, "already used");
+  ASSERT_TRUE(wait->context.progress);
+  wait->context.progress(1, std::nullopt, "t1 running grep");
+  ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(sent_[0]["params"]["progressToken"], 9);
+  sent_.clear();
+  McpToolResult result = McpToolResult::Text("the report");
+  result.structured = {{"state", "completed"}};
+  wait->done(std::move(result));
+  ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(sent_[0],
+            json({{"jsonrpc", "2.0"},
+                  {"id", "r"},
+                  {"result",
+                   {{"content", {{{"type", "text"}, {"text", "the report"}}}},
+                    {"isError", false},
+                    {"structuredContent", {{"state", "completed"}}},
+                    {"_meta", {{"io.modelcontextprotocol/related-task", {{"taskId", "t1"}}}}}}}}));
+  EXPECT_EQ(session_->calls_in_flight(), 0u);
+}
+
+TEST_F(McpSessionTest, TasksResultOfATerminalTaskAnswersAtOnce) {
+  Initialize();
+  Exchange(TaskCall(1, "slow"));
+  Exchange(TaskCall(2, "slow"));
+  host_.Finish("t1", McpTaskStatus::kCompleted);
+  host_.Finish("t2", McpTaskStatus::kFailed);
+  sent_.clear();
+  json done = Call(3, "tasks/result", {{"taskId", "t1"}});
+  EXPECT_EQ(done["result"]["content"][0]["text"], "result of t1");
+  EXPECT_EQ(done["result"]["isError"], false);
+  EXPECT_EQ(done["result"]["_meta"]["io.modelcontextprotocol/related-task"]["taskId"], "t1");
+  json failed = Call(4, "tasks/result", {{"taskId", "t2"}});
+  EXPECT_EQ(failed["result"]["isError"], true);
+  EXPECT_EQ(session_->calls_in_flight(), 0u);
+}
+
+TEST_F(McpSessionTest, TasksResultCancelledByNotificationOrClose) {
+  Initialize();
+  Exchange(TaskCall(1, "slow"));
+  EXPECT_TRUE(Exchange(Req("tasks/result", {{"taskId", "t1"}})).empty());
+  auto first = host_.pending(0);
+  Notify("notifications/cancelled", {{"requestId", 9}});
+  EXPECT_TRUE(*first->cancelled);
+  EXPECT_EQ(session_->calls_in_flight(), 0u);
+  first->done(McpToolResult::Text("late"));
+  EXPECT_TRUE(sent_.empty());
+
+  EXPECT_TRUE(Exchange(Req("tasks/result", {{"taskId", "t1"}})).empty());
+  auto second = host_.pending(1);
+  EXPECT_EQ(host_.watches(), 1u);
+  session_->Close();
+  EXPECT_TRUE(*second->cancelled);
+  EXPECT_EQ(host_.watches(), 0u);  // the watch on the session's tasks ended with it
+  second->done(McpToolResult::Text("late"));
+  EXPECT_TRUE(sent_.empty());
+}
+
+struct NoticeCase {
+  const char* version;
+  const char* log_level;  // set by the client, "" = default (info)
+  McpTaskStatus status;
+  const char* expected_level;  // of notifications/message; "" = none
+  bool task_status;            // notifications/tasks/status expected
+};
+
+class McpTaskNoticeTest : public McpSessionTest,
+                          public ::testing::WithParamInterface<NoticeCase> {};
+
+TEST_P(McpTaskNoticeTest, PushedWhenATaskEnds) {
+  const NoticeCase& c = GetParam();
+  // Nothing is watched before initialize.
+  EXPECT_EQ(host_.watches(), 0u);
+  Initialize(c.version);
+  EXPECT_EQ(host_.watches(), 1u);
+  if (std::string(c.log_level) != "") Call(1, "logging/setLevel", {{"level", c.log_level}});
+  // The fake host has tasks whatever the version; only the session decides what is sent.
+  McpCallContext context;
+  context.session_id = "s1";
+  ASSERT_TRUE(host_.StartTask(context, "slow", json::object()).ok());
+  sent_.clear();
+  host_.Finish("t1", c.status);
+  std::vector<json> out = std::move(sent_);
+  sent_.clear();
+  size_t next = 0;
+  if (std::string(c.expected_level) != "") {
+    ASSERT_GT(out.size(), next);
+    EXPECT_EQ(out[next],
+              json({{"jsonrpc", "2.0"},
+                    {"method", "notifications/message"},
+                    {"params",
+                     {{"level", c.expected_level},
+                      {"logger", "troupe"},
+                      {"data", {{"task_id", "t1"}, {"state", McpTaskStatusName(c.status)}}}}}}));
+    ++next;
+  }
+  if (c.task_status) {
+    ASSERT_GT(out.size(), next);
+    EXPECT_EQ(out[next]["method"], "notifications/tasks/status");
+    EXPECT_EQ(out[next]["params"]["taskId"], "t1");
+    EXPECT_EQ(out[next]["params"]["status"], McpTaskStatusName(c.status));
+    EXPECT_EQ(out[next]["params"]["lastUpdatedAt"], "2026-01-01T00:00:01.500Z");
+    EXPECT_EQ(out[next]["params"]["ttl"], nullptr);
+    ++next;
+  }
+  EXPECT_EQ(out.size(), next);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, McpTaskNoticeTest,
+    ::testing::Values(NoticeCase{"2025-11-25", "", McpTaskStatus::kCompleted, "info", true},
+                      NoticeCase{"2025-11-25", "", McpTaskStatus::kFailed, "warning", true},
+                      NoticeCase{"2025-11-25", "", McpTaskStatus::kCancelled, "warning", true},
+                      NoticeCase{"2025-11-25", "warning", McpTaskStatus::kCompleted, "", true},
+                      NoticeCase{"2025-11-25", "warning", McpTaskStatus::kFailed, "warning", true},
+                      NoticeCase{"2025-11-25", "error", McpTaskStatus::kCancelled, "", true},
+                      NoticeCase{"2025-11-25", "debug", McpTaskStatus::kCompleted, "info", true},
+                      NoticeCase{"2025-06-18", "", McpTaskStatus::kCompleted, "info", false},
+                      NoticeCase{"2025-03-26", "", McpTaskStatus::kFailed, "warning", false},
+                      NoticeCase{"2025-06-18", "warning", McpTaskStatus::kCompleted, "", false}));
+
+TEST_F(McpSessionTest, NoNoticesAfterClose) {
+  Initialize();
+  Exchange(TaskCall(1, "slow"));
+  session_->Close();
+  sent_.clear();
+  host_.Finish("t1", McpTaskStatus::kCompleted);
+  EXPECT_TRUE(sent_.empty());
+}
+
+TEST(McpTimestampTest, Iso8601WithMilliseconds) {
+  struct Case {
+    int64_t ms;
+    const char* text;
+  };
+  for (const Case& c :
+       {Case{0, "1970-01-01T00:00:00.000Z"}, Case{1'767'225'600'000, "2026-01-01T00:00:00.000Z"},
+        Case{1'767'225'599'999, "2025-12-31T23:59:59.999Z"},
+        Case{951'782'400'123, "2000-02-29T00:00:00.123Z"}, Case{-1, "1969-12-31T23:59:59.999Z"}}) {
+    EXPECT_EQ(FormatMcpTimestamp(c.ms), c.text) << c.ms;
+  }
+}
+
+TEST(McpTaskJsonTest, OmitsAnEmptyStatusMessage) {
+  McpTask task;
+  task.task_id = "bg_1";
+  task.status = McpTaskStatus::kFailed;
+  json j = McpTaskJson(task, 250);
+  EXPECT_EQ(j["status"], "failed");
+  EXPECT_EQ(j["pollInterval"], 250);
+  EXPECT_FALSE(j.contains("statusMessage"));
+  task.status_message = "boom";
+  EXPECT_EQ(McpTaskJson(task, 250)["statusMessage"], "boom");
+}
+
 // ---- junk ----
 
 // Every message the server sends is a valid JSON-RPC response or notification.
@@ -662,10 +1194,15 @@ TEST_F(McpSessionTest, JunkNeverCrashesAndAnswersAreWellFormed) {
                                             "logging/setLevel",
                                             "notifications/cancelled",
                                             "notifications/initialized",
+                                            "tasks/get",
+                                            "tasks/list",
+                                            "tasks/cancel",
+                                            "tasks/result",
                                             "x"};
   const std::vector<std::string> keys = {
       "jsonrpc",   "id",    "method", "params", "result",    "error",         "name",
-      "arguments", "_meta", "cursor", "level",  "requestId", "progressToken", "protocolVersion"};
+      "arguments", "_meta", "cursor", "level",  "requestId", "progressToken", "protocolVersion",
+      "task",      "ttl",   "taskId"};
   auto random_value = [&](auto& self, int depth) -> json {
     int pick = static_cast<int>(rng() % (depth > 3 ? values.size() : values.size() + 3));
     if (pick < static_cast<int>(values.size())) return values[pick];
@@ -673,8 +1210,11 @@ TEST_F(McpSessionTest, JunkNeverCrashesAndAnswersAreWellFormed) {
     int n = static_cast<int>(rng() % 4);
     for (int i = 0; i < n; ++i) object[keys[rng() % keys.size()]] = self(self, depth + 1);
     if (rng() % 2 == 0) object["name"] = rng() % 2 ? "echo" : "slow";
+    if (rng() % 3 == 0) object["task"] = rng() % 4 ? json::object() : values[rng() % values.size()];
+    if (rng() % 3 == 0) object["taskId"] = fmt::format("t{}", 1 + rng() % 4);
     return object;
   };
+  int tasks_answered = 0;
   for (int i = 0; i < 5000; ++i) {
     json message = {{"jsonrpc", rng() % 8 ? json("2.0") : random_value(random_value, 0)},
                     {"method", rng() % 6 ? json(methods[rng() % methods.size()])
@@ -687,7 +1227,21 @@ TEST_F(McpSessionTest, JunkNeverCrashesAndAnswersAreWellFormed) {
     if (rng() % 10 == 0) message["result"] = random_value(random_value, 0);
     std::string text = message.dump();
     if (rng() % 5 == 0) text[rng() % text.size()] = "{}[]\",:x0"[rng() % 9];
-    for (const json& out : ExchangeText(text)) ExpectWellFormed(out);
+    for (const json& out : ExchangeText(text)) {
+      ExpectWellFormed(out);
+      if (out.contains("result") &&
+          (out["result"].contains("taskId") || out["result"].contains("tasks"))) {
+        ++tasks_answered;
+      }
+    }
+    // Occasionally end a task, which pushes notices.
+    if (host_.task_count() > 0 && rng() % 7 == 0) {
+      const McpTaskStatus ends[] = {McpTaskStatus::kCompleted, McpTaskStatus::kFailed,
+                                    McpTaskStatus::kCancelled};
+      host_.Finish(fmt::format("t{}", 1 + rng() % host_.task_count()), ends[rng() % 3]);
+      for (const json& out : sent_) ExpectWellFormed(out);
+      sent_.clear();
+    }
     // Occasionally finish or report on a pending call, as the host would.
     if (host_.pending_count() > 0 && rng() % 3 == 0) {
       auto call = host_.pending(rng() % host_.pending_count());
@@ -697,6 +1251,9 @@ TEST_F(McpSessionTest, JunkNeverCrashesAndAnswersAreWellFormed) {
       sent_.clear();
     }
   }
+  // The tasks were reached: some started, and tasks/* answered more than errors.
+  EXPECT_GT(host_.task_count(), 0u);
+  EXPECT_GT(tasks_answered, 0);
   session_->Close();
 }
 

@@ -2,6 +2,8 @@
 // and the completion notices piggy-backed on every answer (see mcp_tools.h).
 #include "api/mcp_tools.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -12,6 +14,7 @@
 #include "agent/task_reports.h"
 #include "agent/tool_args.h"
 #include "agent/tool_output.h"
+#include "api/mcp_engine_tasks.h"
 #include "api/mcp_tool_schemas.h"
 #include "core/duration_format.h"
 #include "engine/engine_delegator.h"
@@ -58,16 +61,43 @@ Reply TaskReply(std::string text, const DelegatedTask& task) {
   return r;
 }
 
+// The answer about a task that ended, as delegate_task waiting for it gives it: its report, and
+// isError when it failed or was cancelled (there is no result to work with).
+Reply FinalReply(const DelegatedTask& task) {
+  Reply r = TaskReply(FormatTaskReport(task), task);
+  r.result.is_error = task.state == "error" || task.state == "cancelled";
+  return r;
+}
+
+// A progress message about an engine event of the task waited for: "bg_… running grep".
+std::string ProgressMessage(const EngineEvent& e) {
+  std::string message = e.task->id;
+  if (e.kind == EngineEvent::Kind::kState) {
+    message.append(" ").append(TaskStateName(e.task->state));
+  } else if (e.progress != nullptr && !e.progress->tool.empty()) {
+    message.append(" running ").append(e.progress->tool);
+  } else {
+    message.append(" working");
+  }
+  return message;
+}
+
+// A call waiting for the engine, as the tools' registry of live waits knows it.
+struct Waiting {
+  virtual ~Waiting() = default;
+  // Stops waiting: no callback, no progress, `done` dropped.
+  virtual void Release() = 0;
+};
+
 // A call waiting on TaskManager::Watch. Shared between the McpCall handed out, the watch's
 // callback, the progress subscription and the tools' registry of live waits.
-struct CallState {
+struct CallState : Waiting {
   std::function<void(McpToolResult)> done;
   TaskManager* manager = nullptr;  // null once the wait is over or the tools are gone
   TaskManager::WatchId watch = 0;
   EventBus::SubscriptionId subscription = 0;
 
-  // Stops waiting: no callback, no progress, `done` dropped.
-  void Release() {
+  void Release() override {
     done = nullptr;
     if (manager == nullptr) return;
     if (watch != 0) manager->CancelWatch(watch);
@@ -78,13 +108,32 @@ struct CallState {
   }
 };
 
+// tasks/result waiting for its task to end (TaskManager::Watch would also end the wait when
+// the task is interrupted, which is no result). Shared between the McpCall handed out, the
+// watch's callback, the deferred answer and the tools' registry of live waits; the watch's
+// callback keeps it alive until Release.
+struct ResultWait : Waiting {
+  std::function<void(McpToolResult)> done;
+  std::unique_ptr<McpTaskWatch> watch;
+  Clock* clock = nullptr;
+  TimerId answer_timer = 0;
+  double progress_reports = 0;
+
+  void Release() override {
+    done = nullptr;
+    watch.reset();
+    if (answer_timer != 0) clock->CancelTimer(answer_timer);
+    answer_timer = 0;
+  }
+};
+
 class WaitingCall : public McpCall {
  public:
-  explicit WaitingCall(std::shared_ptr<CallState> state) : state_(std::move(state)) {}
+  explicit WaitingCall(std::shared_ptr<Waiting> state) : state_(std::move(state)) {}
   void Cancel() override { state_->Release(); }
 
  private:
-  std::shared_ptr<CallState> state_;
+  std::shared_ptr<Waiting> state_;
 };
 
 class AnsweredCall : public McpCall {
@@ -96,6 +145,13 @@ class AnsweredCall : public McpCall {
 
 std::string EngineMcpTools::OwnerOf(const std::string& session_id) { return "mcp:" + session_id; }
 
+// A delegate_task launch that passed the checks.
+struct DelegateLaunch {
+  TaskView view;
+  bool continued = false;  // it continues an existing session
+  bool background = true;  // the caller asked not to wait
+};
+
 struct EngineMcpTools::Impl {
   using Format = std::function<Reply(const std::vector<DelegatedTask>& tasks, bool timed_out)>;
 
@@ -103,8 +159,9 @@ struct EngineMcpTools::Impl {
   TaskManager* manager;
   const AgentCatalog* agents;
   EngineMcpToolsOptions options;
+  std::unique_ptr<McpTaskEvents> task_events;
   uint64_t next_call = 1;
-  std::map<uint64_t, std::weak_ptr<CallState>> waiting;
+  std::map<uint64_t, std::weak_ptr<Waiting>> waiting;
 
   ~Impl() {
     for (auto& [id, weak] : waiting) {
@@ -184,16 +241,8 @@ struct EngineMcpTools::Impl {
       state->subscription =
           manager->events().Subscribe([progress, watched, count](const EngineEvent& e) {
             if (e.task == nullptr || watched.count(e.task->id) == 0) return;
-            std::string message = e.task->id + " ";
-            if (e.kind == EngineEvent::Kind::kState) {
-              message += TaskStateName(e.task->state);
-            } else if (e.progress != nullptr && !e.progress->tool.empty()) {
-              message += "running " + e.progress->tool;
-            } else {
-              message += "working";
-            }
             *count += 1;
-            progress(*count, std::nullopt, message);
+            progress(*count, std::nullopt, ProgressMessage(e));
           });
     }
     std::erase_if(waiting, [](const auto& entry) { return entry.second.expired(); });
@@ -201,6 +250,17 @@ struct EngineMcpTools::Impl {
     return std::make_unique<WaitingCall>(std::move(state));
   }
 
+  // Waits (from the engine's events) until task `task_id` is final, then answers with its
+  // FinalReply; see ResultWait.
+  std::unique_ptr<McpCall> AwaitEnd(const McpCallContext& context, const std::string& task_id,
+                                    std::function<void(McpToolResult)> done);
+
+  // Task `task_id` if session `session_id` owns it; NotFound otherwise.
+  Result<TaskView> OwnedTask(const std::string& session_id, const std::string& task_id);
+
+  // delegate_task's argument checks and launch, for the tool and for a task-augmented call.
+  // An error carries the message for the caller.
+  Result<DelegateLaunch> LaunchDelegate(const McpCallContext& context, const json& arguments);
   std::unique_ptr<McpCall> DelegateTask(const McpCallContext& context, const json& arguments,
                                         std::function<void(McpToolResult)> done);
   std::unique_ptr<McpCall> BackgroundOutput(const McpCallContext& context, const json& arguments,
@@ -213,37 +273,43 @@ struct EngineMcpTools::Impl {
 
 // --- delegate_task ---------------------------------------------------------------------------
 
-std::unique_ptr<McpCall> EngineMcpTools::Impl::DelegateTask(
-    const McpCallContext& context, const json& arguments, std::function<void(McpToolResult)> done) {
-  const std::string owner = OwnerOf(context.session_id);
-  auto fail = [&](const Status& s) { return Answer(owner, Fail(s), std::move(done)); };
+Result<DelegateLaunch> EngineMcpTools::Impl::LaunchDelegate(const McpCallContext& context,
+                                                            const json& arguments) {
   ToolArgs args("delegate_task", arguments);
   std::string names;
   if (agents != nullptr) {
-    for (const std::string& n : agents->Names()) names += (names.empty() ? "" : ", ") + n;
+    for (const std::string& n : agents->Names()) {
+      if (!names.empty()) names += ", ";
+      names += n;
+    }
   }
   Result<DelegateArguments> parsed = ParseDelegateArguments(args, names);
-  if (!parsed.ok()) return fail(parsed.status());
+  if (!parsed.ok()) return parsed.status();
   const DelegateArguments& d = *parsed;
   if (!d.agent.empty() && agents != nullptr && agents->Get(d.agent) == nullptr) {
-    return fail(args.Error("`agent`: " + agents->Find(d.agent).status().message()));
+    return args.Error("`agent`: " + agents->Find(d.agent).status().message());
   }
   if (!d.session_id.empty()) {
     Result<std::optional<SessionRecord>> session = manager->Session(d.session_id);
-    if (!session.ok()) return fail(args.Error(session.status().message()));
+    if (!session.ok()) return args.Error(session.status().message());
     if (!session->has_value()) {
-      return fail(args.Error("`session_id`: session " + ToValidUtf8(d.session_id) +
-                             " does not exist; continue a session that delegate_task returned"));
+      return args.Error(fmt::format(
+          "`session_id`: session {} does not exist; continue a session that delegate_task "
+          "returned",
+          ToValidUtf8(d.session_id)));
     }
     const SessionRecord& s = **session;
     if (!s.parent_session_id.empty()) {
-      return fail(args.Error("`session_id`: session " + s.id + " was delegated by agent session " +
-                             s.parent_session_id +
-                             " and belongs to it; continue only sessions launched from outside"));
+      return args.Error(fmt::format(
+          "`session_id`: session {} was delegated by agent session {} and belongs to it; "
+          "continue only sessions launched from outside",
+          s.id, s.parent_session_id));
     }
     if (!d.agent.empty() && d.agent != s.agent) {
-      return fail(args.Error("`agent`: session " + s.id + " belongs to agent " + s.agent +
-                             ", not " + d.agent + "; leave `agent` out to continue it"));
+      return args.Error(
+          fmt::format("`agent`: session {} belongs to agent {}, not {}; leave `agent` out to "
+                      "continue it",
+                      s.id, s.agent, d.agent));
     }
   }
 
@@ -253,13 +319,21 @@ std::unique_ptr<McpCall> EngineMcpTools::Impl::DelegateTask(
   request.agent = d.agent;
   request.model = d.model;
   request.session_id = d.session_id;
-  request.owner = owner;
+  request.owner = OwnerOf(context.session_id);
   request.workspace = options.default_workspace;
   Result<TaskView> view = manager->Launch(request);
-  if (!view.ok()) return fail(args.Error(view.status().message()));
-  const DelegatedTask launched = Delegated(*view);
-  const bool continued = !d.session_id.empty();
-  if (d.background) {
+  if (!view.ok()) return args.Error(view.status().message());
+  return DelegateLaunch{std::move(*view), !d.session_id.empty(), d.background};
+}
+
+std::unique_ptr<McpCall> EngineMcpTools::Impl::DelegateTask(
+    const McpCallContext& context, const json& arguments, std::function<void(McpToolResult)> done) {
+  const std::string owner = OwnerOf(context.session_id);
+  Result<DelegateLaunch> launch = LaunchDelegate(context, arguments);
+  if (!launch.ok()) return Answer(owner, Fail(launch.status()), std::move(done));
+  const DelegatedTask launched = Delegated(launch->view);
+  const bool continued = launch->continued;
+  if (launch->background) {
     Reply r = TaskReply(FormatLaunched(launched, continued), launched);
     r.reported.clear();  // a launch confirmation is no report of the end
     return Answer(owner, std::move(r), std::move(done));
@@ -268,7 +342,7 @@ std::unique_ptr<McpCall> EngineMcpTools::Impl::DelegateTask(
   const int64_t limit = options.foreground_wait_ms;
   Format format = [launched, limit](const std::vector<DelegatedTask>& tasks, bool) {
     const DelegatedTask& t = tasks.empty() ? launched : tasks[0];
-    if (t.final()) return TaskReply(FormatTaskReport(t), t);
+    if (t.final()) return FinalReply(t);
     return TaskReply("Still " + t.state + " after waiting " + FormatDuration(limit) +
                          "; it keeps running in the background, and its completion is reported "
                          "with your next call of these tools.\n\n" +
@@ -284,6 +358,53 @@ std::unique_ptr<McpCall> EngineMcpTools::Impl::DelegateTask(
   };
   return Wait(context, {launched.task_id}, WaitMode::kAll, limit, std::move(format),
               std::move(on_error), std::move(done));
+}
+
+// --- tasks/result ----------------------------------------------------------------------------
+
+Result<TaskView> EngineMcpTools::Impl::OwnedTask(const std::string& session_id,
+                                                 const std::string& task_id) {
+  Result<TaskView> view = manager->Get(task_id);
+  if (view.ok() && view->task.owner == OwnerOf(session_id)) return view;
+  if (!view.ok() && view.status().code() != StatusCode::kNotFound) return view.status();
+  return Status::NotFound(fmt::format("no task {} in this session", ToValidUtf8(task_id)));
+}
+
+std::unique_ptr<McpCall> EngineMcpTools::Impl::AwaitEnd(const McpCallContext& context,
+                                                        const std::string& task_id,
+                                                        std::function<void(McpToolResult)> done) {
+  const std::string owner = OwnerOf(context.session_id);
+  auto state = std::make_shared<ResultWait>();
+  state->done = std::move(done);
+  state->clock = clock;
+  const uint64_t call_id = next_call++;
+  auto answer = [this, state, call_id, owner, task_id] {
+    state->answer_timer = 0;
+    auto done = std::move(state->done);
+    state->Release();
+    waiting.erase(call_id);
+    if (!done) return;
+    Result<TaskView> view = manager->Get(task_id);
+    Deliver(owner, view.ok() ? FinalReply(Delegated(*view)) : Fail(view.status()), done);
+  };
+  auto progress = context.progress;
+  state->watch = task_events->WatchTask(task_id, [state, answer, progress](const EngineEvent& e) {
+    if (!state->done) return;
+    if (e.kind == EngineEvent::Kind::kState && IsFinal(e.task->state)) {
+      state->watch.reset();
+      // From a later loop turn, as TaskManager::Watch answers: not inside the engine's
+      // announcement, and after the store has the final state.
+      if (state->answer_timer == 0) state->answer_timer = state->clock->StartTimer(0, answer);
+      return;
+    }
+    if (progress) {
+      state->progress_reports += 1;
+      progress(state->progress_reports, std::nullopt, ProgressMessage(e));
+    }
+  });
+  std::erase_if(waiting, [](const auto& entry) { return entry.second.expired(); });
+  waiting.emplace(call_id, state);
+  return std::make_unique<WaitingCall>(std::move(state));
 }
 
 // --- background_output -----------------------------------------------------------------------
@@ -492,6 +613,7 @@ EngineMcpTools::EngineMcpTools(Clock* clock, TaskManager* manager, const AgentCa
   impl_->manager = manager;
   impl_->agents = agents;
   impl_->options = std::move(options);
+  impl_->task_events = std::make_unique<McpTaskEvents>(&manager->events());
 }
 
 EngineMcpTools::~EngineMcpTools() = default;
@@ -520,5 +642,78 @@ std::unique_ptr<McpCall> EngineMcpTools::Call(const McpCallContext& context,
                                            "background_wait, background_cancel, background_list")),
                      std::move(done));
 }
+
+// --- tasks -----------------------------------------------------------------------------------
+
+Result<McpTask> EngineMcpTools::StartTask(const McpCallContext& context, const std::string& name,
+                                          const json& arguments) {
+  if (name != "delegate_task") {
+    return Status::InvalidArgument(fmt::format(
+        "tool `{}` does not run as a task; only delegate_task does", ToValidUtf8(name)));
+  }
+  Result<DelegateLaunch> launch = impl_->LaunchDelegate(context, arguments);
+  if (!launch.ok()) return launch.status();
+  return McpTaskOf(launch->view, impl_->clock->WallMs());
+}
+
+Result<McpTask> EngineMcpTools::GetTask(const McpCallContext& context, const std::string& task_id) {
+  Result<TaskView> view = impl_->OwnedTask(context.session_id, task_id);
+  if (!view.ok()) return view.status();
+  return McpTaskOf(*view, impl_->clock->WallMs());
+}
+
+Result<std::vector<McpTask>> EngineMcpTools::ListTasks(const McpCallContext& context) {
+  TaskFilter filter;
+  filter.owner = OwnerOf(context.session_id);
+  Result<std::vector<TaskView>> views = impl_->manager->List(filter);
+  if (!views.ok()) return views.status();
+  const int64_t now = impl_->clock->WallMs();
+  std::vector<McpTask> tasks;
+  tasks.reserve(views->size());
+  for (const TaskView& v : *views) tasks.push_back(McpTaskOf(v, now));
+  return tasks;
+}
+
+Result<McpTask> EngineMcpTools::CancelTask(const McpCallContext& context,
+                                           const std::string& task_id) {
+  Result<TaskView> view = impl_->OwnedTask(context.session_id, task_id);
+  if (!view.ok()) return view.status();
+  Result<TaskView> cancelled = impl_->manager->Cancel(
+      task_id, fmt::format("cancelled by MCP session {}", context.session_id));
+  if (!cancelled.ok()) return cancelled.status();
+  Result<TaskView> now = impl_->manager->Get(task_id);
+  return McpTaskOf(now.ok() ? *now : *cancelled, impl_->clock->WallMs());
+}
+
+std::unique_ptr<McpCall> EngineMcpTools::AwaitTaskResult(const McpCallContext& context,
+                                                         const std::string& task_id,
+                                                         std::function<void(McpToolResult)> done) {
+  Impl& impl = *impl_;
+  const std::string owner = OwnerOf(context.session_id);
+  Result<TaskView> view = impl.OwnedTask(context.session_id, task_id);
+  if (!view.ok()) return impl.Answer(owner, Fail(view.status()), std::move(done));
+  if (IsFinal(view->task.state)) {
+    return impl.Answer(owner, FinalReply(impl.Delegated(*view)), std::move(done));
+  }
+  return impl.AwaitEnd(context, task_id, std::move(done));
+}
+
+std::unique_ptr<McpTaskWatch> EngineMcpTools::WatchTasks(
+    const std::string& session_id, std::function<void(const McpTaskNotice&)> on_notice) {
+  // The watch lives in impl_->task_events, so the callback never outlives impl.
+  Impl* impl = impl_.get();
+  return impl->task_events->WatchEnds(
+      OwnerOf(session_id), [impl, on_notice = std::move(on_notice)](const EngineEvent& e) {
+        TaskView view;
+        view.task = *e.task;
+        const int64_t now = impl->clock->WallMs();
+        McpTaskNotice notice;
+        notice.task = McpTaskOf(view, now);
+        notice.details = McpTaskNoticeDetails(view, now);
+        on_notice(notice);
+      });
+}
+
+size_t EngineMcpTools::task_watches() const { return impl_->task_events->watches(); }
 
 }  // namespace troupe

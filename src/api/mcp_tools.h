@@ -4,6 +4,13 @@
 // (agent/task_reports.h), but for a caller outside troupe: a task launched here is a top-level
 // task owned by "mcp:<session>", not the child of an agent session.
 //
+// MCP tasks (api/mcp_engine_tasks.h): a troupe task is an MCP task with the same id, and the
+// tasks of an MCP session are those it owns (owner "mcp:<session>"), whether started as tasks or
+// by delegate_task. delegate_task runs as a task (CreateTaskResult) with the same checks;
+// tasks/result answers what delegate_task waiting for the task would (isError when it failed or
+// was cancelled). WatchTasks reports a session's tasks that end without claiming their
+// completion notices, which are still piggy-backed once.
+//
 // Every answer also carries structuredContent (the task, or the tasks, as JSON objects described
 // by each tool's outputSchema). Completion notices addressed to the calling MCP session (the
 // engine's outbox, recipient "mcp:<session>") are claimed at the start of every answer to that
@@ -20,6 +27,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "agent/agent_catalog.h"
 #include "api/mcp_tool_host.h"
@@ -55,6 +63,20 @@ class EngineMcpTools : public McpToolHost {
   std::unique_ptr<McpCall> Call(const McpCallContext& context, const std::string& name,
                                 const nlohmann::json& arguments,
                                 std::function<void(McpToolResult)> done) override;
+
+  Result<McpTask> StartTask(const McpCallContext& context, const std::string& name,
+                            const nlohmann::json& arguments) override;
+  Result<McpTask> GetTask(const McpCallContext& context, const std::string& task_id) override;
+  Result<std::vector<McpTask>> ListTasks(const McpCallContext& context) override;
+  Result<McpTask> CancelTask(const McpCallContext& context, const std::string& task_id) override;
+  std::unique_ptr<McpCall> AwaitTaskResult(const McpCallContext& context,
+                                           const std::string& task_id,
+                                           std::function<void(McpToolResult)> done) override;
+  std::unique_ptr<McpTaskWatch> WatchTasks(
+      const std::string& session_id, std::function<void(const McpTaskNotice&)> on_notice) override;
+
+  // WatchTasks and tasks/result waits alive (all share one EventBus subscription).
+  size_t task_watches() const;
 
   // The owner of tasks launched through MCP session `session_id`: "mcp:<session_id>".
   static std::string OwnerOf(const std::string& session_id);

@@ -45,6 +45,8 @@ class McpToolsTest : public EngineTest {
   void SetUp() override { Start(0); }
 
   void Start(int concurrency) {
+    calls_.clear();
+    tools_.reset();  // before the manager it watches
     runner_.set_chooser(ScriptFor);
     TaskManagerOptions options;
     options.limits.default_concurrency = concurrency;
