@@ -15,6 +15,7 @@
 #include "cli/demo.h"
 #include "cli/exit_codes.h"
 #include "cli/info_commands.h"
+#include "cli/mcp_command.h"
 #include "cli/mock_llm_command.h"
 #include "cli/task_commands.h"
 #include "daemon/daemon.h"
@@ -225,6 +226,16 @@ int RunTroupeCli(int argc, const char* const* argv, CliIo& io) {
         ->check(kWholeNumber)
         ->capture_default_str();
     client_commands.push_back({c, [&](CommandEnv& env) { return RunStopCommand(env, stop); }});
+  }
+  {
+    CLI::App* c = add_client(
+        "mcp", "Serve MCP on stdin/stdout for an AI tool, forwarding to the daemon's /mcp");
+    c->footer(
+        "Reads one JSON-RPC message per line on stdin and writes one per line on stdout; logs go\n"
+        "to stderr. Starts the daemon when none runs, and survives its restarts. Exits 0 when\n"
+        "stdin ends (after the answers), on SIGTERM/SIGINT/SIGHUP, or when stdout closes.\n"
+        "Example (an MCP client's config): {\"command\": \"troupe\", \"args\": [\"mcp\"]}\n");
+    client_commands.push_back({c, [](CommandEnv& env) { return RunMcpCommand(env); }});
   }
   CompletionCommandOptions completion;
   CLI::App* completion_cmd = app.add_subcommand(

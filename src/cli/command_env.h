@@ -30,6 +30,8 @@ class CommandEnv {
   Result<DaemonClient*> Client();
   // For commands that must not start a daemon (stop).
   void DisableAutostart() { options_.autostart = false; }
+  // How the client finds the daemon (for commands that connect again later: `mcp`).
+  const ClientOptions& client_options() const { return options_; }
 
   // Prints "troupe <cmd>: <message> (hint: <hint>)" (no hint part when `hint` is empty or the
   // message has one) and returns the exit code for `status` (5 unreachable, else 1).

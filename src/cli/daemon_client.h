@@ -101,6 +101,11 @@ class DaemonClient {
   const ApiErrorInfo& last_error() const { return last_error_; }
   // "the troupe daemon at <socket or url>", for messages.
   std::string Where() const;
+  // The base of request URLs: "http://localhost" over the socket, else the --url without a
+  // trailing slash; and the bearer token sent over TCP ("" over the socket). For callers that
+  // make their own requests (`troupe mcp`).
+  std::string BaseUrl() const;
+  const std::string& token() const { return token_; }
 
  private:
   DaemonClient(ClientOptions options, DaemonPaths paths, std::string socket);
@@ -113,7 +118,6 @@ class DaemonClient {
   // The hint that ends "cannot reach" messages.
   std::string UnreachableHint() const;
   Status Autostart();
-  std::string BaseUrl() const;
 
   ClientOptions options_;
   DaemonPaths paths_;

@@ -52,9 +52,13 @@ Result<LaunchedProcess> LaunchedProcess::Start(const std::string& binary,
     if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
     ::dup2(out, STDOUT_FILENO);
     ::dup2(out, STDERR_FILENO);
-    // Default signal dispositions for the daemon, whatever the client changed.
+    // Default signal dispositions and no blocked signal for the daemon, whatever the client
+    // changed (`troupe mcp` blocks the stop signals in its threads to take them synchronously).
     ::signal(SIGPIPE, SIG_DFL);
     ::signal(SIGINT, SIG_DFL);
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::execv(binary.c_str(), argv.data());
     const char msg[] = "cannot run the troupe binary\n";
     (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
