@@ -11,7 +11,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace troupe {
@@ -80,6 +82,16 @@ class HttpHandler {
   virtual void Handle(std::shared_ptr<HttpExchange> exchange) = 0;
   // The server is stopping: end streams and answer long polls now.
   virtual void Shutdown() {}
+
+  // The largest request body accepted for `path` (the target without its query, as received),
+  // decided from the request head before any of the body is read; 0 = the server's default
+  // (HttpServerOptions::max_body_bytes).
+  virtual size_t BodyLimit(std::string_view path) const { return 0; }
+  // The answer to a request for `path` whose body is over `limit`; nullopt = the server's own
+  // 413 (api/api_error.h shape). The connection is closed after it either way.
+  virtual std::optional<ApiResponse> BodyTooLarge(std::string_view path, size_t limit) const {
+    return std::nullopt;
+  }
 };
 
 }  // namespace troupe

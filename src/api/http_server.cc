@@ -20,6 +20,7 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cerrno>
+#include <limits>
 #include <chrono>
 #include <cstring>
 #include <exception>
@@ -319,6 +320,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Dispatch(ApiRequest request);
   // Answers with the server's own error; the connection closes after unless `keep_alive`.
   void ServerError(const ApiError& error, HeaderList extra, bool keep_alive);
+  // Answers the server's own `response` (no exchange) now.
+  void ServerAnswer(ApiResponse response, bool keep_alive);
+  // Answers a body over body_limit_ (the handler's answer, or the server's 413) and closes.
+  void BodyTooLarge();
   void WriteWhole(ApiResponse response);
   std::string Head(int status, const std::string& content_type, const HeaderList& headers,
                    std::string_view framing);
@@ -353,6 +358,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool keep_alive_ = false;
   bool http10_ = false;
   bool head_request_ = false;
+  std::string path_;        // the current request's path (target without query), as received
+  size_t body_limit_ = 0;   // the current request's body limit
   bool watching_ = false;
   bool read_after_watch_ = false;
 
@@ -498,7 +505,10 @@ void Connection::ReadRequest() {
   if (buffer_.size() == 0) buffer_.shrink_to_fit();  // an idle connection keeps no buffer
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(kMaxHeaderBytes));
-  parser_->body_limit(core_->options.max_body_bytes);
+  // The limit depends on the path (HttpHandler::BodyLimit): none until the head is read, then
+  // OnHeader checks Content-Length and sets it for the body. (Not boost::none: Beast 1.74
+  // compares a Content-Length with it and finds every length over "none".)
+  parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
   ArmTimer(core_->options.idle_timeout_ms);
   http::async_read_header(
       socket_, buffer_, *parser_,
@@ -515,6 +525,12 @@ void Connection::OnHeader(const error_code& ec) {
   keep_alive_ = message.keep_alive();
   http10_ = message.version() < 11;
   head_request_ = message.method() == http::verb::head;
+  const std::string_view target = View(message.target());
+  path_.assign(target.substr(0, target.find('?')));
+  body_limit_ = core_->options.max_body_bytes;
+  if (core_->handler != nullptr) {
+    if (size_t limit = core_->handler->BodyLimit(path_); limit > 0) body_limit_ = limit;
+  }
   if (is_tcp_ && !HasBearerToken(message, core_->options.bearer_token)) {
     // Answered before the body is read: nothing of an unauthenticated client is buffered.
     ServerError(MakeError(401, "unauthorized",
@@ -523,6 +539,11 @@ void Connection::OnHeader(const error_code& ec) {
                 {{"WWW-Authenticate", "Bearer"}}, keep_alive_ && parser_->is_done());
     return;
   }
+  if (const auto length = parser_->content_length(); length && *length > body_limit_) {
+    BodyTooLarge();  // before a byte of the body is read
+    return;
+  }
+  parser_->body_limit(body_limit_);  // chunked bodies are counted as they arrive
   auto expect = message.find(http::field::expect);
   if (!http10_ && !parser_->is_done() && expect != message.end() &&
       boost::beast::iequals(expect->value(), "100-continue")) {
@@ -569,10 +590,7 @@ void Connection::OnBody(const error_code& ec) {
 void Connection::ReadFailed(const error_code& ec) {
   DisarmTimer();
   if (ec == http::error::body_limit) {
-    ServerError(MakeError(413, "payload_too_large",
-                          fmt::format("the request body is larger than the limit of {} bytes",
-                                      core_->options.max_body_bytes)),
-                {}, false);
+    BodyTooLarge();
   } else if (ec == http::error::header_limit) {
     ServerError(MakeError(431, "headers_too_large",
                           fmt::format("the request line and headers are larger than the limit "
@@ -614,15 +632,30 @@ void Connection::Dispatch(ApiRequest request) {
 // --- Connection: answering ---
 
 void Connection::ServerError(const ApiError& error, HeaderList extra, bool keep_alive) {
+  ApiResponse response = ApiErrorResponse(error);
+  for (auto& header : extra) response.headers.push_back(std::move(header));
+  ServerAnswer(std::move(response), keep_alive);
+}
+
+void Connection::ServerAnswer(ApiResponse response, bool keep_alive) {
   DisarmTimer();
   parser_.reset();
   ++seq_;  // no exchange of an earlier request may touch this answer
   exchange_.reset();
   phase_ = Phase::kWriting;
   keep_alive_ = keep_alive;
-  ApiResponse response = ApiErrorResponse(error);
-  for (auto& header : extra) response.headers.push_back(std::move(header));
   WriteWhole(std::move(response));
+}
+
+void Connection::BodyTooLarge() {
+  std::optional<ApiResponse> answer;
+  if (core_->handler != nullptr) answer = core_->handler->BodyTooLarge(path_, body_limit_);
+  if (!answer) {
+    answer = ApiErrorResponse(MakeError(
+        413, "payload_too_large",
+        fmt::format("the request body is larger than the limit of {} bytes", body_limit_)));
+  }
+  ServerAnswer(std::move(*answer), false);
 }
 
 void Connection::Respond(uint64_t seq, ApiResponse response) {

@@ -2,8 +2,9 @@
 // when asked, on a loopback TCP port that requires a bearer token. Parses requests, enforces
 // limits, and hands each request to an HttpHandler as an HttpExchange (api/http_exchange.h).
 //
-// Limits: request header block ≤ 16 KiB (431), body ≤ options.max_body_bytes (413, answered
-// before the body is read), one request at a time per connection (HTTP/1.1 keep-alive, no
+// Limits: request header block ≤ 16 KiB (431), body ≤ options.max_body_bytes or what the
+// handler's BodyLimit says for the path (413, or the handler's BodyTooLarge answer; decided from
+// the head, before the body is read), one request at a time per connection (HTTP/1.1 keep-alive, no
 // pipelining beyond what Beast queues), idle keep-alive connections closed after
 // options.idle_timeout_ms, and a stream whose client does not read is closed once
 // options.max_stream_buffer_bytes are waiting — a slow or vanished client never stalls the loop.

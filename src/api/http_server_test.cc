@@ -61,6 +61,19 @@ class TestHandler : public HttpHandler {
   std::vector<ApiRequest> requests;
   std::vector<std::shared_ptr<HttpExchange>> held;  // exchanges a test keeps to answer later
   int shutdowns = 0;
+  // Paths with their own body limit (HttpHandler::BodyLimit), and the answer to a body over it.
+  std::map<std::string, size_t> body_limits;
+  std::optional<ApiResponse> too_large;
+  std::vector<std::pair<std::string, size_t>> too_large_asked;
+
+  size_t BodyLimit(std::string_view path) const override {
+    auto it = body_limits.find(std::string(path));
+    return it == body_limits.end() ? 0 : it->second;
+  }
+  std::optional<ApiResponse> BodyTooLarge(std::string_view path, size_t limit) const override {
+    const_cast<TestHandler*>(this)->too_large_asked.emplace_back(std::string(path), limit);
+    return too_large;
+  }
 
   void Handle(std::shared_ptr<HttpExchange> exchange) override {
     requests.push_back(exchange->request());
@@ -599,6 +612,87 @@ TEST_F(HttpServerTest, ChunkedBodyWithinTheLimitIsRead) {
   ASSERT_EQ(responses.size(), 1u);
   EXPECT_EQ(responses[0].status, 200);
   EXPECT_EQ(responses[0].Json()["body"], "hello world");
+}
+
+TEST_F(HttpServerTest, APathWithItsOwnLimitTakesALargerBody) {
+  HttpServerOptions options = Options();
+  options.max_body_bytes = 1024;
+  handler_.body_limits["/big"] = 8192;
+  StartServer(options);
+  auto client = RawClient::Unix(SocketPath());
+  ASSERT_NE(client, nullptr);
+  client->Send("POST /big?x=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" +
+               std::string(5000, 'b'));
+  auto responses = ReadResponses(*client, 1);
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_EQ(responses[0].status, 200);
+  EXPECT_EQ(responses[0].Json()["body"].get<std::string>().size(), 5000u);
+  ASSERT_EQ(handler_.requests.size(), 1u);
+  // The same body elsewhere is over the server's limit.
+  auto other = RawClient::Unix(SocketPath());
+  ASSERT_NE(other, nullptr);
+  other->Send("POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" +
+              std::string(5000, 'b'));
+  responses = ReadResponses(*other, 1);
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_EQ(responses[0].status, 413);
+  EXPECT_EQ(responses[0].Json()["error"]["code"], "payload_too_large");
+  EXPECT_THAT(responses[0].Json()["error"]["message"].get<std::string>(), HasSubstr("1024 bytes"));
+  EXPECT_EQ(handler_.requests.size(), 1u);
+}
+
+TEST_F(HttpServerTest, ABodyOverAPathsLimitGetsTheHandlersAnswerBeforeItIsRead) {
+  HttpServerOptions options = Options();
+  options.max_body_bytes = 1024;
+  handler_.body_limits["/big"] = 4096;
+  ApiResponse refusal;
+  refusal.status = 413;
+  refusal.body = R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"too big"}})";
+  handler_.too_large = refusal;
+  StartServer(options);
+  auto client = RawClient::Unix(SocketPath());
+  ASSERT_NE(client, nullptr);
+  client->Send("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n");
+  auto responses = ReadResponses(*client, 1);
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_EQ(responses[0].status, 413);
+  EXPECT_EQ(responses[0].Json()["error"]["code"], -32600);
+  EXPECT_EQ(responses[0].Header("connection"), "close");
+  EXPECT_TRUE(WaitForEof(*client));
+  EXPECT_TRUE(handler_.requests.empty());
+  EXPECT_EQ(handler_.too_large_asked,
+            (std::vector<std::pair<std::string, size_t>>{{"/big", 4096}}));
+  EXPECT_EQ(statuses_, (std::vector<int>{413}));
+}
+
+TEST_F(HttpServerTest, AChunkedBodyOverAPathsLimitGetsTheHandlersAnswer) {
+  HttpServerOptions options = Options();
+  options.max_body_bytes = 512;
+  handler_.body_limits["/big"] = 1024;
+  ApiResponse refusal;
+  refusal.status = 413;
+  refusal.body = R"({"refused":true})";
+  handler_.too_large = refusal;
+  StartServer(options);
+  const std::string chunk = "200\r\n" + std::string(512, 'c') + "\r\n";
+  // Two chunks (1024 bytes) fit; three do not.
+  auto fits = RawClient::Unix(SocketPath());
+  ASSERT_NE(fits, nullptr);
+  fits->Send("POST /big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk +
+             chunk + "0\r\n\r\n");
+  auto responses = ReadResponses(*fits, 1);
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_EQ(responses[0].status, 200);
+  auto over = RawClient::Unix(SocketPath());
+  ASSERT_NE(over, nullptr);
+  over->Send("POST /big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk +
+             chunk + chunk + "0\r\n\r\n");
+  responses = ReadResponses(*over, 1);
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_EQ(responses[0].status, 413);
+  EXPECT_EQ(responses[0].Json()["refused"], true);
+  EXPECT_TRUE(WaitForEof(*over));
+  EXPECT_EQ(handler_.requests.size(), 1u);
 }
 
 TEST_F(HttpServerTest, HugeHeadersAre431) {

@@ -164,6 +164,13 @@ void McpHttpHandler::Handle(std::shared_ptr<HttpExchange> exchange) {
   exchange->Respond(std::move(r));
 }
 
+size_t McpHttpHandler::BodyLimit(std::string_view) const { return jsonrpc::kMaxMessageBytes; }
+
+std::optional<ApiResponse> McpHttpHandler::BodyTooLarge(std::string_view, size_t limit) const {
+  return ErrorAnswer(413, jsonrpc::kInvalidRequest,
+                     fmt::format("the message is above the limit of {} bytes", limit));
+}
+
 void McpHttpHandler::HandlePost(const std::shared_ptr<HttpExchange>& exchange) {
   const ApiRequest& req = exchange->request();
   if (!jsonrpc::CheckMessageSize(req.body.size()).ok()) {

@@ -67,6 +67,10 @@ class McpHttpHandler : public HttpHandler {
   McpHttpHandler& operator=(const McpHttpHandler&) = delete;
 
   void Handle(std::shared_ptr<HttpExchange> exchange) override;
+  // jsonrpc::kMaxMessageBytes, above the server's default; a larger body is answered 413 with a
+  // JSON-RPC error (-32600), as every other refusal here.
+  size_t BodyLimit(std::string_view path) const override;
+  std::optional<ApiResponse> BodyTooLarge(std::string_view path, size_t limit) const override;
   // Ends every session: calls cancelled, streams closed. Later requests are answered 503.
   void Shutdown() override;
 

@@ -3,6 +3,7 @@
 // DELETE, Origin checks, disconnects, idle expiry and shutdown.
 #include "api/mcp_http.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -313,6 +314,27 @@ TEST_F(McpHttpTest, OversizedBodyIs413) {
   auto ex = Make("POST", std::string(jsonrpc::kMaxMessageBytes + 1, ' '), id);
   handler_->Handle(ex);
   EXPECT_EQ(ex->status(), 413);
+}
+
+TEST_F(McpHttpTest, BodiesUpToTheJsonRpcLimitAreReadAndLargerOnesGetAJsonRpc413) {
+  // The server's default body limit (1 MiB) is for the REST API; /mcp takes what JSON-RPC does.
+  EXPECT_EQ(handler_->BodyLimit("/mcp"), jsonrpc::kMaxMessageBytes);
+  std::optional<ApiResponse> refusal = handler_->BodyTooLarge("/mcp", jsonrpc::kMaxMessageBytes);
+  ASSERT_TRUE(refusal.has_value());
+  EXPECT_EQ(refusal->status, 413);
+  const json body = json::parse(refusal->body);
+  EXPECT_EQ(body["jsonrpc"], "2.0");
+  EXPECT_TRUE(body["id"].is_null());
+  EXPECT_EQ(body["error"]["code"], jsonrpc::kInvalidRequest);
+  EXPECT_THAT(body["error"]["message"].get<std::string>(),
+              ::testing::HasSubstr(std::to_string(jsonrpc::kMaxMessageBytes)));
+  // A 2 MiB ping is a ping.
+  const std::string id = Initialize();
+  json ping = Request(7, "ping", {{"_meta", {{"pad", std::string(2 << 20, 'x')}}}});
+  auto ex = Post(ping, id);
+  EXPECT_EQ(ex->status(), 200);
+  EXPECT_EQ(ex->json()["id"], 7);
+  EXPECT_TRUE(ex->json()["result"].is_object());
 }
 
 TEST_F(McpHttpTest, OtherMethodsAre405) {

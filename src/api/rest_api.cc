@@ -112,7 +112,7 @@ Route Match(const std::string& path, std::string* id) {
   return Route::kNone;
 }
 
-bool StartsWith(const std::string& s, std::string_view prefix) {
+bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
 }
 
@@ -212,6 +212,8 @@ struct RestApi::Impl {
     return CheckJsonContentType(req.Header("content-type"));
   }
 
+  // The handler mounted at the longest prefix of `path`, or null.
+  HttpHandler* MountFor(std::string_view path) const;
   void Handle(const std::shared_ptr<HttpExchange>& ex);
   void Dispatch(const std::shared_ptr<HttpExchange>& ex, Route route, const std::string& id);
 
@@ -240,25 +242,29 @@ struct RestApi::Impl {
   void Detach();
 };
 
+HttpHandler* RestApi::Impl::MountFor(std::string_view path) const {
+  HttpHandler* mounted = nullptr;
+  size_t best = 0;  // the longest matching prefix wins
+  for (const auto& [prefix, handler] : deps.mounts) {
+    if (prefix.empty() || handler == nullptr || !StartsWith(path, prefix)) continue;
+    const bool boundary =
+        path.size() == prefix.size() || prefix.back() == '/' || path[prefix.size()] == '/';
+    if (boundary && prefix.size() > best) {
+      best = prefix.size();
+      mounted = handler;
+    }
+  }
+  return mounted;
+}
+
 void RestApi::Impl::Handle(const std::shared_ptr<HttpExchange>& ex) {
   const ApiRequest& req = ex->request();
   if (shutting_down) {
     Fail(*ex, Unavailable("troupe is shutting down"));
     return;
   }
-  // Mounted handlers first, the longest matching prefix winning.
-  HttpHandler* mounted = nullptr;
-  size_t best = 0;
-  for (const auto& [prefix, handler] : deps.mounts) {
-    if (prefix.empty() || handler == nullptr || !StartsWith(req.path, prefix)) continue;
-    const bool boundary =
-        req.path.size() == prefix.size() || prefix.back() == '/' || req.path[prefix.size()] == '/';
-    if (boundary && prefix.size() > best) {
-      best = prefix.size();
-      mounted = handler;
-    }
-  }
-  if (mounted != nullptr) {
+  // Mounted handlers first.
+  if (HttpHandler* mounted = MountFor(req.path)) {
     mounted->Handle(ex);
     return;
   }
@@ -647,6 +653,16 @@ RestApi::~RestApi() { impl_->Detach(); }
 void RestApi::Handle(std::shared_ptr<HttpExchange> exchange) { impl_->Handle(exchange); }
 
 void RestApi::Shutdown() { impl_->ShutdownAll(); }
+
+size_t RestApi::BodyLimit(std::string_view path) const {
+  const HttpHandler* mounted = impl_->MountFor(path);
+  return mounted != nullptr ? mounted->BodyLimit(path) : 0;
+}
+
+std::optional<ApiResponse> RestApi::BodyTooLarge(std::string_view path, size_t limit) const {
+  const HttpHandler* mounted = impl_->MountFor(path);
+  return mounted != nullptr ? mounted->BodyTooLarge(path, limit) : std::nullopt;
+}
 
 size_t RestApi::pending_waits() const { return impl_->pending.size(); }
 

@@ -53,6 +53,9 @@ class RestApi : public HttpHandler {
   void Handle(std::shared_ptr<HttpExchange> exchange) override;
   // Answers every pending long poll now (as timed out) and ends event streams.
   void Shutdown() override;
+  // Those of the handler mounted at the path; the server's defaults elsewhere.
+  size_t BodyLimit(std::string_view path) const override;
+  std::optional<ApiResponse> BodyTooLarge(std::string_view path, size_t limit) const override;
   // Long polls waiting right now.
   size_t pending_waits() const;
 

@@ -195,6 +195,12 @@ class FrontHandler : public HttpHandler {
   void Shutdown() override {
     if (target_ != nullptr) target_->Shutdown();
   }
+  size_t BodyLimit(std::string_view path) const override {
+    return target_ != nullptr ? target_->BodyLimit(path) : 0;
+  }
+  std::optional<ApiResponse> BodyTooLarge(std::string_view path, size_t limit) const override {
+    return target_ != nullptr ? target_->BodyTooLarge(path, limit) : std::nullopt;
+  }
 
  private:
   HttpHandler* target_ = nullptr;
