@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package troupe needs to build, test and benchmark.
-# Idempotent: packages already present are skipped by apt-get; safe to run again.
+# Installs every Debian package troupe needs to build, test and benchmark, and the npm packages
+# of the MCP end-to-end tests. Idempotent: what is already present is skipped; safe to run again.
 # Runs as root (or through sudo when available) on Debian 12.
 set -euo pipefail
 
@@ -15,15 +15,32 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# node and npm run the MCP end-to-end tests (tests/e2e/mcp). Only installed when the commands
+# are missing: a node from elsewhere (e.g. NodeSource, whose nodejs conflicts with Debian's npm)
+# is kept.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+  echo "install-deps: all Debian packages present"
+else
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+# The MCP e2e tests' npm packages, exactly as tests/e2e/mcp/package-lock.json pins them. `npm ci`
+# runs only when node_modules is missing or was installed from another lockfile (the stamp is a
+# copy of the lockfile it was installed from).
+e2e_mcp="$(cd "$(dirname "$0")/.." && pwd)/tests/e2e/mcp"
+stamp="$e2e_mcp/node_modules/.troupe-installed-lockfile"
+if [ -f "$stamp" ] && cmp -s "$e2e_mcp/package-lock.json" "$stamp"; then
+  echo "install-deps: tests/e2e/mcp/node_modules matches package-lock.json"
+else
+  echo "install-deps: npm ci in tests/e2e/mcp"
+  (cd "$e2e_mcp" && npm ci --no-audit --no-fund)
+  cp "$e2e_mcp/package-lock.json" "$stamp"
+fi
