@@ -70,15 +70,6 @@ McpTask McpTaskOf(const TaskView& view, int64_t now_wall_ms) {
   return task;
 }
 
-std::string McpTaskSummary(const TaskRecord& t) {
-  // The same line as TaskManager::Persist writes in the outbox.
-  const int64_t ran = t.started_at_ms > 0 ? t.finished_at_ms - t.started_at_ms : 0;
-  std::string summary = fmt::format("{} ({}: {}) {} after {}", t.id, t.agent, t.description,
-                                    TaskStateName(t.state), FormatDuration(ran));
-  if (!t.error.empty()) summary.append(": ").append(t.error);
-  return ToValidUtf8(summary);
-}
-
 nlohmann::json McpTaskNoticeDetails(const TaskView& view, int64_t now_wall_ms) {
   const DelegatedTask t = DelegatedTaskOf(view, now_wall_ms);
   return {{"task_id", t.task_id},
@@ -87,7 +78,7 @@ nlohmann::json McpTaskNoticeDetails(const TaskView& view, int64_t now_wall_ms) {
           {"description", ToValidUtf8(t.description)},
           {"state", t.state},
           {"duration_ms", t.duration_ms},
-          {"summary", McpTaskSummary(view.task)}};
+          {"summary", ToValidUtf8(TaskCompletionSummary(view.task))}};
 }
 
 // --- McpTaskEvents ---------------------------------------------------------------------------

@@ -30,10 +30,6 @@ std::string McpTaskStatusMessage(const TaskView& view, int64_t now_wall_ms);
 
 McpTask McpTaskOf(const TaskView& view, int64_t now_wall_ms);
 
-// The one-line summary of a finished task, as the engine writes it in the completion notice
-// that is piggy-backed on tool results ("bg_… (agent: description) completed after 1.0s").
-std::string McpTaskSummary(const TaskRecord& task);
-
 // What notifications/message says of a finished task: task_id, session_id, agent, description,
 // state, duration_ms, summary.
 nlohmann::json McpTaskNoticeDetails(const TaskView& view, int64_t now_wall_ms);

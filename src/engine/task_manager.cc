@@ -444,9 +444,7 @@ Status TaskManager::Persist(const TaskRecord& t, TaskState from, EngineEvent* ev
     n.task_id = t.id;
     n.recipient = t.parent_session_id.empty() ? t.owner : t.parent_session_id;
     n.state = TaskStateName(t.state);
-    const int64_t ran = t.started_at_ms > 0 ? t.finished_at_ms - t.started_at_ms : 0;
-    n.summary = fmt::format("{} ({}: {}) {} after {}{}", t.id, t.agent, t.description, n.state,
-                            FormatDuration(ran), t.error.empty() ? "" : ": " + t.error);
+    n.summary = TaskCompletionSummary(t);
     n.created_at_ms = t.updated_at_ms;
     TROUPE_RETURN_IF_ERROR(store_->InsertNotification(&n));
   }
@@ -539,6 +537,14 @@ TaskView TaskManager::ViewOf(const Active& a) const {
     view.last_activity_wall_ms = a.last_activity_ms + (clock_->WallMs() - clock_->NowMs());
   }
   return view;
+}
+
+std::string TaskCompletionSummary(const TaskRecord& t) {
+  const int64_t ran = t.started_at_ms > 0 ? t.finished_at_ms - t.started_at_ms : 0;
+  std::string summary = fmt::format("{} ({}: {}) {} after {}", t.id, t.agent, t.description,
+                                    TaskStateName(t.state), FormatDuration(ran));
+  if (!t.error.empty()) summary.append(": ").append(t.error);
+  return summary;
 }
 
 }  // namespace troupe

@@ -61,6 +61,10 @@ struct TaskView {
   int64_t last_activity_wall_ms = 0;  // last progress (running only)
 };
 
+// The line that announces a finished task in its completion notice (the outbox row), e.g.
+// "bg_… (explore: Map the code) completed after 3.2s", with ": <error>" when it has one.
+std::string TaskCompletionSummary(const TaskRecord& task);
+
 enum class WaitMode { kAny, kAll };
 
 struct TaskManagerOptions {
