@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <exception>
 #include <random>
 #include <utility>
@@ -17,6 +18,8 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kSessionHeader = "mcp-session-id";
+// troupe's own: an initialize asking for the id of a session this handler no longer has.
+constexpr const char* kResumeHeader = "troupe-resume-session";
 constexpr const char* kVersionHeader = "mcp-protocol-version";
 
 ApiResponse JsonResponse(int status, const json& message) {
@@ -230,7 +233,7 @@ void McpHttpHandler::Initialize(const std::shared_ptr<HttpExchange>& exchange, c
   }
   auto owned = std::make_unique<Session>(clock_);
   Session* session = owned.get();
-  session->id = NewSessionId();
+  session->id = ResumableSessionId(exchange->request().Header(kResumeHeader));
   McpSessionOptions session_options = options_.session;
   session_options.session_id = session->id;
   session->mcp = std::make_unique<McpSession>(
@@ -457,6 +460,17 @@ void McpHttpHandler::Log(McpLogLevel level, const std::string& logger, const jso
 void McpHttpHandler::Shutdown() {
   shut_down_ = true;
   while (!sessions_.empty()) End(sessions_.begin()->first);
+}
+
+bool IsSessionIdShape(std::string_view id) {
+  if (id.size() != 32) return false;
+  return std::all_of(id.begin(), id.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+std::string McpHttpHandler::ResumableSessionId(const std::string& asked) {
+  if (IsSessionIdShape(asked) && sessions_.count(asked) == 0) return asked;
+  return NewSessionId();
 }
 
 std::string McpHttpHandler::NewSessionId() {

@@ -24,6 +24,14 @@
 // without resumability the response could never reach it. (The specification lets a server
 // treat a lost stream as no cancellation; keeping the call would only waste a worker.)
 //
+// Resuming: an initialize may carry `Troupe-Resume-Session: <id>`, the id of a session this
+// handler no longer has (the daemon restarted, or it expired). The new session then gets that
+// id again when it has the shape of the ids made here and no live session has it, so the tasks
+// launched through the old one (owner "mcp:<id>") stay the client's: listed, cancellable,
+// reachable through tasks/*, and their notices piggy-backed. `troupe mcp` sends it when it
+// re-initializes after a 404. Any client of the daemon could ask for any dead id; they are all
+// the same user (the socket is 0600, TCP needs the token), so this gives nobody new access.
+//
 // Sessions: at most max_sessions; when full, initialize evicts the least recently used session
 // that has nothing in flight and no stream open, else answers 503. A session unused for
 // idle_expiry_ms (no request, no call in flight, no stream open) ends.
@@ -56,6 +64,9 @@ struct McpHttpOptions {
 // True for an Origin header value naming this machine: http(s)://localhost, 127.0.0.1 or [::1],
 // with or without a port.
 bool IsLoopbackOrigin(std::string_view origin);
+
+// True for a session id as McpHttpHandler makes them: 32 lowercase hex digits.
+bool IsSessionIdShape(std::string_view id);
 
 class McpHttpHandler : public HttpHandler {
  public:
@@ -105,6 +116,9 @@ class McpHttpHandler : public HttpHandler {
   bool MakeRoom();
   void End(const std::string& id);
   std::string NewSessionId();
+  // `asked` (Troupe-Resume-Session) when it has the shape of an id this handler makes and no
+  // live session has it; otherwise a new id.
+  std::string ResumableSessionId(const std::string& asked);
 
   Clock* clock_;
   McpToolHost* host_;

@@ -337,6 +337,36 @@ TEST_F(McpHttpTest, BodiesUpToTheJsonRpcLimitAreReadAndLargerOnesGetAJsonRpc413)
   EXPECT_TRUE(ex->json()["result"].is_object());
 }
 
+TEST_F(McpHttpTest, InitializeMayResumeTheIdOfASessionThatIsGone) {
+  auto init = [&](const std::string& resume) {
+    auto ex = Make("POST", Request(1, "initialize",
+                                   {{"protocolVersion", "2025-06-18"},
+                                    {"capabilities", json::object()},
+                                    {"clientInfo", {{"name", "t"}, {"version", "1"}}}})
+                               .dump());
+    if (!resume.empty()) ex->mutable_request().headers["troupe-resume-session"] = resume;
+    handler_->Handle(ex);
+    EXPECT_EQ(ex->status(), 200);
+    return ex->response() ? HeaderOf(*ex->response(), "Mcp-Session-Id") : std::string();
+  };
+  const std::string live = init("");
+  ASSERT_TRUE(IsSessionIdShape(live));
+  const std::string gone(32, 'a');
+  // A dead id of the right shape is given again; the session works under it.
+  EXPECT_EQ(init(gone), gone);
+  EXPECT_EQ(Post(Request(2, "ping"), gone)->status(), 200);
+  // A live session's id, or one of another shape, is never handed out: a new id instead.
+  const std::string other = init(live);
+  EXPECT_NE(other, live);
+  EXPECT_TRUE(IsSessionIdShape(other));
+  for (const std::string& bad :
+       std::vector<std::string>{"short", std::string(32, 'G'), std::string(33, 'a'), "../x"}) {
+    const std::string made = init(bad);
+    EXPECT_NE(made, bad);
+    EXPECT_TRUE(IsSessionIdShape(made)) << made;
+  }
+}
+
 TEST_F(McpHttpTest, OtherMethodsAre405) {
   auto ex = Make("PUT", "");
   handler_->Handle(ex);

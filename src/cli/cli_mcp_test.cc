@@ -442,6 +442,11 @@ TEST_F(CliMcpTest, SurvivesTheDaemonBeingKilledAndStartedAgain) {
   Initialize(mcp);
   mcp.Send(Request(1, "logging/setLevel", {{"level", "info"}}));
   EXPECT_EQ(mcp.Response(1)["result"], json::object());
+  // A task launched and finished before the daemon dies stays this client's afterwards.
+  const std::string before = Delegate(mcp, 10, "#mock latency=0 reply=before");
+  mcp.Send(ToolCall(11, "background_output",
+                    {{"task_id", before}, {"block", true}, {"timeout_ms", 15000}}));
+  EXPECT_THAT(mcp.Response(11).dump(), HasSubstr("before"));
   const int64_t first = DaemonPid();
   ASSERT_TRUE(ProcessAlive(first));
 
@@ -461,6 +466,8 @@ TEST_F(CliMcpTest, SurvivesTheDaemonBeingKilledAndStartedAgain) {
   EXPECT_NE(DaemonPid(), first);
   EXPECT_TRUE(ProcessAlive(DaemonPid()));
   EXPECT_THAT(mcp.err(), HasSubstr("no longer knows MCP session"));
+  // The daemon gave the session its id again (Troupe-Resume-Session): the task is still listed.
+  EXPECT_THAT(listed.dump(), HasSubstr(before)) << listed;
 
   // The new session is complete: tools run and the GET stream pushes again.
   const std::string task = Delegate(mcp, 3, "#mock latency=200 reply=again");

@@ -92,6 +92,7 @@ uint64_t McpBridge::Send(Outgoing out) {
   call.body = out.text;
   call.session_id = session_id_;
   call.protocol_version = protocol_version_;
+  call.resume_session = out.resume_session;
   Call state;
   state.method = McpHttpCall::Method::kPost;
   state.session_sent = session_id_;
@@ -290,11 +291,15 @@ void McpBridge::SessionLost() {
 
 void McpBridge::StartReinitialize() {
   phase_ = Phase::kReinitializing;
+  // The daemon is asked for the same session id, so the tasks launched through it stay this
+  // client's (ownership, background_list, tasks/*, notices piggy-backed while it was away).
+  std::string previous = std::move(session_id_);
   session_id_.clear();
   protocol_version_.clear();
   CloseStream();
   Outgoing init = Internal("initialize", init_params_, /*request=*/true);
   init.opens_session = true;
+  init.resume_session = std::move(previous);
   Send(std::move(init));
 }
 

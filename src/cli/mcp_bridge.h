@@ -61,6 +61,9 @@ struct McpHttpCall {
   std::string body;              // kPost: one JSON-RPC message
   std::string session_id;        // Mcp-Session-Id; "" = none
   std::string protocol_version;  // MCP-Protocol-Version; "" = none
+  // An initialize that asks the daemon to give the new session this id again (the session the
+  // daemon forgot): Troupe-Resume-Session. "" = none.
+  std::string resume_session;
   int64_t timeout_ms = 0;        // total time allowed; 0 = none (calls may wait for minutes)
 };
 
@@ -140,6 +143,7 @@ class McpBridge {
     McpForwarded message;
     bool internal = false;
     bool opens_session = false;  // an initialize sent without a session
+    std::string resume_session;  // an initialize that asks for this session id again
     bool reconnect_tried = false;
     bool reinitialize_tried = false;
   };

@@ -207,6 +207,7 @@ TEST_F(McpBridgeTest, ForgottenSessionIsReinitializedAndTheMessageRetried) {
   ASSERT_EQ(io_.started.size(), 2u);
   const McpHttpCall reinit = Last();
   EXPECT_EQ(reinit.session_id, "");
+  EXPECT_EQ(reinit.resume_session, "s1");  // asks the daemon for the same session again
   EXPECT_EQ(Body(reinit)["method"], "initialize");
   EXPECT_EQ(Body(reinit)["params"], json({{"protocolVersion", "2025-06-18"}, {"x", 1}}));
   EXPECT_TRUE(Body(reinit)["id"].is_string());

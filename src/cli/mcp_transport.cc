@@ -131,6 +131,9 @@ void McpTransport::Start(const McpHttpCall& call) {
   if (!call.protocol_version.empty()) {
     header(fmt::format("MCP-Protocol-Version: {}", call.protocol_version));
   }
+  if (!call.resume_session.empty()) {
+    header(fmt::format("Troupe-Resume-Session: {}", call.resume_session));
+  }
   CURL* e = t->easy;
   const std::string url = address_.base_url + "/mcp";
   curl_easy_setopt(e, CURLOPT_URL, url.c_str());
