@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "api/testing/fake_exchange.h"
+#include "api/testing/mcp_testing.h"
 #include "core/fake_clock.h"
 
 namespace troupe {
@@ -68,18 +69,6 @@ std::string HeaderOf(const ApiResponse& r, const std::string& name) {
     if (k == name) return v;
   }
   return "";
-}
-
-// The JSON messages in an event stream's bytes.
-std::vector<json> Events(const std::string& bytes) {
-  std::vector<json> out;
-  size_t pos = 0;
-  while ((pos = bytes.find("data: ", pos)) != std::string::npos) {
-    size_t end = bytes.find('\n', pos);
-    out.push_back(json::parse(bytes.substr(pos + 6, end - pos - 6)));
-    pos = end;
-  }
-  return out;
 }
 
 class McpHttpTest : public ::testing::Test {
@@ -192,7 +181,7 @@ TEST_F(McpHttpTest, DeferredCallStreamsProgressThenTheResponse) {
   EXPECT_FALSE(ex->closed());
   host_.calls[0]->done(McpToolResult::Text("finished"));
   EXPECT_TRUE(ex->closed());
-  std::vector<json> events = Events(ex->streamed());
+  std::vector<json> events = testing::SseMessages(ex->streamed());
   ASSERT_EQ(events.size(), 2u) << ex->streamed();
   EXPECT_EQ(events[0]["method"], "notifications/progress");
   EXPECT_EQ(events[0]["params"]["progressToken"], "p1");
@@ -212,7 +201,7 @@ TEST_F(McpHttpTest, ExplicitCancelEndsTheStreamWithoutAResponse) {
   EXPECT_EQ(cancel->status(), 202);
   EXPECT_TRUE(*host_.calls[0]->cancelled);
   EXPECT_TRUE(ex->closed());
-  EXPECT_TRUE(Events(ex->streamed()).empty());
+  EXPECT_TRUE(testing::SseMessages(ex->streamed()).empty());
 }
 
 TEST_F(McpHttpTest, CancelForAnotherIdLeavesTheStreamOpen) {
@@ -223,7 +212,7 @@ TEST_F(McpHttpTest, CancelForAnotherIdLeavesTheStreamOpen) {
   EXPECT_FALSE(ex->closed());
   EXPECT_FALSE(*host_.calls[0]->cancelled);
   host_.calls[0]->done(McpToolResult::Text("ok"));
-  EXPECT_EQ(Events(ex->streamed()).size(), 1u);
+  EXPECT_EQ(testing::SseMessages(ex->streamed()).size(), 1u);
 }
 
 TEST_F(McpHttpTest, DuplicateIdInFlightIs409) {
@@ -383,11 +372,11 @@ TEST_F(McpHttpTest, GetStreamCarriesMessagesTiedToNoRequest) {
   // A request's progress never goes to the GET stream; with no token it is simply not sent.
   auto call = Post(Request(7, "tools/call", {{"name", "slow"}}), id);
   host_.calls[0]->done(McpToolResult::Text("x"));
-  EXPECT_EQ(Events(call->streamed()).size(), 1u);
-  EXPECT_TRUE(Events(get->streamed()).empty());
+  EXPECT_EQ(testing::SseMessages(call->streamed()).size(), 1u);
+  EXPECT_TRUE(testing::SseMessages(get->streamed()).empty());
   handler_->Log(McpLogLevel::kWarning, "pool", "all busy");
   handler_->Log(McpLogLevel::kDebug, "pool", "below the default level");
-  std::vector<json> logged = Events(get->streamed());
+  std::vector<json> logged = testing::SseMessages(get->streamed());
   ASSERT_EQ(logged.size(), 1u) << get->streamed();
   EXPECT_EQ(logged[0]["method"], "notifications/message");
   EXPECT_EQ(logged[0]["params"]["data"], "all busy");

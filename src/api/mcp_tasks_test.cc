@@ -16,6 +16,7 @@
 #include "api/mcp_server.h"
 #include "api/mcp_tools.h"
 #include "api/testing/fake_exchange.h"
+#include "api/testing/mcp_testing.h"
 #include "engine/engine_test_fixture.h"
 
 namespace troupe {
@@ -24,26 +25,6 @@ namespace {
 using json = nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-AgentDefinition Agent(const std::string& name) {
-  AgentDefinition a;
-  a.name = name;
-  a.description = "Agent " + name;
-  a.system_prompt = "You are " + name + ".";
-  return a;
-}
-
-// Prompts choose the script: "fail…" fails after 1s, "slow…" takes 3s, anything else 1s; each
-// reports the tool grep half-way.
-Script ScriptFor(const RunRequest& request) {
-  const std::string& prompt = request.prompt;
-  if (prompt.rfind("fail", 0) == 0) return {ScriptStep::Fail(1000, "provider exploded")};
-  ProgressUpdate u;
-  u.turns = 1;
-  u.tool = "grep";
-  const int64_t total = prompt.rfind("slow", 0) == 0 ? 3000 : 1000;
-  return {ScriptStep::Progress(total / 2, u), ScriptStep::Complete(total / 2, "done: " + prompt)};
-}
 
 json Args(const std::string& prompt) {
   return {{"description", fmt::format("d {}", prompt)}, {"prompt", prompt}, {"agent", "explore"}};
@@ -89,11 +70,13 @@ class McpTasksTest : public EngineTest {
   void Start(int concurrency) {
     clients_.clear();
     tools_.reset();  // before the manager it watches
-    runner_.set_chooser(ScriptFor);
+    runner_.set_chooser(testing::McpTestScript);
     TaskManagerOptions options;
     options.limits.default_concurrency = concurrency;
     Build(options);
-    catalog_ = AgentCatalog({Agent("explore"), Agent("librarian")}, {});
+    catalog_ = AgentCatalog({testing::McpTestAgent("explore", "Agent explore"),
+                             testing::McpTestAgent("librarian", "Agent librarian")},
+                            {});
     tools_ = std::make_unique<EngineMcpTools>(&clock_, manager_.get(), &catalog_);
   }
 
@@ -744,17 +727,6 @@ class McpTasksHttpTest : public McpTasksTest {
     return id;
   }
 
-  static std::vector<json> Events(const std::string& bytes) {
-    std::vector<json> out;
-    size_t pos = 0;
-    while ((pos = bytes.find("data: ", pos)) != std::string::npos) {
-      size_t end = bytes.find('\n', pos);
-      out.push_back(json::parse(bytes.substr(pos + 6, end - pos - 6)));
-      pos = end;
-    }
-    return out;
-  }
-
   std::unique_ptr<McpHttpHandler> http_;
 };
 
@@ -776,7 +748,7 @@ TEST_F(McpTasksHttpTest, TasksResultOverSseAndNoticesOnTheGetStream) {
   ASSERT_TRUE(result->streaming());  // answered later, on this POST's event stream
   clock_.AdvanceMs(3000);
   ASSERT_TRUE(result->closed());
-  std::vector<json> events = Events(result->streamed());
+  std::vector<json> events = testing::SseMessages(result->streamed());
   ASSERT_GE(events.size(), 2u) << result->streamed();
   for (size_t i = 0; i + 1 < events.size(); ++i) {
     EXPECT_EQ(events[i]["method"], "notifications/progress") << events[i].dump();
@@ -789,7 +761,7 @@ TEST_F(McpTasksHttpTest, TasksResultOverSseAndNoticesOnTheGetStream) {
   EXPECT_EQ(answer["result"]["_meta"]["io.modelcontextprotocol/related-task"]["taskId"], id);
 
   // The notices tied to no request went to the GET stream.
-  std::vector<json> pushed = Events(get->streamed());
+  std::vector<json> pushed = testing::SseMessages(get->streamed());
   ASSERT_EQ(pushed.size(), 2u) << get->streamed();
   EXPECT_EQ(pushed[0]["method"], "notifications/message");
   EXPECT_EQ(pushed[0]["params"]["data"]["task_id"], id);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "agent/message_codec.h"
+#include "api/testing/mcp_testing.h"
 #include "engine/engine_test_fixture.h"
 
 namespace troupe {
@@ -21,25 +22,6 @@ struct Outcome {
   McpToolResult result;
 };
 
-AgentDefinition Agent(const std::string& name, const std::string& description) {
-  AgentDefinition a;
-  a.name = name;
-  a.description = description;
-  a.system_prompt = "You are " + name + ".";
-  return a;
-}
-
-// Prompts choose the script: "fail…" fails after 1s, "slow…" takes 3s, anything else 1s.
-Script ScriptFor(const RunRequest& request) {
-  const std::string& prompt = request.prompt;
-  if (prompt.rfind("fail", 0) == 0) return {ScriptStep::Fail(1000, "provider exploded")};
-  ProgressUpdate u;
-  u.turns = 1;
-  u.tool = "grep";
-  const int64_t total = prompt.rfind("slow", 0) == 0 ? 3000 : 1000;
-  return {ScriptStep::Progress(total / 2, u), ScriptStep::Complete(total / 2, "done: " + prompt)};
-}
-
 class McpToolsTest : public EngineTest {
  protected:
   void SetUp() override { Start(0); }
@@ -47,11 +29,13 @@ class McpToolsTest : public EngineTest {
   void Start(int concurrency) {
     calls_.clear();
     tools_.reset();  // before the manager it watches
-    runner_.set_chooser(ScriptFor);
+    runner_.set_chooser(testing::McpTestScript);
     TaskManagerOptions options;
     options.limits.default_concurrency = concurrency;
     Build(options);
-    catalog_ = AgentCatalog({Agent("explore", "Finds code"), Agent("librarian", "Reads docs")}, {});
+    catalog_ = AgentCatalog({testing::McpTestAgent("explore", "Finds code"),
+                             testing::McpTestAgent("librarian", "Reads docs")},
+                            {});
     tools_ = std::make_unique<EngineMcpTools>(&clock_, manager_.get(), &catalog_);
   }
 

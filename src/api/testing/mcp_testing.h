@@ -1,0 +1,49 @@
+// Helpers shared by the MCP tests: the scripted engine runs the tools are tested against, and
+// the JSON-RPC messages of an event stream as FakeExchange recorded it.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "agent/agent_catalog.h"
+#include "engine/scripted_runner.h"
+
+namespace troupe::testing {
+
+// An agent named `name` with a one-line description and system prompt.
+inline AgentDefinition McpTestAgent(const std::string& name, const std::string& description) {
+  AgentDefinition a;
+  a.name = name;
+  a.description = description;
+  a.system_prompt = "You are " + name + ".";
+  return a;
+}
+
+// The ScriptedRunner chooser of the MCP tests: a prompt starting "fail" fails after 1 s, one
+// starting "slow" takes 3 s, anything else 1 s, answering "done: <prompt>"; each reports the
+// tool grep half-way.
+inline Script McpTestScript(const RunRequest& request) {
+  const std::string& prompt = request.prompt;
+  if (prompt.rfind("fail", 0) == 0) return {ScriptStep::Fail(1000, "provider exploded")};
+  ProgressUpdate u;
+  u.turns = 1;
+  u.tool = "grep";
+  const int64_t total = prompt.rfind("slow", 0) == 0 ? 3000 : 1000;
+  return {ScriptStep::Progress(total / 2, u), ScriptStep::Complete(total / 2, "done: " + prompt)};
+}
+
+// The JSON messages in an event stream's bytes (each event's `data:` line).
+inline std::vector<nlohmann::json> SseMessages(const std::string& bytes) {
+  std::vector<nlohmann::json> out;
+  size_t pos = 0;
+  while ((pos = bytes.find("data: ", pos)) != std::string::npos) {
+    const size_t end = bytes.find('\n', pos);
+    out.push_back(nlohmann::json::parse(bytes.substr(pos + 6, end - pos - 6)));
+    pos = end;
+  }
+  return out;
+}
+
+}  // namespace troupe::testing
