@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/testing/scoped_env.h"
+#include "cli/testing/daemon_sandbox.h"
 #include "core/testing/test_dir.h"
 
 namespace troupe {
@@ -28,79 +28,8 @@ namespace {
 using json = nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-struct Ran {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs the troupe binary in `cwd` with `args`, `input` on stdin; gives up after `timeout_ms`.
-Ran RunTroupe(const std::string& cwd, const std::vector<std::string>& args,
-              const std::string& input = "", int timeout_ms = 60'000) {
-  int in[2], out[2], err[2];
-  EXPECT_EQ(pipe2(in, O_CLOEXEC), 0);
-  EXPECT_EQ(pipe2(out, O_CLOEXEC), 0);
-  EXPECT_EQ(pipe2(err, O_CLOEXEC), 0);
-  std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(TROUPE_BINARY));
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(in[0], STDIN_FILENO);
-    dup2(out[1], STDOUT_FILENO);
-    dup2(err[1], STDERR_FILENO);
-    if (chdir(cwd.c_str()) != 0) _exit(126);
-    execv(TROUPE_BINARY, argv.data());
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  close(err[1]);
-  if (!input.empty()) (void)!write(in[1], input.data(), input.size());
-  close(in[1]);
-  Ran ran;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  bool out_open = true, err_open = true;
-  while (out_open || err_open) {
-    pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-    const int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          deadline - std::chrono::steady_clock::now())
-                                          .count());
-    if (left <= 0 || poll(fds, 2, left) <= 0) {
-      ADD_FAILURE() << "troupe " << args.at(0) << " did not finish in " << timeout_ms << " ms";
-      kill(pid, SIGKILL);
-      break;
-    }
-    char buffer[4096];
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].revents == 0) continue;
-      const ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
-      if (n <= 0) {
-        (i == 0 ? out_open : err_open) = false;
-        fds[i].fd = -1;
-      } else {
-        (i == 0 ? ran.out : ran.err).append(buffer, static_cast<size_t>(n));
-      }
-    }
-  }
-  close(out[0]);
-  close(err[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  ran.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return ran;
-}
-
-// Alive and not a zombie: the daemon is nobody's child here, so whoever inherits it may reap it
-// late.
-bool ProcessAlive(int64_t pid) {
-  if (pid <= 0 || kill(static_cast<pid_t>(pid), 0) != 0) return false;
-  const std::string stat = testing::ReadFileBytes("/proc/" + std::to_string(pid) + "/stat");
-  const size_t paren = stat.rfind(')');
-  return paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] != 'Z';
-}
+using testing::ProcessAlive;
+using testing::Ran;
 
 std::vector<json> JsonLines(const std::string& text) {
   std::vector<json> lines;
@@ -115,36 +44,8 @@ std::vector<json> JsonLines(const std::string& text) {
 
 class CliDaemonTest : public ::testing::Test {
  protected:
-  CliDaemonTest()
-      : data_env_("TROUPE_DATA_DIR", dir_.File("data").c_str()),
-        config_env_("XDG_CONFIG_HOME", dir_.File("config").c_str()),
-        socket_env_("TROUPE_SOCKET", nullptr),
-        url_env_("TROUPE_URL", nullptr),
-        token_env_("TROUPE_TOKEN", nullptr),
-        autostart_env_("TROUPE_NO_AUTOSTART", nullptr),
-        color_env_("NO_COLOR", "1") {
-    dir_.Write("config/troupe/troupe.jsonc", R"({
-      "default_model": "mock/scripted",
-      "background_task": {"modelConcurrency": {"mock/scripted": 1}},
-    })");
-    std::filesystem::create_directories(dir_.File("work"));
-    work_ = dir_.File("work");
-  }
-
-  ~CliDaemonTest() override {
-    // Stop the daemon: politely, then for sure.
-    if (!std::filesystem::exists(dir_.File("data/troupe.lock"))) return;
-    Ran stop = Troupe({"stop", "--timeout", "15000"});
-    EXPECT_EQ(stop.code, 0) << stop.err;
-    const int64_t pid = DaemonPid();
-    if (ProcessAlive(pid)) {
-      ADD_FAILURE() << "the daemon (pid " << pid << ") is still running after `troupe stop`";
-      kill(static_cast<pid_t>(pid), SIGKILL);
-    }
-  }
-
   Ran Troupe(const std::vector<std::string>& args, const std::string& input = "") {
-    return RunTroupe(work_, args, input);
+    return sandbox_.Run(args, input);
   }
 
   // The id a `troupe run` printed.
@@ -165,10 +66,7 @@ class CliDaemonTest : public ::testing::Test {
 
   json TaskJson(const std::string& id) { return Json({"show", id, "--json"})["task"]; }
 
-  int64_t DaemonPid() {
-    json lock = json::parse(testing::ReadFileBytes(dir_.File("data/troupe.lock")), nullptr, false);
-    return lock.is_object() ? lock.value("pid", int64_t{0}) : 0;
-  }
+  int64_t DaemonPid() const { return sandbox_.DaemonPid(); }
 
   // Polls `troupe ps --json` until `pred` holds for task `id` (or 20 s passed).
   json AwaitTask(const std::string& id, const std::function<bool(const json&)>& pred) {
@@ -182,15 +80,13 @@ class CliDaemonTest : public ::testing::Test {
     return TaskJson(id);
   }
 
-  testing::TestDir dir_;
-  testing::ScopedEnv data_env_;
-  testing::ScopedEnv config_env_;
-  testing::ScopedEnv socket_env_;
-  testing::ScopedEnv url_env_;
-  testing::ScopedEnv token_env_;
-  testing::ScopedEnv autostart_env_;
-  testing::ScopedEnv color_env_;
-  std::string work_;
+  // The offline mock model, one task at a time.
+  testing::DaemonSandbox sandbox_{TROUPE_BINARY, R"({
+      "default_model": "mock/scripted",
+      "background_task": {"modelConcurrency": {"mock/scripted": 1}},
+    })"};
+  testing::TestDir& dir_ = sandbox_.dir();
+  const std::string& work_ = sandbox_.work();
 };
 
 TEST_F(CliDaemonTest, FirstCommandStartsTheDaemonThenTasksRunAndReport) {

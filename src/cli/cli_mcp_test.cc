@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/testing/daemon_sandbox.h"
 #include "core/testing/scoped_env.h"
 #include "core/testing/test_dir.h"
 
@@ -30,6 +31,7 @@ namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 using ::testing::HasSubstr;
+using testing::ProcessAlive;
 
 constexpr int kWaitMs = 20'000;
 
@@ -37,14 +39,6 @@ int LeftMs(Clock::time_point deadline) {
   const auto left =
       std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
   return left < 0 ? 0 : static_cast<int>(left);
-}
-
-// Alive and not a zombie.
-bool ProcessAlive(int64_t pid) {
-  if (pid <= 0 || kill(static_cast<pid_t>(pid), 0) != 0) return false;
-  const std::string stat = testing::ReadFileBytes("/proc/" + std::to_string(pid) + "/stat");
-  const size_t paren = stat.rfind(')');
-  return paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] != 'Z';
 }
 
 // True once nothing accepts connections on the Unix socket `path` any more. (A killed
@@ -61,33 +55,9 @@ bool SocketRefuses(const std::string& path) {
   return refused;
 }
 
-// Runs `troupe args…` to its end (bounded), output discarded; its exit code.
+// Runs `troupe args…` in `cwd` to its end (bounded); its exit code.
 int RunTroupe(const std::string& cwd, const std::vector<std::string>& args) {
-  std::vector<char*> argv = {const_cast<char*>(TROUPE_BINARY)};
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int null = open("/dev/null", O_RDWR);
-    dup2(null, STDIN_FILENO);
-    dup2(null, STDOUT_FILENO);
-    dup2(null, STDERR_FILENO);
-    if (chdir(cwd.c_str()) != 0) _exit(126);
-    execv(TROUPE_BINARY, argv.data());
-    _exit(127);
-  }
-  const auto deadline = Clock::now() + std::chrono::seconds(30);
-  int status = 0;
-  while (waitpid(pid, &status, WNOHANG) == 0) {
-    if (Clock::now() > deadline) {
-      ADD_FAILURE() << "troupe " << args.at(0) << " did not finish";
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      return -1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return testing::RunBinary(TROUPE_BINARY, cwd, args).code;
 }
 
 // `troupe mcp` as a child process with its three pipes. Every stdout line is checked to be one
@@ -285,32 +255,6 @@ json ToolCall(const json& id, const std::string& tool, json arguments) {
 
 class CliMcpTest : public ::testing::Test {
  protected:
-  CliMcpTest()
-      : data_env_("TROUPE_DATA_DIR", dir_.File("data").c_str()),
-        config_env_("XDG_CONFIG_HOME", dir_.File("config").c_str()),
-        socket_env_("TROUPE_SOCKET", nullptr),
-        url_env_("TROUPE_URL", nullptr),
-        token_env_("TROUPE_TOKEN", nullptr),
-        autostart_env_("TROUPE_NO_AUTOSTART", nullptr) {
-    dir_.Write("config/troupe/troupe.jsonc", R"({
-      "default_model": "mock/scripted",
-      "background_task": {"modelConcurrency": {"mock/scripted": 2}},
-    })");
-    std::filesystem::create_directories(dir_.File("work"));
-    work_ = dir_.File("work");
-  }
-
-  ~CliMcpTest() override {
-    bridge_.reset();
-    if (!std::filesystem::exists(dir_.File("data/troupe.lock"))) return;
-    EXPECT_EQ(RunTroupe(work_, {"stop", "--timeout", "15000"}), 0);
-    const int64_t pid = DaemonPid();
-    if (ProcessAlive(pid)) {
-      ADD_FAILURE() << "the daemon (pid " << pid << ") is still running after `troupe stop`";
-      kill(static_cast<pid_t>(pid), SIGKILL);
-    }
-  }
-
   McpChild& Start() {
     bridge_ = std::make_unique<McpChild>(work_);
     return *bridge_;
@@ -338,20 +282,16 @@ class CliMcpTest : public ::testing::Test {
     return structured.is_object() ? structured.value("task_id", "") : "";
   }
 
-  int64_t DaemonPid() {
-    json lock = json::parse(testing::ReadFileBytes(dir_.File("data/troupe.lock")), nullptr, false);
-    return lock.is_object() ? lock.value("pid", int64_t{0}) : 0;
-  }
+  int64_t DaemonPid() const { return sandbox_.DaemonPid(); }
 
-  testing::TestDir dir_;
-  testing::ScopedEnv data_env_;
-  testing::ScopedEnv config_env_;
-  testing::ScopedEnv socket_env_;
-  testing::ScopedEnv url_env_;
-  testing::ScopedEnv token_env_;
-  testing::ScopedEnv autostart_env_;
-  std::string work_;
-  std::unique_ptr<McpChild> bridge_;
+  // The offline mock model, two tasks at a time.
+  testing::DaemonSandbox sandbox_{TROUPE_BINARY, R"({
+      "default_model": "mock/scripted",
+      "background_task": {"modelConcurrency": {"mock/scripted": 2}},
+    })"};
+  testing::TestDir& dir_ = sandbox_.dir();
+  const std::string& work_ = sandbox_.work();
+  std::unique_ptr<McpChild> bridge_;  // last: the bridge goes before the sandbox stops the daemon
 };
 
 TEST_F(CliMcpTest, ServesTheToolsOverStdioAndEndsWithStdin) {
