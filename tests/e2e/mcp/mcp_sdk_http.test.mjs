@@ -11,7 +11,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { auditingFetch } from './audit.mjs';
 import { TroupeSandbox } from './harness.mjs';
 import { malformedHttp } from './malformed.mjs';
-import { McpUser, mockPrompt, runScenario, stepper } from './scenario.mjs';
+import { McpUser, checkAudits, checkSessionsAreSeparate, runScenario, stepper } from './scenario.mjs';
 
 const sandbox = new TroupeSandbox('http');
 
@@ -55,25 +55,10 @@ test('MCP over Streamable HTTP with the official SDK client', async (t) => {
       users.push(v);
       await v.connect(httpTransport(daemon, v.audit));
       assert.notEqual(v.transport.sessionId, u.transport.sessionId);
-      await v.client.listTools(undefined, { timeout: 30_000 });
-      const empty = await v.ok('background_list', {});
-      assert.deepEqual(empty.data.tasks, []);
-      const mine = await v.launch('second session', mockPrompt('latency=200ms reply="second done"', 'Hi.'));
-      const wait = await v.ok('background_wait', { task_ids: [mine.task_id], timeout_ms: 60_000 });
-      assert.equal(wait.data.tasks[0].state, 'completed');
-      const others = (await u.ok('background_list', {})).data.tasks;
-      assert.ok(!others.some((x) => x.task_id === mine.task_id), 'session 1 lists session 2\'s task');
-      const foreign = await v.call('background_cancel', { task_id: others[0].task_id });
-      assert.equal(foreign.isError, true, 'session 2 may not cancel session 1\'s task');
+      await checkSessionsAreSeparate(u, v, 'second session');
     });
 
-    await step('every message received passed the SDK\'s schemas', base, async () => {
-      for (const user of users) await user.close();
-      const failures = users.flatMap((x) => x.audit.failures);
-      for (const x of users) t.diagnostic(x.audit.report().split('\n')[0]);
-      assert.equal(failures.length, 0, users.map((x) => x.audit.report()).join('\n'));
-      assert.ok(users[0].audit.received > 20, 'the audit saw almost nothing: is the tap broken?');
-    });
+    await checkAudits(step, base, t, users);
 
     await step('the daemon stops on SIGTERM with exit code 0', ['troupe serve starts with a loopback TCP listener'],
                async () => {

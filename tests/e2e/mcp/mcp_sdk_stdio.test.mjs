@@ -12,7 +12,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { auditLines } from './audit.mjs';
 import { TroupeSandbox, waitUntil } from './harness.mjs';
 import { malformedStdio } from './malformed.mjs';
-import { McpUser, mockPrompt, runScenario, stepper } from './scenario.mjs';
+import { McpUser, checkAudits, checkSessionsAreSeparate, runScenario, stepper } from './scenario.mjs';
 
 const sandbox = new TroupeSandbox('stdio');
 
@@ -76,25 +76,10 @@ test('MCP over stdio (troupe mcp) with the official SDK client', async (t) => {
     await step('another SDK session (a third troupe mcp) works and sees only its own tasks', base, async () => {
       const v = await connect('stdio session 3');
       assert.equal(sandbox.lock()?.pid, daemonPid, 'the second troupe mcp started another daemon');
-      await v.client.listTools(undefined, { timeout: 30_000 });
-      const empty = await v.ok('background_list', {});
-      assert.deepEqual(empty.data.tasks, []);
-      const mine = await v.launch('third session', mockPrompt('latency=200ms reply="third done"', 'Hi.'));
-      const wait = await v.ok('background_wait', { task_ids: [mine.task_id], timeout_ms: 60_000 });
-      assert.equal(wait.data.tasks[0].state, 'completed');
-      const others = (await u.ok('background_list', {})).data.tasks;
-      assert.ok(!others.some((x) => x.task_id === mine.task_id), 'session 1 lists session 3\'s task');
-      const foreign = await v.call('background_cancel', { task_id: others[0].task_id });
-      assert.equal(foreign.isError, true, 'session 3 may not cancel session 1\'s task');
+      await checkSessionsAreSeparate(u, v, 'third session');
     });
 
-    await step('every message received passed the SDK\'s schemas', base, async () => {
-      for (const user of users) await user.close();
-      const failures = users.flatMap((x) => x.audit.failures);
-      for (const x of users) t.diagnostic(x.audit.report().split('\n')[0]);
-      assert.equal(failures.length, 0, users.map((x) => x.audit.report()).join('\n'));
-      assert.ok(users[0].audit.received > 20, 'the audit saw almost nothing: is the tap broken?');
-    });
+    await checkAudits(step, base, t, users);
 
     await step('troupe stop ends the autostarted daemon', base, async () => {
       const code = await sandbox.stopDaemon();

@@ -434,3 +434,30 @@ export async function runScenario(step, u) {
 
   return ours;
 }
+
+// A second session `v` lists none of `u`'s tasks, runs one of its own that `u` does not see,
+// and may not cancel `u`'s. `name` labels the task and the messages.
+export async function checkSessionsAreSeparate(u, v, name) {
+  await v.client.listTools(undefined, { timeout: 30_000 });
+  const empty = await v.ok('background_list', {});
+  assert.deepEqual(empty.data.tasks, []);
+  const mine = await v.launch(name, mockPrompt(`latency=200ms reply="${name} done"`, 'Hi.'));
+  const wait = await v.ok('background_wait', { task_ids: [mine.task_id], timeout_ms: 60_000 });
+  assert.equal(wait.data.tasks[0].state, 'completed');
+  const others = (await u.ok('background_list', {})).data.tasks;
+  assert.ok(!others.some((x) => x.task_id === mine.task_id), `session 1 lists the ${name}'s task`);
+  const foreign = await v.call('background_cancel', { task_id: others[0].task_id });
+  assert.equal(foreign.isError, true, `the ${name} may not cancel session 1's task`);
+}
+
+// The step that closes every user and fails if any message one of them received broke the
+// SDK's schemas.
+export async function checkAudits(step, base, t, users) {
+  await step('every message received passed the SDK\'s schemas', base, async () => {
+    for (const user of users) await user.close();
+    const failures = users.flatMap((x) => x.audit.failures);
+    for (const x of users) t.diagnostic(x.audit.report().split('\n')[0]);
+    assert.equal(failures.length, 0, users.map((x) => x.audit.report()).join('\n'));
+    assert.ok(users[0].audit.received > 20, 'the audit saw almost nothing: is the tap broken?');
+  });
+}
