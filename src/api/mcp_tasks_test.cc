@@ -16,6 +16,7 @@
 #include "api/mcp_server.h"
 #include "api/mcp_tools.h"
 #include "api/testing/fake_exchange.h"
+#include "api/testing/mcp_engine_test.h"
 #include "api/testing/mcp_testing.h"
 #include "engine/engine_test_fixture.h"
 
@@ -63,22 +64,9 @@ struct Client {
   }
 };
 
-class McpTasksTest : public EngineTest {
+class McpTasksTest : public testing::McpEngineTest {
  protected:
-  void SetUp() override { Start(0); }
-
-  void Start(int concurrency) {
-    clients_.clear();
-    tools_.reset();  // before the manager it watches
-    runner_.set_chooser(testing::McpTestScript);
-    TaskManagerOptions options;
-    options.limits.default_concurrency = concurrency;
-    Build(options);
-    catalog_ = AgentCatalog({testing::McpTestAgent("explore", "Agent explore"),
-                             testing::McpTestAgent("librarian", "Agent librarian")},
-                            {});
-    tools_ = std::make_unique<EngineMcpTools>(&clock_, manager_.get(), &catalog_);
-  }
+  void ForgetCalls() override { clients_.clear(); }
 
   // An initialized session `id` on `version`.
   Client& Open(const std::string& id, const std::string& version = "2025-11-25",
@@ -129,8 +117,6 @@ class McpTasksTest : public EngineTest {
     EXPECT_THAT(answer["error"]["message"].get<std::string>(), HasSubstr(what));
   }
 
-  AgentCatalog catalog_;
-  std::unique_ptr<EngineMcpTools> tools_;
   std::map<std::string, std::unique_ptr<Client>> clients_;
   int next_id_ = 100;
 };

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "agent/message_codec.h"
+#include "api/testing/mcp_engine_test.h"
 #include "api/testing/mcp_testing.h"
 #include "engine/engine_test_fixture.h"
 
@@ -22,22 +23,9 @@ struct Outcome {
   McpToolResult result;
 };
 
-class McpToolsTest : public EngineTest {
+class McpToolsTest : public testing::McpEngineTest {
  protected:
-  void SetUp() override { Start(0); }
-
-  void Start(int concurrency) {
-    calls_.clear();
-    tools_.reset();  // before the manager it watches
-    runner_.set_chooser(testing::McpTestScript);
-    TaskManagerOptions options;
-    options.limits.default_concurrency = concurrency;
-    Build(options);
-    catalog_ = AgentCatalog({testing::McpTestAgent("explore", "Finds code"),
-                             testing::McpTestAgent("librarian", "Reads docs")},
-                            {});
-    tools_ = std::make_unique<EngineMcpTools>(&clock_, manager_.get(), &catalog_);
-  }
+  void ForgetCalls() override { calls_.clear(); }
 
   // Starts a call; the outcome fills in when `done` runs.
   std::shared_ptr<Outcome> Begin(const std::string& session, const std::string& tool,
@@ -78,8 +66,6 @@ class McpToolsTest : public EngineTest {
     return text.find(part) != std::string::npos;
   }
 
-  AgentCatalog catalog_;
-  std::unique_ptr<EngineMcpTools> tools_;
   std::vector<std::unique_ptr<McpCall>> calls_;
 };
 
