@@ -199,8 +199,9 @@ TEST_F(CliDaemonTest, FirstCommandStartsTheDaemonThenTasksRunAndReport) {
 }
 
 TEST_F(CliDaemonTest, QueueWaitCancelAndContinue) {
-  // One task at a time: the second waits behind the first.
-  const std::string slow = Launch("#mock latency=4000 reply=slow");
+  // One task at a time: the second waits behind the first, which would run for a minute (it is
+  // cancelled long before, however slow the machine).
+  const std::string slow = Launch("#mock latency=60000 reply=slow");
   AwaitTask(slow, [](const json& t) { return t["state"] == "running"; });
   const std::string queued = Launch("#mock latency=50 reply=queued");
   json listed = Json({"ps", "--json"});
@@ -238,9 +239,9 @@ TEST_F(CliDaemonTest, QueueWaitCancelAndContinue) {
   EXPECT_THAT(again.out, HasSubstr("had already ended (cancelled)"));
 
   // cancel --all: a running and a pending one.
-  const std::string a = Launch("#mock latency=5000 reply=a");
+  const std::string a = Launch("#mock latency=60000 reply=a");
   AwaitTask(a, [](const json& t) { return t["state"] == "running"; });
-  const std::string b = Launch("#mock latency=5000 reply=b");
+  const std::string b = Launch("#mock latency=60000 reply=b");
   Ran all = Troupe({"cancel", "--all", "--json"});
   EXPECT_EQ(all.code, 0) << all.err;
   json answer = json::parse(all.out);

@@ -359,7 +359,8 @@ TEST_F(CliMcpTest, ServesTheToolsOverStdioAndEndsWithStdin) {
 TEST_F(CliMcpTest, CancelledRequestIsNeverAnswered) {
   McpChild& mcp = Start();
   Initialize(mcp);
-  const std::string task = Delegate(mcp, 1, "#mock latency=1500 reply=slow");
+  // The task runs until it is cancelled below, so the wait cannot end by itself first.
+  const std::string task = Delegate(mcp, 1, "#mock latency=60000 reply=slow");
   mcp.Send(ToolCall("w", "background_wait", {{"task_ids", {task}}, {"timeout_ms", 15000}}));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the wait is under way
   mcp.Send(json{{"jsonrpc", "2.0"},
@@ -368,9 +369,11 @@ TEST_F(CliMcpTest, CancelledRequestIsNeverAnswered) {
   mcp.Send(Request(2, "ping"));
   EXPECT_EQ(mcp.Response(2)["result"], json::object());
   // The task ends; a wait still running would be answered now.
-  mcp.Send(ToolCall(3, "background_output",
+  mcp.Send(ToolCall(3, "background_cancel", {{"task_id", task}}));
+  EXPECT_TRUE(ToolSucceeded(mcp.Response(3)));
+  mcp.Send(ToolCall(4, "background_output",
                     {{"task_id", task}, {"block", true}, {"timeout_ms", 15000}}));
-  EXPECT_THAT(mcp.Response(3).dump(), HasSubstr("slow"));
+  EXPECT_THAT(mcp.Response(4).dump(), HasSubstr("cancelled"));
   EXPECT_FALSE(mcp.Await([](const json& m) { return m.value("id", json()) == "w"; }, 500));
   mcp.CloseStdin();
   EXPECT_EQ(mcp.WaitExit(kWaitMs), 0) << mcp.err();
