@@ -9,6 +9,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
 namespace troupe {
 
@@ -123,6 +125,16 @@ std::string FirstLine(const std::string& text) {
     start = end + 1;
   }
   return "";
+}
+
+bool ProcessRunning(pid_t pid) {
+  if (pid <= 0) return false;
+  if (::kill(pid, 0) != 0) return errno == EPERM;  // EPERM: it exists, as someone else's
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  // "pid (comm) S …": the state follows the last ')'.
+  const size_t paren = text.rfind(')');
+  return paren == std::string::npos || paren + 2 >= text.size() || text[paren + 2] != 'Z';
 }
 
 }  // namespace troupe

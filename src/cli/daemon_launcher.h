@@ -38,6 +38,9 @@ class LaunchedProcess {
   std::optional<int> exit_code_;
 };
 
+// True while process `pid` exists and has not exited (a zombie waiting to be reaped has).
+bool ProcessRunning(pid_t pid);
+
 // The first non-empty line of `text`, trimmed ("" when none).
 std::string FirstLine(const std::string& text);
 

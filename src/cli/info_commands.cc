@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "cli/completion.h"
+#include "cli/daemon_launcher.h"
 #include "cli/exit_codes.h"
 #include "cli/task_format.h"
 #include "core/duration_format.h"
@@ -99,12 +100,14 @@ int RunStopCommand(CommandEnv& env, const StopCommandOptions& options) {
   const int64_t pid = health.ok() ? health->value("pid", int64_t{0}) : 0;
   Result<json> stopping = c.Post("/v1/shutdown", json::object());
   if (!stopping.ok() && c.last_error().http_status != 0) return env.FailRequest(stopping.status());
-  // The daemon lets go of the lock file last, after the store is flushed.
+  // The daemon lets go of the lock file last, after the store is flushed; its process ends a
+  // moment later (exit handlers, a sanitizer's report).
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(options.timeout_ms);
   while (true) {
     Result<std::optional<DaemonAddress>> running = ReadRunningDaemon(c.paths().lock);
-    if (running.ok() && !running->has_value()) break;
+    const bool lock_released = running.ok() && !running->has_value();
+    if (lock_released && (pid <= 0 || !ProcessRunning(static_cast<pid_t>(pid)))) break;
     if (std::chrono::steady_clock::now() >= deadline) {
       return env.Error(kExitTimeout,
                        fmt::format("the daemon{} is still running after {}",
