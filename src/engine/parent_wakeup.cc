@@ -5,8 +5,12 @@
 // ends — or one fails, which it may want to react to at once — the parent's unseen notifications
 // are claimed and become the prompt of a continuation on the parent's session, so the parent's
 // agent runs again with the results in front of it. Intermediate successes are deposited
-// silently (they stay in the outbox and go into the next wake-up or the next request).
+// silently (they stay in the outbox and go into the next wake-up or the next request). A parent
+// that was running when its children ended reads their notices at its next request; when its
+// turn ends without one, it is idle with the notices unseen, and the same rule wakes it then.
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "engine/task_manager.h"
 #include "engine/task_manager_internal.h"
@@ -15,9 +19,20 @@ namespace troupe {
 
 void TaskManager::MaybeWakeParent(const std::string& parent_session_id, TaskState child_state) {
   if (shutting_down_) return;
-  // A running parent sees its notifications at its next request.
+  // A running parent sees its notifications at its next request; if that turn ends without one,
+  // the end of its task calls here again (Transition), with the parent idle.
   if (busy_sessions_.contains(parent_session_id)) return;
-  if (child_state != TaskState::kError) {
+  // Look first, claim only once the continuation is queued: a refused wake-up (the provider
+  // lost its key, the session is gone) leaves the notifications for the next request or reader.
+  // (Looked up before the rest: most sessions that end a turn have none.)
+  Result<std::vector<NotificationRecord>> notes = store_->ListUndelivered(parent_session_id);
+  if (!notes.ok() || notes.value().empty()) return;
+  const bool failed =
+      child_state == TaskState::kError ||
+      std::any_of(notes.value().begin(), notes.value().end(), [](const NotificationRecord& n) {
+        return n.state == TaskStateName(TaskState::kError);
+      });
+  if (!failed) {
     for (const auto& [id, a] : active_) {
       if (a->rec.parent_session_id == parent_session_id) return;  // siblings still at work
     }
@@ -31,10 +46,6 @@ void TaskManager::MaybeWakeParent(const std::string& parent_session_id, TaskStat
   if (!last.ok() || last.value().empty() || last.value()[0].state != TaskState::kCompleted) {
     return;
   }
-  // Look first, claim only once the continuation is queued: a refused wake-up (the provider
-  // lost its key, the session is gone) leaves the notifications for the next request or reader.
-  Result<std::vector<NotificationRecord>> notes = store_->ListUndelivered(parent_session_id);
-  if (!notes.ok() || notes.value().empty()) return;
 
   std::string prompt = "<system-reminder>\nBackground tasks you delegated have finished:\n";
   for (const NotificationRecord& n : notes.value()) prompt += "- " + n.summary + "\n";

@@ -87,6 +87,60 @@ TEST_F(ParentWakeupTest, ARunningParentIsNotWoken) {
   EXPECT_EQ(manager_->ClaimNotifications(lead_.task.session_id).value().size(), 1u);
 }
 
+// The running lead's turn was its last: it ends without another request, so the notices that
+// came in meanwhile would wait forever. Idle now, with all its children done, it is woken.
+TEST_F(ParentWakeupTest, AParentThatEndsItsTurnWithUnseenNoticesIsWokenThen) {
+  runner_.set_chooser([](const RunRequest& r) -> Script {
+    if (r.prompt.starts_with("child")) return {ScriptStep::Complete(10, "x")};
+    return {ScriptStep::Complete(1000, "busy lead")};
+  });
+  auto busy = manager_->Continue(lead_.task.session_id, "keep working");
+  ASSERT_TRUE(busy.ok());
+  std::string child = Child("child quick");
+  clock_.AdvanceMs(10);
+  EXPECT_EQ(LeadTasks().size(), 2u);  // running: not woken
+  clock_.AdvanceMs(990);              // its turn ends: idle, with the child's notice unseen
+  ASSERT_EQ(StateOf(busy->task.id), TaskState::kCompleted);
+  auto tasks = LeadTasks();
+  ASSERT_EQ(tasks.size(), 3u);
+  const TaskRecord& woken = tasks.back();
+  EXPECT_EQ(woken.description, "woken: 1 delegated task(s) finished");
+  EXPECT_NE(woken.prompt.find(child), std::string::npos);
+  EXPECT_TRUE(manager_->ClaimNotifications(lead_.task.session_id).value().empty());
+  clock_.AdvanceMs(10'000);
+  EXPECT_EQ(LeadTasks().size(), 3u);  // once
+}
+
+// The same, but with a child still at work: the parent waits for it, then wakes once with both
+// notices; had the finished child failed, it would wake at once.
+TEST_F(ParentWakeupTest, AParentThatEndsItsTurnWaitsForItsOtherChildren) {
+  runner_.set_chooser([](const RunRequest& r) -> Script {
+    if (r.prompt == "child quick") return {ScriptStep::Complete(10, "x")};
+    if (r.prompt == "child slow") return {ScriptStep::Complete(3000, "y")};
+    if (r.prompt.starts_with("fail")) return {ScriptStep::Fail(10, "broken")};
+    return {ScriptStep::Complete(1000, "busy lead")};
+  });
+  ASSERT_TRUE(manager_->Continue(lead_.task.session_id, "keep working").ok());
+  Child("child quick");
+  Child("child slow");
+  clock_.AdvanceMs(1000);  // the lead's turn ended; the slow child still runs
+  EXPECT_EQ(LeadTasks().size(), 2u);
+  clock_.AdvanceMs(2000);
+  auto tasks = LeadTasks();
+  ASSERT_EQ(tasks.size(), 3u);
+  EXPECT_EQ(tasks.back().description, "woken: 2 delegated task(s) finished");
+
+  clock_.AdvanceMs(10'000);  // the woken turn is over
+  ASSERT_TRUE(manager_->Continue(lead_.task.session_id, "more work").ok());
+  Child("fail soon");
+  Child("child slow");
+  clock_.AdvanceMs(1000);  // the failure came in while the lead was busy: it wakes at once
+  tasks = LeadTasks();
+  ASSERT_EQ(tasks.size(), 5u);
+  EXPECT_EQ(tasks.back().description, "woken: 1 delegated task(s) finished");
+  EXPECT_NE(tasks.back().prompt.find("broken"), std::string::npos);
+}
+
 TEST_F(ParentWakeupTest, ACancelledParentIsNotRestarted) {
   runner_.set_chooser([](const RunRequest& r) -> Script {
     if (r.prompt.starts_with("child")) return {ScriptStep::Complete(50, "x")};

@@ -363,6 +363,10 @@ void TaskManager::Transition(Active* a, TaskState to, const std::string& error,
   if (options_.wake_idle_parents && IsFinal(to) && !owned->rec.parent_session_id.empty()) {
     MaybeWakeParent(owned->rec.parent_session_id, to);
   }
+  if (options_.wake_idle_parents && to == TaskState::kCompleted) {
+    // Its children's notices that came in while it ran wait for a request that will not come.
+    MaybeWakeParent(owned->rec.session_id, TaskState::kCompleted);
+  }
 }
 
 TaskManager::Batch::Batch(TaskManager* manager) : manager_(manager) { ++manager_->batch_depth_; }
