@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -235,6 +236,34 @@ TEST_F(MockLlmCommandTest, NoAuthAcceptsRequestsWithoutAKeyAndStopsOnSigint) {
   Answer answer = Send(port, "POST", "/v1/messages", EncodeAnthropicRequest(Hello(false)).dump());
   EXPECT_EQ(answer.status, 200) << answer.body;
   EXPECT_EQ(process.Wait(SIGINT), 0);
+}
+
+// The log's microsecond times are CLOCK_MONOTONIC, so another process (a benchmark) can set them
+// against its own steady_clock readings.
+TEST_F(MockLlmCommandTest, LogsMicrosecondTimesOnThisMachinesMonotonicClock) {
+  MockLlmProcess process({"--no-auth"});
+  const int port = PortOf(process.FirstLine());
+  ASSERT_GT(port, 0) << process.Stderr();
+  auto steady_us = [] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  };
+  const int64_t before_us = steady_us();
+  ASSERT_EQ(Send(port, "POST", "/v1/messages", EncodeAnthropicRequest(Hello(true)).dump()).status,
+            200);
+  const int64_t after_us = steady_us();
+  Answer log = Send(port, "GET", "/v1/mock/requests");
+  ASSERT_EQ(log.status, 200);
+  const json entry = json::parse(log.body).at(0);
+  const int64_t head_us = entry["head_received_us"].get<int64_t>();
+  const int64_t first_us = entry["first_write_us"].get<int64_t>();
+  const int64_t last_us = entry["last_write_us"].get<int64_t>();
+  EXPECT_GE(head_us, before_us);
+  EXPECT_LE(head_us, first_us);
+  EXPECT_LE(first_us, last_us);
+  EXPECT_LE(last_us, after_us);
+  EXPECT_EQ(process.Wait(SIGTERM), 0);
 }
 
 TEST_F(MockLlmCommandTest, ExitsWith1WhenThePortIsTaken) {

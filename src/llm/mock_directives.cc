@@ -162,6 +162,7 @@ struct FaultKeys {
   std::optional<int64_t> stall_ms;
   std::optional<size_t> stall_after;
   std::optional<size_t> malformed_after;
+  std::optional<size_t> truncate_after;
   std::optional<std::string> error_event;
   std::optional<size_t> error_after;
   std::string first_item;  // for messages
@@ -242,6 +243,7 @@ class LevelParser {
     if (key == "drop_after") return FaultCount(item, &faults_.drop_after);
     if (key == "stall_after") return FaultCount(item, &faults_.stall_after);
     if (key == "malformed_after") return FaultCount(item, &faults_.malformed_after);
+    if (key == "truncate_after") return FaultCount(item, &faults_.truncate_after);
     if (key == "error_after") return FaultCount(item, &faults_.error_after);
     if (key == "stall") {
       if (faults_.first_item.empty()) faults_.first_item = item.raw;
@@ -256,7 +258,7 @@ class LevelParser {
                    "unknown key; expected one of head_delay, latency, tps, hang, reply, tokens, "
                    "reasoning, tool, tool@K, fail, fail_message, retry_after, retry_after_ms, "
                    "should_retry, times, drop_after, stall, stall_after, malformed_after, "
-                   "error_event, error_after, usage_in, usage_out, id");
+                   "truncate_after, error_event, error_after, usage_in, usage_out, id");
   }
 
   // The level's directives once every item was added.
@@ -348,11 +350,12 @@ class LevelParser {
     const FaultKeys& f = faults_;
     if (f.first_item.empty()) return Status::Ok();
     const int kinds = f.drop_after.has_value() + f.stall_ms.has_value() +
-                      f.malformed_after.has_value() + f.error_event.has_value();
+                      f.malformed_after.has_value() + f.truncate_after.has_value() +
+                      f.error_event.has_value();
     if (kinds > 1) {
       return BadItem(f.first_item,
                      "at most one stream fault per request (drop_after, stall, malformed_after, "
-                     "error_event)");
+                     "truncate_after, error_event)");
     }
     if (f.stall_after && !f.stall_ms) return BadItem(f.first_item, "stall_after= needs stall=");
     if (f.error_after && !f.error_event) {
@@ -369,6 +372,9 @@ class LevelParser {
     } else if (f.malformed_after) {
       fault.kind = StreamFault::kMalformedChunk;
       fault.after_deltas = *f.malformed_after;
+    } else if (f.truncate_after) {
+      fault.kind = StreamFault::kTruncate;
+      fault.after_deltas = *f.truncate_after;
     } else {
       fault.kind = StreamFault::kErrorEvent;
       fault.message = *f.error_event;
@@ -454,7 +460,7 @@ Status CheckMockDirectives(const MockDirectives& d) {
     return Status::InvalidArgument(
         "mock directive 'times=" + std::to_string(*d.times) +
         "': only meaningful with fail= or a stream fault (drop_after, stall, malformed_after, "
-        "error_event)");
+        "truncate_after, error_event)");
   }
   return Status::Ok();
 }

@@ -43,6 +43,8 @@
 //   drop_after=N          reset the connection after N deltas
 //   stall=D [stall_after=N]          send nothing for D after N deltas (default 0), then go on
 //   malformed_after=N     send a chunk that is not JSON after N deltas
+//   truncate_after=N      end the stream cleanly after N deltas, without its end events
+//                         ([DONE] / message_stop): a truncated reply
 //   error_event="text" [error_after=N]  end the stream with an error event after N deltas
 //   times=N               fault (fail= or the stream fault) only the first N requests that carry
 //                         the same script key: the `id`, else the directive text together with

@@ -125,6 +125,10 @@ TEST(MockDirectivesTest, StreamFaults) {
   EXPECT_EQ(d.stream_fault->message, "Overloaded");
   EXPECT_EQ(d.stream_fault->after_deltas, 4u);
 
+  d = Parse("#mock truncate_after=2");
+  EXPECT_EQ(d.stream_fault->kind, StreamFault::kTruncate);
+  EXPECT_EQ(d.stream_fault->after_deltas, 2u);
+
   d = Parse("#mock stall=1s");
   EXPECT_EQ(d.stream_fault->after_deltas, 0u);
 }
@@ -166,6 +170,7 @@ TEST(MockDirectivesTest, BadValuesNameTheDirective) {
 TEST(MockDirectivesTest, ConflictsWithinALevel) {
   EXPECT_THAT(Error("#mock reply=x tokens=3"), HasSubstr("exclude each other"));
   EXPECT_THAT(Error("#mock drop_after=1 stall=1s"), HasSubstr("at most one stream fault"));
+  EXPECT_THAT(Error("#mock truncate_after=1 drop_after=1"), HasSubstr("at most one stream fault"));
   EXPECT_THAT(Error("#mock stall_after=2"), HasSubstr("stall_after= needs stall="));
   EXPECT_THAT(Error("#mock error_after=2"), HasSubstr("error_after= needs error_event="));
 }

@@ -31,6 +31,7 @@ struct MockPlan {
     kMalformedChunk,  // a data event that is not valid JSON, then the stream goes on
     kErrorEvent,      // an error event (`error_message`), then the stream ends
     kStall,           // nothing is sent for `stall_ms`, then the stream goes on
+    kTruncate,        // the stream ends cleanly, without the protocol's end events
   };
 
   std::optional<HttpError> http_error;

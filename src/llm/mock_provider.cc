@@ -131,6 +131,10 @@ class MockAttempt final : public ChatCall {
             Status::Unavailable("mock: error event after " + after + ": " + plan_.error_message);
         error.transport = TransportError::kReset;
         break;
+      case StreamFault::kTruncate:
+        error.status = Status::Unavailable("mock: stream ended early after " + after);
+        error.transport = TransportError::kReset;
+        break;
       case StreamFault::kNone:
       case StreamFault::kStall:
         error.status = Status::Internal("mock: no fault to report");

@@ -26,7 +26,8 @@ namespace troupe {
 //    fewer): kDrop ends with Unavailable "mock: connection reset after N deltas"
 //    (TransportError::kReset); kMalformedChunk with InvalidArgument (kNone: no retry repairs a
 //    malformed reply); kErrorEvent with Unavailable carrying the event's message (kReset);
-//    kStall delays the rest by stall_ms.
+//    kTruncate with Unavailable "mock: stream ended early after N deltas" (kReset), as the
+//    HTTP providers report a stream without its end; kStall delays the rest by stall_ms.
 // When `stream` is false no delta is delivered: the result (or the fault, which then hits the
 // whole body) arrives after the first-token delay, as a non-streamed body would.
 // No callback runs inside this call (the first step runs on a timer, even at delay 0) or after

@@ -191,6 +191,19 @@ TEST_F(MockAttemptTest, ErrorEventEndsTheStream) {
   EXPECT_FALSE(outcome->streamed_deltas);
 }
 
+TEST_F(MockAttemptTest, TruncateIsARetryableBrokenStream) {
+  MockPlan plan = WordsPlan(3, 0, 0, 0);
+  plan.fault = StreamFault::kTruncate;
+  plan.fault_after_deltas = 2;
+  auto call = StartMockAttempt(&clock, plan, true, Recording());
+  clock.RunDue();
+  EXPECT_THAT(Deltas(), ElementsAre("w0 ", "w1 "));
+  ASSERT_TRUE(outcome);
+  EXPECT_EQ(outcome->error.status, Status::Unavailable("mock: stream ended early after 2 deltas"));
+  EXPECT_EQ(outcome->error.transport, TransportError::kReset);
+  EXPECT_TRUE(outcome->streamed_deltas);
+}
+
 TEST_F(MockAttemptTest, FaultAfterTheLastDeltaStrikesAtTheEnd) {
   MockPlan plan = WordsPlan(2, 0, 0, 0);
   plan.fault = StreamFault::kDrop;

@@ -99,6 +99,7 @@ bool MockLlmConnection::ReadFailed(const error_code& ec) {
 void MockLlmConnection::OnHeader(const error_code& ec) {
   if (closed_) return;
   if (ReadFailed(ec)) return;
+  head_received_us_ = host_->NowUs();
   auto expect = parser_->get().find(http::field::expect);
   if (expect != parser_->get().end() && boost::beast::iequals(expect->value(), "100-continue")) {
     Write("HTTP/1.1 100 Continue\r\n\r\n");
@@ -121,6 +122,8 @@ void MockLlmConnection::OnBody(const error_code& ec) {
 ReceivedRequest MockLlmConnection::TakeRequest(bool with_body) {
   ReceivedRequest request;
   request.connection = id_;
+  request.head_received_us = head_received_us_;
+  head_received_us_ = -1;
   if (parser_.has_value()) {
     // What the parser stored so far: a head refused for its Content-Length is complete here
     // even though is_header_done() says otherwise.
@@ -264,6 +267,12 @@ void MockLlmConnection::Write(std::string_view bytes) {
 }
 
 void MockLlmConnection::Flush() {
+  if (entry_ != nullptr) {
+    // Asio tries the write at once, so on loopback the bytes leave in this call.
+    const int64_t now_us = host_->NowUs();
+    if (entry_->first_write_us < 0) entry_->first_write_us = now_us;
+    entry_->last_write_us = now_us;
+  }
   writing_ = true;
   in_flight_.swap(out_);
   out_.clear();

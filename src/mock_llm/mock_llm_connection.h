@@ -44,8 +44,9 @@
 namespace troupe {
 
 struct ReceivedRequest {
-  uint64_t connection = 0;  // MockLlmConnection::id()
-  std::string method;       // "" when the request head could not be read
+  uint64_t connection = 0;        // MockLlmConnection::id()
+  int64_t head_received_us = -1;  // ConnectionHost::NowUs() when the head had been read
+  std::string method;             // "" when the request head could not be read
   std::string target;
   std::vector<HttpHeader> headers;
   std::string body;
@@ -63,6 +64,8 @@ class ConnectionHost {
  public:
   virtual ~ConnectionHost() = default;
   virtual Clock* clock() = 0;
+  // Monotonic microseconds, for the log's *_us fields.
+  virtual int64_t NowUs() = 0;
   virtual RequestLog* log() = 0;
   virtual size_t max_body_bytes() = 0;
   // A complete request. The host answers with connection.Respond or connection.Play, before
@@ -154,6 +157,7 @@ class MockLlmConnection : public std::enable_shared_from_this<MockLlmConnection>
   bool watching_ = false;          // a Watch read is pending
   bool read_after_watch_ = false;  // read the next request when that read completes
   bool lingering_ = false;
+  int64_t head_received_us_ = -1;  // of the request being read
 
   bool exchange_active_ = false;
   bool response_done_ = false;  // the response's last bytes (or a drop) were asked for

@@ -63,6 +63,7 @@ class MockLlmServerState : public ConnectionHost,
         accept_retry_(clock) {}
 
   Clock* clock() override { return clock_; }
+  int64_t NowUs() override { return options_.now_us ? options_.now_us() : clock_->NowMs() * 1000; }
   RequestLog* log() override { return &log_; }
   size_t max_body_bytes() override { return options_.max_body_bytes; }
 
@@ -125,6 +126,7 @@ std::shared_ptr<RequestLogEntry> MockLlmServerState::NewEntry(const ReceivedRequ
   entry.connection = request.connection;
   entry.wall_ms = clock_->WallMs();
   entry.received_ms = clock_->NowMs();
+  entry.head_received_us = request.head_received_us;
   entry.method = request.method;
   entry.path = request.target;
   entry.task = request.Header("x-troupe-task").value_or("");

@@ -58,6 +58,9 @@ struct MockLlmServerOptions {
   size_t max_body_bytes = size_t{16} << 20;    // larger request bodies get 413
   size_t log_capacity = RequestLog::kDefaultCapacity;
   std::string log_path;  // JSON lines of the request log; "" = none
+  // Monotonic microseconds for the request log's *_us fields (called on the loop thread);
+  // null = the clock's NowMs() * 1000.
+  std::function<int64_t()> now_us;
 };
 
 class MockLlmServerState;

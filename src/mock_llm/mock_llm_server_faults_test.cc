@@ -1,5 +1,6 @@
 // The mock-llm server's faults and timing as a client sees them over real loopback HTTP: drops,
-// malformed events, error events, stalls, delays, a client that leaves, and many streams at once.
+// truncated streams, malformed events, error events, stalls, delays, a client that leaves, and
+// many streams at once.
 // Timing tests run the server on a FakeClock, so nothing depends on how fast the machine is.
 #include "mock_llm/mock_llm_server.h"
 #include "mock_llm/mock_llm_server_test_fixture.h"
@@ -44,6 +45,29 @@ TEST_F(MockLlmServerTest, DropOfANonStreamedRequestAnswersNothing) {
   ASSERT_TRUE(RunUntilLogged(1));
   EXPECT_EQ(LastEntry().outcome, "dropped");
   EXPECT_EQ(LastEntry().status, 0);
+}
+
+TEST_F(MockLlmServerTest, TruncateEndsTheHttpResponseCleanlyButNotTheStream) {
+  plan_ = [](const ChatRequest&) {
+    MockPlan plan = TenDeltaPlan();
+    plan.fault = Fault::kTruncate;
+    plan.fault_after_deltas = 4;
+    return plan;
+  };
+  for (WireProtocol protocol : {WireProtocol::kOpenAi, WireProtocol::kAnthropic}) {
+    Exchange e = Fetch(Chat(protocol, Hello()));
+    ASSERT_TRUE(e.status.ok()) << e.status.ToString();  // the HTTP framing is complete
+    EXPECT_EQ(e.http_status(), 200);
+    DecodedStream decoded = protocol == WireProtocol::kOpenAi
+                                ? DecodeSse<OpenAiStreamDecoder>(e.body)
+                                : DecodeSse<AnthropicStreamDecoder>(e.body);
+    EXPECT_EQ(decoded.deltas.size(), 4u);
+    ASSERT_FALSE(decoded.result.ok());  // no [DONE] / message_stop
+    EXPECT_THAT(decoded.result.status().message(), HasSubstr("ended early"));
+    ASSERT_TRUE(RunUntilLogged(protocol == WireProtocol::kOpenAi ? 1 : 2));
+    EXPECT_EQ(LastEntry().outcome, "truncated");
+    EXPECT_EQ(LastEntry().deltas_sent, 4);
+  }
 }
 
 TEST_F(MockLlmServerTest, MalformedChunkReachesTheClientsDecoder) {

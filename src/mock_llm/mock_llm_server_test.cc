@@ -274,6 +274,30 @@ TEST_F(MockLlmServerTest, RecordsEachRequestInTheLog) {
   EXPECT_GT(entry.connection, 0u);
 }
 
+TEST_F(MockLlmServerTest, RecordsMicrosecondTimesFromItsMicrosecondClock) {
+  int64_t now_us = 1'000'000;
+  MockLlmServerOptions options;
+  options.now_us = [&now_us] { return now_us += 7; };  // every reading is 7 us after the last
+  StartServer(std::move(options));
+  ASSERT_TRUE(Fetch(Chat(WireProtocol::kOpenAi, Hello())).status.ok());
+
+  RequestLogEntry entry = LastEntry();
+  EXPECT_GT(entry.head_received_us, 1'000'000);
+  EXPECT_GT(entry.first_write_us, entry.head_received_us);
+  EXPECT_GT(entry.last_write_us, entry.first_write_us);  // the head, the events, then the end
+  EXPECT_LE(entry.last_write_us, now_us);
+}
+
+TEST_F(MockLlmServerTest, MicrosecondTimesDefaultToTheClock) {
+  StartServer({}, /*fake=*/true);
+  ASSERT_TRUE(Fetch(Chat(WireProtocol::kAnthropic, Hello())).status.ok());
+
+  RequestLogEntry entry = LastEntry();
+  EXPECT_EQ(entry.head_received_us, fake_clock_.NowMs() * 1000);
+  EXPECT_EQ(entry.first_write_us, fake_clock_.NowMs() * 1000);
+  EXPECT_EQ(entry.last_write_us, fake_clock_.NowMs() * 1000);
+}
+
 TEST_F(MockLlmServerTest, ServesTheLogOverHttpAndClearsIt) {
   ASSERT_TRUE(Fetch(Chat(WireProtocol::kAnthropic, Hello())).status.ok());
   ASSERT_TRUE(Fetch(Chat(WireProtocol::kOpenAi, Hello(false))).status.ok());

@@ -95,6 +95,13 @@ void PlanPlayer::SendWholeReply() {
       sink_->SendResponse(500, Headers("application/json"),
                           ErrorBody(protocol_, StreamErrorType(), plan_.error_message));
       return;
+    case MockPlan::StreamFault::kTruncate: {
+      std::string body = encoder_->Response();
+      body.resize(body.size() / 2);
+      Finish("truncated");
+      sink_->SendResponse(200, Headers("application/json"), std::move(body));
+      return;
+    }
     case MockPlan::StreamFault::kNone:
     case MockPlan::StreamFault::kStall:
       break;
@@ -131,6 +138,11 @@ void PlanPlayer::Pump() {
                                                                 : plan_.error_message);
           flush();
           Finish("error_event");
+          sink_->EndStream();
+          return;
+        case MockPlan::StreamFault::kTruncate:
+          flush();
+          Finish("truncated");
           sink_->EndStream();
           return;
         case MockPlan::StreamFault::kStall:

@@ -12,12 +12,14 @@
 // A fault fires once `fault_after_deltas` deltas were sent (after all of them when the plan has
 // fewer): kDrop resets the connection (ResponseSink::Drop); kMalformedChunk sends one event that
 // is not JSON and goes on; kErrorEvent sends the error event and ends the response without the
-// end events; kStall sends nothing for stall_ms, then goes on at the plan's pace from there.
+// end events; kStall sends nothing for stall_ms, then goes on at the plan's pace from there;
+// kTruncate ends the response cleanly without the end events.
 //
 // A reply that was not asked to stream is sent whole (200, application/json) when its last delta
 // would have been sent: head_delay + first_token_delay + the pacing of the deltas (+ stall_ms
 // for kStall). Its faults: kDrop resets the connection instead of answering; kMalformedChunk
-// answers 200 with a body that is not JSON; kErrorEvent answers 500 with the protocol's error.
+// answers 200 with a body that is not JSON; kErrorEvent answers 500 with the protocol's error;
+// kTruncate answers 200 with the first half of the body.
 //
 // An http_error plan answers after head_delay_ms with its status, its headers and the protocol's
 // error body.
@@ -73,7 +75,7 @@ class PlanPlayer {
 
   bool done() const { return done_; }
   // As RequestLogEntry::outcome: "in_progress" until the sink's last call, then "completed",
-  // "http_error", "error_event" or "dropped". Stop leaves it as it was.
+  // "http_error", "error_event", "dropped" or "truncated". Stop leaves it as it was.
   const std::string& outcome() const { return outcome_; }
   int64_t deltas_sent() const { return deltas_sent_; }
 

@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "core/fake_clock.h"
 #include "mock_llm/mock_llm_test_support.h"
 
@@ -14,6 +16,7 @@ using mock_llm_test::PlanFor;
 using mock_llm_test::Reply;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::StartsWith;
 using Fault = MockPlan::StreamFault;
 
 struct SinkCall {
@@ -231,6 +234,19 @@ TEST_F(PlanPlayerTest, ErrorEventEndsTheStream) {
   EXPECT_EQ(player_->deltas_sent(), 4);
 }
 
+TEST_F(PlanPlayerTest, TruncateEndsTheStreamCleanlyWithoutItsEnd) {
+  MockPlan plan = TenDeltas();
+  plan.fault = Fault::kTruncate;
+  plan.fault_after_deltas = 3;
+  Play(std::move(plan));
+  EXPECT_EQ(sink_.Kinds(), (std::vector<std::string>{"head", "chunk", "chunk", "end"}));
+  EXPECT_EQ(Events(sink_.calls[2].data), 3u);
+  EXPECT_THAT(sink_.Body(), Not(HasSubstr("[DONE]")));
+  EXPECT_THAT(sink_.Body(), Not(HasSubstr("finish_reason\":\"stop")));
+  EXPECT_EQ(player_->outcome(), "truncated");
+  EXPECT_EQ(player_->deltas_sent(), 3);
+}
+
 TEST_F(PlanPlayerTest, FaultAfterMoreDeltasThanThePlanHasFiresBeforeTheEnd) {
   MockPlan plan = TenDeltas();
   plan.fault = Fault::kDrop;
@@ -287,6 +303,17 @@ TEST_F(PlanPlayerTest, NonStreamedFaults) {
     Play(std::move(plan), false);
     ASSERT_EQ(sink_.Kinds(), (std::vector<std::string>{"response"}));
     EXPECT_EQ(sink_.calls[0].data, "{not json");
+  }
+  sink_.calls.clear();
+  {
+    MockPlan plan = TenDeltas();
+    plan.fault = Fault::kTruncate;
+    Play(std::move(plan), false);
+    ASSERT_EQ(sink_.Kinds(), (std::vector<std::string>{"response"}));
+    EXPECT_EQ(sink_.calls[0].status, 200);
+    EXPECT_THAT(sink_.calls[0].data, StartsWith("{\"choices\""));
+    EXPECT_FALSE(nlohmann::json::accept(sink_.calls[0].data));  // cut off mid-object
+    EXPECT_EQ(player_->outcome(), "truncated");
   }
   sink_.calls.clear();
   {

@@ -25,6 +25,9 @@ nlohmann::json ToJson(const RequestLogEntry& e) {
           {"status", e.status},
           {"first_byte_ms", e.first_byte_ms},
           {"last_byte_ms", e.last_byte_ms},
+          {"head_received_us", e.head_received_us},
+          {"first_write_us", e.first_write_us},
+          {"last_write_us", e.last_write_us},
           {"deltas_sent", e.deltas_sent},
           {"outcome", e.outcome},
           {"error", e.error}};

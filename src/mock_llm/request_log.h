@@ -41,10 +41,17 @@ struct RequestLogEntry {
   int status = 0;                  // HTTP status answered; 0 when none was
   int64_t first_byte_ms = -1;      // monotonic time the first response byte was written; -1: none
   int64_t last_byte_ms = -1;       // … and the last one
-  int64_t deltas_sent = 0;  // deltas of the plan written (all of them for a non-stream reply)
+  // Microsecond times for latency measurements (benchmarks), on the server's microsecond clock
+  // (MockLlmServerOptions::now_us: CLOCK_MONOTONIC in `troupe mock-llm`, so another process on
+  // the machine can compare its own steady_clock readings with them); -1: none.
+  int64_t head_received_us = -1;  // the request's head had been read (its first bytes arrived)
+  int64_t first_write_us = -1;    // the response's first write was started
+  int64_t last_write_us = -1;     // its last write was started (loopback: the bytes left then)
+  int64_t deltas_sent = 0;        // deltas of the plan written (all of them for a non-stream reply)
   // "in_progress", then one of: "completed" (answered in full), "http_error" (the plan's HTTP
   // error), "error_event" (the plan's error event ended the stream), "dropped" (the plan's
-  // kDrop fault reset the connection), "client_closed" (the client left before the end),
+  // kDrop fault reset the connection), "truncated" (the plan's kTruncate fault ended the reply
+  // short), "client_closed" (the client left before the end),
   // "bad_request" (refused by the server itself: 400, 401, 404, 405, 413),
   // "server_stopped" (the server shut down first).
   std::string outcome = "in_progress";

@@ -58,10 +58,28 @@ TEST(RequestLogTest, ToJsonHasEveryField) {
   e.deltas_sent = 5;
   e.outcome = "completed";
   const json j = ToJson(e);
-  for (const char* key :
-       {"id", "connection", "wall_ms", "received_ms", "method", "path", "protocol", "model",
-        "stream", "marker", "task", "messages", "tools", "status", "first_byte_ms", "last_byte_ms",
-        "deltas_sent", "outcome", "error"}) {
+  for (const char* key : {"id",
+                          "connection",
+                          "wall_ms",
+                          "received_ms",
+                          "method",
+                          "path",
+                          "protocol",
+                          "model",
+                          "stream",
+                          "marker",
+                          "task",
+                          "messages",
+                          "tools",
+                          "status",
+                          "first_byte_ms",
+                          "last_byte_ms",
+                          "head_received_us",
+                          "first_write_us",
+                          "last_write_us",
+                          "deltas_sent",
+                          "outcome",
+                          "error"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
   EXPECT_EQ(j["tools"], json::parse(R"(["read","grep"])"));
