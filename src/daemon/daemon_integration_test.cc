@@ -30,134 +30,27 @@
 
 #include "core/testing/test_dir.h"
 #include "daemon/daemon_lock.h"
+#include "daemon/testing/daemon_process.h"
 #include "llm/sse_parser.h"
 #include "store/sqlite_store.h"
-
-extern char** environ;
 
 namespace troupe {
 namespace {
 
+using testing::Client;
+using testing::Describe;
 using ::testing::HasSubstr;
+using testing::Process;
+using testing::Reply;
+using testing::SleepMs;
 using ::testing::StartsWith;
+using testing::WaitPid;
+using testing::WaitUntil;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kStartTimeoutMs = 15'000;  // to /v1/health answering, even under sanitizers
 constexpr int kExitTimeoutMs = 15'000;   // from a stop request to the process gone
-
-void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
-
-// Polls `done` every 20 ms until it is true or `timeout_ms` passed.
-bool WaitUntil(const std::function<bool()>& done, int timeout_ms) {
-  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (!done()) {
-    if (Clock::now() >= deadline) return false;
-    SleepMs(20);
-  }
-  return true;
-}
-
-// The exit code of a process that ended with `status` (-signal when a signal killed it).
-int ExitCodeOf(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return -WTERMSIG(status);
-  return -1000;
-}
-
-// Waits (bounded) for child `pid`; nullopt when it is still running after `timeout_ms`.
-std::optional<int> WaitPid(pid_t pid, int timeout_ms) {
-  std::optional<int> code;
-  WaitUntil(
-      [&] {
-        int status = 0;
-        const pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid) code = ExitCodeOf(status);
-        if (r < 0) code = -2000;  // not our child (any more)
-        return code.has_value();
-      },
-      timeout_ms);
-  return code;
-}
-
-// A child process running the built `troupe` with `args`; stdout and stderr go to files, so a
-// chatty child never blocks on a full pipe. Killed (SIGKILL) and reaped when destroyed unless
-// already waited for.
-class Process {
- public:
-  Process(const std::vector<std::string>& args, const std::string& output_prefix,
-          const std::map<std::string, std::optional<std::string>>& env)
-      : out_path_(output_prefix + ".out"), err_path_(output_prefix + ".err") {
-    // Everything the child needs is built before fork: after it, only async-signal-safe calls.
-    std::vector<std::string> arg_storage = {TROUPE_BINARY};
-    arg_storage.insert(arg_storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& a : arg_storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_storage;
-    for (char** e = environ; *e != nullptr; ++e) {
-      const std::string entry = *e;
-      const std::string name = entry.substr(0, entry.find('='));
-      if (env.count(name) == 0) env_storage.push_back(entry);
-    }
-    for (const auto& [name, value] : env) {
-      if (value) env_storage.push_back(name + "=" + *value);
-    }
-    std::vector<char*> envp;
-    for (std::string& e : env_storage) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    const int out = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    const int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    EXPECT_GE(out, 0);
-    EXPECT_GE(err, 0);
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out, STDOUT_FILENO);
-      dup2(err, STDERR_FILENO);
-      const int null_fd = open("/dev/null", O_RDONLY);
-      dup2(null_fd, STDIN_FILENO);
-      execve(TROUPE_BINARY, argv.data(), envp.data());
-      _exit(127);
-    }
-    close(out);
-    close(err);
-    EXPECT_GT(pid_, 0);
-  }
-  Process(const Process&) = delete;
-  Process& operator=(const Process&) = delete;
-  ~Process() {
-    if (pid_ > 0 && !exit_code_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-
-  pid_t pid() const { return pid_; }
-  // True while the process runs (reaps it when it has ended).
-  bool Running() {
-    if (exit_code_) return false;
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      exit_code_ = ExitCodeOf(status);
-      return false;
-    }
-    return true;
-  }
-  void Signal(int signo) { kill(pid_, signo); }
-  // The exit code, or nullopt when it still runs after `timeout_ms`.
-  std::optional<int> Wait(int timeout_ms = kExitTimeoutMs) {
-    if (!exit_code_) exit_code_ = WaitPid(pid_, timeout_ms);
-    return exit_code_;
-  }
-  std::string Stdout() const { return testing::ReadFileBytes(out_path_); }
-  std::string Stderr() const { return testing::ReadFileBytes(err_path_); }
-
- private:
-  std::string out_path_;
-  std::string err_path_;
-  pid_t pid_ = -1;
-  std::optional<int> exit_code_;
-};
 
 // A process that is not (or no longer) our child in the usual way: a daemon started with
 // --detach. Killed when the guard goes, if it still runs.
@@ -182,93 +75,6 @@ class PidGuard {
   pid_t pid_;
   bool reaped_ = false;
 };
-
-struct Reply {
-  long status = 0;
-  std::string body;
-  std::string headers;  // the response head, as received
-  std::string error;    // libcurl's error when no response came
-  json Json() const { return json::parse(body, nullptr, /*allow_exceptions=*/false); }
-};
-
-size_t AppendTo(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-// Blocking HTTP over the daemon's Unix socket or loopback TCP, with libcurl.
-class Client {
- public:
-  static Client Unix(const std::string& socket) {
-    Client c;
-    c.socket_ = socket;
-    c.base_ = "http://troupe";
-    return c;
-  }
-  static Client Tcp(int port, std::string token = "") {
-    Client c;
-    c.base_ = "http://127.0.0.1:" + std::to_string(port);
-    c.token_ = std::move(token);
-    return c;
-  }
-
-  Reply Get(const std::string& path) { return Send("GET", path, ""); }
-  Reply Post(const std::string& path, const std::string& body) { return Send("POST", path, body); }
-  Reply Post(const std::string& path, const json& body) { return Post(path, body.dump()); }
-
-  Reply Send(const std::string& method, const std::string& path, const std::string& body,
-             const std::vector<std::string>& extra_headers = {}, long timeout_ms = 60'000) {
-    Reply reply;
-    CURL* curl = curl_easy_init();
-    if (curl == nullptr) {
-      reply.error = "curl_easy_init failed";
-      return reply;
-    }
-    const std::string url = base_ + path;
-    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    if (!socket_.empty()) curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_.c_str());
-    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendTo);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, AppendTo);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &reply.headers);
-    curl_slist* headers = nullptr;
-    headers = curl_slist_append(headers, "Expect:");
-    if (!body.empty()) {
-      headers = curl_slist_append(headers, "Content-Type: application/json");
-      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-    } else if (method == "POST") {
-      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
-      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(0));
-    }
-    const std::string auth = "Authorization: Bearer " + token_;
-    if (!token_.empty()) headers = curl_slist_append(headers, auth.c_str());
-    for (const std::string& h : extra_headers) headers = curl_slist_append(headers, h.c_str());
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    const CURLcode code = curl_easy_perform(curl);
-    if (code == CURLE_OK) {
-      curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
-    } else {
-      reply.error = curl_easy_strerror(code);
-    }
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
-    return reply;
-  }
-
- private:
-  std::string socket_;
-  std::string base_;
-  std::string token_;
-};
-
-std::string Describe(const Reply& r) {
-  return r.error.empty() ? "HTTP " + std::to_string(r.status) + " " + r.body : "error " + r.error;
-}
 
 // Sends `head` and then `body` on a fresh connection to the Unix socket `path` and returns what
 // the server answered (up to its first response's end or the connection's). The body is written
@@ -347,15 +153,7 @@ class DaemonIntegrationTest : public ::testing::Test {
     config_ = WriteConfig("");
     // The daemon reads nothing of the user's: no user config or agents, no proxy, no
     // inherited socket or data dir.
-    env_ = {{"XDG_CONFIG_HOME", dir_.File("xdg-config")},
-            {"TROUPE_SOCKET", std::nullopt},
-            {"TROUPE_DATA_DIR", std::nullopt},
-            {"http_proxy", std::nullopt},
-            {"HTTP_PROXY", std::nullopt},
-            {"https_proxy", std::nullopt},
-            {"HTTPS_PROXY", std::nullopt},
-            {"all_proxy", std::nullopt},
-            {"ALL_PROXY", std::nullopt}};
+    env_ = testing::HermeticEnv(dir_.File("xdg-config"));
   }
 
   // The config: the scripted mock answers at once unless a prompt says otherwise; two tasks at
@@ -387,7 +185,8 @@ class DaemonIntegrationTest : public ::testing::Test {
   }
 
   std::unique_ptr<Process> Spawn(const std::vector<std::string>& args) {
-    return std::make_unique<Process>(args, dir_.File("proc" + std::to_string(++spawned_)), env_);
+    return std::make_unique<Process>(TROUPE_BINARY, args,
+                                     dir_.File("proc" + std::to_string(++spawned_)), env_);
   }
 
   // Starts `troupe serve` and waits until /v1/health answers over the socket; nullptr (with a
@@ -650,9 +449,8 @@ TEST_F(DaemonIntegrationTest, AnEventStreamResumedWithLastEventIdLosesAndRepeats
   // A live stream that the client drops (its time limit) while three tasks still run: two at a
   // time, 400 ms each.
   std::string first_body;
-  std::thread reader([&] {
-    first_body = Unix().Send("GET", "/v1/events?progress=0", "", {}, 600).body;
-  });
+  std::thread reader(
+      [&] { first_body = Unix().Send("GET", "/v1/events?progress=0", "", {}, 600).body; });
   SleepMs(200);
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) {
