@@ -194,19 +194,7 @@ class DaemonIntegrationTest : public ::testing::Test {
   std::unique_ptr<Process> StartDaemon(const std::vector<std::string>& extra = {}) {
     auto process = Spawn(ServeArgs(extra));
     Client client = Unix();
-    const bool up = WaitUntil(
-        [&] {
-          if (!process->Running()) return true;
-          return client.Send("GET", "/v1/health", "", {}, 1'000).status == 200;
-        },
-        kStartTimeoutMs);
-    if (!up || !process->Running()) {
-      ADD_FAILURE() << "troupe serve did not start (" << (up ? "exited" : "timed out")
-                    << "); stderr:\n"
-                    << process->Stderr();
-      return nullptr;
-    }
-    return process;
+    return AwaitHealthy(std::move(process), client, kStartTimeoutMs);
   }
 
   // POST /v1/tasks; the task object, or null (with a failure) when refused.

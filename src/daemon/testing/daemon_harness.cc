@@ -38,19 +38,7 @@ std::unique_ptr<Process> DaemonHarness::StartDaemon(const std::string& log_level
   auto process = Spawn({"serve", "--data-dir", data_, "--config", config_, "--workspace",
                         workspace_, "--log-level", log_level});
   Client client = Unix();
-  const bool up = WaitUntil(
-      [&] {
-        if (!process->Running()) return true;
-        return client.Send("GET", "/v1/health", "", {}, 1'000).status == 200;
-      },
-      kStartTimeoutMs);
-  if (!up || !process->Running()) {
-    ADD_FAILURE() << "troupe serve did not start (" << (up ? "exited" : "timed out")
-                  << "); stderr:\n"
-                  << process->Stderr();
-    return nullptr;
-  }
-  return process;
+  return AwaitHealthy(std::move(process), client, kStartTimeoutMs);
 }
 
 std::unique_ptr<Process> DaemonHarness::StartMockLlm(int* port) {

@@ -201,4 +201,21 @@ Reply Client::Send(const std::string& method, const std::string& path, const std
   return reply;
 }
 
+std::unique_ptr<Process> AwaitHealthy(std::unique_ptr<Process> process, Client& client,
+                                      int timeout_ms) {
+  const bool up = WaitUntil(
+      [&] {
+        if (!process->Running()) return true;
+        return client.Send("GET", "/v1/health", "", {}, 1'000).status == 200;
+      },
+      timeout_ms);
+  if (!up || !process->Running()) {
+    ADD_FAILURE() << "troupe serve did not start (" << (up ? "exited" : "timed out")
+                  << "); stderr:\n"
+                  << process->Stderr();
+    return nullptr;
+  }
+  return process;
+}
+
 }  // namespace troupe::testing

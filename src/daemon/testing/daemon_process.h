@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -64,6 +65,14 @@ class Process {
   pid_t pid_ = -1;
   std::optional<int> exit_code_;
 };
+
+class Client;
+
+// `process`, a `troupe serve` just spawned, once GET /v1/health answers 200 through `client`;
+// nullptr (with a test failure quoting its stderr) when it exits first or does not answer
+// within `timeout_ms`.
+std::unique_ptr<Process> AwaitHealthy(std::unique_ptr<Process> process, Client& client,
+                                      int timeout_ms);
 
 struct Reply {
   long status = 0;
