@@ -77,7 +77,7 @@ Route Match(const std::string& path, std::string* id) {
   if (!segs) return Route::kNone;
   const auto& s = *segs;
   if (s.size() == 1 && s[0] == "metrics") return Route::kMetrics;
-  if (s.empty() || s[0] != "v1") return Route::kNone;
+  if (s.size() < 2 || s[0] != "v1") return Route::kNone;
   if (s.size() == 2) {
     if (s[1] == "tasks") return Route::kTasks;
     if (s[1] == "wait") return Route::kWait;

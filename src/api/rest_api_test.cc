@@ -656,6 +656,13 @@ TEST_F(RestApiTest, UnknownPathIs404NamingIt) {
   ExpectError(*Call("GET", "/"), 404, "not_found");
 }
 
+// http_api_fuzz found that "/v1" alone was read past its one segment (seed
+// src/api/fuzz_corpus/http_api/crash_v1_alone).
+TEST_F(RestApiTest, VersionAloneIs404) {
+  ExpectError(*Call("GET", "/v1"), 404, "not_found");
+  ExpectError(*Call("POST", "/v1", "{}"), 404, "not_found");
+}
+
 TEST_F(RestApiTest, WrongMethodIs405WithAllow) {
   struct Case {
     const char* method;
