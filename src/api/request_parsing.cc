@@ -47,15 +47,22 @@ std::string DescribeNumber(const json& v) {
   return Describe(v);
 }
 
-ApiError UnknownField(const std::string& name, const std::vector<std::string>& known,
-                      const char* what = "field") {
+// A field or parameter name the client sent, as it reads in a one-line message: as sent, or
+// quoted (escaped) when it holds control characters such as a line end.
+std::string FieldLabel(std::string_view name) {
+  const bool plain =
+      std::none_of(name.begin(), name.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+  return plain ? std::string(name) : QuoteForError(name);
+}
+
+ApiError UnknownField(const std::string& name, std::string expected, const char* what = "field") {
   ApiError e;
   e.status = 400;
   e.code = "invalid_argument";
   e.field = std::string(Utf8Prefix(name, kQuoteBytes));
-  e.expected = "one of " + JoinComma(known);
+  e.expected = std::move(expected);
   e.got = QuoteForError(name);
-  e.message = fmt::format("{}: unknown {}; expected {}", e.field, what, e.expected);
+  e.message = fmt::format("{}: unknown {}; expected {}", FieldLabel(e.field), what, e.expected);
   return e;
 }
 
@@ -66,7 +73,9 @@ ApiError InvalidJson(std::string message) {
 // The first key of `object` not in `known`.
 std::optional<ApiError> CheckFieldNames(const json& object, const std::vector<std::string>& known) {
   for (const auto& [key, value] : object.items()) {
-    if (std::find(known.begin(), known.end(), key) == known.end()) return UnknownField(key, known);
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      return UnknownField(key, "one of " + JoinComma(known));
+    }
   }
   return std::nullopt;
 }
@@ -367,12 +376,8 @@ Parsed<CancelAllBody> ParseCancelAllBody(std::string_view body) {
 Parsed<bool> ParseEmptyBody(std::string_view body) {
   Parsed<json> parsed = ParseJsonObject(body, /*required=*/false);
   if (!parsed.ok()) return parsed.error();
-  for (const auto& [key, value] : parsed.value().items()) {
-    ApiError e = UnknownField(key, {});
-    e.expected = "no fields";
-    e.message = fmt::format("{}: unknown field; expected no fields", e.field);
-    return e;
-  }
+  const json& o = parsed.value();
+  if (!o.empty()) return UnknownField(o.begin().key(), "no fields");
   return true;
 }
 
@@ -380,14 +385,8 @@ std::optional<ApiError> CheckQueryNames(const QueryMap& query,
                                         const std::vector<std::string>& known) {
   for (const auto& [key, value] : query) {
     if (std::find(known.begin(), known.end(), key) == known.end()) {
-      if (known.empty()) {
-        ApiError e = UnknownField(key, known, "query parameter");
-        e.expected = "no query parameters";
-        e.message =
-            fmt::format("{}: unknown query parameter; expected no query parameters", e.field);
-        return e;
-      }
-      return UnknownField(key, known, "query parameter");
+      return UnknownField(key, known.empty() ? "no query parameters" : "one of " + JoinComma(known),
+                          "query parameter");
     }
   }
   return std::nullopt;

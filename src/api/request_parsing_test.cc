@@ -128,6 +128,23 @@ TEST(ParseLaunchBodyTest, UnknownFieldIsNamedWithTheKnownOnes) {
             "session_id, workspace, owner, wait_ms");
 }
 
+// http_api_fuzz found names with line ends breaking the one-line message: such a name is quoted
+// there (the field keeps it as sent).
+TEST(ParseLaunchBodyTest, UnknownFieldWithControlCharactersIsQuotedInTheMessage) {
+  auto p = ParseLaunchBody(R"({"a\nb": "x"})");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().field, "a\nb");
+  EXPECT_EQ(p.error().message.rfind(R"("a\nb": unknown field; expected one of prompt)", 0), 0u)
+      << p.error().message;
+  auto q = ParseWaitMs({{"wait\r", "1"}});
+  ASSERT_FALSE(q.ok());
+  EXPECT_EQ(q.error().field, "wait\r");
+  EXPECT_EQ(q.error().message, R"("wait\r": unknown query parameter; expected one of wait_ms)");
+  auto none = ParseMessagesQuery({{"after", "1"}, {"x\ty", ""}});
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().message, R"("x\ty": unknown query parameter; expected one of after)");
+}
+
 TEST(ParseLaunchBodyTest, WorkspaceChecks) {
   testing::TestDir dir;
   const std::string file = dir.Write("f.txt", "x");
