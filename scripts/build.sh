@@ -9,6 +9,9 @@ export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
 # relative to the checkout, and the build directory is left out of the hash.
 export CCACHE_BASEDIR="$PWD"
 export CCACHE_NOHASHDIR=true
+# Four build directories (scripts/test.sh) take ~4 GB of cache; ccache's default 5 GB would
+# evict one pass's objects while building the next.
+export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-16G}"
 jobs="$(nproc)"
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$jobs"
