@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "e2e/mocked_daemon.h"
@@ -86,6 +87,9 @@ Result<std::vector<Figure>> RunScale(const BenchSettings& settings, int tasks, i
       full_streams += (t.completed == 1 && t.deltas == stream_s + 1) ? 1 : 0;
     }
   }
+  // The daemon gives its freed heap back once idle for 2 s (daemon/idle_trim.h).
+  std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+  const ProcessUsage settled = ReadUsage(d.daemon_pid());
   d.Stop();
 
   const double run_s = double(end_us - start_us) / 1e6;
@@ -112,6 +116,8 @@ Result<std::vector<Figure>> RunScale(const BenchSettings& settings, int tasks, i
   out.push_back(Measured("scale.rss_per_task", "daemon RSS per running task",
                          (peak.rss_mib - idle.rss_mib) * 1024 / std::max(1, tasks), "KiB", 1));
   out.push_back(Measured("scale.rss_after", "daemon RSS after all ended", after.rss_mib, "MiB", 1));
+  out.push_back(Measured("scale.rss_settled", "daemon RSS 3 s later (idle: heap trimmed)",
+                         settled.rss_mib, "MiB", 1));
   out.push_back(
       Measured("scale.fds_peak", "daemon open descriptors, peak", double(peak.fds), "", 0));
   out.push_back(Measured("scale.cpu_s", "daemon CPU time over the run", cpu_s, "s", 1));

@@ -58,6 +58,7 @@
 #include "core/ids.h"
 #include "daemon/daemon_lock.h"
 #include "daemon/daemon_observer.h"
+#include "daemon/idle_trim.h"
 #include "daemon/daemon_paths.h"
 #include "daemon/token_file.h"
 #include "engine/agent_loop_runner.h"
@@ -237,6 +238,7 @@ struct Daemon {
     metrics.reset();
     limits.reset();
     delegator.reset();
+    trimmer.reset();
     manager.reset();
     runner.reset();
     registry.reset();
@@ -255,6 +257,7 @@ struct Daemon {
   ToolSet tools;
   std::unique_ptr<AgentLoopRunner> runner;
   std::unique_ptr<TaskManager> manager;
+  std::unique_ptr<IdleTrimmer> trimmer;
   std::unique_ptr<EngineDelegator> delegator;
   std::unique_ptr<ProviderLimits> limits;
   std::unique_ptr<Metrics> metrics;
@@ -447,6 +450,10 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   d->manager = std::make_unique<TaskManager>(&d->clock, d->store.get(), d->runner.get(), &d->ids,
                                              std::move(manager_options));
   d->runner->Attach(d->manager.get());
+  IdleTrimOptions trim_options;
+  TaskManager* manager = d->manager.get();
+  trim_options.active_tasks = [manager] { return manager->active_tasks(); };
+  d->trimmer = std::make_unique<IdleTrimmer>(&d->clock, &d->manager->events(), trim_options);
   d->delegator = std::make_unique<EngineDelegator>(d->manager.get(), &d->clock);
   Status tools_added =
       AddDelegationTools(&d->tools, d->delegator.get(), DelegableAgentsOf(d->agents));
