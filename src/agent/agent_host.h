@@ -67,6 +67,9 @@ struct DelegateRequest {
   std::string model;       // "" = the agent's
   std::string session_id;  // continue this child session instead of starting one
   std::string workspace;
+  // The delegating tool call (ToolContext::call_key); when set, delegating again with the same
+  // key returns the task the first call started instead of starting another.
+  std::string call_key;
 };
 
 // How the delegation tools reach the engine, so nested tasks obey the same pools and maxDepth.

@@ -72,7 +72,7 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
     if (history_.empty()) return Fail(Status::FailedPrecondition("the session has no prompt"));
     const ChatMessage& last = history_.back();
     if (last.role == ChatRole::kAssistant && !last.tool_calls.empty()) {
-      return StartTools(last.tool_calls);  // interrupted before its tools ran
+      return StartTools(history_.size() - 1, last.tool_calls);  // interrupted before its tools ran
     }
     if (last.role == ChatRole::kTool) {
       // Interrupted while writing results: run the calls of the last assistant turn that have
@@ -87,9 +87,9 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
           }
           if (!answered) missing.push_back(c);
         }
+        if (!missing.empty()) return StartTools(static_cast<size_t>(history_.rend() - it - 1), missing);
         break;
       }
-      if (!missing.empty()) return StartTools(missing);
     }
     Request();
   }
@@ -176,10 +176,11 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
                         c.name, repeats_)));
       }
     }
-    StartTools(calls);
+    StartTools(history_.size() - 1, calls);
   }
 
-  void StartTools(const std::vector<ToolCall>& calls) {
+  // Runs `calls` of the assistant message at `message_index` in history_.
+  void StartTools(size_t message_index, const std::vector<ToolCall>& calls) {
     pending_calls_ = calls;
     results_.assign(calls.size(), std::nullopt);
     runs_.clear();
@@ -210,7 +211,9 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
             call.name)));
         continue;
       }
-      runs_[i] = tool->Start(args, context_, deliver);
+      ToolContext context = context_;
+      if (!call.id.empty()) context.call_key = fmt::format("{}:{}", message_index, call.id);
+      runs_[i] = tool->Start(args, context, deliver);
     }
     if (!done_ && !pending_calls_.empty()) Heartbeat();
   }

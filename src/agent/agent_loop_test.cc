@@ -83,11 +83,13 @@ class FakeTool : public Tool {
   std::unique_ptr<ToolRun> Start(const nlohmann::json& arguments, const ToolContext& context,
                                  std::function<void(ToolResult)> done) override {
     calls.push_back(arguments.dump());
+    call_keys.push_back(context.call_key);
     return std::make_unique<Run>(context.clock, delay_ms_, ToolResult::Ok(answer_), std::move(done),
                                  &cancels);
   }
 
   std::vector<std::string> calls;
+  std::vector<std::string> call_keys;
   int cancels = 0;
 
  private:
@@ -334,6 +336,49 @@ TEST_F(AgentLoopTest, AResumedRunExecutesTheToolCallsThatHadNoResult) {
   EXPECT_TRUE(grep_.calls.empty());
   EXPECT_EQ(read_.calls.size(), 1u);
   EXPECT_EQ(outcome_.value(), "resumed");
+  // The call keeps the key it had in the run that was interrupted (message 1, call_2).
+  EXPECT_THAT(read_.call_keys, ElementsAre("1:call_2"));
+}
+
+// A tool call's key names the assistant message (its index in the session) and the call id, so
+// a resumed run replaying it passes the same key (delegate_task then finds the task it started).
+TEST_F(AgentLoopTest, EachToolCallHasAKeyThatAResumedRunReplays) {
+  Prompt("#mock tool=grep:{\"pattern\":\"a\"} tool=read:{\"path\":\"b\"} reply=done\ngo");
+  Run();
+  RunToEnd();
+  ASSERT_TRUE(outcome_.ok()) << outcome_.status().ToString();
+  const std::vector<ChatMessage>& session = Messages();
+  ASSERT_GE(session.size(), 2u);
+  ASSERT_EQ(session[1].role, ChatRole::kAssistant);
+  ASSERT_EQ(session[1].tool_calls.size(), 2u);
+  const std::string grep_id = session[1].tool_calls[0].id;
+  const std::string read_id = session[1].tool_calls[1].id;
+  EXPECT_NE(grep_id, read_id);
+  EXPECT_THAT(grep_.call_keys, ElementsAre("1:" + grep_id));
+  EXPECT_THAT(read_.call_keys, ElementsAre("1:" + read_id));
+
+  // Interrupted after the assistant message was saved, before any result: both calls again,
+  // with the same keys.
+  history_.sessions["ses_1"].resize(2);
+  grep_.call_keys.clear();
+  read_.call_keys.clear();
+  finishes_ = 0;
+  Run();
+  RunToEnd();
+  ASSERT_TRUE(outcome_.ok()) << outcome_.status().ToString();
+  EXPECT_THAT(grep_.call_keys, ElementsAre("1:" + grep_id));
+  EXPECT_THAT(read_.call_keys, ElementsAre("1:" + read_id));
+}
+
+TEST_F(AgentLoopTest, ACallWithoutAnIdHasNoKey) {
+  Prompt("#mock reply=resumed\nsearch");
+  ChatMessage assistant;
+  assistant.role = ChatRole::kAssistant;
+  assistant.tool_calls = {{"", "grep", R"({"pattern":"p"})"}};
+  history_.sessions["ses_1"].push_back(assistant);
+  Run();
+  RunToEnd();
+  EXPECT_THAT(grep_.call_keys, ElementsAre(""));
 }
 
 TEST_F(AgentLoopTest, StoreFailureFailsTheRun) {

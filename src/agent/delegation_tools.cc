@@ -206,6 +206,7 @@ std::unique_ptr<ToolRun> DelegateTaskTool::Start(const json& arguments, const To
   request.model = d.model;
   request.session_id = d.session_id;
   request.workspace = context.workspace_root;
+  request.call_key = context.call_key;
   Result<DelegatedTask> task = delegator_->Delegate(request);
   if (!task.ok()) return fail(args.Error(task.status().message()));
   const bool continued = !d.session_id.empty();

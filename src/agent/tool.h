@@ -56,6 +56,10 @@ struct ToolContext {
   Clock* clock = nullptr;
   BlockingExecutor* executor = nullptr;
   TodoList* todos = nullptr;  // null when the session has none
+  // This call within its session, the same when a resumed run replays it after a crash:
+  // "<index of the assistant message in the session>:<call id>"; "" when the model gave the
+  // call no id. Tools with effects outside the session (delegate_task) use it to act once.
+  std::string call_key;
 };
 
 // A tool call in flight. Cancel stops it before returning: a child process and its whole

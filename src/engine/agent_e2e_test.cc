@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "agent/delegation_tools.h"
@@ -248,6 +249,73 @@ TEST_F(AgentE2ETest, LeadDelegatesThreeInParallelAndIsWokenOnceWithAllResults) {
   EXPECT_THAT(woken.prompt, HasSubstr("find b"));
   EXPECT_THAT(woken.prompt, HasSubstr("find c"));
   EXPECT_TRUE(manager_->ClaimNotifications(lead_session).value().empty());
+}
+
+// A lead stopped while it waits on the child its delegate_task started (a restart: running
+// tasks become interrupted and resume at the next start) replays that call when it resumes; the
+// call finds the child it started and waits for it, instead of delegating a second one.
+TEST_F(AgentE2ETest, AResumedLeadReplaysItsDelegationWithoutASecondChild) {
+  Build("oa/scripted");
+  const nlohmann::json child_args = {
+      {"description", "slow search"},
+      {"prompt", "#mock latency=1500ms reply=\"child done\"\nSearch slowly."},
+      {"agent", "explore"},
+      {"background", false}};  // the lead waits for the result
+  LaunchRequest r;
+  r.agent = "lead";
+  r.model = "an/lead";
+  r.description = "coordinate";
+  r.owner = "test";
+  r.prompt = "#mock tool=delegate_task:" + child_args.dump() +
+             " reply=\"lead done\"\nDelegate and wait.";
+  auto launched = manager_->Launch(r);
+  ASSERT_TRUE(launched.ok()) << launched.status().ToString();
+  const std::string lead_session = launched->task.session_id;
+  auto children = [&] {
+    TaskFilter f;
+    f.parent_session_id = lead_session;
+    return manager_->List(f).value();
+  };
+  ASSERT_TRUE(RunLoopUntil(
+      io_,
+      [&] {
+        auto c = children();
+        return c.size() == 1 && c[0].task.state == TaskState::kRunning;
+      },
+      std::chrono::seconds(30)));
+  const std::string child = children()[0].task.id;
+
+  // Restart the engine on the same store while the lead waits.
+  manager_->Shutdown();
+  ASSERT_EQ(manager_->Get(launched->task.id)->task.state, TaskState::kInterrupted);
+  ASSERT_EQ(manager_->Get(child)->task.state, TaskState::kInterrupted);
+  delegator_.reset();
+  manager_.reset();
+  runner_.reset();
+  tools_ = ToolSet::BuiltIn();
+  Build("oa/scripted");
+
+  ASSERT_TRUE(RunLoopUntil(
+      io_, [&] { return IsFinal(manager_->Get(launched->task.id)->task.state); },
+      std::chrono::seconds(30)));
+  const TaskView lead = manager_->Get(launched->task.id).value();
+  EXPECT_EQ(lead.task.state, TaskState::kCompleted) << lead.task.error;
+  EXPECT_EQ(lead.task.attempt, 2);
+  EXPECT_EQ(lead.task.result, "lead done");
+  auto after = children();
+  ASSERT_EQ(after.size(), 1u) << "delegated again on resume: " << after[1].task.id;
+  EXPECT_EQ(after[0].task.id, child);
+  EXPECT_EQ(after[0].task.state, TaskState::kCompleted) << after[0].task.error;
+  EXPECT_EQ(after[0].task.result, "child done");
+  // The replayed call answered with the child's result.
+  int delegate_results = 0;
+  for (const ChatMessage& m : Transcript(lead_session)) {
+    if (m.role != ChatRole::kTool || m.tool_name != "delegate_task") continue;
+    ++delegate_results;
+    EXPECT_THAT(m.text, HasSubstr("child done"));
+    EXPECT_THAT(m.text, HasSubstr(child));
+  }
+  EXPECT_EQ(delegate_results, 1);
 }
 
 TEST_F(AgentE2ETest, DelegateTaskListsTheCatalogsAgentsAndRefusesOthers) {

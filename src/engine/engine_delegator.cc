@@ -61,6 +61,16 @@ Result<DelegatedTask> EngineDelegator::Delegate(const DelegateRequest& request) 
   if (request.parent_session_id.empty()) {
     return Status::InvalidArgument("a delegated task needs the session that delegates it");
   }
+  if (!request.call_key.empty()) {
+    // A run resumed after a crash replays the tool calls it had not answered: the task that
+    // call started (its launch committed, the answer not) is the answer, not a second task.
+    TaskFilter filter;
+    filter.parent_session_id = request.parent_session_id;
+    filter.parent_call_id = request.call_key;
+    Result<std::vector<TaskView>> started = manager_->List(filter);
+    if (!started.ok()) return started.status();
+    if (!started->empty()) return DelegatedTaskOf(started->front(), clock_->WallMs());
+  }
   if (!request.session_id.empty()) {
     std::optional<SessionRecord> session;
     TROUPE_ASSIGN_OR_RETURN(session, manager_->Session(request.session_id));
@@ -89,6 +99,7 @@ Result<DelegatedTask> EngineDelegator::Delegate(const DelegateRequest& request) 
   launch.model = request.model;
   launch.session_id = request.session_id;
   launch.parent_session_id = request.parent_session_id;
+  launch.parent_call_id = request.call_key;
   launch.workspace = request.workspace;
   launch.owner = "";  // a native parent session is notified through the outbox by session id
   Result<TaskView> view = manager_->Launch(launch);

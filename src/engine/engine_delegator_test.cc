@@ -47,6 +47,16 @@ class EngineDelegatorTest : public EngineTest {
     return r;
   }
 
+  // A follow-up prompt "slow" on `child`'s session, from the lead.
+  DelegateRequest FollowUp(const DelegatedTask& child) {
+    DelegateRequest r;
+    r.parent_session_id = lead_session_;
+    r.session_id = child.session_id;
+    r.prompt = "slow";
+    r.description = "follow-up";
+    return r;
+  }
+
   DelegatedTask DelegateOk(const DelegateRequest& r) {
     Result<DelegatedTask> t = delegator_->Delegate(r);
     EXPECT_TRUE(t.ok()) << t.status().ToString();
@@ -263,11 +273,7 @@ TEST_F(EngineDelegatorTest, ContinuesAChildSessionOnlyForItsParent) {
   Start();
   DelegatedTask first = DelegateOk(Child("fast"));
   clock_.AdvanceMs(100);
-  DelegateRequest follow;
-  follow.parent_session_id = lead_session_;
-  follow.session_id = first.session_id;
-  follow.prompt = "slow";
-  follow.description = "follow-up";
+  DelegateRequest follow = FollowUp(first);
   DelegatedTask second = DelegateOk(follow);
   EXPECT_NE(second.task_id, first.task_id);
   EXPECT_EQ(second.session_id, first.session_id);
@@ -302,6 +308,65 @@ TEST_F(EngineDelegatorTest, ContinuesAChildSessionOnlyForItsParent) {
   DelegateRequest missing = follow;
   missing.session_id = "ses_nope";
   EXPECT_EQ(delegator_->Delegate(missing).status().code(), StatusCode::kNotFound);
+}
+
+// A lead resumed after a crash replays the tool calls it had not answered; a delegate_task
+// whose launch was committed must find its task, not start a second one.
+TEST_F(EngineDelegatorTest, DelegatingAgainWithTheSameCallKeyReturnsTheFirstTask) {
+  Start();
+  DelegateRequest call = Child("slow");
+  call.call_key = "3:call_a";
+  DelegatedTask first = DelegateOk(call);
+  EXPECT_EQ(ViewOf(first.task_id).task.parent_call_id, "3:call_a");
+  DelegatedTask again = DelegateOk(call);
+  EXPECT_EQ(again.task_id, first.task_id);
+  EXPECT_EQ(again.state, "running");
+
+  // Another call, or the same call id in another turn, is another task.
+  DelegateRequest other_call = call;
+  other_call.call_key = "3:call_b";
+  DelegateRequest later_turn = call;
+  later_turn.call_key = "7:call_a";
+  const std::string b = DelegateOk(other_call).task_id;
+  const std::string c = DelegateOk(later_turn).task_id;
+  EXPECT_NE(b, first.task_id);
+  EXPECT_NE(c, first.task_id);
+  EXPECT_NE(b, c);
+  // Without a key (a call the model gave no id) every call starts a task.
+  DelegateRequest no_key = Child("slow");
+  EXPECT_NE(DelegateOk(no_key).task_id, DelegateOk(no_key).task_id);
+
+  // Replayed once the task has finished: still that task, with its result.
+  clock_.AdvanceMs(1000);
+  DelegatedTask done = DelegateOk(call);
+  EXPECT_EQ(done.task_id, first.task_id);
+  EXPECT_EQ(done.state, "completed");
+  EXPECT_EQ(done.result, "slow done");
+
+  // The same key under another parent session is that session's own call.
+  const std::string other_lead = LaunchOk(Req("lead"));
+  DelegateRequest stranger = call;
+  stranger.parent_session_id = ViewOf(other_lead).task.session_id;
+  EXPECT_NE(DelegateOk(stranger).task_id, first.task_id);
+
+  TaskFilter children;
+  children.parent_session_id = lead_session_;
+  auto listed = manager_->List(children);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 5u);  // first, b, c and the two without a key
+}
+
+// Replaying a continuation finds the task it started, although that task keeps the session busy.
+TEST_F(EngineDelegatorTest, AReplayedContinuationFindsItsTaskInsteadOfTheBusySession) {
+  Start();
+  DelegatedTask first = DelegateOk(Child("fast"));
+  clock_.AdvanceMs(100);
+  DelegateRequest follow = FollowUp(first);
+  follow.call_key = "5:call_f";
+  DelegatedTask second = DelegateOk(follow);
+  DelegatedTask replayed = DelegateOk(follow);
+  EXPECT_EQ(replayed.task_id, second.task_id);
+  EXPECT_EQ(replayed.session_id, first.session_id);
 }
 
 TEST_F(EngineDelegatorTest, TranscriptDecodesTheStoredMessages) {

@@ -132,6 +132,7 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& original) {
   t.id = ids_->NewTaskId();
   t.session_id = session.id;
   t.parent_session_id = session.parent_session_id;
+  t.parent_call_id = request.parent_call_id;
   t.owner = request.owner.empty() ? session.owner : request.owner;
   t.description =
       request.description.empty() ? DefaultDescription(request.prompt) : request.description;

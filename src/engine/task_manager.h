@@ -44,6 +44,7 @@ struct LaunchRequest {
   std::string model;              // "provider/model"; empty = the session's, else config default
   std::string session_id;         // continue this session; empty = start a new one
   std::string parent_session_id;  // the native session delegating this task, if any
+  std::string parent_call_id;     // the parent's tool call that delegates it (TaskRecord)
   std::string owner;              // who launched it from outside ("cli", "mcp:<id>", ...)
   std::string workspace;
   // Per-task overrides (e.g. from the agent's definition); unset = the config's.

@@ -84,6 +84,9 @@ struct TaskRecord {
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
   std::string last_tool;
+  // The parent session's tool call (its id as the model gave it) that delegated this task;
+  // "" when not delegated by a tool call. A replayed call finds its task by it.
+  std::string parent_call_id;
 };
 
 // One run of a task: started when it entered running, ended when it left it.
@@ -120,6 +123,7 @@ struct TaskFilter {
   std::vector<TaskState> states;  // empty = any
   std::string session_id;         // empty = any
   std::string parent_session_id;  // empty = any
+  std::string parent_call_id;     // empty = any
   std::string owner;              // empty = any
   int limit = 0;                  // 0 = no limit; newest first when set
 };

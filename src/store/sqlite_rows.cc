@@ -20,6 +20,7 @@ void BindTask(Statement& s, const TaskRecord& r) {
   s.BindInt64(17, r.started_at_ms).BindInt64(18, r.finished_at_ms);
   s.BindInt64(19, r.updated_at_ms).BindInt64(20, r.turns).BindInt64(21, r.tool_calls);
   s.BindInt64(22, r.input_tokens).BindInt64(23, r.output_tokens).BindText(24, r.last_tool);
+  s.BindText(25, r.parent_call_id);
 }
 
 void BindAttempt(Statement& s, const AttemptRecord& r) {
@@ -94,6 +95,7 @@ Result<TaskRecord> ReadTask(const Statement& s) {
   r.input_tokens = s.ColumnInt64(21);
   r.output_tokens = s.ColumnInt64(22);
   r.last_tool = s.ColumnText(23);
+  r.parent_call_id = s.ColumnText(24);
   return r;
 }
 

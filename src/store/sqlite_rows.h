@@ -22,7 +22,8 @@ inline constexpr const char* kTodoColumns = "id, content, status, priority";
 inline constexpr const char* kTaskColumns =
     "id, session_id, parent_session_id, owner, description, prompt, agent, model, state, "
     "attempt, depth, result, error, limits_json, created_at_ms, queued_at_ms, started_at_ms, "
-    "finished_at_ms, updated_at_ms, turns, tool_calls, input_tokens, output_tokens, last_tool";
+    "finished_at_ms, updated_at_ms, turns, tool_calls, input_tokens, output_tokens, last_tool, "
+    "parent_call_id";
 inline constexpr const char* kAttemptColumns =
     "task_id, attempt, started_at_ms, ended_at_ms, outcome, error";
 inline constexpr const char* kNotificationColumns =

@@ -114,6 +114,12 @@ CREATE TABLE events (
 );
 )sql";
 
+// Version 2: the parent's tool call that delegated a task, so that a delegation replayed after a
+// crash finds its child instead of launching a second one.
+constexpr std::string_view kMigration2 = R"sql(
+ALTER TABLE tasks ADD COLUMN parent_call_id TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr std::string_view kRefusalAdvice =
     "; move it away or point troupe at another data directory";
 
@@ -165,7 +171,7 @@ Status ApplyMigration(SqliteDb* db, int version, int64_t now_ms) {
 }  // namespace
 
 const std::vector<std::string_view>& SqliteMigrations() {
-  static const std::vector<std::string_view> migrations = {kMigration1};
+  static const std::vector<std::string_view> migrations = {kMigration1, kMigration2};
   return migrations;
 }
 

@@ -202,6 +202,47 @@ TEST(SqliteSchemaTest, AdoptsAnEmptySqliteFile) {
   ASSERT_TRUE(store.ok()) << store.status().ToString();
 }
 
+// A database written by a troupe at schema version 1 is migrated when opened, keeping its rows:
+// tasks gain parent_call_id (version 2), "" for those launched before.
+TEST(SqliteSchemaTest, MigratesAVersion1DatabaseKeepingItsTasks) {
+  TestDir dir;
+  const std::string path = dir.File("troupe.db");
+  RawExec(path, "PRAGMA application_id = " + std::to_string(kTroupeApplicationId) + ";" +
+                    std::string(SqliteMigrations()[0]) +
+                    "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (1, 5);"
+                    "INSERT INTO sessions VALUES ('ses_1', 'explore', 'mock/m', '/w', 'ses_0', "
+                    "'cli', 'title', 1, 10, 10);"
+                    "INSERT INTO tasks VALUES ('bg_1', 'ses_1', 'ses_0', 'cli', 'd', 'find it', "
+                    "'explore', 'mock/m', 'completed', 1, 1, 'found', '', '', 10, 10, 11, 12, "
+                    "12, 2, 3, 100, 20, 'grep');");
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(RawQueryInt(path, "SELECT max(version) FROM schema_migrations"), SqliteSchemaVersion());
+  Result<std::optional<TaskRecord>> task = (*store)->GetTask("bg_1");
+  ASSERT_TRUE(task.ok() && task->has_value()) << task.status().ToString();
+  EXPECT_EQ((*task)->result, "found");
+  EXPECT_EQ((*task)->last_tool, "grep");
+  EXPECT_EQ((*task)->parent_session_id, "ses_0");
+  EXPECT_EQ((*task)->parent_call_id, "");
+
+  // And the new column is written and read back.
+  Store& s = **store;
+  TaskRecord t = Task("bg_2", "ses_1");
+  t.parent_session_id = "ses_0";
+  t.parent_call_id = "4:call_x";
+  ASSERT_TRUE(s.Begin().ok());
+  ASSERT_TRUE(s.InsertTask(t).ok());
+  ASSERT_TRUE(s.Commit().ok());
+  TaskFilter by_call;
+  by_call.parent_session_id = "ses_0";
+  by_call.parent_call_id = "4:call_x";
+  Result<std::vector<TaskRecord>> found = s.ListTasks(by_call);
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].id, "bg_2");
+  EXPECT_EQ((*found)[0].parent_call_id, "4:call_x");
+}
+
 TEST(SqliteSchemaTest, CommittedDataSurvivesReopen) {
   TestDir dir;
   const std::string path = dir.File("troupe.db");

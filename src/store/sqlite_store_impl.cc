@@ -45,7 +45,7 @@ Status SqliteStore::PrepareStatements() {
        Sql({"SELECT ", kTodoColumns, " FROM todos WHERE session_id = ?1 ORDER BY position"})},
       {&insert_task_, Sql({"INSERT INTO tasks (", kTaskColumns,
                            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-                           "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"})},
+                           "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"})},
       // SQLite rewrites the index entries of every column named in SET, whatever its value, so
       // the common update leaves the indexed identity columns (which never change once a task
       // is launched) out of SET and only matches them; UpdateTask falls back to the full update.
@@ -55,14 +55,15 @@ Status SqliteStore::PrepareStatements() {
        "created_at_ms = ?15, queued_at_ms = ?16, started_at_ms = ?17, finished_at_ms = ?18, "
        "updated_at_ms = ?19, turns = ?20, tool_calls = ?21, input_tokens = ?22, "
        "output_tokens = ?23, last_tool = ?24 "
-       "WHERE id = ?1 AND session_id = ?2 AND parent_session_id = ?3 AND owner = ?4"},
+       "WHERE id = ?1 AND session_id = ?2 AND parent_session_id = ?3 AND owner = ?4 AND "
+       "parent_call_id = ?25"},
       {&update_task_,
        "UPDATE tasks SET session_id = ?2, parent_session_id = ?3, owner = ?4, description = ?5, "
        "prompt = ?6, agent = ?7, model = ?8, state = ?9, attempt = ?10, depth = ?11, "
        "result = ?12, error = ?13, limits_json = ?14, created_at_ms = ?15, queued_at_ms = ?16, "
        "started_at_ms = ?17, finished_at_ms = ?18, updated_at_ms = ?19, turns = ?20, "
-       "tool_calls = ?21, input_tokens = ?22, output_tokens = ?23, last_tool = ?24 "
-       "WHERE id = ?1"},
+       "tool_calls = ?21, input_tokens = ?22, output_tokens = ?23, last_tool = ?24, "
+       "parent_call_id = ?25 WHERE id = ?1"},
       {&get_task_, Sql({"SELECT ", kTaskColumns, " FROM tasks WHERE id = ?1"})},
       {&insert_attempt_,
        Sql({"INSERT INTO task_attempts (", kAttemptColumns, ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"})},
@@ -306,6 +307,7 @@ Result<std::vector<TaskRecord>> SqliteStore::ListTasks(const TaskFilter& filter)
   const std::pair<const char*, const std::string*> equals[] = {
       {"session_id = ?", &filter.session_id},
       {"parent_session_id = ?", &filter.parent_session_id},
+      {"parent_call_id = ?", &filter.parent_call_id},
       {"owner = ?", &filter.owner},
   };
   for (const auto& [condition, value] : equals) {

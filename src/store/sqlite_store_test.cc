@@ -28,7 +28,8 @@ auto Fields(const TaskRecord& r) {
       std::tie(r.id, r.session_id, r.parent_session_id, r.owner, r.description, r.prompt, r.agent,
                r.model, r.state, r.attempt, r.depth, r.result, r.error, r.limits_json),
       std::tie(r.created_at_ms, r.queued_at_ms, r.started_at_ms, r.finished_at_ms, r.updated_at_ms,
-               r.turns, r.tool_calls, r.input_tokens, r.output_tokens, r.last_tool));
+               r.turns, r.tool_calls, r.input_tokens, r.output_tokens, r.last_tool,
+               r.parent_call_id));
 }
 auto Fields(const AttemptRecord& r) {
   return std::tie(r.task_id, r.attempt, r.started_at_ms, r.ended_at_ms, r.outcome, r.error);
@@ -43,8 +44,13 @@ auto Fields(const EventRecord& r) {
 
 TaskFilter Filter(std::vector<TaskState> states, std::string session_id,
                   std::string parent_session_id, std::string owner, int limit) {
-  return TaskFilter{std::move(states), std::move(session_id), std::move(parent_session_id),
-                    std::move(owner), limit};
+  TaskFilter f;
+  f.states = std::move(states);
+  f.session_id = std::move(session_id);
+  f.parent_session_id = std::move(parent_session_id);
+  f.owner = std::move(owner);
+  f.limit = limit;
+  return f;
 }
 
 SessionRecord FullSession(const std::string& id) {
@@ -79,6 +85,7 @@ TaskRecord FullTask(const std::string& id, const std::string& session_id) {
   t.input_tokens = int64_t{1} << 40;
   t.output_tokens = 19;
   t.last_tool = "grep";
+  t.parent_call_id = "3:call_1";
   return t;
 }
 
