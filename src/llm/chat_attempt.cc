@@ -25,10 +25,12 @@ class RetryingRequest : public std::enable_shared_from_this<RetryingRequest> {
         callbacks_(std::move(callbacks)),
         wait_(clock) {
     if (!options_.random) {
-      // Jitter needs no quality, only spread between requests; seed each from the device once.
-      auto engine = std::make_shared<std::minstd_rand>(std::random_device{}());
-      options_.random = [engine] {
-        return std::uniform_real_distribution<double>(0.0, 1.0)(*engine);
+      // Jitter needs no quality, only spread between requests: one engine per thread, seeded
+      // from the device on its first retry (not per request: opening the device costs more
+      // than a whole request's encoding).
+      options_.random = [] {
+        thread_local std::minstd_rand engine(std::random_device{}());
+        return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
       };
     }
     if (options_.max_attempts < 1) options_.max_attempts = 1;
