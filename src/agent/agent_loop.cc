@@ -363,12 +363,12 @@ ChatRequest BuildAgentRequest(const AgentRunSpec& spec, const std::vector<ChatMe
   request.messages = messages;
   request.max_tokens = spec.limits.max_output_tokens;
   request.temperature = spec.limits.temperature;
-  for (Tool* t : spec.tools) request.tools.push_back(t->spec());
-
   int64_t budget = spec.limits.context_window_tokens - spec.limits.max_output_tokens;
   int64_t used = int64_t(spec.system_prompt.size() / 4);
-  for (const ToolSpec& t : request.tools) {
-    used += int64_t((t.name.size() + t.description.size() + t.input_schema.dump().size()) / 4);
+  request.tools.reserve(spec.tools.size());
+  for (Tool* t : spec.tools) {
+    request.tools.push_back(t->spec());
+    used += t->SpecTokens();
   }
   for (const ChatMessage& m : request.messages) used += EstimateTokens(m);
   // Oldest tool outputs go first; the latest turn's results are what the model is working on,

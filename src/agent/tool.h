@@ -79,6 +79,20 @@ class Tool {
   // string, an object with wrong types). `done` runs once, on the loop, from a later turn.
   virtual std::unique_ptr<ToolRun> Start(const nlohmann::json& arguments, const ToolContext& context,
                                          std::function<void(ToolResult)> done) = 0;
+
+  // Roughly the tokens spec() takes in a request (its text / 4), for fitting the context
+  // window. Computed once: a tool's spec does not change. Loop thread only.
+  int64_t SpecTokens() const {
+    if (spec_tokens_ < 0) {
+      const ToolSpec& s = spec();
+      const size_t bytes = s.name.size() + s.description.size() + s.input_schema.dump().size();
+      spec_tokens_ = static_cast<int64_t>(bytes / 4);
+    }
+    return spec_tokens_;
+  }
+
+ private:
+  mutable int64_t spec_tokens_ = -1;
 };
 
 }  // namespace troupe

@@ -1,12 +1,11 @@
 #include "daemon/idle_trim.h"
 
 #include <malloc.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <utility>
-
-#include <spdlog/spdlog.h>
 
 namespace troupe {
 

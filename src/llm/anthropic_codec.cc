@@ -142,6 +142,33 @@ bool IsKnownEventName(std::string_view name) {
 }  // namespace
 
 json EncodeAnthropicRequest(const ChatRequest& request) {
+  json out = EncodeAnthropicOptions(request);
+  if (!request.system.empty()) out["system"] = request.system;
+  out["messages"] = EncodeAnthropicMessages(request);
+  if (!request.tools.empty()) {
+    json tools = json::array();
+    for (const ToolSpec& t : request.tools) tools.push_back(EncodeAnthropicTool(t));
+    out["tools"] = std::move(tools);
+  }
+  return out;
+}
+
+json EncodeAnthropicTool(const ToolSpec& tool) {
+  return {
+      {"name", tool.name}, {"description", tool.description}, {"input_schema", tool.input_schema}};
+}
+
+json EncodeAnthropicOptions(const ChatRequest& request) {
+  json out{{"model", request.model}, {"max_tokens", request.max_tokens}};
+  if (!request.tools.empty() && !request.tool_choice.empty()) {
+    out["tool_choice"] = EncodeToolChoice(request.tool_choice);
+  }
+  if (request.temperature.has_value()) out["temperature"] = *request.temperature;
+  out["stream"] = request.stream;
+  return out;
+}
+
+json EncodeAnthropicMessages(const ChatRequest& request) {
   MessageList messages;
   for (const ChatMessage& m : request.messages) {
     switch (m.role) {
@@ -172,21 +199,7 @@ json EncodeAnthropicRequest(const ChatRequest& request) {
     }
   }
 
-  json out{{"model", request.model}, {"max_tokens", request.max_tokens}};
-  if (!request.system.empty()) out["system"] = request.system;
-  out["messages"] = std::move(messages).ToJson();
-  if (!request.tools.empty()) {
-    json tools = json::array();
-    for (const ToolSpec& t : request.tools) {
-      tools.push_back(
-          {{"name", t.name}, {"description", t.description}, {"input_schema", t.input_schema}});
-    }
-    out["tools"] = std::move(tools);
-    if (!request.tool_choice.empty()) out["tool_choice"] = EncodeToolChoice(request.tool_choice);
-  }
-  if (request.temperature.has_value()) out["temperature"] = *request.temperature;
-  out["stream"] = request.stream;
-  return out;
+  return std::move(messages).ToJson();
 }
 
 Status AnthropicStreamDecoder::OnEvent(const SseEvent& event, std::vector<StreamDelta>* deltas) {

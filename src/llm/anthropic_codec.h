@@ -45,6 +45,12 @@ namespace troupe {
 //    are tools.
 nlohmann::json EncodeAnthropicRequest(const ChatRequest& request);
 
+// The parts EncodeAnthropicRequest is made of besides `system`, for llm/request_text.h (see
+// EncodeOpenAiOptions): the messages, one entry of `tools`, and every other field.
+nlohmann::json EncodeAnthropicMessages(const ChatRequest& request);
+nlohmann::json EncodeAnthropicTool(const ToolSpec& tool);
+nlohmann::json EncodeAnthropicOptions(const ChatRequest& request);
+
 // Assembles a streamed reply from its SSE events. Feed every event in order to OnEvent, then call
 // Finish. The event type is the `type` in the event's data (the `event:` field when data has
 // none); unknown types are ignored, as the API's versioning policy asks. StreamDelta::index is a

@@ -284,7 +284,8 @@ class HttpChatProvider : public Provider {
 
   std::unique_ptr<ChatCall> Chat(ChatRequest request, ChatCallbacks callbacks) override {
     AttemptStarter start = [this, request = std::move(request)](AttemptCallbacks cb) {
-      return StartHttpChatAttempt(http_, clock_, options_, observer_, request, std::move(cb));
+      return StartHttpChatAttempt(http_, clock_, options_, observer_, request, std::move(cb),
+                                  &text_cache_);
     };
     return StartWithRetries(clock_, options_.provider, observer_, options_.retry, std::move(start),
                             std::move(callbacks));
@@ -295,6 +296,7 @@ class HttpChatProvider : public Provider {
   Clock* clock_;
   RateLimitObserver* observer_;
   HttpChatOptions options_;
+  RequestTextCache text_cache_;  // the loop thread's, as every call of a provider
 };
 
 }  // namespace
@@ -309,7 +311,8 @@ std::string ChatEndpointUrl(const HttpChatOptions& options) {
   return base + (options.format == WireFormat::kAnthropic ? "/v1/messages" : "/chat/completions");
 }
 
-HttpRequest BuildChatHttpRequest(const HttpChatOptions& options, const ChatRequest& request) {
+HttpRequest BuildChatHttpRequest(const HttpChatOptions& options, const ChatRequest& request,
+                                 RequestTextCache* cache) {
   HttpRequest http;
   http.method = "POST";
   http.url = ChatEndpointUrl(options);
@@ -318,35 +321,28 @@ HttpRequest BuildChatHttpRequest(const HttpChatOptions& options, const ChatReque
   http.total_timeout_ms = options.total_timeout_ms;
   http.headers.push_back({"Content-Type", "application/json"});
   http.headers.push_back({"Accept", request.stream ? "text/event-stream" : "application/json"});
-  nlohmann::json body;
+  // Invalid UTF-8 from a tool's output must not make the whole request unsendable: the
+  // encoders replace it.
   if (options.format == WireFormat::kAnthropic) {
     if (!options.api_key.empty()) http.headers.push_back({"x-api-key", options.api_key});
     http.headers.push_back({"anthropic-version", kAnthropicVersion});
-    body = EncodeAnthropicRequest(request);
+    http.body = EncodeAnthropicRequestText(request, cache);
   } else {
     if (!options.api_key.empty()) {
       http.headers.push_back({"Authorization", "Bearer " + options.api_key});
     }
-    body = EncodeOpenAiRequest(request);
-    if (WantsMaxCompletionTokens(request.model) && body.contains("max_tokens")) {
-      body["max_completion_tokens"] = body["max_tokens"];
-      body.erase("max_tokens");
-    }
+    http.body = EncodeOpenAiRequestText(request, WantsMaxCompletionTokens(request.model), cache);
   }
   for (const HttpHeader& h : options.extra_headers) http.headers.push_back(h);
-  // Invalid UTF-8 from a tool's output must not make the whole request unsendable.
-  http.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return http;
 }
 
-std::unique_ptr<ChatCall> StartHttpChatAttempt(HttpClient* http, Clock* clock,
-                                               const HttpChatOptions& options,
-                                               RateLimitObserver* observer,
-                                               const ChatRequest& request,
-                                               AttemptCallbacks callbacks) {
+std::unique_ptr<ChatCall> StartHttpChatAttempt(
+    HttpClient* http, Clock* clock, const HttpChatOptions& options, RateLimitObserver* observer,
+    const ChatRequest& request, AttemptCallbacks callbacks, RequestTextCache* cache) {
   auto attempt = std::make_shared<HttpChatAttempt>(clock, options, observer, request.stream,
                                                    std::move(callbacks));
-  attempt->Start(http, BuildChatHttpRequest(options, request));
+  attempt->Start(http, BuildChatHttpRequest(options, request, cache));
   return std::make_unique<HttpChatAttemptHandle>(std::move(attempt));
 }
 

@@ -25,6 +25,7 @@
 #include "core/http_message.h"
 #include "llm/chat_attempt.h"
 #include "llm/provider.h"
+#include "llm/request_text.h"
 
 namespace troupe {
 
@@ -58,15 +59,16 @@ std::string ChatEndpointUrl(const HttpChatOptions& options);
 // The HTTP request of one attempt: URL, headers (key, version, content type, extras), body.
 // OpenAI reasoning models (o1, o3, o4, gpt-5 families) get `max_completion_tokens` instead of
 // `max_tokens`.
-HttpRequest BuildChatHttpRequest(const HttpChatOptions& options, const ChatRequest& request);
+// `cache` (may be null) keeps the encoded system prompt and tools across requests
+// (llm/request_text.h).
+HttpRequest BuildChatHttpRequest(const HttpChatOptions& options, const ChatRequest& request,
+                                 RequestTextCache* cache = nullptr);
 
 // One attempt over `http` (for StartWithRetries). `observer` (may be null) hears the rate-limit
-// headers of every response.
-std::unique_ptr<ChatCall> StartHttpChatAttempt(HttpClient* http, Clock* clock,
-                                               const HttpChatOptions& options,
-                                               RateLimitObserver* observer,
-                                               const ChatRequest& request,
-                                               AttemptCallbacks callbacks);
+// headers of every response; `cache` (may be null) is BuildChatHttpRequest's.
+std::unique_ptr<ChatCall> StartHttpChatAttempt(
+    HttpClient* http, Clock* clock, const HttpChatOptions& options, RateLimitObserver* observer,
+    const ChatRequest& request, AttemptCallbacks callbacks, RequestTextCache* cache = nullptr);
 
 // A Provider over `http` and `clock`, which must outlive it.
 std::unique_ptr<Provider> MakeHttpChatProvider(HttpClient* http, Clock* clock,

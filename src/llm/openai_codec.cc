@@ -161,22 +161,40 @@ Status RequireObject(const json& value, const std::string& what) {
 
 json EncodeOpenAiRequest(const ChatRequest& request) {
   json messages = json::array();
-  if (!request.system.empty()) {
-    messages.push_back({{"role", "system"}, {"content", request.system}});
-  }
-  for (const ChatMessage& m : request.messages) messages.push_back(EncodeMessage(m));
-
-  json out{{"model", request.model}, {"messages", std::move(messages)}};
+  if (!request.system.empty()) messages.push_back(EncodeOpenAiSystemMessage(request.system));
+  for (json& m : EncodeOpenAiMessages(request)) messages.push_back(std::move(m));
+  json out = EncodeOpenAiOptions(request);
+  out["messages"] = std::move(messages);
   if (!request.tools.empty()) {
     json tools = json::array();
-    for (const ToolSpec& t : request.tools) {
-      tools.push_back(
-          {{"type", "function"},
-           {"function",
-            {{"name", t.name}, {"description", t.description}, {"parameters", t.input_schema}}}});
-    }
+    for (const ToolSpec& t : request.tools) tools.push_back(EncodeOpenAiTool(t));
     out["tools"] = std::move(tools);
-    if (!request.tool_choice.empty()) out["tool_choice"] = EncodeToolChoice(request.tool_choice);
+  }
+  return out;
+}
+
+json EncodeOpenAiSystemMessage(const std::string& system) {
+  return {{"role", "system"}, {"content", system}};
+}
+
+json EncodeOpenAiMessages(const ChatRequest& request) {
+  json messages = json::array();
+  for (const ChatMessage& m : request.messages) messages.push_back(EncodeMessage(m));
+  return messages;
+}
+
+json EncodeOpenAiTool(const ToolSpec& tool) {
+  return {{"type", "function"},
+          {"function",
+           {{"name", tool.name},
+            {"description", tool.description},
+            {"parameters", tool.input_schema}}}};
+}
+
+json EncodeOpenAiOptions(const ChatRequest& request) {
+  json out{{"model", request.model}};
+  if (!request.tools.empty() && !request.tool_choice.empty()) {
+    out["tool_choice"] = EncodeToolChoice(request.tool_choice);
   }
   if (request.temperature.has_value()) out["temperature"] = *request.temperature;
   if (request.max_tokens > 0) out["max_tokens"] = request.max_tokens;

@@ -38,6 +38,14 @@ namespace troupe {
 //    without tools).
 nlohmann::json EncodeOpenAiRequest(const ChatRequest& request);
 
+// The parts EncodeOpenAiRequest is made of, for llm/request_text.h, which assembles the body's
+// text from them and caches the parts that repeat (the system prompt, the tools): the system
+// message, the other messages, one entry of `tools`, and every other field.
+nlohmann::json EncodeOpenAiSystemMessage(const std::string& system);
+nlohmann::json EncodeOpenAiMessages(const ChatRequest& request);
+nlohmann::json EncodeOpenAiTool(const ToolSpec& tool);
+nlohmann::json EncodeOpenAiOptions(const ChatRequest& request);
+
 // Assembles a streamed reply from its SSE events. Feed every event of the stream in order to
 // OnEvent, then call Finish.
 //
