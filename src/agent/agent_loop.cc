@@ -87,7 +87,8 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
           }
           if (!answered) missing.push_back(c);
         }
-        if (!missing.empty()) return StartTools(static_cast<size_t>(history_.rend() - it - 1), missing);
+        if (!missing.empty())
+          return StartTools(static_cast<size_t>(history_.rend() - it - 1), missing);
         break;
       }
     }

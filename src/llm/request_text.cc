@@ -14,6 +14,8 @@ std::string Dump(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+json JsonString(const std::string& text) { return json(text); }
+
 bool SameTools(const std::vector<ToolSpec>& a, const std::vector<ToolSpec>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -45,15 +47,15 @@ Entry& Keep(std::vector<Entry>* entries, size_t capacity, size_t* next, Entry en
 
 }  // namespace
 
-const std::string& RequestTextCache::StringLiteral(const std::string& text) {
-  for (const Literal& l : literals_) {
-    if (l.text == text) {
+const std::string& RequestTextCache::Text(const std::string& text, TextEncoder encode) {
+  for (const Encoded& e : texts_) {
+    if (e.encode == encode && e.text == text) {
       ++hits_;
-      return l.encoded;
+      return e.encoded;
     }
   }
   ++misses_;
-  return Keep(&literals_, kEntries, &next_literal_, Literal{text, Dump(json(text))}).encoded;
+  return Keep(&texts_, kEntries, &next_text_, Encoded{encode, text, Dump(encode(text))}).encoded;
 }
 
 const std::string& RequestTextCache::ToolArray(const std::vector<ToolSpec>& tools,
@@ -77,9 +79,7 @@ std::string EncodeOpenAiRequestText(const ChatRequest& request, bool max_complet
   std::string body = "{\"messages\":[";
   const std::string messages = Dump(EncodeOpenAiMessages(request));  // "[...]"
   if (!request.system.empty()) {
-    body += "{\"role\":\"system\",\"content\":";
-    body += cache->StringLiteral(request.system);
-    body += '}';
+    body += cache->Text(request.system, EncodeOpenAiSystemMessage);
     if (messages.size() > 2) body += ',';
   }
   body.append(messages, 1, std::string::npos);  // the messages and the closing ']'
@@ -103,7 +103,7 @@ std::string EncodeAnthropicRequestText(const ChatRequest& request, RequestTextCa
   std::string body = "{";
   if (!request.system.empty()) {
     body += "\"system\":";
-    body += cache->StringLiteral(request.system);
+    body += cache->Text(request.system, JsonString);
     body += ',';
   }
   body += "\"messages\":";

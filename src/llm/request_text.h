@@ -23,10 +23,11 @@ namespace troupe {
 // Not thread-safe: one per provider, used on its loop thread.
 class RequestTextCache {
  public:
+  using TextEncoder = nlohmann::json (*)(const std::string& text);
   using ToolEncoder = nlohmann::json (*)(const ToolSpec& tool);
 
-  // `text` as a JSON string literal.
-  const std::string& StringLiteral(const std::string& text);
+  // The JSON text of `encode(text)` (e.g. the system prompt as the wire wants it).
+  const std::string& Text(const std::string& text, TextEncoder encode);
   // The JSON array of `tools`, each encoded by `encode`.
   const std::string& ToolArray(const std::vector<ToolSpec>& tools, ToolEncoder encode);
 
@@ -35,7 +36,8 @@ class RequestTextCache {
 
  private:
   static constexpr size_t kEntries = 8;  // per kind; the oldest goes first
-  struct Literal {
+  struct Encoded {
+    TextEncoder encode = nullptr;
     std::string text;
     std::string encoded;
   };
@@ -44,9 +46,9 @@ class RequestTextCache {
     std::vector<ToolSpec> tools;
     std::string encoded;
   };
-  std::vector<Literal> literals_;
+  std::vector<Encoded> texts_;
   std::vector<Tools> tools_;
-  size_t next_literal_ = 0;
+  size_t next_text_ = 0;
   size_t next_tools_ = 0;
   int64_t hits_ = 0;
   int64_t misses_ = 0;

@@ -126,9 +126,9 @@ TEST(RequestTextTest, CacheRecognisesItsPartsByValue) {
   EXPECT_EQ(json::parse(EncodeOpenAiRequestText(changed, false, &cache)),
             EncodeOpenAiRequest(changed));
   EXPECT_EQ(cache.misses(), 5);
-  // The same tools in the other wire format are another entry.
+  // The same system prompt and tools in the other wire format are other entries.
   EXPECT_EQ(json::parse(EncodeAnthropicRequestText(r, &cache)), EncodeAnthropicRequest(r));
-  EXPECT_EQ(cache.misses(), 6);
+  EXPECT_EQ(cache.misses(), 7);
 }
 
 TEST(RequestTextTest, CacheKeepsTheLastFewAndStaysCorrectPastThem) {
