@@ -211,11 +211,7 @@ void FuzzRestApi(std::string_view input) {
       const std::string_view block = input.substr(pos, end - pos);
       pos = end + 5;
       if (!block.empty() && block[0] == '@') {
-        int64_t ms = 0;
-        for (char ch : block.substr(1, 7)) {
-          if (ch >= '0' && ch <= '9') ms = ms * 10 + (ch - '0');
-        }
-        engine.clock().AdvanceMs(std::min<int64_t>(ms, 3'600'000));
+        engine.AdvanceClock(block.substr(1));
         continue;
       }
       if (auto ex = ExchangeOf(block)) {

@@ -145,11 +145,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (line == "~") {
         current = 1 - current;
       } else if (!line.empty() && line[0] == '@') {
-        int64_t ms = 0;
-        for (char ch : line.substr(1, 7)) {
-          if (ch >= '0' && ch <= '9') ms = ms * 10 + (ch - '0');
-        }
-        engine.clock().AdvanceMs(std::min<int64_t>(ms, 3'600'000));
+        engine.AdvanceClock(line.substr(1));
       } else {
         Deliver(clients[current], line);
       }

@@ -4,8 +4,11 @@
 // Deterministic: the clock and the id generator's seed are fixed.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <string_view>
 #include <utility>
 
 #include "agent/agent_catalog.h"
@@ -37,6 +40,16 @@ class ScriptedEngine {
   }
 
   FakeClock& clock() { return clock_; }
+
+  // The fuzz inputs' "@<ms>": advances the clock by the digits of the first 7 bytes of
+  // `digits` (others ignored), at most an hour.
+  void AdvanceClock(std::string_view digits) {
+    int64_t ms = 0;
+    for (char ch : digits.substr(0, 7)) {
+      if (ch >= '0' && ch <= '9') ms = ms * 10 + (ch - '0');
+    }
+    clock_.AdvanceMs(std::min<int64_t>(ms, 3'600'000));
+  }
   Store* store() { return store_.get(); }
   TaskManager* manager() { return manager_.get(); }
   const AgentCatalog* catalog() const { return &catalog_; }
