@@ -39,19 +39,18 @@ IdleTrimmer::~IdleTrimmer() { events_->Unsubscribe(subscription_); }
 void IdleTrimmer::OnEvent(const EngineEvent& e) {
   if (e.kind != EngineEvent::Kind::kState) return;
   last_change_ms_ = clock_->NowMs();
-  changed_since_trim_ = true;
   if (!timer_.armed()) timer_.Start(options_.quiet_ms, [this] { OnTimer(); });
 }
 
 void IdleTrimmer::OnTimer() {
-  // A task still active: its final state change arms the timer again.
-  if (!changed_since_trim_ || options_.active_tasks() > 0) return;
+  // The timer is armed only by a change since the last trim. A task still active: its final
+  // state change arms it again.
+  if (options_.active_tasks() > 0) return;
   const int64_t quiet_for = clock_->NowMs() - last_change_ms_;
   if (quiet_for < options_.quiet_ms) {
     timer_.Start(options_.quiet_ms - quiet_for, [this] { OnTimer(); });
     return;
   }
-  changed_since_trim_ = false;
   ++trims_;
   options_.trim();
 }

@@ -48,7 +48,6 @@ class IdleTrimmer {
   EventBus::SubscriptionId subscription_ = 0;
   Timer timer_;
   int64_t last_change_ms_ = 0;
-  bool changed_since_trim_ = false;
   int64_t trims_ = 0;
 };
 
