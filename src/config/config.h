@@ -57,8 +57,9 @@ struct Config {
   std::map<std::string, AgentConfig> agents;
   // "opus" -> "anthropic/claude-opus-4-5": names users may type for a model.
   std::map<std::string, std::string> model_aliases;
-  // Model used by agents that name none.
-  std::string default_model = "mock/scripted";
+  // Model used by agents that name none; empty when no file sets it: the daemon then chooses
+  // one from the API keys in its environment (llm/default_model.h).
+  std::string default_model;
 };
 
 }  // namespace troupe

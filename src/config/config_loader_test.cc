@@ -43,7 +43,7 @@ TEST(ConfigLoaderTest, NoSourcesGiveTheDefaults) {
   EXPECT_TRUE(c.providers.empty());
   EXPECT_TRUE(c.agents.empty());
   EXPECT_TRUE(c.model_aliases.empty());
-  EXPECT_EQ(c.default_model, "mock/scripted");
+  EXPECT_EQ(c.default_model, "");  // unset: the daemon chooses from the API keys it sees
   EXPECT_TRUE(r->warnings.empty());
   EXPECT_TRUE(r->files.empty());
 }

@@ -164,8 +164,9 @@ TEST(ConfigSchemaTest, DefaultsAreTheConfigDefaults) {
   EXPECT_EQ(c.background_task.stale_timeout_ms, defaults.background_task.stale_timeout_ms);
   EXPECT_EQ(c.background_task.max_depth, defaults.background_task.max_depth);
   EXPECT_EQ(c.background_task.resume_interrupted, defaults.background_task.resume_interrupted);
-  EXPECT_EQ(c.default_model, defaults.default_model);
-  EXPECT_EQ(file.at("default_model"), defaults.default_model);
+  // No default: an unset default_model is chosen by the daemon from the keys it sees.
+  EXPECT_FALSE(file.contains("default_model"));
+  EXPECT_EQ(c.default_model, "");
   EXPECT_EQ(file.at("background_task").at("defaultConcurrency"), 5);
 }
 

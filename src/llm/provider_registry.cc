@@ -18,6 +18,13 @@ std::string DefaultKeyEnv(const std::string& type) {
   return "";
 }
 
+// The variable the official SDKs read an endpoint from.
+std::string BaseUrlEnv(const std::string& type) {
+  if (type == "openai") return "OPENAI_BASE_URL";
+  if (type == "anthropic") return "ANTHROPIC_BASE_URL";
+  return "";
+}
+
 std::string DefaultBaseUrl(const std::string& type) {
   if (type == "openai") return kDefaultOpenAiBaseUrl;
   if (type == "anthropic") return kDefaultAnthropicBaseUrl;
@@ -87,11 +94,24 @@ Result<std::unique_ptr<ProviderRegistry>> ProviderRegistry::Create(const Config&
                                                    probe.default_directives_status().message()));
       }
     } else {
-      e.info.base_url = pc.base_url.empty() ? DefaultBaseUrl(pc.type) : pc.base_url;
+      e.info.base_url = pc.base_url;
+      if (e.info.base_url.empty()) {
+        std::optional<std::string> from_env = registry->deps_.getenv(BaseUrlEnv(pc.type));
+        if (from_env && !from_env->empty()) {
+          e.info.base_url = *from_env;
+          e.info.base_url_env = BaseUrlEnv(pc.type);
+        } else {
+          e.info.base_url = DefaultBaseUrl(pc.type);
+        }
+      }
       if (!e.info.base_url.starts_with("http://") && !e.info.base_url.starts_with("https://")) {
+        const std::string where =
+            e.info.base_url_env.empty()
+                ? fmt::format("providers.{}.base_url", name)
+                : fmt::format("{} (for provider {})", e.info.base_url_env, name);
         return Status::InvalidArgument(
-            fmt::format("providers.{}.base_url: expected an http:// or https:// URL, got \"{}\"",
-                        name, UrlForDisplay(e.info.base_url)));
+            fmt::format("{}: expected an http:// or https:// URL, got \"{}\"", where,
+                        UrlForDisplay(e.info.base_url)));
       }
       e.info.api_key_env = pc.api_key_env.empty() ? DefaultKeyEnv(pc.type) : pc.api_key_env;
       e.http.provider = name;

@@ -8,6 +8,8 @@
 // OPENAI_API_KEY / ANTHROPIC_API_KEY) when the registry is built. A provider whose key is missing
 // still exists, so that Check can say, when a task is launched, which variable to set. Keys go
 // only into request headers: ProviderInfo and every message name the variable, never its value.
+// As the official SDKs do, OPENAI_BASE_URL / ANTHROPIC_BASE_URL (when set and not empty) replace
+// the default endpoint of every provider of that type whose config gives no `base_url`.
 //
 // Threading: the loop thread only.
 #pragma once
@@ -44,7 +46,8 @@ struct ProviderInfo {
   std::string name;
   std::string type;  // openai, anthropic, mock
   std::string base_url;
-  std::string api_key_env;  // "" for mock
+  std::string base_url_env;  // the variable base_url came from; "" = the config or the default
+  std::string api_key_env;   // "" for mock
   bool has_api_key = false;
   bool implicit = false;  // not in the config file
 };

@@ -128,6 +128,40 @@ TEST_F(ProviderRegistryTest, RefusesNonHttpBaseUrls) {
   EXPECT_THAT(r.status().message(), HasSubstr("providers.weird.base_url"));
 }
 
+TEST_F(ProviderRegistryTest, BaseUrlVariablesOfTheSdksReplaceOnlyTheDefaultEndpoint) {
+  env_["ANTHROPIC_BASE_URL"] = "http://127.0.0.1:9/anthropic";
+  env_["OPENAI_BASE_URL"] = "";  // set but empty: as if unset
+  Config config;
+  ProviderConfig pinned;
+  pinned.type = "anthropic";
+  pinned.base_url = "https://gateway.example/anthropic";
+  config.providers["pinned"] = pinned;
+  ProviderConfig second;
+  second.type = "anthropic";
+  config.providers["second"] = second;
+  auto registry = Make(config);
+  std::map<std::string, ProviderInfo> by_name;
+  for (const ProviderInfo& info : registry->List()) by_name[info.name] = info;
+  EXPECT_EQ(by_name["anthropic"].base_url, "http://127.0.0.1:9/anthropic");
+  EXPECT_EQ(by_name["anthropic"].base_url_env, "ANTHROPIC_BASE_URL");
+  EXPECT_EQ(by_name["second"].base_url, "http://127.0.0.1:9/anthropic");  // every one of the type
+  EXPECT_EQ(by_name["pinned"].base_url, "https://gateway.example/anthropic");  // config wins
+  EXPECT_EQ(by_name["pinned"].base_url_env, "");
+  EXPECT_EQ(by_name["openai"].base_url, "https://api.openai.com/v1");
+  EXPECT_EQ(by_name["openai"].base_url_env, "");
+
+  env_["OPENAI_BASE_URL"] = "api.openai.com/v1";
+  ProviderDeps deps;
+  deps.getenv = [this](const std::string& n) -> std::optional<std::string> {
+    auto it = env_.find(n);
+    return it == env_.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  auto refused = ProviderRegistry::Create(Config{}, std::move(deps));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("OPENAI_BASE_URL (for provider openai): expected an http:// or https://"));
+}
+
 TEST_F(ProviderRegistryTest, BrokenMockScriptIsRefusedAtStartNamingTheProvider) {
   Config config;
   ProviderConfig p;
