@@ -532,7 +532,9 @@ void RestApi::Impl::Agents(HttpExchange& ex) {
   if (deps.agents != nullptr) {
     for (const AgentDefinition& a : deps.agents->List()) agents.push_back(AgentJson(a));
   }
-  Reply(ex, 200, json{{"agents", std::move(agents)}});
+  Reply(ex, 200,
+        json{{"agents", std::move(agents)},
+             {"default_model", DefaultModelJson(deps.info.default_model)}});
 }
 
 void RestApi::Impl::Health(HttpExchange& ex) {
@@ -549,6 +551,7 @@ void RestApi::Impl::Health(HttpExchange& ex) {
              {"data_dir", info.data_dir},
              {"socket", info.socket},
              {"tcp_port", info.tcp_port},
+             {"default_model", DefaultModelJson(info.default_model)},
              {"tasks", {{"pending", scheduler.waiting()}, {"running", scheduler.running()}}}});
 }
 

@@ -18,6 +18,7 @@
 #include "api/metrics.h"
 #include "core/clock.h"
 #include "engine/task_manager.h"
+#include "llm/default_model.h"
 
 namespace troupe {
 
@@ -29,6 +30,7 @@ struct DaemonInfo {
   std::string data_dir;
   std::string socket;
   int tcp_port = 0;
+  DefaultModel default_model;  // also in GET /v1/agents
 };
 
 struct RestApiDeps {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "agent/builtin_agents.h"
+#include "api/task_json.h"
 #include "api/testing/fake_exchange.h"
 #include "core/testing/test_dir.h"
 #include "engine/engine_test_fixture.h"
@@ -71,6 +72,7 @@ class RestApiTest : public EngineTest {
     deps.info.data_dir = "/data";
     deps.info.socket = "/data/troupe.sock";
     deps.info.tcp_port = 0;
+    deps.info.default_model = default_model_;
     deps.request_shutdown = [this] { ++shutdown_requests_; };
     deps.mounts["/mcp"] = &mounted_;
     api_ = std::make_unique<RestApi>(std::move(deps));
@@ -117,6 +119,9 @@ class RestApiTest : public EngineTest {
   AgentCatalog catalog_;
   RecordingHandler mounted_;
   int shutdown_requests_ = 0;
+  DefaultModel default_model_{.model = "mock/scripted",
+                              .source = DefaultModelSource::kOffline,
+                              .key_envs = {"ANTHROPIC_API_KEY", "OPENAI_API_KEY"}};
   std::unique_ptr<RestApi> api_;
 };
 
@@ -614,6 +619,40 @@ TEST_F(RestApiTest, AgentsListTheCatalog) {
   EXPECT_EQ(o["source"], "config");
 }
 
+TEST_F(RestApiTest, AgentsAndHealthSayWhichModelAgentsWithoutOneGetAndWhy) {
+  // The offline fallback: its origin and the notice its results carry.
+  auto agents = Call("GET", "/v1/agents");
+  ASSERT_EQ(agents->status(), 200);
+  const json offline = {
+      {"model", "mock/scripted"},
+      {"source", "offline"},
+      {"origin",
+       "offline fallback: no ANTHROPIC_API_KEY or OPENAI_API_KEY in the daemon's environment"},
+      {"hint", DefaultModelHint(default_model_)},
+      {"notice", OfflineModelNotice(default_model_)}};
+  EXPECT_EQ(agents->json()["default_model"], offline) << agents->json().dump(2);
+  EXPECT_EQ(Call("GET", "/v1/health")->json()["default_model"], offline);
+
+  // A key in the environment.
+  default_model_ = {.model = "anthropic/claude-sonnet-4-5",
+                    .source = DefaultModelSource::kEnvKey,
+                    .key_env = "ANTHROPIC_API_KEY"};
+  MakeApi();
+  const json keyed = {{"model", "anthropic/claude-sonnet-4-5"},
+                      {"source", "env"},
+                      {"origin", "ANTHROPIC_API_KEY is set in the daemon's environment"},
+                      {"env", "ANTHROPIC_API_KEY"}};
+  EXPECT_EQ(Call("GET", "/v1/agents")->json()["default_model"], keyed);
+  EXPECT_EQ(Call("GET", "/v1/health")->json()["default_model"], keyed);
+
+  // The config's.
+  default_model_ = {.model = "opus", .source = DefaultModelSource::kConfig};
+  MakeApi();
+  EXPECT_EQ(
+      Call("GET", "/v1/health")->json()["default_model"],
+      (json{{"model", "opus"}, {"source", "config"}, {"origin", "default_model in the config"}}));
+}
+
 TEST_F(RestApiTest, Health) {
   LaunchId("hang 1");
   LaunchId("hang 2");
@@ -629,6 +668,7 @@ TEST_F(RestApiTest, Health) {
                               {"data_dir", "/data"},
                               {"socket", "/data/troupe.sock"},
                               {"tcp_port", 0},
+                              {"default_model", DefaultModelJson(default_model_)},
                               {"tasks", {{"pending", 1}, {"running", 2}}}}));
 }
 

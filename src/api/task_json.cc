@@ -125,6 +125,18 @@ json AgentJson(const AgentDefinition& a) {
               {"source", source}};
 }
 
+json DefaultModelJson(const DefaultModel& choice) {
+  json out = {{"model", choice.model},
+              {"source", DefaultModelSourceName(choice.source)},
+              {"origin", DefaultModelOrigin(choice)}};
+  if (choice.source == DefaultModelSource::kEnvKey) out["env"] = choice.key_env;
+  if (choice.source == DefaultModelSource::kOffline) {
+    out["hint"] = DefaultModelHint(choice);
+    out["notice"] = OfflineModelNotice(choice);
+  }
+  return out;
+}
+
 std::string JsonBody(const json& value) {
   std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
   text += '\n';

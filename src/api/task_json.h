@@ -9,6 +9,7 @@
 #include "agent/agent_definition.h"
 #include "engine/slot_scheduler.h"
 #include "engine/task_manager.h"
+#include "llm/default_model.h"
 #include "store/records.h"
 
 namespace troupe {
@@ -39,6 +40,11 @@ nlohmann::json PoolJson(const PoolSnapshot& pool, int64_t now_wall_ms);
 // {"name", "description", "model", "tools", "source"}; source is "config" when the config's
 // `agents` entry changed the definition, else where it came from (builtin, user, project).
 nlohmann::json AgentJson(const AgentDefinition& agent);
+// The model of agents that name none, in GET /v1/health and GET /v1/agents: {"model", "source"
+// (config, env, offline), "origin" (where it came from, in words), "env" (source env: the key's
+// variable), "hint" and "notice" (source offline: what to set for a real model, and what every
+// result of the offline model says)}.
+nlohmann::json DefaultModelJson(const DefaultModel& choice);
 
 // The response text of a JSON value: compact, invalid UTF-8 replaced (never throws), "\n" last.
 std::string JsonBody(const nlohmann::json& value);

@@ -4,7 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/task_json.h"
 #include "config/config_loader.h"
+#include "llm/default_model.h"
+#include "llm/provider_registry.h"
 
 namespace troupe {
 
@@ -30,12 +33,26 @@ int RunConfigCheck(const ConfigCheckOptions& options) {
   for (const auto& [name, p] : c.providers) {
     providers[name] = {{"type", p.type}, {"base_url", p.base_url}, {"api_key_env", p.api_key_env}};
   }
+  // What a daemon started from this environment would run agents on (its own choice is in
+  // `troupe agents` and GET /v1/health: it may have been started from another environment).
+  nlohmann::json chosen;
+  std::string chosen_text;
+  auto registry = ProviderRegistry::Create(c, ProviderDeps{});
+  if (registry.ok()) {
+    const DefaultModel d = ChooseDefaultModel(c.default_model, (*registry)->List());
+    chosen = DefaultModelJson(d);
+    chosen_text = fmt::format("{} ({})", d.model, DefaultModelOrigin(d));
+  } else {
+    chosen = {{"error", registry.status().message()}};
+    chosen_text = registry.status().message();
+  }
   nlohmann::json out = {
       {"valid", true},
       {"files", loaded->files},
       {"searched", paths},
       {"warnings", warnings},
       {"default_model", c.default_model},
+      {"default_model_here", chosen},
       {"providers", providers},
       {"background_task",
        {{"defaultConcurrency", b.default_concurrency},
@@ -59,7 +76,12 @@ int RunConfigCheck(const ConfigCheckOptions& options) {
   }
   for (const auto& w : loaded->warnings) fmt::print("warning: {}\n", w.ToString());
   fmt::print("background_task: {}\n", out["background_task"].dump());
-  fmt::print("default_model: {}\n", c.default_model);
+  if (c.default_model.empty()) {
+    fmt::print("default_model: not set; a daemon started from this environment would use {}\n",
+               chosen_text);
+  } else {
+    fmt::print("default_model: {}\n", c.default_model);
+  }
   fmt::print("configuration is valid\n");
   return 0;
 }

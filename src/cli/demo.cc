@@ -48,24 +48,12 @@ int64_t NowMs() {
       .count();
 }
 
-// The demo's model: a real provider when its key is present, else the offline mock.
-std::string ChooseModel(const DemoOptions& options) {
-  if (!options.model.empty()) return options.model;
-  auto has = [](const char* name) {
-    const char* v = std::getenv(name);
-    return v != nullptr && *v != '\0';
-  };
-  if (has("ANTHROPIC_API_KEY")) return "anthropic/claude-sonnet-4-5";
-  if (has("OPENAI_API_KEY")) return "openai/gpt-4.1-mini";
-  return "mock/scripted";
-}
-
-// The private daemon's configuration: the model, and a pool of two so the third agent waits.
+// The private daemon's configuration: a pool of two per model, so the third agent waits. No
+// default_model unless --model gave one: the daemon then chooses as every daemon does
+// (llm/default_model.h), from the API keys in the environment it inherits from this process.
 std::string DemoConfig(const std::string& model, double speed) {
-  json config = {
-      {"default_model", model},
-      {"background_task", {{"modelConcurrency", {{model, 2}}}}},
-  };
+  json config = {{"background_task", {{"defaultConcurrency", 2}}}};
+  if (!model.empty()) config["default_model"] = model;
   if (speed != 1.0) {
     const int64_t latency = std::max<int64_t>(1, std::llround(300.0 / speed));
     config["providers"]["mock"] = {
@@ -197,12 +185,11 @@ int RunDemo(const DemoOptions& options) {
     }
   } cleanup{data_dir, remove_dir};
 
-  const std::string model = ChooseModel(options);
   const std::string config_path = (fs::path(data_dir) / "demo.jsonc").string();
   {
     fs::create_directories(data_dir, ec);
     std::ofstream out(config_path);
-    out << DemoConfig(model, options.speed);
+    out << DemoConfig(options.model, options.speed);
     if (!out) return Fail("cannot write " + config_path);
   }
 
@@ -219,8 +206,14 @@ int RunDemo(const DemoOptions& options) {
     ~Stopper() { StopDaemon(client); }
   } stopper{&daemon};
 
+  // The model is the daemon's to choose; ask which.
+  auto health = daemon.Get("/v1/health");
+  if (!health.ok()) return Fail(health.status().message());
+  const json default_model = health->value("default_model", json::object());
   fmt::print("troupe demo: 3 agents on {}\n", workspace);
-  fmt::print("model {} with a pool of 2, private daemon on {}\n\n", model, daemon.socket());
+  fmt::print("model {} ({}) with a pool of 2, private daemon on {}\n\n",
+             default_model.value("model", "?"), default_model.value("origin", "?"),
+             daemon.socket());
 
   const int64_t t0 = NowMs();
   std::vector<Row> rows;

@@ -489,7 +489,16 @@ std::string AgentsTable(const json& agents, const TableOptions& options) {
                       JsonString(a, "source"), OrDash(tools), JsonString(a, "description")});
     }
   }
-  return RenderTable(columns, rows, options);
+  std::string out = RenderTable(columns, rows, options);
+  const json& model = Member(agents, "default_model");
+  const std::string name = JsonString(model, "model");
+  if (name.empty()) return out;  // an older daemon
+  out += "\nAgents with no model (-) use " + name;
+  const std::string origin = JsonString(model, "origin");
+  out += origin.empty() ? ".\n" : " (" + origin + ").\n";
+  const std::string hint = JsonString(model, "hint");
+  if (!hint.empty()) out += hint + "\n";
+  return out;
 }
 
 std::string CancelTable(const std::vector<std::pair<json, std::string>>& cancelled,

@@ -62,7 +62,8 @@ std::optional<std::string> ProgressLine(const SseEvent& event, int64_t now_ms, b
 // when it is not JSON).
 nlohmann::json EventJson(const SseEvent& event);
 
-// `troupe pools` and `troupe agents`.
+// `troupe pools` and `troupe agents` (the table, then which model agents with none use, from
+// where, and for the offline fallback what to set instead).
 std::string PoolsText(const nlohmann::json& pools, const TableOptions& options);
 std::string AgentsTable(const nlohmann::json& agents, const TableOptions& options);
 

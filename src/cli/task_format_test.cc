@@ -294,6 +294,30 @@ TEST(AgentsTableTest, Golden) {
             "explore  -      builtin  grep,read  Searches the code\n");
 }
 
+TEST(AgentsTableTest, EndsWithTheDefaultModelAndWhatChangesTheOfflineOne) {
+  json agents = {{"agents", json::array({{{"name", "explore"}, {"source", "builtin"}}})},
+                 {"default_model",
+                  {{"model", "mock/scripted"},
+                   {"source", "offline"},
+                   {"origin", "offline fallback: no ANTHROPIC_API_KEY in the daemon's environment"},
+                   {"hint", "To use a real model, set ANTHROPIC_API_KEY=…."},
+                   {"notice", "Note from troupe: …"}}}};
+  EXPECT_EQ(AgentsTable(agents, {}),
+            "NAME     MODEL  SOURCE   TOOLS  DESCRIPTION\n"
+            "explore  -      builtin  -\n"
+            "\n"
+            "Agents with no model (-) use mock/scripted (offline fallback: no ANTHROPIC_API_KEY in "
+            "the daemon's environment).\n"
+            "To use a real model, set ANTHROPIC_API_KEY=….\n");
+  agents["default_model"] = {{"model", "anthropic/claude-sonnet-4-5"},
+                             {"source", "env"},
+                             {"origin", "ANTHROPIC_API_KEY is set in the daemon's environment"},
+                             {"env", "ANTHROPIC_API_KEY"}};
+  EXPECT_THAT(AgentsTable(agents, {}),
+              ::testing::EndsWith("\nAgents with no model (-) use anthropic/claude-sonnet-4-5 "
+                                  "(ANTHROPIC_API_KEY is set in the daemon's environment).\n"));
+}
+
 TEST(CancelTableTest, Golden) {
   EXPECT_EQ(CancelTable({{Task("bg_1", "cancelled"), "running"}}, {}),
             "ID    WAS      AGENT    SESSION  DESCRIPTION\n"

@@ -65,6 +65,7 @@
 #include "engine/engine_delegator.h"
 #include "engine/provider_limits.h"
 #include "engine/task_manager.h"
+#include "llm/default_model.h"
 #include "llm/provider_registry.h"
 #include "store/sqlite_store.h"
 
@@ -419,6 +420,14 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
       ProviderRegistry::Create(config, std::move(provider_deps));
   if (!registry.ok()) return fail(kExitStartError, registry.status().message());
   d->registry = std::move(registry).value();
+  // Agents that name no model run on this; a key in the environment picks a real provider.
+  const DefaultModel default_model = ChooseDefaultModel(config.default_model, d->registry->List());
+  const std::string model_line =
+      fmt::format("troupe serve: default model {} ({})", default_model.model,
+                  DefaultModelOrigin(default_model));
+  if (Status usable = d->registry->Check(default_model.model); !usable.ok()) {
+    spdlog::warn("troupe serve: tasks on the default model will be refused: {}", usable.message());
+  }
 
   AgentCatalogOptions catalog;
   catalog.project_dir = workspace;
@@ -435,12 +444,13 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   runner_deps.providers = d->registry.get();
   runner_deps.tools = &d->tools;
   runner_deps.executor = &d->executor;
+  runner_deps.default_model = default_model;
   d->runner = std::make_unique<AgentLoopRunner>(runner_deps);
 
   TaskManagerOptions manager_options;
   manager_options.limits = config.background_task;
   manager_options.model_aliases = config.model_aliases;
-  manager_options.default_model = config.default_model;
+  manager_options.default_model = default_model.model;
   manager_options.default_workspace = workspace;
   AgentLoopRunner* runner = d->runner.get();
   ProviderRegistry* providers = d->registry.get();
@@ -499,6 +509,7 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   api_deps.info.data_dir = paths.data_dir;
   api_deps.info.socket = paths.socket;
   api_deps.info.tcp_port = tcp_port;
+  api_deps.info.default_model = default_model;
   Daemon* daemon = d.get();
   api_deps.request_shutdown = [daemon] { BeginStop(daemon, "POST /v1/shutdown"); };
   d->mcp_tools = std::make_unique<EngineMcpTools>(&d->clock, d->manager.get(), &d->agents);
@@ -531,7 +542,9 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   if (tcp_port > 0) line += fmt::format(" and http://{}:{}", HostForUrl(listen.host), tcp_port);
   line += fmt::format("; data {}", paths.data_dir);
   spdlog::info("{}", line);
-  report.Listening(line);
+  spdlog::info("{}", model_line);
+  // `serve --detach` prints both: where it listens, and which model agents get.
+  report.Listening(line + "\n" + model_line);
 
   for (;;) {
     try {

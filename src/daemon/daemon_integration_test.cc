@@ -653,7 +653,10 @@ TEST_F(DaemonIntegrationTest, DetachReturnsOnceTheDaemonListensAndPostShutdownSt
   ASSERT_EQ(launcher->Wait(), 0) << launcher->Stderr();
   const std::string start_line =
       "troupe serve: listening on " + Socket() + "; data " + data_ + "\n";
-  EXPECT_EQ(launcher->Stdout(), start_line);
+  // Then which model agents that name none get, and from where (here: the test's config).
+  EXPECT_EQ(
+      launcher->Stdout(),
+      start_line + "troupe serve: default model mock/scripted (default_model in the config)\n");
   EXPECT_EQ(launcher->Stderr(), "");
 
   // Listening already: no retry needed.

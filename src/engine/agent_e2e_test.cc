@@ -83,8 +83,12 @@ class AgentE2ETest : public ::testing::Test {
   void TearDown() override { manager_.reset(); }
 
   // The engine, with the real runner; children default to `child_model` in a pool of 2.
-  void Build(const std::string& child_model) {
+  // `default_model` is how the daemon chose it (the notice depends on it).
+  void Build(const std::string& child_model,
+             DefaultModel default_model = {.source = DefaultModelSource::kConfig}) {
+    default_model.model = child_model;
     AgentLoopRunnerDeps deps;
+    deps.default_model = default_model;
     deps.clock = &clock_;
     deps.agents = &agents_;
     deps.providers = registry_.get();
@@ -144,6 +148,45 @@ class AgentE2ETest : public ::testing::Test {
   std::unique_ptr<TaskManager> manager_;
   std::unique_ptr<EngineDelegator> delegator_;
 };
+
+TEST_F(AgentE2ETest, ResultsOfTheOfflineFallbackEndWithItsNoticeAndNoOtherResultDoes) {
+  const DefaultModel offline{.source = DefaultModelSource::kOffline,
+                             .key_envs = {"ANTHROPIC_API_KEY", "OPENAI_API_KEY"}};
+  Build("mock/scripted", offline);
+  LaunchRequest r;
+  r.agent = "explore";
+  r.prompt = "#mock latency=0 tps=0 reply=\"done\"\nSay done.";
+  r.description = "offline";
+  r.owner = "test";
+  TaskView fallback = Run(r);
+  ASSERT_EQ(fallback.task.state, TaskState::kCompleted) << fallback.task.error;
+  EXPECT_EQ(fallback.task.model, "mock/scripted");
+  DefaultModel chosen = offline;
+  chosen.model = "mock/scripted";
+  EXPECT_EQ(fallback.task.result, "done\n\n" + OfflineModelNotice(chosen));
+  // The notice is troupe's, not the model's: the session keeps the model's words.
+  std::vector<ChatMessage> t = Transcript(fallback.task.session_id);
+  ASSERT_FALSE(t.empty());
+  EXPECT_EQ(t.back().text, "done");
+
+  // A model named on purpose, even another mock, gets no notice.
+  r.model = "mock/other";
+  TaskView named = Run(r);
+  ASSERT_EQ(named.task.state, TaskState::kCompleted) << named.task.error;
+  EXPECT_EQ(named.task.result, "done");
+}
+
+TEST_F(AgentE2ETest, AMockChosenInTheConfigGetsNoNotice) {
+  Build("mock/scripted");  // source config
+  LaunchRequest r;
+  r.agent = "explore";
+  r.prompt = "#mock latency=0 tps=0 reply=\"done\"\nSay done.";
+  r.description = "configured";
+  r.owner = "test";
+  TaskView done = Run(r);
+  ASSERT_EQ(done.task.state, TaskState::kCompleted) << done.task.error;
+  EXPECT_EQ(done.task.result, "done");
+}
 
 class ExploreE2ETest : public AgentE2ETest, public ::testing::WithParamInterface<std::string> {};
 

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "agent/message_codec.h"
+#include "engine/model_name.h"
 
 namespace troupe {
 namespace {
@@ -127,10 +128,16 @@ std::unique_ptr<RunHandle> AgentLoopRunner::Start(const RunRequest& request,
   AgentLoopCallbacks cb;
   cb.progress = callbacks.progress;
 
-  cb.finish = [finish = callbacks.finish](Result<std::string> outcome) {
+  std::string notice;
+  if (CanonicalModel(request.model, {}) == CanonicalModel(deps_.default_model.model, {})) {
+    notice = OfflineModelNotice(deps_.default_model);
+  }
+  cb.finish = [finish = callbacks.finish, notice = std::move(notice)](Result<std::string> outcome) {
     if (!finish) return;
-    finish(outcome.ok() ? RunOutcome::Completed(std::move(outcome).value())
-                        : RunOutcome::Failed(outcome.status().message()));
+    if (!outcome.ok()) return finish(RunOutcome::Failed(outcome.status().message()));
+    std::string result = std::move(outcome).value();
+    if (!notice.empty()) result += (result.empty() ? "" : "\n\n") + notice;
+    finish(RunOutcome::Completed(std::move(result)));
   };
   run->set_loop(AgentLoop::Start(std::move(spec), loop_deps, std::move(cb)));
   return run;

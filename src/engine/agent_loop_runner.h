@@ -17,6 +17,7 @@
 #include "agent/tool_set.h"
 #include "engine/agent_runner.h"
 #include "engine/task_manager.h"
+#include "llm/default_model.h"
 #include "llm/provider_registry.h"
 
 namespace troupe {
@@ -28,6 +29,10 @@ struct AgentLoopRunnerDeps {
   const ToolSet* tools = nullptr;  // built-ins plus the delegation tools
   BlockingExecutor* executor = nullptr;
   AgentLimits limits;  // context window and output size; turns and tool calls come per agent
+  // The daemon's default model. When it is the offline fallback, the result of every task that
+  // ran on it ends with OfflineModelNotice: the one place that notice is written, so the REST API,
+  // the CLI and the MCP tools all show it, and it stays with the result it describes.
+  DefaultModel default_model{.model = kOfflineModel, .source = DefaultModelSource::kConfig};
 };
 
 class AgentLoopRunner : public AgentRunner, public SessionHistory {

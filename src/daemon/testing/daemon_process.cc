@@ -62,7 +62,9 @@ std::map<std::string, std::optional<std::string>> HermeticEnv(const std::string&
           {"TROUPE_DATA_DIR", std::nullopt}, {"http_proxy", std::nullopt},
           {"HTTP_PROXY", std::nullopt},      {"https_proxy", std::nullopt},
           {"HTTPS_PROXY", std::nullopt},     {"all_proxy", std::nullopt},
-          {"ALL_PROXY", std::nullopt}};
+          {"ALL_PROXY", std::nullopt},       {"ANTHROPIC_API_KEY", std::nullopt},
+          {"OPENAI_API_KEY", std::nullopt},  {"ANTHROPIC_BASE_URL", std::nullopt},
+          {"OPENAI_BASE_URL", std::nullopt}};
 }
 
 Process::Process(const std::string& binary, const std::vector<std::string>& args,

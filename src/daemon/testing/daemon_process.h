@@ -31,8 +31,8 @@ int ExitCodeOf(int status);
 std::optional<int> WaitPid(pid_t pid, int timeout_ms);
 
 // The environment changes that keep a child from reading anything of the user's: no user config
-// or agents (XDG_CONFIG_HOME is `config_home`), no inherited daemon socket or data dir, no proxy.
-// For Process's `env`.
+// or agents (XDG_CONFIG_HOME is `config_home`), no inherited daemon socket or data dir, no proxy,
+// no API key or endpoint of the user's (they would choose the default model). For Process's `env`.
 std::map<std::string, std::optional<std::string>> HermeticEnv(const std::string& config_home);
 
 // A child process running `binary` with `args`; stdout and stderr go to `<output_prefix>.out`
