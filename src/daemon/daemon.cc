@@ -468,6 +468,11 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   EventStream* events = d->events.get();
   d->metrics->AddGauge("troupe_sse_subscribers", "Clients following GET /v1/events.",
                        [events] { return static_cast<double>(events->subscribers()); });
+  Daemon* for_gauges = d.get();  // the API is made below; the gauge reads it when scraped
+  d->metrics->AddGauge(
+      "troupe_long_polls", "Requests waiting for tasks to end (wait_ms, /v1/wait).", [for_gauges] {
+        return for_gauges->api ? static_cast<double>(for_gauges->api->pending_waits()) : 0.0;
+      });
 
   HttpServerOptions server_options;
   server_options.unix_socket_path = paths.socket;
