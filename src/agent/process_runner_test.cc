@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "agent/tools/tool_test_fixture.h"
@@ -107,30 +108,41 @@ TEST(ProcessRunnerTest, RunsInItsOwnProcessGroup) {
 }
 
 TEST(ProcessRunnerTest, ATimeoutKillsTheGroup) {
-  ProcessOptions o = Bash("echo started; sleep 5");
+  // The child in the foreground would leave a mark when its sleep ends: a run that killed bash
+  // alone, or waited for the child anyway, leaves it; killing the group at the timeout does not.
+  TestDir dir;
+  const std::string mark = dir.File("child finished");
+  ProcessOptions o = Bash("echo started; sh -c 'sleep 5; touch \"$0\"' '" + mark + "'");
   o.timeout_ms = 200;
-  const auto start = std::chrono::steady_clock::now();
   Result<ProcessResult> r = RunProcess(o);
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->timed_out);
   EXPECT_EQ(r->term_signal, SIGKILL);
   EXPECT_EQ(r->out.Text(), "started\n");
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
   EXPECT_TRUE(WaitGroupGone(r->pgid));
+  EXPECT_FALSE(std::filesystem::exists(mark));
 }
 
 TEST(ProcessRunnerTest, KillFromAnotherThreadStopsTheGroupAtOnce) {
   ProcessHandle handle;
   std::optional<Result<ProcessResult>> result;
-  std::thread runner([&] { result.emplace(RunProcess(Bash("sleep 100 & sleep 100"), &handle)); });
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-  while (handle.pgid() == 0 && std::chrono::steady_clock::now() < deadline) {
+  // bash says when it has started its children, so that the kill finds them running.
+  TestDir dir;
+  const std::string ready = dir.File("ready");
+  std::thread runner([&] {
+    result.emplace(
+        RunProcess(Bash("sleep 100 & sleep 100 & touch '" + ready + "'; wait"), &handle));
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while ((handle.pgid() == 0 || !std::filesystem::exists(ready)) &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let bash start its children
+  const bool children_started = std::filesystem::exists(ready);
   const pid_t pgid = handle.pgid();
   handle.Kill();
   runner.join();
+  ASSERT_TRUE(children_started) << "bash did not start its children";
   ASSERT_NE(pgid, 0);
   EXPECT_TRUE(WaitGroupGone(pgid));
   ASSERT_TRUE(result->ok()) << result->status().ToString();
@@ -148,12 +160,14 @@ TEST(ProcessRunnerTest, KillBeforeTheStartKeepsTheChildFromStarting) {
 }
 
 TEST(ProcessRunnerTest, BackgroundChildrenDoNotOutliveTheCommand) {
-  const auto start = std::chrono::steady_clock::now();
-  Result<ProcessResult> r = RunProcess(Bash("sleep 100 & echo started"));
+  // A run that waited for the background child would end at the timeout instead.
+  ProcessOptions o = Bash("sleep 1000 & echo started");
+  o.timeout_ms = 60'000;
+  Result<ProcessResult> r = RunProcess(o);
   ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->timed_out);
   EXPECT_EQ(r->exit_code, 0);
   EXPECT_EQ(r->out.Text(), "started\n");
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
   EXPECT_TRUE(WaitGroupGone(r->pgid));
 }
 

@@ -860,9 +860,8 @@ TEST_F(HttpServerTest, IdleConnectionClosesAfterTheTimeout) {
   ASSERT_EQ(ReadResponses(*used, 1).size(), 1u);
   ASSERT_TRUE(WaitForEof(*silent));
   ASSERT_TRUE(WaitForEof(*used));  // idle after its answer
-  const auto waited = std::chrono::steady_clock::now() - start;
-  EXPECT_GE(waited, milliseconds(150));
-  EXPECT_LT(waited, milliseconds(3000));
+  // Both idle timers started after `start` (at accept, and at the answer): never earlier.
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(200));
   ASSERT_TRUE(RunLoopUntil(io_, [&] { return server_->connections() == 0; }));
 }
 

@@ -544,6 +544,7 @@ void RestApi::Impl::Health(HttpExchange& ex) {
   Reply(ex, 200,
         json{{"ok", true},
              {"version", info.version},
+             {"commit", info.commit},
              {"pid", info.pid},
              {"started_at_ms", info.started_at_ms},
              {"uptime_ms",

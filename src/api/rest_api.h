@@ -25,6 +25,7 @@ namespace troupe {
 // What GET /v1/health reports about the daemon itself.
 struct DaemonInfo {
   std::string version;
+  std::string commit;  // the git commit the binary was built from, "-dirty" appended if so
   int64_t pid = 0;
   int64_t started_at_ms = 0;
   std::string data_dir;

@@ -67,6 +67,7 @@ class RestApiTest : public EngineTest {
     deps.store = store_.get();
     deps.agents = &catalog_;
     deps.info.version = "0.1.0";
+    deps.info.commit = "0123456789ab-dirty";
     deps.info.pid = 4242;
     deps.info.started_at_ms = kWall0 - 5000;
     deps.info.data_dir = "/data";
@@ -662,6 +663,7 @@ TEST_F(RestApiTest, Health) {
   ASSERT_EQ(ex->status(), 200);
   EXPECT_EQ(ex->json(), (json{{"ok", true},
                               {"version", "0.1.0"},
+                              {"commit", "0123456789ab-dirty"},
                               {"pid", 4242},
                               {"started_at_ms", kWall0 - 5000},
                               {"uptime_ms", 5250},

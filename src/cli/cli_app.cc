@@ -23,8 +23,6 @@
 namespace troupe {
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
-
 // --data-dir, --socket, --url, --token: on every command that talks to the daemon.
 struct ConnectionFlags {
   std::string data_dir;
@@ -95,10 +93,11 @@ std::string FailureMessage(const CLI::App* app, const CLI::Error& e) {
 
 }  // namespace
 
-int RunTroupeCli(int argc, const char* const* argv, CliIo& io) {
+int RunTroupeCli(int argc, const char* const* argv, CliIo& io, const BuildInfo& build) {
   CLI::App app{"troupe: a team of AI agents working in parallel, in the background"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", kVersion);
+  app.set_version_flag("--version", "troupe " + DescribeBuild(build),
+                       "Print the version and the git commit troupe was built from");
   app.footer(kExitCodesHelp);
   app.failure_message(FailureMessage);
 
@@ -338,7 +337,10 @@ int RunTroupeCli(int argc, const char* const* argv, CliIo& io) {
     demo.color = io.OutColor();
     return RunDemo(demo);
   }
-  if (*serve_cmd) return RunServe(serve);
+  if (*serve_cmd) {
+    serve.build = build;
+    return RunServe(serve);
+  }
   if (*check_cmd) return RunConfigCheck(check);
   if (*mock_llm_cmd) return RunMockLlm(mock_llm);
   return kExitUsage;

@@ -3,9 +3,11 @@
 #pragma once
 
 #include "cli/cli_io.h"
+#include "core/build_info.h"
 
 namespace troupe {
 
-int RunTroupeCli(int argc, const char* const* argv, CliIo& io);
+// `build` is what `troupe --version` prints and what `troupe serve` reports (GET /v1/health).
+int RunTroupeCli(int argc, const char* const* argv, CliIo& io, const BuildInfo& build);
 
 }  // namespace troupe

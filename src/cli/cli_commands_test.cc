@@ -82,7 +82,7 @@ class CliCommandsTest : public ::testing::Test {
     std::vector<const char*> argv = {"troupe"};
     for (const std::string& a : args) argv.push_back(a.c_str());
     CliRun run;
-    run.code = RunTroupeCli(static_cast<int>(argv.size()), argv.data(), io);
+    run.code = RunTroupeCli(static_cast<int>(argv.size()), argv.data(), io, build_);
     run.out = out.str();
     run.err = err.str();
     return run;
@@ -97,6 +97,7 @@ class CliCommandsTest : public ::testing::Test {
   }
 
   testing::TestDir dir_;
+  BuildInfo build_{"0.1.0", "0123456789ab", false};
   std::string socket_;
   testing::ScopedEnv env_socket_;
   testing::ScopedEnv env_data_;
@@ -202,6 +203,16 @@ TEST_F(CliCommandsTest, HelpListsOptionsAndExitCodes) {
   run = Cli({"--help"});
   EXPECT_EQ(run.code, 0);
   EXPECT_THAT(run.out, HasSubstr("serve"));
+}
+
+TEST_F(CliCommandsTest, VersionNamesTheCommitItWasBuiltFrom) {
+  CliRun run = Cli({"--version"});
+  EXPECT_EQ(run.code, 0);
+  EXPECT_EQ(run.out, "troupe 0.1.0 (commit 0123456789ab)\n");
+  EXPECT_EQ(run.err, "");
+  build_ = {"0.2.0", "fedcba987654", true};
+  EXPECT_EQ(Cli({"--version"}).out, "troupe 0.2.0 (commit fedcba987654, dirty)\n");
+  EXPECT_THAT(Cli({"--help"}).out, HasSubstr("--version"));
 }
 
 TEST_F(CliCommandsTest, UnreachableDaemonExits5) {

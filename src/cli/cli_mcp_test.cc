@@ -446,13 +446,12 @@ TEST_F(CliMcpTest, AnUnreachableDaemonIsAnErrorAnswerNotAnExit) {
 TEST_F(CliMcpTest, SigtermEndsTheBridgeAtOnce) {
   McpChild& mcp = Start();
   Initialize(mcp);
-  const std::string task = Delegate(mcp, 1, "#mock latency=10000 reply=never");
+  // Neither the task nor the wait ends within the test: an exit means the signal ended it.
+  const std::string task = Delegate(mcp, 1, "#mock latency=600000 reply=never");
   mcp.Send(ToolCall(2, "background_wait", {{"task_ids", {task}}, {"timeout_ms", 60000}}));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  const auto sent = Clock::now();
   kill(mcp.pid(), SIGTERM);
-  EXPECT_EQ(mcp.WaitExit(5'000), 0) << mcp.err();
-  EXPECT_LT(Clock::now() - sent, std::chrono::seconds(3));
+  EXPECT_EQ(mcp.WaitExit(kWaitMs), 0) << mcp.err();
   EXPECT_THAT(mcp.err(), HasSubstr("ending the MCP session"));
   RunTroupe(work_, {"cancel", "--all"});
 }

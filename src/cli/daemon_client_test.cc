@@ -329,10 +329,9 @@ TEST_F(DaemonClientTest, EventsTimeoutAndTick) {
   const auto start = std::chrono::steady_clock::now();
   Status s = client->Events(
       "/v1/events", [](const SseEvent&) { return true; }, options);
-  const auto took = std::chrono::steady_clock::now() - start;
+  // The stream is held open and says nothing: only the timeout can have ended it.
   EXPECT_EQ(s.code(), StatusCode::kDeadlineExceeded);
-  EXPECT_GE(took, std::chrono::milliseconds(140));
-  EXPECT_LT(took, std::chrono::seconds(3));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(140));
 
   int ticks = 0;
   options.timeout_ms = 0;
@@ -371,14 +370,18 @@ std::string FakeTroupe(const testing::TestDir& dir, const std::string& script) {
 }
 
 TEST_F(DaemonClientTest, AutostartRunsServeDetachAndWaitsForHealth) {
-  // The fake binary exits at once; the "daemon" (this test's fake) starts listening a little
-  // later, as a real daemon that detaches first would.
+  // The fake binary exits at once; the "daemon" (this test's fake) starts listening only once
+  // the binary has run, as a real daemon that detaches first would: the client has to wait.
   ClientOptions options = Options();
   options.autostart = true;
   options.troupe_binary = FakeTroupe(dir_, "exit 0\n");
   options.serve_args = {"--log-level", "debug"};
   std::thread later([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!std::filesystem::exists(dir_.File("args.txt")) &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     StartFake([](const FakeRequest&) { return FakeResponse::Json(200, json::object()); });
   });
   Result<std::unique_ptr<DaemonClient>> client = DaemonClient::Connect(options);

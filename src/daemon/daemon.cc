@@ -74,7 +74,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kVersion = "0.1.0";
 constexpr int kExitStartError = 1;
 constexpr int kExitAlreadyRunning = 3;
 // How long `serve --detach` waits for the daemon to listen.
@@ -478,6 +477,11 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   EventStream* events = d->events.get();
   d->metrics->AddGauge("troupe_sse_subscribers", "Clients following GET /v1/events.",
                        [events] { return static_cast<double>(events->subscribers()); });
+  Daemon* for_gauges = d.get();  // the API is made below; the gauge reads it when scraped
+  d->metrics->AddGauge(
+      "troupe_long_polls", "Requests waiting for tasks to end (wait_ms, /v1/wait).", [for_gauges] {
+        return for_gauges->api ? static_cast<double>(for_gauges->api->pending_waits()) : 0.0;
+      });
 
   HttpServerOptions server_options;
   server_options.unix_socket_path = paths.socket;
@@ -503,7 +507,10 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   api_deps.agents = &d->agents;
   api_deps.events = d->events.get();
   api_deps.metrics = d->metrics.get();
-  api_deps.info.version = kVersion;
+  api_deps.info.version = options.build.version;
+  api_deps.info.commit = options.build.commit.empty() || !options.build.dirty
+                             ? options.build.commit
+                             : options.build.commit + "-dirty";
   api_deps.info.pid = ::getpid();
   api_deps.info.started_at_ms = started_at_ms;
   api_deps.info.data_dir = paths.data_dir;
@@ -513,7 +520,9 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   Daemon* daemon = d.get();
   api_deps.request_shutdown = [daemon] { BeginStop(daemon, "POST /v1/shutdown"); };
   d->mcp_tools = std::make_unique<EngineMcpTools>(&d->clock, d->manager.get(), &d->agents);
-  d->mcp = std::make_unique<McpHttpHandler>(&d->clock, d->mcp_tools.get());
+  McpHttpOptions mcp_options;
+  mcp_options.session.server_version = options.build.version;
+  d->mcp = std::make_unique<McpHttpHandler>(&d->clock, d->mcp_tools.get(), mcp_options);
   api_deps.mounts["/mcp"] = d->mcp.get();
   d->api = std::make_unique<RestApi>(std::move(api_deps));
   d->front.set_target(d->api.get());
@@ -538,6 +547,7 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   if (!published.ok()) spdlog::warn("troupe serve: {}", published.message());
 
   WaitForSignal(d.get());
+  spdlog::info("troupe serve: troupe {}", DescribeBuild(options.build));
   std::string line = fmt::format("troupe serve: listening on {}", paths.socket);
   if (tcp_port > 0) line += fmt::format(" and http://{}:{}", HostForUrl(listen.host), tcp_port);
   line += fmt::format("; data {}", paths.data_dir);

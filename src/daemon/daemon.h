@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/build_info.h"
+
 namespace troupe {
 
 struct ServeOptions {
@@ -20,6 +22,7 @@ struct ServeOptions {
   bool detach = false;                    // fork into the background, log to <data dir>/troupe.log
   std::string log_level = "info";
   int tool_threads = 2;
+  BuildInfo build;  // reported by GET /v1/health
 };
 
 // Runs the daemon in this process until it stops. Returns the process exit code: 0 after a

@@ -70,7 +70,7 @@ inline bool GroupGone(pid_t pgid) {
 }
 
 // Polls GroupGone for up to `limit`.
-inline bool WaitGroupGone(pid_t pgid, std::chrono::milliseconds limit = std::chrono::seconds(3)) {
+inline bool WaitGroupGone(pid_t pgid, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (!GroupGone(pgid)) {
     if (std::chrono::steady_clock::now() > deadline) return false;
