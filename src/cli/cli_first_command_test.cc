@@ -82,6 +82,20 @@ class FirstCommandTest : public ::testing::Test {
 
   static bool Root() { return geteuid() == 0; }
 
+  // The built binary, or for another user a copy of it in this test's directory: the build may
+  // lie in a checkout only its owner can enter (a clone in a `mktemp -d` directory).
+  std::string Binary(const UserSession& session) {
+    if (!session.uid) return TROUPE_BINARY;
+    const std::string copy = dir_.File("bin/troupe");
+    if (!fs::exists(copy)) {
+      fs::create_directories(dir_.File("bin"));
+      EXPECT_EQ(chmod(dir_.File("bin").c_str(), 0755), 0);
+      fs::copy_file(TROUPE_BINARY, copy);
+      EXPECT_EQ(chmod(copy.c_str(), 0755), 0);
+    }
+    return copy;
+  }
+
   // A directory of the session's user (made with the parents it needs, mode 0700).
   static std::string MakeDir(const std::string& path, const UserSession& session) {
     fs::create_directories(path);
@@ -131,7 +145,7 @@ class FirstCommandTest : public ::testing::Test {
   }
 
   Ran Troupe(const UserSession& session, const std::vector<std::string>& args) {
-    return RunAs(session, TROUPE_BINARY, project_, args, "", kHangGuardMs);
+    return RunAs(session, Binary(session), project_, args, "", kHangGuardMs);
   }
 
   // `troupe stop` in the session ends the daemon of `data_dir`.
@@ -162,7 +176,7 @@ class FirstCommandTest : public ::testing::Test {
     EXPECT_EQ(ps.code, 0) << ps.err;
     Stop(session, data_dir);
 
-    SessionChild mcp(session, TROUPE_BINARY, project_, {"mcp"});
+    SessionChild mcp(session, Binary(session), project_, {"mcp"});
     mcp.Write(Initialize().dump() + "\n");
     const std::optional<std::string> line = mcp.ReadLine(kHangGuardMs);
     ASSERT_TRUE(line.has_value()) << "no answer to initialize; stderr: " << mcp.err();
