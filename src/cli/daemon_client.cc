@@ -199,7 +199,7 @@ std::string DaemonClient::UnreachableHint() const {
 
 Result<std::unique_ptr<DaemonClient>> DaemonClient::Connect(const ClientOptions& options) {
   TROUPE_ASSIGN_OR_RETURN(DaemonPaths paths,
-                          ResolveDaemonPaths(options.data_dir, options.socket, ProcessEnv()));
+                          ResolveDaemonPaths(options.data_dir, options.socket, ProcessPathsEnv()));
   std::string socket;
   if (options.url.empty()) {
     socket = paths.socket;
@@ -209,6 +209,13 @@ Result<std::unique_ptr<DaemonClient>> DaemonClient::Connect(const ClientOptions&
       if (running.ok() && running->has_value() && !running.value()->socket.empty()) {
         socket = running.value()->socket;
       }
+    }
+  }
+  if (!socket.empty()) {
+    Status trusted = CheckSocketDir(socket);
+    if (!trusted.ok()) {
+      return Status(trusted.code(), fmt::format("will not talk to a troupe daemon at {}: {}",
+                                                socket, trusted.message()));
     }
   }
   std::unique_ptr<DaemonClient> client(new DaemonClient(options, paths, socket));
@@ -248,11 +255,9 @@ Status DaemonClient::Autostart() {
   if (binary.empty()) {
     TROUPE_ASSIGN_OR_RETURN(binary, SelfExecutablePath());
   }
-  std::vector<std::string> args = {"serve", "--detach", "--data-dir", paths_.data_dir};
-  if (!options_.socket.empty()) {
-    args.push_back("--socket");
-    args.push_back(socket_);
-  }
+  // The socket this client waits on, always named: the daemon listens exactly there.
+  std::vector<std::string> args = {"serve",         "--detach", "--data-dir",
+                                   paths_.data_dir, "--socket", socket_};
   args.insert(args.end(), options_.serve_args.begin(), options_.serve_args.end());
   Result<LaunchedProcess> child = LaunchedProcess::Start(binary, args);
   if (!child.ok()) {
@@ -262,19 +267,17 @@ Status DaemonClient::Autostart() {
   started_daemon_ = true;
   const int64_t deadline = NowMs() + options_.start_timeout_ms;
   bool child_done = false;
+  bool taken = false;
   while (true) {
     if (!child_done) {
       std::optional<int> code = child->Poll();
       if (code) {
         child_done = true;
         // 3: another daemon holds the data directory (someone started it first); it answers
-        // soon, maybe on the socket its lock file names.
-        if (*code == 3 && options_.socket.empty() && !EnvSet("TROUPE_SOCKET")) {
-          Result<std::optional<DaemonAddress>> running = ReadRunningDaemon(paths_.lock);
-          if (running.ok() && running->has_value() && !running.value()->socket.empty()) {
-            socket_ = running.value()->socket;
-          }
-        } else if (*code != 0 && *code != 3) {
+        // soon, on the socket its lock file names (none yet while it starts).
+        if (*code == 3) {
+          taken = true;
+        } else if (*code != 0) {
           std::string why = FirstLine(child->Output());
           if (why.empty()) why = fmt::format("it exited with code {}", *code);
           last_error_ = ApiErrorInfo{};
@@ -284,6 +287,7 @@ Status DaemonClient::Autostart() {
         }
       }
     }
+    if (taken) TROUPE_RETURN_IF_ERROR(FollowRunningDaemon());
     Result<json> health = Get("/v1/health", options_.connect_timeout_ms + 5'000);
     if (health.ok()) return Status::Ok();
     if (last_error_.http_status != 0) return health.status();
@@ -294,6 +298,33 @@ Status DaemonClient::Autostart() {
   return Status::Unavailable(
       fmt::format("started the troupe daemon but it did not answer at {} within {} (hint: see {})",
                   socket_, FormatDuration(options_.start_timeout_ms), paths_.log));
+}
+
+Status DaemonClient::FollowRunningDaemon() {
+  Result<std::optional<DaemonAddress>> running = ReadRunningDaemon(paths_.lock);
+  if (!running.ok() || !running->has_value() || running.value()->socket.empty()) {
+    return Status::Ok();
+  }
+  const DaemonAddress& other = **running;
+  const bool socket_named = !options_.socket.empty() || EnvSet("TROUPE_SOCKET");
+  if (socket_named && other.socket != socket_) {
+    last_error_ = ApiErrorInfo{};
+    return Status::Unavailable(fmt::format(
+        "the troupe daemon of {} (pid {}) listens on {}, not on {} (hint: drop --socket and "
+        "TROUPE_SOCKET, or stop it with `troupe stop --data-dir {}`)",
+        paths_.data_dir, other.pid, other.socket, socket_, paths_.data_dir));
+  }
+  if (!PathExists(other.socket)) {
+    // Its socket was removed under it (a runtime directory cleared at logout): it can never
+    // answer there.
+    last_error_ = ApiErrorInfo{};
+    return Status::Unavailable(fmt::format(
+        "the troupe daemon of {} (pid {}) holds its lock but its socket {} is gone (hint: "
+        "stop it with `kill {}`, then try again)",
+        paths_.data_dir, other.pid, other.socket, other.pid));
+  }
+  socket_ = other.socket;
+  return Status::Ok();
 }
 
 Result<json> DaemonClient::Get(const std::string& target) {

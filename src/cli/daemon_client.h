@@ -4,8 +4,10 @@
 //
 // Connect() finds the daemon the way `troupe serve` places it (daemon/daemon_paths.h; the lock
 // file of a running daemon names its socket), checks GET /v1/health, and when nothing answers
-// on the socket starts one: `<this binary> serve --detach --data-dir D [--socket S] <serve_args>`
-// (this binary from /proc/self/exe), then waits for it to answer. Errors are one line with a hint.
+// on the socket starts one: `<this binary> serve --detach --data-dir D --socket S <serve_args>`
+// with S the socket it then waits on (this binary from /proc/self/exe), until it answers. It
+// never talks to a socket whose directory another user owns or can write to
+// (daemon_paths.h CheckSocketDir). Errors are one line with a hint.
 //
 // API errors (the {"error": {...}} body) become a Status carrying the API's message; the code
 // follows the HTTP status (400 → InvalidArgument, 404 → NotFound, 409 → FailedPrecondition,
@@ -118,6 +120,9 @@ class DaemonClient {
   // The hint that ends "cannot reach" messages.
   std::string UnreachableHint() const;
   Status Autostart();
+  // After an autostart found the data directory taken: talk to the daemon that holds it, on the
+  // socket its lock file names; an error at once when that daemon can never answer this client.
+  Status FollowRunningDaemon();
 
   ClientOptions options_;
   DaemonPaths paths_;

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <sstream>
 #include <thread>
 
 #include "cli/exit_codes.h"
@@ -411,6 +413,208 @@ TEST_F(DaemonClientTest, AutostartTimesOut) {
   ASSERT_FALSE(client.ok());
   EXPECT_THAT(client.status().message(),
               HasSubstr("started the troupe daemon but it did not answer at " + socket_));
+}
+
+TEST_F(DaemonClientTest, NeverTalksToASocketInADirectoryOthersCanWriteTo) {
+  std::filesystem::create_directories(dir_.File("shared"));
+  ASSERT_EQ(::chmod(dir_.File("shared").c_str(), 01777), 0);
+  ClientOptions options = Options();
+  options.socket = dir_.File("shared/troupe.sock");
+  options.autostart = true;
+  options.troupe_binary = FakeTroupe(dir_, "exit 0\n");
+  Result<std::unique_ptr<DaemonClient>> client = DaemonClient::Connect(options);
+  ASSERT_FALSE(client.ok());
+  EXPECT_EQ(client.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(client.status().message(),
+              HasSubstr("will not talk to a troupe daemon at " + options.socket));
+  EXPECT_THAT(client.status().message(), HasSubstr("writable by other users"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("args.txt")));  // nothing started
+}
+
+// Autostart when another daemon holds the data directory: the started `serve` exits 3, and the
+// client follows the lock file — or says at once why that daemon can never answer it.
+class AutostartFindsTheDirTakenTest : public DaemonClientTest {
+ protected:
+  // A "daemon" holding the lock of the data dir and saying it listens on `socket`.
+  void HoldLock(const std::string& socket) {
+    std::filesystem::create_directories(dir_.File("data"));
+    Result<DaemonLock> lock = DaemonLock::Acquire(dir_.File("data/troupe.lock"));
+    ASSERT_TRUE(lock.ok()) << lock.status().ToString();
+    lock_.emplace(std::move(lock).value());
+    if (socket.empty()) return;  // starting up: the lock names no socket yet
+    DaemonAddress address;
+    address.pid = 4242;
+    address.socket = socket;
+    ASSERT_TRUE(lock_->Publish(address).ok());
+  }
+
+  Result<std::unique_ptr<DaemonClient>> ConnectStartingOne(const std::string& socket) {
+    ClientOptions options = Options();
+    options.socket = socket;
+    options.autostart = true;
+    options.start_timeout_ms = 5'000;
+    options.troupe_binary = FakeTroupe(dir_, "exit 3\n");
+    return DaemonClient::Connect(options);
+  }
+
+  std::optional<DaemonLock> lock_;
+};
+
+TEST_F(AutostartFindsTheDirTakenTest, ASocketRemovedUnderTheDaemonIsReportedAtOnce) {
+  // The lock names a socket that is gone (its runtime directory was cleared at logout); the
+  // client comes without a socket of its own, so it reads the lock and follows it.
+  HoldLock(dir_.File("run/troupe/troupe.sock"));
+  testing::ScopedEnv no_env_socket("TROUPE_SOCKET", nullptr);
+  Result<std::unique_ptr<DaemonClient>> client = ConnectStartingOne("");
+  ASSERT_FALSE(client.ok());
+  EXPECT_EQ(client.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(client.status().message(),
+              HasSubstr("(pid 4242) holds its lock but its socket " +
+                        dir_.File("run/troupe/troupe.sock") + " is gone"));
+  EXPECT_THAT(client.status().message(), HasSubstr("kill 4242"));
+}
+
+TEST_F(AutostartFindsTheDirTakenTest, ADaemonOnAnotherSocketThanTheOneNamedIsReportedAtOnce) {
+  const std::string elsewhere = dir_.File("elsewhere.sock");
+  auto fake = FakeDaemon::Start(elsewhere, [](const FakeRequest&) { return Health(); });
+  ASSERT_NE(fake, nullptr);
+  HoldLock(elsewhere);
+  Result<std::unique_ptr<DaemonClient>> client = ConnectStartingOne(socket_);
+  ASSERT_FALSE(client.ok());
+  EXPECT_THAT(client.status().message(),
+              HasSubstr("(pid 4242) listens on " + elsewhere + ", not on " + socket_));
+}
+
+TEST_F(AutostartFindsTheDirTakenTest, WithoutASocketOfItsOwnItFollowsTheLockOnceItSaysWhere) {
+  // The holder is still starting (its lock names no socket yet) when the started `serve` exits
+  // 3; it publishes its socket a little later.
+  HoldLock("");
+  testing::ScopedEnv no_env_socket("TROUPE_SOCKET", nullptr);
+  const std::string elsewhere = dir_.File("elsewhere.sock");
+  std::unique_ptr<FakeDaemon> fake;
+  std::thread later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    fake = FakeDaemon::Start(elsewhere, [](const FakeRequest&) { return Health(); });
+    DaemonAddress address;
+    address.pid = 4242;
+    address.socket = elsewhere;
+    EXPECT_TRUE(lock_->Publish(address).ok());
+  });
+  Result<std::unique_ptr<DaemonClient>> client = ConnectStartingOne("");
+  later.join();
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  EXPECT_EQ((*client)->socket(), elsewhere);
+}
+
+// The client and the daemon it starts agree on the socket in every environment a user's machine
+// has. The stand-in `troupe` records its arguments; this test then does what `troupe serve`
+// does with them — resolve its paths from those arguments and the (same) environment, and
+// listen there — and the client must find it.
+class AutostartAgreementTest : public ::testing::Test {
+ protected:
+  enum class Runtime { kExists, kMissing, kUnset };
+
+  // A user's environment: HOME (with a space in it), XDG_RUNTIME_DIR as `runtime` says, nothing
+  // of troupe's set.
+  AutostartAgreementTest()
+      : home_(dir_.File("my home")),
+        runtime_dir_(dir_.File("run/user/1000")),
+        home_env_("HOME", home_.c_str()),
+        data_home_env_("XDG_DATA_HOME", nullptr),
+        data_env_("TROUPE_DATA_DIR", nullptr),
+        socket_env_("TROUPE_SOCKET", nullptr) {
+    std::filesystem::create_directories(home_);
+  }
+
+  void SetRuntime(Runtime runtime) {
+    runtime_env_.reset();
+    runtime_env_.emplace("XDG_RUNTIME_DIR",
+                         runtime == Runtime::kUnset ? nullptr : runtime_dir_.c_str());
+    if (runtime == Runtime::kExists) {
+      std::filesystem::create_directories(runtime_dir_);
+      ASSERT_EQ(::chmod(runtime_dir_.c_str(), 0700), 0);
+    } else {
+      std::filesystem::remove_all(runtime_dir_);
+    }
+  }
+
+  // Autostarts with `data_dir` ("" = the default) and serves where the arguments say; the
+  // socket the stand-in daemon listened on.
+  std::string ExpectAutostartMeetsTheDaemon(const std::string& data_dir, const std::string& what) {
+    SCOPED_TRACE(what);
+    std::filesystem::remove(dir_.File("argv.txt"));
+    const std::string binary =
+        dir_.Write("fake-troupe", "#!/bin/sh\nprintf '%s\\n' \"$@\" > '" + dir_.File("argv.tmp") +
+                                      "' && mv '" + dir_.File("argv.tmp") + "' '" +
+                                      dir_.File("argv.txt") + "'\n");
+    ::chmod(binary.c_str(), 0755);
+    ClientOptions options;
+    options.data_dir = data_dir;
+    options.start_timeout_ms = 5'000;
+    options.troupe_binary = binary;
+
+    std::unique_ptr<FakeDaemon> daemon;
+    std::string listened;
+    std::thread serve([&] {
+      std::vector<std::string> argv;
+      for (int i = 0; i < 250 && argv.empty(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        std::istringstream in(testing::ReadFileBytes(dir_.File("argv.txt")));
+        for (std::string line; std::getline(in, line);) argv.push_back(line);
+      }
+      std::string serve_data_dir, serve_socket;
+      for (size_t i = 0; i + 1 < argv.size(); ++i) {
+        if (argv[i] == "--data-dir") serve_data_dir = argv[i + 1];
+        if (argv[i] == "--socket") serve_socket = argv[i + 1];
+      }
+      Result<DaemonPaths> paths =
+          ResolveDaemonPaths(serve_data_dir, serve_socket, ProcessPathsEnv());
+      if (!paths.ok() || !PrepareDaemonDirs(*paths).ok()) return;
+      listened = paths->socket;
+      daemon = FakeDaemon::Start(paths->socket, [](const FakeRequest&) { return Health(); });
+    });
+    Result<std::unique_ptr<DaemonClient>> client = DaemonClient::Connect(options);
+    serve.join();
+    EXPECT_TRUE(client.ok()) << client.status().ToString();
+    if (client.ok()) {
+      EXPECT_TRUE((*client)->started_daemon());
+      EXPECT_EQ((*client)->socket(), listened);
+    }
+    return listened;
+  }
+
+  testing::TestDir dir_;
+  std::string home_;
+  std::string runtime_dir_;
+  testing::ScopedEnv home_env_;
+  testing::ScopedEnv data_home_env_;
+  testing::ScopedEnv data_env_;
+  testing::ScopedEnv socket_env_;
+  std::optional<testing::ScopedEnv> runtime_env_;
+};
+
+TEST_F(AutostartAgreementTest, TheDefaultDataDirWithARuntimeDir) {
+  SetRuntime(Runtime::kExists);
+  EXPECT_EQ(ExpectAutostartMeetsTheDaemon("", "no --data-dir"),
+            runtime_dir_ + "/troupe/troupe.sock");
+}
+
+TEST_F(AutostartAgreementTest, TheDefaultDataDirNamedExplicitly) {
+  SetRuntime(Runtime::kExists);
+  ExpectAutostartMeetsTheDaemon(home_ + "/.local/share/troupe", "--data-dir <default>");
+}
+
+TEST_F(AutostartAgreementTest, ARuntimeDirThatDoesNotExist) {
+  SetRuntime(Runtime::kMissing);
+  EXPECT_EQ(ExpectAutostartMeetsTheDaemon("", "no --data-dir"),
+            home_ + "/.local/state/troupe/troupe.sock");
+  EXPECT_FALSE(std::filesystem::exists(runtime_dir_));  // not made up by troupe
+}
+
+TEST_F(AutostartAgreementTest, NoRuntimeDir) {
+  SetRuntime(Runtime::kUnset);
+  ExpectAutostartMeetsTheDaemon("", "no --data-dir");
+  ExpectAutostartMeetsTheDaemon(dir_.File("other data"), "another data dir");
 }
 
 TEST(WithQueryTest, EncodesValues) {

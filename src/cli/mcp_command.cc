@@ -261,7 +261,8 @@ void McpStdioLoop::WriteLine(const std::string& line) {
 
 std::string McpStdioLoop::ExpectedWhere() const {
   if (!options_.url.empty()) return fmt::format("the troupe daemon at {}", options_.url);
-  Result<DaemonPaths> paths = ResolveDaemonPaths(options_.data_dir, options_.socket, ProcessEnv());
+  Result<DaemonPaths> paths =
+      ResolveDaemonPaths(options_.data_dir, options_.socket, ProcessPathsEnv());
   return paths.ok() ? fmt::format("the troupe daemon at {}", paths->socket) : where_;
 }
 

@@ -58,8 +58,8 @@
 #include "core/ids.h"
 #include "daemon/daemon_lock.h"
 #include "daemon/daemon_observer.h"
-#include "daemon/idle_trim.h"
 #include "daemon/daemon_paths.h"
+#include "daemon/idle_trim.h"
 #include "daemon/token_file.h"
 #include "engine/agent_loop_runner.h"
 #include "engine/engine_delegator.h"
@@ -666,7 +666,8 @@ int RunServe(const ServeOptions& options) {
     return start_error(Status::InvalidArgument(
         fmt::format("--tool-threads {}: expected at least 1", options.tool_threads)));
   }
-  Result<DaemonPaths> paths = ResolveDaemonPaths(options.data_dir, options.socket, ProcessEnv());
+  Result<DaemonPaths> paths =
+      ResolveDaemonPaths(options.data_dir, options.socket, ProcessPathsEnv());
   if (!paths.ok()) return start_error(paths.status());
   Status dirs = PrepareDaemonDirs(paths.value());
   if (!dirs.ok()) return start_error(dirs);

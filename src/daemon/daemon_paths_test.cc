@@ -7,7 +7,9 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "core/testing/test_dir.h"
 
@@ -17,13 +19,20 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-// An injected environment.
-GetEnv Env(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+// An injected environment: `vars`, and a file system where every directory is a private one of
+// this user's, or, with `private_dirs`, only those.
+PathsEnv Env(std::map<std::string, std::string> vars,
+             std::optional<std::set<std::string>> private_dirs = std::nullopt) {
+  PathsEnv env;
+  env.getenv = [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
     auto it = vars.find(name);
     if (it == vars.end()) return std::nullopt;
     return it->second;
   };
+  env.is_private_dir = [private_dirs = std::move(private_dirs)](const std::string& dir) {
+    return !private_dirs || private_dirs->count(dir) > 0;
+  };
+  return env;
 }
 
 std::string Cwd() { return std::filesystem::current_path().string(); }
@@ -202,6 +211,113 @@ TEST(DaemonPathsTest, AnExplicitSocketPathThatIsTooLongIsRefusedNotReplaced) {
   auto env = ResolveDaemonPaths("/d", "", Env({{"TROUPE_SOCKET", too_long}}));
   ASSERT_FALSE(env.ok());
   EXPECT_THAT(env.status().message(), StartsWith("TROUPE_SOCKET: "));
+}
+
+// The autostart bug of issue 14: the client resolved the default data dir with no option and
+// waited at $XDG_RUNTIME_DIR/troupe/troupe.sock; the daemon it started got `--data-dir <that
+// dir>` and listened in the data dir. However the default dir is named, the socket is the same.
+TEST(DaemonPathsTest, TheDefaultDataDirGetsItsSocketHoweverItIsNamed) {
+  const std::vector<std::map<std::string, std::string>> machines = {
+      {{"HOME", "/home/u"}, {"XDG_RUNTIME_DIR", "/run/user/7"}},
+      {{"HOME", "/home/u"}},
+      {{"HOME", "/home/u"}, {"XDG_DATA_HOME", "/xdg"}, {"XDG_RUNTIME_DIR", "/run/user/7"}},
+      {{"HOME", "/home/my user"}, {"XDG_DATA_HOME", "/home/my user/data"}},
+      {{"XDG_DATA_HOME", "/xdg"}},
+  };
+  for (const auto& vars : machines) {
+    const PathsEnv env = Env(vars);
+    auto unnamed = ResolveDaemonPaths("", "", env);
+    ASSERT_TRUE(unnamed.ok()) << unnamed.status().ToString();
+    const std::string dir = unnamed->data_dir;
+    if (vars.count("HOME") > 0) {
+      EXPECT_NE(unnamed->socket, dir + "/troupe.sock") << dir;
+    }
+    for (const std::string& named : {dir, dir + "/", dir + "/./", dir + "/../troupe"}) {
+      auto flag = ResolveDaemonPaths(named, "", env);
+      ASSERT_TRUE(flag.ok());
+      EXPECT_EQ(flag->data_dir, dir);
+      EXPECT_EQ(flag->socket, unnamed->socket) << "--data-dir " << named;
+    }
+    auto with_env_vars = vars;
+    with_env_vars["TROUPE_DATA_DIR"] = dir;
+    auto from_env = ResolveDaemonPaths("", "", Env(with_env_vars));
+    ASSERT_TRUE(from_env.ok());
+    EXPECT_EQ(from_env->socket, unnamed->socket) << "TROUPE_DATA_DIR=" << dir;
+  }
+  // Named, the default dir of another user's HOME is just a directory.
+  auto other = ResolveDaemonPaths("/home/v/.local/share/troupe", "", Env({{"HOME", "/home/u"}}));
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->socket, "/home/v/.local/share/troupe/troupe.sock");
+}
+
+TEST(DaemonPathsTest, ARuntimeDirThatIsMissingOrNotPrivateIsIgnored) {
+  // A `su` shell keeps the first user's XDG_RUNTIME_DIR; a container names one never made.
+  const std::map<std::string, std::string> vars = {{"HOME", "/home/u"},
+                                                   {"XDG_RUNTIME_DIR", "/run/user/7"}};
+  auto unusable = ResolveDaemonPaths("", "", Env(vars, std::set<std::string>{}));
+  ASSERT_TRUE(unusable.ok());
+  EXPECT_EQ(unusable->socket, "/home/u/.local/state/troupe/troupe.sock");
+  auto usable = ResolveDaemonPaths("", "", Env(vars, std::set<std::string>{"/run/user/7"}));
+  ASSERT_TRUE(usable.ok());
+  EXPECT_EQ(usable->socket, "/run/user/7/troupe/troupe.sock");
+  // A relative one is invalid (XDG Base Directory spec): ignored.
+  auto relative =
+      ResolveDaemonPaths("", "", Env({{"HOME", "/home/u"}, {"XDG_RUNTIME_DIR", "run"}}));
+  ASSERT_TRUE(relative.ok());
+  EXPECT_EQ(relative->socket, "/home/u/.local/state/troupe/troupe.sock");
+
+  // The fallback for a long path is /tmp then.
+  const std::string long_dir = "/" + std::string(120, 'd');
+  auto long_path = ResolveDaemonPaths(long_dir, "", Env(vars, std::set<std::string>{}));
+  ASSERT_TRUE(long_path.ok());
+  EXPECT_THAT(long_path->socket, StartsWith("/tmp/troupe-" + std::to_string(geteuid()) + "/"));
+}
+
+TEST(DaemonPathsTest, TheRealPrivateDirCheckWantsAnOwnDirectoryOthersCannotWriteTo) {
+  testing::TestDir dir;
+  const auto is_private = ProcessPathsEnv().is_private_dir;
+  std::filesystem::create_directories(dir.File("run"));
+  ASSERT_EQ(chmod(dir.File("run").c_str(), 0700), 0);
+  EXPECT_TRUE(is_private(dir.File("run")));
+  ASSERT_EQ(chmod(dir.File("run").c_str(), 0755), 0);
+  EXPECT_TRUE(is_private(dir.File("run")));
+  ASSERT_EQ(chmod(dir.File("run").c_str(), 0777), 0);
+  EXPECT_FALSE(is_private(dir.File("run")));
+  EXPECT_FALSE(is_private(dir.File("missing")));
+  EXPECT_FALSE(is_private(dir.Write("file", "x")));
+  if (geteuid() == 0) {
+    ASSERT_EQ(chmod(dir.File("run").c_str(), 0700), 0);
+    ASSERT_EQ(chown(dir.File("run").c_str(), 65534, 65534), 0);
+    EXPECT_FALSE(is_private(dir.File("run")));
+  }
+}
+
+TEST(CheckSocketDirTest, AMissingDirectoryOrAPrivateOneOfOursIsTrusted) {
+  testing::TestDir dir;
+  EXPECT_TRUE(CheckSocketDir(dir.File("not/yet/made/troupe.sock")).ok());
+  EXPECT_TRUE(CheckSocketDir(dir.File("troupe.sock")).ok());
+}
+
+TEST(CheckSocketDirTest, ADirectoryOthersCanWriteToIsNot) {
+  testing::TestDir dir;
+  std::filesystem::create_directories(dir.File("shared"));
+  ASSERT_EQ(chmod(dir.File("shared").c_str(), 01777), 0);
+  Status s = CheckSocketDir(dir.File("shared/troupe.sock"));
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("writable by other users"));
+}
+
+TEST(CheckSocketDirTest, AnotherUsersDirectoryIsNot) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to give a directory away";
+  // What another user could make in /tmp under the name of our long-path fallback.
+  testing::TestDir dir;
+  std::filesystem::create_directories(dir.File("troupe-0"));
+  ASSERT_EQ(chmod(dir.File("troupe-0").c_str(), 0700), 0);
+  ASSERT_EQ(chown(dir.File("troupe-0").c_str(), 65534, 65534), 0);
+  Status s = CheckSocketDir(dir.File("troupe-0/0123456789abcdef.sock"));
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("belongs to another user (uid 65534)"));
 }
 
 TEST(DaemonPathsTest, ProcessEnvReadsTheEnvironment) {
