@@ -38,12 +38,14 @@ test('gemini mcp list connects to troupe over stdio (cold start) and over HTTP',
     await step('gemini mcp list: both troupe servers Connected', async () => {
       assert.equal(machine.lock(), null, 'a daemon runs already in the fresh HOME');
       const run = await machine.run('gemini mcp list', process.execPath, [GEMINI, 'mcp', 'list'],
-                                    { timeoutMs: 90_000 });
+                                    { env: machine.env({ NO_COLOR: '1' }), timeoutMs: 90_000 });
       assert.equal(run.timedOut, false, 'gemini mcp list did not finish within 90 s');
       assert.equal(run.code, 0, `gemini mcp list exited ${run.code}: ${run.stderr.slice(-3000)}`);
-      console.log(run.stdout.trim());
-      assert.match(run.stdout, /troupe: .* \(stdio\) - Connected/, run.stdout);
-      assert.match(run.stdout, /troupe-http: .* \(http\) - Connected/, run.stdout);
+      // Gemini CLI writes the list with its logger, to stderr.
+      const listed = `${run.stdout}${run.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
+      console.log(listed.trim());
+      assert.match(listed, /troupe: .* \(stdio\) - Connected/, listed);
+      assert.match(listed, /troupe-http: .* \(http\) - Connected/, listed);
       assert.ok(machine.lock()?.pid > 0, 'troupe mcp did not autostart the daemon');
     });
   } finally {
