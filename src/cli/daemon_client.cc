@@ -255,9 +255,9 @@ Status DaemonClient::Autostart() {
   if (binary.empty()) {
     TROUPE_ASSIGN_OR_RETURN(binary, SelfExecutablePath());
   }
-  // The socket this client waits on, always named: the daemon listens exactly there.
-  std::vector<std::string> args = {"serve",         "--detach", "--data-dir",
-                                   paths_.data_dir, "--socket", socket_};
+  std::vector<std::string> args = {"serve", "--detach", "--data-dir", paths_.data_dir};
+  // Always the socket this client waits on: the daemon listens exactly there.
+  args.insert(args.end(), {"--socket", socket_});
   args.insert(args.end(), options_.serve_args.begin(), options_.serve_args.end());
   Result<LaunchedProcess> child = LaunchedProcess::Start(binary, args);
   if (!child.ok()) {

@@ -107,8 +107,8 @@ std::optional<std::string> DefaultDataDir(const GetEnv& getenv) {
 }
 
 // $XDG_RUNTIME_DIR when it can hold a socket: an absolute path to a private directory of this
-// user's (the XDG Base Directory spec's demand). A missing one (a container, a `su` shell whose
-// variable names the first user's directory) counts as unset.
+// user's (the XDG Base Directory spec's demand). Any other counts as unset: one a container names
+// but never made, or the first user's in a `su` shell.
 std::optional<std::string> UsableRuntimeDir(const PathsEnv& env) {
   auto runtime = NonEmpty(env.getenv, "XDG_RUNTIME_DIR");
   if (!runtime || runtime->front() != '/' || !env.is_private_dir(*runtime)) return std::nullopt;
@@ -123,15 +123,15 @@ Result<std::string> DefaultSocket(const std::string& data_dir, const PathsEnv& e
   const bool default_dir = data_dir == DefaultDataDir(env.getenv);
   std::string socket;
   if (default_dir && runtime) {
-    socket = *runtime + "/troupe/troupe.sock";
+    socket = Absolute(*runtime + "/troupe/troupe.sock");
   } else if (default_dir && home) {
     socket = Absolute(*home + "/.local/state/troupe/troupe.sock");
   } else {
     socket = data_dir + "/troupe.sock";
   }
   if (socket.size() <= kMaxSocketPath) return socket;
-  socket = fmt::format("{}/troupe-{}/{}.sock", runtime.value_or("/tmp"), ::geteuid(),
-                       ShortHash(data_dir));
+  socket = Absolute(fmt::format("{}/troupe-{}/{}.sock", runtime.value_or("/tmp"), ::geteuid(),
+                                ShortHash(data_dir)));
   if (socket.size() > kMaxSocketPath) {
     return Status::InvalidArgument(fmt::format(
         "socket path {} is longer than the {} bytes a Unix socket allows; pass --socket", socket,
