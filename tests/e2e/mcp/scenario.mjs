@@ -281,9 +281,9 @@ export async function runScenario(step, u) {
     assert.equal(waited.data.timed_out, true);
     assert.deepEqual(waited.data.wait_again,
                      { tool: 'background_wait', arguments: { task_ids: [long.task_id], mode: 'all' } });
-    const again = `To wait again, call background_wait(task_ids=["${long.task_id}"], mode="all").`;
-    assert.ok(waited.text.endsWith(again), waited.text);
-    assert.ok(waited.data.guidance.endsWith(again), waited.data.guidance);
+    const waitAgain = `To wait again, call background_wait(task_ids=["${long.task_id}"], mode="all").`;
+    assert.ok(waited.text.endsWith(waitAgain), waited.text);
+    assert.ok(waited.data.guidance.endsWith(waitAgain), waited.data.guidance);
     const blocked = await u.ok('background_output',
                                { task_id: long.task_id, block: true, timeout_ms: 300 });
     assert.equal(blocked.data.timed_out, true);
