@@ -56,9 +56,9 @@ export function checkToolList(result) {
     const a = byName[name].annotations;
     assert.equal(a.readOnlyHint, true, `${name}: ${JSON.stringify(a)}`);
   }
-  // Starts work; destroys nothing.
+  // Starts an agent that may edit files and run commands: clients should ask before it.
   assert.equal(byName.delegate_task.annotations.readOnlyHint, false);
-  assert.equal(byName.delegate_task.annotations.destructiveHint, false);
+  assert.equal(byName.delegate_task.annotations.destructiveHint, true);
   // Ends work that cannot be resumed as it was.
   assert.equal(byName.background_cancel.annotations.readOnlyHint, false);
   assert.equal(byName.background_cancel.annotations.destructiveHint, true);
