@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package troupe needs to build, test and benchmark, and the npm packages
-# of the MCP end-to-end tests. Idempotent: what is already present is skipped; safe to run again.
+# of the end-to-end tests (the MCP SDK client, the real AI clients). Idempotent: what is already
+# present is skipped; safe to run again.
 # Runs as root (or through sudo when available) on Debian 12.
 set -euo pipefail
 
@@ -34,15 +35,33 @@ else
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# The MCP e2e tests' npm packages, exactly as tests/e2e/mcp/package-lock.json pins them. `npm ci`
-# runs only when node_modules is missing or was installed from another lockfile (the stamp is a
-# copy of the lockfile it was installed from).
-e2e_mcp="$(cd "$(dirname "$0")/.." && pwd)/tests/e2e/mcp"
-stamp="$e2e_mcp/node_modules/.troupe-installed-lockfile"
-if [ -f "$stamp" ] && cmp -s "$e2e_mcp/package-lock.json" "$stamp"; then
-  echo "install-deps: tests/e2e/mcp/node_modules matches package-lock.json"
-else
-  echo "install-deps: npm ci in tests/e2e/mcp"
-  (cd "$e2e_mcp" && npm ci --no-audit --no-fund)
-  cp "$e2e_mcp/package-lock.json" "$stamp"
+# The npm packages of the end-to-end tests, exactly as each folder's package-lock.json pins them.
+# `npm ci` runs only when node_modules is missing or was installed from another lockfile (the
+# stamp is a copy of the lockfile it was installed from, written once everything succeeded).
+e2e="$(cd "$(dirname "$0")/.." && pwd)/tests/e2e"
+installed() {  # <folder under tests/e2e>: whether its node_modules matches its lockfile
+  local stamp="$e2e/$1/node_modules/.troupe-installed-lockfile"
+  if [ -f "$stamp" ] && cmp -s "$e2e/$1/package-lock.json" "$stamp"; then
+    echo "install-deps: tests/e2e/$1/node_modules matches package-lock.json"
+    return 0
+  fi
+  echo "install-deps: npm ci in tests/e2e/$1"
+  return 1
+}
+stamp() { cp "$e2e/$1/package-lock.json" "$e2e/$1/node_modules/.troupe-installed-lockfile"; }
+
+# The official MCP SDK client (tests/e2e/mcp).
+if ! installed mcp; then
+  (cd "$e2e/mcp" && npm ci --no-audit --no-fund)
+  stamp mcp
+fi
+
+# The real clients (tests/e2e/clients). Without install scripts: Gemini CLI's optional native
+# modules (node-pty, keytar) would be compiled with node-gyp, which it does without. Claude Code
+# ships its binary in a platform package (an optional dependency); its postinstall only links
+# that binary into place, so it alone runs.
+if ! installed clients; then
+  (cd "$e2e/clients" && npm ci --no-audit --no-fund --ignore-scripts &&
+    node node_modules/@anthropic-ai/claude-code/install.cjs)
+  stamp clients
 fi

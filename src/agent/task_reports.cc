@@ -73,6 +73,36 @@ std::string ResultCall(const std::string& task_id) {
   return "background_output(task_id=\"" + OneLine(task_id) + "\")";
 }
 
+constexpr const char* kStatusNote =
+    "No need to wait or poll: you will be notified automatically when this task finishes.";
+constexpr const char* kReadFinished =
+    "Read each finished task with background_output(task_id=\"…\").";
+constexpr const char* kOthersRun =
+    "The others keep running: you will be notified when they finish; call background_wait again "
+    "only if you have nothing else to do.";
+constexpr const char* kContinueCancelled =
+    "delegate_task(session_id=\"<session_id>\", prompt=\"Continue: <your follow-up>\")";
+constexpr const char* kNothingToContinue =
+    "None of the cancelled tasks had started, so there is nothing to continue; delegate them "
+    "again if you still need them.";
+
+// The tasks of `before` that a cancel stopped: those that were pending or running.
+std::vector<const DelegatedTask*> CancelledOf(const std::vector<DelegatedTask>& before) {
+  std::vector<const DelegatedTask*> cancelled;
+  for (const DelegatedTask& t : before) {
+    if (!t.final()) cancelled.push_back(&t);
+  }
+  return cancelled;
+}
+// Those of `cancelled` that had started, and so have a session to continue.
+std::vector<const DelegatedTask*> StartedOf(const std::vector<const DelegatedTask*>& cancelled) {
+  std::vector<const DelegatedTask*> started;
+  for (const DelegatedTask* t : cancelled) {
+    if (t->state != "pending") started.push_back(t);
+  }
+  return started;
+}
+
 // One message of a transcript, numbered from 1, without its trailing blank line.
 std::string TranscriptBlock(size_t number, const Result<ChatMessage>& entry) {
   std::string out = "### " + std::to_string(number) + ". ";
@@ -121,12 +151,48 @@ std::string FormatLaunched(const DelegatedTask& t, bool continued) {
     }
     if (!t.waiting_reason.empty()) out += "Waiting for: " + OneLine(t.waiting_reason) + "\n";
   }
-  out +=
-      "\nYou will be notified automatically when it finishes, so there is no need to poll: keep "
-      "working, or call background_wait when you have nothing else to do. Then read the result "
-      "with " +
-      ResultCall(t.task_id) + ".";
+  return out + "\n" + LaunchGuidance(t);
+}
+
+std::string LaunchGuidance(const DelegatedTask& t) {
+  return "You will be notified automatically when it finishes, so there is no need to poll: keep "
+         "working, or call background_wait when you have nothing else to do. Then read the "
+         "result with " +
+         ResultCall(t.task_id) + ".";
+}
+
+std::string ReportGuidance(const DelegatedTask& t) {
+  if (!t.final()) return kStatusNote;
+  if (t.state == "completed") return "";
+  if (t.state == "interrupted") {
+    return "The task stopped because troupe shut down while it ran; it resumes from its last "
+           "message when troupe starts again (if configured to).";
+  }
+  return "Its session keeps the conversation so far: continue it with " +
+         ContinueCall(t.session_id) + ", or delegate a new task.";
+}
+
+std::string WaitGuidance(const std::vector<DelegatedTask>& tasks) {
+  size_t done = 0;
+  for (const DelegatedTask& t : tasks) done += t.final() ? 1 : 0;
+  std::string out;
+  if (done > 0) out = kReadFinished;
+  if (done < tasks.size()) out += std::string(out.empty() ? "" : " ") + kOthersRun;
   return out;
+}
+
+std::string CancelGuidance(const std::vector<DelegatedTask>& before) {
+  const std::vector<const DelegatedTask*> cancelled = CancelledOf(before);
+  if (cancelled.empty()) return "";
+  const std::vector<const DelegatedTask*> started = StartedOf(cancelled);
+  if (started.empty()) return kNothingToContinue;
+  std::string sessions;
+  for (const DelegatedTask* t : started) {
+    if (!sessions.empty()) sessions += ", ";
+    sessions += OneLine(t->session_id) + " (" + OneLine(Shorten(t->description, 80)) + ")";
+  }
+  return "To continue a cancelled task, use " + std::string(kContinueCancelled) +
+         ". Continuable sessions: " + sessions + ".";
 }
 
 std::string FormatTaskStatus(const DelegatedTask& t) {
@@ -149,9 +215,7 @@ std::string FormatTaskStatus(const DelegatedTask& t) {
   if (t.state != "pending") {
     out += "| Last tool | " + (t.last_tool.empty() ? "none yet" : Cell(t.last_tool)) + " |\n";
   }
-  out +=
-      "\n> **Note**: No need to wait or poll: you will be notified automatically when this task "
-      "finishes.\n\n## Original Prompt\n\n";
+  out += "\n> **Note**: " + std::string(kStatusNote) + "\n\n## Original Prompt\n\n";
   std::string prompt = ToValidUtf8(t.prompt);
   if (prompt.size() > kReportPromptBytes) {
     std::string_view kept = Utf8Prefix(prompt, kReportPromptBytes);
@@ -183,15 +247,7 @@ std::string FormatTaskError(const DelegatedTask& t) {
   out += "Duration: " + FormatDuration(t.duration_ms) + "\n";
   out += "Session ID: " + OneLine(t.session_id) + "\n\n---\n\n";
   out += t.error.empty() ? std::string("(no reason was recorded)") : Body(t.error, "error");
-  if (t.state == "interrupted") {
-    out +=
-        "\n\nThe task stopped because troupe shut down while it ran; it resumes from its last "
-        "message when troupe starts again (if configured to).";
-  } else {
-    out += "\n\nIts session keeps the conversation so far: continue it with " +
-           ContinueCall(t.session_id) + ", or delegate a new task.";
-  }
-  return out;
+  return out + "\n\n" + ReportGuidance(t);
 }
 
 std::string FormatTaskReport(const DelegatedTask& t) {
@@ -201,9 +257,11 @@ std::string FormatTaskReport(const DelegatedTask& t) {
 }
 
 std::string FormatCancelled(const std::vector<DelegatedTask>& before) {
-  std::vector<const DelegatedTask*> cancelled;
+  const std::vector<const DelegatedTask*> cancelled = CancelledOf(before);
   std::vector<const DelegatedTask*> finished;
-  for (const DelegatedTask& t : before) (t.final() ? finished : cancelled).push_back(&t);
+  for (const DelegatedTask& t : before) {
+    if (t.final()) finished.push_back(&t);
+  }
 
   std::string out;
   if (before.empty()) return "No active background tasks to cancel.";
@@ -232,20 +290,12 @@ std::string FormatCancelled(const std::vector<DelegatedTask>& before) {
 
   out += "\n## Continue Instructions\n\n";
   std::string sessions;
-  for (const DelegatedTask* t : cancelled) {
-    if (t->state == "pending") continue;
+  for (const DelegatedTask* t : StartedOf(cancelled)) {
     sessions += "- " + Code(t->session_id) + " (" + OneLine(Shorten(t->description, 80)) + ")\n";
   }
-  if (sessions.empty()) {
-    return out +
-           "None of the cancelled tasks had started, so there is nothing to continue; delegate "
-           "them again if you still need them.";
-  }
-  out +=
-      "To continue a cancelled task, use:\n\n"
-      "    delegate_task(session_id=\"<session_id>\", prompt=\"Continue: <your follow-up>\")\n\n"
-      "Continuable sessions:\n" +
-      sessions;
+  if (sessions.empty()) return out + kNothingToContinue;
+  out += "To continue a cancelled task, use:\n\n    " + std::string(kContinueCancelled) +
+         "\n\nContinuable sessions:\n" + sessions;
   out.pop_back();  // the last newline
   return out;
 }
@@ -273,14 +323,8 @@ std::string FormatWaitSummary(const std::vector<DelegatedTask>& tasks, bool time
            Cell(t.agent) + " | " + StateCell(t) + " | " + DurationCell(t) + " | " +
            Code(t.session_id) + " |\n";
   }
-  if (done > 0) {
-    out += "\nRead each finished task with background_output(task_id=\"…\").";
-  }
-  if (open > 0) {
-    out +=
-        "\nThe others keep running: you will be notified when they finish; call background_wait "
-        "again only if you have nothing else to do.";
-  }
+  if (done > 0) out += "\n" + std::string(kReadFinished);
+  if (open > 0) out += "\n" + std::string(kOthersRun);
   return out;
 }
 

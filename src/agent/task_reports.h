@@ -70,6 +70,21 @@ std::string FormatWaitSummary(const std::vector<DelegatedTask>& tasks, bool time
 // order; "No background tasks." when empty.
 std::string FormatTaskList(const std::vector<DelegatedTask>& tasks);
 
+// What to do next, alone: the sentences of the shapes above that guide the reader, for answers
+// that carry them beside the Markdown (the MCP tools' structuredContent, which some clients show
+// the model instead of the text). The Markdown holds the very same sentences.
+// FormatLaunched's closing paragraph: notified automatically, no need to poll, how to read it.
+std::string LaunchGuidance(const DelegatedTask& task);
+// FormatTaskReport's: the note of a status table (no need to wait or poll), the closing sentence
+// of an error, cancelled or interrupted block (how to continue); "" for a completed task.
+std::string ReportGuidance(const DelegatedTask& task);
+// FormatWaitSummary's closing lines (how to read the finished tasks; the others keep running),
+// joined by a space; "" when there are no tasks.
+std::string WaitGuidance(const std::vector<DelegatedTask>& tasks);
+// FormatCancelled's "Continue Instructions" in one paragraph, naming the continuable sessions;
+// "" when nothing was cancelled.
+std::string CancelGuidance(const std::vector<DelegatedTask>& before);
+
 // A session's messages as readable text: numbered, with roles, tool calls (name and arguments)
 // and tool results (marked when they are errors). Messages that could not be decoded appear as
 // a line saying why. Each message is cut to kTranscriptMessageBytes; when the whole exceeds

@@ -270,6 +270,49 @@ TEST(TaskReportsTest, WaitSummaryTimedOut) {
   EXPECT_EQ(FormatWaitSummary({}, false, 0), "No background tasks to wait for.");
 }
 
+TEST(TaskReportsTest, GuidanceAloneIsTheMarkdownsOwnSentences) {
+  EXPECT_EQ(LaunchGuidance(Running()),
+            "You will be notified automatically when it finishes, so there is no need to poll: "
+            "keep working, or call background_wait when you have nothing else to do. Then read "
+            "the result with background_output(task_id=\"bg_1\").");
+  EXPECT_THAT(FormatLaunched(Running(), false), EndsWith("\n\n" + LaunchGuidance(Running())));
+
+  EXPECT_EQ(ReportGuidance(Running()),
+            "No need to wait or poll: you will be notified automatically when this task "
+            "finishes.");
+  EXPECT_THAT(FormatTaskReport(Pending()), HasSubstr("> **Note**: " + ReportGuidance(Pending())));
+  EXPECT_EQ(ReportGuidance(Completed()), "");
+  DelegatedTask failed = Running();
+  failed.state = "error";
+  failed.error = "boom";
+  EXPECT_EQ(ReportGuidance(failed),
+            "Its session keeps the conversation so far: continue it with "
+            "delegate_task(session_id=\"ses_1\", prompt=\"<your follow-up>\"), or delegate a new "
+            "task.");
+  EXPECT_THAT(FormatTaskReport(failed), EndsWith("boom\n\n" + ReportGuidance(failed)));
+  DelegatedTask interrupted = failed;
+  interrupted.state = "interrupted";
+  EXPECT_THAT(ReportGuidance(interrupted), HasSubstr("when troupe starts again"));
+  EXPECT_THAT(FormatTaskReport(interrupted), EndsWith(ReportGuidance(interrupted)));
+
+  EXPECT_EQ(WaitGuidance({Completed(), Pending()}),
+            "Read each finished task with background_output(task_id=\"…\"). The others keep "
+            "running: you will be notified when they finish; call background_wait again only if "
+            "you have nothing else to do.");
+  EXPECT_EQ(WaitGuidance({Completed()}),
+            "Read each finished task with background_output(task_id=\"…\").");
+  EXPECT_THAT(WaitGuidance({Pending()}), StartsWith("The others keep running"));
+  EXPECT_EQ(WaitGuidance({}), "");
+
+  EXPECT_EQ(CancelGuidance({Running(), Pending()}),
+            "To continue a cancelled task, use delegate_task(session_id=\"<session_id>\", "
+            "prompt=\"Continue: <your follow-up>\"). Continuable sessions: ses_1 (Find auth "
+            "code).");
+  EXPECT_THAT(FormatCancelled({Pending()}), EndsWith(CancelGuidance({Pending()})));
+  EXPECT_THAT(CancelGuidance({Pending()}), StartsWith("None of the cancelled tasks had started"));
+  EXPECT_EQ(CancelGuidance({Completed()}), "");
+}
+
 TEST(TaskReportsTest, ListTable) {
   EXPECT_EQ(FormatTaskList({}), "No background tasks.");
   DelegatedTask long_description = Completed();

@@ -48,6 +48,19 @@ std::string NegotiateMcpProtocolVersion(std::string_view requested) {
   return kMcpLatestProtocolVersion;
 }
 
+jsonrpc::Error McpPreInitializeError(std::string_view method) {
+  if (method == "server/discover") {
+    return MakeError(
+        jsonrpc::kMethodNotFound,
+        fmt::format("Method not found: \"server/discover\" (troupe speaks MCP {}, {} "
+                    "and {}: send \"initialize\")",
+                    kMcpProtocolVersions[0], kMcpProtocolVersions[1], kMcpProtocolVersions[2]));
+  }
+  return MakeError(
+      jsonrpc::kInvalidRequest,
+      fmt::format("server not initialized: send \"initialize\" before \"{}\"", method));
+}
+
 const char* McpLogLevelName(McpLogLevel level) {
   switch (level) {
     case McpLogLevel::kDebug:
@@ -134,13 +147,7 @@ void McpSession::HandleRequest(jsonrpc::Request request) {
     return SendAnswer(id, Answer{json::object(), std::nullopt});
   }
   if (method == "initialize") return SendAnswer(id, Initialize(request.params));
-  if (!initialized_) {
-    return SendAnswer(
-        id, Answer{nullptr, MakeError(jsonrpc::kInvalidRequest,
-                                      fmt::format("server not initialized: send \"initialize\" "
-                                                  "before \"{}\"",
-                                                  method))});
-  }
+  if (!initialized_) return SendAnswer(id, Answer{nullptr, McpPreInitializeError(method)});
   if (method == "tools/list") return SendAnswer(id, ListTools(request.params));
   if (method == "tools/call") {
     if (auto answer = StartToolCall(id, request.params)) SendAnswer(id, std::move(*answer));

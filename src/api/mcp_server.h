@@ -13,8 +13,10 @@
 //   field came in 2025-06-18).
 // - Before initialize, requests other than initialize and ping are answered with -32600
 //   "server not initialized" (MCP defines no code for this; -32002 is MCP's "resource not
-//   found", so it is not reused). Notifications before initialize are ignored. A second
-//   initialize is -32600.
+//   found", so it is not reused), except server/discover — the probe of the 2026-07-28
+//   revision, which troupe does not speak yet — which is -32601 (Method not found): a client
+//   then falls back to initialize. Notifications before initialize are ignored. A second
+//   initialize is -32600. (McpPreInitializeError; `troupe mcp` answers the same on stdio.)
 // - Requests between the initialize response and notifications/initialized are served, as most
 //   servers do: the client SHOULD wait, but refusing gains nothing.
 // - Logging: messages below the level set by logging/setLevel (default "info") are dropped;
@@ -81,6 +83,10 @@ inline constexpr const char* kMcpTasksProtocolVersion = "2025-11-25";
 
 // The version to answer an initialize asking for `requested` with.
 std::string NegotiateMcpProtocolVersion(std::string_view requested);
+
+// The error answering request `method` (neither initialize nor ping) before initialize: -32601
+// for server/discover, -32600 naming `method` and saying to initialize first otherwise.
+jsonrpc::Error McpPreInitializeError(std::string_view method);
 
 // `wall_ms` (milliseconds since the Unix epoch) as ISO 8601 UTC with milliseconds:
 // "2026-01-01T00:00:00.000Z".

@@ -369,6 +369,10 @@ TEST_F(McpSessionTest, RequestsBeforeInitializeAreRefusedButPingWorks) {
   ExpectError(Call(2, "tools/call", {{"name", "echo"}}), 2, jsonrpc::kInvalidRequest,
               "send \"initialize\" before \"tools/call\"");
   EXPECT_EQ(Call(3, "ping")["result"], json::object());
+  // The 2026-07-28 revision's probe: "method not found", so that the client falls back to
+  // initialize.
+  ExpectError(Call("probe", "server/discover"), "probe", jsonrpc::kMethodNotFound,
+              "send \"initialize\"");
   Notify("notifications/initialized");  // ignored: not initialized yet
   EXPECT_FALSE(session_->ready());
   session_->Log(McpLogLevel::kEmergency, "x", "dropped before initialize");

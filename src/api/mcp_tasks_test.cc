@@ -232,20 +232,27 @@ TEST_F(McpTasksTest, TasksResultBlocksUntilTheTaskCompletes) {
   const std::string id = LaunchTask(c, "slow work")["taskId"];
   json request = Request("r1", "tasks/result", {{"taskId", id}, {"_meta", {{"progressToken", 7}}}});
   c.session->Receive(request.dump());
-  EXPECT_TRUE(c.Take().empty());
+  std::vector<json> out = c.Take();  // the wait begins
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0]["method"], "notifications/progress");
+  EXPECT_EQ(out[0]["params"]["message"], fmt::format("waiting for {} running", id));
+  EXPECT_EQ(out[0]["params"]["progress"], 1);
   EXPECT_EQ(c.session->calls_in_flight(), 1u);
 
   clock_.AdvanceMs(1500);  // progress: grep
-  std::vector<json> out = c.Take();
+  out = c.Take();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0]["method"], "notifications/progress");
   EXPECT_EQ(out[0]["params"]["progressToken"], 7);
   EXPECT_EQ(out[0]["params"]["message"], fmt::format("{} running grep", id));
+  EXPECT_EQ(out[0]["params"]["progress"], 2);
 
   clock_.AdvanceMs(1499);
   EXPECT_TRUE(WithMethod(c.Take(), "notifications/progress").empty());
   clock_.AdvanceMs(1);
   out = c.Take();
+  // The end is the answer, not one more notification.
+  EXPECT_TRUE(WithMethod(out, "notifications/progress").empty());
   std::vector<json> answers;
   for (const json& m : out) {
     if (m.contains("id")) answers.push_back(m);

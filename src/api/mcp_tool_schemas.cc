@@ -1,5 +1,7 @@
 #include "api/mcp_tool_schemas.h"
 
+#include <fmt/format.h>
+
 #include <string>
 #include <utility>
 
@@ -15,16 +17,22 @@ const char* const kStates[] = {"pending", "running",   "completed",
 
 // --- schemas -------------------------------------------------------------------------------
 
-json Prop(const char* type, const char* description) {
+json Prop(const char* type, const std::string& description) {
   return {{"type", type}, {"description", description}};
 }
 
-json TimeoutSchema(const EngineMcpToolsOptions& o, const char* description) {
+// "50000" → "50 s" for descriptions.
+std::string Seconds(int64_t ms) { return fmt::format("{:g} s", static_cast<double>(ms) / 1000); }
+
+json TimeoutSchema(const EngineMcpToolsOptions& o, const std::string& what) {
   return {{"type", "integer"},
           {"minimum", 0},
-          {"maximum", o.max_timeout_ms},
-          {"default", o.default_timeout_ms},
-          {"description", description}};
+          {"default", o.default_wait_ms},
+          {"description",
+           fmt::format("{}, in milliseconds: at most {} (a larger value is lowered to it, as most "
+                       "MCP clients end a tool call after 60 s); if the wait ends first, the "
+                       "answer says how to wait again",
+                       what, o.max_wait_ms)}};
 }
 
 json TaskSchema() {
@@ -56,6 +64,66 @@ json TaskListSchema(json extra_properties, json required) {
   return {{"type", "object"}, {"properties", std::move(props)}, {"required", std::move(required)}};
 }
 
+// What every answer may carry besides its own fields (api/mcp_answers.h): written for the model,
+// since some clients show it structuredContent and not the text.
+void AddAnswerFields(json* output) {
+  json notice = {
+      {"type", "object"},
+      {"properties",
+       {{"task_id", Prop("string", "The task that finished")},
+        {"state", Prop("string", "How it ended: completed, error or cancelled")},
+        {"summary",
+         Prop("string", "One line: the task, its agent and description, and the outcome")}}},
+      {"required", {"task_id", "state", "summary"}}};
+  json& props = (*output)["properties"];
+  props["notices"] = {
+      {"type", "array"},
+      {"items", std::move(notice)},
+      {"description",
+       "Completion notices: background tasks you launched earlier that have finished since your "
+       "last call (each is told once). Read their results with background_output(task_id)."}};
+  props["reminder"] =
+      Prop("string", "The completion notices as one message to read, when there are any");
+  props["guidance"] = Prop("string",
+                           "What to do next: e.g. that you will be notified when a task finishes "
+                           "(no need to poll), how to read a result or continue a session, how to "
+                           "wait again");
+}
+
+// What the answers of the waiting tools carry when a wait stopped at its time limit.
+void AddWaitFields(json* output, bool timed_out) {
+  json& props = (*output)["properties"];
+  if (timed_out) {
+    props["timed_out"] = Prop("boolean",
+                              "true: the wait stopped at its time limit while the task still "
+                              "runs; wait_again says how to wait more");
+  }
+  props["wait_again"] = {
+      {"type", "object"},
+      {"properties",
+       {{"tool", Prop("string", "The tool to call")},
+        {"arguments", Prop("object", "Its arguments")}}},
+      {"required", {"tool", "arguments"}},
+      {"description",
+       "Present when the wait stopped at its time limit: the call that goes on waiting"}};
+}
+
+json CancelSchema() {
+  json out = {{"type", "object"},
+              {"properties",
+               {{"cancelled", {{"type", "array"}, {"items", TaskSchema()}}},
+                {"already_finished", {{"type", "array"}, {"items", TaskSchema()}}}}},
+              {"required", {"cancelled", "already_finished"}}};
+  AddAnswerFields(&out);
+  return out;
+}
+
+json ListSchema() {
+  json out = TaskListSchema(json::object(), {"tasks"});
+  AddAnswerFields(&out);
+  return out;
+}
+
 json Annotations(const char* title, bool read_only, bool destructive, bool idempotent,
                  bool open_world) {
   return {{"title", title},
@@ -81,6 +149,7 @@ json ToolDefinition(const char* name, const char* title, std::string description
 
 json McpToolDefinitions(const EngineMcpToolsOptions& o, const AgentCatalog* agents) {
   json tools = json::array();
+  const std::string limit = Seconds(o.max_wait_ms);
 
   std::string delegate_description =
       "Start a task on a troupe agent. It runs in its own session, in the background, while you "
@@ -89,13 +158,16 @@ json McpToolDefinitions(const EngineMcpToolsOptions& o, const AgentCatalog* agen
       "agent does not see your conversation, so the prompt must stand alone: the goal, the "
       "context and paths you already know, the constraints, and exactly what to report back.\n"
       "Returns at once with the task id and session id. When a task finishes, a notice is "
-      "attached to your next call of any of these tools, so do not poll background_output; keep "
-      "working, or call background_wait when you have nothing else to do, then read the result "
-      "with background_output.\n"
+      "attached to your next call of any of these tools (`notices` in the result), so do not "
+      "poll background_output; keep working, or call background_wait when you have nothing else "
+      "to do, then read the result with background_output.\n"
       "To follow up on a task (after it finished, failed or was cancelled), call delegate_task "
       "with its session_id and a new prompt: the agent keeps its whole conversation.\n"
       "Set background=false only when you cannot do anything else until the answer is there; "
-      "the call then waits and returns the result itself.";
+      "the call then waits (up to " +
+      limit +
+      ") and returns the result itself, or, if the task runs longer, its status and how to wait "
+      "for it.";
   json agent = Prop("string", "The agent to run the task (required unless session_id is given)");
   if (agents != nullptr && !agents->List().empty()) {
     delegate_description += "\n\nAgents:";
@@ -107,8 +179,9 @@ json McpToolDefinitions(const EngineMcpToolsOptions& o, const AgentCatalog* agen
     agent["enum"] = std::move(names);
   }
   json background = Prop("boolean",
-                         "true (default): return at once; the completion is reported later. "
-                         "false: wait for the task and return its result");
+                         "true (default): return at once; the completion is reported "
+                         "later. false: wait for the task (up to " +
+                             limit + ") and return its result");
   background["default"] = true;
   json delegate = ToolDefinition(
       "delegate_task", "Delegate a task", std::move(delegate_description),
@@ -125,14 +198,26 @@ json McpToolDefinitions(const EngineMcpToolsOptions& o, const AgentCatalog* agen
                              "Continue this session (one delegate_task returned) with "
                              "`prompt` as the follow-up, instead of starting a new one")}}},
        {"required", {"description", "prompt"}}},
-      TaskSchema(), Annotations("Delegate a task", false, false, false, true));
+      TaskSchema(),
+      // Not read-only and destructive: the agents it starts may edit and delete files and run
+      // commands (general). Not idempotent: each call starts a task. Open world: they call an
+      // LLM provider, and may fetch from the web.
+      Annotations("Delegate a task", false, true, false, true));
+  AddAnswerFields(&delegate["outputSchema"]);
+  AddWaitFields(&delegate["outputSchema"], true);
   delegate["execution"] = {{"taskSupport", "optional"}};
   tools.push_back(std::move(delegate));
 
-  json block = Prop("boolean", "Wait for the task to finish (up to timeout_ms) before answering");
+  json block = Prop("boolean", "Wait for the task to finish (up to timeout_ms, at most " + limit +
+                                   ") before answering");
   block["default"] = false;
   json full = Prop("boolean", "Also show the task's whole conversation (tool calls and results)");
   full["default"] = false;
+  json output_schema = TaskSchema();
+  output_schema["properties"]["transcript"] =
+      Prop("string", "With full_session=true: the task's whole conversation");
+  AddAnswerFields(&output_schema);
+  AddWaitFields(&output_schema, true);
   tools.push_back(ToolDefinition(
       "background_output", "Show a task",
       "Show a task: while it is pending or running, a status table (state, time, last tool, "
@@ -145,21 +230,30 @@ json McpToolDefinitions(const EngineMcpToolsOptions& o, const AgentCatalog* agen
        {"properties",
         {{"task_id", Prop("string", "The task id (bg_…) to show")},
          {"block", std::move(block)},
-         {"timeout_ms", TimeoutSchema(o, "With block=true: the longest wait, in milliseconds")},
+         {"timeout_ms", TimeoutSchema(o, "With block=true: the longest wait")},
          {"full_session", std::move(full)}}},
        {"required", {"task_id"}}},
-      TaskSchema(), Annotations("Show a task", true, false, true, false)));
+      std::move(output_schema),
+      // Read-only: it reads task state. Closed world: troupe's own tasks.
+      Annotations("Show a task", true, false, true, false)));
 
   json mode = Prop("string", "all: until every task finished; any: until the first one did");
   mode["enum"] = {"all", "any"};
   mode["default"] = "all";
+  json wait_output =
+      TaskListSchema({{"timed_out", Prop("boolean", "The wait ended because timeout_ms passed")}},
+                     {"tasks", "timed_out"});
+  AddAnswerFields(&wait_output);
+  AddWaitFields(&wait_output, false);
   tools.push_back(ToolDefinition(
       "background_wait", "Wait for tasks",
       "Block until tasks finish: all of them (mode \"all\", the default) or the first one (mode "
-      "\"any\"), or until timeout_ms passes. Without task_ids it waits for every task you "
-      "launched that is still pending or running. Returns which tasks finished and which still "
-      "run; read the results with background_output.\n"
-      "Use it only when you have nothing useful to do until results arrive.",
+      "\"any\"), or until timeout_ms passes (at most " +
+          limit +
+          "; then the answer says how to wait again). Without task_ids it waits for every task "
+          "you launched that is still pending or running. Returns which tasks finished and which "
+          "still run; read the results with background_output.\n"
+          "Use it only when you have nothing useful to do until results arrive.",
       {{"type", "object"},
        {"properties",
         {{"task_ids",
@@ -170,9 +264,9 @@ json McpToolDefinitions(const EngineMcpToolsOptions& o, const AgentCatalog* agen
            {"description",
             "The tasks to wait for (default: all of your tasks that are pending or running)"}}},
          {"mode", std::move(mode)},
-         {"timeout_ms", TimeoutSchema(o, "The longest wait, in milliseconds")}}}},
-      TaskListSchema({{"timed_out", Prop("boolean", "The wait ended because timeout_ms passed")}},
-                     {"tasks", "timed_out"}),
+         {"timeout_ms", TimeoutSchema(o, "The longest wait")}}}},
+      std::move(wait_output),
+      // Read-only: it waits and reads task state.
       Annotations("Wait for tasks", true, false, true, false)));
 
   tools.push_back(ToolDefinition(
@@ -186,11 +280,8 @@ json McpToolDefinitions(const EngineMcpToolsOptions& o, const AgentCatalog* agen
         {{"task_id", Prop("string", "The task id (bg_…) to cancel")},
          {"all",
           Prop("boolean", "true: cancel every task you launched that is pending or running")}}}},
-      {{"type", "object"},
-       {"properties",
-        {{"cancelled", {{"type", "array"}, {"items", TaskSchema()}}},
-         {"already_finished", {{"type", "array"}, {"items", TaskSchema()}}}}},
-       {"required", {"cancelled", "already_finished"}}},
+      CancelSchema(),
+      // Destructive: it stops work in progress. Idempotent: cancelling again changes nothing.
       Annotations("Cancel tasks", false, true, true, false)));
 
   json status = Prop("string", "Only tasks in this state (active = pending or running)");
@@ -202,8 +293,7 @@ json McpToolDefinitions(const EngineMcpToolsOptions& o, const AgentCatalog* agen
       "background_list", "List your tasks",
       "List the tasks you launched (through this connection), oldest first: id, description, "
       "agent, status, duration, last tool and session.",
-      {{"type", "object"}, {"properties", {{"status", std::move(status)}}}},
-      TaskListSchema(json::object(), {"tasks"}),
+      {{"type", "object"}, {"properties", {{"status", std::move(status)}}}}, ListSchema(),
       Annotations("List your tasks", true, false, true, false)));
   return tools;
 }

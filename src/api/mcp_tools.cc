@@ -14,8 +14,10 @@
 #include "agent/task_reports.h"
 #include "agent/tool_args.h"
 #include "agent/tool_output.h"
+#include "api/mcp_answers.h"
 #include "api/mcp_engine_tasks.h"
 #include "api/mcp_tool_schemas.h"
+#include "api/mcp_wait_progress.h"
 #include "core/duration_format.h"
 #include "engine/engine_delegator.h"
 
@@ -33,53 +35,78 @@ struct Reply {
 
 Reply Fail(const Status& status) { return {McpToolResult::Error(status.message()), {}}; }
 
-json TaskJson(const DelegatedTask& t) {
-  return {{"task_id", t.task_id},
-          {"session_id", t.session_id},
-          {"agent", t.agent},
-          {"model", t.model},
-          {"description", ToValidUtf8(t.description)},
-          {"state", t.state},
-          {"queue_position", t.queue_position},
-          {"waiting_reason", t.waiting_reason},
-          {"duration_ms", t.duration_ms},
-          {"last_tool", t.last_tool},
-          {"result", ToValidUtf8(t.result)},
-          {"error", ToValidUtf8(t.error)}};
-}
-
-json TasksJson(const std::vector<DelegatedTask>& tasks) {
-  json out = json::array();
-  for (const DelegatedTask& t : tasks) out.push_back(TaskJson(t));
-  return out;
-}
-
+// `text` about `task`, with the task as structuredContent. A report of a final task names it in
+// `reported`.
 Reply TaskReply(std::string text, const DelegatedTask& task) {
   Reply r{McpToolResult::Text(std::move(text)), {}};
-  r.result.structured = TaskJson(task);
+  r.result.structured = DelegatedTaskJson(task);
   if (task.final()) r.reported.push_back(task.task_id);
+  return r;
+}
+
+// The task's report (status, result or error block), with its guidance.
+Reply ReportReply(const DelegatedTask& task) {
+  Reply r = TaskReply(FormatTaskReport(task), task);
+  AddGuidance(ReportGuidance(task), &r.result);
   return r;
 }
 
 // The answer about a task that ended, as delegate_task waiting for it gives it: its report, and
 // isError when it failed or was cancelled (there is no result to work with).
 Reply FinalReply(const DelegatedTask& task) {
-  Reply r = TaskReply(FormatTaskReport(task), task);
+  Reply r = ReportReply(task);
   r.result.is_error = task.state == "error" || task.state == "cancelled";
   return r;
 }
 
-// A progress message about an engine event of the task waited for: "bg_… running grep".
-std::string ProgressMessage(const EngineEvent& e) {
-  std::string message = e.task->id;
-  if (e.kind == EngineEvent::Kind::kState) {
-    message.append(" ").append(TaskStateName(e.task->state));
-  } else if (e.progress != nullptr && !e.progress->tool.empty()) {
-    message.append(" running ").append(e.progress->tool);
-  } else {
-    message.append(" working");
+// The launch confirmation (delegate_task, background=true), with its guidance.
+Reply LaunchReply(const DelegatedTask& task, bool continued) {
+  Reply r = TaskReply(FormatLaunched(task, continued), task);
+  r.reported.clear();  // a launch confirmation is no report of the end
+  AddGuidance(LaunchGuidance(task), &r.result);
+  return r;
+}
+
+// The text block of `r` that holds the answer proper (its only one until notices are attached).
+std::string& AnswerText(Reply& r) { return r.result.content[0]["text"].get_ref<std::string&>(); }
+
+// The call that waits again for `task_id`, returning its report when it ends.
+McpSuggestedCall WaitForOne(const std::string& task_id) {
+  return {"background_output", {{"task_id", task_id}, {"block", true}}};
+}
+
+// What reports the steps of a wait for `tasks` through `context.progress`, once it sent the first
+// ("waiting for bg_1 running, bg_2 pending", or "waiting for all of 5 tasks: 2 running, 3
+// pending"); null when the caller asked for no progress.
+std::unique_ptr<McpWaitProgress> NewProgress(Clock* clock, const McpCallContext& context,
+                                             const std::vector<DelegatedTask>& tasks,
+                                             McpWaitProgressOptions options) {
+  if (!context.progress) return nullptr;
+  std::vector<std::string> open;
+  std::string listed;
+  std::map<std::string, int> by_state;
+  for (const DelegatedTask& t : tasks) {
+    const bool ended = t.final() && !(t.state == "interrupted" && !options.interrupted_ends);
+    if (!ended) open.push_back(t.task_id);
+    listed += (listed.empty() ? "" : ", ") + t.task_id + " " + t.state;
+    ++by_state[t.state];
   }
-  return message;
+  auto progress =
+      std::make_unique<McpWaitProgress>(clock, context.progress, open, tasks.size(), options);
+  if (open.empty()) {
+    progress->Stop();  // nothing to wait for: the answer comes at once
+  } else if (tasks.size() <= 3) {
+    progress->Begin("waiting for " + listed);
+  } else {
+    std::string counts;
+    for (const auto& [state, n] : by_state) {
+      counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, state);
+    }
+    progress->Begin(fmt::format("waiting for {} of {} tasks: {}",
+                                options.mode == WaitMode::kAny ? "any" : "all", tasks.size(),
+                                counts));
+  }
+  return progress;
 }
 
 // A call waiting for the engine, as the tools' registry of live waits knows it.
@@ -96,9 +123,12 @@ struct CallState : Waiting {
   TaskManager* manager = nullptr;  // null once the wait is over or the tools are gone
   TaskManager::WatchId watch = 0;
   EventBus::SubscriptionId subscription = 0;
+  // Stopped, never destroyed, on Release: Release may run inside its report.
+  std::unique_ptr<McpWaitProgress> progress;
 
   void Release() override {
     done = nullptr;
+    if (progress) progress->Stop();
     if (manager == nullptr) return;
     if (watch != 0) manager->CancelWatch(watch);
     if (subscription != 0) manager->events().Unsubscribe(subscription);
@@ -117,10 +147,11 @@ struct ResultWait : Waiting {
   std::unique_ptr<McpTaskWatch> watch;
   Clock* clock = nullptr;
   TimerId answer_timer = 0;
-  double progress_reports = 0;
+  std::unique_ptr<McpWaitProgress> progress;  // as CallState's
 
   void Release() override {
     done = nullptr;
+    if (progress) progress->Stop();
     watch.reset();
     if (answer_timer != 0) clock->CancelTimer(answer_timer);
     answer_timer = 0;
@@ -173,27 +204,16 @@ struct EngineMcpTools::Impl {
     return DelegatedTaskOf(view, clock->WallMs());
   }
 
-  // Claims the session's notices and sends `reply` with them in front.
+  // Claims the session's notices and sends `reply` with them (api/mcp_answers.h).
   void Deliver(const std::string& owner, Reply reply,
                const std::function<void(McpToolResult)>& done) {
     Result<std::vector<NotificationRecord>> notes = manager->ClaimNotifications(owner);
-    std::string lines;
     if (notes.ok()) {
-      for (const NotificationRecord& n : *notes) {
-        if (std::find(reply.reported.begin(), reply.reported.end(), n.task_id) !=
-            reply.reported.end()) {
-          continue;
-        }
-        lines += "- " + ToValidUtf8(n.summary) + "\n";
-      }
-    }
-    if (!lines.empty()) {
-      std::string text = "<system-reminder>\nBackground tasks you launched have finished:\n" +
-                         lines +
-                         "Use background_output with a task id to read a result.\n"
-                         "</system-reminder>";
-      reply.result.content.insert(reply.result.content.begin(),
-                                  json{{"type", "text"}, {"text", std::move(text)}});
+      std::erase_if(*notes, [&](const NotificationRecord& n) {
+        return std::find(reply.reported.begin(), reply.reported.end(), n.task_id) !=
+               reply.reported.end();
+      });
+      AttachNotices(*notes, &reply.result);
     }
     done(std::move(reply.result));
   }
@@ -204,14 +224,17 @@ struct EngineMcpTools::Impl {
     return std::make_unique<AnsweredCall>();
   }
 
-  // Waits for `ids` (any or all) up to `timeout_ms` (0 = no limit), reporting their state
-  // changes and progress through `context.progress`, then answers with `format`. When the wait
-  // cannot start, answers with `on_error`.
-  std::unique_ptr<McpCall> Wait(const McpCallContext& context, const std::vector<std::string>& ids,
-                                WaitMode mode, int64_t timeout_ms, Format format,
+  // Waits for `tasks` (any or all) up to `timeout_ms` (0 = no limit), reporting their steps
+  // through `context.progress` (api/mcp_wait_progress.h), then answers with `format`. When the
+  // wait cannot start, answers with `on_error`.
+  std::unique_ptr<McpCall> Wait(const McpCallContext& context,
+                                const std::vector<DelegatedTask>& tasks, WaitMode mode,
+                                int64_t timeout_ms, Format format,
                                 std::function<Reply(const Status&)> on_error,
                                 std::function<void(McpToolResult)> done) {
     const std::string owner = OwnerOf(context.session_id);
+    std::vector<std::string> ids;
+    for (const DelegatedTask& t : tasks) ids.push_back(t.task_id);
     auto state = std::make_shared<CallState>();
     state->done = std::move(done);
     state->manager = manager;
@@ -234,25 +257,23 @@ struct EngineMcpTools::Impl {
       return Answer(owner, on_error(watch.status()), std::move(done_now));
     }
     state->watch = *watch;
-    if (context.progress) {
-      auto progress = context.progress;
-      std::set<std::string> watched(ids.begin(), ids.end());
-      auto count = std::make_shared<double>(0);
+    McpWaitProgressOptions progress_options;
+    progress_options.mode = mode;
+    state->progress = NewProgress(clock, context, tasks, progress_options);
+    if (state->progress) {
+      McpWaitProgress* progress = state->progress.get();  // lives as long as the subscription
       state->subscription =
-          manager->events().Subscribe([progress, watched, count](const EngineEvent& e) {
-            if (e.task == nullptr || watched.count(e.task->id) == 0) return;
-            *count += 1;
-            progress(*count, std::nullopt, ProgressMessage(e));
-          });
+          manager->events().Subscribe([progress](const EngineEvent& e) { progress->OnEvent(e); });
     }
     std::erase_if(waiting, [](const auto& entry) { return entry.second.expired(); });
     waiting.emplace(call_id, state);
     return std::make_unique<WaitingCall>(std::move(state));
   }
 
-  // Waits (from the engine's events) until task `task_id` is final, then answers with its
-  // FinalReply; see ResultWait.
-  std::unique_ptr<McpCall> AwaitEnd(const McpCallContext& context, const std::string& task_id,
+  // Waits (from the engine's events) until `task` is final, then answers with its FinalReply;
+  // see ResultWait. Not bounded: tasks/result waits until the end (the protocol says so; clients
+  // of tasks poll tasks/get and ask for the result once it is there).
+  std::unique_ptr<McpCall> AwaitEnd(const McpCallContext& context, const DelegatedTask& task,
                                     std::function<void(McpToolResult)> done);
 
   // Task `task_id` if session `session_id` owns it; NotFound otherwise.
@@ -334,30 +355,29 @@ std::unique_ptr<McpCall> EngineMcpTools::Impl::DelegateTask(
   const DelegatedTask launched = Delegated(launch->view);
   const bool continued = launch->continued;
   if (launch->background) {
-    Reply r = TaskReply(FormatLaunched(launched, continued), launched);
-    r.reported.clear();  // a launch confirmation is no report of the end
-    return Answer(owner, std::move(r), std::move(done));
+    return Answer(owner, LaunchReply(launched, continued), std::move(done));
   }
 
-  const int64_t limit = options.foreground_wait_ms;
+  const int64_t limit = options.max_wait_ms;
   Format format = [launched, limit](const std::vector<DelegatedTask>& tasks, bool) {
     const DelegatedTask& t = tasks.empty() ? launched : tasks[0];
     if (t.final()) return FinalReply(t);
-    return TaskReply("Still " + t.state + " after waiting " + FormatDuration(limit) +
-                         "; it keeps running in the background, and its completion is reported "
-                         "with your next call of these tools.\n\n" +
-                         FormatTaskStatus(t),
-                     t);
-  };
-  auto on_error = [launched, continued](const Status& s) {
-    Reply r = TaskReply(FormatLaunched(launched, continued) + "\n\n(Could not wait for it: " +
-                            s.message() + "; it runs in the background.)",
-                        launched);
-    r.reported.clear();
+    Reply r = TaskReply(FormatTaskStatus(t), t);
+    AddGuidance(ReportGuidance(t), &r.result);
+    const std::string again = StillRunning(WaitForOne(t.task_id), limit, 0, &r.result);
+    AnswerText(r) = "Still " + t.state + " after waiting " + FormatDuration(limit) +
+                    "; it keeps running in the background, and its completion is reported with "
+                    "your next call of these tools. " +
+                    again + "\n\n" + AnswerText(r);
     return r;
   };
-  return Wait(context, {launched.task_id}, WaitMode::kAll, limit, std::move(format),
-              std::move(on_error), std::move(done));
+  auto on_error = [launched, continued](const Status& s) {
+    Reply r = LaunchReply(launched, continued);
+    AnswerText(r) += "\n\n(Could not wait for it: " + s.message() + "; it runs in the background.)";
+    return r;
+  };
+  return Wait(context, {launched}, WaitMode::kAll, limit, std::move(format), std::move(on_error),
+              std::move(done));
 }
 
 // --- tasks/result ----------------------------------------------------------------------------
@@ -371,9 +391,10 @@ Result<TaskView> EngineMcpTools::Impl::OwnedTask(const std::string& session_id,
 }
 
 std::unique_ptr<McpCall> EngineMcpTools::Impl::AwaitEnd(const McpCallContext& context,
-                                                        const std::string& task_id,
+                                                        const DelegatedTask& task,
                                                         std::function<void(McpToolResult)> done) {
   const std::string owner = OwnerOf(context.session_id);
+  const std::string task_id = task.task_id;
   auto state = std::make_shared<ResultWait>();
   state->done = std::move(done);
   state->clock = clock;
@@ -387,19 +408,17 @@ std::unique_ptr<McpCall> EngineMcpTools::Impl::AwaitEnd(const McpCallContext& co
     Result<TaskView> view = manager->Get(task_id);
     Deliver(owner, view.ok() ? FinalReply(Delegated(*view)) : Fail(view.status()), done);
   };
-  auto progress = context.progress;
-  state->watch = task_events->WatchTask(task_id, [state, answer, progress](const EngineEvent& e) {
+  McpWaitProgressOptions progress_options;
+  progress_options.interrupted_ends = false;
+  state->progress = NewProgress(clock, context, {task}, progress_options);
+  state->watch = task_events->WatchTask(task_id, [state, answer](const EngineEvent& e) {
     if (!state->done) return;
+    if (state->progress) state->progress->OnEvent(e);  // stops itself at the end
     if (e.kind == EngineEvent::Kind::kState && IsFinal(e.task->state)) {
       state->watch.reset();
       // From a later loop turn, as TaskManager::Watch answers: not inside the engine's
       // announcement, and after the store has the final state.
       if (state->answer_timer == 0) state->answer_timer = state->clock->StartTimer(0, answer);
-      return;
-    }
-    if (progress) {
-      state->progress_reports += 1;
-      progress(state->progress_reports, std::nullopt, ProgressMessage(e));
     }
   });
   std::erase_if(waiting, [](const auto& entry) { return entry.second.expired(); });
@@ -421,9 +440,9 @@ std::unique_ptr<McpCall> EngineMcpTools::Impl::BackgroundOutput(
   if (!task_id.ok()) return fail(task_id.status());
   Result<bool> block = args.OptionalBool("block", false);
   if (!block.ok()) return fail(block.status());
-  Result<int64_t> timeout_ms =
-      args.OptionalInt("timeout_ms", options.default_timeout_ms, 0, options.max_timeout_ms);
-  if (!timeout_ms.ok()) return fail(timeout_ms.status());
+  Result<int64_t> asked =
+      args.OptionalInt("timeout_ms", options.default_wait_ms, 0, kMcpTimeoutArgumentMaxMs);
+  if (!asked.ok()) return fail(asked.status());
   Result<bool> full_session = args.OptionalBool("full_session", false);
   if (!full_session.ok()) return fail(full_session.status());
   Result<TaskView> view = manager->Get(*task_id);
@@ -435,38 +454,41 @@ std::unique_ptr<McpCall> EngineMcpTools::Impl::BackgroundOutput(
   TaskManager* m = manager;
   Clock* c = clock;
   auto render = [m, c, full = *full_session](const DelegatedTask& t) {
-    std::string text = FormatTaskReport(t);
+    Reply r = ReportReply(t);
     if (full) {
       Result<std::string> transcript = EngineDelegator(m, c).Transcript(t.session_id);
-      text += "\n\n" + (transcript.ok() ? *transcript
-                                        : "(The session's transcript could not be read: " +
-                                              transcript.status().message() + ")");
+      const std::string text = transcript.ok() ? *transcript
+                                               : "(The session's transcript could not be read: " +
+                                                     transcript.status().message() + ")";
+      AnswerText(r) += "\n\n" + text;
+      r.result.structured["transcript"] = text;
     }
-    return TaskReply(std::move(text), t);
+    return r;
   };
   const DelegatedTask before = Delegated(*view);
-  if (!*block || before.final() || *timeout_ms == 0) {
+  const int64_t waited = std::min(*asked, options.max_wait_ms);
+  if (!*block || before.final() || waited == 0) {
     return Answer(owner, render(before), std::move(done));
   }
-  const int64_t waited = *timeout_ms;
-  Format format = [before, render, waited](const std::vector<DelegatedTask>& tasks,
-                                           bool timed_out) {
+  const int64_t asked_ms = args.Find("timeout_ms") != nullptr ? *asked : 0;
+  Format format = [before, render, waited, asked_ms](const std::vector<DelegatedTask>& tasks,
+                                                     bool timed_out) {
     const DelegatedTask& t = tasks.empty() ? before : tasks[0];
     Reply r = render(t);
     if (timed_out && !t.final()) {
-      std::string& text = r.result.content[0]["text"].get_ref<std::string&>();
-      text = "Still " + t.state + " after waiting " + FormatDuration(waited) + ".\n\n" + text;
+      const std::string again = StillRunning(WaitForOne(t.task_id), waited, asked_ms, &r.result);
+      AnswerText(r) = "Still " + t.state + " after waiting " + FormatDuration(waited) + ". " +
+                      again + "\n\n" + AnswerText(r);
     }
     return r;
   };
   auto on_error = [render, before](const Status& s) {
     Reply r = render(before);
-    std::string& text = r.result.content[0]["text"].get_ref<std::string&>();
-    text = "(Could not wait: " + s.message() + ".)\n\n" + text;
+    AnswerText(r) = "(Could not wait: " + s.message() + ".)\n\n" + AnswerText(r);
     return r;
   };
-  return Wait(context, {before.task_id}, WaitMode::kAll, waited, std::move(format),
-              std::move(on_error), std::move(done));
+  return Wait(context, {before}, WaitMode::kAll, waited, std::move(format), std::move(on_error),
+              std::move(done));
 }
 
 // --- background_wait -------------------------------------------------------------------------
@@ -478,7 +500,7 @@ std::unique_ptr<McpCall> EngineMcpTools::Impl::BackgroundWait(
   ToolArgs args("background_wait", arguments);
   if (Status s = args.CheckObject({"task_ids", "mode", "timeout_ms"}); !s.ok()) return fail(s);
   Result<WaitArguments> wait =
-      ParseWaitArguments(args, options.default_timeout_ms, options.max_timeout_ms);
+      ParseWaitArguments(args, options.default_wait_ms, kMcpTimeoutArgumentMaxMs);
   if (!wait.ok()) return fail(wait.status());
   const std::vector<std::string>& wanted = wait->task_ids;
 
@@ -509,22 +531,29 @@ std::unique_ptr<McpCall> EngineMcpTools::Impl::BackgroundWait(
       tasks.push_back(Delegated(*v));
     }
   }
-  auto reply = [](const std::vector<DelegatedTask>& now, bool timed_out, int64_t waited) {
+  const int64_t waited = std::min(wait->timeout_ms, options.max_wait_ms);
+  const int64_t asked_ms = args.Find("timeout_ms") != nullptr ? wait->timeout_ms : 0;
+  const char* mode = wait->any ? "any" : "all";
+  auto reply = [waited, asked_ms, mode](const std::vector<DelegatedTask>& now, bool timed_out) {
     Reply r{McpToolResult::Text(FormatWaitSummary(now, timed_out, waited)), {}};
-    r.result.structured = {{"timed_out", timed_out}, {"tasks", TasksJson(now)}};
+    r.result.structured = {{"timed_out", timed_out}, {"tasks", DelegatedTasksJson(now)}};
+    AddGuidance(WaitGuidance(now), &r.result);
+    std::vector<std::string> open;
+    for (const DelegatedTask& t : now) {
+      if (!t.final()) open.push_back(t.task_id);
+    }
+    if (timed_out && !open.empty()) {
+      AnswerText(r) +=
+          "\n\n" + StillRunning({"background_wait", {{"task_ids", open}, {"mode", mode}}}, waited,
+                                asked_ms, &r.result);
+    }
     return r;
   };
-  if (wait->timeout_ms == 0) return Answer(owner, reply(tasks, false, 0), std::move(done));
-  std::vector<std::string> ids;
-  for (const DelegatedTask& t : tasks) ids.push_back(t.task_id);
-  const int64_t waited = wait->timeout_ms;
-  Format format = [reply, waited](const std::vector<DelegatedTask>& now, bool timed_out) {
-    return reply(now, timed_out, waited);
-  };
+  if (waited == 0) return Answer(owner, reply(tasks, false), std::move(done));
   auto on_error = [](const Status& s) {
     return Fail(Status::Unavailable("background_wait: could not wait: " + s.message()));
   };
-  return Wait(context, ids, wait->any ? WaitMode::kAny : WaitMode::kAll, waited, std::move(format),
+  return Wait(context, tasks, wait->any ? WaitMode::kAny : WaitMode::kAll, waited, std::move(reply),
               std::move(on_error), std::move(done));
 }
 
@@ -565,12 +594,13 @@ Reply EngineMcpTools::Impl::BackgroundCancel(const McpCallContext& context, cons
   json finished = json::array();
   for (const DelegatedTask& t : before) {
     Result<TaskView> now = manager->Get(t.task_id);
-    json j = TaskJson(now.ok() ? Delegated(*now) : t);
+    json j = DelegatedTaskJson(now.ok() ? Delegated(*now) : t);
     (t.final() ? finished : cancelled).push_back(std::move(j));
   }
   Reply r{McpToolResult::Text(FormatCancelled(before)), {}};
   r.result.structured = {{"cancelled", std::move(cancelled)},
                          {"already_finished", std::move(finished)}};
+  AddGuidance(CancelGuidance(before), &r.result);
   return r;
 }
 
@@ -600,7 +630,7 @@ Reply EngineMcpTools::Impl::BackgroundList(const McpCallContext& context, const 
   std::vector<DelegatedTask> tasks;
   for (const TaskView& v : *views) tasks.push_back(Delegated(v));
   Reply r{McpToolResult::Text(FormatTaskList(tasks)), {}};
-  r.result.structured = {{"tasks", TasksJson(tasks)}};
+  r.result.structured = {{"tasks", DelegatedTasksJson(tasks)}};
   return r;
 }
 
@@ -695,7 +725,7 @@ std::unique_ptr<McpCall> EngineMcpTools::AwaitTaskResult(const McpCallContext& c
   if (IsFinal(view->task.state)) {
     return impl.Answer(owner, FinalReply(impl.Delegated(*view)), std::move(done));
   }
-  return impl.AwaitEnd(context, task_id, std::move(done));
+  return impl.AwaitEnd(context, impl.Delegated(*view), std::move(done));
 }
 
 std::unique_ptr<McpTaskWatch> EngineMcpTools::WatchTasks(

@@ -12,9 +12,18 @@
 // completion notices, which are still piggy-backed once.
 //
 // Every answer also carries structuredContent (the task, or the tasks, as JSON objects described
-// by each tool's outputSchema). Completion notices addressed to the calling MCP session (the
-// engine's outbox, recipient "mcp:<session>") are claimed at the start of every answer to that
-// session and prepended as one <system-reminder> text block, so each is delivered exactly once.
+// by each tool's outputSchema) with what the model needs from the text besides (guidance, how to
+// wait again, notices; api/mcp_answers.h), for the clients that show the model only that.
+// Completion notices addressed to the calling MCP session (the engine's outbox, recipient
+// "mcp:<session>") are claimed at the start of every answer to that session and put in front of
+// it as one <system-reminder> text block (and as structuredContent `notices`), so each is
+// delivered exactly once.
+//
+// Blocking calls (background_output with block=true, background_wait, delegate_task with
+// background=false) wait at most max_wait_ms, below the 60 s after which most MCP clients give up
+// on a tool call; a larger timeout_ms is lowered to it. A wait that ends there while tasks still
+// run says so and names the call that waits again. Their progress notifications are a few steps
+// (api/mcp_wait_progress.h). tasks/result is not bounded: the protocol has it wait for the end.
 //
 // Visibility: a caller may read (background_output) and wait for (background_wait) any task id
 // it knows, as in the reference system; listing, "all of my tasks", cancelling and continuing
@@ -36,16 +45,24 @@
 
 namespace troupe {
 
+// The longest one blocking call waits, by default: 50 s. MCP clients end a tool call that has not
+// answered after a timeout, most of them after 60 s (the TypeScript SDK's default request
+// timeout, which many clients keep; Codex's tool_timeout_sec); 10 s are left for the round trip
+// and a daemon that starts first. A call cut by the client leaves the model with an error, while
+// an answer at 50 s tells it how to wait again.
+inline constexpr int64_t kMcpWaitLimitMs = 50'000;
+// The largest timeout_ms accepted at all (a day); anything from max_wait_ms up to it is lowered.
+inline constexpr int64_t kMcpTimeoutArgumentMaxMs = 86'400'000;
+
 struct EngineMcpToolsOptions {
   // Workspace of the tasks launched here ("" = the TaskManager's default).
   std::string default_workspace;
   // timeout_ms of background_output (block=true) and background_wait when not given.
-  int64_t default_timeout_ms = 60'000;
-  // Largest timeout_ms accepted.
-  int64_t max_timeout_ms = 600'000;
-  // How long delegate_task with background=false waits before answering with the status (the
-  // task keeps running); 0 = until the task ends (its own TTL bounds it).
-  int64_t foreground_wait_ms = 0;
+  int64_t default_wait_ms = kMcpWaitLimitMs;
+  // The longest any blocking call waits: a larger timeout_ms is lowered to it (and the answer
+  // says so); delegate_task with background=false waits this long before answering with the
+  // status (the task keeps running). Must be > 0.
+  int64_t max_wait_ms = kMcpWaitLimitMs;
 };
 
 class EngineMcpTools : public McpToolHost {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "agent/message_codec.h"
+#include "api/mcp_wait_progress.h"
 #include "api/testing/mcp_engine_test.h"
 #include "api/testing/mcp_testing.h"
 #include "engine/engine_test_fixture.h"
@@ -101,12 +102,72 @@ TEST_F(McpToolsTest, ListToolsHasFiveToolsWithValidSchemas) {
   EXPECT_EQ(tools[0]["execution"]["taskSupport"], "optional");
   EXPECT_EQ(tools[0]["annotations"]["readOnlyHint"], false);
   EXPECT_EQ(tools[1]["inputSchema"]["required"], json({"task_id"}));
-  EXPECT_EQ(tools[1]["inputSchema"]["properties"]["timeout_ms"]["default"], 60000);
+  EXPECT_EQ(tools[1]["inputSchema"]["properties"]["timeout_ms"]["default"], 50000);
   EXPECT_EQ(tools[1]["outputSchema"]["required"],
             json({"task_id", "session_id", "agent", "state"}));
   EXPECT_EQ(tools[2]["inputSchema"]["properties"]["mode"]["enum"], json({"all", "any"}));
   EXPECT_EQ(tools[3]["annotations"]["destructiveHint"], true);
   EXPECT_EQ(tools[4]["annotations"]["readOnlyHint"], true);
+}
+
+// The 2025-11-25 schema's ToolAnnotations, set truthfully: what each tool does to the world.
+TEST_F(McpToolsTest, AnnotationsSayWhatEachToolDoes) {
+  json tools = tools_->ListTools();
+  struct Expected {
+    const char* name;
+    bool read_only, destructive, idempotent, open_world;
+  };
+  const Expected expected[] = {
+      // Starts agents that may edit files, run commands and call an LLM; each call a new task.
+      {"delegate_task", false, true, false, true},
+      {"background_output", true, false, true, false},
+      {"background_wait", true, false, true, false},
+      // Stops work in progress; cancelling again changes nothing.
+      {"background_cancel", false, true, true, false},
+      {"background_list", true, false, true, false},
+  };
+  ASSERT_EQ(tools.size(), std::size(expected));
+  for (size_t i = 0; i < tools.size(); ++i) {
+    const Expected& e = expected[i];
+    SCOPED_TRACE(e.name);
+    const json& a = tools[i]["annotations"];
+    EXPECT_EQ(tools[i]["name"], e.name);
+    EXPECT_EQ(a["title"], tools[i]["title"]);
+    EXPECT_EQ(a["readOnlyHint"], e.read_only);
+    EXPECT_EQ(a["destructiveHint"], e.destructive);
+    EXPECT_EQ(a["idempotentHint"], e.idempotent);
+    EXPECT_EQ(a["openWorldHint"], e.open_world);
+    EXPECT_EQ(a.size(), 5u) << a.dump();  // nothing the schema does not define
+  }
+}
+
+// Claude Code and Codex show the model structuredContent, not the text, when a tool has an
+// outputSchema: every schema declares, with descriptions, what the model needs besides the task.
+TEST_F(McpToolsTest, OutputSchemasDeclareNoticesGuidanceAndWaitingAgain) {
+  json tools = tools_->ListTools();
+  for (const json& tool : tools) {
+    SCOPED_TRACE(tool["name"].get<std::string>());
+    const json& props = tool["outputSchema"]["properties"];
+    for (const char* field : {"notices", "reminder", "guidance"}) {
+      ASSERT_TRUE(props.contains(field)) << field;
+      EXPECT_FALSE(props[field].value("description", "").empty()) << field;
+    }
+    EXPECT_EQ(props["notices"]["items"]["required"], json({"task_id", "state", "summary"}));
+    const bool waits = tool["name"] == "delegate_task" || tool["name"] == "background_output" ||
+                       tool["name"] == "background_wait";
+    EXPECT_EQ(props.contains("wait_again"), waits);
+    EXPECT_EQ(props.contains("timed_out"), waits);
+    for (const char* field : {"notices", "reminder", "guidance", "wait_again", "timed_out"}) {
+      const json& required = tool["outputSchema"]["required"];
+      EXPECT_EQ(std::count(required.begin(), required.end(), field),
+                tool["name"] == "background_wait" && std::string(field) == "timed_out" ? 1 : 0)
+          << field;
+    }
+  }
+  EXPECT_TRUE(tools[1]["outputSchema"]["properties"].contains("transcript"));
+  EXPECT_TRUE(
+      Has(tools[2]["inputSchema"]["properties"]["timeout_ms"]["description"], "at most 50000"));
+  EXPECT_FALSE(tools[2]["inputSchema"]["properties"]["timeout_ms"].contains("maximum"));
 }
 
 TEST_F(McpToolsTest, LaunchWhenThePoolIsFullIsPendingWithItsQueuePosition) {
@@ -119,6 +180,11 @@ TEST_F(McpToolsTest, LaunchWhenThePoolIsFullIsPendingWithItsQueuePosition) {
   EXPECT_EQ(first.structured["state"], "running");
   EXPECT_EQ(first.structured["agent"], "explore");
   EXPECT_EQ(first.structured["queue_position"], 0);
+  // The launch guidance, also where a client that shows only structuredContent puts it.
+  const std::string guidance = first.structured.value("guidance", "");
+  EXPECT_TRUE(Has(guidance, "You will be notified automatically when it finishes")) << guidance;
+  EXPECT_TRUE(Has(guidance, "no need to poll"));
+  EXPECT_TRUE(Answer(first).ends_with(guidance));
 
   McpToolResult second =
       Now("s1", "delegate_task",
@@ -164,10 +230,11 @@ TEST_F(McpToolsTest, ForegroundDelegationAnswersWithTheResultAndReportsProgress)
   EXPECT_EQ(r.structured["state"], "completed");
   EXPECT_EQ(r.structured["result"], "done: find it");
   EXPECT_EQ(r.structured["duration_ms"], 1000);
-  ASSERT_GE(progress.size(), 2u);
-  EXPECT_TRUE(Has(progress.front(), "running grep"));
-  EXPECT_TRUE(Has(progress.back(), "completed"));
-  for (size_t i = 1; i < values.size(); ++i) EXPECT_GT(values[i], values[i - 1]);
+  // The start of the wait and the tool call; not the completion, which the answer is.
+  const std::string id = r.structured["task_id"];
+  EXPECT_EQ(progress,
+            std::vector<std::string>({"waiting for " + id + " running", id + " running grep"}));
+  EXPECT_EQ(values, std::vector<double>({1, 2}));
   // The notice was claimed with the answer: nothing left to piggy-back.
   EXPECT_EQ(Now("s1", "background_list", json::object()).content.size(), 1u);
 }
@@ -179,6 +246,9 @@ TEST_F(McpToolsTest, OutputShowsStatusThenTheSameResultThenErrors) {
   EXPECT_TRUE(Has(Answer(status), "| Status | **running** |"));
   EXPECT_TRUE(Has(Answer(status), "## Original Prompt\n\nfind auth"));
   EXPECT_EQ(status.structured["state"], "running");
+  EXPECT_EQ(status.structured["guidance"],
+            "No need to wait or poll: you will be notified automatically when this task "
+            "finishes.");
 
   clock_.AdvanceMs(1000);
   McpToolResult first = Now("s1", "background_output", {{"task_id", id}});
@@ -200,6 +270,8 @@ TEST_F(McpToolsTest, OutputShowsStatusThenTheSameResultThenErrors) {
   EXPECT_TRUE(Has(Answer(error), "delegate_task(session_id="));
   EXPECT_EQ(error.structured["state"], "error");
   EXPECT_TRUE(Has(error.structured["error"], "provider exploded"));
+  EXPECT_TRUE(Has(error.structured["guidance"], "continue it with delegate_task(session_id="));
+  EXPECT_FALSE(first.structured.contains("guidance"));  // a result needs none
 }
 
 TEST_F(McpToolsTest, OutputCanReadATaskOfAnotherSession) {
@@ -245,6 +317,9 @@ TEST_F(McpToolsTest, OutputWithFullSessionAddsTheTranscript) {
   EXPECT_TRUE(Has(Answer(r), "## Session " + session + " (2 messages)\n\n### 1. user\n\nfind auth"))
       << Answer(r);
   EXPECT_TRUE(Has(Answer(r), "find the auth code"));
+  const std::string transcript = r.structured.value("transcript", "");
+  EXPECT_TRUE(transcript.starts_with("## Session " + session + " (2 messages)")) << transcript;
+  EXPECT_TRUE(Answer(r).ends_with(transcript));
 }
 
 TEST_F(McpToolsTest, WaitForAnyAllAndTimeout) {
@@ -306,6 +381,9 @@ TEST_F(McpToolsTest, CancelOneOrAllWithContinueInstructions) {
   EXPECT_TRUE(Has(Answer(all), "Cancelled 1 background task(s):"));
   EXPECT_TRUE(Has(Answer(all), "`" + b + "`"));
   EXPECT_EQ(all.structured["cancelled"][0]["task_id"], b);
+  EXPECT_TRUE(Has(all.structured["guidance"],
+                  "To continue a cancelled task, use delegate_task(session_id=\"<session_id>\""));
+  EXPECT_TRUE(Has(all.structured["guidance"], ViewOf(b).task.session_id));
   EXPECT_EQ(StateOf(b), TaskState::kCancelled);
   EXPECT_EQ(StateOf(other), TaskState::kRunning);
 }
@@ -338,7 +416,9 @@ TEST_F(McpToolsTest, NoticesArePiggyBackedOnceAndOnlyToTheOwner) {
   const std::string id = Launch("s1", "quick");
   EXPECT_EQ(Now("s1", "background_list", json::object()).content.size(), 1u);
   clock_.AdvanceMs(1000);
-  EXPECT_EQ(Now("s2", "background_list", json::object()).content.size(), 1u);
+  McpToolResult other = Now("s2", "background_list", json::object());
+  EXPECT_EQ(other.content.size(), 1u);
+  EXPECT_FALSE(other.structured.contains("notices"));
   McpToolResult r = Now("s1", "background_wait", json::object());
   ASSERT_EQ(r.content.size(), 2u);
   const std::string reminder = Reminder(r);
@@ -346,7 +426,15 @@ TEST_F(McpToolsTest, NoticesArePiggyBackedOnceAndOnlyToTheOwner) {
   EXPECT_TRUE(reminder.ends_with("</system-reminder>"));
   EXPECT_TRUE(Has(reminder, "- " + id + " (explore: d quick) completed"));
   EXPECT_TRUE(Has(Answer(r), "nothing to wait for"));
-  EXPECT_EQ(Now("s1", "background_list", json::object()).content.size(), 1u);
+  // The same notice where clients that show only structuredContent show it.
+  ASSERT_EQ(r.structured["notices"].size(), 1u);
+  EXPECT_EQ(r.structured["notices"][0]["task_id"], id);
+  EXPECT_EQ(r.structured["notices"][0]["state"], "completed");
+  EXPECT_TRUE(Has(r.structured["notices"][0]["summary"], id + " (explore: d quick) completed"));
+  EXPECT_TRUE(Has(reminder, r.structured["reminder"].get<std::string>()));
+  McpToolResult next = Now("s1", "background_list", json::object());
+  EXPECT_EQ(next.content.size(), 1u);
+  EXPECT_FALSE(next.structured.contains("notices"));
 
   // Also in front of a tool error.
   Launch("s1", "fail x");
@@ -385,7 +473,8 @@ TEST_F(McpToolsTest, ArgumentErrorsNameTheArgument) {
       {"background_output", json::object(), "`task_id`"},
       {"background_output", {{"task_id", "bg_nope"}}, "bg_nope"},
       {"background_output", {{"task_id", "bg_x"}, {"timeout_ms", "10"}}, "`timeout_ms`"},
-      {"background_output", {{"task_id", "bg_x"}, {"timeout_ms", 700000}}, "`timeout_ms`"},
+      {"background_output", {{"task_id", "bg_x"}, {"timeout_ms", -1}}, "`timeout_ms`"},
+      {"background_output", {{"task_id", "bg_x"}, {"timeout_ms", 86'400'001}}, "`timeout_ms`"},
       {"background_output", {{"task_id", "bg_x"}, {"block", 1}}, "`block`"},
       {"background_wait", {{"task_ids", "bg_x"}}, "`task_ids`"},
       {"background_wait", {{"task_ids", {1}}}, "`task_ids[0]`"},
@@ -432,6 +521,125 @@ TEST_F(McpToolsTest, SessionIdContinuesASession) {
   EXPECT_TRUE(Has(Answer(wrong), "`agent`"));
 }
 
+// A run that streams 100 chunks and starts three tools within 20 ms: a few notifications, never
+// two within kMcpProgressIntervalMs, none once the answer is given.
+TEST_F(McpToolsTest, AStreamingRunGivesAFewProgressNotificationsAndNoneAfterTheAnswer) {
+  std::vector<std::pair<int64_t, std::string>> log;  // time, "progress: …" or "answer"
+  McpCallContext context;
+  context.progress = [&](double, std::optional<double>, const std::string& m) {
+    log.emplace_back(clock_.NowMs(), "progress: " + m);
+  };
+  auto out = std::make_shared<Outcome>();
+  context.session_id = "s1";
+  calls_.push_back(tools_->Call(context, "delegate_task",
+                                {{"description", "fg"},
+                                 {"prompt", "chatty run"},
+                                 {"agent", "explore"},
+                                 {"background", false}},
+                                [&, out](McpToolResult r) {
+                                  ++out->calls;
+                                  out->result = std::move(r);
+                                  log.emplace_back(clock_.NowMs(), "answer");
+                                }));
+  const int64_t t0 = clock_.NowMs();
+  clock_.AdvanceMs(10'000);
+  ASSERT_EQ(out->calls, 1);
+  EXPECT_EQ(out->result.structured["state"], "completed");
+  const std::string id = out->result.structured["task_id"];
+  std::vector<std::pair<int64_t, std::string>> expected = {
+      {t0, "progress: waiting for " + id + " running"},
+      // grep, read and glob (300-320 ms) held until the interval after the first ends: the last
+      {t0 + kMcpProgressIntervalMs, "progress: " + id + " running glob"},
+      {t0 + 1500, "answer"},
+  };
+  EXPECT_EQ(log, expected);
+}
+
+// Most clients end a tool call after 60 s: a foreground delegate_task answers at 50 s with the
+// status and how to wait again, in the text and in structuredContent; the task runs on.
+TEST_F(McpToolsTest, ForegroundDelegationAnswersAtTheWaitLimitWithHowToWaitAgain) {
+  auto out = Begin(
+      "s1", "delegate_task",
+      {{"description", "fg"}, {"prompt", "hang on"}, {"agent", "explore"}, {"background", false}});
+  clock_.AdvanceMs(kMcpWaitLimitMs - 1);
+  EXPECT_EQ(out->calls, 0);
+  clock_.AdvanceMs(1);
+  ASSERT_EQ(out->calls, 1);
+  const McpToolResult& r = out->result;
+  EXPECT_FALSE(r.is_error);
+  const std::string id = r.structured["task_id"];
+  const std::string again =
+      "To wait again, call background_output(task_id=\"" + id + "\", block=true).";
+  EXPECT_TRUE(
+      Answer(r).starts_with("Still running after waiting 50s; it keeps running in the "
+                            "background"))
+      << Answer(r);
+  EXPECT_TRUE(Has(Answer(r), again + "\n\n## Task Status\n")) << Answer(r);
+  EXPECT_EQ(r.structured["state"], "running");
+  EXPECT_EQ(r.structured["timed_out"], true);
+  EXPECT_EQ(r.structured["wait_again"], json({{"tool", "background_output"},
+                                              {"arguments", {{"task_id", id}, {"block", true}}}}));
+  EXPECT_TRUE(r.structured["guidance"].get<std::string>().ends_with(again));
+  EXPECT_EQ(StateOf(id), TaskState::kRunning);
+}
+
+TEST_F(McpToolsTest, BlockingOutputWaitsAtMostTheLimitAndSaysWhenItLoweredTheTimeout) {
+  const std::string id = Launch("s1", "hang on");
+  auto asked =
+      Begin("s1", "background_output", {{"task_id", id}, {"block", true}, {"timeout_ms", 120'000}});
+  auto by_default = Begin("s1", "background_output", {{"task_id", id}, {"block", true}});
+  clock_.AdvanceMs(kMcpWaitLimitMs - 1);
+  EXPECT_EQ(asked->calls + by_default->calls, 0);
+  clock_.AdvanceMs(1);
+  ASSERT_EQ(asked->calls, 1);
+  ASSERT_EQ(by_default->calls, 1);
+  const std::string again =
+      "To wait again, call background_output(task_id=\"" + id + "\", block=true).";
+  EXPECT_TRUE(Answer(asked->result)
+                  .starts_with("Still running after waiting 50s. timeout_ms 120000 was lowered "
+                               "to 50s, the longest one call waits (most MCP clients end a "
+                               "tool call after 60s). " +
+                               again + "\n\n## Task Status"))
+      << Answer(asked->result);
+  EXPECT_TRUE(Has(asked->result.structured["guidance"], "timeout_ms 120000 was lowered"));
+  EXPECT_EQ(asked->result.structured["timed_out"], true);
+  EXPECT_TRUE(Answer(by_default->result).starts_with("Still running after waiting 50s. " + again));
+  EXPECT_FALSE(Has(Answer(by_default->result), "lowered"));
+
+  // A shorter timeout is kept, and the answer says nothing about it.
+  auto short_one =
+      Begin("s1", "background_output", {{"task_id", id}, {"block", true}, {"timeout_ms", 500}});
+  clock_.AdvanceMs(500);
+  ASSERT_EQ(short_one->calls, 1);
+  EXPECT_TRUE(Answer(short_one->result).starts_with("Still running after waiting 500ms. " + again))
+      << Answer(short_one->result);
+}
+
+TEST_F(McpToolsTest, BackgroundWaitStopsAtTheLimitAndNamesTheTasksStillRunning) {
+  const std::string quick = Launch("s1", "quick");
+  const std::string stuck = Launch("s1", "hang on");
+  auto out =
+      Begin("s1", "background_wait", {{"task_ids", {quick, stuck}}, {"timeout_ms", 600'000}});
+  clock_.AdvanceMs(kMcpWaitLimitMs);
+  ASSERT_EQ(out->calls, 1);
+  const McpToolResult& r = out->result;
+  EXPECT_EQ(r.structured["timed_out"], true);
+  EXPECT_TRUE(Answer(r).starts_with("Timed out after 50s: 1 of 2 tasks finished")) << Answer(r);
+  const std::string again =
+      "To wait again, call background_wait(task_ids=[\"" + stuck + "\"], mode=\"all\").";
+  EXPECT_TRUE(
+      Answer(r).ends_with("\n\ntimeout_ms 600000 was lowered to 50s, the longest one "
+                          "call waits (most MCP clients end a tool call after 60s). " +
+                          again))
+      << Answer(r);
+  EXPECT_EQ(
+      r.structured["wait_again"],
+      json({{"tool", "background_wait"}, {"arguments", {{"task_ids", {stuck}}, {"mode", "all"}}}}));
+  const std::string guidance = r.structured["guidance"];
+  EXPECT_TRUE(guidance.starts_with("Read each finished task with background_output")) << guidance;
+  EXPECT_TRUE(guidance.ends_with(again)) << guidance;
+}
+
 TEST_F(McpToolsTest, CancellingABlockingCallDropsItsWait) {
   std::vector<std::string> progress;
   McpCallContext context;
@@ -443,11 +651,12 @@ TEST_F(McpToolsTest, CancellingABlockingCallDropsItsWait) {
       {{"description", "fg"}, {"prompt", "find"}, {"agent", "explore"}, {"background", false}},
       context);
   const size_t subscribers = manager_->events().subscribers();
+  EXPECT_EQ(progress.size(), 1u);  // the wait began
   calls_.back()->Cancel();
   EXPECT_EQ(manager_->events().subscribers(), subscribers - 1);
   clock_.AdvanceMs(2000);
   EXPECT_EQ(out->calls, 0);
-  EXPECT_TRUE(progress.empty());
+  EXPECT_EQ(progress.size(), 1u);
   // The task itself ran on; its notice waits for the session's next call.
   McpToolResult next = Now("s1", "background_list", json::object());
   EXPECT_EQ(next.structured["tasks"][0]["state"], "completed");

@@ -356,6 +356,62 @@ TEST_F(CliMcpTest, ServesTheToolsOverStdioAndEndsWithStdin) {
   EXPECT_THAT(mcp.err(), HasSubstr("troupe mcp: started the daemon"));
 }
 
+// What a stdio client that probes first (server/discover, the 2026-07-28 revision) sees: a
+// JSON-RPC error with its id — not the daemon's refusal of a POST without Mcp-Session-Id — then
+// initialize works as usual.
+TEST_F(CliMcpTest, RequestsBeforeInitializeGetJsonRpcErrorsAClientUnderstands) {
+  McpChild& mcp = Start();
+  mcp.Send(Request("probe", "server/discover"));
+  json probe = mcp.Response("probe");
+  EXPECT_EQ(probe["error"]["code"], -32601) << probe;
+  mcp.Send(Request(1, "tools/list"));
+  json early = mcp.Response(1);
+  EXPECT_EQ(early["error"]["code"], -32600) << early;
+  EXPECT_THAT(early["error"]["message"].get<std::string>(),
+              HasSubstr("send \"initialize\" before \"tools/list\""));
+  for (const json& m : {probe, early}) {
+    EXPECT_THAT(m.dump(), ::testing::Not(HasSubstr("Mcp-Session-Id"))) << m;
+  }
+  json init = Initialize(mcp);
+  EXPECT_EQ(init["serverInfo"]["name"], "troupe");
+  mcp.Send(Request(2, "tools/list"));
+  EXPECT_TRUE(mcp.Response(2)["result"]["tools"].is_array());
+  mcp.CloseStdin();
+  EXPECT_EQ(mcp.WaitExit(kWaitMs), 0) << mcp.err();
+}
+
+// A foreground delegate_task whose model streams 150 tokens: a few progress notifications (not
+// one per token), all before the response, none after it.
+TEST_F(CliMcpTest, AStreamingTaskGivesAFewProgressNotificationsAllBeforeTheAnswer) {
+  McpChild& mcp = Start();
+  Initialize(mcp);
+  json call = ToolCall(1, "delegate_task",
+                       {{"description", "streams"},
+                        {"prompt", "#mock latency=0 tps=150 tokens=150\nTalk a while."},
+                        {"agent", "general"},
+                        {"background", false}});
+  call["params"]["_meta"] = {{"progressToken", "tok"}};
+  mcp.Send(call);
+  json answer = mcp.Response(1);
+  ASSERT_TRUE(ToolSucceeded(answer)) << answer << "\n" << mcp.err();
+  EXPECT_EQ(answer["result"]["structuredContent"]["state"], "completed") << answer;
+  mcp.Send(Request(2, "ping"));  // anything late would be written before this answer
+  EXPECT_EQ(mcp.Response(2)["result"], json::object());
+  size_t progress = 0;
+  bool answered = false;
+  for (const json& m : mcp.all()) {
+    if (m.value("id", json()) == 1 && !m.contains("method")) answered = true;
+    if (m.value("method", "") != "notifications/progress") continue;
+    EXPECT_EQ(m["params"]["progressToken"], "tok") << m;
+    EXPECT_FALSE(answered) << "progress after the response: " << m;
+    ++progress;
+  }
+  EXPECT_GE(progress, 1u);
+  EXPECT_LE(progress, 5u);
+  mcp.CloseStdin();
+  EXPECT_EQ(mcp.WaitExit(kWaitMs), 0) << mcp.err();
+}
+
 TEST_F(CliMcpTest, CancelledRequestIsNeverAnswered) {
   McpChild& mcp = Start();
   Initialize(mcp);

@@ -159,6 +159,12 @@ void McpAnswerDecoder::Emit(json message, McpRouted* out) {
   if (kind_ == McpForwarded::Kind::kRequest && IsResponseTo(message, id_)) {
     if (answered_) return;  // a second response to one request is not passed on
     answered_ = true;
+  } else if (answered_ && message.is_object() &&
+             message.value("method", json()) == "notifications/progress") {
+    // The request is over: its client has forgotten the progress token, and the TypeScript SDK
+    // reports a late notification as an error ("unknown token"). The daemon sends none (it
+    // stops a call's progress before its answer); this holds it for any server behind /mcp.
+    return;
   }
   wrote_any_ = true;
   out->messages.push_back(std::move(message));

@@ -6,7 +6,8 @@
 // Routing (api/mcp_http.h is the other side):
 // - 200 application/json: the body is one message.
 // - 200 text/event-stream: each event's data is one message, delivered as it arrives
-//   (progress notifications, then the response).
+//   (progress notifications, then the response). A progress notification after the response is
+//   dropped: nothing may follow the answer on the token of a finished request.
 // - 202 (or any 2xx without a body): nothing.
 // - Another status whose body is a JSON-RPC error: for a request, that error with the request's
 //   id (the daemon names id null when it refused before reading it); for a message that was not

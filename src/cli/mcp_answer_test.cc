@@ -94,6 +94,18 @@ TEST(McpAnswerDecoderTest, EventStreamMessagesComeAsTheyArrive) {
   EXPECT_EQ(routed.messages.size(), 2u);  // nothing synthesized
 }
 
+TEST(McpAnswerDecoderTest, ProgressAfterTheResponseIsDropped) {
+  const std::string progress =
+      R"({"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":7,"progress":2}})";
+  McpRouted routed = Answer(
+      Request(7), 200, "text/event-stream",
+      {"data: " + progress + "\n\n", "data: {\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}}\n\n",
+       "data: " + progress + "\n\n"});
+  ASSERT_EQ(routed.messages.size(), 2u);
+  EXPECT_EQ(routed.messages[0]["method"], "notifications/progress");
+  EXPECT_EQ(routed.messages[1]["id"], 7);
+}
+
 TEST(McpAnswerDecoderTest, AStreamThatEndsWithoutTheResponseIsAnError) {
   McpRouted routed = Answer(Request("r"), 200, "text/event-stream; charset=utf-8",
                             {"data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\n\n"

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "api/jsonrpc.h"
+#include "api/mcp_server.h"
 
 namespace troupe {
 
@@ -72,6 +73,9 @@ void McpBridge::OnStdinEnd() {
 void McpBridge::Submit(Outgoing out) {
   switch (phase_) {
     case Phase::kNoSession:
+      if (AnswerBeforeInitialize(out)) return;
+      Send(std::move(out));
+      return;
     case Phase::kReady:
       Send(std::move(out));
       return;
@@ -336,6 +340,29 @@ void McpBridge::FlushQueue() {
       Submit(std::move(out));
     }
   }
+}
+
+bool McpBridge::AnswerBeforeInitialize(const Outgoing& out) {
+  const McpForwarded& m = out.message;
+  McpRouted routed;
+  switch (m.kind) {
+    case McpForwarded::Kind::kRequest:
+      routed.messages.push_back(
+          m.method == "ping" ? jsonrpc::ResultResponse(m.id, json::object())
+                             : jsonrpc::ErrorResponse(m.id, McpPreInitializeError(m.method)));
+      break;
+    case McpForwarded::Kind::kNotification:
+    case McpForwarded::Kind::kResponse:
+      if (out.internal) return true;
+      routed.logs.push_back(
+          fmt::format("dropped {}: no MCP session yet (the client has not initialized one)",
+                      m.method.empty() ? std::string("a response") : m.method));
+      break;
+    case McpForwarded::Kind::kInvalid:
+      return false;  // the daemon answers what is wrong with it (-32700, -32600)
+  }
+  Deliver(&out, "", routed);
+  return true;
 }
 
 void McpBridge::Refuse(const Outgoing& out, const std::string& why) {

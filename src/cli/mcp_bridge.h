@@ -11,6 +11,13 @@
 //   answer's Mcp-Session-Id header and protocolVersion are then sent with every later exchange.
 //   Messages read while an initialize is in flight wait in a queue and are sent once it is
 //   answered.
+// - Before a session exists (no initialize yet, or it was refused) the daemon could only refuse
+//   a message in HTTP terms (no Mcp-Session-Id), so the bridge answers as an MCP server does
+//   before initialize (api/mcp_server.h, McpPreInitializeError), without the daemon: ping gets
+//   {}, server/discover (the 2026-07-28 revision's probe) -32601 so the client falls back to
+//   initialize, any other request -32600 "server not initialized"; notifications and responses
+//   are dropped with a line on stderr. Lines that are not JSON-RPC still go to the daemon, which
+//   says what is wrong with them.
 // - Answers are routed by McpAnswerDecoder (cli/mcp_answer.h): every request gets exactly one
 //   response on stdout, unless the client cancelled it.
 // - Once notifications/initialized has been forwarded, a GET /mcp stream stays open for messages
@@ -64,7 +71,7 @@ struct McpHttpCall {
   // An initialize that asks the daemon to give the new session this id again (the session the
   // daemon forgot): Troupe-Resume-Session. "" = none.
   std::string resume_session;
-  int64_t timeout_ms = 0;        // total time allowed; 0 = none (calls may wait for minutes)
+  int64_t timeout_ms = 0;  // total time allowed; 0 = none (calls may wait for minutes)
 };
 
 // How an exchange ended.
@@ -176,6 +183,9 @@ class McpBridge {
   void FlushQueue();
   // Answers a message that cannot be forwarded: an error for a request, a log line otherwise.
   void Refuse(const Outgoing& out, const std::string& why);
+  // Answers `out`, read while no session exists, as an MCP server does before initialize.
+  // False for a line that is not JSON-RPC (the daemon answers it).
+  bool AnswerBeforeInitialize(const Outgoing& out);
 
   void OpenStream();
   void CloseStream();

@@ -315,19 +315,72 @@ TEST_F(McpBridgeTest, AnUnreachableInitializeIsSentAgainAfterReconnecting) {
   EXPECT_EQ(Last().session_id, "s1");
 }
 
-TEST_F(McpBridgeTest, AnInitializeThatFailsLetsTheWaitingMessagesGoWithoutASession) {
+TEST_F(McpBridgeTest, AnInitializeThatFailsAnswersTheWaitingRequestsAsNotInitialized) {
   io_.reconnect_status = Status::Unavailable("cannot reach the troupe daemon at /s: refused");
   bridge_.OnStdinLine(Req(1, "initialize"));
   bridge_.OnStdinLine(Req(2, "tools/list"));
   Unreachable(Last().id);
-  ASSERT_EQ(io_.lines.size(), 1u);
+  EXPECT_EQ(io_.started.size(), 1u);  // tools/list never went: there is no session
+  ASSERT_EQ(io_.lines.size(), 2u);
   EXPECT_EQ(Line(0)["id"], 1);
   EXPECT_EQ(Line(0)["error"]["message"], "cannot reach the troupe daemon at /s: refused");
-  EXPECT_EQ(Body(Last())["method"], "tools/list");
-  EXPECT_EQ(Last().session_id, "");
+  EXPECT_EQ(Line(1)["id"], 2);
+  EXPECT_EQ(Line(1)["error"]["code"], jsonrpc::kInvalidRequest);
+  EXPECT_THAT(Line(1)["error"]["message"].get<std::string>(),
+              HasSubstr("server not initialized: send \"initialize\" before \"tools/list\""));
   // The client may initialize again.
   bridge_.OnStdinLine(Req(3, "initialize"));
   EXPECT_EQ(Body(Last())["method"], "initialize");
+}
+
+// A stdio client may probe before initialize (server/discover, the 2026-07-28 revision): it gets
+// JSON-RPC errors it understands, with its ids, not the daemon's HTTP refusal of a message
+// without Mcp-Session-Id.
+TEST_F(McpBridgeTest, RequestsBeforeInitializeAreAnsweredAsAnMcpServerDoes) {
+  bridge_.OnStdinLine(Req("probe", "server/discover"));
+  bridge_.OnStdinLine(Req(1, "tools/list"));
+  bridge_.OnStdinLine(Req(2, "ping"));
+  bridge_.OnStdinLine(Note("notifications/initialized"));
+  bridge_.OnStdinLine(Result(99));
+  EXPECT_TRUE(io_.started.empty());
+  ASSERT_EQ(io_.lines.size(), 3u);
+  EXPECT_EQ(Line(0)["id"], "probe");
+  EXPECT_EQ(Line(0)["error"]["code"], jsonrpc::kMethodNotFound);
+  EXPECT_THAT(Line(0)["error"]["message"].get<std::string>(), HasSubstr("server/discover"));
+  EXPECT_EQ(Line(1)["id"], 1);
+  EXPECT_EQ(Line(1)["error"]["code"], jsonrpc::kInvalidRequest);
+  EXPECT_THAT(Line(1)["error"]["message"].get<std::string>(),
+              HasSubstr("send \"initialize\" before \"tools/list\""));
+  EXPECT_EQ(Line(2), json::parse(Result(2)));
+  ASSERT_EQ(io_.logs.size(), 2u);
+  EXPECT_THAT(io_.logs[0], HasSubstr("dropped notifications/initialized: no MCP session yet"));
+  EXPECT_THAT(io_.logs[1], HasSubstr("dropped a response"));
+
+  // Then the client falls back to initialize, which goes to the daemon as usual.
+  bridge_.OnStdinLine(Req(3, "initialize", {{"protocolVersion", "2025-11-25"}}));
+  ASSERT_EQ(io_.started.size(), 1u);
+  EXPECT_EQ(Body(Last())["method"], "initialize");
+  Answer(Last().id, 200, InitResult(3), "s1");
+  bridge_.OnStdinLine(Req(4, "tools/list"));
+  EXPECT_EQ(Last().session_id, "s1");
+  EXPECT_EQ(Body(Last())["method"], "tools/list");
+}
+
+// Nothing may follow a request's response on its progress token: the bridge drops a late
+// progress notification even if a server sent one.
+TEST_F(McpBridgeTest, NoProgressIsWrittenAfterTheResponse) {
+  Initialize();
+  bridge_.OnStdinLine(Req(4, "tools/call"));
+  const uint64_t call = Last().id;
+  const std::string progress =
+      Note("notifications/progress", {{"progressToken", 4}, {"progress", 1}});
+  bridge_.OnCallHead(call, 200, "text/event-stream", "");
+  bridge_.OnCallData(
+      call, "data: " + progress + "\n\ndata: " + Result(4) + "\n\ndata: " + progress + "\n\n");
+  bridge_.OnCallDone(call, McpCallEnd{});
+  ASSERT_EQ(io_.lines.size(), 2u);
+  EXPECT_EQ(Line(0)["method"], "notifications/progress");
+  EXPECT_EQ(Line(1)["id"], 4);
 }
 
 TEST_F(McpBridgeTest, CancelledRequestIsAbortedAndItsAnswerNeverWritten) {

@@ -130,13 +130,21 @@ Status ReadMessages(const json& root, ChatRequest* request) {
     TROUPE_RETURN_IF_ERROR(RequireObject(wire, path));
     std::string role;
     TROUPE_RETURN_IF_ERROR(RequireString(wire, "role", path, &role));
-    if (role != "user" && role != "assistant") {
+    if (role != "user" && role != "assistant" && role != "system") {
       return Status::InvalidArgument(Join(path, "role") + " \"" + json_fields::Snippet(role, 40) +
-                                     "\" is not one of user, assistant");
+                                     "\" is not one of user, assistant, system");
     }
     const json* content = Find(wire, "content");
     const std::string content_path = Join(path, "content");
     if (content == nullptr) return Status::InvalidArgument(content_path + " is missing");
+    if (role == "system") {
+      // A mid-conversation system message (Claude Code sends them): more system prompt.
+      std::string text;
+      TROUPE_RETURN_IF_ERROR(ReadTextOrBlocks(wire, "content", path, &text));
+      if (!request->system.empty() && !text.empty()) request->system += '\n';
+      request->system += text;
+      continue;
+    }
     if (content->is_string()) {
       ChatMessage m;
       m.role = role == "user" ? ChatRole::kUser : ChatRole::kAssistant;

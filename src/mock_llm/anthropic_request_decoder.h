@@ -10,8 +10,10 @@
 //
 // Accepted shape:
 //  - `model` (required string), `max_tokens` (required, as the API requires it), `messages`
-//    (required, non-empty array of {role: user|assistant, content}).
-//  - `system`: a string or an array of text blocks, joined with "\n".
+//    (required, non-empty array of {role: user|assistant|system, content}).
+//  - `system`: a string or an array of text blocks, joined with "\n". A `system` message in the
+//    conversation (Claude Code sends them: beta "mid-conversation-system") is more of the system
+//    prompt, appended after a "\n", as the OpenAI decoder does with its system messages.
 //  - `content`: a string, or an array of blocks. In a user message, `text` blocks make one user
 //    ChatMessage (joined with "\n") and each `tool_result` block ({tool_use_id, content as a
 //    string or text blocks, is_error}) a tool ChatMessage, in block order. An assistant message

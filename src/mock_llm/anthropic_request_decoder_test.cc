@@ -108,6 +108,27 @@ TEST(AnthropicRequestDecoderTest, AcceptsWhatOtherClientsSend) {
   EXPECT_FALSE(r.stream);
 }
 
+// Claude Code (2.1.x, beta "mid-conversation-system") puts `system` messages between the turns.
+TEST(AnthropicRequestDecoderTest, SystemMessagesInTheConversationJoinTheSystemPrompt) {
+  Result<ChatRequest> decoded = DecodeAnthropicRequest(R"({
+    "model": "m", "max_tokens": 100, "system": "top",
+    "messages": [
+      {"role": "user", "content": "hi"},
+      {"role": "system", "content": "agents: a, b"},
+      {"role": "assistant", "content": "ok"},
+      {"role": "system", "content": [{"type": "text", "text": "#mock reply=x"},
+                                     {"type": "text", "text": "more"}]},
+      {"role": "user", "content": "go"}
+    ]
+  })");
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->system, "top\nagents: a, b\n#mock reply=x\nmore");
+  ASSERT_EQ(decoded->messages.size(), 3u);
+  EXPECT_EQ(decoded->messages[0].text, "hi");
+  EXPECT_EQ(decoded->messages[1].role, ChatRole::kAssistant);
+  EXPECT_EQ(decoded->messages[2].text, "go");
+}
+
 struct BadRequest {
   const char* body;
   const char* error;
@@ -140,8 +161,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadRequest{R"({"model":"m","max_tokens":1,"system":[{"type":"text"}],
                    "messages":[{"role":"user","content":"x"}]})",
                    "system[0].text is missing"},
-        BadRequest{R"({"model":"m","max_tokens":1,"messages":[{"role":"system","content":"x"}]})",
-                   "messages[0].role \"system\" is not one of user, assistant"},
+        BadRequest{R"({"model":"m","max_tokens":1,"messages":[{"role":"tool","content":"x"}]})",
+                   "messages[0].role \"tool\" is not one of user, assistant, system"},
+        BadRequest{R"({"model":"m","max_tokens":1,"messages":[{"role":"system","content":7}]})",
+                   "messages[0].content is neither a string nor an array (it is an integer)"},
         BadRequest{R"({"model":"m","max_tokens":1,"messages":[{"role":"user"}]})",
                    "messages[0].content is missing"},
         BadRequest{R"({"model":"m","max_tokens":1,"messages":[{"role":"user","content":"a"},

@@ -247,6 +247,7 @@ void MockLlmServerState::Chat(MockLlmConnection& connection, const ReceivedReque
   entry->stream = chat.stream;
   entry->messages = int(chat.messages.size());
   for (const ToolSpec& tool : chat.tools) entry->tools.push_back(tool.name);
+  if (options_.log_conversations) entry->conversation = ConversationJson(chat);
 
   MockPlan plan = planner_(chat);
   entry->marker = plan.marker;

@@ -12,7 +12,8 @@
 //   POST /v1/messages                                    Anthropic Messages
 //   GET  /v1/models, GET /models     the configured model names, in a shape both SDKs read
 //   GET  /health                     {"status":"ok"}
-//   GET  /v1/mock/requests           the request log (request_log.h) as a JSON array
+//   GET  /v1/mock/requests           the request log (request_log.h) as a JSON array, with each
+//                                    request's conversation when log_conversations is set
 //   DELETE /v1/mock/requests         clears it
 // Anything else: 404; a known path with another method: 405 with Allow. Errors have the JSON
 // shape of the protocol the path belongs to (Anthropic for /v1/messages, else OpenAI).
@@ -58,6 +59,9 @@ struct MockLlmServerOptions {
   size_t max_body_bytes = size_t{16} << 20;    // larger request bodies get 413
   size_t log_capacity = RequestLog::kDefaultCapacity;
   std::string log_path;  // JSON lines of the request log; "" = none
+  // Keep each chat request's system prompt and messages in its log entry (`conversation`), to
+  // check what a client showed the model. Off by default: they can be large.
+  bool log_conversations = false;
   // Monotonic microseconds for the request log's *_us fields (called on the loop thread);
   // null = the clock's NowMs() * 1000.
   std::function<int64_t()> now_us;

@@ -316,6 +316,35 @@ TEST_F(MockLlmServerTest, ServesTheLogOverHttpAndClearsIt) {
   EXPECT_EQ(Fetch(Get("/v1/mock/requests")).Json(), json::array());
 }
 
+TEST_F(MockLlmServerTest, KeepsConversationsInTheLogOnlyWhenAsked) {
+  ChatRequest request = Hello();
+  ChatMessage call;
+  call.role = ChatRole::kAssistant;
+  call.tool_calls.push_back({"toolu_1", "grep", R"({"pattern":"x"})"});
+  request.messages.push_back(call);
+  request.messages.push_back(ToolResultMessage("toolu_1", "grep", "<system-reminder>done"));
+  ASSERT_TRUE(Fetch(Chat(WireProtocol::kAnthropic, request)).status.ok());
+  EXPECT_FALSE(Fetch(Get("/v1/mock/requests")).Json()[0].contains("conversation"));
+
+  MockLlmServerOptions options;
+  options.log_conversations = true;
+  StartServer(std::move(options));
+  ASSERT_TRUE(Fetch(Chat(WireProtocol::kAnthropic, request)).status.ok());
+  ASSERT_TRUE(Fetch(Chat(WireProtocol::kOpenAi, request)).status.ok());
+  const json log = Fetch(Get("/v1/mock/requests")).Json();
+  ASSERT_EQ(log.size(), 2u);
+  for (const json& entry : log) {
+    const json& conversation = entry["conversation"];
+    EXPECT_EQ(conversation["system"], "You are a test.") << entry["protocol"];
+    ASSERT_EQ(conversation["messages"].size(), 3u) << entry["protocol"];
+    EXPECT_EQ(conversation["messages"][0]["text"], "Say hello");
+    EXPECT_EQ(conversation["messages"][1]["tool_calls"][0]["name"], "grep");
+    EXPECT_EQ(conversation["messages"][2]["role"], "tool");
+    EXPECT_EQ(conversation["messages"][2]["tool_call_id"], "toolu_1");
+    EXPECT_EQ(conversation["messages"][2]["text"], "<system-reminder>done");
+  }
+}
+
 TEST_F(MockLlmServerTest, KeepAliveServesSequentialRequestsOnOneConnection) {
   ASSERT_TRUE(Fetch(Chat(WireProtocol::kOpenAi, Hello())).status.ok());
   ASSERT_TRUE(Fetch(Chat(WireProtocol::kAnthropic, Hello(false))).status.ok());

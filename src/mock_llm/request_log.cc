@@ -9,28 +9,66 @@
 namespace troupe {
 
 nlohmann::json ToJson(const RequestLogEntry& e) {
-  return {{"id", e.id},
-          {"connection", e.connection},
-          {"wall_ms", e.wall_ms},
-          {"received_ms", e.received_ms},
-          {"method", e.method},
-          {"path", e.path},
-          {"protocol", e.protocol},
-          {"model", e.model},
-          {"stream", e.stream},
-          {"marker", e.marker},
-          {"task", e.task},
-          {"messages", e.messages},
-          {"tools", e.tools},
-          {"status", e.status},
-          {"first_byte_ms", e.first_byte_ms},
-          {"last_byte_ms", e.last_byte_ms},
-          {"head_received_us", e.head_received_us},
-          {"first_write_us", e.first_write_us},
-          {"last_write_us", e.last_write_us},
-          {"deltas_sent", e.deltas_sent},
-          {"outcome", e.outcome},
-          {"error", e.error}};
+  nlohmann::json out = {{"id", e.id},
+                        {"connection", e.connection},
+                        {"wall_ms", e.wall_ms},
+                        {"received_ms", e.received_ms},
+                        {"method", e.method},
+                        {"path", e.path},
+                        {"protocol", e.protocol},
+                        {"model", e.model},
+                        {"stream", e.stream},
+                        {"marker", e.marker},
+                        {"task", e.task},
+                        {"messages", e.messages},
+                        {"tools", e.tools},
+                        {"status", e.status},
+                        {"first_byte_ms", e.first_byte_ms},
+                        {"last_byte_ms", e.last_byte_ms},
+                        {"head_received_us", e.head_received_us},
+                        {"first_write_us", e.first_write_us},
+                        {"last_write_us", e.last_write_us},
+                        {"deltas_sent", e.deltas_sent},
+                        {"outcome", e.outcome},
+                        {"error", e.error}};
+  if (!e.conversation.is_null()) out["conversation"] = e.conversation;
+  return out;
+}
+
+nlohmann::json ConversationJson(const ChatRequest& request) {
+  nlohmann::json messages = nlohmann::json::array();
+  for (const ChatMessage& m : request.messages) {
+    nlohmann::json j;
+    switch (m.role) {
+      case ChatRole::kUser:
+        j["role"] = "user";
+        break;
+      case ChatRole::kAssistant:
+        j["role"] = "assistant";
+        break;
+      case ChatRole::kTool:
+        j["role"] = "tool";
+        break;
+    }
+    j["text"] = m.text;
+    if (m.role == ChatRole::kAssistant) {
+      if (!m.reasoning.empty()) j["reasoning"] = m.reasoning;
+      if (!m.tool_calls.empty()) {
+        nlohmann::json calls = nlohmann::json::array();
+        for (const ToolCall& c : m.tool_calls) {
+          calls.push_back({{"id", c.id}, {"name", c.name}, {"arguments", c.arguments_json}});
+        }
+        j["tool_calls"] = std::move(calls);
+      }
+    }
+    if (m.role == ChatRole::kTool) {
+      j["tool_call_id"] = m.tool_call_id;
+      j["tool_name"] = m.tool_name;
+      j["is_error"] = m.is_error;
+    }
+    messages.push_back(std::move(j));
+  }
+  return {{"system", request.system}, {"messages", std::move(messages)}};
 }
 
 RequestLog::RequestLog(size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "llm/chat_types.h"
 
 namespace troupe {
 
@@ -56,9 +57,21 @@ struct RequestLogEntry {
   // "server_stopped" (the server shut down first).
   std::string outcome = "in_progress";
   std::string error;  // for bad_request: the message sent back
+  // What the model was shown, as decoded (ConversationJson); null unless the server keeps
+  // conversations (MockLlmServerOptions::log_conversations).
+  nlohmann::json conversation;
 };
 
+// Every field of `entry`; `conversation` only when it was kept.
 nlohmann::json ToJson(const RequestLogEntry& entry);
+
+// A decoded request as the model reads it, in one shape for both wire protocols:
+//   {"system": "…", "messages": [{"role": "user"|"assistant"|"tool", "text": "…",
+//     (assistant) "reasoning": "…", "tool_calls": [{"id", "name", "arguments"}],
+//     (tool) "tool_call_id", "tool_name", "is_error"}]}
+// Empty `reasoning` and `tool_calls` are left out. So a test can check what a client (e.g. an
+// MCP client's tool results) put in front of the model.
+nlohmann::json ConversationJson(const ChatRequest& request);
 
 class RequestLog {
  public:

@@ -86,6 +86,41 @@ TEST(RequestLogTest, ToJsonHasEveryField) {
   EXPECT_EQ(j["marker"], "t1");
 }
 
+TEST(RequestLogTest, ConversationIsWrittenOnlyWhenKept) {
+  RequestLogEntry e = Entry("/v1/messages");
+  EXPECT_FALSE(ToJson(e).contains("conversation"));
+  e.conversation = {{"system", "s"}, {"messages", json::array()}};
+  EXPECT_EQ(ToJson(e)["conversation"]["system"], "s");
+}
+
+TEST(RequestLogTest, ConversationJsonShowsEveryMessageAsTheModelReadsIt) {
+  ChatRequest request;
+  request.system = "be brief";
+  request.messages.push_back(UserMessage("find x"));
+  ChatMessage call;
+  call.role = ChatRole::kAssistant;
+  call.text = "looking";
+  call.reasoning = "hmm";
+  call.tool_calls.push_back({"call_1", "grep", R"({"pattern":"x"})"});
+  request.messages.push_back(call);
+  request.messages.push_back(ToolResultMessage("call_1", "grep", "no match", /*is_error=*/true));
+  ChatMessage answer;
+  answer.role = ChatRole::kAssistant;
+  answer.text = "none";
+  request.messages.push_back(answer);
+
+  EXPECT_EQ(ConversationJson(request), json::parse(R"({
+    "system": "be brief",
+    "messages": [
+      {"role": "user", "text": "find x"},
+      {"role": "assistant", "text": "looking", "reasoning": "hmm",
+       "tool_calls": [{"id": "call_1", "name": "grep", "arguments": "{\"pattern\":\"x\"}"}]},
+      {"role": "tool", "text": "no match", "tool_call_id": "call_1", "tool_name": "grep",
+       "is_error": true},
+      {"role": "assistant", "text": "none"}
+    ]})"));
+}
+
 TEST(RequestLogTest, CompleteAppendsOneJsonLinePerRequest) {
   char path[] = "/tmp/troupe_request_log_XXXXXX";
   const int fd = mkstemp(path);

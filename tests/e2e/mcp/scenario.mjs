@@ -99,6 +99,10 @@ export class McpUser {
                                          { description, agent: 'general', prompt, ...more });
     assert.match(data.task_id, /^bg_/);
     assert.ok(text.includes(`Task ID: ${data.task_id}`), text);
+    // The launch guidance is also where clients that show the model only structuredContent
+    // (Claude Code, Codex) show it.
+    assert.match(data.guidance ?? '', /notified automatically .* no need to poll/, JSON.stringify(data));
+    assert.ok(text.endsWith(data.guidance), text);
     return data;
   }
 
@@ -253,9 +257,17 @@ export async function runScenario(step, u) {
     assert.ok(reminder, `the first result after the task ended has no <system-reminder>: ${describe(wait)}`);
     assert.ok(reminder.text.endsWith('</system-reminder>'), reminder.text);
     assert.ok(reminder.text.includes(`${probe.task_id} (general: reminder probe) completed`), reminder.text);
+    // The same notice in structuredContent, for the clients that show the model only that.
+    const notice = wait.structuredContent.notices?.find((n) => n.task_id === probe.task_id);
+    assert.ok(notice, `no notice of ${probe.task_id} in structuredContent: ${describe(wait)}`);
+    assert.equal(notice.state, 'completed');
+    assert.ok(notice.summary.includes('(general: reminder probe) completed'), notice.summary);
+    assert.ok(reminder.text.includes(wait.structuredContent.reminder), describe(wait));
     const next = await u.call('background_list', {});
     assert.ok(!reminderOf(next)?.ids.includes(probe.task_id),
               `the notice of ${probe.task_id} was repeated: ${describe(next)}`);
+    assert.ok(!next.structuredContent?.notices?.some((n) => n.task_id === probe.task_id),
+              `the notice of ${probe.task_id} was repeated in structuredContent: ${describe(next)}`);
   });
 
   await step('background_cancel: a running task, with the cancel table and Continue Instructions',
@@ -264,6 +276,22 @@ export async function runScenario(step, u) {
     ours.set(long.task_id, { session: long.session_id, final: 'cancelled' });
     await waitUntil(async () => (await u.state(long.task_id)) === 'running', 30_000,
                     `${long.task_id} to run`, 100);
+    // A wait that ends at its limit while the task runs says how to wait again, in both forms.
+    const waited = await u.ok('background_wait', { task_ids: [long.task_id], timeout_ms: 300 });
+    assert.equal(waited.data.timed_out, true);
+    assert.deepEqual(waited.data.wait_again,
+                     { tool: 'background_wait', arguments: { task_ids: [long.task_id], mode: 'all' } });
+    const waitAgain = `To wait again, call background_wait(task_ids=["${long.task_id}"], mode="all").`;
+    assert.ok(waited.text.endsWith(waitAgain), waited.text);
+    assert.ok(waited.data.guidance.endsWith(waitAgain), waited.data.guidance);
+    const blocked = await u.ok('background_output',
+                               { task_id: long.task_id, block: true, timeout_ms: 300 });
+    assert.equal(blocked.data.timed_out, true);
+    assert.deepEqual(blocked.data.wait_again,
+                     { tool: 'background_output', arguments: { task_id: long.task_id, block: true } });
+    assert.ok(blocked.text.startsWith('Still running after waiting 300ms. To wait again, call ' +
+                                      `background_output(task_id="${long.task_id}", block=true).`),
+              blocked.text);
     const { data, text } = await u.ok('background_cancel', { task_id: long.task_id });
     assert.equal(data.cancelled.length, 1, JSON.stringify(data));
     assert.equal(data.cancelled[0].task_id, long.task_id);
@@ -274,6 +302,8 @@ export async function runScenario(step, u) {
     assert.ok(text.includes(`| \`${long.task_id}\` | long one | running | \`${long.session_id}\` |`), text);
     assert.ok(text.includes('## Continue Instructions'), text);
     assert.ok(text.includes(`- \`${long.session_id}\` (long one)`), text);
+    assert.ok(data.guidance.includes(`Continuable sessions: ${long.session_id} (long one)`),
+              JSON.stringify(data));
     const after = await u.ok('background_output', { task_id: long.task_id });
     assert.equal(after.data.state, 'cancelled');
     assert.ok(after.text.startsWith('Task Cancelled'), after.text);
@@ -319,6 +349,11 @@ export async function runScenario(step, u) {
     assert.equal(data.result, 'foreground done');
     assert.ok(text.startsWith('Task Result'), text);
     assert.ok(progress.length >= 1, 'no notifications/progress arrived before the result');
+    // A few steps (the wait's start, state changes, tool calls), not one per streamed token.
+    assert.ok(progress.length <= 5, `${progress.length} notifications/progress: ` +
+              JSON.stringify(progress.map((p) => p.message)));
+    assert.match(progress[0].message, new RegExp(`^waiting for ${data.task_id} (pending|running)$`),
+                 JSON.stringify(progress[0]));
     for (const p of progress) assert.equal(typeof p.progress, 'number');
     const steps = progress.map((p) => p.progress);
     assert.deepEqual(steps, [...steps].sort((a, b) => a - b), `progress went backwards: ${steps}`);
