@@ -181,6 +181,7 @@ TEST_F(McpHttpTest, DeferredCallStreamsProgressThenTheResponse) {
   EXPECT_FALSE(ex->closed());
   host_.calls[0]->done(McpToolResult::Text("finished"));
   EXPECT_TRUE(ex->closed());
+  host_.calls[0]->context.progress(2, 3, "late");  // nothing follows the answer
   std::vector<json> events = testing::SseMessages(ex->streamed());
   ASSERT_EQ(events.size(), 2u) << ex->streamed();
   EXPECT_EQ(events[0]["method"], "notifications/progress");

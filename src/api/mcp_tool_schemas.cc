@@ -90,10 +90,11 @@ void AddAnswerFields(json* output) {
                            "wait again");
 }
 
-// What the answers of the waiting tools carry when a wait stopped at its time limit.
-void AddWaitFields(json* output, bool timed_out) {
+// What the answers of the waiting tools carry when a wait stopped at its time limit; the tools
+// whose output has no `timed_out` of its own get `declare_timed_out`.
+void AddWaitFields(json* output, bool declare_timed_out) {
   json& props = (*output)["properties"];
-  if (timed_out) {
+  if (declare_timed_out) {
     props["timed_out"] = Prop("boolean",
                               "true: the wait stopped at its time limit while the task still "
                               "runs; wait_again says how to wait more");
