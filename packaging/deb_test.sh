@@ -53,7 +53,8 @@ owner_of() {
   local real candidate
   real="$(readlink -f "$1")"
   for candidate in "$1" "/usr$1" "${1#/usr}" "$real" "/usr$real" "${real#/usr}"; do
-    dpkg -S "$candidate" 2>/dev/null | head -1 | cut -d: -f1 && return
+    local out
+    out="$(dpkg -S "$candidate" 2>/dev/null)" && echo "${out%%:*}" && return
   done
   return 1
 }

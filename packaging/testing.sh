@@ -23,7 +23,8 @@ check_version() {
   [[ "$out" =~ $pattern ]] || fail "troupe --version printed \"$out\", expected $pattern"
   local commit="${BASH_REMATCH[1]}" head
   if head="$(git -C "$source" rev-parse HEAD 2>/dev/null)"; then
-    [[ "$head" == "$commit"* ]] || fail "troupe --version names commit $commit, the checkout is at $head"
+    [[ "$head" == "$commit"* ]] ||
+      fail "troupe --version names commit $commit, the checkout is at $head (a stale build?)"
   fi
   echo "troupe --version: $out"
 }
