@@ -11,7 +11,7 @@
 # Usage: deb_test.sh <build dir> <source dir> <version>
 set -euo pipefail
 build="$1"
-source="$2"
+checkout="$2"
 version="$3"
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=packaging/testing.sh
@@ -53,7 +53,8 @@ owner_of() {
   local real candidate
   real="$(readlink -f "$1")"
   for candidate in "$1" "/usr$1" "${1#/usr}" "$real" "/usr$real" "${real#/usr}"; do
-    dpkg -S "$candidate" 2>/dev/null | head -1 | cut -d: -f1 && return
+    local out
+    out="$(dpkg -S "$candidate" 2>/dev/null)" && echo "${out%%:*}" && return
   done
   return 1
 }
@@ -102,8 +103,8 @@ mkdir -p "$tmp/home" "$tmp/cwd"
 as_user() {
   (cd "$tmp/cwd" && env -i HOME="$tmp/home" PATH="$root/usr/bin:/usr/bin:/bin" "$@")
 }
-check_version "$(as_user troupe --version)" "$version" "$source"
-check_demo "$tmp/demo.out" as_user troupe demo --speed 20 --workspace "$source"
+check_version "$(as_user troupe --version)" "$version" "$checkout"
+check_demo "$tmp/demo.out" as_user troupe demo --speed 20 --workspace "$checkout"
 
 dpkg_root -r troupe >"$tmp/dpkg-r.log" 2>&1 || fail "dpkg -r failed: $(cat "$tmp/dpkg-r.log")"
 left="$(find "$root" -path "$root/var" -prune -o -type f -print)"

@@ -6,7 +6,7 @@
 # Usage: install_test.sh <build dir> <source dir> <version>
 set -euo pipefail
 build="$1"
-source="$2"
+checkout="$2"
 version="$3"
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=packaging/testing.sh
@@ -21,11 +21,11 @@ cmake --install "$build" --prefix "$prefix" >"$tmp/install.log" ||
 
 expect_file "$prefix/bin/troupe"
 [ -x "$prefix/bin/troupe" ] || fail "$prefix/bin/troupe is not executable"
-expect_same "$source/completions/troupe.bash" "$prefix/share/bash-completion/completions/troupe"
-expect_same "$source/completions/_troupe" "$prefix/share/zsh/vendor-completions/_troupe"
-expect_same "$source/schema/troupe.schema.json" "$prefix/share/troupe/troupe.schema.json"
-expect_same "$source/README.md" "$prefix/share/doc/troupe/README.md"
-for doc in "$source"/docs/*.md; do
+expect_same "$checkout/completions/troupe.bash" "$prefix/share/bash-completion/completions/troupe"
+expect_same "$checkout/completions/_troupe" "$prefix/share/zsh/vendor-completions/_troupe"
+expect_same "$checkout/schema/troupe.schema.json" "$prefix/share/troupe/troupe.schema.json"
+expect_same "$checkout/README.md" "$prefix/share/doc/troupe/README.md"
+for doc in "$checkout"/docs/*.md; do
   expect_same "$doc" "$prefix/share/doc/troupe/$(basename "$doc")"
 done
 unit="$prefix/share/systemd/user/troupe.service"
@@ -40,6 +40,6 @@ as_user() {
 }
 [ "$(as_user sh -c 'command -v troupe')" = "$prefix/bin/troupe" ] ||
   fail "troupe on PATH is not the installed one"
-check_version "$(as_user troupe --version)" "$version" "$source"
-check_demo "$tmp/demo.out" as_user troupe demo --speed 20 --workspace "$source"
+check_version "$(as_user troupe --version)" "$version" "$checkout"
+check_demo "$tmp/demo.out" as_user troupe demo --speed 20 --workspace "$checkout"
 echo "PASS: installed into $prefix; --version and the demo ran from there"

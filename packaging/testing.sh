@@ -15,15 +15,16 @@ expect_same() {
   cmp -s "$1" "$2" || fail "$2 differs from $1"
 }
 
-# check_version <output of troupe --version> <version> <source dir>: the version, and the commit
-# of the checkout the binary was built from, when the source is a git checkout.
+# check_version <output of troupe --version> <version> <checkout>: the version, and the commit
+# of the checkout the binary was built from, when the sources are a git checkout.
 check_version() {
-  local out="$1" version="$2" source="$3"
+  local out="$1" version="$2" checkout="$3"
   local pattern="^troupe ${version//./\\.} \\(commit ([0-9a-f]{12,}|unknown)(, dirty)?\\)$"
   [[ "$out" =~ $pattern ]] || fail "troupe --version printed \"$out\", expected $pattern"
   local commit="${BASH_REMATCH[1]}" head
-  if head="$(git -C "$source" rev-parse HEAD 2>/dev/null)"; then
-    [[ "$head" == "$commit"* ]] || fail "troupe --version names commit $commit, the checkout is at $head"
+  if head="$(git -C "$checkout" rev-parse HEAD 2>/dev/null)"; then
+    [[ "$head" == "$commit"* ]] ||
+      fail "troupe --version names commit $commit, the checkout is at $head (a stale build?)"
   fi
   echo "troupe --version: $out"
 }
