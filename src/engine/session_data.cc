@@ -2,6 +2,8 @@
 // batch (or open their own), so a message and the transition it leads to commit together.
 #include <fmt/format.h>
 
+#include <memory>
+
 #include "engine/task_manager.h"
 #include "engine/task_manager_internal.h"
 
@@ -10,15 +12,20 @@ namespace troupe {
 Status TaskManager::AppendMessage(MessageRecord* message) {
   BatchScope batch(this);
   if (message->created_at_ms == 0) message->created_at_ms = clock_->WallMs();
-  Status s = [&]() -> Status {
-    TROUPE_RETURN_IF_ERROR(BeginWrite());
-    TROUPE_RETURN_IF_ERROR(store_->AppendMessage(message));
-    return store_->TouchSession(message->session_id, message->created_at_ms);
-  }();
-  if (!s.ok()) {
-    batch_failed_ = true;
-    ++store_failures_;
+  // Refused (not kept) when it cannot be saved now: the caller hears of it.
+  const size_t mark = WriteMark();
+  auto copy = std::make_shared<MessageRecord>(*message);
+  Status s = Write([copy](Store* st) { return st->AppendMessage(copy.get()); });
+  if (s.ok()) {
+    s = Write([id = message->session_id, at = message->created_at_ms](Store* st) {
+      return st->TouchSession(id, at);
+    });
   }
+  if (!s.ok()) {
+    DropWritesSince(mark);
+    return s;
+  }
+  message->seq = copy->seq;
   return s;
 }
 
@@ -29,14 +36,9 @@ Result<std::vector<MessageRecord>> TaskManager::Messages(const std::string& sess
 Status TaskManager::ReplaceTodos(const std::string& session_id,
                                  const std::vector<TodoItem>& items) {
   BatchScope batch(this);
-  Status s = [&]() -> Status {
-    TROUPE_RETURN_IF_ERROR(BeginWrite());
-    return store_->ReplaceTodos(session_id, items);
-  }();
-  if (!s.ok()) {
-    batch_failed_ = true;
-    ++store_failures_;
-  }
+  const size_t mark = WriteMark();
+  Status s = Write([session_id, items](Store* st) { return st->ReplaceTodos(session_id, items); });
+  if (!s.ok()) DropWritesSince(mark);
   return s;
 }
 
