@@ -8,10 +8,10 @@ namespace troupe {
 
 Status FaultInjectionStore::DiskFull() { return SqliteError(nullptr, SQLITE_FULL, ""); }
 
-void FaultInjectionStore::FailNextWrites(int count, Status error) {
+void FaultInjectionStore::FailNextWrites(int count, Status error, int skip) {
   error_ = std::move(error);
   fail_count_ = count;
-  skip_ = 0;
+  skip_ = skip;
   fail_forever_ = false;
 }
 
@@ -29,7 +29,7 @@ void FaultInjectionStore::Heal() {
 }
 
 Status FaultInjectionStore::NextWrite() {
-  if (fail_forever_ && skip_ > 0) {
+  if (skip_ > 0 && (fail_forever_ || fail_count_ > 0)) {
     --skip_;
   } else if (fail_forever_ || fail_count_ > 0) {
     if (fail_count_ > 0) --fail_count_;

@@ -28,8 +28,9 @@ class FaultInjectionStore : public Store {
   // The error SQLite gives when the disk is full (the same code and text as SqliteError).
   static Status DiskFull();
 
-  // The next `count` writes fail with `error`; those after succeed again.
-  void FailNextWrites(int count, Status error = DiskFull());
+  // After `skip` more writes succeed, the next `count` writes fail with `error`; those after
+  // succeed again.
+  void FailNextWrites(int count, Status error = DiskFull(), int skip = 0);
   // After `skip` more writes succeed, every write fails with `error` until Heal().
   void FailWritesFromNow(Status error = DiskFull(), int skip = 0);
   // Writes succeed again.
