@@ -8,7 +8,6 @@
 
 #include "core/testing/test_dir.h"
 #include "engine/engine_test_fixture.h"
-#include "store/testing/fault_injection_store.h"
 
 namespace troupe {
 namespace {
@@ -51,7 +50,6 @@ class StoreFailureTest : public EngineTest {
 
   TestDir dir_;
   std::string db_ = dir_.File("troupe.db");
-  std::unique_ptr<FaultInjectionStore> fault_;
   std::vector<StoreHealth> health_changes_;
 };
 

@@ -20,6 +20,25 @@
 
 namespace troupe {
 
+namespace {
+
+// Whether a failed write says the store cannot write (full disk, I/O error, locked, out of
+// memory), rather than that the write itself was wrong (a missing parent row, a duplicate).
+bool IsStoreFault(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kIoError:
+    case StatusCode::kUnavailable:
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kCorruption:
+    case StatusCode::kInternal:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 Status TaskManager::Write(StoreWrite write, std::shared_ptr<const TaskRecord> task) {
   Status s;
   if (!unsaved_.empty()) {
@@ -33,8 +52,11 @@ Status TaskManager::Write(StoreWrite write, std::shared_ptr<const TaskRecord> ta
     }
     if (s.ok()) s = write(store_);
     if (!s.ok()) {
-      StoreFailed(s);
       batch_failed_ = true;
+      if (IsStoreFault(s)) {
+        StoreFailed(s);
+        s = StoreUnavailable();  // typed: the API answers 503, with SQLite's words
+      }
     }
   }
   journal_.push_back({std::move(write), std::move(task)});
