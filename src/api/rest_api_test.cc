@@ -690,7 +690,7 @@ TEST_F(RestApiStoreFailureTest, DiskFullIsA503SayingSoAndHealthTurnsDegraded) {
   const std::string id = LaunchId("slow");
   fault_->FailWritesFromNow();
   auto refused = Post("/v1/tasks", {{"prompt", "more"}, {"agent", "explore"}});
-  ExpectError(*refused, 503, "unavailable");
+  ExpectError(*refused, 503, "store_unavailable");
   EXPECT_THAT(refused->json()["error"]["message"].get<std::string>(),
               ::testing::HasSubstr("database or disk is full"));
 

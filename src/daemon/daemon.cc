@@ -466,7 +466,7 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
           h.last_error.message());
     } else {
       spdlog::warn("store: the database takes writes again; {} held write(s) saved",
-                   h.unsaved_writes);
+                   h.unsaved_writes);  // held until now, saved by this retry
     }
   };
   d->manager = std::make_unique<TaskManager>(&d->clock, d->store.get(), d->runner.get(), &d->ids,

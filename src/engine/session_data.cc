@@ -12,16 +12,20 @@ namespace troupe {
 Status TaskManager::AppendMessage(MessageRecord* message) {
   BatchScope batch(this);
   if (message->created_at_ms == 0) message->created_at_ms = clock_->WallMs();
-  // Refused (not kept) when it cannot be saved now: the caller hears of it.
   const size_t mark = WriteMark();
   auto copy = std::make_shared<MessageRecord>(*message);
   Status s = Write([copy](Store* st) { return st->AppendMessage(copy.get()); });
-  if (s.ok()) {
-    s = Write([id = message->session_id, at = message->created_at_ms](Store* st) {
-      return st->TouchSession(id, at);
-    });
-  }
+  Status touched = Write([id = message->session_id, at = message->created_at_ms](Store* st) {
+    return st->TouchSession(id, at);
+  });
+  if (s.ok()) s = touched;
   if (!s.ok()) {
+    // A message of a running task is part of what is already running: it is held and saved
+    // when the store works again (its seq is then assigned). Anything else is refused.
+    auto busy = busy_sessions_.find(message->session_id);
+    auto task = busy == busy_sessions_.end() ? active_.end() : active_.find(busy->second);
+    const bool running = task != active_.end() && task->second->rec.state == TaskState::kRunning;
+    if (running && s.code() == StatusCode::kIoError) return Status::Ok();
     DropWritesSince(mark);
     return s;
   }

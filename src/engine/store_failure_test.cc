@@ -94,7 +94,7 @@ TEST_F(StoreFailureTest, ATaskThatFinishesWhileTheDiskIsFullIsSavedWhenItHealsAn
   EXPECT_TRUE(health_changes_[0].degraded);
   auto refused = manager_->Launch(Req("more"));
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(refused.status().code(), StatusCode::kIoError);
   EXPECT_NE(refused.status().message().find("database or disk is full"), std::string::npos);
   // Retries with backoff while it fails: still one change reported.
   clock_.AdvanceMs(10'000);

@@ -71,7 +71,9 @@ void TaskManager::DropWritesSince(size_t mark) {
 
 Status TaskManager::StoreUnavailable() const {
   const Status& e = health_.last_error;
-  return Status::Unavailable(
+  // IoError, not Unavailable: the API tells "cannot write its database" (503 store_unavailable)
+  // apart from "shutting down" (503 unavailable) by the code.
+  return Status::IoError(
       fmt::format("troupe cannot save to its database: {}; what is running goes on and is "
                   "saved when the database can be written again",
                   e.ok() ? std::string("an earlier write failed") : e.message()));
@@ -131,6 +133,8 @@ Status TaskManager::RetryUnsavedWrites() {
     ScheduleRetry();
     return StoreUnavailable();
   }
+  StoreHealth healed = store_health();  // what was saved, for the report below
+  healed.degraded = false;
   std::vector<TaskRecord> ended;
   for (auto& [id, t] : unsaved_tasks_) {
     if (IsFinal(t.state) && !t.parent_session_id.empty()) ended.push_back(t);
@@ -139,7 +143,7 @@ Status TaskManager::RetryUnsavedWrites() {
   unsaved_tasks_.clear();
   if (health_.degraded) {
     health_.degraded = false;
-    if (options_.store_health_changed) options_.store_health_changed(store_health());
+    if (options_.store_health_changed) options_.store_health_changed(healed);
     health_.since_wall_ms = 0;
   }
   // Parents whose children ended while nothing could be saved were not woken then.
