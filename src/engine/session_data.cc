@@ -14,7 +14,7 @@ Status TaskManager::AppendMessage(MessageRecord* message) {
   if (message->created_at_ms == 0) message->created_at_ms = clock_->WallMs();
   const size_t mark = WriteMark();
   auto copy = std::make_shared<MessageRecord>(*message);
-  Status s = Write([copy](Store* st) { return st->AppendMessage(copy.get()); });
+  Status s = Write([copy](Store* st) { return st->AppendMessage(copy.get()); }, nullptr, copy);
   Status touched = Write([id = message->session_id, at = message->created_at_ms](Store* st) {
     return st->TouchSession(id, at);
   });
@@ -34,7 +34,20 @@ Status TaskManager::AppendMessage(MessageRecord* message) {
 }
 
 Result<std::vector<MessageRecord>> TaskManager::Messages(const std::string& session_id) {
-  return store_->ListMessages(session_id, 0);
+  std::vector<MessageRecord> out;
+  TROUPE_ASSIGN_OR_RETURN(out, store_->ListMessages(session_id, 0));
+  // Then those held for the store, in order (a run that starts meanwhile reads its prompt).
+  int64_t seq = out.empty() ? 0 : out.back().seq;
+  auto add_held = [&](const JournalEntry& e) {
+    if (!e.message || e.message->session_id != session_id) return;
+    out.push_back(*e.message);
+    out.back().seq = ++seq;
+  };
+  for (const JournalEntry& e : unsaved_) add_held(e);
+  for (const JournalEntry& e : journal_) {
+    if (!e.done) add_held(e);
+  }
+  return out;
 }
 
 Status TaskManager::ReplaceTodos(const std::string& session_id,

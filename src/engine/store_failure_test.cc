@@ -155,6 +155,31 @@ TEST_F(StoreFailureTest, ALaunchThatCannotBeSavedIsRefusedWithTheDiskErrorAndLea
   EXPECT_TRUE(manager_->Launch(Req("again")).ok());
 }
 
+TEST_F(StoreFailureTest, ALaunchWhoseCommitFailsIsHeldAndItsRunReadsItsPromptFromMemory) {
+  runner_.set_chooser([](const RunRequest&) { return Script{}; });  // runs until cancelled
+  BuildFaulty();
+  // Begin, the session, the prompt, the task, its event, its start (3 writes): then the commit.
+  fault_->FailWritesFromNow(FaultInjectionStore::DiskFull(), /*skip=*/8);
+  auto v = manager_->Launch(Req("work"));
+  ASSERT_TRUE(v.ok()) << v.status().ToString();  // acknowledged before the commit failed
+  EXPECT_EQ(fault_->writes_failed(), 2);         // the commit, and the retry's Begin
+  ASSERT_TRUE(manager_->store_health().degraded);
+  auto held = manager_->Messages(v->task.session_id);  // what the agent loop loads at start
+  ASSERT_TRUE(held.ok());
+  ASSERT_EQ(held->size(), 1u);
+  EXPECT_EQ((*held)[0].role, "user");
+  EXPECT_EQ((*held)[0].seq, 1);
+
+  fault_->Heal();
+  LetRetriesRun();
+  auto stored = store_->ListMessages(v->task.session_id);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 1u);
+  EXPECT_EQ((*stored)[0].content, (*held)[0].content);
+  EXPECT_EQ(OnDisk(v->task.id).state, TaskState::kRunning);
+  EXPECT_EQ(manager_->Messages(v->task.session_id)->size(), 1u);  // not twice
+}
+
 // A task's whole life — launch, start, progress, a message of its run, completion with its
 // notification, the claim of that notification — with the store failing from the k-th write on
 // (or only at the k-th write), for every k. Then the store heals: what was acknowledged is on

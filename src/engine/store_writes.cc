@@ -39,7 +39,8 @@ bool IsStoreFault(const Status& s) {
 
 }  // namespace
 
-Status TaskManager::Write(StoreWrite write, std::shared_ptr<const TaskRecord> task) {
+Status TaskManager::Write(StoreWrite write, std::shared_ptr<const TaskRecord> task,
+                          std::shared_ptr<const MessageRecord> message) {
   Status s;
   if (!unsaved_.empty()) {
     s = StoreUnavailable();  // older writes first: this one waits behind them
@@ -59,7 +60,7 @@ Status TaskManager::Write(StoreWrite write, std::shared_ptr<const TaskRecord> ta
       }
     }
   }
-  journal_.push_back({std::move(write), std::move(task)});
+  journal_.push_back({std::move(write), std::move(task), std::move(message), s.ok()});
   return s;
 }
 

@@ -169,8 +169,9 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& original) {
       TROUPE_RETURN_IF_ERROR(
           Write([id = session.id, now](Store* st) { return st->TouchSession(id, now); }));
     }
+    auto message = std::make_shared<MessageRecord>(std::move(prompt));
     TROUPE_RETURN_IF_ERROR(
-        Write([m = std::move(prompt)](Store* st) mutable { return st->AppendMessage(&m); }));
+        Write([message](Store* st) { return st->AppendMessage(message.get()); }, nullptr, message));
     auto task = std::make_shared<const TaskRecord>(t);
     TROUPE_RETURN_IF_ERROR(Write([task](Store* st) { return st->InsertTask(*task); }, task));
     return Write([log](Store* st) { return st->AppendEvent(log.get()); });

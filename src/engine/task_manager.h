@@ -209,13 +209,16 @@ class TaskManager {
   struct JournalEntry {
     StoreWrite write;
     std::shared_ptr<const TaskRecord> task;  // the task it saves, if it is InsertTask/UpdateTask
+    std::shared_ptr<const MessageRecord> message;  // the message it appends, if AppendMessage
+    bool done = false;                             // done in the batch's transaction
   };
 
   // Does `write` in the batch's transaction (opened on first use) and keeps it in the batch's
   // journal. While older writes wait for the store, or after the batch failed, it is only kept.
   // Returns OK only when the write was done; a caller that then refuses its operation drops
   // what it wrote with DropWritesSince (engine/store_writes.cc).
-  Status Write(StoreWrite write, std::shared_ptr<const TaskRecord> task = nullptr);
+  Status Write(StoreWrite write, std::shared_ptr<const TaskRecord> task = nullptr,
+               std::shared_ptr<const MessageRecord> message = nullptr);
   size_t WriteMark() const { return journal_.size(); }
   void DropWritesSince(size_t mark);
   // The error that refuses a write while the store fails.
