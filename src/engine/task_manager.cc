@@ -345,11 +345,10 @@ void TaskManager::Transition(Active* a, TaskState to, const std::string& error,
     t.result = result;
   }
   EngineEvent event;
-  Status s = Persist(t, from, &event, /*attempt_started=*/to == TaskState::kRunning,
-                     /*attempt_ended=*/ends && from == TaskState::kRunning);
   // On failure the engine goes on in memory (slots must not leak): the write is kept and saved
   // when the store works again (engine/store_writes.cc).
-  (void)s;
+  (void)Persist(t, from, &event, /*attempt_started=*/to == TaskState::kRunning,
+                /*attempt_ended=*/ends && from == TaskState::kRunning);
   event.kind = EngineEvent::Kind::kState;
   event.from = from;
   Announce(event, t, nullptr, ends);
