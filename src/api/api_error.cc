@@ -47,6 +47,9 @@ ApiError ApiErrorFromStatus(const Status& status) {
     case StatusCode::kUnavailable:
       e.status = 503, e.code = "unavailable";
       break;
+    case StatusCode::kIoError:  // the daemon cannot write (or read) its database: a full disk...
+      e.status = 503, e.code = "store_unavailable";
+      break;
     case StatusCode::kDeadlineExceeded:
       e.status = 504, e.code = "deadline_exceeded";
       break;

@@ -231,6 +231,16 @@ struct Metrics::Impl {
       Sample(&out, "troupe_http_requests_total", "code", std::to_string(code), std::to_string(n));
     }
 
+    const StoreHealth store = manager->store_health();
+    Header(&out, "troupe_store_write_failures_total", "counter",
+           "Database writes and commits that failed (e.g. disk full).");
+    Sample(&out, "troupe_store_write_failures_total", "", "", std::to_string(store.failures));
+    Header(&out, "troupe_store_degraded", "gauge",
+           "1 while the database cannot be written and writes are held in memory.");
+    Sample(&out, "troupe_store_degraded", "", "", store.degraded ? "1" : "0");
+    Header(&out, "troupe_store_unsaved_writes", "gauge",
+           "Writes held in memory until the database can be written again.");
+    Sample(&out, "troupe_store_unsaved_writes", "", "", std::to_string(store.unsaved_writes));
     Header(&out, "troupe_uptime_seconds", "gauge", "Seconds since the daemon started.");
     Sample(&out, "troupe_uptime_seconds", "", "", Seconds(clock->NowMs() - start_ms));
 

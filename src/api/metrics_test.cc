@@ -340,6 +340,45 @@ TEST_F(MetricsTest, InterruptedAndResumedTasksMoveBetweenStates) {
   EXPECT_DOUBLE_EQ(e.Value("troupe_task_run_seconds_sum"), 0.04);
 }
 
+class MetricsStoreFailureTest : public MetricsTest {
+ protected:
+  void SetUp() override {
+    with_faults_ = true;
+    MetricsTest::SetUp();
+  }
+};
+
+TEST_F(MetricsStoreFailureTest, StoreWriteFailuresAndDegradedAreExported) {
+  Metrics metrics(&clock_, manager_.get(), store_.get());
+  Exposition before = Exposition::Parse(metrics.Render());
+  EXPECT_EQ(before.types["troupe_store_write_failures_total"], "counter");
+  EXPECT_EQ(before.types["troupe_store_degraded"], "gauge");
+  EXPECT_DOUBLE_EQ(before.Value("troupe_store_write_failures_total"), 0);
+  EXPECT_DOUBLE_EQ(before.Value("troupe_store_degraded"), 0);
+
+  fault_->FailWritesFromNow();
+  ASSERT_FALSE(manager_->Launch(Req("x")).ok());
+  Exposition during = Exposition::Parse(metrics.Render());
+  EXPECT_DOUBLE_EQ(during.Value("troupe_store_degraded"), 0);  // refused: nothing is held
+  EXPECT_GE(during.Value("troupe_store_write_failures_total"), 1);
+
+  fault_->Heal();
+  ASSERT_TRUE(manager_->Launch(Req("hang")).ok());
+  fault_->FailWritesFromNow();
+  ASSERT_TRUE(manager_->Cancel(manager_->List({})->back().task.id).ok());  // held in memory
+  during = Exposition::Parse(metrics.Render());
+  EXPECT_DOUBLE_EQ(during.Value("troupe_store_degraded"), 1);
+  EXPECT_GT(during.Value("troupe_store_unsaved_writes"), 0);
+
+  fault_->Heal();
+  clock_.AdvanceMs(TaskManagerOptions{}.store_retry_max_ms);
+  Exposition after = Exposition::Parse(metrics.Render());
+  EXPECT_DOUBLE_EQ(after.Value("troupe_store_degraded"), 0);
+  EXPECT_DOUBLE_EQ(after.Value("troupe_store_unsaved_writes"), 0);
+  EXPECT_GE(after.Value("troupe_store_write_failures_total"),
+            during.Value("troupe_store_write_failures_total"));
+}
+
 TEST_F(MetricsTest, DestructionUnsubscribes) {
   const size_t before = manager_->events().subscribers();
   {

@@ -21,6 +21,19 @@ using json = nlohmann::json;
 
 constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8";
 
+// The "store" object of GET /v1/health: whether the database takes writes, and since when not.
+json StoreHealthJson(const StoreHealth& h) {
+  json j = {{"status", h.degraded ? "degraded" : "ok"},
+            {"write_failures", h.failures},
+            {"unsaved_writes", h.unsaved_writes}};
+  if (h.degraded) j["degraded_since_ms"] = h.since_wall_ms;
+  if (!h.last_error.ok()) {
+    j["last_error"] = h.last_error.message();
+    j["last_error_at_ms"] = h.last_error_wall_ms;
+  }
+  return j;
+}
+
 enum class Route {
   kNone,
   kTasks,       // /v1/tasks
@@ -130,9 +143,7 @@ ApiError Unavailable(std::string message) {
   return ApiError::Of(503, "unavailable", std::move(message));
 }
 
-ApiError Internal(std::string message) {
-  return ApiError::Of(500, "internal", std::move(message));
-}
+ApiError Internal(std::string message) { return ApiError::Of(500, "internal", std::move(message)); }
 
 // Maps what TaskManager::Launch refused to the API's errors: an unknown agent or model is the
 // caller's bad field (400), an unknown session 404, a busy session 409.
@@ -539,21 +550,28 @@ void RestApi::Impl::Agents(HttpExchange& ex) {
 
 void RestApi::Impl::Health(HttpExchange& ex) {
   const int64_t now = Now();
+  // "ok" says the daemon answers. Once a database write has failed, "status" and "store" say
+  // whether it can also save what it does ("degraded" while it cannot).
+  const StoreHealth store = deps.manager->store_health();
   const DaemonInfo& info = deps.info;
   const SlotScheduler& scheduler = deps.manager->scheduler();
-  Reply(ex, 200,
-        json{{"ok", true},
-             {"version", info.version},
-             {"commit", info.commit},
-             {"pid", info.pid},
-             {"started_at_ms", info.started_at_ms},
-             {"uptime_ms",
-              info.started_at_ms > 0 ? std::max<int64_t>(0, now - info.started_at_ms) : 0},
-             {"data_dir", info.data_dir},
-             {"socket", info.socket},
-             {"tcp_port", info.tcp_port},
-             {"default_model", DefaultModelJson(info.default_model)},
-             {"tasks", {{"pending", scheduler.waiting()}, {"running", scheduler.running()}}}});
+  json body = json{
+      {"ok", true},
+      {"version", info.version},
+      {"commit", info.commit},
+      {"pid", info.pid},
+      {"started_at_ms", info.started_at_ms},
+      {"uptime_ms", info.started_at_ms > 0 ? std::max<int64_t>(0, now - info.started_at_ms) : 0},
+      {"data_dir", info.data_dir},
+      {"socket", info.socket},
+      {"tcp_port", info.tcp_port},
+      {"default_model", DefaultModelJson(info.default_model)},
+      {"tasks", {{"pending", scheduler.waiting()}, {"running", scheduler.running()}}}};
+  if (store.degraded || store.failures > 0) {
+    body["status"] = store.degraded ? "degraded" : "ok";
+    body["store"] = StoreHealthJson(store);
+  }
+  Reply(ex, 200, body);
 }
 
 void RestApi::Impl::Shutdown(HttpExchange& ex) {

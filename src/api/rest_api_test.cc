@@ -1,5 +1,6 @@
 #include "api/rest_api.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -672,6 +673,57 @@ TEST_F(RestApiTest, Health) {
                               {"tcp_port", 0},
                               {"default_model", DefaultModelJson(default_model_)},
                               {"tasks", {{"pending", 1}, {"running", 2}}}}));
+}
+
+// The database cannot be written (a full disk): launches are refused with 503 naming SQLite's
+// error, a task that finishes meanwhile is answered as finished (a wait does not return it
+// "running" at once), and health says degraded with the reason and since when.
+class RestApiStoreFailureTest : public RestApiTest {
+ protected:
+  void SetUp() override {
+    with_faults_ = true;
+    RestApiTest::SetUp();
+  }
+};
+
+TEST_F(RestApiStoreFailureTest, DiskFullIsA503SayingSoAndHealthTurnsDegraded) {
+  const std::string id = LaunchId("slow");
+  fault_->FailWritesFromNow();
+  auto refused = Post("/v1/tasks", {{"prompt", "more"}, {"agent", "explore"}});
+  ExpectError(*refused, 503, "store_unavailable");
+  EXPECT_THAT(refused->json()["error"]["message"].get<std::string>(),
+              ::testing::HasSubstr("database or disk is full"));
+
+  auto waiting = Call("GET", "/v1/tasks/" + id + "?wait_ms=3000");
+  EXPECT_FALSE(waiting->response().has_value());  // waits for the real end
+  clock_.AdvanceMs(1000);                         // it completes; its write fails
+  ASSERT_TRUE(waiting->response().has_value());
+  EXPECT_EQ(waiting->status(), 200);
+  EXPECT_EQ(waiting->json()["task"]["state"], "completed");
+  EXPECT_EQ(waiting->json()["timed_out"], false);
+  EXPECT_EQ(Call("GET", "/v1/tasks/" + id)->json()["task"]["state"], "completed");
+
+  json health = Call("GET", "/v1/health")->json();
+  EXPECT_EQ(health["ok"], true);
+  EXPECT_EQ(health["status"], "degraded");
+  EXPECT_EQ(health["store"]["status"], "degraded");
+  EXPECT_EQ(health["store"]["degraded_since_ms"], kWall0 + 1000);
+  EXPECT_THAT(health["store"]["last_error"].get<std::string>(),
+              ::testing::HasSubstr("database or disk is full"));
+  EXPECT_GT(health["store"]["write_failures"].get<int64_t>(), 0);
+  EXPECT_GT(health["store"]["unsaved_writes"].get<int64_t>(), 0);
+
+  fault_->Heal();
+  clock_.AdvanceMs(TaskManagerOptions{}.store_retry_max_ms);
+  health = Call("GET", "/v1/health")->json();
+  EXPECT_EQ(health["status"], "ok");
+  EXPECT_EQ(health["store"]["status"], "ok");
+  EXPECT_FALSE(health["store"].contains("degraded_since_ms"));
+  EXPECT_EQ(health["store"]["unsaved_writes"], 0);
+  auto stored = store_->GetTask(id);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->state, TaskState::kCompleted);
+  EXPECT_EQ(Post("/v1/tasks", {{"prompt", "more"}, {"agent", "explore"}})->status(), 201);
 }
 
 TEST_F(RestApiTest, ShutdownEndpointCallsBackOnALaterTurn) {

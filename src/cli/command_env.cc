@@ -44,6 +44,10 @@ int CommandEnv::FailRequest(const Status& status) {
       hint = "wait for the session's current task, e.g. with `troupe wait`";
     } else if (e.code == "unauthorized") {
       hint = "pass the token of <data dir>/token with --token or TROUPE_TOKEN";
+    } else if (e.code == "store_unavailable") {
+      hint =
+          "the daemon cannot write to its data directory (is the disk full?); running tasks "
+          "go on and are saved once it can";
     } else if (e.code == "unavailable") {
       hint = "the daemon is stopping; run the command again to start a new one";
     } else if (e.code == "invalid_argument" && e.field == "agent") {

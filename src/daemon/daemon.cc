@@ -456,6 +456,19 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   manager_options.prepare_launch = [runner](LaunchRequest* r) { return runner->PrepareLaunch(r); };
   manager_options.check_model = [providers](const std::string& m) { return providers->Check(m); };
   manager_options.wake_idle_parents = true;
+  // One line when the database stops taking writes and one when it takes them again, not one
+  // per failed write (the engine reports changes only).
+  manager_options.store_health_changed = [](const StoreHealth& h) {
+    if (h.degraded) {
+      spdlog::error(
+          "store: cannot write to the database: {}; running tasks go on and are saved when it "
+          "can be written again, new launches are refused meanwhile (see GET /v1/health)",
+          h.last_error.message());
+    } else {
+      spdlog::warn("store: the database takes writes again; {} held write(s) saved",
+                   h.unsaved_writes);  // held until now, saved by this retry
+    }
+  };
   d->manager = std::make_unique<TaskManager>(&d->clock, d->store.get(), d->runner.get(), &d->ids,
                                              std::move(manager_options));
   d->runner->Attach(d->manager.get());

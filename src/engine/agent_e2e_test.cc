@@ -309,8 +309,8 @@ TEST_F(AgentE2ETest, AResumedLeadReplaysItsDelegationWithoutASecondChild) {
   r.model = "an/lead";
   r.description = "coordinate";
   r.owner = "test";
-  r.prompt = "#mock tool=delegate_task:" + child_args.dump() +
-             " reply=\"lead done\"\nDelegate and wait.";
+  r.prompt =
+      "#mock tool=delegate_task:" + child_args.dump() + " reply=\"lead done\"\nDelegate and wait.";
   auto launched = manager_->Launch(r);
   ASSERT_TRUE(launched.ok()) << launched.status().ToString();
   const std::string lead_session = launched->task.session_id;

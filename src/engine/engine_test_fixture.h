@@ -13,6 +13,7 @@
 #include "engine/scripted_runner.h"
 #include "engine/task_manager.h"
 #include "store/sqlite_store.h"
+#include "store/testing/fault_injection_store.h"
 
 namespace troupe {
 
@@ -35,7 +36,12 @@ class EngineTest : public ::testing::Test {
       ASSERT_TRUE(store.ok()) << store.status().ToString();
       store_ = std::move(*store);
     }
-    manager_ = std::make_unique<TaskManager>(&clock_, store_.get(), &runner_, &ids_, options);
+    Store* store = store_.get();
+    if (with_faults_) {
+      fault_ = std::make_unique<FaultInjectionStore>(store_.get());
+      store = fault_.get();
+    }
+    manager_ = std::make_unique<TaskManager>(&clock_, store, &runner_, &ids_, options);
     manager_->events().Subscribe([this](const EngineEvent& e) {
       events_.push_back({e.kind, e.id, e.task->id, e.from, e.task->state});
     });
@@ -92,6 +98,10 @@ class EngineTest : public ::testing::Test {
   ScriptedRunner runner_;
   IdGenerator ids_;
   std::unique_ptr<Store> store_;
+  // Set before Build: the manager writes through fault_, which can fail writes on command;
+  // store_ stays the real store underneath.
+  bool with_faults_ = false;
+  std::unique_ptr<FaultInjectionStore> fault_;
   std::unique_ptr<TaskManager> manager_;
   std::vector<RecordedEvent> events_;
 };

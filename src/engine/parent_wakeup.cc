@@ -59,12 +59,8 @@ void TaskManager::MaybeWakeParent(const std::string& parent_session_id, TaskStat
   if (!woken.ok()) return;
   const int64_t now = clock_->WallMs();
   for (const NotificationRecord& n : notes.value()) {
-    Result<bool> marked = store_->MarkDelivered(n.id, now);  // inside the open batch
-    if (!marked.ok()) {
-      batch_failed_ = true;
-      ++store_failures_;
-      return;
-    }
+    // Inside the open batch; kept and retried if the store fails.
+    (void)Write([id = n.id, now](Store* st) { return st->MarkDelivered(id, now).status(); });
   }
 }
 

@@ -63,7 +63,8 @@ TaskManager::TaskManager(Clock* clock, Store* store, AgentRunner* runner, IdGene
       ids_(ids),
       options_(std::move(options)),
       scheduler_(clock, ConcurrencyPolicy(options_.limits, options_.model_aliases),
-                 [this](Ticket t) { OnGrant(t); }) {}
+                 [this](Ticket t) { OnGrant(t); }),
+      retry_timer_(clock) {}
 
 TaskManager::~TaskManager() {
   // Not a shutdown: nothing is written, as if the process died. Runs are stopped only so that
@@ -158,26 +159,32 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& original) {
   prompt.content = nlohmann::json{{"role", "user"}, {"content", request.prompt}}.dump();
   prompt.created_at_ms = now;
 
-  EventRecord log{0, "task.state", t.id, EventPayload(t, TaskState::kPending), now};
+  auto log = std::make_shared<EventRecord>(
+      EventRecord{0, "task.state", t.id, EventPayload(t, TaskState::kPending), now});
+  const size_t mark = WriteMark();
   Status written = [&]() -> Status {
-    TROUPE_RETURN_IF_ERROR(BeginWrite());
     if (new_session) {
-      TROUPE_RETURN_IF_ERROR(store_->InsertSession(*new_session));
+      TROUPE_RETURN_IF_ERROR(Write([s = *new_session](Store* st) { return st->InsertSession(s); }));
     } else {
-      TROUPE_RETURN_IF_ERROR(store_->TouchSession(session.id, now));
+      TROUPE_RETURN_IF_ERROR(
+          Write([id = session.id, now](Store* st) { return st->TouchSession(id, now); }));
     }
-    TROUPE_RETURN_IF_ERROR(store_->AppendMessage(&prompt));
-    TROUPE_RETURN_IF_ERROR(store_->InsertTask(t));
-    return store_->AppendEvent(&log);
+    auto message = std::make_shared<MessageRecord>(std::move(prompt));
+    TROUPE_RETURN_IF_ERROR(
+        Write([message](Store* st) { return st->AppendMessage(message.get()); }, nullptr, message));
+    auto task = std::make_shared<const TaskRecord>(t);
+    TROUPE_RETURN_IF_ERROR(Write([task](Store* st) { return st->InsertTask(*task); }, task));
+    return Write([log](Store* st) { return st->AppendEvent(log.get()); });
   }();
   if (!written.ok()) {
-    batch_failed_ = true;  // the batch rolls back: nothing of this launch is kept
+    // Not acknowledged, so not kept: the batch rolls back and this launch is not retried.
+    DropWritesSince(mark);
     return written.WithContext("launch could not be stored");
   }
   EngineEvent event;
   event.kind = EngineEvent::Kind::kState;
-  event.id = log.id;
-  event.payload = std::move(log.payload);
+  event.id = log->id;
+  event.payload = log->payload;
   event.from = TaskState::kPending;
   Announce(event, t, nullptr, false);
   return Enqueue(std::move(a));
@@ -338,13 +345,10 @@ void TaskManager::Transition(Active* a, TaskState to, const std::string& error,
     t.result = result;
   }
   EngineEvent event;
-  Status s = Persist(t, from, &event, /*attempt_started=*/to == TaskState::kRunning,
-                     /*attempt_ended=*/ends && from == TaskState::kRunning);
-  if (!s.ok()) {
-    // Keep going in memory (slots must not leak); the batch is rolled back and counted.
-    ++store_failures_;
-    batch_failed_ = true;
-  }
+  // On failure the engine goes on in memory (slots must not leak): the write is kept and saved
+  // when the store works again (engine/store_writes.cc).
+  (void)Persist(t, from, &event, /*attempt_started=*/to == TaskState::kRunning,
+                /*attempt_ended=*/ends && from == TaskState::kRunning);
   event.kind = EngineEvent::Kind::kState;
   event.from = from;
   Announce(event, t, nullptr, ends);
@@ -374,27 +378,6 @@ TaskManager::Batch::Batch(TaskManager* manager) : manager_(manager) { ++manager_
 
 TaskManager::Batch::~Batch() {
   if (--manager_->batch_depth_ == 0) manager_->CloseBatch();
-}
-
-Status TaskManager::BeginWrite() {
-  if (batch_open_) return Status::Ok();
-  TROUPE_RETURN_IF_ERROR(store_->Begin());
-  batch_open_ = true;
-  return Status::Ok();
-}
-
-void TaskManager::CommitBatch() {
-  if (!batch_open_) return;
-  batch_open_ = false;
-  if (batch_failed_) {
-    store_->Rollback();
-    batch_failed_ = false;
-    return;
-  }
-  if (Status s = store_->Commit(); !s.ok()) {
-    ++store_failures_;
-    store_->Rollback();
-  }
 }
 
 void TaskManager::CloseBatch() {
@@ -434,15 +417,22 @@ void TaskManager::Announce(const EngineEvent& event, const TaskRecord& task,
 
 Status TaskManager::Persist(const TaskRecord& t, TaskState from, EngineEvent* event,
                             bool attempt_started, bool attempt_ended) {
-  TROUPE_RETURN_IF_ERROR(BeginWrite());
-  TROUPE_RETURN_IF_ERROR(store_->UpdateTask(t));
+  // Every write is tried (and kept) even after one fails, so that all of them are retried.
+  auto task = std::make_shared<const TaskRecord>(t);
+  Status s = Write([task](Store* st) { return st->UpdateTask(*task); }, task);
+  auto keep_first = [&s](Status w) {
+    if (s.ok() && !w.ok()) s = std::move(w);
+  };
   if (attempt_started) {
-    TROUPE_RETURN_IF_ERROR(store_->InsertAttempt({t.id, t.attempt, t.started_at_ms, 0, "", ""}));
+    keep_first(Write([a = AttemptRecord{t.id, t.attempt, t.started_at_ms, 0, "", ""}](Store* st) {
+      return st->InsertAttempt(a);
+    }));
   }
   if (attempt_ended) {
-    TROUPE_RETURN_IF_ERROR(
-        store_->FinishAttempt({t.id, t.attempt, t.started_at_ms, t.finished_at_ms,
-                               std::string(TaskStateName(t.state)), t.error}));
+    keep_first(Write([a = AttemptRecord{t.id, t.attempt, t.started_at_ms, t.finished_at_ms,
+                                        std::string(TaskStateName(t.state)), t.error}](Store* st) {
+      return st->FinishAttempt(a);
+    }));
   }
   if (IsFinal(t.state)) {
     NotificationRecord n;
@@ -451,13 +441,14 @@ Status TaskManager::Persist(const TaskRecord& t, TaskState from, EngineEvent* ev
     n.state = TaskStateName(t.state);
     n.summary = TaskCompletionSummary(t);
     n.created_at_ms = t.updated_at_ms;
-    TROUPE_RETURN_IF_ERROR(store_->InsertNotification(&n));
+    keep_first(Write([n](Store* st) mutable { return st->InsertNotification(&n); }));
   }
-  EventRecord log{0, "task.state", t.id, EventPayload(t, from), t.updated_at_ms};
-  TROUPE_RETURN_IF_ERROR(store_->AppendEvent(&log));
-  event->id = log.id;
-  event->payload = std::move(log.payload);
-  return Status::Ok();
+  auto log = std::make_shared<EventRecord>(
+      EventRecord{0, "task.state", t.id, EventPayload(t, from), t.updated_at_ms});
+  keep_first(Write([log](Store* st) { return st->AppendEvent(log.get()); }));
+  event->id = log->id;  // 0 while the store fails: the event is saved later
+  event->payload = log->payload;
+  return s;
 }
 
 }  // namespace troupe
@@ -469,7 +460,7 @@ Result<TaskView> TaskManager::Cancel(const std::string& task_id, const std::stri
   auto it = active_.find(task_id);
   if (it == active_.end()) {
     std::optional<TaskRecord> stored;
-    TROUPE_ASSIGN_OR_RETURN(stored, store_->GetTask(task_id));
+    TROUPE_ASSIGN_OR_RETURN(stored, StoredTask(task_id));
     if (!stored) return Status::NotFound(fmt::format("task {} does not exist", task_id));
     return ViewOfFinished(std::move(*stored));  // already final or interrupted: nothing to stop
   }

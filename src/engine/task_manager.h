@@ -68,6 +68,18 @@ std::string TaskCompletionSummary(const TaskRecord& task);
 
 enum class WaitMode { kAny, kAll };
 
+// Whether the engine can write to its store (docs/DESIGN.md "When the store fails"). Degraded
+// from the moment a batch could not be committed and its immediate retry failed too, until a
+// retry succeeds; meanwhile the engine holds the unsaved writes in memory.
+struct StoreHealth {
+  bool degraded = false;
+  int64_t since_wall_ms = 0;  // when it became degraded (0 when not)
+  Status last_error;          // the store's latest write error (kept after it heals)
+  int64_t last_error_wall_ms = 0;
+  int64_t failures = 0;       // store writes and commits that failed, since start
+  size_t unsaved_writes = 0;  // writes held in memory, waiting for the store
+};
+
 struct TaskManagerOptions {
   BackgroundTaskConfig limits;
   std::map<std::string, std::string> model_aliases;
@@ -85,6 +97,13 @@ struct TaskManagerOptions {
   // the parent with a continuation carrying the notifications — once all its children are done,
   // or at once when one failed (DESIGN.md "Notifications"). Meant for the real agent runner.
   bool wake_idle_parents = false;
+  // Called when the store starts failing (degraded, with the error) and when it works again —
+  // once per change, not per failed write: the daemon logs it.
+  std::function<void(const StoreHealth& health)> store_health_changed;
+  // While degraded, unsaved writes are retried after this delay, doubled after each failure up
+  // to the maximum.
+  int64_t store_retry_initial_ms = 1000;
+  int64_t store_retry_max_ms = 30'000;
 };
 
 class TaskManager {
@@ -175,16 +194,39 @@ class TaskManager {
   size_t active_tasks() const { return active_.size(); }
   // Store writes that failed; the engine kept going in memory (see docs/DESIGN.md).
   int64_t store_failures() const { return store_failures_; }
+  StoreHealth store_health() const;
+  // Writes the unsaved writes now, if any (the retry timer does this by itself). Returns the
+  // store's error when it still fails.
+  Status RetryUnsavedWrites();
 
  private:
   struct Active;
   struct Watcher;
   struct Announcement;
   using BatchScope = Batch;
+  // One store write, on copies of its records, so that it can be done again.
+  using StoreWrite = std::function<Status(Store*)>;
+  struct JournalEntry {
+    StoreWrite write;
+    std::shared_ptr<const TaskRecord> task;  // the task it saves, if it is InsertTask/UpdateTask
+    std::shared_ptr<const MessageRecord> message;  // the message it appends, if AppendMessage
+    bool done = false;                             // done in the batch's transaction
+  };
 
-  // Opens the batch's transaction on first use.
-  Status BeginWrite();
-  // Commits (or, after a failed write, rolls back) the batch's transaction if one is open.
+  // Does `write` in the batch's transaction (opened on first use) and keeps it in the batch's
+  // journal. While older writes wait for the store, or after the batch failed, it is only kept.
+  // Returns OK only when the write was done; a caller that then refuses its operation drops
+  // what it wrote with DropWritesSince (engine/store_writes.cc).
+  Status Write(StoreWrite write, std::shared_ptr<const TaskRecord> task = nullptr,
+               std::shared_ptr<const MessageRecord> message = nullptr);
+  size_t WriteMark() const { return journal_.size(); }
+  void DropWritesSince(size_t mark);
+  // The error that refuses a write while the store fails.
+  Status StoreUnavailable() const;
+  void StoreFailed(const Status& error);
+  void ScheduleRetry();
+  // Commits (or, after a failed write, rolls back) the batch's transaction if one is open; the
+  // writes of a lost batch join the unsaved ones, retried at once and then on a timer.
   void CommitBatch();
   // Called when the outermost BatchScope closes: commits, then publishes what was announced.
   void CloseBatch();
@@ -210,6 +252,9 @@ class TaskManager {
   void FireWatch(WatchId id, bool timed_out);
   // Removes a watcher's entries from watchers_by_task_.
   void UnindexWatch(WatchId id, const Watcher& w);
+  // The task as last written: memory's record while its write waits for the store, else the
+  // store's.
+  Result<std::optional<TaskRecord>> StoredTask(const std::string& task_id);
   TaskView ViewOf(const Active& a) const;
   TaskView ViewOfFinished(TaskRecord record) const;
   std::vector<TaskView> CancelChildrenInternal(const std::string& parent_session_id,
@@ -239,6 +284,14 @@ class TaskManager {
   bool batch_failed_ = false;
   bool flushing_ = false;
   std::deque<Announcement> announcements_;
+  // When the store fails (engine/store_writes.cc).
+  std::vector<JournalEntry> journal_;  // this batch's writes
+  std::vector<JournalEntry> unsaved_;  // writes of lost batches, in order
+  // The latest record of each task written by `unsaved_`: what reads answer while it waits.
+  std::unordered_map<std::string, TaskRecord> unsaved_tasks_;
+  StoreHealth health_;
+  int64_t retry_delay_ms_ = 0;
+  Timer retry_timer_;
 };
 
 }  // namespace troupe

@@ -1,6 +1,8 @@
 // TaskManager: reading tasks, waiting for them, and claiming their notifications.
 #include <fmt/format.h>
 
+#include <memory>
+
 #include "engine/task_manager.h"
 #include "engine/task_manager_internal.h"
 
@@ -12,11 +14,19 @@ TaskView TaskManager::ViewOfFinished(TaskRecord record) const {
   return view;
 }
 
+Result<std::optional<TaskRecord>> TaskManager::StoredTask(const std::string& task_id) {
+  // A task whose latest write waits for the store is answered as memory holds it.
+  if (auto it = unsaved_tasks_.find(task_id); it != unsaved_tasks_.end()) {
+    return std::optional<TaskRecord>(it->second);
+  }
+  return store_->GetTask(task_id);
+}
+
 Result<TaskView> TaskManager::Get(const std::string& task_id) {
   // Live tasks are answered from memory: their progress counters are newer than the store's.
   if (auto it = active_.find(task_id); it != active_.end()) return ViewOf(*it->second);
   std::optional<TaskRecord> stored;
-  TROUPE_ASSIGN_OR_RETURN(stored, store_->GetTask(task_id));
+  TROUPE_ASSIGN_OR_RETURN(stored, StoredTask(task_id));
   if (!stored) return Status::NotFound(fmt::format("task {} does not exist", task_id));
   return ViewOfFinished(std::move(*stored));
 }
@@ -29,6 +39,8 @@ Result<std::vector<TaskView>> TaskManager::List(const TaskFilter& filter) {
   for (auto& r : records) {
     if (auto it = active_.find(r.id); it != active_.end()) {
       out.push_back(ViewOf(*it->second));
+    } else if (auto u = unsaved_tasks_.find(r.id); u != unsaved_tasks_.end()) {
+      out.push_back(ViewOfFinished(u->second));
     } else {
       out.push_back(ViewOfFinished(std::move(r)));
     }
@@ -48,7 +60,7 @@ Result<TaskManager::WatchId> TaskManager::Watch(const std::vector<std::string>& 
       w->open.insert(id);
     } else {
       std::optional<TaskRecord> stored;
-      TROUPE_ASSIGN_OR_RETURN(stored, store_->GetTask(id));
+      TROUPE_ASSIGN_OR_RETURN(stored, StoredTask(id));
       if (!stored) return Status::NotFound(fmt::format("task {} does not exist", id));
     }
     w->ids.push_back(id);
@@ -121,20 +133,22 @@ Result<std::vector<NotificationRecord>> TaskManager::ClaimNotifications(
   const int64_t now = clock_->WallMs();
   std::vector<NotificationRecord> claimed;
   BatchScope batch(this);
-  Status s = BeginWrite();
+  const size_t mark = WriteMark();
+  Status s;
   for (auto& n : pending) {
+    auto marked = std::make_shared<bool>(false);  // outlives this call when the write is retried
+    s = Write([id = n.id, now, marked](Store* st) -> Status {
+      Result<bool> r = st->MarkDelivered(id, now);
+      if (r.ok()) *marked = *r;
+      return r.status();
+    });
     if (!s.ok()) break;
-    Result<bool> marked = store_->MarkDelivered(n.id, now);
-    if (!marked.ok()) {
-      s = marked.status();
-      break;
-    }
     if (!*marked) continue;
     n.delivered_at_ms = now;
     claimed.push_back(std::move(n));
   }
   if (!s.ok()) {
-    batch_failed_ = true;  // nothing is marked: the rows stay claimable
+    DropWritesSince(mark);  // nothing is marked: the rows stay claimable
     return s;
   }
   return claimed;  // committed when `batch` closes, before the caller sees the rows

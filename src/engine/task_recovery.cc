@@ -19,10 +19,11 @@ Status TaskManager::Restate(TaskRecord* t, TaskState to, const std::string& erro
     t->finished_at_ms = 0;
   }
   EngineEvent event;
+  const size_t mark = WriteMark();
   Status s = Persist(*t, from, &event, /*attempt_started=*/false,
                      /*attempt_ended=*/from == TaskState::kRunning);
   if (!s.ok()) {
-    batch_failed_ = true;
+    DropWritesSince(mark);  // refused: the task stays as the store has it
     return s;
   }
   event.kind = EngineEvent::Kind::kState;
@@ -65,7 +66,7 @@ Result<TaskView> TaskManager::Resume(const std::string& task_id) {
                                                   TaskStateName(active_.at(task_id)->rec.state)));
   }
   std::optional<TaskRecord> stored;
-  TROUPE_ASSIGN_OR_RETURN(stored, store_->GetTask(task_id));
+  TROUPE_ASSIGN_OR_RETURN(stored, StoredTask(task_id));
   if (!stored) return Status::NotFound(fmt::format("task {} does not exist", task_id));
   if (stored->state != TaskState::kInterrupted) {
     return Status::FailedPrecondition(fmt::format(
@@ -102,23 +103,29 @@ Result<TaskView> TaskManager::LaunchAndWait(const LaunchRequest& request, int64_
 }
 
 void TaskManager::Shutdown() {
-  BatchScope batch(this);
   if (shutting_down_) return;
-  shutting_down_ = true;
-  scheduler_.SetPaused(true);
-  std::vector<std::string> running;
-  for (const auto& [id, a] : active_) {
-    if (a->rec.state == TaskState::kRunning) running.push_back(id);
+  {
+    BatchScope batch(this);
+    shutting_down_ = true;
+    scheduler_.SetPaused(true);
+    std::vector<std::string> running;
+    for (const auto& [id, a] : active_) {
+      if (a->rec.state == TaskState::kRunning) running.push_back(id);
+    }
+    for (const auto& id : running) {
+      auto it = active_.find(id);
+      if (it == active_.end()) continue;
+      Active* a = it->second.get();
+      if (a->run) a->run->Cancel();
+      a->run.reset();
+      Transition(a, TaskState::kInterrupted, "troupe shut down while this task ran", "");
+    }
+    // Pending tasks stay pending in the store; their timers die with the manager.
   }
-  for (const auto& id : running) {
-    auto it = active_.find(id);
-    if (it == active_.end()) continue;
-    Active* a = it->second.get();
-    if (a->run) a->run->Cancel();
-    a->run.reset();
-    Transition(a, TaskState::kInterrupted, "troupe shut down while this task ran", "");
-  }
-  // Pending tasks stay pending in the store; their timers die with the manager.
+  // A last try for what waits for the store: a task that finished must not run again after the
+  // restart. (If the store still fails, those tasks are recovered as interrupted.)
+  if (batch_depth_ == 0) (void)RetryUnsavedWrites();
+  retry_timer_.Cancel();
 }
 
 }  // namespace troupe
