@@ -15,6 +15,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { alive, waitUntil } from '../mcp/harness.mjs';
+
+export { waitUntil };
+
 export { sleep };
 
 // troupe's user config: the scripted mock model, answering at once. Explicit, so that a daemon
@@ -40,26 +44,6 @@ export function troupeBinary() {
 // A file of this folder's node_modules.
 export function modulePath(relative) {
   return new URL(`node_modules/${relative}`, import.meta.url).pathname;
-}
-
-// Resolves with what `predicate()` returns once it is truthy; throws `what` after `timeoutMs`.
-export async function waitUntil(predicate, timeoutMs, what, intervalMs = 50) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await predicate();
-    if (value) return value;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return e.code === 'EPERM';
-  }
 }
 
 export class UserMachine {

@@ -46,7 +46,8 @@ export async function waitUntil(predicate, timeoutMs, what, intervalMs = 50) {
   }
 }
 
-function alive(pid) {
+// True while process `pid` exists (a process of another user's counts).
+export function alive(pid) {
   try {
     process.kill(pid, 0);
     return true;
