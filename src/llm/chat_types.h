@@ -16,9 +16,16 @@ struct ToolCall {
   std::string id;  // provider-assigned ("call_…", "toolu_…")
   std::string name;
   std::string arguments_json;  // the arguments as JSON text, exactly as the model produced it
+  // Provider data attached to this call that must go back with it, unchanged, on later turns
+  // (Gemini's `extra_content.google.thought_signature`). Null when there is none.
+  nlohmann::json provider_extra;
 };
 
 enum class ChatRole { kUser, kAssistant, kTool };
+
+// Why the model stopped. kLength: the output limit cut the reply (text or a tool call's input);
+// kRefusal: the provider refused and said why (ChatMessage::refusal).
+enum class FinishReason { kStop, kToolCalls, kLength, kContentFilter, kRefusal, kOther };
 
 struct ChatMessage {
   ChatRole role = ChatRole::kUser;
@@ -29,6 +36,14 @@ struct ChatMessage {
   std::string tool_call_id;          // tool: the call this result answers
   std::string tool_name;             // tool: the tool's name
   bool is_error = false;             // tool: the result is an error message
+  // Assistant: what the provider requires back verbatim on later turns and troupe does not
+  // interpret, keyed by wire ("anthropic": the ordered thinking / redacted_thinking blocks with
+  // their signatures; "openai": DeepSeek's reasoning_content, OpenRouter's reasoning_details;
+  // "openai-responses": reasoning items with encrypted_content). A codec reads only its own key
+  // and ignores the others, so a conversation can change provider. Null when there is none.
+  nlohmann::json provider_replay;
+  std::string stop_reason;  // assistant: the provider's stop reason, as it said it
+  std::string refusal;      // assistant: the provider's refusal text, when it refused
 };
 
 inline ChatMessage UserMessage(std::string text) {
@@ -55,6 +70,21 @@ struct ToolSpec {
   nlohmann::json input_schema = nlohmann::json::object();  // JSON Schema of the arguments
 };
 
+// Reasoning ("thinking") asked of the model. Empty = the model's own default.
+struct ReasoningSettings {
+  std::string effort;                // "minimal", "low", "medium", "high" (OpenAI reasoning_effort)
+  std::optional<int> budget_tokens;  // Anthropic extended thinking budget; set = thinking on
+  bool operator==(const ReasoningSettings&) const = default;
+};
+
+// Prompt caching. Anthropic: cache_control breakpoints on the system prompt, the tool list and
+// the latest messages; OpenAI: a stable prefix and `prompt_cache_key`.
+struct CachingSettings {
+  bool enabled = true;
+  std::string key;  // OpenAI prompt_cache_key (stable for a task's session); "" = none
+  bool operator==(const CachingSettings&) const = default;
+};
+
 struct ChatRequest {
   std::string model;   // the provider's model id (without the "provider/" prefix)
   std::string system;  // system prompt ("" = none)
@@ -63,6 +93,8 @@ struct ChatRequest {
   std::string tool_choice = "auto";  // "auto", "none", "required", or a tool name
   std::optional<double> temperature;
   int max_tokens = 8192;
+  ReasoningSettings reasoning;
+  CachingSettings caching;
   bool stream = true;
 };
 
@@ -72,8 +104,6 @@ struct Usage {
   int64_t cache_read_tokens = 0;
   int64_t cache_write_tokens = 0;
 };
-
-enum class FinishReason { kStop, kToolCalls, kLength, kContentFilter, kOther };
 
 struct ChatResult {
   ChatMessage message;  // role kAssistant

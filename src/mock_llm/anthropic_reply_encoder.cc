@@ -183,6 +183,8 @@ std::string AnthropicStopReason(const ChatResult& result) {
       return "max_tokens";
     case FinishReason::kContentFilter:
       return "refusal";
+    case FinishReason::kRefusal:
+      return "refusal";
     case FinishReason::kOther:
       break;
   }

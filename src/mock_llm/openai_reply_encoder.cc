@@ -139,6 +139,8 @@ std::string OpenAiFinishReason(const ChatResult& result) {
       return "length";
     case FinishReason::kContentFilter:
       return "content_filter";
+    case FinishReason::kRefusal:
+      return "stop";
     case FinishReason::kOther:
       break;
   }
