@@ -11,11 +11,11 @@ root="$PWD"
 
 # target, its binary under build/fuzz, its committed seed corpus.
 targets=(
-  "sse_parser_fuzz src/llm/sse_parser_fuzz src/llm/fuzz_corpus/sse"
+  "sse_parser_fuzz src/wire/sse_parser_fuzz src/wire/fuzz_corpus/sse"
   "llm_stream_fuzz src/llm/llm_stream_fuzz src/llm/fuzz_corpus/llm_stream"
   "jsonc_fuzz src/config/jsonc_fuzz src/config/fuzz_corpus"
-  "mcp_fuzz src/api/mcp_fuzz src/api/fuzz_corpus/mcp"
-  "http_api_fuzz src/api/http_api_fuzz src/api/fuzz_corpus/http_api"
+  "mcp_fuzz src/mcp/mcp_fuzz src/mcp/fuzz_corpus/mcp"
+  "http_api_fuzz src/rest/http_api_fuzz src/rest/fuzz_corpus/http_api"
 )
 seconds="${TROUPE_FUZZ_SECONDS:-60}"
 # libFuzzer reads -max_total_time=0 as "no limit".

@@ -4,10 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/task_json.h"
 #include "config/config_loader.h"
 #include "llm/default_model.h"
 #include "llm/provider_registry.h"
+#include "rest/task_json.h"
 
 namespace troupe {
 

@@ -14,10 +14,10 @@
 #include <mutex>
 #include <thread>
 
-#include "api/api_error.h"
 #include "cli/daemon_launcher.h"
 #include "core/duration_format.h"
 #include "daemon/daemon_lock.h"
+#include "http/api_error.h"
 
 namespace troupe {
 namespace {

@@ -28,7 +28,7 @@
 
 #include "core/status.h"
 #include "daemon/daemon_paths.h"
-#include "llm/sse_parser.h"
+#include "wire/sse_parser.h"
 
 namespace troupe {
 

@@ -6,8 +6,8 @@
 #include <utility>
 #include <variant>
 
-#include "api/jsonrpc.h"
 #include "cli/daemon_launcher.h"
+#include "wire/jsonrpc.h"
 
 namespace troupe {
 

@@ -3,7 +3,7 @@
 // statuses in, JSON values out — the caller does the I/O and decides about retries (a 404 for a
 // forgotten session, an unreachable daemon) before asking for the answer's routing.
 //
-// Routing (api/mcp_http.h is the other side):
+// Routing (mcp/mcp_http.h is the other side):
 // - 200 application/json: the body is one message.
 // - 200 text/event-stream: each event's data is one message, delivered as it arrives
 //   (progress notifications, then the response). A progress notification after the response is
@@ -30,11 +30,11 @@
 #include <string_view>
 #include <vector>
 
-#include "llm/sse_parser.h"
+#include "wire/sse_parser.h"
 
 namespace troupe {
 
-// One message from the stdio client, classified (api/jsonrpc.h) as far as the bridge needs.
+// One message from the stdio client, classified (wire/jsonrpc.h) as far as the bridge needs.
 struct McpForwarded {
   enum class Kind { kRequest, kNotification, kResponse, kInvalid };
   Kind kind = Kind::kInvalid;

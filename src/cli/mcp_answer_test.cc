@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "api/jsonrpc.h"
+#include "wire/jsonrpc.h"
 
 namespace troupe {
 namespace {

@@ -6,8 +6,8 @@
 #include <utility>
 #include <vector>
 
-#include "api/jsonrpc.h"
-#include "api/mcp_server.h"
+#include "mcp/mcp_server.h"
+#include "wire/jsonrpc.h"
 
 namespace troupe {
 

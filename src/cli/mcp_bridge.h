@@ -1,5 +1,5 @@
 // `troupe mcp`: an MCP server on stdio that forwards every message to the daemon's Streamable HTTP
-// endpoint (/mcp, api/mcp_http.h), so AI tools that spawn MCP servers share the one daemon.
+// endpoint (/mcp, mcp/mcp_http.h), so AI tools that spawn MCP servers share the one daemon.
 //
 // McpBridge is the protocol logic without I/O: it is told of stdin lines and of the HTTP
 // exchanges' progress, and acts through McpBridgeIo (start or abort an exchange, write a line,
@@ -13,7 +13,7 @@
 //   answered.
 // - Before a session exists (no initialize yet, or it was refused) the daemon could only refuse
 //   a message in HTTP terms (no Mcp-Session-Id), so the bridge answers as an MCP server does
-//   before initialize (api/mcp_server.h, McpPreInitializeError), without the daemon: ping gets
+//   before initialize (mcp/mcp_server.h, McpPreInitializeError), without the daemon: ping gets
 //   {}, server/discover (the 2026-07-28 revision's probe) -32601 so the client falls back to
 //   initialize, any other request -32600 "server not initialized"; notifications and responses
 //   are dropped with a line on stderr. Lines that are not JSON-RPC still go to the daemon, which

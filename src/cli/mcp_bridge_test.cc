@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "api/jsonrpc.h"
+#include "wire/jsonrpc.h"
 
 namespace troupe {
 namespace {

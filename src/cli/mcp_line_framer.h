@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "api/jsonrpc.h"
+#include "wire/jsonrpc.h"
 
 namespace troupe {
 

@@ -22,7 +22,7 @@
 #include "core/testing/loop_runner.h"
 #include "llm/anthropic_codec.h"
 #include "llm/openai_codec.h"
-#include "llm/sse_parser.h"
+#include "wire/sse_parser.h"
 
 namespace troupe {
 namespace {

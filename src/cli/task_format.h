@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "cli/table.h"
-#include "llm/sse_parser.h"
+#include "wire/sse_parser.h"
 
 namespace troupe {
 

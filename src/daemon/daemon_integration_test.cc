@@ -31,8 +31,8 @@
 #include "core/testing/test_dir.h"
 #include "daemon/daemon_lock.h"
 #include "daemon/testing/daemon_process.h"
-#include "llm/sse_parser.h"
 #include "store/sqlite_store.h"
+#include "wire/sse_parser.h"
 
 namespace troupe {
 namespace {
@@ -770,7 +770,7 @@ TEST_F(DaemonIntegrationTest, BadOptionsAreStartErrors) {
   }
 }
 
-// The MCP endpoint (api/mcp_http.h) is mounted at /mcp: initialize assigns a session id that
+// The MCP endpoint (mcp/mcp_http.h) is mounted at /mcp: initialize assigns a session id that
 // later requests carry; DELETE ends it.
 TEST_F(DaemonIntegrationTest, McpOverStreamableHttpInitializesListsToolsAndEnds) {
   auto daemon = StartDaemon();

@@ -5,9 +5,9 @@
 
 #include <string_view>
 
-#include "api/metrics.h"
 #include "engine/provider_limits.h"
 #include "llm/provider.h"
+#include "rest/metrics.h"
 
 namespace troupe {
 

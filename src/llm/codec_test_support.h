@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "llm/chat_types.h"
-#include "llm/sse_parser.h"
+#include "wire/sse_parser.h"
 
 namespace troupe::codec_test {
 

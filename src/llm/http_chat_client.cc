@@ -9,7 +9,7 @@
 #include "llm/anthropic_codec.h"
 #include "llm/openai_codec.h"
 #include "llm/rate_limit_headers.h"
-#include "llm/sse_parser.h"
+#include "wire/sse_parser.h"
 
 namespace troupe {
 namespace {

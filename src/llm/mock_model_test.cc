@@ -117,17 +117,17 @@ TEST(MockModelTest, DefaultAgentCallsSearchToolsThenReadsThenSummarises) {
   r.messages.push_back(first.result.message);
   r.messages.push_back(
       ToolResultMessage("call_mock_1_1", "",
-                        "src/llm/sse_parser.h:20:class SseParser {\n"
-                        "src/llm/sse_parser.cc:8:SseParser::SseParser() = default;\n"));
+                        "src/wire/sse_parser.h:20:class SseParser {\n"
+                        "src/wire/sse_parser.cc:8:SseParser::SseParser() = default;\n"));
   r.messages.push_back(
-      ToolResultMessage("call_mock_1_2", "", "src/llm/sse_parser.cc\nsrc/llm/sse_parser.h\n"));
+      ToolResultMessage("call_mock_1_2", "", "src/wire/sse_parser.cc\nsrc/wire/sse_parser.h\n"));
   const MockPlan second = model.Plan(r);
   ExpectConsistent(second);
   ASSERT_EQ(second.result.message.tool_calls.size(), 1u);
   EXPECT_EQ(second.result.message.tool_calls[0].id, "call_mock_2_1");
   EXPECT_EQ(second.result.message.tool_calls[0].name, "read");
   EXPECT_EQ(json::parse(second.result.message.tool_calls[0].arguments_json),
-            json({{"path", "src/llm/sse_parser.h"}}));
+            json({{"path", "src/wire/sse_parser.h"}}));
 
   r.messages.push_back(second.result.message);
   r.messages.push_back(ToolResultMessage("call_mock_2_1", "",
@@ -139,7 +139,7 @@ TEST(MockModelTest, DefaultAgentCallsSearchToolsThenReadsThenSummarises) {
   EXPECT_EQ(third.result.raw_finish_reason, "stop");
   const std::string& text = third.result.message.text;
   EXPECT_THAT(text, HasSubstr("2 matching lines in 2 files"));
-  EXPECT_THAT(text, HasSubstr("`src/llm/sse_parser.h:20`: `class SseParser {`"));
+  EXPECT_THAT(text, HasSubstr("`src/wire/sse_parser.h:20`: `class SseParser {`"));
   EXPECT_THAT(text, HasSubstr("line 3: `struct SseEvent {`"));
   EXPECT_THAT(text, HasSubstr("offline mock model"));
   // Tokenised as words with their following whitespace.

@@ -23,7 +23,7 @@
 
 #include "core/status.h"
 #include "llm/chat_types.h"
-#include "llm/sse_parser.h"
+#include "wire/sse_parser.h"
 
 namespace troupe {
 

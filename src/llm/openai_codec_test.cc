@@ -9,7 +9,7 @@
 
 #include "llm/codec_test_streams.h"
 #include "llm/codec_test_support.h"
-#include "llm/sse_test_streams.h"
+#include "wire/sse_test_streams.h"
 
 namespace troupe {
 namespace {

@@ -13,8 +13,8 @@
 #include "llm/chat_types.h"
 #include "llm/codec_test_support.h"
 #include "llm/mock_plan.h"
-#include "llm/sse_parser.h"
 #include "llm/stream_deltas.h"
+#include "wire/sse_parser.h"
 
 namespace troupe::mock_llm_test {
 
@@ -45,7 +45,7 @@ inline std::string Text(const ChatRequest& r) { return ToJson(r).dump(2); }
 inline std::string Text(const ChatResult& r) { return codec_test::ToJson(r).dump(2); }
 
 inline ToolCall Call(std::string id, std::string name, std::string arguments) {
-  return ToolCall{std::move(id), std::move(name), std::move(arguments)};
+  return ToolCall{std::move(id), std::move(name), std::move(arguments), {}};
 }
 
 // Splits `text` into pieces of at most `size` bytes (more when a UTF-8 character is longer), never

@@ -161,16 +161,16 @@ TEST_P(ProviderIntegrationTest, ParallelToolCallsAndTheirResultsRoundTrip) {
   // Answer both calls; the model's summary must come from what the tools returned.
   r.messages.push_back(first.message);
   r.messages.push_back(ToolResultMessage(first.message.tool_calls[0].id, "grep",
-                                         "src/llm/sse_parser.h:52:class SseParser {"));
+                                         "src/wire/sse_parser.h:52:class SseParser {"));
   r.messages.push_back(
-      ToolResultMessage(first.message.tool_calls[1].id, "glob", "src/llm/sse_parser.h"));
+      ToolResultMessage(first.message.tool_calls[1].id, "glob", "src/wire/sse_parser.h"));
   r.tools.push_back({"read", "Read a file", schema});
   Chat(r);
   ASSERT_TRUE(result_.ok()) << result_.status().ToString();
   ChatResult second = result_.value();
   if (second.finish == FinishReason::kToolCalls) {  // the agent reads the file it found
     ASSERT_EQ(second.message.tool_calls[0].name, "read");
-    EXPECT_THAT(second.message.tool_calls[0].arguments_json, HasSubstr("src/llm/sse_parser.h"));
+    EXPECT_THAT(second.message.tool_calls[0].arguments_json, HasSubstr("src/wire/sse_parser.h"));
     r.messages.push_back(second.message);
     r.messages.push_back(ToolResultMessage(second.message.tool_calls[0].id, "read",
                                            "    52\tclass SseParser {\n    53\t public:"));
@@ -179,7 +179,7 @@ TEST_P(ProviderIntegrationTest, ParallelToolCallsAndTheirResultsRoundTrip) {
     second = result_.value();
   }
   EXPECT_EQ(second.finish, FinishReason::kStop);
-  EXPECT_THAT(second.message.text, HasSubstr("src/llm/sse_parser.h"));
+  EXPECT_THAT(second.message.text, HasSubstr("src/wire/sse_parser.h"));
   auto log = SettledLog();
   EXPECT_EQ(log.back().messages, int(r.messages.size()));
   EXPECT_EQ(log.back().tools.size(), 3u);

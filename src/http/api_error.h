@@ -1,0 +1,51 @@
+// The one error shape of troupe's HTTP API, so clients (the CLI, scripts) can show precisely
+// what was wrong:
+//   {"error":{"status":400,"code":"invalid_argument",
+//             "message":"prompt: expected a non-empty string, got number",
+//             "field":"prompt","expected":"a non-empty string","got":"number"}}
+// `field`, `expected` and `got` appear only when the error is about one field of the body or
+// query. `got` describes the value (its JSON type, or a short quote of a bad string), never a
+// secret.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/status.h"
+#include "http/http_exchange.h"
+
+namespace troupe {
+
+struct ApiError {
+  int status = 400;
+  std::string code;     // invalid_json, invalid_argument, not_found, method_not_allowed,
+                        // unauthorized, payload_too_large, conflict, unavailable, internal, ...
+  std::string message;  // one line
+  std::string field;
+  std::string expected;
+  std::string got;
+
+  // An error that is not about one field.
+  static ApiError Of(int status, std::string code, std::string message);
+  // 400 invalid_argument with message "<field>: expected <expected>, got <got>".
+  static ApiError BadField(std::string field, std::string expected, std::string got);
+  static ApiError NotFound(std::string message);
+};
+
+// Maps an engine Status: InvalidArgument → 400 invalid_argument, NotFound → 404 not_found,
+// AlreadyExists → 409 conflict, FailedPrecondition → 409 conflict, ResourceExhausted → 429
+// resource_exhausted, Unavailable → 503 unavailable, DeadlineExceeded → 504, others → 500
+// internal. The message is the status message.
+ApiError ApiErrorFromStatus(const Status& status);
+
+// The other way, for clients: the StatusCode an API answer's HTTP status stands for (401/403 and
+// 409 → FailedPrecondition, 405/501 → Unimplemented, 502/503 → Unavailable, ...).
+StatusCode StatusCodeFromApiStatus(int http_status);
+
+nlohmann::json ApiErrorJson(const ApiError& error);
+ApiResponse ApiErrorResponse(const ApiError& error);
+
+// "number", "string", "array", "object", "boolean", "null" — for `got`.
+std::string JsonTypeName(const nlohmann::json& value);
+
+}  // namespace troupe

@@ -1,0 +1,691 @@
+#include "rest/rest_api.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <exception>
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "http/api_error.h"
+#include "rest/request_parsing.h"
+#include "rest/task_json.h"
+
+namespace troupe {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8";
+
+// The "store" object of GET /v1/health: whether the database takes writes, and since when not.
+json StoreHealthJson(const StoreHealth& h) {
+  json j = {{"status", h.degraded ? "degraded" : "ok"},
+            {"write_failures", h.failures},
+            {"unsaved_writes", h.unsaved_writes}};
+  if (h.degraded) j["degraded_since_ms"] = h.since_wall_ms;
+  if (!h.last_error.ok()) {
+    j["last_error"] = h.last_error.message();
+    j["last_error_at_ms"] = h.last_error_wall_ms;
+  }
+  return j;
+}
+
+enum class Route {
+  kNone,
+  kTasks,       // /v1/tasks
+  kCancelAll,   // /v1/tasks/cancel
+  kTask,        // /v1/tasks/{id}
+  kTaskCancel,  // /v1/tasks/{id}/cancel
+  kWait,        // /v1/wait
+  kSession,     // /v1/sessions/{id}
+  kMessages,    // /v1/sessions/{id}/messages
+  kPools,       // /v1/pools
+  kAgents,      // /v1/agents
+  kEvents,      // /v1/events
+  kHealth,      // /v1/health
+  kShutdown,    // /v1/shutdown
+  kMetrics,     // /metrics
+};
+
+// The methods a route answers, as the Allow header lists them.
+std::vector<std::string> AllowedMethods(Route route) {
+  switch (route) {
+    case Route::kTasks:
+      return {"GET", "POST"};
+    case Route::kCancelAll:
+    case Route::kTaskCancel:
+    case Route::kWait:
+    case Route::kShutdown:
+      return {"POST"};
+    case Route::kNone:
+      return {};
+    default:
+      return {"GET"};
+  }
+}
+
+// Splits "/v1/tasks/bg_1" into {"v1", "tasks", "bg_1"}; nullopt for a path with empty segments
+// (a trailing slash, "//") or not starting with '/'.
+std::optional<std::vector<std::string>> Segments(const std::string& path) {
+  if (path.empty() || path[0] != '/') return std::nullopt;
+  std::vector<std::string> out;
+  size_t start = 1;
+  while (true) {
+    const size_t slash = path.find('/', start);
+    std::string seg = path.substr(start, slash == std::string::npos ? slash : slash - start);
+    if (seg.empty()) return std::nullopt;
+    out.push_back(std::move(seg));
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return out;
+}
+
+Route Match(const std::string& path, std::string* id) {
+  auto segs = Segments(path);
+  if (!segs) return Route::kNone;
+  const auto& s = *segs;
+  if (s.size() == 1 && s[0] == "metrics") return Route::kMetrics;
+  if (s.size() < 2 || s[0] != "v1") return Route::kNone;
+  if (s.size() == 2) {
+    if (s[1] == "tasks") return Route::kTasks;
+    if (s[1] == "wait") return Route::kWait;
+    if (s[1] == "pools") return Route::kPools;
+    if (s[1] == "agents") return Route::kAgents;
+    if (s[1] == "events") return Route::kEvents;
+    if (s[1] == "health") return Route::kHealth;
+    if (s[1] == "shutdown") return Route::kShutdown;
+    return Route::kNone;
+  }
+  if (s[1] == "tasks") {
+    if (s.size() == 3) {
+      if (s[2] == "cancel") return Route::kCancelAll;
+      *id = s[2];
+      return Route::kTask;
+    }
+    if (s.size() == 4 && s[3] == "cancel") {
+      *id = s[2];
+      return Route::kTaskCancel;
+    }
+  }
+  if (s[1] == "sessions") {
+    if (s.size() == 3) {
+      *id = s[2];
+      return Route::kSession;
+    }
+    if (s.size() == 4 && s[3] == "messages") {
+      *id = s[2];
+      return Route::kMessages;
+    }
+  }
+  return Route::kNone;
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+}
+
+// Final, or interrupted: nothing more happens to the task until someone resumes it.
+bool Settled(TaskState s) { return IsFinal(s) || s == TaskState::kInterrupted; }
+
+ApiResponse JsonResponse(int status, const json& body) {
+  ApiResponse r;
+  r.status = status;
+  r.body = JsonBody(body);
+  return r;
+}
+
+ApiError Unavailable(std::string message) {
+  return ApiError::Of(503, "unavailable", std::move(message));
+}
+
+ApiError Internal(std::string message) { return ApiError::Of(500, "internal", std::move(message)); }
+
+// Maps what TaskManager::Launch refused to the API's errors: an unknown agent or model is the
+// caller's bad field (400), an unknown session 404, a busy session 409.
+ApiError LaunchError(const Status& status, const LaunchRequest& request) {
+  const std::string& m = status.message();
+  if (StartsWith(m, "unknown agent")) {
+    ApiError e = ApiError::BadField("agent", "a known agent", QuoteForError(request.agent));
+    e.message = "agent: " + m;
+    return e;
+  }
+  if (StartsWith(m, "model \"") || StartsWith(m, "provider \"")) {
+    ApiError e = ApiError::BadField("model", "a model of a configured provider",
+                                    QuoteForError(request.model));
+    e.message = "model: " + m;
+    return e;
+  }
+  if (status.code() == StatusCode::kNotFound && StartsWith(m, "session ")) {
+    ApiError e = ApiErrorFromStatus(status);
+    e.field = "session_id";
+    return e;
+  }
+  if (status.code() == StatusCode::kNotFound) {
+    ApiError e = ApiErrorFromStatus(status);
+    e.status = 400;
+    e.code = "invalid_argument";
+    return e;
+  }
+  if (status.code() == StatusCode::kInvalidArgument && StartsWith(m, "prompt")) {
+    ApiError e = ApiErrorFromStatus(status);
+    e.field = "prompt";
+    return e;
+  }
+  return ApiErrorFromStatus(status);
+}
+
+// "bg_a", "bg_b" and 3 more.
+std::string NameList(const std::vector<std::string>& ids) {
+  constexpr size_t kShown = 10;
+  std::string out;
+  for (size_t i = 0; i < ids.size() && i < kShown; ++i) {
+    out += (i ? ", " : "") + QuoteForError(ids[i]);
+  }
+  if (ids.size() > kShown) out += fmt::format(" and {} more", ids.size() - kShown);
+  return out;
+}
+
+}  // namespace
+
+struct RestApi::Impl {
+  explicit Impl(RestApiDeps d) : deps(std::move(d)), shutdown_timer(deps.clock) {}
+
+  // A long poll waiting for TaskManager::Watch.
+  struct PendingWait {
+    std::shared_ptr<HttpExchange> exchange;
+    TaskManager::WatchId watch = 0;
+    bool many = false;  // POST /v1/wait: {"tasks": [...]}; else {"task": {...}}
+    std::vector<std::string> ids;
+  };
+
+  RestApiDeps deps;
+  Timer shutdown_timer;
+  bool shutting_down = false;
+  bool shutdown_requested = false;
+  std::map<uint64_t, PendingWait> pending;
+  uint64_t next_wait = 1;
+
+  int64_t Now() const { return deps.clock->WallMs(); }
+
+  void Reply(HttpExchange& ex, int status, const json& body) {
+    ex.Respond(JsonResponse(status, body));
+  }
+  void Fail(HttpExchange& ex, const ApiError& error) { ex.Respond(ApiErrorResponse(error)); }
+
+  // The body's Content-Type, when there is a body, must be JSON.
+  std::optional<ApiError> CheckBodyType(const ApiRequest& req) {
+    if (req.body.empty()) return std::nullopt;
+    return CheckJsonContentType(req.Header("content-type"));
+  }
+
+  // The handler mounted at the longest prefix of `path`, or null.
+  HttpHandler* MountFor(std::string_view path) const;
+  void Handle(const std::shared_ptr<HttpExchange>& ex);
+  void Dispatch(const std::shared_ptr<HttpExchange>& ex, Route route, const std::string& id);
+
+  void Launch(const std::shared_ptr<HttpExchange>& ex);
+  void List(HttpExchange& ex);
+  void GetTask(const std::shared_ptr<HttpExchange>& ex, const std::string& id);
+  void CancelTask(HttpExchange& ex, const std::string& id);
+  void CancelAll(HttpExchange& ex);
+  void Wait(const std::shared_ptr<HttpExchange>& ex);
+  void Session(HttpExchange& ex, const std::string& id);
+  void Messages(HttpExchange& ex, const std::string& id);
+  void Pools(HttpExchange& ex);
+  void Agents(HttpExchange& ex);
+  void Health(HttpExchange& ex);
+  void Shutdown(HttpExchange& ex);
+
+  // Registers a long poll over `ids`; answered by FinishWait, Shutdown, or dropped by ClientLeft.
+  void StartWait(const std::shared_ptr<HttpExchange>& ex, std::vector<std::string> ids,
+                 WaitMode mode, int64_t timeout_ms, bool many);
+  void FinishWait(uint64_t key, const std::vector<TaskView>& views, bool timed_out);
+  void ClientLeft(uint64_t key);
+  void AnswerWait(PendingWait& wait, const std::vector<TaskView>& views, bool timed_out);
+  std::vector<TaskView> ViewsOf(const std::vector<std::string>& ids);
+
+  void ShutdownAll();
+  void Detach();
+};
+
+HttpHandler* RestApi::Impl::MountFor(std::string_view path) const {
+  HttpHandler* mounted = nullptr;
+  size_t best = 0;  // the longest matching prefix wins
+  for (const auto& [prefix, handler] : deps.mounts) {
+    if (prefix.empty() || handler == nullptr || !StartsWith(path, prefix)) continue;
+    const bool boundary =
+        path.size() == prefix.size() || prefix.back() == '/' || path[prefix.size()] == '/';
+    if (boundary && prefix.size() > best) {
+      best = prefix.size();
+      mounted = handler;
+    }
+  }
+  return mounted;
+}
+
+void RestApi::Impl::Handle(const std::shared_ptr<HttpExchange>& ex) {
+  const ApiRequest& req = ex->request();
+  if (shutting_down) {
+    Fail(*ex, Unavailable("troupe is shutting down"));
+    return;
+  }
+  // Mounted handlers first.
+  if (HttpHandler* mounted = MountFor(req.path)) {
+    mounted->Handle(ex);
+    return;
+  }
+
+  std::string id;
+  const Route route = Match(req.path, &id);
+  if (route == Route::kNone) {
+    Fail(*ex, ApiError::NotFound(fmt::format("no route for {} {}; see docs/HTTP_API.md", req.method,
+                                             QuoteForError(req.path, 100))));
+    return;
+  }
+  const std::vector<std::string> allowed = AllowedMethods(route);
+  if (std::find(allowed.begin(), allowed.end(), req.method) == allowed.end()) {
+    std::string allow;
+    for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+    ApiResponse r = ApiErrorResponse(ApiError::Of(
+        405, "method_not_allowed",
+        fmt::format("{} is not allowed on {}; allowed: {}", QuoteForError(req.method, 20),
+                    QuoteForError(req.path, 100), allow)));
+    r.headers.emplace_back("Allow", allow);
+    ex->Respond(std::move(r));
+    return;
+  }
+  try {
+    Dispatch(ex, route, id);
+  } catch (const std::exception& e) {
+    // Nothing below is meant to throw; if something does, answer instead of taking the loop down.
+    Fail(*ex, Internal(std::string("internal error: ") + e.what()));
+  }
+}
+
+void RestApi::Impl::Dispatch(const std::shared_ptr<HttpExchange>& ex, Route route,
+                             const std::string& id) {
+  const ApiRequest& req = ex->request();
+  switch (route) {
+    case Route::kTasks:
+      if (req.method == "POST") {
+        Launch(ex);
+      } else {
+        List(*ex);
+      }
+      return;
+    case Route::kCancelAll:
+      return CancelAll(*ex);
+    case Route::kTask:
+      return GetTask(ex, id);
+    case Route::kTaskCancel:
+      return CancelTask(*ex, id);
+    case Route::kWait:
+      return Wait(ex);
+    case Route::kSession:
+      return Session(*ex, id);
+    case Route::kMessages:
+      return Messages(*ex, id);
+    case Route::kPools:
+      return Pools(*ex);
+    case Route::kAgents:
+      return Agents(*ex);
+    case Route::kHealth:
+      return Health(*ex);
+    case Route::kShutdown:
+      return Shutdown(*ex);
+    case Route::kEvents:
+      if (deps.events == nullptr) return Fail(*ex, ApiError::NotFound("event stream not enabled"));
+      deps.events->Serve(ex);
+      return;
+    case Route::kMetrics: {
+      if (deps.metrics == nullptr) return Fail(*ex, ApiError::NotFound("metrics not enabled"));
+      ApiResponse r;
+      r.status = 200;
+      r.content_type = kMetricsContentType;
+      r.body = deps.metrics->Render();
+      ex->Respond(std::move(r));
+      return;
+    }
+    case Route::kNone:
+      return;
+  }
+}
+
+void RestApi::Impl::Launch(const std::shared_ptr<HttpExchange>& ex) {
+  const ApiRequest& req = ex->request();
+  if (auto e = CheckBodyType(req)) return Fail(*ex, *e);
+  LaunchDefaults defaults;
+  defaults.max_wait_ms = deps.max_wait_ms;
+  Parsed<LaunchBody> body = ParseLaunchBody(req.body, defaults);
+  if (!body.ok()) return Fail(*ex, body.error());
+  const LaunchRequest& request = body->request;
+  if (deps.agents != nullptr && !request.agent.empty() &&
+      deps.agents->Get(request.agent) == nullptr) {
+    Result<AgentDefinition> found = deps.agents->Find(request.agent);
+    return Fail(*ex, LaunchError(found.status(), request));
+  }
+  Result<TaskView> view = deps.manager->Launch(request);
+  if (!view.ok()) return Fail(*ex, LaunchError(view.status(), request));
+  if (!body->wait_ms) {
+    return Reply(*ex, 201, json{{"task", TaskJson(*view, Now(), TaskJsonMode::kFull)}});
+  }
+  const bool settled = Settled(view->task.state);
+  if (settled || *body->wait_ms == 0) {
+    return Reply(
+        *ex, 200,
+        json{{"task", TaskJson(*view, Now(), TaskJsonMode::kFull)}, {"timed_out", !settled}});
+  }
+  StartWait(ex, {view->task.id}, WaitMode::kAll, *body->wait_ms, /*many=*/false);
+}
+
+void RestApi::Impl::List(HttpExchange& ex) {
+  Parsed<TaskFilter> filter = ParseTaskQuery(ex.request().query);
+  if (!filter.ok()) return Fail(ex, filter.error());
+  Result<std::vector<TaskView>> views = deps.manager->List(filter.value());
+  if (!views.ok()) return Fail(ex, ApiErrorFromStatus(views.status()));
+  const int64_t now = Now();
+  json tasks = json::array();
+  for (const auto& v : *views) tasks.push_back(TaskJson(v, now, TaskJsonMode::kListing));
+  Reply(ex, 200, json{{"tasks", std::move(tasks)}});
+}
+
+void RestApi::Impl::GetTask(const std::shared_ptr<HttpExchange>& ex, const std::string& id) {
+  Parsed<std::optional<int64_t>> wait = ParseWaitMs(ex->request().query, deps.max_wait_ms);
+  if (!wait.ok()) return Fail(*ex, wait.error());
+  Result<TaskView> view = deps.manager->Get(id);
+  if (!view.ok()) return Fail(*ex, ApiErrorFromStatus(view.status()));
+  if (!wait.value()) {
+    return Reply(*ex, 200, json{{"task", TaskJson(*view, Now(), TaskJsonMode::kFull)}});
+  }
+  const bool settled = Settled(view->task.state);
+  if (settled || *wait.value() == 0) {
+    return Reply(
+        *ex, 200,
+        json{{"task", TaskJson(*view, Now(), TaskJsonMode::kFull)}, {"timed_out", !settled}});
+  }
+  StartWait(ex, {id}, WaitMode::kAll, *wait.value(), /*many=*/false);
+}
+
+void RestApi::Impl::CancelTask(HttpExchange& ex, const std::string& id) {
+  const ApiRequest& req = ex.request();
+  if (auto e = CheckBodyType(req)) return Fail(ex, *e);
+  Parsed<CancelBody> body = ParseCancelBody(req.body);
+  if (!body.ok()) return Fail(ex, body.error());
+  Result<TaskView> before = deps.manager->Get(id);
+  if (!before.ok()) return Fail(ex, ApiErrorFromStatus(before.status()));
+  Result<TaskView> after = deps.manager->Cancel(id, body->reason);
+  if (!after.ok()) return Fail(ex, ApiErrorFromStatus(after.status()));
+  Reply(ex, 200,
+        json{{"task", TaskJson(*after, Now(), TaskJsonMode::kFull)},
+             {"was", std::string(TaskStateName(before->task.state))}});
+}
+
+void RestApi::Impl::CancelAll(HttpExchange& ex) {
+  const ApiRequest& req = ex.request();
+  if (auto e = CheckBodyType(req)) return Fail(ex, *e);
+  Parsed<CancelAllBody> body = ParseCancelAllBody(req.body);
+  if (!body.ok()) return Fail(ex, body.error());
+  std::vector<TaskView> cancelled = deps.manager->CancelAll(body->owner);
+  const int64_t now = Now();
+  json out = json::array();
+  for (const TaskView& before : cancelled) {
+    // CancelAll returns the views from before; show each as it is now (cancelled).
+    Result<TaskView> after = deps.manager->Get(before.task.id);
+    out.push_back(TaskJson(after.ok() ? *after : before, now, TaskJsonMode::kFull));
+  }
+  Reply(ex, 200, json{{"cancelled", std::move(out)}});
+}
+
+void RestApi::Impl::Wait(const std::shared_ptr<HttpExchange>& ex) {
+  const ApiRequest& req = ex->request();
+  if (auto e = CheckBodyType(req)) return Fail(*ex, *e);
+  Parsed<WaitBody> body = ParseWaitBody(req.body, deps.max_wait_ms);
+  if (!body.ok()) return Fail(*ex, body.error());
+  std::vector<TaskView> views;
+  std::vector<std::string> unknown;
+  for (const std::string& id : body->task_ids) {
+    Result<TaskView> v = deps.manager->Get(id);
+    if (v.ok()) {
+      views.push_back(std::move(*v));
+    } else if (v.status().code() == StatusCode::kNotFound) {
+      if (std::find(unknown.begin(), unknown.end(), id) == unknown.end()) unknown.push_back(id);
+    } else {
+      return Fail(*ex, ApiErrorFromStatus(v.status()));
+    }
+  }
+  if (!unknown.empty()) {
+    ApiError e = ApiError::NotFound(fmt::format("task_ids: no such task{}: {}",
+                                                unknown.size() > 1 ? "s" : "", NameList(unknown)));
+    e.field = "task_ids";
+    e.expected = "ids of existing tasks";
+    e.got = NameList(unknown);
+    return Fail(*ex, e);
+  }
+  const size_t settled = std::count_if(views.begin(), views.end(),
+                                       [](const TaskView& v) { return Settled(v.task.state); });
+  const bool done = body->mode == WaitMode::kAny ? settled > 0 : settled == views.size();
+  if (done) {
+    const int64_t now = Now();
+    json tasks = json::array();
+    for (const auto& v : views) tasks.push_back(TaskJson(v, now, TaskJsonMode::kFull));
+    return Reply(*ex, 200, json{{"tasks", std::move(tasks)}, {"timed_out", false}});
+  }
+  StartWait(ex, body->task_ids, body->mode, body->timeout_ms, /*many=*/true);
+}
+
+void RestApi::Impl::Session(HttpExchange& ex, const std::string& id) {
+  Result<std::optional<SessionRecord>> session = deps.manager->Session(id);
+  if (!session.ok()) return Fail(ex, ApiErrorFromStatus(session.status()));
+  if (!*session) {
+    return Fail(
+        ex, ApiError::NotFound(fmt::format("session {} does not exist", QuoteForError(id, 100))));
+  }
+  TaskFilter filter;
+  filter.session_id = id;
+  Result<std::vector<TaskView>> tasks = deps.manager->List(filter);
+  if (!tasks.ok()) return Fail(ex, ApiErrorFromStatus(tasks.status()));
+  Result<std::vector<TodoItem>> todos = deps.manager->Todos(id);
+  if (!todos.ok()) return Fail(ex, ApiErrorFromStatus(todos.status()));
+  const int64_t now = Now();
+  json task_list = json::array();
+  for (const auto& v : *tasks) task_list.push_back(TaskJson(v, now, TaskJsonMode::kListing));
+  json todo_list = json::array();
+  for (const auto& t : *todos) todo_list.push_back(TodoJson(t));
+  Reply(ex, 200,
+        json{{"session", SessionJson(**session)},
+             {"tasks", std::move(task_list)},
+             {"todos", std::move(todo_list)}});
+}
+
+void RestApi::Impl::Messages(HttpExchange& ex, const std::string& id) {
+  Parsed<int64_t> after = ParseMessagesQuery(ex.request().query);
+  if (!after.ok()) return Fail(ex, after.error());
+  Result<std::optional<SessionRecord>> session = deps.manager->Session(id);
+  if (!session.ok()) return Fail(ex, ApiErrorFromStatus(session.status()));
+  if (!*session) {
+    return Fail(
+        ex, ApiError::NotFound(fmt::format("session {} does not exist", QuoteForError(id, 100))));
+  }
+  Result<std::vector<MessageRecord>> messages = deps.store != nullptr
+                                                    ? deps.store->ListMessages(id, after.value())
+                                                    : deps.manager->Messages(id);
+  if (!messages.ok()) return Fail(ex, ApiErrorFromStatus(messages.status()));
+  json out = json::array();
+  for (const auto& m : *messages) {
+    if (m.seq > after.value()) out.push_back(MessageJson(m));
+  }
+  Reply(ex, 200, json{{"messages", std::move(out)}});
+}
+
+void RestApi::Impl::Pools(HttpExchange& ex) {
+  const int64_t now = Now();
+  json pools = json::array();
+  json global = {{"limit", deps.manager->scheduler().policy().global_limit()},
+                 {"running", deps.manager->scheduler().running()},
+                 {"pending", deps.manager->scheduler().waiting()}};
+  for (const PoolSnapshot& p : deps.manager->Pools()) {
+    if (p.level == "global") {
+      global = {{"limit", p.limit}, {"running", p.in_use}, {"pending", p.queued}};
+      continue;
+    }
+    pools.push_back(PoolJson(p, now));
+  }
+  Reply(ex, 200, json{{"pools", std::move(pools)}, {"global", std::move(global)}});
+}
+
+void RestApi::Impl::Agents(HttpExchange& ex) {
+  json agents = json::array();
+  if (deps.agents != nullptr) {
+    for (const AgentDefinition& a : deps.agents->List()) agents.push_back(AgentJson(a));
+  }
+  Reply(ex, 200,
+        json{{"agents", std::move(agents)},
+             {"default_model", DefaultModelJson(deps.info.default_model)}});
+}
+
+void RestApi::Impl::Health(HttpExchange& ex) {
+  const int64_t now = Now();
+  // "ok" says the daemon answers. Once a database write has failed, "status" and "store" say
+  // whether it can also save what it does ("degraded" while it cannot).
+  const StoreHealth store = deps.manager->store_health();
+  const DaemonInfo& info = deps.info;
+  const SlotScheduler& scheduler = deps.manager->scheduler();
+  json body = json{
+      {"ok", true},
+      {"version", info.version},
+      {"commit", info.commit},
+      {"pid", info.pid},
+      {"started_at_ms", info.started_at_ms},
+      {"uptime_ms", info.started_at_ms > 0 ? std::max<int64_t>(0, now - info.started_at_ms) : 0},
+      {"data_dir", info.data_dir},
+      {"socket", info.socket},
+      {"tcp_port", info.tcp_port},
+      {"default_model", DefaultModelJson(info.default_model)},
+      {"tasks", {{"pending", scheduler.waiting()}, {"running", scheduler.running()}}}};
+  if (store.degraded || store.failures > 0) {
+    body["status"] = store.degraded ? "degraded" : "ok";
+    body["store"] = StoreHealthJson(store);
+  }
+  Reply(ex, 200, body);
+}
+
+void RestApi::Impl::Shutdown(HttpExchange& ex) {
+  const ApiRequest& req = ex.request();
+  if (auto e = CheckBodyType(req)) return Fail(ex, *e);
+  Parsed<bool> body = ParseEmptyBody(req.body);
+  if (!body.ok()) return Fail(ex, body.error());
+  if (!deps.request_shutdown) return Fail(ex, ApiError::NotFound("shutdown not enabled"));
+  if (!shutdown_requested) {
+    shutdown_requested = true;
+    // From a later loop turn, so that this answer is on its way before the daemon stops.
+    shutdown_timer.Start(0, [this] { deps.request_shutdown(); });
+  }
+  Reply(ex, 202, json{{"stopping", true}});
+}
+
+void RestApi::Impl::StartWait(const std::shared_ptr<HttpExchange>& ex, std::vector<std::string> ids,
+                              WaitMode mode, int64_t timeout_ms, bool many) {
+  const uint64_t key = next_wait++;
+  Result<TaskManager::WatchId> watch = deps.manager->Watch(
+      ids, mode, timeout_ms, [this, key](const std::vector<TaskView>& views, bool timed_out) {
+        FinishWait(key, views, timed_out);
+      });
+  if (!watch.ok()) return Fail(*ex, ApiErrorFromStatus(watch.status()));
+  PendingWait& wait = pending[key];
+  wait.exchange = ex;
+  wait.watch = *watch;
+  wait.many = many;
+  wait.ids = std::move(ids);
+  ex->OnClose([this, key] { ClientLeft(key); });
+  if (ex->closed()) ClientLeft(key);  // gone before it could be told to call back
+}
+
+void RestApi::Impl::FinishWait(uint64_t key, const std::vector<TaskView>& views, bool timed_out) {
+  auto it = pending.find(key);
+  if (it == pending.end()) return;
+  PendingWait wait = std::move(it->second);
+  pending.erase(it);
+  AnswerWait(wait, views, timed_out);
+}
+
+void RestApi::Impl::ClientLeft(uint64_t key) {
+  auto it = pending.find(key);
+  if (it == pending.end()) return;
+  deps.manager->CancelWatch(it->second.watch);
+  pending.erase(it);
+}
+
+void RestApi::Impl::AnswerWait(PendingWait& wait, const std::vector<TaskView>& views,
+                               bool timed_out) {
+  wait.exchange->OnClose([] {});  // answered: nothing to clean up when it closes
+  const int64_t now = Now();
+  if (wait.many) {
+    json tasks = json::array();
+    for (const auto& v : views) tasks.push_back(TaskJson(v, now, TaskJsonMode::kFull));
+    return Reply(*wait.exchange, 200, json{{"tasks", std::move(tasks)}, {"timed_out", timed_out}});
+  }
+  if (views.empty()) {
+    return Fail(*wait.exchange, Internal(fmt::format("task {} could not be read",
+                                                     wait.ids.empty() ? "" : wait.ids[0])));
+  }
+  Reply(
+      *wait.exchange, 200,
+      json{{"task", TaskJson(views.front(), now, TaskJsonMode::kFull)}, {"timed_out", timed_out}});
+}
+
+std::vector<TaskView> RestApi::Impl::ViewsOf(const std::vector<std::string>& ids) {
+  std::vector<TaskView> views;
+  for (const auto& id : ids) {
+    if (Result<TaskView> v = deps.manager->Get(id); v.ok()) views.push_back(std::move(*v));
+  }
+  return views;
+}
+
+void RestApi::Impl::ShutdownAll() {
+  shutting_down = true;
+  std::map<uint64_t, PendingWait> waits = std::move(pending);
+  pending.clear();
+  for (auto& [key, wait] : waits) {
+    deps.manager->CancelWatch(wait.watch);
+    AnswerWait(wait, ViewsOf(wait.ids), /*timed_out=*/true);
+  }
+  if (deps.events != nullptr) deps.events->CloseAll();
+  for (const auto& [prefix, handler] : deps.mounts) {
+    if (handler != nullptr) handler->Shutdown();
+  }
+}
+
+void RestApi::Impl::Detach() {
+  for (auto& [key, wait] : pending) {
+    deps.manager->CancelWatch(wait.watch);
+    wait.exchange->OnClose([] {});
+  }
+  pending.clear();
+}
+
+RestApi::RestApi(RestApiDeps deps) : impl_(std::make_unique<Impl>(std::move(deps))) {}
+
+RestApi::~RestApi() { impl_->Detach(); }
+
+void RestApi::Handle(std::shared_ptr<HttpExchange> exchange) { impl_->Handle(exchange); }
+
+void RestApi::Shutdown() { impl_->ShutdownAll(); }
+
+size_t RestApi::BodyLimit(std::string_view path) const {
+  const HttpHandler* mounted = impl_->MountFor(path);
+  return mounted != nullptr ? mounted->BodyLimit(path) : 0;
+}
+
+std::optional<ApiResponse> RestApi::BodyTooLarge(std::string_view path, size_t limit) const {
+  const HttpHandler* mounted = impl_->MountFor(path);
+  return mounted != nullptr ? mounted->BodyTooLarge(path, limit) : std::nullopt;
+}
+
+size_t RestApi::pending_waits() const { return impl_->pending.size(); }
+
+}  // namespace troupe
