@@ -9,7 +9,7 @@
 
 #include "llm/anthropic_codec.h"
 #include "llm/openai_codec.h"
-#include "llm/sse_parser.h"
+#include "wire/sse_parser.h"
 #include "llm/stream_deltas.h"
 #include "mock_llm/reply_encoder.h"
 

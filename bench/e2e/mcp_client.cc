@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "llm/sse_parser.h"
+#include "wire/sse_parser.h"
 
 namespace troupe::bench {
 namespace {

@@ -1,7 +1,7 @@
 // Completion notice latency (issue 7, benchmark 3): from a task's final model byte (mock-llm's
 // log) to its completion event on /v1/events and to the MCP session's pushed
 // notifications/message — the moment the notice becomes claimable by that session's next tool
-// call (both come from the same engine event, McpTaskEvents in api/mcp_engine_tasks.h).
+// call (both come from the same engine event, McpTaskEvents in mcp/mcp_engine_tasks.h).
 #include <fmt/format.h>
 
 #include <mutex>

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "llm/sse_parser.h"
+#include "wire/sse_parser.h"
 
 namespace troupe::bench {
 

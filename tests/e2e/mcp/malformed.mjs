@@ -96,7 +96,7 @@ export async function malformedHttp(step, daemon, sessionId, needs) {
     assert.equal(oversize.status, 413, oversize.text.slice(0, 300));
   });
 
-  await step('HTTP: the 413 body is a JSON-RPC error (api/mcp_http.h)', ['HTTP: a body over 4 MiB -> 413'],
+  await step('HTTP: the 413 body is a JSON-RPC error (mcp/mcp_http.h)', ['HTTP: a body over 4 MiB -> 413'],
              async () => {
     const m = oversize.json;
     assert.ok(m?.jsonrpc === '2.0' && Number.isInteger(m.error?.code),
