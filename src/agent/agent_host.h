@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,31 +55,58 @@ struct DelegatedTask {
   std::string last_tool;
   std::string result;  // completed
   std::string error;   // error, cancelled
+  // Who may act on it (agent/delegation_scope.h): the session that delegated it ("" for a
+  // top-level task), and the owner of a top-level task ("mcp:<session>", "" = none).
+  std::string parent_session_id;
+  std::string owner;
 
   bool final() const { return state != "pending" && state != "running"; }
 };
 
+// A session as continuing it needs to know it.
+struct DelegatedSession {
+  std::string id;
+  std::string agent;
+  std::string parent_session_id;  // "" for a top-level session
+};
+
 struct DelegateRequest {
-  std::string parent_session_id;
+  std::string parent_session_id;  // "" launches a top-level task (of `owner`)
   std::string parent_task_id;
+  std::string owner;  // a top-level task's owner, told of its end through the outbox
   std::string agent;
   std::string prompt;
   std::string description;
   std::string model;       // "" = the agent's
-  std::string session_id;  // continue this child session instead of starting one
+  std::string session_id;  // continue this session instead of starting one
   std::string workspace;
   // The delegating tool call (ToolContext::call_key); when set, delegating again with the same
   // key returns the task the first call started instead of starting another.
   std::string call_key;
 };
 
-// How the delegation tools reach the engine, so nested tasks obey the same pools and maxDepth.
+// Which tasks TaskDelegator::List returns; every set field must match.
+struct DelegationQuery {
+  std::optional<std::string> parent_session_id;
+  std::optional<std::string> owner;
+  std::vector<std::string> states;  // "pending", "running", …; empty = any
+};
+
+// How delegation reaches the engine, so nested tasks obey the same pools and maxDepth. A
+// mechanism only: it launches, reads, waits and cancels what it is asked to; who may do what is
+// decided above it, by the DelegationService and its scope (agent/delegation_service.h).
 class TaskDelegator {
  public:
   virtual ~TaskDelegator() = default;
+  // Launches a task: a child of request.parent_session_id, or a top-level task when that is "";
+  // with request.session_id, a continuation of that session. Errors of the engine (maxDepth, a
+  // busy session, a bad model) pass through unchanged.
   virtual Result<DelegatedTask> Delegate(const DelegateRequest& request) = 0;
+  // NotFound when there is no such task.
   virtual Result<DelegatedTask> Get(const std::string& task_id) = 0;
-  // The child's transcript as readable text (roles, tool calls and results).
+  // nullopt when there is no such session.
+  virtual Result<std::optional<DelegatedSession>> Session(const std::string& session_id) = 0;
+  // The session's transcript as readable text (roles, tool calls and results).
   virtual Result<std::string> Transcript(const std::string& session_id) = 0;
   // Calls `done` once (from a later loop turn) when any/all of `task_ids` are final, or after
   // `timeout_ms` with timed_out. Returns a handle id for CancelWait.
@@ -86,12 +114,13 @@ class TaskDelegator {
   virtual Result<uint64_t> Wait(const std::vector<std::string>& task_ids, bool all,
                                 int64_t timeout_ms, WaitCallback done) = 0;
   virtual void CancelWait(uint64_t wait_id) = 0;
-  // Cancels one task (and what it delegated), or every active task `parent_session_id`
-  // delegated when task_id is empty. Returns the tasks as they were before cancelling.
-  virtual Result<std::vector<DelegatedTask>> Cancel(const std::string& parent_session_id,
-                                                    const std::string& task_id) = 0;
-  // Tasks `parent_session_id` delegated, newest last.
-  virtual Result<std::vector<DelegatedTask>> Children(const std::string& parent_session_id) = 0;
+  // Cancels each task (and what it delegated) with `reason`, in one store transaction. Returns
+  // the tasks as they were just before; a task that had already ended is returned unchanged
+  // and left alone.
+  virtual Result<std::vector<DelegatedTask>> Cancel(const std::vector<std::string>& task_ids,
+                                                    const std::string& reason) = 0;
+  // The tasks `query` matches, oldest first.
+  virtual Result<std::vector<DelegatedTask>> List(const DelegationQuery& query) = 0;
 };
 
 }  // namespace troupe

@@ -3,11 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <map>
 #include <optional>
 #include <set>
 
 #include "agent/task_reports.h"
+#include "agent/testing/fake_delegator.h"
 #include "core/fake_clock.h"
 
 namespace troupe {
@@ -19,164 +19,7 @@ using ::testing::Not;
 using ::testing::StartsWith;
 using json = nlohmann::json;
 
-// A TaskDelegator over a map of tasks: tests launch, finish and inspect them directly. Waits
-// answer from a later FakeClock turn, like the engine's.
-class FakeDelegator : public TaskDelegator {
- public:
-  explicit FakeDelegator(FakeClock* clock) : clock_(clock) {}
-
-  Result<DelegatedTask> Delegate(const DelegateRequest& request) override {
-    requests.push_back(request);
-    if (!fail_delegate.ok()) return fail_delegate;
-    DelegatedTask t;
-    t.task_id = "bg_" + std::to_string(++next_);
-    t.session_id = "ses_" + std::to_string(next_);
-    t.agent = request.agent;
-    if (!request.session_id.empty()) {
-      std::string owner;
-      for (const auto& [id, p] : parent_) {
-        if (tasks_[id].session_id == request.session_id) {
-          owner = p;
-          t.agent = tasks_[id].agent;
-        }
-      }
-      if (owner != request.parent_session_id) {
-        return Status::InvalidArgument("session " + request.session_id + " is not yours");
-      }
-      t.session_id = request.session_id;
-    }
-    t.model = request.model;
-    t.description = request.description;
-    t.prompt = request.prompt;
-    t.state = launch_state;
-    if (t.state == "pending") t.queue_position = 1;
-    order_.push_back(t.task_id);
-    tasks_[t.task_id] = t;
-    parent_[t.task_id] = request.parent_session_id;
-    return t;
-  }
-
-  Result<DelegatedTask> Get(const std::string& task_id) override {
-    auto it = tasks_.find(task_id);
-    if (it == tasks_.end()) return Status::NotFound("task " + task_id + " does not exist");
-    return it->second;
-  }
-
-  Result<std::string> Transcript(const std::string& session_id) override {
-    if (!transcript_error.ok()) return transcript_error;
-    return "## Session " + session_id + " (1 message)";
-  }
-
-  Result<uint64_t> Wait(const std::vector<std::string>& task_ids, bool all, int64_t timeout_ms,
-                        WaitCallback done) override {
-    for (const auto& id : task_ids) {
-      if (!tasks_.count(id)) return Status::NotFound("task " + id + " does not exist");
-    }
-    const uint64_t id = ++next_wait_;
-    waits_[id] = {task_ids, all, std::move(done), 0};
-    last_wait_timeout_ms = timeout_ms;
-    waits_[id].timer = clock_->StartTimer(timeout_ms, [this, id] { Fire(id, true); });
-    Check(id);
-    return id;
-  }
-
-  void CancelWait(uint64_t wait_id) override {
-    cancelled_waits.insert(wait_id);
-    auto it = waits_.find(wait_id);
-    if (it == waits_.end()) return;
-    clock_->CancelTimer(it->second.timer);
-    waits_.erase(it);
-  }
-
-  Result<std::vector<DelegatedTask>> Cancel(const std::string& parent_session_id,
-                                            const std::string& task_id) override {
-    std::vector<DelegatedTask> before;
-    for (const std::string& id : order_) {
-      if (parent_[id] != parent_session_id) continue;
-      if (!task_id.empty() && id != task_id) continue;
-      if (task_id.empty() && tasks_[id].final()) continue;
-      before.push_back(tasks_[id]);
-      if (!tasks_[id].final()) End(id, "cancelled", "", "cancelled by its parent");
-    }
-    return before;
-  }
-
-  Result<std::vector<DelegatedTask>> Children(const std::string& parent_session_id) override {
-    std::vector<DelegatedTask> out;
-    for (const std::string& id : order_) {
-      if (parent_[id] == parent_session_id) out.push_back(tasks_[id]);
-    }
-    return out;
-  }
-
-  // Moves a task to a final state and tells the waits (on a later turn).
-  void End(const std::string& id, const std::string& state, const std::string& result,
-           const std::string& error = "") {
-    DelegatedTask& t = tasks_[id];
-    t.state = state;
-    t.result = result;
-    t.error = error;
-    t.duration_ms = 5'000;
-    std::vector<uint64_t> ids;
-    for (const auto& [wid, w] : waits_) ids.push_back(wid);
-    for (uint64_t wid : ids) Check(wid);
-  }
-
-  // A task another session delegated.
-  std::string Foreign() {
-    DelegateRequest r;
-    r.parent_session_id = "ses_other";
-    r.agent = "explore";
-    r.prompt = "p";
-    r.description = "theirs";
-    return Delegate(r)->task_id;
-  }
-
-  size_t open_waits() const { return waits_.size(); }
-
-  std::vector<DelegateRequest> requests;
-  Status fail_delegate;
-  Status transcript_error;
-  std::string launch_state = "running";
-  std::set<uint64_t> cancelled_waits;
-  int64_t last_wait_timeout_ms = -1;
-
- private:
-  struct Waiter {
-    std::vector<std::string> ids;
-    bool all;
-    WaitCallback done;
-    TimerId timer;
-  };
-
-  void Check(uint64_t wid) {
-    const Waiter& w = waits_.at(wid);
-    size_t final = 0;
-    for (const auto& id : w.ids) final += tasks_[id].final() ? 1 : 0;
-    if (final == w.ids.size() || (!w.all && final > 0)) {
-      clock_->CancelTimer(w.timer);
-      waits_.at(wid).timer = clock_->StartTimer(0, [this, wid] { Fire(wid, false); });
-    }
-  }
-
-  void Fire(uint64_t wid, bool timed_out) {
-    auto it = waits_.find(wid);
-    if (it == waits_.end()) return;
-    Waiter w = std::move(it->second);
-    waits_.erase(it);
-    std::vector<DelegatedTask> now;
-    for (const auto& id : w.ids) now.push_back(tasks_[id]);
-    w.done(std::move(now), timed_out);
-  }
-
-  FakeClock* clock_;
-  int next_ = 0;
-  uint64_t next_wait_ = 0;
-  std::vector<std::string> order_;
-  std::map<std::string, DelegatedTask> tasks_;
-  std::map<std::string, std::string> parent_;
-  std::map<uint64_t, Waiter> waits_;
-};
+using testing::FakeDelegator;
 
 class DelegationToolsTest : public ::testing::Test {
  protected:

@@ -11,10 +11,6 @@
 namespace troupe {
 namespace {
 
-std::string CancelReason(const std::string& parent_session_id) {
-  return "cancelled by the session that delegated it (" + parent_session_id + ")";
-}
-
 std::vector<DelegatedTask> DelegatedTasksOf(const std::vector<TaskView>& views, int64_t now) {
   std::vector<DelegatedTask> out;
   out.reserve(views.size());
@@ -54,14 +50,17 @@ DelegatedTask DelegatedTaskOf(const TaskView& view, int64_t now_wall_ms) {
   t.last_tool = r.last_tool;
   t.result = r.result;
   t.error = r.error;
+  t.parent_session_id = r.parent_session_id;
+  t.owner = r.owner;
   return t;
 }
 
 Result<DelegatedTask> EngineDelegator::Delegate(const DelegateRequest& request) {
-  if (request.parent_session_id.empty()) {
-    return Status::InvalidArgument("a delegated task needs the session that delegates it");
+  if (request.parent_session_id.empty() && request.owner.empty()) {
+    return Status::InvalidArgument(
+        "a delegated task needs the session that delegates it, or an owner");
   }
-  if (!request.call_key.empty()) {
+  if (!request.call_key.empty() && !request.parent_session_id.empty()) {
     // A run resumed after a crash replays the tool calls it had not answered: the task that
     // call started (its launch committed, the answer not) is the answer, not a second task.
     TaskFilter filter;
@@ -70,27 +69,6 @@ Result<DelegatedTask> EngineDelegator::Delegate(const DelegateRequest& request) 
     Result<std::vector<TaskView>> started = manager_->List(filter);
     if (!started.ok()) return started.status();
     if (!started->empty()) return DelegatedTaskOf(started->front(), clock_->WallMs());
-  }
-  if (!request.session_id.empty()) {
-    std::optional<SessionRecord> session;
-    TROUPE_ASSIGN_OR_RETURN(session, manager_->Session(request.session_id));
-    if (!session) {
-      return Status::NotFound(
-          fmt::format("session {} does not exist; continue a session that delegate_task returned",
-                      request.session_id));
-    }
-    if (session->parent_session_id != request.parent_session_id) {
-      return Status::FailedPrecondition(fmt::format(
-          "session {} was not delegated by session {}; only sessions it delegated can be "
-          "continued",
-          request.session_id, request.parent_session_id));
-    }
-    if (!request.agent.empty() && request.agent != session->agent) {
-      return Status::InvalidArgument(fmt::format(
-          "session {} belongs to agent {}, not {}; leave the agent out to continue it, or start "
-          "a new task for {}",
-          session->id, session->agent, request.agent, request.agent));
-    }
   }
   LaunchRequest launch;
   launch.description = request.description;
@@ -101,7 +79,7 @@ Result<DelegatedTask> EngineDelegator::Delegate(const DelegateRequest& request) 
   launch.parent_session_id = request.parent_session_id;
   launch.parent_call_id = request.call_key;
   launch.workspace = request.workspace;
-  launch.owner = "";  // a native parent session is notified through the outbox by session id
+  launch.owner = request.owner;
   Result<TaskView> view = manager_->Launch(launch);
   if (!view.ok()) return view.status();
   return DelegatedTaskOf(*view, clock_->WallMs());
@@ -146,49 +124,61 @@ Result<uint64_t> EngineDelegator::Wait(const std::vector<std::string>& task_ids,
 
 void EngineDelegator::CancelWait(uint64_t wait_id) { manager_->CancelWatch(wait_id); }
 
-Result<std::vector<DelegatedTask>> EngineDelegator::Cancel(const std::string& parent_session_id,
-                                                           const std::string& task_id) {
+Result<std::optional<DelegatedSession>> EngineDelegator::Session(const std::string& session_id) {
+  std::optional<SessionRecord> session;
+  TROUPE_ASSIGN_OR_RETURN(session, manager_->Session(session_id));
+  if (!session) return std::optional<DelegatedSession>();
+  return std::optional<DelegatedSession>(
+      DelegatedSession{session->id, session->agent, session->parent_session_id});
+}
+
+Result<std::vector<DelegatedTask>> EngineDelegator::Cancel(const std::vector<std::string>& task_ids,
+                                                           const std::string& reason) {
   TaskManager::Batch batch(manager_);
   std::vector<DelegatedTask> before;
-  if (!task_id.empty()) {
+  for (const std::string& id : task_ids) {
     TaskView view;
-    TROUPE_ASSIGN_OR_RETURN(view, manager_->Get(task_id));
-    if (!parent_session_id.empty() && view.task.parent_session_id != parent_session_id) {
-      return Status::NotFound(fmt::format("no task {} among the tasks session {} delegated",
-                                          task_id, parent_session_id));
-    }
+    TROUPE_ASSIGN_OR_RETURN(view, manager_->Get(id));
     before.push_back(DelegatedTaskOf(view, clock_->WallMs()));
-    Result<TaskView> cancelled = manager_->Cancel(task_id, CancelReason(parent_session_id));
-    if (!cancelled.ok()) return cancelled.status();
-    return before;
-  }
-  if (parent_session_id.empty()) {
-    return Status::InvalidArgument("cancelling all tasks needs the session that delegated them");
-  }
-  // One Cancel per child rather than CancelChildren, so each records why it was cancelled (by
-  // its parent's choice, not because the parent ended).
-  TaskFilter filter;
-  filter.parent_session_id = parent_session_id;
-  filter.states = {TaskState::kPending, TaskState::kRunning};
-  std::vector<TaskView> active;
-  TROUPE_ASSIGN_OR_RETURN(active, manager_->List(filter));
-  for (const TaskView& view : active) {
-    before.push_back(DelegatedTaskOf(view, clock_->WallMs()));
-    Result<TaskView> cancelled = manager_->Cancel(view.task.id, CancelReason(parent_session_id));
+    Result<TaskView> cancelled = manager_->Cancel(id, reason);
     if (!cancelled.ok()) return cancelled.status();
   }
   return before;
 }
 
-Result<std::vector<DelegatedTask>> EngineDelegator::Children(const std::string& parent_session_id) {
-  if (parent_session_id.empty()) {
-    return Status::InvalidArgument("listing delegated tasks needs the session that delegated them");
-  }
+Result<TaskFilter> TaskFilterOf(const DelegationQuery& query) {
   TaskFilter filter;
-  filter.parent_session_id = parent_session_id;
+  if (query.parent_session_id) {
+    if (query.parent_session_id->empty()) {
+      return Status::InvalidArgument(
+          "listing delegated tasks needs the session that delegated them");
+    }
+    filter.parent_session_id = *query.parent_session_id;
+  }
+  if (query.owner) {
+    if (query.owner->empty()) return Status::InvalidArgument("listing owned tasks needs the owner");
+    filter.owner = *query.owner;
+  }
+  for (const std::string& name : query.states) {
+    std::optional<TaskState> state = ParseTaskState(name);
+    if (!state) return Status::InvalidArgument(fmt::format("no task state \"{}\"", name));
+    filter.states.push_back(*state);
+  }
+  return filter;
+}
+
+Result<std::vector<DelegatedTask>> EngineDelegator::List(const DelegationQuery& query) {
+  TaskFilter filter;
+  TROUPE_ASSIGN_OR_RETURN(filter, TaskFilterOf(query));
   std::vector<TaskView> views;
   TROUPE_ASSIGN_OR_RETURN(views, manager_->List(filter));
   return DelegatedTasksOf(views, clock_->WallMs());
+}
+
+Result<std::vector<DelegatedTask>> EngineDelegator::Children(const std::string& parent_session_id) {
+  DelegationQuery query;
+  query.parent_session_id = parent_session_id;
+  return List(query);
 }
 
 }  // namespace troupe

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "agent/delegation_service.h"
 #include "agent/delegation_tools.h"
 #include "agent/message_codec.h"
 #include "engine/engine_test_fixture.h"
@@ -29,6 +30,7 @@ class EngineDelegatorTest : public EngineTest {
     runner_.set_chooser(ByPrompt);
     Build(std::move(options));
     delegator_ = std::make_unique<EngineDelegator>(manager_.get(), &clock_);
+    service_ = std::make_unique<DelegationService>(delegator_.get(), DelegationServiceOptions{});
     LaunchRequest lead = Req("lead", "mock/lead");
     lead.agent = "lead";
     lead_ = LaunchOk(lead);
@@ -57,6 +59,25 @@ class EngineDelegatorTest : public EngineTest {
     return r;
   }
 
+  // The rights of the lead session, which the service decides (agent/delegation_scope.h).
+  DelegationScope Lead() const { return DelegationScope::ChildrenOf(lead_session_); }
+
+  // `r` through the service, as the lead's delegate_task would: with its rights checked.
+  Result<DelegatedTask> DelegateChecked(const DelegateRequest& r) {
+    DelegationCaller caller;
+    caller.scope = DelegationScope::ChildrenOf(r.parent_session_id);
+    caller.task_id = r.parent_task_id;
+    caller.workspace = r.workspace;
+    caller.call_key = r.call_key;
+    DelegateArguments args;
+    args.description = r.description;
+    args.prompt = r.prompt;
+    args.agent = r.agent;
+    args.model = r.model;
+    args.session_id = r.session_id;
+    return service_->Launch(caller, args);
+  }
+
   DelegatedTask DelegateOk(const DelegateRequest& r) {
     Result<DelegatedTask> t = delegator_->Delegate(r);
     EXPECT_TRUE(t.ok()) << t.status().ToString();
@@ -76,6 +97,7 @@ class EngineDelegatorTest : public EngineTest {
   }
 
   std::unique_ptr<EngineDelegator> delegator_;
+  std::unique_ptr<DelegationService> service_;
   std::string lead_;
   std::string lead_session_;
 };
@@ -148,14 +170,14 @@ TEST_F(EngineDelegatorTest, DurationsQueuePositionAndLastTool) {
 
   // Cancelled while pending: it ran for nothing, it waited 7 s.
   clock_.AdvanceMs(2'000);
-  ASSERT_TRUE(delegator_->Cancel(lead_session_, pending.task_id).ok());
+  ASSERT_TRUE(service_->Cancel(Lead(), pending.task_id).ok());
   clock_.AdvanceMs(1'000);
   DelegatedTask c = GetOk(pending.task_id);
   EXPECT_EQ(c.state, "cancelled");
   EXPECT_EQ(c.duration_ms, 7'000);
   EXPECT_EQ(c.error, "cancelled by the session that delegated it (" + lead_session_ + ")");
   // Ended tasks keep their duration however late they are read.
-  ASSERT_TRUE(delegator_->Cancel(lead_session_, running.task_id).ok());
+  ASSERT_TRUE(service_->Cancel(Lead(), running.task_id).ok());
   clock_.AdvanceMs(60'000);
   EXPECT_EQ(GetOk(running.task_id).duration_ms, 8'000);
 }
@@ -222,7 +244,7 @@ TEST_F(EngineDelegatorTest, CancelOneTaskWithWhatItDelegatedOrAllActiveChildren)
   DelegatedTask theirs = DelegateOk(Child("hang", other_session));
   clock_.AdvanceMs(100);
 
-  auto one = delegator_->Cancel(lead_session_, a.task_id);
+  auto one = service_->Cancel(Lead(), a.task_id);
   ASSERT_TRUE(one.ok()) << one.status().ToString();
   ASSERT_EQ(one->size(), 1u);
   EXPECT_EQ((*one)[0].state, "running");  // as it was before
@@ -231,11 +253,11 @@ TEST_F(EngineDelegatorTest, CancelOneTaskWithWhatItDelegatedOrAllActiveChildren)
   EXPECT_EQ(StateOf(b.task_id), TaskState::kRunning);
 
   // Another session's task is refused and left alone.
-  auto refused = delegator_->Cancel(lead_session_, theirs.task_id);
+  auto refused = service_->Cancel(Lead(), theirs.task_id);
   EXPECT_EQ(refused.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(StateOf(theirs.task_id), TaskState::kRunning);
 
-  auto all = delegator_->Cancel(lead_session_, "");
+  auto all = service_->Cancel(Lead(), "");
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(Ids(*all), std::vector<std::string>{b.task_id});
   EXPECT_EQ(StateOf(b.task_id), TaskState::kCancelled);
@@ -244,10 +266,10 @@ TEST_F(EngineDelegatorTest, CancelOneTaskWithWhatItDelegatedOrAllActiveChildren)
   EXPECT_EQ(StateOf(lead_), TaskState::kRunning);
 
   // Cancelling an ended task changes nothing and says how it ended.
-  auto again = delegator_->Cancel(lead_session_, done.task_id);
+  auto again = service_->Cancel(Lead(), done.task_id);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ((*again)[0].state, "completed");
-  EXPECT_EQ(delegator_->Cancel("", "").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->Cancel(DelegationScope::ChildrenOf(""), "").status().code(), StatusCode::kInvalidArgument);
   CheckInvariants();
 }
 
@@ -284,14 +306,14 @@ TEST_F(EngineDelegatorTest, ContinuesAChildSessionOnlyForItsParent) {
   EXPECT_EQ(messages->size(), 2u);
 
   // Busy: the engine's refusal passes through.
-  Result<DelegatedTask> busy = delegator_->Delegate(follow);
+  Result<DelegatedTask> busy = DelegateChecked(follow);
   EXPECT_EQ(busy.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(busy.status().message(), HasSubstr("is busy with task"));
   clock_.AdvanceMs(1000);
 
   DelegateRequest wrong_agent = follow;
   wrong_agent.agent = "oracle";
-  EXPECT_EQ(delegator_->Delegate(wrong_agent).status().message(),
+  EXPECT_EQ(DelegateChecked(wrong_agent).status().message(),
             "session " + first.session_id +
                 " belongs to agent explore, not oracle; leave the agent out to continue it, or "
                 "start a new task for oracle");
@@ -299,7 +321,7 @@ TEST_F(EngineDelegatorTest, ContinuesAChildSessionOnlyForItsParent) {
   const std::string other = LaunchOk(Req("lead"));
   DelegateRequest stranger = follow;
   stranger.parent_session_id = ViewOf(other).task.session_id;
-  Result<DelegatedTask> refused = delegator_->Delegate(stranger);
+  Result<DelegatedTask> refused = DelegateChecked(stranger);
   EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(refused.status().message(),
             "session " + first.session_id + " was not delegated by session " +
@@ -307,7 +329,7 @@ TEST_F(EngineDelegatorTest, ContinuesAChildSessionOnlyForItsParent) {
 
   DelegateRequest missing = follow;
   missing.session_id = "ses_nope";
-  EXPECT_EQ(delegator_->Delegate(missing).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(DelegateChecked(missing).status().code(), StatusCode::kNotFound);
 }
 
 // A lead resumed after a crash replays the tool calls it had not answered; a delegate_task

@@ -1,12 +1,9 @@
 #include "mcp/mcp_answers.h"
 
-#include <fmt/format.h>
-
+#include <string>
 #include <utility>
 
 #include "agent/tool_output.h"
-#include "core/duration_format.h"
-#include "wire/jsonrpc.h"
 
 namespace troupe {
 
@@ -33,21 +30,6 @@ json DelegatedTasksJson(const std::vector<DelegatedTask>& tasks) {
   return out;
 }
 
-json McpSuggestedCall::ToJson() const {
-  json args = json::object();
-  for (const auto& [name, value] : arguments) args[name] = value;
-  return {{"tool", tool}, {"arguments", std::move(args)}};
-}
-
-std::string McpSuggestedCall::ToText() const {
-  std::string out = tool + "(";
-  for (size_t i = 0; i < arguments.size(); ++i) {
-    if (i > 0) out += ", ";
-    out += arguments[i].first + "=" + jsonrpc::Serialize(arguments[i].second);
-  }
-  return out + ")";
-}
-
 void AddGuidance(const std::string& guidance, McpToolResult* result) {
   if (guidance.empty() || !result->structured.is_object()) return;
   result->structured["guidance"] = guidance;
@@ -55,22 +37,19 @@ void AddGuidance(const std::string& guidance, McpToolResult* result) {
 
 std::string StillRunning(const McpSuggestedCall& wait_again, int64_t waited_ms, int64_t asked_ms,
                          McpToolResult* result) {
-  std::string sentence;
-  if (asked_ms > waited_ms) {
-    sentence = fmt::format(
-        "timeout_ms {} was lowered to {}, the longest one call waits (most MCP clients end a tool "
-        "call after 60s). ",
-        asked_ms, FormatDuration(waited_ms));
-  }
-  sentence += "To wait again, call " + wait_again.ToText() + ".";
-  if (result->structured.is_object()) {
-    json& s = result->structured;
-    s["timed_out"] = true;
-    s["wait_again"] = wait_again.ToJson();
-    const std::string before = s.value("guidance", "");
-    s["guidance"] = before.empty() ? sentence : before + " " + sentence;
-  }
+  std::string sentence = WaitAgainSentence(wait_again, waited_ms, asked_ms);
+  MarkWaitAgain(wait_again, sentence, result);
   return sentence;
+}
+
+void MarkWaitAgain(const McpSuggestedCall& wait_again, const std::string& sentence,
+                   McpToolResult* result) {
+  if (!result->structured.is_object()) return;
+  json& s = result->structured;
+  s["timed_out"] = true;
+  s["wait_again"] = wait_again.ToJson();
+  const std::string before = s.value("guidance", "");
+  s["guidance"] = before.empty() ? sentence : before + " " + sentence;
 }
 
 void AttachNotices(const std::vector<NotificationRecord>& notices, McpToolResult* result) {

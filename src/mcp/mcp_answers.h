@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "agent/agent_host.h"
+#include "agent/delegation_service.h"
 #include "mcp/mcp_tool_host.h"
 #include "store/records.h"
 
@@ -29,16 +30,8 @@ namespace troupe {
 nlohmann::json DelegatedTaskJson(const DelegatedTask& task);
 nlohmann::json DelegatedTasksJson(const std::vector<DelegatedTask>& tasks);
 
-// A tool call, as an answer suggests it: the tool and its arguments, in the order to show them.
-struct McpSuggestedCall {
-  std::string tool;
-  std::vector<std::pair<std::string, nlohmann::json>> arguments;
-
-  // {"tool": …, "arguments": {…}}
-  nlohmann::json ToJson() const;
-  // `background_wait(task_ids=["bg_1","bg_2"], mode="all")`: each argument as JSON.
-  std::string ToText() const;
-};
+// A tool call, as an answer suggests it (agent/delegation_service.h).
+using McpSuggestedCall = SuggestedCall;
 
 // Sets structuredContent["guidance"] to `guidance` (when the result has structuredContent and
 // `guidance` is not empty).
@@ -52,6 +45,10 @@ void AddGuidance(const std::string& guidance, McpToolResult* result);
 // sentence at the end of `guidance`.
 std::string StillRunning(const McpSuggestedCall& wait_again, int64_t waited_ms, int64_t asked_ms,
                          McpToolResult* result);
+// The marking alone, for an answer whose text already holds `sentence`
+// (DelegationAnswer::wait_again_sentence).
+void MarkWaitAgain(const McpSuggestedCall& wait_again, const std::string& sentence,
+                   McpToolResult* result);
 
 // Puts the completion notices claimed for the calling session on `result`: one
 // <system-reminder> text block in front of its content, and, when it has structuredContent,

@@ -5,7 +5,7 @@
 #include <string>
 #include <utility>
 
-#include "agent/delegation_tools.h"
+#include "agent/delegation_schemas.h"
 
 namespace troupe {
 namespace {
@@ -23,17 +23,6 @@ json Prop(const char* type, const std::string& description) {
 
 // "50000" → "50 s" for descriptions.
 std::string Seconds(int64_t ms) { return fmt::format("{:g} s", static_cast<double>(ms) / 1000); }
-
-json TimeoutSchema(const EngineMcpToolsOptions& o, const std::string& what) {
-  return {{"type", "integer"},
-          {"minimum", 0},
-          {"default", o.default_wait_ms},
-          {"description",
-           fmt::format("{}, in milliseconds: at most {} (a larger value is lowered to it, as most "
-                       "MCP clients end a tool call after 60 s); if the wait ends first, the "
-                       "answer says how to wait again",
-                       what, o.max_wait_ms)}};
-}
 
 json TaskSchema() {
   json states = json::array();
@@ -136,8 +125,6 @@ json Annotations(const char* title, bool read_only, bool destructive, bool idemp
 
 json ToolDefinition(const char* name, const char* title, std::string description, json input,
                     json output, json annotations) {
-  input["additionalProperties"] = false;
-  if (!input.contains("required")) input["required"] = json::array();
   return {{"name", name},
           {"title", title},
           {"description", std::move(description)},
@@ -149,6 +136,7 @@ json ToolDefinition(const char* name, const char* title, std::string description
 }  // namespace
 
 json McpToolDefinitions(const EngineMcpToolsOptions& o, const AgentCatalog* agents) {
+  const DelegationServiceOptions service = McpDelegationOptions(o, agents);
   json tools = json::array();
   const std::string limit = Seconds(o.max_wait_ms);
 
@@ -169,36 +157,15 @@ json McpToolDefinitions(const EngineMcpToolsOptions& o, const AgentCatalog* agen
       limit +
       ") and returns the result itself, or, if the task runs longer, its status and how to wait "
       "for it.";
-  json agent = Prop("string", "The agent to run the task (required unless session_id is given)");
   if (agents != nullptr && !agents->List().empty()) {
     delegate_description += "\n\nAgents:";
-    json names = json::array();
     for (const AgentDefinition& a : agents->List()) {
       delegate_description += "\n- " + a.name + ": " + a.description;
-      names.push_back(a.name);
     }
-    agent["enum"] = std::move(names);
   }
-  json background = Prop("boolean",
-                         "true (default): return at once; the completion is reported "
-                         "later. false: wait for the task (up to " +
-                             limit + ") and return its result");
-  background["default"] = true;
   json delegate = ToolDefinition(
       "delegate_task", "Delegate a task", std::move(delegate_description),
-      {{"type", "object"},
-       {"properties",
-        {{"description", Prop("string", "A short label for the task, 3-5 words (shown in tables)")},
-         {"prompt", Prop("string",
-                         "The complete, self-contained instructions for the agent, "
-                         "including what to report")},
-         {"agent", std::move(agent)},
-         {"model", Prop("string", "Run on this model (provider/model) instead of the agent's")},
-         {"background", std::move(background)},
-         {"session_id", Prop("string",
-                             "Continue this session (one delegate_task returned) with "
-                             "`prompt` as the follow-up, instead of starting a new one")}}},
-       {"required", {"description", "prompt"}}},
+      DelegationInputSchema("delegate_task", service),
       TaskSchema(),
       // Not read-only and destructive: the agents it starts may edit and delete files and run
       // commands (general). Not idempotent: each call starts a task. Open world: they call an
@@ -209,11 +176,6 @@ json McpToolDefinitions(const EngineMcpToolsOptions& o, const AgentCatalog* agen
   delegate["execution"] = {{"taskSupport", "optional"}};
   tools.push_back(std::move(delegate));
 
-  json block = Prop("boolean", "Wait for the task to finish (up to timeout_ms, at most " + limit +
-                                   ") before answering");
-  block["default"] = false;
-  json full = Prop("boolean", "Also show the task's whole conversation (tool calls and results)");
-  full["default"] = false;
   json output_schema = TaskSchema();
   output_schema["properties"]["transcript"] =
       Prop("string", "With full_session=true: the task's whole conversation");
@@ -227,20 +189,11 @@ json McpToolDefinitions(const EngineMcpToolsOptions& o, const AgentCatalog* agen
       "Finished tasks are reported to you automatically, so do not call this in a loop to watch "
       "a task. To wait for it, pass block=true (waits up to timeout_ms) or use background_wait. "
       "full_session=true adds the task's whole conversation, to check how it reached its answer.",
-      {{"type", "object"},
-       {"properties",
-        {{"task_id", Prop("string", "The task id (bg_…) to show")},
-         {"block", std::move(block)},
-         {"timeout_ms", TimeoutSchema(o, "With block=true: the longest wait")},
-         {"full_session", std::move(full)}}},
-       {"required", {"task_id"}}},
+      DelegationInputSchema("background_output", service),
       std::move(output_schema),
       // Read-only: it reads task state. Closed world: troupe's own tasks.
       Annotations("Show a task", true, false, true, false)));
 
-  json mode = Prop("string", "all: until every task finished; any: until the first one did");
-  mode["enum"] = {"all", "any"};
-  mode["default"] = "all";
   json wait_output =
       TaskListSchema({{"timed_out", Prop("boolean", "The wait ended because timeout_ms passed")}},
                      {"tasks", "timed_out"});
@@ -255,17 +208,7 @@ json McpToolDefinitions(const EngineMcpToolsOptions& o, const AgentCatalog* agen
           "you launched that is still pending or running. Returns which tasks finished and which "
           "still run; read the results with background_output.\n"
           "Use it only when you have nothing useful to do until results arrive.",
-      {{"type", "object"},
-       {"properties",
-        {{"task_ids",
-          {{"type", "array"},
-           {"items", {{"type", "string"}}},
-           {"minItems", 1},
-           {"maxItems", kMaxWaitIds},
-           {"description",
-            "The tasks to wait for (default: all of your tasks that are pending or running)"}}},
-         {"mode", std::move(mode)},
-         {"timeout_ms", TimeoutSchema(o, "The longest wait")}}}},
+      DelegationInputSchema("background_wait", service),
       std::move(wait_output),
       // Read-only: it waits and reads task state.
       Annotations("Wait for tasks", true, false, true, false)));
@@ -276,25 +219,16 @@ json McpToolDefinitions(const EngineMcpToolsOptions& o, const AgentCatalog* agen
       "that is still pending or running (all=true). What a cancelled task delegated is cancelled "
       "with it. Returns the cancelled tasks and the sessions you can continue later with "
       "delegate_task(session_id=…, prompt=…).",
-      {{"type", "object"},
-       {"properties",
-        {{"task_id", Prop("string", "The task id (bg_…) to cancel")},
-         {"all",
-          Prop("boolean", "true: cancel every task you launched that is pending or running")}}}},
+      DelegationInputSchema("background_cancel", service),
       CancelSchema(),
       // Destructive: it stops work in progress. Idempotent: cancelling again changes nothing.
       Annotations("Cancel tasks", false, true, true, false)));
 
-  json status = Prop("string", "Only tasks in this state (active = pending or running)");
-  json states = json::array();
-  for (const char* s : kStates) states.push_back(s);
-  states.push_back("active");
-  status["enum"] = std::move(states);
   tools.push_back(ToolDefinition(
       "background_list", "List your tasks",
       "List the tasks you launched (through this connection), oldest first: id, description, "
       "agent, status, duration, last tool and session.",
-      {{"type", "object"}, {"properties", {{"status", std::move(status)}}}}, ListSchema(),
+      DelegationInputSchema("background_list", service), ListSchema(),
       Annotations("List your tasks", true, false, true, false)));
   return tools;
 }

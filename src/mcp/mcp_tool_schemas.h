@@ -1,6 +1,7 @@
 // The definitions tools/list shows for troupe's MCP tools: names, descriptions written for
-// models, input schemas (what mcp/mcp_tools.cc accepts) and output schemas (the
-// structuredContent it returns), annotations, and delegate_task's task support.
+// models, input schemas (agent/delegation_schemas.h: the one definition the agents' tools use
+// too, under the MCP limits), output schemas (the structuredContent mcp/mcp_tools.cc returns),
+// annotations, and delegate_task's task support.
 #pragma once
 
 #include <nlohmann/json.hpp>

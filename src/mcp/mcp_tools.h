@@ -1,8 +1,10 @@
 // The tools troupe offers over MCP (mcp/mcp_tool_host.h): delegate_task, background_output,
-// background_wait, background_cancel and background_list — the delegation tools of the agent
-// layer (agent/delegation_tools.h), with the same names, arguments and Markdown answers
-// (agent/task_reports.h), but for a caller outside troupe: a task launched here is a top-level
-// task owned by "mcp:<session>", not the child of an agent session.
+// background_wait, background_cancel and background_list — the tools of the delegation service
+// (agent/delegation_service.h), which decides rights, arguments, waiting and the Markdown
+// answers (agent/task_reports.h) for every caller, here in the scope of the MCP session
+// (DelegationScope::OwnedBy "mcp:<session>"): a task launched here is a top-level task owned by
+// "mcp:<session>", not the child of an agent session. What is MCP's own is here: the answers
+// shaped as content + structuredContent, progress notifications, MCP tasks, and the notices.
 //
 // MCP tasks (mcp/mcp_engine_tasks.h): a troupe task is an MCP task with the same id, and the
 // tasks of an MCP session are those it owns (owner "mcp:<session>"), whether started as tasks or
@@ -25,10 +27,12 @@
 // run says so and names the call that waits again. Their progress notifications are a few steps
 // (mcp/mcp_wait_progress.h). tasks/result is not bounded: the protocol has it wait for the end.
 //
-// Visibility: a caller may read (background_output) and wait for (background_wait) any task id
-// it knows, as in the reference system; listing, "all of my tasks", cancelling and continuing
-// are limited to what this MCP session may act on — tasks it owns, and top-level sessions (a
-// session an agent delegated belongs to that agent and cannot be continued from outside).
+// Visibility (the scope's rules, agent/delegation_scope.h): a caller may read (background_output)
+// and wait for (background_wait) any task id it knows, as in the reference system; listing, "all
+// of my tasks", cancelling and continuing are limited to what this MCP session may act on —
+// tasks it owns, and top-level sessions (a session an agent delegated belongs to that agent and
+// cannot be continued from outside). MCP tasks (tasks/get, list, cancel, result) are the tasks
+// it owns.
 //
 // Threading: loop thread only (the TaskManager's).
 #pragma once
@@ -39,6 +43,7 @@
 #include <vector>
 
 #include "agent/agent_catalog.h"
+#include "agent/delegation_service.h"
 #include "core/clock.h"
 #include "engine/task_manager.h"
 #include "mcp/mcp_tool_host.h"
@@ -64,6 +69,12 @@ struct EngineMcpToolsOptions {
   // status (the task keeps running). Must be > 0.
   int64_t max_wait_ms = kMcpWaitLimitMs;
 };
+
+// The delegation service's options for MCP callers: the limits above (a bounded wait that says
+// how to wait again) and the catalog's agents (unknown names answered with the catalog's
+// message; any name when `agents` is null).
+DelegationServiceOptions McpDelegationOptions(const EngineMcpToolsOptions& options,
+                                              const AgentCatalog* agents);
 
 class EngineMcpTools : public McpToolHost {
  public:
