@@ -41,17 +41,16 @@ json Object(json properties, json required) {
 json DelegationInputSchema(std::string_view tool, const DelegationServiceOptions& options) {
   const DelegationLimits& l = options.limits;
   if (tool == "delegate_task") {
-    json agent =
-        Prop("string", "The agent to run the task (required unless session_id is given)");
+    json agent = Prop("string", "The agent to run the task (required unless session_id is given)");
     if (!options.agents.empty()) {
       json names = json::array();
       for (const DelegableAgent& a : options.agents) names.push_back(a.name);
       agent["enum"] = std::move(names);
     }
-    json background = Prop("boolean", "true (default): return at once; you are told when it "
-                                      "finishes. false: wait for the task (up to " +
-                                          FormatDuration(l.foreground_wait_ms) +
-                                          ") and return its result");
+    json background = Prop("boolean",
+                           "true (default): return at once; you are told when it "
+                           "finishes. false: wait for the task (up to " +
+                               FormatDuration(l.foreground_wait_ms) + ") and return its result");
     background["default"] = true;
     return Object(
         {{"description", Prop("string", "A short label for the task, 3-5 words (shown in tables)")},
@@ -96,7 +95,8 @@ json DelegationInputSchema(std::string_view tool, const DelegationServiceOptions
   if (tool == "background_cancel") {
     return Object(
         {{"task_id", Prop("string", "The task id (bg_…) to cancel")},
-         {"all", Prop("boolean", "true: cancel every one of your tasks that is pending or running")}},
+         {"all",
+          Prop("boolean", "true: cancel every one of your tasks that is pending or running")}},
         json::array());
   }
   if (tool == "background_list") {

@@ -51,9 +51,9 @@ DelegationQuery DelegationScope::Held() const {
 }
 
 Status DelegationScope::NoSuchSession(const std::string& session_id) const {
-  const std::string message = fmt::format(
-      "session {} does not exist; continue a session that delegate_task returned",
-      ToValidUtf8(session_id));
+  const std::string message =
+      fmt::format("session {} does not exist; continue a session that delegate_task returned",
+                  ToValidUtf8(session_id));
   return Status::NotFound(kind_ == Kind::kChildren ? message : "`session_id`: " + message);
 }
 

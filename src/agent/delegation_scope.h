@@ -68,8 +68,7 @@ class DelegationScope {
   // The answer to a task id this scope may not read (`holding` false) or act on (true) —
   // the same whether the task belongs to someone else or does not exist. `argument` is the
   // argument that named it (task_id, task_ids).
-  std::string NotVisible(std::string_view argument, const std::string& task_id,
-                         bool holding) const;
+  std::string NotVisible(std::string_view argument, const std::string& task_id, bool holding) const;
 
  private:
   DelegationScope(Kind kind, std::string id, std::string noun, std::string who)

@@ -118,9 +118,10 @@ Answer ReportWithTranscript(TaskDelegator* delegator, const DelegatedTask& task,
   Answer a = DelegationService::Report(task);
   if (full) {
     Result<std::string> transcript = delegator->Transcript(task.session_id);
-    a.transcript = transcript.ok() ? *transcript
-                                   : "(The session's transcript could not be read: " +
-                                         transcript.status().message() + ")";
+    a.transcript =
+        transcript.ok()
+            ? *transcript
+            : "(The session's transcript could not be read: " + transcript.status().message() + ")";
     a.text += "\n\n" + *a.transcript;
   }
   return a;
@@ -242,9 +243,8 @@ std::unique_ptr<DelegationCall> DelegationService::Wait(
 // --- the tools -------------------------------------------------------------------------------
 
 std::unique_ptr<DelegationCall> DelegationService::Run(const DelegationCaller& caller,
-                                                       std::string_view tool,
-                                                       const json& arguments, Done done,
-                                                       WaitStarted on_wait) {
+                                                       std::string_view tool, const json& arguments,
+                                                       Done done, WaitStarted on_wait) {
   if (tool == "delegate_task") return DelegateTask(caller, arguments, std::move(done), on_wait);
   if (tool == "background_output") return Output(caller, arguments, std::move(done), on_wait);
   if (tool == "background_wait") return WaitFor(caller, arguments, std::move(done), on_wait);
@@ -390,8 +390,8 @@ std::unique_ptr<DelegationCall> DelegationService::Output(const DelegationCaller
     return nullptr;
   }
   const int64_t asked_ms = args.Find("timeout_ms") != nullptr ? *asked : 0;
-  auto format = [delegator, full, before, waited, asked_ms, limits](
-                    std::vector<DelegatedTask> now, bool timed_out) {
+  auto format = [delegator, full, before, waited, asked_ms, limits](std::vector<DelegatedTask> now,
+                                                                    bool timed_out) {
     const DelegatedTask& t = now.empty() ? before : now[0];
     Answer a = ReportWithTranscript(delegator, t, full);
     if (timed_out && !t.final()) {

@@ -99,8 +99,7 @@ struct SuggestedCall {
 // was lowered to …, the longest one call waits (…).] To wait again, call <wait_again>."
 // `asked_ms` is the timeout_ms the caller gave (0 = none); it is said to be lowered when above
 // `waited_ms`.
-std::string WaitAgainSentence(const SuggestedCall& wait_again, int64_t waited_ms,
-                              int64_t asked_ms);
+std::string WaitAgainSentence(const SuggestedCall& wait_again, int64_t waited_ms, int64_t asked_ms);
 
 // delegate_task's arguments, checked. Optional strings are "" when absent.
 struct DelegateArguments {
@@ -192,12 +191,11 @@ class DelegationService {
 
  private:
   struct Waiter;
-  std::unique_ptr<DelegationCall> Wait(const std::vector<DelegatedTask>& tasks, bool any,
-                                       int64_t timeout_ms,
-                                       std::function<DelegationAnswer(std::vector<DelegatedTask>,
-                                                                      bool timed_out)> format,
-                                       std::function<DelegationAnswer(const Status&)> on_error,
-                                       Done done, const WaitStarted& on_wait);
+  std::unique_ptr<DelegationCall> Wait(
+      const std::vector<DelegatedTask>& tasks, bool any, int64_t timeout_ms,
+      std::function<DelegationAnswer(std::vector<DelegatedTask>, bool timed_out)> format,
+      std::function<DelegationAnswer(const Status&)> on_error, Done done,
+      const WaitStarted& on_wait);
   std::unique_ptr<DelegationCall> DelegateTask(const DelegationCaller& caller,
                                                const nlohmann::json& arguments, Done done,
                                                const WaitStarted& on_wait);

@@ -108,15 +108,14 @@ TEST_F(DelegationServiceTest, ANativeParentSeesCancelsAndContinuesOnlyItsChildre
   EXPECT_EQ(delegator_.Get(sibling)->state, "running");
 
   // Continuing: only a session it delegated.
-  DelegationAnswer theirs = Now(Lead(), "delegate_task",
-                                {{"description", "d"},
-                                 {"prompt", "p"},
-                                 {"session_id", delegator_.Get(sibling)->session_id}});
+  DelegationAnswer theirs = Now(
+      Lead(), "delegate_task",
+      {{"description", "d"}, {"prompt", "p"}, {"session_id", delegator_.Get(sibling)->session_id}});
   EXPECT_EQ(theirs.kind, Kind::kError);
   EXPECT_THAT(theirs.text, HasSubstr("was not delegated by session ses_lead"));
-  DelegationAnswer again = Now(
-      Lead(), "delegate_task",
-      {{"description", "d"}, {"prompt", "p"}, {"session_id", delegator_.Get(own)->session_id}});
+  DelegationAnswer again =
+      Now(Lead(), "delegate_task",
+          {{"description", "d"}, {"prompt", "p"}, {"session_id", delegator_.Get(own)->session_id}});
   EXPECT_EQ(again.kind, Kind::kLaunched) << again.text;
   EXPECT_TRUE(again.continued);
   EXPECT_EQ(delegator_.requests.size(), 4u);  // the refused continuation never reached it
@@ -171,15 +170,15 @@ TEST_F(DelegationServiceTest, AnMcpOwnerListsCancelsAndWaitsForOnlyItsOwnButRead
   EXPECT_FALSE(waited->timed_out);
 
   // Continuing: a top-level session, not one an agent delegated.
-  DelegationAnswer agents = Now(Mcp("s1"), "delegate_task",
-                                {{"description", "d"},
-                                 {"prompt", "p"},
-                                 {"session_id", delegator_.Get(child)->session_id}});
-  EXPECT_EQ(agents.kind, Kind::kError);
-  EXPECT_THAT(agents.text, HasSubstr("belongs to it; continue only sessions launched from outside"));
-  DelegationAnswer other = Now(
+  DelegationAnswer agents = Now(
       Mcp("s1"), "delegate_task",
-      {{"description", "d"}, {"prompt", "p"}, {"session_id", delegator_.Get(b)->session_id}});
+      {{"description", "d"}, {"prompt", "p"}, {"session_id", delegator_.Get(child)->session_id}});
+  EXPECT_EQ(agents.kind, Kind::kError);
+  EXPECT_THAT(agents.text,
+              HasSubstr("belongs to it; continue only sessions launched from outside"));
+  DelegationAnswer other =
+      Now(Mcp("s1"), "delegate_task",
+          {{"description", "d"}, {"prompt", "p"}, {"session_id", delegator_.Get(b)->session_id}});
   EXPECT_EQ(other.kind, Kind::kLaunched) << other.text;
   EXPECT_EQ(delegator_.requests.back().owner, "mcp:s1");  // its end is told to the caller
 }
@@ -210,9 +209,9 @@ TEST_F(DelegationServiceTest, AScopeWithoutItsCallerAllowsNothing) {
             "tasks belong to a session");
   EXPECT_THAT(Now(nobody, "background_cancel", {{"all", true}}).text,
               HasSubstr("no calling session"));
-  EXPECT_THAT(Now(nobody, "delegate_task", {{"description", "d"}, {"prompt", "p"}, {"agent", "x"}})
-                  .text,
-              HasSubstr("there is no calling session to delegate from"));
+  EXPECT_THAT(
+      Now(nobody, "delegate_task", {{"description", "d"}, {"prompt", "p"}, {"agent", "x"}}).text,
+      HasSubstr("there is no calling session to delegate from"));
   EXPECT_TRUE(delegator_.queries.empty());  // "" would have matched every task
 }
 
@@ -237,15 +236,15 @@ TEST_F(DelegationServiceTest, BoundedWaitsAreLoweredAndSayHowToWaitAgain) {
   ASSERT_TRUE(answer.has_value());
   EXPECT_TRUE(answer->timed_out);
   ASSERT_TRUE(answer->wait_again.has_value());
-  EXPECT_EQ(answer->wait_again->ToJson(),
-            json({{"tool", "background_output"}, {"arguments", {{"task_id", id}, {"block", true}}}}));
+  EXPECT_EQ(
+      answer->wait_again->ToJson(),
+      json({{"tool", "background_output"}, {"arguments", {{"task_id", id}, {"block", true}}}}));
   EXPECT_EQ(answer->wait_again_sentence,
             "timeout_ms 5000 was lowered to 2.0s, the longest one call waits (most MCP clients "
             "end a tool call after 60s). To wait again, call background_output(task_id=\"" +
                 id + "\", block=true).");
-  EXPECT_THAT(answer->text,
-              StartsWith("Still running after waiting 2.0s. " + answer->wait_again_sentence +
-                         "\n\n## Task Status\n"));
+  EXPECT_THAT(answer->text, StartsWith("Still running after waiting 2.0s. " +
+                                       answer->wait_again_sentence + "\n\n## Task Status\n"));
 
   // An agent's limits refuse what is too long instead, and never lower.
   EXPECT_EQ(Now(Lead(), "background_output", {{"task_id", id}, {"timeout_ms", 600'001}}).text,
@@ -253,8 +252,8 @@ TEST_F(DelegationServiceTest, BoundedWaitsAreLoweredAndSayHowToWaitAgain) {
             "(600001))");
 
   // The schemas say the same.
-  EXPECT_EQ(DelegationInputSchema("background_wait", options)["properties"]["timeout_ms"]
-                .contains("maximum"),
+  EXPECT_EQ(DelegationInputSchema("background_wait", options)["properties"]["timeout_ms"].contains(
+                "maximum"),
             false);
   EXPECT_EQ(DelegationInputSchema("background_wait", {})["properties"]["timeout_ms"]["maximum"],
             kDelegationWaitMaxMs);

@@ -42,7 +42,8 @@ DelegationLimits AgentDelegationLimits() { return DelegationLimits{}; }
 
 DelegatorTool::DelegatorTool(TaskDelegator* delegator, std::string name, std::string description,
                              std::vector<DelegableAgent> agents)
-    : service_(delegator, DelegationServiceOptions{AgentDelegationLimits(), std::move(agents), {}}) {
+    : service_(delegator,
+               DelegationServiceOptions{AgentDelegationLimits(), std::move(agents), {}}) {
   spec_.name = std::move(name);
   spec_.description = std::move(description);
   spec_.input_schema = DelegationInputSchema(spec_.name, service_.options());

@@ -269,7 +269,8 @@ TEST_F(EngineDelegatorTest, CancelOneTaskWithWhatItDelegatedOrAllActiveChildren)
   auto again = service_->Cancel(Lead(), done.task_id);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ((*again)[0].state, "completed");
-  EXPECT_EQ(service_->Cancel(DelegationScope::ChildrenOf(""), "").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->Cancel(DelegationScope::ChildrenOf(""), "").status().code(),
+            StatusCode::kInvalidArgument);
   CheckInvariants();
 }
 

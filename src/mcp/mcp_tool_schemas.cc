@@ -163,14 +163,13 @@ json McpToolDefinitions(const EngineMcpToolsOptions& o, const AgentCatalog* agen
       delegate_description += "\n- " + a.name + ": " + a.description;
     }
   }
-  json delegate = ToolDefinition(
-      "delegate_task", "Delegate a task", std::move(delegate_description),
-      DelegationInputSchema("delegate_task", service),
-      TaskSchema(),
-      // Not read-only and destructive: the agents it starts may edit and delete files and run
-      // commands (general). Not idempotent: each call starts a task. Open world: they call an
-      // LLM provider, and may fetch from the web.
-      Annotations("Delegate a task", false, true, false, true));
+  json delegate =
+      ToolDefinition("delegate_task", "Delegate a task", std::move(delegate_description),
+                     DelegationInputSchema("delegate_task", service), TaskSchema(),
+                     // Not read-only and destructive: the agents it starts may edit and delete
+                     // files and run commands (general). Not idempotent: each call starts a task.
+                     // Open world: they call an LLM provider, and may fetch from the web.
+                     Annotations("Delegate a task", false, true, false, true));
   AddAnswerFields(&delegate["outputSchema"]);
   AddWaitFields(&delegate["outputSchema"], true);
   delegate["execution"] = {{"taskSupport", "optional"}};
@@ -189,8 +188,7 @@ json McpToolDefinitions(const EngineMcpToolsOptions& o, const AgentCatalog* agen
       "Finished tasks are reported to you automatically, so do not call this in a loop to watch "
       "a task. To wait for it, pass block=true (waits up to timeout_ms) or use background_wait. "
       "full_session=true adds the task's whole conversation, to check how it reached its answer.",
-      DelegationInputSchema("background_output", service),
-      std::move(output_schema),
+      DelegationInputSchema("background_output", service), std::move(output_schema),
       // Read-only: it reads task state. Closed world: troupe's own tasks.
       Annotations("Show a task", true, false, true, false)));
 
@@ -208,8 +206,7 @@ json McpToolDefinitions(const EngineMcpToolsOptions& o, const AgentCatalog* agen
           "you launched that is still pending or running. Returns which tasks finished and which "
           "still run; read the results with background_output.\n"
           "Use it only when you have nothing useful to do until results arrive.",
-      DelegationInputSchema("background_wait", service),
-      std::move(wait_output),
+      DelegationInputSchema("background_wait", service), std::move(wait_output),
       // Read-only: it waits and reads task state.
       Annotations("Wait for tasks", true, false, true, false)));
 
@@ -219,8 +216,7 @@ json McpToolDefinitions(const EngineMcpToolsOptions& o, const AgentCatalog* agen
       "that is still pending or running (all=true). What a cancelled task delegated is cancelled "
       "with it. Returns the cancelled tasks and the sessions you can continue later with "
       "delegate_task(session_id=…, prompt=…).",
-      DelegationInputSchema("background_cancel", service),
-      CancelSchema(),
+      DelegationInputSchema("background_cancel", service), CancelSchema(),
       // Destructive: it stops work in progress. Idempotent: cancelling again changes nothing.
       Annotations("Cancel tasks", false, true, true, false)));
 
