@@ -16,6 +16,7 @@ targets=(
   "jsonc_fuzz src/config/jsonc_fuzz src/config/fuzz_corpus"
   "mcp_fuzz src/mcp/mcp_fuzz src/mcp/fuzz_corpus/mcp"
   "http_api_fuzz src/rest/http_api_fuzz src/rest/fuzz_corpus/http_api"
+  "http_request_fuzz src/http/http_request_fuzz src/http/fuzz_corpus/request"
 )
 seconds="${TROUPE_FUZZ_SECONDS:-60}"
 # libFuzzer reads -max_total_time=0 as "no limit".

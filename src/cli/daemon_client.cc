@@ -16,6 +16,7 @@
 
 #include "cli/daemon_launcher.h"
 #include "core/duration_format.h"
+#include "core/http_head_parser.h"
 #include "daemon/daemon_lock.h"
 #include "http/api_error.h"
 
@@ -114,25 +115,16 @@ std::string WithoutQueryParam(const std::string& target, const std::string& key)
 
 // One event stream connection's state, filled by libcurl's callbacks.
 struct StreamState {
-  CURL* easy = nullptr;
   SseParser parser;
   std::vector<SseEvent> pending;
-  long http_status = 0;
-  bool head_done = false;
+  HttpHeadParser head{/*follows_redirects=*/false};  // the final head, past any 1xx
+  long http_status = 0;  // the final head's status, once it is complete
   std::string error_body;
 };
 
 size_t StreamHeader(char* data, size_t size, size_t count, void* user) {
   auto* s = static_cast<StreamState*>(user);
-  const std::string_view line(data, size * count);
-  if (line == "\r\n" || line == "\n") {
-    long code = 0;
-    curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
-    if (code >= 200) {  // not an interim 1xx head
-      s->http_status = code;
-      s->head_done = true;
-    }
-  }
+  if (s->head.AddLine(std::string_view(data, size * count))) s->http_status = s->head.head().status;
   return size * count;
 }
 
@@ -469,7 +461,6 @@ Status DaemonClient::Events(const std::string& target,
     SlistPtr headers;
     EasyPtr easy(curl_easy_init());
     if (!easy) return Status::Internal("curl_easy_init failed");
-    state.easy = easy.get();
     headers = Append(std::move(headers), "Accept: text/event-stream");
     if (!last_id.empty()) headers = Append(std::move(headers), "Last-Event-ID: " + last_id);
     if (!token_.empty()) headers = Append(std::move(headers), "Authorization: Bearer " + token_);
@@ -502,7 +493,7 @@ Status DaemonClient::Events(const std::string& target,
     while (!done) {
       int running = 0;
       curl_multi_perform(multi.get(), &running);
-      if (state.head_done && state.http_status == 200 && !opened) {
+      if (state.head.complete() && state.http_status == 200 && !opened) {
         opened = true;
         if (options.on_open) options.on_open();
       }

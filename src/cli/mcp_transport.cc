@@ -4,10 +4,11 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
-#include <cctype>
 #include <mutex>
 #include <string_view>
 #include <utility>
+
+#include "core/http_head_parser.h"
 
 namespace troupe {
 
@@ -23,20 +24,6 @@ bool PathExists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-// The value of header line `line` if its name is `name` (lowercase), trimmed; else nullopt.
-std::optional<std::string> HeaderValue(std::string_view line, std::string_view name) {
-  if (line.size() <= name.size() || line[name.size()] != ':') return std::nullopt;
-  for (size_t i = 0; i < name.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(line[i])) != name[i]) return std::nullopt;
-  }
-  std::string_view value = line.substr(name.size() + 1);
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) {
-    value.remove_suffix(1);
-  }
-  return std::string(value);
-}
-
 }  // namespace
 
 struct McpTransport::Transfer {
@@ -47,6 +34,7 @@ struct McpTransport::Transfer {
   std::string socket;
   char error[CURL_ERROR_SIZE] = {0};
   // Filled by libcurl's callbacks.
+  HttpHeadParser head{/*follows_redirects=*/false};  // the final head, past any 1xx
   bool head_done = false;
   int status = 0;
   std::string content_type;
@@ -62,21 +50,12 @@ struct McpTransport::Transfer {
 
   static size_t OnHeader(char* bytes, size_t size, size_t count, void* user) {
     auto* t = static_cast<Transfer*>(user);
-    const std::string_view line(bytes, size * count);
-    if (line.rfind("HTTP/", 0) == 0) {  // a new head (after a 1xx, or a redirect)
-      t->content_type.clear();
-      t->session_id.clear();
-    } else if (line == "\r\n" || line == "\n") {
-      long code = 0;
-      curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
-      if (code >= 200) {
-        t->status = static_cast<int>(code);
-        t->head_done = true;
-      }
-    } else if (auto type = HeaderValue(line, "content-type")) {
-      t->content_type = std::move(*type);
-    } else if (auto session = HeaderValue(line, "mcp-session-id")) {
-      t->session_id = std::move(*session);
+    if (t->head.AddLine(std::string_view(bytes, size * count))) {
+      const HttpResponseHead& head = t->head.head();
+      t->status = head.status;
+      t->content_type = head.Header("content-type").value_or("");
+      t->session_id = head.Header("mcp-session-id").value_or("");
+      t->head_done = true;
     }
     return size * count;
   }

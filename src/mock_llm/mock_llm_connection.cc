@@ -8,6 +8,8 @@
 #include <boost/beast/http/status.hpp>
 #include <utility>
 
+#include "http/response_framing.h"
+
 namespace troupe {
 namespace {
 
@@ -27,17 +29,10 @@ bool IsPeerGone(const error_code& ec) {
          ec == http::error::partial_message;
 }
 
-std::string_view Reason(int status) {
-  const auto beast_reason =
-      http::obsolete_reason(http::int_to_status(static_cast<unsigned>(status)));
-  const std::string_view reason(beast_reason.data(), beast_reason.size());
-  if (reason.empty() || reason.front() == '<') return status == 529 ? "Overloaded" : "Unknown";
-  return reason;
-}
 
 }  // namespace
 
-MockLlmConnection::MockLlmConnection(tcp::socket socket, uint64_t id,
+MockLlmConnection::MockLlmConnection(StreamSocket socket, uint64_t id,
                                      std::shared_ptr<ConnectionHost> host)
     : socket_(std::move(socket)), id_(id), host_(std::move(host)), timer_(host_->clock()) {}
 
@@ -63,7 +58,7 @@ void MockLlmConnection::Close(const char* outcome) {
   entry_.reset();
   timer_.Cancel();
   error_code ignored;
-  if (!drop_) socket_.shutdown(tcp::socket::shutdown_both, ignored);  // a drop resets instead
+  if (!drop_) socket_.shutdown(asio::socket_base::shutdown_both, ignored);  // a drop resets instead
   socket_.close(ignored);
   host_->OnClosed(*this);
 }
@@ -102,7 +97,7 @@ void MockLlmConnection::OnHeader(const error_code& ec) {
   head_received_us_ = host_->NowUs();
   auto expect = parser_->get().find(http::field::expect);
   if (expect != parser_->get().end() && boost::beast::iequals(expect->value(), "100-continue")) {
-    Write("HTTP/1.1 100 Continue\r\n\r\n");
+    Write(kContinueHead);
   }
   http::async_read(socket_, buffer_, *parser_,
                    [self = shared_from_this()](const error_code& ec, size_t) { self->OnBody(ec); });
@@ -199,20 +194,25 @@ void MockLlmConnection::Play(std::shared_ptr<RequestLogEntry> entry,
   player_->Start();
 }
 
-std::string MockLlmConnection::Head(int status, const std::vector<HttpHeader>& headers,
-                                    std::string_view framing) const {
-  std::string head = fmt::format("HTTP/1.1 {} {}\r\n", status, Reason(status));
-  for (const HttpHeader& h : headers) head += h.name + ": " + h.value + "\r\n";
-  head += framing;
-  if (!keep_alive_) head += "Connection: close\r\n";
-  head += "\r\n";
-  return head;
+std::string MockLlmConnection::Head(int status, std::vector<HttpHeader> headers,
+                                    BodyFraming framing, size_t content_length) const {
+  ResponseHeaders fields;
+  fields.reserve(headers.size() + 1);
+  for (HttpHeader& h : headers) fields.emplace_back(std::move(h.name), std::move(h.value));
+  if (framing != BodyFraming::kLength) fields.emplace_back("Cache-Control", "no-cache");
+  ResponseHead head;
+  head.status = status;
+  head.headers = &fields;
+  head.framing = framing;
+  head.content_length = content_length;
+  head.keep_alive = keep_alive_;
+  return FormatResponseHead(head);
 }
 
 void MockLlmConnection::SendResponse(int status, std::vector<HttpHeader> headers,
                                      std::string body) {
   if (entry_ != nullptr) entry_->status = status;
-  std::string bytes = Head(status, headers, fmt::format("Content-Length: {}\r\n", body.size()));
+  std::string bytes = Head(status, std::move(headers), BodyFraming::kLength, body.size());
   bytes += body;
   response_done_ = true;
   Write(bytes);
@@ -223,10 +223,10 @@ void MockLlmConnection::StartStream(int status, std::vector<HttpHeader> headers)
   if (http10_) {
     // HTTP/1.0 has no chunked framing: the body ends when the connection closes.
     keep_alive_ = false;
-    Write(Head(status, headers, "Cache-Control: no-cache\r\n"));
+    Write(Head(status, std::move(headers), BodyFraming::kUntilClose));
     return;
   }
-  Write(Head(status, headers, "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n"));
+  Write(Head(status, std::move(headers), BodyFraming::kChunked));
 }
 
 void MockLlmConnection::SendChunk(std::string data) {
@@ -235,7 +235,7 @@ void MockLlmConnection::SendChunk(std::string data) {
     Write(data);
     return;
   }
-  Write(fmt::format("{:x}\r\n", data.size()) + data + "\r\n");
+  Write(FormatChunk(data));
 }
 
 void MockLlmConnection::EndStream() {
@@ -244,7 +244,7 @@ void MockLlmConnection::EndStream() {
     return;
   }
   response_done_ = true;
-  Write("0\r\n\r\n");
+  Write(kLastChunk);
 }
 
 void MockLlmConnection::Drop() {
@@ -343,7 +343,7 @@ void MockLlmConnection::FinishExchange() {
 void MockLlmConnection::Linger() {
   lingering_ = true;
   error_code ignored;
-  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  socket_.shutdown(asio::socket_base::shutdown_send, ignored);
   buffer_.consume(buffer_.size());
   timer_.Start(kLingerMs, [this] { Close(); });
   Watch();

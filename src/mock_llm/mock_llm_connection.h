@@ -38,6 +38,8 @@
 
 #include "core/clock.h"
 #include "core/http_message.h"
+#include "http/listener.h"
+#include "http/response_framing.h"
 #include "mock_llm/plan_player.h"
 #include "mock_llm/request_log.h"
 
@@ -83,7 +85,7 @@ class ConnectionHost {
 class MockLlmConnection : public std::enable_shared_from_this<MockLlmConnection>,
                           private ResponseSink {
  public:
-  MockLlmConnection(boost::asio::ip::tcp::socket socket, uint64_t id,
+  MockLlmConnection(StreamSocket socket, uint64_t id,
                     std::shared_ptr<ConnectionHost> host);
   ~MockLlmConnection() override;
 
@@ -131,8 +133,9 @@ class MockLlmConnection : public std::enable_shared_from_this<MockLlmConnection>
   void OnWatch(const boost::system::error_code& ec, size_t bytes);
   void PeerGone();
 
-  std::string Head(int status, const std::vector<HttpHeader>& headers,
-                   std::string_view framing) const;
+  // The head (http/response_framing.h); streams also say Cache-Control: no-cache.
+  std::string Head(int status, std::vector<HttpHeader> headers, BodyFraming framing,
+                   size_t content_length = 0) const;
   // The response is over once what is queued is written (the sink's last call).
   void EndResponse();
   void Write(std::string_view bytes);
@@ -145,7 +148,7 @@ class MockLlmConnection : public std::enable_shared_from_this<MockLlmConnection>
   // Half-closes and discards what the client still sends, then closes.
   void Linger();
 
-  boost::asio::ip::tcp::socket socket_;
+  StreamSocket socket_;
   const uint64_t id_;
   std::shared_ptr<ConnectionHost> host_;
   Timer timer_;  // the linger limit

@@ -22,8 +22,6 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr int64_t kAcceptRetryMs = 50;
-
 std::string_view PathOf(std::string_view target) { return target.substr(0, target.find('?')); }
 
 bool IsOpenAiChatPath(std::string_view path) {
@@ -59,8 +57,7 @@ class MockLlmServerState : public ConnectionHost,
       : clock_(clock),
         planner_(std::move(planner)),
         options_(std::move(options)),
-        log_(options_.log_capacity),
-        accept_retry_(clock) {}
+        log_(options_.log_capacity) {}
 
   Clock* clock() override { return clock_; }
   int64_t NowUs() override { return options_.now_us ? options_.now_us() : clock_->NowMs() * 1000; }
@@ -72,7 +69,7 @@ class MockLlmServerState : public ConnectionHost,
                            std::string reason) override;
   void OnClosed(MockLlmConnection& connection) override { connections_.erase(connection.id()); }
 
-  void Adopt(tcp::socket socket) {
+  void Adopt(StreamSocket socket) {
     const uint64_t id = next_connection_id_++;
     auto connection =
         std::make_shared<MockLlmConnection>(std::move(socket), id, shared_from_this());
@@ -82,7 +79,6 @@ class MockLlmServerState : public ConnectionHost,
 
   void CloseAll() {
     stopped_ = true;
-    accept_retry_.Cancel();
     auto connections = std::move(connections_);
     connections_.clear();
     for (auto& [id, connection] : connections) connection->Close("server_stopped");
@@ -95,8 +91,6 @@ class MockLlmServerState : public ConnectionHost,
     return busy;
   }
 
-  bool stopped() const { return stopped_; }
-  Timer& accept_retry() { return accept_retry_; }
 
  private:
   std::shared_ptr<RequestLogEntry> NewEntry(const ReceivedRequest& request);
@@ -115,7 +109,6 @@ class MockLlmServerState : public ConnectionHost,
   MockPlanner planner_;
   MockLlmServerOptions options_;
   RequestLog log_;
-  Timer accept_retry_;
   std::unordered_map<uint64_t, std::shared_ptr<MockLlmConnection>> connections_;
   uint64_t next_connection_id_ = 1;
   bool stopped_ = false;
@@ -307,7 +300,7 @@ void MockLlmServerState::MockRequests(MockLlmConnection& connection,
 // --- MockLlmServer ---
 
 MockLlmServer::MockLlmServer(asio::io_context& io, std::shared_ptr<MockLlmServerState> state)
-    : acceptor_(io), state_(std::move(state)) {}
+    : listener_(std::make_shared<Listener>(io)), state_(std::move(state)) {}
 
 Result<std::unique_ptr<MockLlmServer>> MockLlmServer::Start(asio::io_context& io, Clock* clock,
                                                             MockPlanner planner,
@@ -317,42 +310,20 @@ Result<std::unique_ptr<MockLlmServer>> MockLlmServer::Start(asio::io_context& io
   auto state = std::make_shared<MockLlmServerState>(clock, std::move(planner), std::move(options));
   if (!log_path.empty()) TROUPE_RETURN_IF_ERROR(state->log()->OpenFile(log_path));
   std::unique_ptr<MockLlmServer> server(new MockLlmServer(io, std::move(state)));
-  error_code ec;
-  tcp::endpoint endpoint(asio::ip::make_address_v4("127.0.0.1"), port);
-  tcp::acceptor& acceptor = server->acceptor_;
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (!ec) server->port_ = acceptor.local_endpoint(ec).port();
-  if (ec) {
-    return Status::IoError(
-        fmt::format("mock-llm: cannot listen on 127.0.0.1:{}: {}", port, ec.message()));
-  }
-  server->Accept();
+  Status listening = server->listener_->ListenTcp(
+      tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), port));
+  if (!listening.ok()) return Status::IoError("mock-llm: " + listening.message());
+  server->port_ = static_cast<uint16_t>(server->listener_->tcp_port());
+  // The state outlives the listener's callbacks: Close (in the destructor) ends them.
+  server->listener_->Start([state = server->state_.get()](StreamSocket socket, bool) {
+    state->Adopt(std::move(socket));
+  });
   return server;
 }
 
 MockLlmServer::~MockLlmServer() {
-  error_code ignored;
-  acceptor_.close(ignored);
+  listener_->Close();
   state_->CloseAll();
-}
-
-void MockLlmServer::Accept() {
-  acceptor_.async_accept([this, state = state_](const error_code& ec, tcp::socket socket) {
-    if (state->stopped()) return;  // `this` is gone
-    if (ec == asio::error::operation_aborted) return;
-    if (ec) {
-      // Out of file descriptors, most likely: try again soon rather than spin.
-      state->accept_retry().Start(kAcceptRetryMs, [this] { Accept(); });
-      return;
-    }
-    error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);  // small SSE events go out at once
-    state->Adopt(std::move(socket));
-    Accept();
-  });
 }
 
 std::string MockLlmServer::Url(std::string_view path) const {

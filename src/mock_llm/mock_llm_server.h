@@ -24,8 +24,8 @@
 // The request log records the model routes, /v1/models and refused requests; /health and
 // /v1/mock/* are not recorded, so polling them does not disturb what a test reads.
 //
-// Binds 127.0.0.1 only. Many concurrent connections cost memory, not threads (see
-// mock_llm_connection.h).
+// Binds 127.0.0.1 only, with the daemon's listener (http/listener.h). Many concurrent connections
+// cost memory, not threads (see mock_llm_connection.h).
 //
 // Threading: runs on the caller's io_context; construct, use and destroy on its thread.
 #pragma once
@@ -44,6 +44,7 @@
 #include "core/status.h"
 #include "llm/chat_types.h"
 #include "llm/mock_plan.h"
+#include "http/listener.h"
 #include "mock_llm/request_log.h"
 
 namespace troupe {
@@ -93,9 +94,8 @@ class MockLlmServer {
 
  private:
   explicit MockLlmServer(boost::asio::io_context& io, std::shared_ptr<MockLlmServerState> state);
-  void Accept();
 
-  boost::asio::ip::tcp::acceptor acceptor_;
+  std::shared_ptr<Listener> listener_;  // http/listener.h, the daemon's own
   std::shared_ptr<MockLlmServerState> state_;
   uint16_t port_ = 0;
 };
