@@ -18,17 +18,6 @@ const char* ProviderLabel(WireFormat format) {
   return format == WireFormat::kAnthropic ? "anthropic" : "openai";
 }
 
-// OpenAI's reasoning models refuse `max_tokens` and want `max_completion_tokens`.
-bool WantsMaxCompletionTokens(std::string_view model) {
-  if (size_t slash = model.rfind('/'); slash != std::string_view::npos) {
-    model.remove_prefix(slash + 1);  // "openai/o3-mini" on routers
-  }
-  for (std::string_view prefix : {"o1", "o3", "o4", "gpt-5"}) {
-    if (model.starts_with(prefix)) return true;
-  }
-  return false;
-}
-
 TransportError TransportErrorOf(HttpErrorKind kind) {
   switch (kind) {
     case HttpErrorKind::kConnect:
@@ -331,7 +320,7 @@ HttpRequest BuildChatHttpRequest(const HttpChatOptions& options, const ChatReque
     if (!options.api_key.empty()) {
       http.headers.push_back({"Authorization", "Bearer " + options.api_key});
     }
-    http.body = EncodeOpenAiRequestText(request, WantsMaxCompletionTokens(request.model), cache);
+    http.body = EncodeOpenAiRequestText(request, /*max_completion_tokens=*/false, cache);
   }
   for (const HttpHeader& h : options.extra_headers) http.headers.push_back(h);
   return http;

@@ -57,8 +57,8 @@ struct HttpChatOptions {
 std::string ChatEndpointUrl(const HttpChatOptions& options);
 
 // The HTTP request of one attempt: URL, headers (key, version, content type, extras), body.
-// OpenAI reasoning models (o1, o3, o4, gpt-5 families) get `max_completion_tokens` instead of
-// `max_tokens`.
+// The body is EncodeOpenAiRequestText's / EncodeAnthropicRequestText's (model-family rules,
+// such as `max_completion_tokens` for OpenAI's reasoning models, are the codec's).
 // `cache` (may be null) keeps the encoded system prompt and tools across requests
 // (llm/request_text.h).
 HttpRequest BuildChatHttpRequest(const HttpChatOptions& options, const ChatRequest& request,
