@@ -17,22 +17,12 @@ namespace {
 
 using json = nlohmann::json;
 
-// An SSE stream of `chunks` (JSON texts), then `data: [DONE]`.
-std::string Stream(std::initializer_list<std::string_view> chunks) {
-  std::string out;
-  for (std::string_view c : chunks) out += "data: " + std::string(c) + "\n\n";
-  return out + "data: [DONE]\n\n";
-}
-
-Result<ChatResult> DecodeStream(const std::string& stream) {
-  const codec_test::Decoded whole = codec_test::DecodeAtEverySplit<OpenAiStreamDecoder>(stream);
-  EXPECT_TRUE(whole.ok) << whole.result;
-  return codec_test::DecodeStream<OpenAiStreamDecoder>(stream);
-}
+using codec_test::DataEvents;
+constexpr auto DecodeStream = &codec_test::DecodeStreamAtEverySplit<OpenAiStreamDecoder>;
 
 // Mistral's magistral models: thinking parts first, then text parts (and plain strings).
 TEST(OpenAiShapesTest, MistralContentPartArraysGiveReasoningAndText) {
-  const std::string stream = Stream({
+  const std::string stream = DataEvents({
       R"({"id":"8c1f","object":"chat.completion.chunk","created":1759752086,"model":"magistral-medium-2509","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]})",
       R"({"id":"8c1f","object":"chat.completion.chunk","created":1759752086,"model":"magistral-medium-2509","choices":[{"index":0,"delta":{"content":[{"type":"thinking","thinking":[{"type":"text","text":"Half of 18"}]}]},"finish_reason":null}]})",
       R"({"id":"8c1f","object":"chat.completion.chunk","created":1759752086,"model":"magistral-medium-2509","choices":[{"index":0,"delta":{"content":[{"type":"thinking","thinking":[{"type":"text","text":" is 9."}]}]},"finish_reason":null}]})",
@@ -61,14 +51,14 @@ TEST(OpenAiShapesTest, MistralContentPartArraysGiveReasoningAndText) {
 }
 
 TEST(OpenAiShapesTest, ContentPartErrorsSayWhere) {
-  Result<ChatResult> r = codec_test::DecodeStream<OpenAiStreamDecoder>(Stream({
+  Result<ChatResult> r = codec_test::DecodeStream<OpenAiStreamDecoder>(DataEvents({
       R"({"id":"x","choices":[{"index":0,"delta":{"content":[{"type":"text","text":"a"},7]},"finish_reason":null}]})",
   }));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(),
             "openai stream: chunk 1: choices[0].delta.content[1] is not an object (it is an "
             "integer)");
-  r = codec_test::DecodeStream<OpenAiStreamDecoder>(Stream({
+  r = codec_test::DecodeStream<OpenAiStreamDecoder>(DataEvents({
       R"({"id":"x","choices":[{"index":0,"delta":{"content":[{"type":"thinking","thinking":[{"type":"text","text":5}]}]},"finish_reason":null}]})",
   }));
   ASSERT_FALSE(r.ok());
@@ -78,7 +68,7 @@ TEST(OpenAiShapesTest, ContentPartErrorsSayWhere) {
 }
 
 TEST(OpenAiShapesTest, StreamedRefusalIsARefusalWithItsWords) {
-  const std::string stream = Stream({
+  const std::string stream = DataEvents({
       R"({"id":"chatcmpl-R1","object":"chat.completion.chunk","created":1727000000,"model":"gpt-4o-2024-08-06","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"role":"assistant","content":null,"refusal":""},"logprobs":null,"finish_reason":null}]})",
       R"({"id":"chatcmpl-R1","object":"chat.completion.chunk","created":1727000000,"model":"gpt-4o-2024-08-06","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"refusal":"I'm sorry, "},"logprobs":null,"finish_reason":null}]})",
       R"({"id":"chatcmpl-R1","object":"chat.completion.chunk","created":1727000000,"model":"gpt-4o-2024-08-06","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"refusal":"I can't help with that."},"logprobs":null,"finish_reason":null}]})",
@@ -110,7 +100,7 @@ TEST(OpenAiShapesTest, StreamedRefusalIsARefusalWithItsWords) {
 }
 
 TEST(OpenAiShapesTest, LengthStopInTextIsCarried) {
-  Result<ChatResult> r = DecodeStream(Stream({
+  Result<ChatResult> r = DecodeStream(DataEvents({
       R"({"id":"chatcmpl-L1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"role":"assistant","content":"The first"},"logprobs":null,"finish_reason":null}]})",
       R"({"id":"chatcmpl-L1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"length"}]})",
   }));
@@ -122,7 +112,7 @@ TEST(OpenAiShapesTest, LengthStopInTextIsCarried) {
 
 // The limit cuts a tool call's arguments: they stay cut (not valid JSON), never become "{}".
 TEST(OpenAiShapesTest, LengthStopInsideAToolCallKeepsTheCutInput) {
-  Result<ChatResult> r = DecodeStream(Stream({
+  Result<ChatResult> r = DecodeStream(DataEvents({
       R"({"id":"chatcmpl-L2","object":"chat.completion.chunk","created":1,"model":"gpt-4.1","choices":[{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_w1","type":"function","function":{"name":"write_file","arguments":""}}],"refusal":null},"logprobs":null,"finish_reason":null}]})",
       R"({"id":"chatcmpl-L2","object":"chat.completion.chunk","created":1,"model":"gpt-4.1","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"path\":\"a.txt\",\"content\":\"lorem ip"}}]},"logprobs":null,"finish_reason":null}]})",
       R"({"id":"chatcmpl-L2","object":"chat.completion.chunk","created":1,"model":"gpt-4.1","choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"call_w2","type":"function","function":{"name":"read_file","arguments":""}}]},"logprobs":null,"finish_reason":null}]})",
@@ -137,7 +127,7 @@ TEST(OpenAiShapesTest, LengthStopInsideAToolCallKeepsTheCutInput) {
 }
 
 TEST(OpenAiShapesTest, UsageDetailsGiveCachedAndReasoningTokens) {
-  Result<ChatResult> r = DecodeStream(Stream({
+  Result<ChatResult> r = DecodeStream(DataEvents({
       R"({"id":"chatcmpl-U1","object":"chat.completion.chunk","created":1,"model":"o4-mini-2025-04-16","service_tier":"default","system_fingerprint":null,"choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"finish_reason":null}],"usage":null})",
       R"({"id":"chatcmpl-U1","object":"chat.completion.chunk","created":1,"model":"o4-mini-2025-04-16","service_tier":"default","system_fingerprint":null,"choices":[{"index":0,"delta":{"content":"42"},"finish_reason":null}],"usage":null})",
       R"({"id":"chatcmpl-U1","object":"chat.completion.chunk","created":1,"model":"o4-mini-2025-04-16","service_tier":"default","system_fingerprint":null,"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null})",

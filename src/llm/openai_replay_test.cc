@@ -17,17 +17,8 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string Stream(std::initializer_list<std::string_view> chunks) {
-  std::string out;
-  for (std::string_view c : chunks) out += "data: " + std::string(c) + "\n\n";
-  return out + "data: [DONE]\n\n";
-}
-
-Result<ChatResult> DecodeStream(const std::string& stream) {
-  const codec_test::Decoded whole = codec_test::DecodeAtEverySplit<OpenAiStreamDecoder>(stream);
-  EXPECT_TRUE(whole.ok) << whole.result;
-  return codec_test::DecodeStream<OpenAiStreamDecoder>(stream);
-}
+using codec_test::DataEvents;
+constexpr auto DecodeStream = &codec_test::DecodeStreamAtEverySplit<OpenAiStreamDecoder>;
 
 // The request of the next turn: the reply, then the result of each of its calls.
 json NextTurn(const std::string& model, const ChatMessage& reply) {
@@ -53,7 +44,7 @@ constexpr std::string_view kDeepSeekChunks[] = {
 
 TEST(OpenAiReplayTest, DeepSeekReasoningContentGoesBackWithToolCalls) {
   const auto& c = kDeepSeekChunks;
-  Result<ChatResult> r = DecodeStream(Stream({c[0], c[1], c[2], c[3], c[4], c[5]}));
+  Result<ChatResult> r = DecodeStream(DataEvents({c[0], c[1], c[2], c[3], c[4], c[5]}));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->message.reasoning, "I need the weather tool.");
   EXPECT_EQ(r->message.provider_replay,
@@ -77,7 +68,7 @@ TEST(OpenAiReplayTest, DeepSeekReasoningContentGoesBackWithToolCalls) {
 
 // Reasoning that came as `reasoning` (vLLM, Ollama, OpenRouter) is not DeepSeek's: not sent.
 TEST(OpenAiReplayTest, PlainReasoningIsNotSentBack) {
-  Result<ChatResult> r = DecodeStream(Stream({
+  Result<ChatResult> r = DecodeStream(DataEvents({
       R"({"id":"o1","model":"qwen3","choices":[{"index":0,"delta":{"role":"assistant","reasoning":"hmm"},"finish_reason":null}]})",
       R"({"id":"o1","model":"qwen3","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"ls","arguments":"{}"}}]},"finish_reason":"tool_calls"}]})",
   }));
@@ -92,7 +83,7 @@ TEST(OpenAiReplayTest, OpenRouterReasoningDetailsAreMergedAndSentBack) {
   // encrypted item; keep-alive comments between chunks.
   const std::string stream =
       ": OPENROUTER PROCESSING\n\n" +
-      Stream({
+      DataEvents({
           R"({"id":"gen-17","provider":"Anthropic","model":"anthropic/claude-sonnet-4.5","object":"chat.completion.chunk","created":1764000000,"choices":[{"index":0,"delta":{"role":"assistant","content":"","reasoning":"Paris is","reasoning_details":[{"type":"reasoning.text","text":"Paris is","format":"anthropic-claude-v1","index":0}]},"finish_reason":null,"native_finish_reason":null,"logprobs":null}]})",
           R"({"id":"gen-17","provider":"Anthropic","model":"anthropic/claude-sonnet-4.5","object":"chat.completion.chunk","created":1764000000,"choices":[{"index":0,"delta":{"role":"assistant","content":"","reasoning":" in France.","reasoning_details":[{"type":"reasoning.text","text":" in France.","format":"anthropic-claude-v1","index":0}]},"finish_reason":null,"native_finish_reason":null,"logprobs":null}]})",
           R"({"id":"gen-17","provider":"Anthropic","model":"anthropic/claude-sonnet-4.5","object":"chat.completion.chunk","created":1764000000,"choices":[{"index":0,"delta":{"role":"assistant","content":"","reasoning_details":[{"type":"reasoning.text","signature":"ErUBCkYIBxgCKkB1c2lnbmF0dXJl","format":"anthropic-claude-v1","index":0}]},"finish_reason":null,"native_finish_reason":null,"logprobs":null}]})",
@@ -128,7 +119,7 @@ TEST(OpenAiReplayTest, OpenRouterReasoningDetailsAreMergedAndSentBack) {
 
 TEST(OpenAiReplayTest, GeminiThoughtSignatureStaysOnItsToolCall) {
   // Gemini's OpenAI-compatible endpoint sends each call whole, in one chunk.
-  Result<ChatResult> r = DecodeStream(Stream({
+  Result<ChatResult> r = DecodeStream(DataEvents({
       R"({"choices":[{"delta":{"content":null,"role":"assistant","tool_calls":[{"extra_content":{"google":{"thought_signature":"CiQBcsjafA5mX2sig1"}},"function":{"arguments":"{\"city\":\"Paris\"}","name":"get_weather"},"id":"function-call-9021","index":0,"type":"function"}]},"finish_reason":null,"index":0}],"created":1764000000,"id":"kYhAabc","model":"gemini-3-pro-preview","object":"chat.completion.chunk"})",
       R"({"choices":[{"delta":{"content":null,"role":"assistant","tool_calls":[{"function":{"arguments":"{\"city\":\"Lyon\"}","name":"get_weather"},"id":"function-call-9022","index":1,"type":"function"}]},"finish_reason":"tool_calls","index":0}],"created":1764000000,"id":"kYhAabc","model":"gemini-3-pro-preview","object":"chat.completion.chunk","usage":{"completion_tokens":30,"prompt_tokens":80,"total_tokens":160,"completion_tokens_details":{"reasoning_tokens":50}}})",
   }));
