@@ -30,6 +30,8 @@ struct ProviderConfig {
   std::string type;         // "openai", "anthropic" or "mock"
   std::string base_url;     // empty = the type's default
   std::string api_key_env;  // empty = the type's default (OPENAI_API_KEY, ANTHROPIC_API_KEY)
+  // The header the key goes in ("api-key" for Azure OpenAI); empty = the type's default.
+  std::string api_key_header;
   std::map<std::string, std::string> headers;  // extra request headers
   // Type mock only: default directives of the scripted model (llm/mock_directives.h), applied
   // below those of each request. Their syntax is checked when the provider is built.

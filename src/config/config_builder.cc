@@ -370,6 +370,15 @@ class ConfigFileReader {
         return;
       }
       provider->api_key_env = env;
+    } else if (key.name == "api_key_header") {
+      std::string header;
+      if (!ReadString(v, at, &header)) return;
+      if (!IsHeaderName(header)) {
+        ValueError(at, "expected a header name (letters, digits and !#$%&'*+-.^_`|~), like "
+                       "\"api-key\"");
+      } else {
+        provider->api_key_header = header;
+      }
     } else if (key.name == "headers") {
       if (!ExpectObject(v, at)) return;
       for (const auto& [header, value] : v.items()) {
@@ -377,9 +386,15 @@ class ConfigFileReader {
         if (!IsHeaderName(header)) {
           KeyError(entry, "expected a header name (letters, digits and !#$%&'*+-.^_`|~)");
         } else if (IsCredentialHeader(header)) {
-          KeyError(entry,
-                   "credentials must not be written in config files; troupe sends the "
-                   "key from the environment variable named in \"api_key_env\"");
+          std::string message =
+              "credentials must not be written in config files; troupe sends the "
+              "key from the environment variable named in \"api_key_env\"";
+          if (const std::string lower = AsciiLowercase(header);
+              lower == "api-key" || lower == "x-api-key") {
+            message += ", in the header named in \"api_key_header\" (\"api_key_header\": \"" +
+                       header + "\")";
+          }
+          KeyError(entry, message);
         } else if (std::string text; ReadString(value, entry, &text, /*secret=*/true)) {
           if (text.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
             ValueError(entry, "a header value must not contain line breaks or NUL characters");

@@ -331,3 +331,25 @@ TEST(ConfigLoaderTest, LiteralApiKeysAreRefusedAndNeverEchoed) {
 
 }  // namespace
 }  // namespace troupe
+
+namespace troupe {
+namespace {
+
+TEST(ConfigLoaderTest, ApiKeyHeaderNamesWhereTheKeyGoes) {
+  Result<LoadedConfig> r = LoadConfigFromSources(
+      {{"troupe.jsonc", InProvider("api_key_header", "\"api-key\"")}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->config.providers.at("openai").api_key_header, "api-key");
+  EXPECT_EQ(ErrorOf(InProvider("api_key_header", "\"api key\"")),
+            "troupe.jsonc:5:25: providers.openai.api_key_header: expected a header name "
+            "(letters, digits and !#$%&'*+-.^_`|~), like \"api-key\"");
+  // The key itself in an api-key header is still refused, pointing at api_key_header.
+  EXPECT_EQ(ErrorOf(InProvider("headers", "{\"api-key\": \"x\"}")),
+            "troupe.jsonc:5:19: providers.openai.headers.api-key: credentials must not be written "
+            "in config files; troupe sends the key from the environment variable named in "
+            "\"api_key_env\", in the header named in \"api_key_header\" (\"api_key_header\": "
+            "\"api-key\")");
+}
+
+}  // namespace
+}  // namespace troupe

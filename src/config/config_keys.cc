@@ -52,6 +52,7 @@ std::vector<ConfigSection> MakeSections() {
            Key("type", T::kString),
            Key("base_url", T::kString),
            Key("api_key_env", T::kString),
+           Key("api_key_header", T::kString),
            Key("headers", T::kStringMap),
            Key("script", T::kString),
            Key("api_key", T::kRefused),

@@ -103,6 +103,7 @@ struct Usage {
   int64_t output_tokens = 0;
   int64_t cache_read_tokens = 0;
   int64_t cache_write_tokens = 0;
+  int64_t reasoning_tokens = 0;  // of output_tokens, those spent reasoning (when reported)
 };
 
 struct ChatResult {

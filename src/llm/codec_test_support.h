@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -130,6 +131,22 @@ Result<ChatResult> DecodeStream(std::string_view stream) {
     if (!decoder.OnEvent(e, &deltas).ok()) break;
   }
   return decoder.Finish();
+}
+
+// An OpenAI-style SSE stream: each of `chunks` (JSON texts) as a `data:` event, then
+// `data: [DONE]`.
+inline std::string DataEvents(std::initializer_list<std::string_view> chunks) {
+  std::string out;
+  for (std::string_view c : chunks) out += "data: " + std::string(c) + "\n\n";
+  return out + "data: [DONE]\n\n";
+}
+
+// DecodeStream, after checking that `stream` decodes successfully and alike at every split.
+template <typename Decoder>
+Result<ChatResult> DecodeStreamAtEverySplit(const std::string& stream) {
+  const Decoded whole = DecodeAtEverySplit<Decoder>(stream);
+  EXPECT_TRUE(whole.ok) << whole.result;
+  return DecodeStream<Decoder>(stream);
 }
 
 }  // namespace troupe::codec_test

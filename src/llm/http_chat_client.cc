@@ -6,6 +6,7 @@
 #include <utility>
 #include <variant>
 
+#include "core/text_case.h"
 #include "llm/anthropic_codec.h"
 #include "llm/openai_codec.h"
 #include "llm/rate_limit_headers.h"
@@ -16,17 +17,6 @@ namespace {
 
 const char* ProviderLabel(WireFormat format) {
   return format == WireFormat::kAnthropic ? "anthropic" : "openai";
-}
-
-// OpenAI's reasoning models refuse `max_tokens` and want `max_completion_tokens`.
-bool WantsMaxCompletionTokens(std::string_view model) {
-  if (size_t slash = model.rfind('/'); slash != std::string_view::npos) {
-    model.remove_prefix(slash + 1);  // "openai/o3-mini" on routers
-  }
-  for (std::string_view prefix : {"o1", "o3", "o4", "gpt-5"}) {
-    if (model.starts_with(prefix)) return true;
-  }
-  return false;
 }
 
 TransportError TransportErrorOf(HttpErrorKind kind) {
@@ -307,8 +297,28 @@ std::string ChatEndpointUrl(const HttpChatOptions& options) {
     base =
         options.format == WireFormat::kAnthropic ? kDefaultAnthropicBaseUrl : kDefaultOpenAiBaseUrl;
   }
+  std::string query;  // "?…", kept for the end
+  if (const size_t q = base.find_first_of("?#"); q != std::string::npos) {
+    query = base.substr(q);
+    base.resize(q);
+  }
+  if (const size_t fragment = query.find('#'); fragment != std::string::npos) {
+    query.resize(fragment);  // a fragment is never sent
+  }
   while (!base.empty() && base.back() == '/') base.pop_back();
-  return base + (options.format == WireFormat::kAnthropic ? "/v1/messages" : "/chat/completions");
+  return base + (options.format == WireFormat::kAnthropic ? "/v1/messages" : "/chat/completions") +
+         query;
+}
+
+std::string DefaultApiKeyHeader(WireFormat format, std::string_view base_url) {
+  if (format == WireFormat::kAnthropic) return "x-api-key";
+  std::string_view host = base_url.substr(std::min(base_url.size(), base_url.find("://") + 3));
+  host = host.substr(0, host.find_first_of("/?#:"));
+  const std::string lower = AsciiLowercase(host);
+  for (std::string_view suffix : {".openai.azure.com", ".cognitiveservices.azure.com"}) {
+    if (lower.ends_with(suffix)) return "api-key";
+  }
+  return "Authorization";
 }
 
 HttpRequest BuildChatHttpRequest(const HttpChatOptions& options, const ChatRequest& request,
@@ -323,15 +333,17 @@ HttpRequest BuildChatHttpRequest(const HttpChatOptions& options, const ChatReque
   http.headers.push_back({"Accept", request.stream ? "text/event-stream" : "application/json"});
   // Invalid UTF-8 from a tool's output must not make the whole request unsendable: the
   // encoders replace it.
+  if (!options.api_key.empty()) {
+    std::string header = options.api_key_header;
+    if (header.empty()) header = DefaultApiKeyHeader(options.format, options.base_url);
+    const bool bearer = AsciiLowercase(header) == "authorization";
+    http.headers.push_back({header, bearer ? "Bearer " + options.api_key : options.api_key});
+  }
   if (options.format == WireFormat::kAnthropic) {
-    if (!options.api_key.empty()) http.headers.push_back({"x-api-key", options.api_key});
     http.headers.push_back({"anthropic-version", kAnthropicVersion});
     http.body = EncodeAnthropicRequestText(request, cache);
   } else {
-    if (!options.api_key.empty()) {
-      http.headers.push_back({"Authorization", "Bearer " + options.api_key});
-    }
-    http.body = EncodeOpenAiRequestText(request, WantsMaxCompletionTokens(request.model), cache);
+    http.body = EncodeOpenAiRequestText(request, /*max_completion_tokens=*/false, cache);
   }
   for (const HttpHeader& h : options.extra_headers) http.headers.push_back(h);
   return http;

@@ -42,6 +42,9 @@ struct HttpChatOptions {
   // Anthropic style does not ("https://api.anthropic.com"), as in the official SDKs.
   std::string base_url;
   std::string api_key;                    // "" = send no key (local servers)
+  // The header carrying the key: "Authorization" gets "Bearer <key>", any other the key as is.
+  // "" = DefaultApiKeyHeader.
+  std::string api_key_header;
   std::vector<HttpHeader> extra_headers;  // sent after troupe's own, in order
   int64_t connect_timeout_ms = 10'000;
   // No byte for this long aborts the attempt (a retryable timeout). Models may think silently
@@ -53,12 +56,19 @@ struct HttpChatOptions {
 };
 
 // The URL an attempt posts to: base_url without trailing '/' + "/chat/completions" or
-// "/v1/messages".
+// "/v1/messages". A query in base_url stays at the end: Azure OpenAI's
+// "https://R.openai.azure.com/openai/deployments/D?api-version=2024-10-21" gives
+// ".../openai/deployments/D/chat/completions?api-version=2024-10-21".
 std::string ChatEndpointUrl(const HttpChatOptions& options);
 
+// The header the key goes in when HttpChatOptions::api_key_header is empty: "x-api-key" for
+// Anthropic; for OpenAI style "api-key" when base_url's host is Azure OpenAI's
+// (*.openai.azure.com, *.cognitiveservices.azure.com), else "Authorization".
+std::string DefaultApiKeyHeader(WireFormat format, std::string_view base_url);
+
 // The HTTP request of one attempt: URL, headers (key, version, content type, extras), body.
-// OpenAI reasoning models (o1, o3, o4, gpt-5 families) get `max_completion_tokens` instead of
-// `max_tokens`.
+// The body is EncodeOpenAiRequestText's / EncodeAnthropicRequestText's (model-family rules,
+// such as `max_completion_tokens` for OpenAI's reasoning models, are the codec's).
 // `cache` (may be null) keeps the encoded system prompt and tools across requests
 // (llm/request_text.h).
 HttpRequest BuildChatHttpRequest(const HttpChatOptions& options, const ChatRequest& request,

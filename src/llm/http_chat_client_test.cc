@@ -143,6 +143,21 @@ TEST_F(HttpChatClientTest, OpenAiReasoningModelsGetMaxCompletionTokens) {
   EXPECT_EQ(body["max_completion_tokens"], 8192);
 }
 
+// Azure OpenAI's classic deployment endpoint: the api-version query after the path, the key in
+// `api-key`, no Authorization header.
+TEST_F(HttpChatClientTest, AzureDeploymentEndpointGetsItsQueryAndApiKeyHeader) {
+  server_->SetHandler([](const RecordedRequest&) { return Sse(codec_test::kOpenAiTextStream); });
+  HttpChatOptions options = Options(WireFormat::kOpenAi);
+  options.base_url = server_->Url("/openai/deployments/gpt4o-prod?api-version=2024-10-21");
+  options.api_key_header = "api-key";
+  Chat(options, Request("gpt4o-prod"));
+  ASSERT_TRUE(result_.ok()) << result_.status().ToString();
+  const RecordedRequest& req = server_->requests().at(0);
+  EXPECT_EQ(req.target, "/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21");
+  EXPECT_EQ(req.Header("api-key"), kKey);
+  EXPECT_FALSE(req.Header("authorization").has_value());
+}
+
 TEST_F(HttpChatClientTest, AnthropicStreamsParallelToolCallsWithItsHeaders) {
   server_->SetHandler(
       [](const RecordedRequest&) { return Sse(codec_test::kAnthropicParallelToolStream); });
@@ -307,6 +322,31 @@ TEST(ChatEndpointUrlTest, FollowsTheSdkConventions) {
   o.format = WireFormat::kOpenAi;
   o.base_url = "http://localhost:11434/v1/";
   EXPECT_EQ(ChatEndpointUrl(o), "http://localhost:11434/v1/chat/completions");
+}
+
+TEST(ChatEndpointUrlTest, KeepsTheQueryAtTheEnd) {
+  HttpChatOptions o;
+  o.base_url = "https://res.openai.azure.com/openai/deployments/gpt4o-prod?api-version=2024-10-21";
+  EXPECT_EQ(ChatEndpointUrl(o),
+            "https://res.openai.azure.com/openai/deployments/gpt4o-prod/chat/completions"
+            "?api-version=2024-10-21");
+  o.base_url = "https://res.openai.azure.com/openai/deployments/d/?api-version=2025-04-01-preview#x";
+  EXPECT_EQ(ChatEndpointUrl(o),
+            "https://res.openai.azure.com/openai/deployments/d/chat/completions"
+            "?api-version=2025-04-01-preview");
+}
+
+TEST(DefaultApiKeyHeaderTest, AzureHostsGetApiKey) {
+  EXPECT_EQ(DefaultApiKeyHeader(WireFormat::kOpenAi, "https://api.openai.com/v1"), "Authorization");
+  EXPECT_EQ(DefaultApiKeyHeader(WireFormat::kOpenAi,
+                                "https://Res.OpenAI.Azure.com/openai/deployments/d?api-version=1"),
+            "api-key");
+  EXPECT_EQ(DefaultApiKeyHeader(WireFormat::kOpenAi,
+                                "https://res.cognitiveservices.azure.com:443/openai/v1"),
+            "api-key");
+  EXPECT_EQ(DefaultApiKeyHeader(WireFormat::kOpenAi, "https://openai.azure.com.evil.example/v1"),
+            "Authorization");
+  EXPECT_EQ(DefaultApiKeyHeader(WireFormat::kAnthropic, "https://api.anthropic.com"), "x-api-key");
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
 #include "llm/openai_codec.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <optional>
 #include <utility>
 
 #include "llm/json_fields.h"
+#include "llm/openai_replay.h"
 #include "llm/provider_error.h"
 #include "llm/stream_deltas.h"
 
@@ -42,6 +44,7 @@ json EncodeMessage(const ChatMessage& m) {
   } else {
     out["content"] = m.text;
   }
+  if (!m.refusal.empty()) out["refusal"] = m.refusal;
   if (!m.tool_calls.empty()) {
     json calls = json::array();
     for (const ToolCall& c : m.tool_calls) {
@@ -53,7 +56,26 @@ json EncodeMessage(const ChatMessage& m) {
     }
     out["tool_calls"] = std::move(calls);
   }
+  openai_replay::AddReplay(m, &out);
   return out;
+}
+
+// The model id without a router's "vendor/" prefix ("openai/o3-mini" on OpenRouter).
+std::string_view BareModel(std::string_view model) {
+  if (size_t slash = model.rfind('/'); slash != std::string_view::npos) {
+    model.remove_prefix(slash + 1);
+  }
+  return model;
+}
+
+bool StartsWithAny(std::string_view text, std::initializer_list<std::string_view> prefixes) {
+  return std::any_of(prefixes.begin(), prefixes.end(),
+                     [&](std::string_view p) { return text.starts_with(p); });
+}
+
+// OpenAI's own models, which take OpenAI-only fields (prompt_cache_key).
+bool IsOpenAiModel(std::string_view model) {
+  return StartsWithAny(BareModel(model), {"gpt-", "chatgpt-", "codex-", "o1", "o3", "o4"});
 }
 
 FinishReason MapFinishReason(std::string_view reason) {
@@ -67,14 +89,19 @@ FinishReason MapFinishReason(std::string_view reason) {
 // Applies the normalisations promised in openai_codec.h to an assembled reply.
 void Normalise(ChatResult* result) {
   std::vector<ToolCall>& calls = result->message.tool_calls;
+  result->finish = MapFinishReason(result->raw_finish_reason);
   for (size_t i = 0; i < calls.size(); ++i) {
     if (calls[i].id.empty()) calls[i].id = "call_" + std::to_string(i);
-    if (calls[i].arguments_json.empty()) calls[i].arguments_json = "{}";
+    // A call cut by the output limit keeps what arrived, so that it reads as incomplete.
+    if (calls[i].arguments_json.empty() && result->finish != FinishReason::kLength) {
+      calls[i].arguments_json = "{}";
+    }
   }
-  result->finish = MapFinishReason(result->raw_finish_reason);
   if (result->finish == FinishReason::kStop && !calls.empty()) {
     result->finish = FinishReason::kToolCalls;
   }
+  if (!result->message.refusal.empty()) result->finish = FinishReason::kRefusal;
+  result->message.stop_reason = result->raw_finish_reason;
 }
 
 Status ParseUsage(const json& usage, const std::string& path, Usage* out) {
@@ -93,10 +120,19 @@ Status ParseUsage(const json& usage, const std::string& path, Usage* out) {
   if (!found_cached) {
     TROUPE_RETURN_IF_ERROR(ReadInt(usage, "prompt_cache_hit_tokens", path, &cached));
   }
-  if (prompt < 0 || completion < 0 || cached < 0) {
+  int64_t reasoning = 0;
+  const json* completion_details = nullptr;
+  TROUPE_RETURN_IF_ERROR(
+      ReadObject(usage, "completion_tokens_details", path, &completion_details));
+  if (completion_details != nullptr) {
+    TROUPE_RETURN_IF_ERROR(ReadInt(*completion_details, "reasoning_tokens",
+                                   Join(path, "completion_tokens_details"), &reasoning));
+  }
+  if (prompt < 0 || completion < 0 || cached < 0 || reasoning < 0) {
     return Status::InvalidArgument(path + " has a negative token count");
   }
   out->input_tokens = std::max<int64_t>(0, prompt - cached);
+  out->reasoning_tokens = reasoning;
   out->cache_read_tokens = cached;
   out->cache_write_tokens = 0;
   out->output_tokens = completion;
@@ -144,10 +180,62 @@ Status ReadArguments(const json& function, const std::string& path, std::string*
 }
 
 // Reads the reasoning text of a delta or message (see OpenAiStreamDecoder for the precedence).
-Status ReadReasoning(const json& object, const std::string& path, std::string* out) {
+// `*from_reasoning_content` tells whether it came in `reasoning_content` (DeepSeek's field,
+// which must go back: openai_replay.h).
+Status ReadReasoning(const json& object, const std::string& path, std::string* out,
+                     bool* from_reasoning_content) {
   bool found = false;
-  TROUPE_RETURN_IF_ERROR(ReadString(object, "reasoning_content", path, out, &found));
-  if (!found) TROUPE_RETURN_IF_ERROR(ReadString(object, "reasoning", path, out));
+  std::string text;
+  TROUPE_RETURN_IF_ERROR(ReadString(object, "reasoning_content", path, &text, &found));
+  if (found) *from_reasoning_content = true;
+  if (!found) TROUPE_RETURN_IF_ERROR(ReadString(object, "reasoning", path, &text));
+  *out += text;
+  return Status::Ok();
+}
+
+// Appends the text of a content part list (Mistral's reasoning models) to `*text` and its
+// thinking to `*reasoning`: {"type":"text","text":…} parts are text, {"type":"thinking",
+// "thinking":[{"type":"text","text":…}, …]} parts are reasoning; parts of other types
+// (references, images) carry neither and are skipped.
+Status ReadContentParts(const json& parts, const std::string& path, std::string* text,
+                        std::string* reasoning) {
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string part_path = At(path, i);
+    const json& part = parts[i];
+    if (!part.is_object()) {
+      return Status::InvalidArgument(part_path + " is not an object (it is " +
+                                     json_fields::TypeName(part) + ")");
+    }
+    std::string type;
+    TROUPE_RETURN_IF_ERROR(ReadString(part, "type", part_path, &type));
+    if (type == "text") {
+      std::string fragment;
+      TROUPE_RETURN_IF_ERROR(ReadString(part, "text", part_path, &fragment));
+      *text += fragment;
+    } else if (type == "thinking") {
+      const json* thinking = nullptr;
+      TROUPE_RETURN_IF_ERROR(ReadArray(part, "thinking", part_path, &thinking));
+      if (thinking != nullptr) {
+        std::string ignored;
+        TROUPE_RETURN_IF_ERROR(
+            ReadContentParts(*thinking, Join(part_path, "thinking"), reasoning, &ignored));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+// Reads `content`: a string, or a list of parts (ReadContentParts); appends to `*text` and
+// `*reasoning`.
+Status ReadContent(const json& object, const std::string& path, std::string* text,
+                   std::string* reasoning) {
+  const json* content = Find(object, "content");
+  if (content != nullptr && content->is_array()) {
+    return ReadContentParts(*content, Join(path, "content"), text, reasoning);
+  }
+  std::string fragment;  // a string, or the error naming the wrong type
+  TROUPE_RETURN_IF_ERROR(ReadString(object, "content", path, &fragment));
+  *text += fragment;
   return Status::Ok();
 }
 
@@ -191,13 +279,27 @@ json EncodeOpenAiTool(const ToolSpec& tool) {
             {"parameters", tool.input_schema}}}};
 }
 
+bool IsOpenAiReasoningModel(std::string_view model) {
+  model = BareModel(model);
+  return StartsWithAny(model, {"o1", "o3", "o4", "gpt-5"}) && !model.starts_with("gpt-5-chat");
+}
+
 json EncodeOpenAiOptions(const ChatRequest& request) {
   json out{{"model", request.model}};
   if (!request.tools.empty() && !request.tool_choice.empty()) {
     out["tool_choice"] = EncodeToolChoice(request.tool_choice);
   }
-  if (request.temperature.has_value()) out["temperature"] = *request.temperature;
-  if (request.max_tokens > 0) out["max_tokens"] = request.max_tokens;
+  const bool reasoning_model = IsOpenAiReasoningModel(request.model);
+  if (request.temperature.has_value() && !reasoning_model) {
+    out["temperature"] = *request.temperature;
+  }
+  if (request.max_tokens > 0) {
+    out[reasoning_model ? "max_completion_tokens" : "max_tokens"] = request.max_tokens;
+  }
+  if (!request.reasoning.effort.empty()) out["reasoning_effort"] = request.reasoning.effort;
+  if (request.caching.enabled && !request.caching.key.empty() && IsOpenAiModel(request.model)) {
+    out["prompt_cache_key"] = request.caching.key;
+  }
   out["stream"] = request.stream;
   if (request.stream) out["stream_options"] = {{"include_usage", true}};
   return out;
@@ -247,17 +349,22 @@ Status OpenAiStreamDecoder::ProcessChunk(const json& chunk, std::vector<StreamDe
     if (delta != nullptr) {
       const std::string path = "choices[0].delta";
       std::string text;
-      TROUPE_RETURN_IF_ERROR(ReadString(*delta, "content", path, &text));
-      if (!text.empty()) {
-        result_.message.text += text;
-        deltas->push_back(stream_deltas::Text(std::move(text)));
-      }
       std::string reasoning;
-      TROUPE_RETURN_IF_ERROR(ReadReasoning(*delta, path, &reasoning));
+      TROUPE_RETURN_IF_ERROR(ReadContent(*delta, path, &text, &reasoning));
+      TROUPE_RETURN_IF_ERROR(ReadReasoning(*delta, path, &reasoning, &reasoning_content_));
       if (!reasoning.empty()) {
         result_.message.reasoning += reasoning;
         deltas->push_back(stream_deltas::Reasoning(std::move(reasoning)));
       }
+      if (!text.empty()) {
+        result_.message.text += text;
+        deltas->push_back(stream_deltas::Text(std::move(text)));
+      }
+      std::string refusal;
+      TROUPE_RETURN_IF_ERROR(ReadString(*delta, "refusal", path, &refusal));
+      result_.message.refusal += refusal;
+      TROUPE_RETURN_IF_ERROR(
+          openai_replay::AppendReasoningDetails(*delta, path, &reasoning_details_));
       const json* tool_calls = nullptr;
       TROUPE_RETURN_IF_ERROR(ReadArray(*delta, "tool_calls", path, &tool_calls));
       if (tool_calls != nullptr) {
@@ -307,6 +414,8 @@ Status OpenAiStreamDecoder::ProcessToolCallDelta(const json& delta, const std::s
     TROUPE_RETURN_IF_ERROR(ReadString(*function, "name", function_path, &name));
     TROUPE_RETURN_IF_ERROR(ReadArguments(*function, function_path, &arguments));
   }
+  json extra;
+  TROUPE_RETURN_IF_ERROR(openai_replay::ReadToolCallExtra(delta, path, &extra));
 
   // The latest call at this wire index (any index when the delta has none).
   std::optional<size_t> latest;
@@ -340,6 +449,7 @@ Status OpenAiStreamDecoder::ProcessToolCallDelta(const json& delta, const std::s
   } else if (!name.empty() && name != calls_[*target].call.name) {
     calls_[*target].call.name += name;
   }
+  if (!extra.is_null()) calls_[*target].call.provider_extra = std::move(extra);
   if (!arguments.empty()) {
     calls_[*target].call.arguments_json += arguments;
     deltas->push_back(stream_deltas::ToolCallArguments(int(*target), std::move(arguments)));
@@ -357,6 +467,8 @@ Result<ChatResult> OpenAiStreamDecoder::Finish() const {
   ChatResult result = result_;
   result.message.role = ChatRole::kAssistant;
   for (const Call& c : calls_) result.message.tool_calls.push_back(c.call);
+  result.message.provider_replay = openai_replay::MakeReplay(
+      reasoning_content_ ? result.message.reasoning : std::string(), reasoning_details_);
   Normalise(&result);
   return result;
 }
@@ -388,8 +500,16 @@ Result<ChatResult> DecodeOpenAiResponse(std::string_view body) {
     TROUPE_RETURN_IF_ERROR(ReadObject(choice, "message", "choices[0]", &message));
     if (message == nullptr) return Status::InvalidArgument("choices[0].message is missing");
     const std::string path = "choices[0].message";
-    TROUPE_RETURN_IF_ERROR(ReadString(*message, "content", path, &result.message.text));
-    TROUPE_RETURN_IF_ERROR(ReadReasoning(*message, path, &result.message.reasoning));
+    TROUPE_RETURN_IF_ERROR(
+        ReadContent(*message, path, &result.message.text, &result.message.reasoning));
+    bool reasoning_content = false;
+    TROUPE_RETURN_IF_ERROR(
+        ReadReasoning(*message, path, &result.message.reasoning, &reasoning_content));
+    TROUPE_RETURN_IF_ERROR(ReadString(*message, "refusal", path, &result.message.refusal));
+    json details;
+    TROUPE_RETURN_IF_ERROR(openai_replay::AppendReasoningDetails(*message, path, &details));
+    result.message.provider_replay = openai_replay::MakeReplay(
+        reasoning_content ? result.message.reasoning : std::string(), details);
     const json* calls = nullptr;
     TROUPE_RETURN_IF_ERROR(ReadArray(*message, "tool_calls", path, &calls));
     if (calls != nullptr) {
@@ -407,6 +527,7 @@ Result<ChatResult> DecodeOpenAiResponse(std::string_view body) {
         const std::string function_path = Join(call_path, "function");
         TROUPE_RETURN_IF_ERROR(ReadString(*function, "name", function_path, &out.name));
         TROUPE_RETURN_IF_ERROR(ReadArguments(*function, function_path, &out.arguments_json));
+        TROUPE_RETURN_IF_ERROR(openai_replay::ReadToolCallExtra(call, call_path, &out.provider_extra));
         result.message.tool_calls.push_back(std::move(out));
       }
     }

@@ -10,9 +10,21 @@
 //  - Usage.input_tokens counts prompt tokens NOT read from the cache: prompt_tokens minus
 //    prompt_tokens_details.cached_tokens (DeepSeek: prompt_cache_hit_tokens), which go to
 //    cache_read_tokens. OpenAI reports no cache writes.
-//  - A tool call with empty arguments gets "{}"; one without an id gets "call_<position>".
+//  - Usage.reasoning_tokens is completion_tokens_details.reasoning_tokens (part of output).
+//  - A tool call with empty arguments gets "{}", except when the output limit cut the reply
+//    (finish_reason "length"): then every call keeps exactly what arrived, so a cut call's
+//    input reads as cut (invalid or empty JSON), never as a valid `{}`. One without an id gets
+//    "call_<position>".
 //  - finish_reason "stop" with tool calls present maps to kToolCalls (llama.cpp and Ollama say
-//    "stop"); raw_finish_reason keeps what the server said.
+//    "stop"); raw_finish_reason keeps what the server said, and so does the message's
+//    stop_reason.
+//  - A refusal (`message.refusal`, streamed as `delta.refusal` fragments) goes to
+//    ChatMessage::refusal and makes the finish kRefusal, whatever finish_reason said ("stop").
+//  - `content` may be a string or a list of typed parts, as Mistral's reasoning models stream
+//    it: {"type":"text","text"} parts are text, {"type":"thinking","thinking":[text parts]} are
+//    reasoning; other part types are skipped.
+//  - What a server needs back on later turns (DeepSeek's reasoning_content, OpenRouter's
+//    reasoning_details, Gemini's tool call extra_content) is kept: openai_replay.h.
 #pragma once
 
 #include <cstdint>
@@ -29,14 +41,26 @@ namespace troupe {
 
 // The request body for POST /chat/completions.
 //  - The system prompt is the first message ({"role":"system"}).
-//  - Assistant reasoning is not sent back (DeepSeek rejects reasoning_content in input).
+//  - Assistant reasoning text is not sent back as such; what a server requires back
+//    (provider_replay["openai"], ToolCall::provider_extra) is, as openai_replay.h says: DeepSeek's
+//    reasoning_content on assistant messages carrying tool calls, OpenRouter's
+//    reasoning_details, Gemini's extra_content on tool calls. A refusal goes back as `refusal`.
 //  - A tool result's is_error has no wire field; its content is sent as is.
-//  - The output limit goes out as `max_tokens`, which every compatible server accepts; OpenAI's
-//    reasoning models (o1, o3, gpt-5) want `max_completion_tokens` instead, which the client
-//    must rename for them.
+//  - The output limit goes out as `max_tokens`, which every compatible server accepts, except
+//    for OpenAI's reasoning models (IsOpenAiReasoningModel), which get `max_completion_tokens`
+//    and no `temperature` (they refuse both).
+//  - ReasoningSettings::effort goes out as `reasoning_effort` when set.
+//  - CachingSettings::key goes out as `prompt_cache_key` (OpenAI's automatic prompt caching
+//    routes requests with the same key and prefix together) when caching is enabled, the key is
+//    set and the model is one of OpenAI's (gpt-…, chatgpt-…, codex-…, o1/o3/o4…, also behind a
+//    router's "vendor/" prefix); other servers may refuse the unknown field.
 //  - `tools` and `tool_choice` are sent only when there are tools (OpenAI rejects tool_choice
 //    without tools).
 nlohmann::json EncodeOpenAiRequest(const ChatRequest& request);
+
+// OpenAI's reasoning models: the o1, o3, o4 and gpt-5 families (gpt-5-chat… excepted, a chat
+// model), also behind a router's "vendor/" prefix ("openai/o3-mini").
+bool IsOpenAiReasoningModel(std::string_view model);
 
 // The parts EncodeOpenAiRequest is made of, for llm/request_text.h, which assembles the body's
 // text from them and caches the parts that repeat (the system prompt, the tools): the system
@@ -89,6 +113,8 @@ class OpenAiStreamDecoder {
 
   Status status_;
   bool done_ = false;
+  bool reasoning_content_ = false;  // reasoning came in `reasoning_content` (openai_replay.h)
+  nlohmann::json reasoning_details_;
   int64_t chunks_ = 0;  // data events seen, [DONE] excluded
   bool saw_finish_reason_ = false;
   ChatResult result_;

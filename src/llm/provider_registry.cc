@@ -117,6 +117,7 @@ Result<std::unique_ptr<ProviderRegistry>> ProviderRegistry::Create(const Config&
       e.http.provider = name;
       e.http.format = pc.type == "anthropic" ? WireFormat::kAnthropic : WireFormat::kOpenAi;
       e.http.base_url = e.info.base_url;
+      e.http.api_key_header = pc.api_key_header;
       for (const auto& [header, value] : pc.headers)
         e.http.extra_headers.push_back({header, value});
       if (std::optional<std::string> key = registry->deps_.getenv(e.info.api_key_env)) {

@@ -54,8 +54,10 @@ class RequestTextCache {
   int64_t misses_ = 0;
 };
 
-// The body of POST /chat/completions; `max_completion_tokens` sends the output limit under
-// that name (OpenAI's reasoning models). `cache` may be null (everything is encoded).
+// The body of POST /chat/completions. EncodeOpenAiOptions already names the output limit
+// `max_completion_tokens` for the models it knows want it; `max_completion_tokens` = true does
+// so for any model (e.g. a reasoning model behind a deployment name that does not tell).
+// `cache` may be null (everything is encoded).
 std::string EncodeOpenAiRequestText(const ChatRequest& request, bool max_completion_tokens,
                                     RequestTextCache* cache);
 

@@ -14,7 +14,8 @@ json UsageJson(const Usage& usage) {
   return {{"prompt_tokens", prompt},
           {"completion_tokens", usage.output_tokens},
           {"total_tokens", prompt + usage.output_tokens},
-          {"prompt_tokens_details", {{"cached_tokens", usage.cache_read_tokens}}}};
+          {"prompt_tokens_details", {{"cached_tokens", usage.cache_read_tokens}}},
+          {"completion_tokens_details", {{"reasoning_tokens", usage.reasoning_tokens}}}};
 }
 
 json ErrorJson(std::string_view type, std::string_view message) {
@@ -54,7 +55,11 @@ class OpenAiReplyEncoder : public ReplyEncoder {
   }
 
   std::string StreamEnd() override {
-    std::string out = Event(Chunk(json::object(), OpenAiFinishReason(result_)));
+    std::string out;
+    if (!result_.message.refusal.empty()) {  // OpenAI streams it in `refusal` deltas
+      out += Event(Chunk({{"refusal", result_.message.refusal}}, nullptr));
+    }
+    out += Event(Chunk(json::object(), OpenAiFinishReason(result_)));
     if (options_.include_usage) {
       json usage = Header("chat.completion.chunk");
       usage["choices"] = json::array();
@@ -80,6 +85,10 @@ class OpenAiReplyEncoder : public ReplyEncoder {
       message["content"] = m.text;
     }
     if (!m.reasoning.empty()) message["reasoning_content"] = m.reasoning;
+    if (!m.refusal.empty()) {
+      message["content"] = nullptr;
+      message["refusal"] = m.refusal;
+    }
     if (!m.tool_calls.empty()) {
       json calls = json::array();
       for (const ToolCall& c : m.tool_calls) {

@@ -9,8 +9,11 @@
 //  - not streamed: one `chat.completion` object, usage included.
 // Usage is written so that OpenAiStreamDecoder reads back the same Usage: prompt_tokens is
 // input + cache_read tokens, prompt_tokens_details.cached_tokens the cache_read ones. OpenAI has
-// no field for cache writes; cache_write_tokens is not sent.
-// The finish reason comes from ChatResult::finish (stop, tool_calls, length, content_filter); for
+// no field for cache writes; cache_write_tokens is not sent. Reasoning tokens go in
+// completion_tokens_details.reasoning_tokens. A refusal (ChatMessage::refusal) is streamed as a
+// `refusal` delta before the finish chunk, and written as `message.refusal` with null content.
+// The finish reason comes from ChatResult::finish (stop, tool_calls, length, content_filter; a
+// refusal finishes with "stop", as OpenAI's does); for
 // kOther, raw_finish_reason when set, else "stop".
 #pragma once
 

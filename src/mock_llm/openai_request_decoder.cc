@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "llm/json_fields.h"
+#include "llm/openai_replay.h"
 #include "mock_llm/request_fields.h"
 
 namespace troupe {
@@ -75,6 +76,8 @@ Status ReadToolCalls(const json& message, const std::string& path, std::vector<T
                                        " is not a string (it is " + TypeName(*args) + ")");
       }
     }
+    TROUPE_RETURN_IF_ERROR(
+        openai_replay::ReadToolCallExtra(call, call_path, &tool_call.provider_extra));
     out->push_back(std::move(tool_call));
   }
   return Status::Ok();
@@ -102,7 +105,11 @@ Status ReadMessages(const json& root, ChatRequest* request) {
     } else if (role == "assistant") {
       m.role = ChatRole::kAssistant;
       TROUPE_RETURN_IF_ERROR(ReadString(wire, "reasoning_content", path, &m.reasoning));
+      TROUPE_RETURN_IF_ERROR(ReadString(wire, "refusal", path, &m.refusal));
       TROUPE_RETURN_IF_ERROR(ReadToolCalls(wire, path, &m.tool_calls));
+      json details;
+      TROUPE_RETURN_IF_ERROR(openai_replay::AppendReasoningDetails(wire, path, &details));
+      m.provider_replay = openai_replay::MakeReplay(m.reasoning, details);
     } else if (role == "tool") {
       m.role = ChatRole::kTool;
       TROUPE_RETURN_IF_ERROR(RequireString(wire, "tool_call_id", path, &m.tool_call_id));

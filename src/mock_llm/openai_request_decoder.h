@@ -2,7 +2,7 @@
 // body as a client sends it to POST /v1/chat/completions -> ChatRequest. The inverse of
 // EncodeOpenAiRequest (llm/openai_codec.h): what that encoder writes decodes to the ChatRequest it
 // was made from, except for what the wire cannot carry (a tool result's is_error, an assistant
-// turn's reasoning). Pure: no sockets, no clock.
+// turn's reasoning unless it goes back as DeepSeek's reasoning_content). Pure: no sockets, no clock.
 //
 // The body is untrusted: invalid JSON and wrong types give an InvalidArgument naming the field
 // ("messages[2].content is neither a string nor an array (it is an integer)"); nothing throws.
@@ -10,8 +10,10 @@
 // Accepted shape (a superset of what EncodeOpenAiRequest writes, covering what other clients send):
 //  - `model` (required string) and `messages` (required, non-empty array).
 //  - Roles: `system` and `developer` messages go to ChatRequest::system, joined with "\n" when
-//    there are several; `user`, `assistant` (with optional `tool_calls`, and `reasoning_content`
-//    which some clients echo back) and `tool` (required `tool_call_id`). Any other role is refused.
+//    there are several; `user`, `assistant` (with optional `tool_calls`, `refusal`, and the
+//    replay data of llm/openai_replay.h: `reasoning_content`, also taken as the reasoning,
+//    `reasoning_details`, and a call's `extra_content`) and `tool` (required `tool_call_id`). Any
+//    other role is refused.
 //  - `content` is a string, null, or an array of parts; the `text` parts are joined with "\n" and
 //    other parts (images, audio) are skipped.
 //  - A tool call's `function.arguments` is a string, or an object taken as its JSON text.

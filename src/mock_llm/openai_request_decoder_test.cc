@@ -50,6 +50,35 @@ TEST(OpenAiRequestDecoderTest, RoundTripsWhatTheEncoderWrites) {
   EXPECT_TRUE(decoded->include_usage);
 }
 
+// What a client sends back for DeepSeek, OpenRouter, Gemini and a refusal reaches the mock
+// server as the client had it.
+TEST(OpenAiRequestDecoderTest, RoundTripsReplayDataAndRefusals) {
+  ChatRequest r;
+  r.model = "deepseek-reasoner";
+  r.messages.push_back(UserMessage("Weather?"));
+  ChatMessage call = Assistant("", {Call("call_00_k3P", "get_weather", R"({"city":"Paris"})")},
+                               "I need the tool.");
+  call.tool_calls[0].provider_extra =
+      json::parse(R"({"extra_content":{"google":{"thought_signature":"CiQB"}}})");
+  call.provider_replay = json::parse(R"({"openai":{"reasoning_content":"I need the tool.",
+      "reasoning_details":[{"type":"reasoning.encrypted","data":"gAAA","index":0}]}})");
+  r.messages.push_back(call);
+  r.messages.push_back(ToolResultMessage("call_00_k3P", "get_weather", "18C"));
+  ChatMessage refusal = Assistant("");
+  refusal.refusal = "I can't help with that.";
+  r.messages.push_back(refusal);
+  r.messages.push_back(UserMessage("Why?"));
+
+  Result<OpenAiChatRequest> decoded = DecodeOpenAiRequest(EncodeOpenAiRequest(r).dump());
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  const std::vector<ChatMessage>& m = decoded->chat.messages;
+  ASSERT_EQ(m.size(), 5u);
+  EXPECT_EQ(m[1].reasoning, "I need the tool.");
+  EXPECT_EQ(m[1].provider_replay, call.provider_replay);
+  EXPECT_EQ(m[1].tool_calls[0].provider_extra, call.tool_calls[0].provider_extra);
+  EXPECT_EQ(m[3].refusal, "I can't help with that.");
+}
+
 TEST(OpenAiRequestDecoderTest, RoundTripsEveryToolChoiceAndNoStream) {
   for (const char* choice : {"auto", "none", "required", "grep"}) {
     ChatRequest original = EveryKindOfMessage();

@@ -185,6 +185,31 @@ TEST(OpenAiReplyEncoderTest, WritesChunksAsOpenAiDoes) {
   EXPECT_EQ(decoded.events[6].data, "[DONE]");
 }
 
+// A refusal goes out as OpenAI writes it (`refusal` deltas, `message.refusal`), with reasoning
+// tokens in the usage, and the client reads a refusal with its words back.
+TEST(OpenAiReplyEncoderTest, WritesRefusalsAndReasoningTokens) {
+  ChatResult reply = Reply("");
+  reply.message.refusal = "I can't help with that.";
+  reply.finish = FinishReason::kRefusal;
+  reply.usage = Usage{10, 20, 0, 0, 15};
+  reply.response_id = "chatcmpl-R";
+  reply.model = "gpt-4o";
+  const MockPlan plan = PlanFor(reply, 4);
+  DecodedStream decoded = DecodeStream(WireProtocol::kOpenAi, Stream(WireProtocol::kOpenAi, plan));
+  ASSERT_TRUE(decoded.result.ok()) << decoded.result.status().ToString();
+  EXPECT_EQ(decoded.result->finish, FinishReason::kRefusal);
+  EXPECT_EQ(decoded.result->message.refusal, "I can't help with that.");
+  EXPECT_EQ(decoded.result->usage.reasoning_tokens, 15);
+
+  const json body = json::parse(MakeReplyEncoder(WireProtocol::kOpenAi, reply, {})->Response());
+  EXPECT_EQ(body["choices"][0]["message"]["refusal"], "I can't help with that.");
+  EXPECT_TRUE(body["choices"][0]["message"]["content"].is_null());
+  EXPECT_EQ(body["usage"]["completion_tokens_details"]["reasoning_tokens"], 15);
+  Result<ChatResult> whole = DecodeOpenAiResponse(body.dump());
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  EXPECT_EQ(whole->finish, FinishReason::kRefusal);
+}
+
 TEST(OpenAiReplyEncoderTest, NoUsageChunkUnlessAsked) {
   const MockPlan plan = PlanFor(Reply("Hi"), 100);
   DecodedStream decoded =
