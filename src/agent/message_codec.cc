@@ -18,6 +18,16 @@ Status ReadString(const json& obj, const char* key, std::string* out) {
   return Status::Ok();
 }
 
+// Reads provider data kept verbatim (ChatMessage::provider_replay, ToolCall::provider_extra):
+// absent or null leaves `*out` null; anything else must be a JSON object keyed by wire.
+Status ReadReplay(const json& obj, const char* key, json* out) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return Status::Ok();
+  if (!it->is_object()) return Bad(std::string(key) + " is not an object");
+  *out = *it;
+  return Status::Ok();
+}
+
 }  // namespace
 
 const char* ChatRoleName(ChatRole role) {
@@ -39,10 +49,15 @@ std::string EncodeStoredMessage(const ChatMessage& m) {
   if (!m.tool_calls.empty()) {
     json calls = json::array();
     for (const ToolCall& c : m.tool_calls) {
-      calls.push_back({{"id", c.id}, {"name", c.name}, {"arguments", c.arguments_json}});
+      json call{{"id", c.id}, {"name", c.name}, {"arguments", c.arguments_json}};
+      if (!c.provider_extra.is_null()) call["provider_extra"] = c.provider_extra;
+      calls.push_back(std::move(call));
     }
     out["tool_calls"] = std::move(calls);
   }
+  if (!m.provider_replay.is_null()) out["provider_replay"] = m.provider_replay;
+  if (!m.stop_reason.empty()) out["stop_reason"] = m.stop_reason;
+  if (!m.refusal.empty()) out["refusal"] = m.refusal;
   if (!m.tool_call_id.empty()) out["tool_call_id"] = m.tool_call_id;
   if (!m.tool_name.empty()) out["name"] = m.tool_name;
   if (m.is_error) out["is_error"] = true;
@@ -71,6 +86,9 @@ Result<ChatMessage> DecodeStoredMessage(std::string_view text) {
   TROUPE_RETURN_IF_ERROR(ReadString(j, "reasoning_signature", &m.reasoning_signature));
   TROUPE_RETURN_IF_ERROR(ReadString(j, "tool_call_id", &m.tool_call_id));
   TROUPE_RETURN_IF_ERROR(ReadString(j, "name", &m.tool_name));
+  TROUPE_RETURN_IF_ERROR(ReadString(j, "stop_reason", &m.stop_reason));
+  TROUPE_RETURN_IF_ERROR(ReadString(j, "refusal", &m.refusal));
+  TROUPE_RETURN_IF_ERROR(ReadReplay(j, "provider_replay", &m.provider_replay));
   if (auto e = j.find("is_error"); e != j.end() && !e->is_null()) {
     if (!e->is_boolean()) return Bad("is_error is not a boolean");
     m.is_error = e->get<bool>();
@@ -84,6 +102,7 @@ Result<ChatMessage> DecodeStoredMessage(std::string_view text) {
       Status s = ReadString(c, "id", &call.id);
       if (s.ok()) s = ReadString(c, "name", &call.name);
       if (s.ok()) s = ReadString(c, "arguments", &call.arguments_json);
+      if (s.ok()) s = ReadReplay(c, "provider_extra", &call.provider_extra);
       if (!s.ok()) return s.WithContext("tool_calls[" + std::to_string(i) + "]");
       m.tool_calls.push_back(std::move(call));
     }

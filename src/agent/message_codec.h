@@ -3,7 +3,8 @@
 // one provider can be continued on another:
 //   {"role":"user","content":"…"}
 //   {"role":"assistant","content":"…","reasoning":"…","reasoning_signature":"…",
-//    "tool_calls":[{"id":"…","name":"…","arguments":"<JSON text>"}]}
+//    "tool_calls":[{"id":"…","name":"…","arguments":"<JSON text>","provider_extra":{…}}],
+//    "provider_replay":{"anthropic":[…]},"stop_reason":"max_tokens","refusal":"…"}
 //   {"role":"tool","tool_call_id":"…","name":"…","content":"…","is_error":true}
 // Optional fields are left out when empty. Reading is lenient about missing optional fields and
 // strict about types: stored data that does not fit is Corruption naming the field.
