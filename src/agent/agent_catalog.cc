@@ -171,6 +171,22 @@ void ApplyAgentConfig(const AgentConfig& config, AgentDefinition* agent,
     agent->temperature = *config.temperature;
     changed("temperature");
   }
+  if (config.max_output_tokens) {
+    agent->max_output_tokens = *config.max_output_tokens;
+    changed("max_output_tokens");
+  }
+  if (config.thinking_budget) {
+    agent->reasoning.budget_tokens = *config.thinking_budget;
+    changed("thinking_budget");
+  }
+  if (config.reasoning_effort) {
+    agent->reasoning.effort = *config.reasoning_effort;
+    changed("reasoning_effort");
+  }
+  if (config.prompt_caching) {
+    agent->prompt_caching = *config.prompt_caching;
+    changed("prompt_caching");
+  }
   if (config.prompt || config.prompt_append) {
     std::string prompt = config.prompt.value_or(agent->system_prompt);
     if (config.prompt_append && !config.prompt_append->empty()) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "llm/chat_types.h"
 
 namespace troupe {
 
@@ -47,6 +48,9 @@ struct AgentDefinition {
   int max_turns = kDefaultMaxTurns;
   int max_tool_calls = kDefaultMaxTurns * kToolCallsPerTurn;
   std::optional<double> temperature;  // unset = the provider's default
+  std::optional<int> max_output_tokens;  // unset = the model's default (llm/model_limits.h)
+  ReasoningSettings reasoning;           // unset = the model's default
+  bool prompt_caching = true;
   // Per-agent timeouts; unset = the `background_task` setting of the same name.
   std::optional<int64_t> task_ttl_ms;
   std::optional<int64_t> pending_ttl_ms;

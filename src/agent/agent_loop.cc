@@ -139,16 +139,23 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
     ++turns_;
     AgentProgress turn;
     turn.turns = 1;
-    turn.input_tokens = r.usage.input_tokens + r.usage.cache_read_tokens;
+    turn.input_tokens = UsageInputTotal(r.usage);
     turn.output_tokens = r.usage.output_tokens;
     Report(turn);
     if (done_) return;
     ChatMessage message = std::move(r.message);
     message.role = ChatRole::kAssistant;
+    if (message.stop_reason.empty()) message.stop_reason = r.raw_finish_reason;
+    if (r.finish == FinishReason::kRefusal || r.finish == FinishReason::kContentFilter) {
+      return Refused(std::move(message), r.finish);
+    }
+    if (r.finish == FinishReason::kLength) return CutOff(std::move(message));
+    continuations_ = 0;
     std::vector<ToolCall> calls = message.tool_calls;
     std::string text = message.text;
     if (!Persist(std::move(message))) return;
 
+    if (!calls.empty()) cut_text_.clear();  // what was continued was not the answer
     if (calls.empty()) {
       if (std::string open = UnfinishedTodos(); !open.empty()) {
         if (reminders_ < spec_.limits.todo_reminders) {
@@ -159,7 +166,7 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
           return Request();
         }
       }
-      return Finish(std::move(text));
+      return Finish(cut_text_ + text);
     }
 
     tool_calls_ += int(calls.size());
@@ -178,6 +185,53 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
       }
     }
     StartTools(history_.size() - 1, calls);
+  }
+
+  // The provider refused, or its filter stopped the answer: the task fails in the provider's
+  // words, with what the model did say kept in the session.
+  void Refused(ChatMessage message, FinishReason finish) {
+    std::string why = finish == FinishReason::kRefusal
+                          ? fmt::format("the model refused: {}", message.refusal.empty()
+                                                                      ? message.text
+                                                                      : message.refusal)
+                          : fmt::format("the provider's content filter stopped the answer "
+                                        "(finish reason \"{}\")",
+                                        message.stop_reason);
+    message.tool_calls.clear();  // never run a call from a refused reply
+    if (!Persist(std::move(message))) return;
+    Fail(Status::FailedPrecondition(std::move(why)));
+  }
+
+  // The output limit cut the reply. A cut tool call's input is incomplete: it is neither run nor
+  // kept (a continuation of the session must not run it either), and the task fails saying
+  // which call and which limit. Cut text is continued, a few times, then fails the same way.
+  void CutOff(ChatMessage message) {
+    const int limit = spec_.limits.max_output_tokens;
+    if (!message.tool_calls.empty()) {
+      const std::string name = message.tool_calls.back().name;
+      message.tool_calls.clear();
+      if (!Persist(std::move(message))) return;
+      return Fail(Status::ResourceExhausted(fmt::format(
+          "the output limit ({} tokens) cut off the model's call of {}: its input is incomplete, "
+          "so it was not run; raise max_output_tokens for this model or agent",
+          limit, name)));
+    }
+    if (continuations_ >= spec_.limits.length_continuations) {
+      if (!Persist(std::move(message))) return;
+      return Fail(Status::ResourceExhausted(fmt::format(
+          "the answer was cut off by the output limit ({} tokens) {} times in a row; raise "
+          "max_output_tokens for this model or agent",
+          limit, continuations_ + 1)));
+    }
+    ++continuations_;
+    cut_text_ += message.text;
+    if (!Persist(std::move(message))) return;
+    if (!Persist(UserMessage(
+            "<system-reminder>\nYour answer was cut off by the output limit. Continue exactly "
+            "where it stopped, without repeating what you already wrote.\n</system-reminder>"))) {
+      return;
+    }
+    Request();
   }
 
   // Runs `calls` of the assistant message at `message_index` in history_.
@@ -331,6 +385,8 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
   int turns_ = 0;
   int tool_calls_ = 0;
   int reminders_ = 0;
+  int continuations_ = 0;  // of text cut by the output limit, in a row
+  std::string cut_text_;   // the answer so far, when it was cut and continued
   int repeats_ = 0;
   std::string last_signature_;
   bool done_ = false;
@@ -364,6 +420,9 @@ ChatRequest BuildAgentRequest(const AgentRunSpec& spec, const std::vector<ChatMe
   request.messages = messages;
   request.max_tokens = spec.limits.max_output_tokens;
   request.temperature = spec.limits.temperature;
+  request.reasoning = spec.limits.reasoning;
+  request.caching.enabled = spec.limits.prompt_caching;
+  if (request.caching.enabled) request.caching.key = spec.session_id;
   int64_t budget = spec.limits.context_window_tokens - spec.limits.max_output_tokens;
   int64_t used = int64_t(spec.system_prompt.size() / 4);
   request.tools.reserve(spec.tools.size());

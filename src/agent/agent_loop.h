@@ -41,6 +41,11 @@ struct AgentLimits {
   int64_t context_window_tokens = 200'000;  // estimated as bytes / 4
   int max_output_tokens = 8192;
   std::optional<double> temperature;
+  ReasoningSettings reasoning;
+  bool prompt_caching = true;  // Anthropic breakpoints; OpenAI prompt_cache_key = the session
+  // A text answer cut off by the output limit is continued (the model is asked to go on where
+  // it stopped) at most this many times; then the task fails saying so.
+  int length_continuations = 3;
 };
 
 struct AgentRunSpec {

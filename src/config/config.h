@@ -45,6 +45,10 @@ struct AgentConfig {
   std::optional<int> max_turns;
   std::optional<int> max_tool_calls;
   std::optional<double> temperature;
+  std::optional<int> max_output_tokens;        // unset = the model's default (llm/model_limits.h)
+  std::optional<int> thinking_budget;          // Anthropic extended thinking budget, tokens
+  std::optional<std::string> reasoning_effort;  // minimal, low, medium, high (OpenAI)
+  std::optional<bool> prompt_caching;          // unset = on
   std::optional<std::string> prompt;         // replaces the system prompt
   std::optional<std::string> prompt_append;  // appended to it
   std::optional<std::string> description;

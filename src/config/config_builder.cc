@@ -461,6 +461,20 @@ class ConfigFileReader {
       read_int(&agent->max_tool_calls);
     } else if (name == "temperature") {
       if (double t = 0; ReadNumber(key, v, at, &t)) agent->temperature = t;
+    } else if (name == "max_output_tokens") {
+      read_int(&agent->max_output_tokens);
+    } else if (name == "thinking_budget") {
+      read_int(&agent->thinking_budget);
+    } else if (name == "reasoning_effort") {
+      std::string effort;
+      if (!ReadString(v, at, &effort)) return;
+      if (effort != "minimal" && effort != "low" && effort != "medium" && effort != "high") {
+        ValueError(at, "expected one of minimal, low, medium, high, got " + DescribeJsonValue(v));
+        return;
+      }
+      agent->reasoning_effort = std::move(effort);
+    } else if (name == "prompt_caching") {
+      if (bool on = true; ReadBool(v, at, &on)) agent->prompt_caching = on;
     } else if (name == "prompt") {
       read_string(&agent->prompt);
     } else if (name == "prompt_append") {

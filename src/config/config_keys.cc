@@ -66,6 +66,10 @@ std::vector<ConfigSection> MakeSections() {
            Key("max_tool_calls", T::kInteger, 1, kMaxAgentTurns),
            // Temperature is a number; its bounds are whole numbers, so they fit the table.
            Key("temperature", T::kNumber, 0, 2),
+           Key("max_output_tokens", T::kInteger, 1, kMaxOutputTokens),
+           Key("thinking_budget", T::kInteger, kMinThinkingBudget, kMaxOutputTokens),
+           Key("reasoning_effort", T::kString),
+           Key("prompt_caching", T::kBoolean),
            Key("prompt", T::kString),
            Key("prompt_append", T::kString),
            Key("description", T::kString),

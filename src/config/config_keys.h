@@ -49,6 +49,10 @@ inline constexpr int64_t kMaxConcurrency = 10000;
 inline constexpr int64_t kMaxDurationMs = 10LL * 365 * 24 * 60 * 60 * 1000;  // 10 years
 inline constexpr int64_t kMaxDepth = 100;
 inline constexpr int64_t kMaxAgentTurns = 100000;
+// Output limits: no model writes more than this in one reply; Anthropic's smallest thinking
+// budget.
+inline constexpr int64_t kMaxOutputTokens = 1'000'000;
+inline constexpr int64_t kMinThinkingBudget = 1024;
 
 // Every section, top level first.
 const std::vector<ConfigSection>& ConfigSections();

@@ -9,6 +9,7 @@
 
 #include "agent/message_codec.h"
 #include "engine/model_name.h"
+#include "llm/model_limits.h"
 
 namespace troupe {
 namespace {
@@ -121,6 +122,10 @@ std::unique_ptr<RunHandle> AgentLoopRunner::Start(const RunRequest& request,
   spec.limits.max_turns = agent->max_turns;
   spec.limits.max_tool_calls = agent->max_tool_calls;
   spec.limits.temperature = agent->temperature;
+  spec.limits.max_output_tokens =
+      agent->max_output_tokens.value_or(DefaultMaxOutputTokens(spec.model_id));
+  spec.limits.reasoning = agent->reasoning;
+  spec.limits.prompt_caching = agent->prompt_caching;
 
   auto todos = std::make_unique<SessionTodos>(manager_, request.session_id);
   AgentLoopDeps loop_deps{deps_.clock, this, deps_.executor, todos.get()};

@@ -1,5 +1,6 @@
 #include "llm/anthropic_codec.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "llm/json_fields.h"
@@ -34,6 +35,8 @@ json ToolInput(const std::string& arguments_json) {
   return std::move(parsed).value();
 }
 
+json CacheControl() { return json{{"type", "ephemeral"}}; }
+
 // Builds the wire messages, merging consecutive blocks of the same role into one message.
 class MessageList {
  public:
@@ -43,12 +46,19 @@ class MessageList {
     (tool_result ? m.tool_results : m.blocks).push_back(std::move(block));
   }
 
-  json ToJson() && {
+  // `breakpoints`: how many of the last user messages get a cache_control breakpoint on their
+  // last block.
+  json ToJson(int breakpoints) && {
     json out = json::array();
     for (Message& m : messages_) {
       json content = std::move(m.tool_results);
       for (json& block : m.blocks) content.push_back(std::move(block));
       out.push_back({{"role", m.role}, {"content", std::move(content)}});
+    }
+    for (auto it = out.rbegin(); it != out.rend() && breakpoints > 0; ++it) {
+      if ((*it)["role"] != "user") continue;
+      (*it)["content"].back()["cache_control"] = CacheControl();
+      --breakpoints;
     }
     return out;
   }
@@ -68,15 +78,62 @@ FinishReason MapStopReason(std::string_view reason) {
   if (reason == "max_tokens" || reason == "model_context_window_exceeded") {
     return FinishReason::kLength;
   }
-  if (reason == "refusal") return FinishReason::kContentFilter;
+  if (reason == "refusal") return FinishReason::kRefusal;
   return FinishReason::kOther;
 }
 
 void Normalise(ChatResult* result) {
-  for (ToolCall& call : result->message.tool_calls) {
-    if (call.arguments_json.empty()) call.arguments_json = "{}";
-  }
   result->finish = MapStopReason(result->raw_finish_reason);
+  ChatMessage& m = result->message;
+  m.stop_reason = result->raw_finish_reason;
+  if (result->finish != FinishReason::kLength) {
+    for (ToolCall& call : m.tool_calls) {
+      if (call.arguments_json.empty()) call.arguments_json = "{}";
+    }
+  }
+  if (result->finish == FinishReason::kRefusal) {
+    m.refusal = "the model declined to continue (stop_reason \"refusal\")";
+  }
+}
+
+// One kept thinking or redacted_thinking block for provider_replay["anthropic"].
+json ReplayEntry(json block, int tool_calls_before) {
+  return json{{"block", std::move(block)}, {"tool_calls_before", tool_calls_before}};
+}
+
+void AddReplay(ChatMessage* m, json entry) {
+  if (m->provider_replay.is_null()) m->provider_replay = json::object();
+  m->provider_replay[std::string(kProvider)].push_back(std::move(entry));
+}
+
+// The kept blocks of an assistant message that go before its tool call `position` (after the
+// last one for position == calls). Stored data is trusted only as far as its shape checks out:
+// an entry that is not a thinking or redacted_thinking block is skipped.
+std::vector<json> ReplayBlocks(const ChatMessage& m, int position, int calls) {
+  std::vector<json> out;
+  if (!m.provider_replay.is_object()) return out;
+  auto it = m.provider_replay.find(std::string(kProvider));
+  if (it == m.provider_replay.end() || !it->is_array()) return out;
+  for (const json& entry : *it) {
+    if (!entry.is_object()) continue;
+    auto block = entry.find("block");
+    auto before = entry.find("tool_calls_before");
+    if (block == entry.end() || !block->is_object() || before == entry.end() ||
+        !before->is_number_integer()) {
+      continue;
+    }
+    auto type = block->find("type");
+    if (type == block->end() || (*type != "thinking" && *type != "redacted_thinking")) continue;
+    const int at = std::clamp(before->get<int>(), 0, calls);
+    if (at == position) out.push_back(*block);
+  }
+  return out;
+}
+
+// Whether an Anthropic reply left its thinking in provider_replay (then `reasoning` is only for
+// people to read).
+bool HasReplay(const ChatMessage& m) {
+  return m.provider_replay.is_object() && m.provider_replay.contains(std::string(kProvider));
 }
 
 // Overwrites the counts `usage` has; Anthropic sends some in message_start, the rest later.
@@ -142,12 +199,16 @@ bool IsKnownEventName(std::string_view name) {
 }  // namespace
 
 json EncodeAnthropicRequest(const ChatRequest& request) {
+  const bool cached = request.caching.enabled;
   json out = EncodeAnthropicOptions(request);
-  if (!request.system.empty()) out["system"] = request.system;
+  if (!request.system.empty()) {
+    out["system"] = cached ? EncodeAnthropicCachedSystem(request.system) : json(request.system);
+  }
   out["messages"] = EncodeAnthropicMessages(request);
   if (!request.tools.empty()) {
     json tools = json::array();
     for (const ToolSpec& t : request.tools) tools.push_back(EncodeAnthropicTool(t));
+    if (cached) tools.back() = EncodeAnthropicCachedTool(request.tools.back());
     out["tools"] = std::move(tools);
   }
   return out;
@@ -158,12 +219,30 @@ json EncodeAnthropicTool(const ToolSpec& tool) {
       {"name", tool.name}, {"description", tool.description}, {"input_schema", tool.input_schema}};
 }
 
+json EncodeAnthropicCachedTool(const ToolSpec& tool) {
+  json out = EncodeAnthropicTool(tool);
+  out["cache_control"] = CacheControl();
+  return out;
+}
+
+json EncodeAnthropicCachedSystem(const std::string& system) {
+  return json::array({{{"type", "text"}, {"text", system}, {"cache_control", CacheControl()}}});
+}
+
 json EncodeAnthropicOptions(const ChatRequest& request) {
-  json out{{"model", request.model}, {"max_tokens", request.max_tokens}};
+  const std::optional<int>& budget = request.reasoning.budget_tokens;
+  int max_tokens = request.max_tokens;
+  if (budget.has_value() && max_tokens <= *budget) max_tokens = *budget + request.max_tokens;
+  json out{{"model", request.model}, {"max_tokens", max_tokens}};
   if (!request.tools.empty() && !request.tool_choice.empty()) {
-    out["tool_choice"] = EncodeToolChoice(request.tool_choice);
+    const bool forced = request.tool_choice != "auto" && request.tool_choice != "none";
+    out["tool_choice"] = EncodeToolChoice(budget.has_value() && forced ? "auto" : request.tool_choice);
   }
-  if (request.temperature.has_value()) out["temperature"] = *request.temperature;
+  if (budget.has_value()) {
+    out["thinking"] = {{"type", "enabled"}, {"budget_tokens", *budget}};
+  } else if (request.temperature.has_value()) {
+    out["temperature"] = *request.temperature;
+  }
   out["stream"] = request.stream;
   return out;
 }
@@ -182,24 +261,39 @@ json EncodeAnthropicMessages(const ChatRequest& request) {
         messages.Add("user", std::move(block), /*tool_result=*/true);
         break;
       }
-      case ChatRole::kAssistant:
-        if (!m.reasoning.empty() && !m.reasoning_signature.empty()) {
+      case ChatRole::kAssistant: {
+        const int calls = int(m.tool_calls.size());
+        if (HasReplay(m)) {
+          for (json& block : ReplayBlocks(m, 0, calls)) messages.Add("assistant", std::move(block));
+        } else if (!m.reasoning.empty() && !m.reasoning_signature.empty()) {
           messages.Add("assistant", {{"type", "thinking"},
                                      {"thinking", m.reasoning},
                                      {"signature", m.reasoning_signature}});
         }
         if (!m.text.empty()) messages.Add("assistant", {{"type", "text"}, {"text", m.text}});
-        for (const ToolCall& c : m.tool_calls) {
+        for (int i = 0; i < calls; ++i) {
+          if (i > 0) {
+            for (json& block : ReplayBlocks(m, i, calls)) {
+              messages.Add("assistant", std::move(block));
+            }
+          }
+          const ToolCall& c = m.tool_calls[size_t(i)];
           messages.Add("assistant", {{"type", "tool_use"},
                                      {"id", c.id},
                                      {"name", c.name},
                                      {"input", ToolInput(c.arguments_json)}});
         }
+        if (calls > 0) {
+          for (json& block : ReplayBlocks(m, calls, calls)) {
+            messages.Add("assistant", std::move(block));
+          }
+        }
         break;
+      }
     }
   }
 
-  return std::move(messages).ToJson();
+  return std::move(messages).ToJson(request.caching.enabled ? 2 : 0);
 }
 
 Status AnthropicStreamDecoder::OnEvent(const SseEvent& event, std::vector<StreamDelta>* deltas) {
@@ -285,6 +379,7 @@ Status AnthropicStreamDecoder::StartBlock(const json& data, std::vector<StreamDe
   std::string type;
   TROUPE_RETURN_IF_ERROR(ReadString(*cb, "type", "content_block", &type));
   Block block;
+  block.tool_calls_before = int(tool_calls_.size());
   if (type == "text") {
     block.type = BlockType::kText;
     std::string text;
@@ -300,9 +395,13 @@ Status AnthropicStreamDecoder::StartBlock(const json& data, std::vector<StreamDe
     TROUPE_RETURN_IF_ERROR(ReadString(*cb, "signature", "content_block", &block.signature));
     if (!block.signature.empty()) result_.message.reasoning_signature = block.signature;
     if (!thinking.empty()) {
+      block.thinking = thinking;
       result_.message.reasoning += thinking;
       deltas->push_back(stream_deltas::Reasoning(std::move(thinking)));
     }
+  } else if (type == "redacted_thinking") {
+    block.type = BlockType::kRedactedThinking;
+    TROUPE_RETURN_IF_ERROR(ReadString(*cb, "data", "content_block", &block.data));
   } else if (type == "tool_use") {
     block.type = BlockType::kToolUse;
     ToolCall call;
@@ -365,6 +464,7 @@ Status AnthropicStreamDecoder::DeltaBlock(const json& data, std::vector<StreamDe
     result_.message.text += fragment;
     deltas->push_back(stream_deltas::Text(std::move(fragment)));
   } else if (type == "thinking_delta") {
+    block->thinking += fragment;
     result_.message.reasoning += fragment;
     deltas->push_back(stream_deltas::Reasoning(std::move(fragment)));
   } else {
@@ -399,6 +499,18 @@ Result<ChatResult> AnthropicStreamDecoder::Finish() const {
   ChatResult result = result_;
   result.message.role = ChatRole::kAssistant;
   result.message.tool_calls = tool_calls_;
+  for (const auto& [index, block] : blocks_) {  // in content order
+    if (block.type == BlockType::kThinking && !block.signature.empty()) {
+      AddReplay(&result.message, ReplayEntry({{"type", "thinking"},
+                                              {"thinking", block.thinking},
+                                              {"signature", block.signature}},
+                                             block.tool_calls_before));
+    } else if (block.type == BlockType::kRedactedThinking) {
+      AddReplay(&result.message,
+                ReplayEntry({{"type", "redacted_thinking"}, {"data", block.data}},
+                            block.tool_calls_before));
+    }
+  }
   Normalise(&result);
   return result;
 }
@@ -433,10 +545,21 @@ Result<ChatResult> DecodeAnthropicResponse(std::string_view body) {
         result.message.text += text;
       } else if (block_type == "thinking") {
         std::string thinking;
+        std::string signature;
         TROUPE_RETURN_IF_ERROR(ReadString(block, "thinking", path, &thinking));
+        TROUPE_RETURN_IF_ERROR(ReadString(block, "signature", path, &signature));
         result.message.reasoning += thinking;
-        TROUPE_RETURN_IF_ERROR(
-            ReadString(block, "signature", path, &result.message.reasoning_signature));
+        if (!signature.empty()) {
+          result.message.reasoning_signature = signature;
+          AddReplay(&result.message,
+                    ReplayEntry({{"type", "thinking"}, {"thinking", thinking}, {"signature", signature}},
+                                int(result.message.tool_calls.size())));
+        }
+      } else if (block_type == "redacted_thinking") {
+        std::string data;
+        TROUPE_RETURN_IF_ERROR(ReadString(block, "data", path, &data));
+        AddReplay(&result.message, ReplayEntry({{"type", "redacted_thinking"}, {"data", data}},
+                                               int(result.message.tool_calls.size())));
       } else if (block_type == "tool_use") {
         ToolCall call;
         TROUPE_RETURN_IF_ERROR(ReadString(block, "id", path, &call.id));

@@ -10,10 +10,20 @@
 //  - Usage.input_tokens is Anthropic's input_tokens (tokens neither read from nor written to
 //    the cache); cache_read_input_tokens and cache_creation_input_tokens go to cache_read_tokens
 //    and cache_write_tokens.
-//  - Text blocks are concatenated into ChatMessage::text, thinking blocks into reasoning; the
-//    signature kept is the last thinking block's. redacted_thinking blocks, server tool blocks
-//    and citations are dropped: ChatMessage has no place for them.
-//  - A tool_use whose input is empty gets "{}".
+//  - Text blocks are concatenated into ChatMessage::text, thinking blocks' text into reasoning
+//    (for people to read; reasoning_signature is the last block's signature). Every signed
+//    thinking block and every redacted_thinking block is also kept verbatim, in order, in
+//    ChatMessage::provider_replay["anthropic"]: an array of {"block": <the block as the API
+//    sent it>, "tool_calls_before": <tool_use blocks before it in the reply>}, because the API
+//    requires them back unchanged (interleaved thinking gives several signed blocks in one
+//    reply). Server tool blocks and citations are dropped.
+//  - ChatMessage::stop_reason is the API's stop_reason. "refusal" is FinishReason::kRefusal,
+//    with ChatMessage::refusal saying so (the API gives no reason beyond the partial reply);
+//    "max_tokens" is kLength, and then a tool_use cut off by the limit keeps its input exactly as
+//    far as it came (possibly not valid JSON), so the agent loop can tell it was cut.
+//  - A tool_use whose input is empty gets "{}" (except when cut off, above).
+//  - Usage.input_tokens is Anthropic's input_tokens alone; the prompt's total is input_tokens
+//    + cache_read_tokens + cache_write_tokens (UsageInputTotal in chat_types.h).
 #pragma once
 
 #include <cstdint>
@@ -34,8 +44,18 @@ namespace troupe {
 //    wire role (user text and tool results; assistant turns) are merged into one message, as the
 //    API requires alternating roles; in a merged user message the tool_result blocks come first,
 //    as the API requires.
-//  - An assistant turn's reasoning is sent as a `thinking` block only with its signature (the API
-//    rejects unsigned thinking).
+//  - An assistant turn's thinking goes back as the blocks kept in provider_replay["anthropic"],
+//    unchanged and in their order (each placed before the tool_use it preceded); a message with
+//    no such replay (stored by an older troupe) sends its reasoning as one `thinking` block, only
+//    with its signature (the API rejects unsigned thinking).
+//  - Prompt caching (ChatRequest::caching.enabled, the default): `cache_control` ephemeral
+//    breakpoints on the last tool, the system prompt, and the last block of the last two user
+//    messages (a rolling breakpoint: this turn's end is written, last turn's end is read) —
+//    four, the API's maximum. The system prompt is then sent as an array of one text block.
+//  - Extended thinking (ChatRequest::reasoning.budget_tokens): `thinking` {type: enabled,
+//    budget_tokens}; the API then refuses `temperature` other than 1 and tool_choice any/tool,
+//    so temperature is left out and tool_choice is sent as auto; max_tokens must exceed the
+//    budget, so when it does not it is sent as budget + max_tokens.
 //  - Empty text blocks are left out (the API rejects them); a message left with no blocks is
 //    dropped.
 //  - A tool call whose arguments_json is empty, not valid JSON, or not a JSON object is sent with
@@ -49,6 +69,10 @@ nlohmann::json EncodeAnthropicRequest(const ChatRequest& request);
 // EncodeOpenAiOptions): the messages, one entry of `tools`, and every other field.
 nlohmann::json EncodeAnthropicMessages(const ChatRequest& request);
 nlohmann::json EncodeAnthropicTool(const ToolSpec& tool);
+// The last tool of a cached request: EncodeAnthropicTool with a cache_control breakpoint.
+nlohmann::json EncodeAnthropicCachedTool(const ToolSpec& tool);
+// `system` of a cached request: one text block with a cache_control breakpoint.
+nlohmann::json EncodeAnthropicCachedSystem(const std::string& system);
 nlohmann::json EncodeAnthropicOptions(const ChatRequest& request);
 
 // Assembles a streamed reply from its SSE events. Feed every event in order to OnEvent, then call
@@ -75,13 +99,16 @@ class AnthropicStreamDecoder {
   Result<ChatResult> Finish() const;
 
  private:
-  enum class BlockType { kText, kThinking, kToolUse, kIgnored };
+  enum class BlockType { kText, kThinking, kRedactedThinking, kToolUse, kIgnored };
   struct Block {
     BlockType type = BlockType::kIgnored;
     bool open = true;
-    int tool_position = -1;   // kToolUse: index into tool_calls_
-    std::string start_input;  // kToolUse: `input` of content_block_start when not empty
-    std::string signature;    // kThinking: the signature so far
+    int tool_position = -1;     // kToolUse: index into tool_calls_
+    int tool_calls_before = 0;  // tool_use blocks before this one
+    std::string start_input;    // kToolUse: `input` of content_block_start when not empty
+    std::string thinking;       // kThinking: the text so far
+    std::string signature;      // kThinking: the signature so far
+    std::string data;           // kRedactedThinking: the encrypted data
   };
 
   Status ProcessEvent(const std::string& type, const nlohmann::json& data,

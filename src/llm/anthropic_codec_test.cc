@@ -170,7 +170,8 @@ TEST(AnthropicStreamDecoderTest, StopReasons) {
   const std::vector<std::pair<std::string, FinishReason>> cases = {
       {"end_turn", FinishReason::kStop},         {"stop_sequence", FinishReason::kStop},
       {"tool_use", FinishReason::kToolCalls},    {"max_tokens", FinishReason::kLength},
-      {"refusal", FinishReason::kContentFilter}, {"pause_turn", FinishReason::kOther}};
+      {"refusal", FinishReason::kRefusal},       {"pause_turn", FinishReason::kOther},
+      {"model_context_window_exceeded", FinishReason::kLength}};
   for (const auto& [raw, want] : cases) {
     AnthropicStreamDecoder d;
     std::vector<StreamDelta> deltas;

@@ -18,7 +18,7 @@ struct ToolCall {
   std::string arguments_json;  // the arguments as JSON text, exactly as the model produced it
   // Provider data attached to this call that must go back with it, unchanged, on later turns
   // (Gemini's `extra_content.google.thought_signature`). Null when there is none.
-  nlohmann::json provider_extra;
+  nlohmann::json provider_extra = nullptr;
 };
 
 enum class ChatRole { kUser, kAssistant, kTool };
@@ -78,9 +78,10 @@ struct ReasoningSettings {
 };
 
 // Prompt caching. Anthropic: cache_control breakpoints on the system prompt, the tool list and
-// the latest messages; OpenAI: a stable prefix and `prompt_cache_key`.
+// the latest messages; OpenAI: a stable prefix and `prompt_cache_key`. Off unless asked: the
+// agent loop asks for it by default (AgentLimits::prompt_caching).
 struct CachingSettings {
-  bool enabled = true;
+  bool enabled = false;
   std::string key;  // OpenAI prompt_cache_key (stable for a task's session); "" = none
   bool operator==(const CachingSettings&) const = default;
 };
@@ -105,6 +106,12 @@ struct Usage {
   int64_t cache_write_tokens = 0;
   int64_t reasoning_tokens = 0;  // of output_tokens, those spent reasoning (when reported)
 };
+
+// Every token of the prompt, however the provider billed it: codecs keep input_tokens for the
+// tokens neither read from nor written to a cache.
+inline int64_t UsageInputTotal(const Usage& u) {
+  return u.input_tokens + u.cache_read_tokens + u.cache_write_tokens;
+}
 
 struct ChatResult {
   ChatMessage message;  // role kAssistant

@@ -59,9 +59,9 @@ const std::string& RequestTextCache::Text(const std::string& text, TextEncoder e
 }
 
 const std::string& RequestTextCache::ToolArray(const std::vector<ToolSpec>& tools,
-                                               ToolEncoder encode) {
+                                               ToolEncoder encode, ToolEncoder encode_last) {
   for (const Tools& t : tools_) {
-    if (t.encode == encode && SameTools(t.tools, tools)) {
+    if (t.encode == encode && t.encode_last == encode_last && SameTools(t.tools, tools)) {
       ++hits_;
       return t.encoded;
     }
@@ -69,7 +69,9 @@ const std::string& RequestTextCache::ToolArray(const std::vector<ToolSpec>& tool
   ++misses_;
   json array = json::array();
   for (const ToolSpec& tool : tools) array.push_back(encode(tool));
-  return Keep(&tools_, kEntries, &next_tools_, Tools{encode, tools, Dump(array)}).encoded;
+  if (encode_last != nullptr && !tools.empty()) array.back() = encode_last(tools.back());
+  return Keep(&tools_, kEntries, &next_tools_, Tools{encode, encode_last, tools, Dump(array)})
+      .encoded;
 }
 
 std::string EncodeOpenAiRequestText(const ChatRequest& request, bool max_completion_tokens,
@@ -100,17 +102,19 @@ std::string EncodeOpenAiRequestText(const ChatRequest& request, bool max_complet
 std::string EncodeAnthropicRequestText(const ChatRequest& request, RequestTextCache* cache) {
   RequestTextCache scratch;
   if (cache == nullptr) cache = &scratch;
+  const bool cached = request.caching.enabled;
   std::string body = "{";
   if (!request.system.empty()) {
     body += "\"system\":";
-    body += cache->Text(request.system, JsonString);
+    body += cache->Text(request.system, cached ? EncodeAnthropicCachedSystem : JsonString);
     body += ',';
   }
   body += "\"messages\":";
   body += Dump(EncodeAnthropicMessages(request));
   if (!request.tools.empty()) {
     body += ",\"tools\":";
-    body += cache->ToolArray(request.tools, EncodeAnthropicTool);
+    body += cache->ToolArray(request.tools, EncodeAnthropicTool,
+                             cached ? EncodeAnthropicCachedTool : nullptr);
   }
   AppendMembers(EncodeAnthropicOptions(request), &body);
   body += '}';

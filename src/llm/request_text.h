@@ -28,8 +28,10 @@ class RequestTextCache {
 
   // The JSON text of `encode(text)` (e.g. the system prompt as the wire wants it).
   const std::string& Text(const std::string& text, TextEncoder encode);
-  // The JSON array of `tools`, each encoded by `encode`.
-  const std::string& ToolArray(const std::vector<ToolSpec>& tools, ToolEncoder encode);
+  // The JSON array of `tools`, each encoded by `encode`, the last one by `encode_last` when set
+  // (Anthropic's cache breakpoint).
+  const std::string& ToolArray(const std::vector<ToolSpec>& tools, ToolEncoder encode,
+                               ToolEncoder encode_last = nullptr);
 
   int64_t hits() const { return hits_; }
   int64_t misses() const { return misses_; }
@@ -43,6 +45,7 @@ class RequestTextCache {
   };
   struct Tools {
     ToolEncoder encode = nullptr;
+    ToolEncoder encode_last = nullptr;
     std::vector<ToolSpec> tools;
     std::string encoded;
   };
