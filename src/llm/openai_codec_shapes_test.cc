@@ -182,6 +182,7 @@ TEST(OpenAiShapesTest, ReasoningModelsGetNoTemperatureAndMaxCompletionTokens) {
 
 TEST(OpenAiShapesTest, PromptCacheKeyGoesToOpenAiModelsOnly) {
   ChatRequest r = Request("gpt-4.1");
+  r.caching.enabled = true;  // as the agent loop asks by default (AgentLimits::prompt_caching)
   r.caching.key = "task-7f3a";
   EXPECT_EQ(EncodeOpenAiOptions(r)["prompt_cache_key"], "task-7f3a");
   r.caching.enabled = false;
