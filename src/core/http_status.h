@@ -11,7 +11,7 @@ namespace troupe {
 // 400/413/415/422 -> kInvalidArgument (the request is wrong; sending it again fails again);
 // 401/403/409 -> kFailedPrecondition (credentials or state must change first); 404 -> kNotFound;
 // 405/501 -> kUnimplemented; 408/429/502/503/504 and other 5xx (Anthropic's 529 "overloaded")
-// -> kUnavailable (try again later); anything else -> kInternal.
+// -> kUnavailable (try again later); 500 and anything else -> kInternal.
 StatusCode StatusCodeForHttpStatus(int http_status);
 
 }  // namespace troupe
