@@ -121,7 +121,7 @@ Result<AgentDefinition> AgentCatalog::Find(std::string_view name) const {
     message += " (did you mean \"" + *guess + "\"?)";
   }
   message += names.empty() ? "; no agents are defined" : "; known agents: " + JoinNames(names);
-  return Status::NotFound(std::move(message));
+  return Status::NotFound(std::move(message)).WithField("agent");
 }
 
 std::vector<std::string> AgentCatalog::Names() const {

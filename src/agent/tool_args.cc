@@ -40,7 +40,8 @@ std::string DescribeArgumentValue(const nlohmann::json& value) {
 }
 
 Status ToolArgs::Error(std::string_view message) const {
-  return Status::InvalidArgument(tool_ + ": " + std::string(message));
+  const std::string place = where_.empty() ? "" : Quoted(where_) + ": ";
+  return Status::InvalidArgument(tool_ + ": " + place + std::string(message));
 }
 
 Status ToolArgs::CheckObject(std::initializer_list<std::string_view> known) const {

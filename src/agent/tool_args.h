@@ -18,9 +18,10 @@ namespace troupe {
 
 class ToolArgs {
  public:
-  // `arguments` must outlive the ToolArgs.
-  ToolArgs(std::string_view tool, const nlohmann::json& arguments)
-      : tool_(tool), args_(arguments) {}
+  // `arguments` must outlive the ToolArgs. `where` is their place inside the tool's arguments
+  // when they are a part of them (e.g. "todos[2]" for one item of a list), named in every error.
+  ToolArgs(std::string_view tool, const nlohmann::json& arguments, std::string_view where = {})
+      : tool_(tool), where_(where), args_(arguments) {}
 
   // OK when the arguments are an object (or null, read as {}) whose members are all among
   // `known`; else an error listing the accepted names.
@@ -42,11 +43,13 @@ class ToolArgs {
   // The member when present (non-null), else nullptr; no type check.
   const nlohmann::json* Find(std::string_view key) const;
 
-  // "<tool>: <message>", for errors about these arguments found by the tool itself.
+  // "<tool>: <message>" (or "<tool>: `<where>`: <message>"), for errors about these arguments
+  // found by the tool itself.
   Status Error(std::string_view message) const;
 
  private:
   std::string tool_;
+  std::string where_;
   const nlohmann::json& args_;
 };
 

@@ -17,8 +17,8 @@
 #include "cli/daemon_launcher.h"
 #include "core/duration_format.h"
 #include "core/http_head_parser.h"
+#include "core/http_status.h"
 #include "daemon/daemon_lock.h"
-#include "http/api_error.h"
 
 namespace troupe {
 namespace {
@@ -377,7 +377,7 @@ Status DaemonClient::HttpError(int http_status, const std::string& body, const s
     last_error_.message = fmt::format("{} answered {} with HTTP {}{}{}", Where(), what, http_status,
                                       first.empty() ? "" : ": ", first);
   }
-  return Status(StatusCodeFromApiStatus(http_status), last_error_.message);
+  return Status(StatusCodeForHttpStatus(http_status), last_error_.message);
 }
 
 Result<json> DaemonClient::Request(const char* method, const std::string& target, const json* body,

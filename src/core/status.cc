@@ -39,9 +39,18 @@ std::string Status::ToString() const {
   return std::string(StatusCodeName(code_)) + ": " + message_;
 }
 
+Status Status::WithField(std::string field) const {
+  if (ok()) return *this;
+  Status s = *this;
+  s.field_ = std::move(field);
+  return s;
+}
+
 Status Status::WithContext(const std::string& context) const {
   if (ok()) return *this;
-  return Status(code_, context + ": " + message_);
+  Status s = *this;
+  s.message_ = context + ": " + message_;
+  return s;
 }
 
 }  // namespace troupe

@@ -1,5 +1,10 @@
 // Errors as values. A Status says what happened, to what, and what to do; a Result<T> is a
 // value or the Status that explains its absence. Neither throws across layer boundaries.
+//
+// Its typed reason is the code (what kind of failure) and, when the error is about one argument
+// of a request, the field (which one: "agent", "model", "session_id", ...), both set where the
+// error is born. Callers decide on those two, never on the message: the message is for people
+// and may be reworded freely.
 #pragma once
 
 #include <cassert>
@@ -61,16 +66,24 @@ class [[nodiscard]] Status {
   // "invalid argument: <message>", or "ok".
   std::string ToString() const;
 
-  // Returns a copy whose message is prefixed with `context`: "context: message".
+  // The argument or request field the error is about ("agent", "model", "session_id", ...);
+  // empty when it is not about one.
+  const std::string& field() const { return field_; }
+  // Returns a copy that names `field` as the argument the error is about (no effect on OK).
+  Status WithField(std::string field) const;
+
+  // Returns a copy whose message is prefixed with `context`: "context: message". Code and field
+  // are kept.
   Status WithContext(const std::string& context) const;
 
   friend bool operator==(const Status& a, const Status& b) {
-    return a.code_ == b.code_ && a.message_ == b.message_;
+    return a.code_ == b.code_ && a.message_ == b.message_ && a.field_ == b.field_;
   }
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::string field_;
 };
 
 // A T, or the non-OK Status explaining why there is none.

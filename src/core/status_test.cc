@@ -32,6 +32,18 @@ TEST(StatusTest, OkAndErrorsCarryCodeAndMessage) {
   EXPECT_EQ(s.WithContext("cancel").code(), StatusCode::kNotFound);
 }
 
+TEST(StatusTest, AFieldNamesTheArgumentAndSurvivesContext) {
+  const Status s = Status::NotFound("unknown agent \"x\"").WithField("agent");
+  EXPECT_EQ(s.field(), "agent");
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  const Status wrapped = s.WithContext("launch");
+  EXPECT_EQ(wrapped.field(), "agent");
+  EXPECT_EQ(wrapped.message(), "launch: unknown agent \"x\"");
+  EXPECT_TRUE(Status::NotFound("x").field().empty());
+  EXPECT_TRUE(Status::Ok().WithField("agent").field().empty());  // OK stays plain OK
+  EXPECT_NE(s, Status::NotFound("unknown agent \"x\""));         // the field is part of it
+}
+
 TEST(StatusTest, ResultHoldsValueOrError) {
   Result<int> r = Half(8);
   ASSERT_TRUE(r.ok());

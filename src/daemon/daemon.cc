@@ -1,7 +1,7 @@
 // `troupe serve`. Start-up, in order: options checked, paths resolved and their directories
-// made private, (--detach: fork, the child carries on), the one-daemon lock, the token, the
-// config, then every layer wired on one io_context as src/engine/agent_e2e_test.cc does, the
-// HTTP server started, the store's tasks recovered, the address published in the lock file —
+// made private, (--detach: fork, the child carries on; daemon/detach.h), the one-daemon lock, the
+// token, the config, then every layer wired on one io_context as src/engine/agent_e2e_test.cc does,
+// the HTTP server started, the store's tasks recovered, the address published in the lock file —
 // and only then "listening". Any failure before that is one line on stderr and exit code 1 (3
 // when another daemon holds the lock).
 //
@@ -13,15 +13,12 @@
 // store consistent).
 #include "daemon/daemon.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <poll.h>
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -52,6 +49,7 @@
 #include "daemon/daemon_lock.h"
 #include "daemon/daemon_observer.h"
 #include "daemon/daemon_paths.h"
+#include "daemon/detach.h"
 #include "daemon/idle_trim.h"
 #include "daemon/token_file.h"
 #include "engine/agent_loop_runner.h"
@@ -74,10 +72,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kExitStartError = 1;
-constexpr int kExitAlreadyRunning = 3;
-// How long `serve --detach` waits for the daemon to listen.
-constexpr int64_t kDetachWaitMs = 15'000;
 // How long a graceful stop waits for connections to finish, beyond the server's own drain.
 constexpr int64_t kDrainGraceMs = 500;
 
@@ -145,37 +139,6 @@ void SetUpLogging(spdlog::level::level_enum level) {
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(std::move(logger));
 }
-
-// Tells the `serve --detach` parent how the start went, over a pipe: "L<start line>" once
-// listening, or "E<exit code digit><message>". Does nothing in the foreground (fd -1).
-class StartReport {
- public:
-  explicit StartReport(int fd) : fd_(fd) {}
-  StartReport(const StartReport&) = delete;
-  StartReport& operator=(const StartReport&) = delete;
-  ~StartReport() { Close(); }
-
-  void Listening(const std::string& line) { Send("L" + line); }
-  void Failed(int code, const std::string& message) { Send(fmt::format("E{}{}", code, message)); }
-
- private:
-  void Send(const std::string& text) {
-    if (fd_ < 0) return;
-    size_t done = 0;
-    while (done < text.size()) {
-      ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      done += static_cast<size_t>(n);
-    }
-    Close();
-  }
-  void Close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  int fd_;
-};
 
 // The server's handler until the RestApi exists (the API is built once the TCP port is known,
 // after the server started), and while it is torn down: then requests get 503.
@@ -363,13 +326,11 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   ::signal(SIGPIPE, SIG_IGN);
   SetUpLogging(level);
 
-  Result<DaemonLock> lock = DaemonLock::Acquire(paths.lock);
+  DaemonAddress holder;
+  Result<DaemonLock> lock = DaemonLock::Acquire(paths.lock, &holder);
   if (!lock.ok()) {
-    if (lock.status().code() == StatusCode::kFailedPrecondition) {
-      std::string message = lock.status().message();
-      static constexpr std::string_view kPrefix = "troupe is ";
-      if (message.rfind(kPrefix, 0) == 0) message.erase(0, kPrefix.size());
-      return fail(kExitAlreadyRunning, message);
+    if (lock.status().code() == StatusCode::kFailedPrecondition) {  // another daemon holds it
+      return fail(kExitAlreadyRunning, AlreadyRunningText(paths.lock, holder));
     }
     return fail(kExitStartError, lock.status().message());
   }
@@ -588,105 +549,6 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   return 0;
 }
 
-// Forks; the child serves in the background, the parent waits until it listens (or failed).
-int Detach(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::level_enum level,
-           const ListenAddress& listen) {
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    std::fprintf(stderr, "troupe: cannot create a pipe: %s\n", std::strerror(errno));
-    return kExitStartError;
-  }
-  std::fflush(stdout);
-  std::fflush(stderr);
-  const pid_t child = ::fork();
-  if (child < 0) {
-    std::fprintf(stderr, "troupe: cannot fork: %s\n", std::strerror(errno));
-    return kExitStartError;
-  }
-  if (child == 0) {
-    ::close(pipe_fds[0]);
-    ::setsid();
-    const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null_fd >= 0) {
-      ::dup2(null_fd, STDIN_FILENO);
-      ::close(null_fd);
-    }
-    const int log_fd = ::open(paths.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (log_fd < 0) {
-      StartReport report(pipe_fds[1]);
-      report.Failed(kExitStartError,
-                    fmt::format("cannot open the log {}: {}", paths.log, std::strerror(errno)));
-      std::_Exit(kExitStartError);
-    }
-    ::dup2(log_fd, STDOUT_FILENO);
-    ::dup2(log_fd, STDERR_FILENO);
-    ::close(log_fd);
-    // Keep nothing else the launcher had open (a caller's pipe would otherwise never see EOF):
-    // the report pipe moves to 3, everything above is closed.
-    int report_fd = pipe_fds[1];
-    if (report_fd != 3 && ::dup3(report_fd, 3, O_CLOEXEC) == 3) {
-      ::close(report_fd);
-      report_fd = 3;
-    }
-    if (report_fd == 3) ::close_range(4, ~0U, 0);
-    return Serve(options, paths, level, listen, report_fd);
-  }
-
-  ::close(pipe_fds[1]);
-  std::string message;
-  bool eof = false;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kDetachWaitMs);
-  while (!eof) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          deadline - std::chrono::steady_clock::now())
-                          .count();
-    if (left <= 0) break;
-    pollfd p{pipe_fds[0], POLLIN, 0};
-    const int ready = ::poll(&p, 1, static_cast<int>(left));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) break;
-    char buffer[1024];
-    const ssize_t n = ::read(pipe_fds[0], buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      eof = true;
-    } else {
-      message.append(buffer, static_cast<size_t>(n));
-    }
-  }
-  ::close(pipe_fds[0]);
-
-  if (eof && !message.empty() && message[0] == 'L') {
-    std::printf("%s\n", message.c_str() + 1);
-    std::fflush(stdout);
-    return 0;
-  }
-  if (eof && message.size() >= 2 && message[0] == 'E') {
-    const int code = message[1] - '0';
-    std::fprintf(stderr, "troupe: %s\n", message.c_str() + 2);
-    ::waitpid(child, nullptr, 0);
-    return code > 0 && code <= 9 ? code : kExitStartError;
-  }
-  if (eof) {
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    if (WIFEXITED(status)) {
-      std::fprintf(stderr, "troupe: the daemon exited with code %d before it listened; see %s\n",
-                   WEXITSTATUS(status), paths.log.c_str());
-      return WEXITSTATUS(status) != 0 ? WEXITSTATUS(status) : kExitStartError;
-    }
-    std::fprintf(stderr, "troupe: the daemon was killed by %s before it listened; see %s\n",
-                 WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "a signal", paths.log.c_str());
-    return kExitStartError;
-  }
-  std::fprintf(stderr,
-               "troupe: the daemon (pid %d) is not listening after %lld s; it may still be "
-               "starting: see %s\n",
-               static_cast<int>(child), static_cast<long long>(kDetachWaitMs / 1000),
-               paths.log.c_str());
-  return kExitStartError;
-}
-
 }  // namespace
 
 int RunServe(const ServeOptions& options) {
@@ -707,7 +569,11 @@ int RunServe(const ServeOptions& options) {
   if (!paths.ok()) return start_error(paths.status());
   Status dirs = PrepareDaemonDirs(paths.value());
   if (!dirs.ok()) return start_error(dirs);
-  if (options.detach) return Detach(options, paths.value(), level.value(), listen.value());
+  if (options.detach) {
+    return DetachAndServe(paths->log, [&](int report_fd) {
+      return Serve(options, paths.value(), level.value(), listen.value(), report_fd);
+    });
+  }
   return Serve(options, paths.value(), level.value(), listen.value(), /*report_fd=*/-1);
 }
 

@@ -97,7 +97,11 @@ Status WriteAddress(int fd, const DaemonAddress& a) {
 
 }  // namespace
 
-Result<DaemonLock> DaemonLock::Acquire(const std::string& lock_path) {
+std::string AlreadyRunningText(const std::string& lock_path, const DaemonAddress& holder) {
+  return fmt::format("already running for {} ({})", DataDirOf(lock_path), Describe(holder));
+}
+
+Result<DaemonLock> DaemonLock::Acquire(const std::string& lock_path, DaemonAddress* holder) {
   // O_CLOEXEC: a tool's child process must never inherit (and so keep) the daemon's lock.
   int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
@@ -116,9 +120,9 @@ Result<DaemonLock> DaemonLock::Acquire(const std::string& lock_path) {
     if (err == EWOULDBLOCK) {
       Result<std::string> text = ReadAll(fd);
       ::close(fd);
-      const DaemonAddress holder = ParseAddress(text.ok() ? text.value() : "");
-      return Status::FailedPrecondition(fmt::format("troupe is already running for {} ({})",
-                                                    DataDirOf(lock_path), Describe(holder)));
+      const DaemonAddress held_by = ParseAddress(text.ok() ? text.value() : "");
+      if (holder != nullptr) *holder = held_by;
+      return Status::FailedPrecondition("troupe is " + AlreadyRunningText(lock_path, held_by));
     }
     ::close(fd);
     return Status::IoError(fmt::format("cannot lock {}: {}", lock_path, std::strerror(err)));

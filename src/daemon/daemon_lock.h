@@ -20,8 +20,9 @@ struct DaemonAddress {
 class DaemonLock {
  public:
   // Takes the lock without waiting. FailedPrecondition "troupe is already running for <data
-  // dir> (pid N, socket S)" when another process holds it.
-  static Result<DaemonLock> Acquire(const std::string& lock_path);
+  // dir> (pid N, socket S)" when another process holds it, its address then in `*holder` (when
+  // given) for a caller that says it in its own words (AlreadyRunningText).
+  static Result<DaemonLock> Acquire(const std::string& lock_path, DaemonAddress* holder = nullptr);
   DaemonLock(DaemonLock&& other) noexcept;
   DaemonLock& operator=(DaemonLock&& other) noexcept;
   ~DaemonLock();  // releases the lock (the file stays)
@@ -34,6 +35,10 @@ class DaemonLock {
   int fd_ = -1;
   std::string path_;
 };
+
+// "already running for <data dir> (pid N, socket S, tcp 127.0.0.1:P)": the daemon `holder` that
+// holds the lock at `lock_path`.
+std::string AlreadyRunningText(const std::string& lock_path, const DaemonAddress& holder);
 
 // What the lock file says, if a daemon holds it now (nullopt when no one holds the lock).
 Result<std::optional<DaemonAddress>> ReadRunningDaemon(const std::string& lock_path);

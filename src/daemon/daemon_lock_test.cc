@@ -123,6 +123,26 @@ TEST_F(DaemonLockTest, ASecondAcquireInTheSameProcessFailsNamingTheHolder) {
   EXPECT_THAT(third.status().message(), Not(HasSubstr("tcp")));
 }
 
+// A caller that words "already running" itself gets the holder's address, not a message to cut.
+TEST_F(DaemonLockTest, ARefusedAcquireHandsBackTheHolder) {
+  auto first = DaemonLock::Acquire(LockPath());
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  DaemonAddress a;
+  a.pid = getpid();
+  a.socket = "/tmp/t.sock";
+  ASSERT_TRUE(first->Publish(a).ok());
+  DaemonAddress holder;
+  auto second = DaemonLock::Acquire(LockPath(), &holder);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(holder.pid, getpid());
+  EXPECT_EQ(holder.socket, "/tmp/t.sock");
+  EXPECT_EQ(AlreadyRunningText(LockPath(), holder), "already running for " + dir_.path().string() +
+                                                        " (pid " + std::to_string(getpid()) +
+                                                        ", socket /tmp/t.sock)");
+  EXPECT_EQ(second.status().message(), "troupe is " + AlreadyRunningText(LockPath(), holder));
+}
+
 TEST_F(DaemonLockTest, AMovedLockStaysHeldUntilItsLastOwnerGoes) {
   auto acquired = DaemonLock::Acquire(LockPath());
   ASSERT_TRUE(acquired.ok());

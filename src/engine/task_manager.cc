@@ -81,7 +81,8 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& original) {
   LaunchRequest request = original;
   if (options_.prepare_launch) TROUPE_RETURN_IF_ERROR(options_.prepare_launch(&request));
   if (request.prompt.empty())
-    return Status::InvalidArgument("prompt is empty: say what the task should do");
+    return Status::InvalidArgument("prompt is empty: say what the task should do")
+        .WithField("prompt");
 
   const int64_t now = clock_->WallMs();
   std::optional<SessionRecord> new_session;
@@ -90,7 +91,8 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& original) {
     std::optional<SessionRecord> found;
     TROUPE_ASSIGN_OR_RETURN(found, store_->GetSession(request.session_id));
     if (!found)
-      return Status::NotFound(fmt::format("session {} does not exist", request.session_id));
+      return Status::NotFound(fmt::format("session {} does not exist", request.session_id))
+          .WithField("session_id");
     session = *found;
     if (auto busy = busy_sessions_.find(session.id); busy != busy_sessions_.end()) {
       return Status::FailedPrecondition(
@@ -99,7 +101,7 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& original) {
     }
   } else {
     if (request.agent.empty())
-      return Status::InvalidArgument("agent is required for a new session");
+      return Status::InvalidArgument("agent is required for a new session").WithField("agent");
     session.id = ids_->NewSessionId();
     session.agent = request.agent;
     session.model = request.model.empty() ? options_.default_model : request.model;
@@ -115,7 +117,8 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& original) {
       TROUPE_ASSIGN_OR_RETURN(parent, store_->GetSession(request.parent_session_id));
       if (!parent) {
         return Status::NotFound(
-            fmt::format("parent session {} does not exist", request.parent_session_id));
+                   fmt::format("parent session {} does not exist", request.parent_session_id))
+            .WithField("parent_session_id");
       }
       session.depth = parent->depth + 1;
       if (session.depth > options_.limits.max_depth) {
@@ -141,8 +144,11 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& original) {
   t.agent = request.agent.empty() ? session.agent : request.agent;
   t.model = request.model.empty() ? session.model : request.model;
   if (ProviderOf(scheduler_.policy().Canonical(t.model)).empty()) {
-    return Status::InvalidArgument(fmt::format(
-        "model \"{}\" must be written provider/model, e.g. anthropic/claude-sonnet-4-5", t.model));
+    return Status::InvalidArgument(
+               fmt::format(
+                   "model \"{}\" must be written provider/model, e.g. anthropic/claude-sonnet-4-5",
+                   t.model))
+        .WithField("model");
   }
   if (options_.check_model) {
     TROUPE_RETURN_IF_ERROR(options_.check_model(scheduler_.policy().Canonical(t.model)));

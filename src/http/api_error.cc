@@ -30,6 +30,7 @@ ApiError ApiError::NotFound(std::string message) {
 ApiError ApiErrorFromStatus(const Status& status) {
   ApiError e;
   e.message = status.message();
+  e.field = status.field();
   switch (status.code()) {
     case StatusCode::kInvalidArgument:
       e.status = 400, e.code = "invalid_argument";
@@ -58,35 +59,6 @@ ApiError ApiErrorFromStatus(const Status& status) {
       break;
   }
   return e;
-}
-
-StatusCode StatusCodeFromApiStatus(int http) {
-  switch (http) {
-    case 400:
-    case 413:
-    case 415:
-    case 422:
-      return StatusCode::kInvalidArgument;
-    case 401:
-    case 403:
-      return StatusCode::kFailedPrecondition;
-    case 404:
-      return StatusCode::kNotFound;
-    case 405:
-    case 501:
-      return StatusCode::kUnimplemented;
-    case 409:
-      return StatusCode::kFailedPrecondition;
-    case 429:
-      return StatusCode::kResourceExhausted;
-    case 502:
-    case 503:
-      return StatusCode::kUnavailable;
-    case 504:
-      return StatusCode::kDeadlineExceeded;
-    default:
-      return StatusCode::kInternal;
-  }
 }
 
 nlohmann::json ApiErrorJson(const ApiError& error) {

@@ -32,15 +32,14 @@ struct ApiError {
   static ApiError NotFound(std::string message);
 };
 
-// Maps an engine Status: InvalidArgument → 400 invalid_argument, NotFound → 404 not_found,
-// AlreadyExists → 409 conflict, FailedPrecondition → 409 conflict, ResourceExhausted → 429
-// resource_exhausted, Unavailable → 503 unavailable, DeadlineExceeded → 504, others → 500
-// internal. The message is the status message.
+// Maps an engine Status by its typed reason, never its text: the code picks the answer —
+// InvalidArgument → 400 invalid_argument, NotFound → 404 not_found, AlreadyExists and
+// FailedPrecondition → 409 conflict, ResourceExhausted → 429 resource_exhausted, Unavailable →
+// 503 unavailable, IoError → 503 store_unavailable, DeadlineExceeded → 504 deadline_exceeded,
+// others → 500 internal — and the status's field, when it names one, becomes `field`. The
+// message is the status message. (The other way, HTTP status → StatusCode, is
+// core/http_status.h.)
 ApiError ApiErrorFromStatus(const Status& status);
-
-// The other way, for clients: the StatusCode an API answer's HTTP status stands for (401/403 and
-// 409 → FailedPrecondition, 405/501 → Unimplemented, 502/503 → Unavailable, ...).
-StatusCode StatusCodeFromApiStatus(int http_status);
 
 nlohmann::json ApiErrorJson(const ApiError& error);
 ApiResponse ApiErrorResponse(const ApiError& error);

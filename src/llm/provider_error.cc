@@ -4,27 +4,6 @@
 
 namespace troupe {
 
-StatusCode StatusCodeForHttpStatus(int http_status) {
-  switch (http_status) {
-    case 400:
-    case 413:
-    case 422:
-      return StatusCode::kInvalidArgument;
-    case 401:
-    case 403:
-      return StatusCode::kFailedPrecondition;
-    case 404:
-      return StatusCode::kNotFound;
-    case 408:
-    case 429:
-      return StatusCode::kUnavailable;
-    default:
-      break;
-  }
-  if (http_status >= 500 && http_status <= 599) return StatusCode::kUnavailable;
-  return StatusCode::kInternal;
-}
-
 Status ProviderHttpError(std::string_view provider, int http_status, std::string_view kind,
                          std::string_view message) {
   std::string text(provider);

@@ -1,22 +1,18 @@
-// How a provider's HTTP error becomes a Status: one mapping from HTTP status to StatusCode for
-// every codec, so that retry decisions (kUnavailable = try again later) do not depend on which
-// provider failed.
+// How a provider's HTTP error becomes a Status, with the one HTTP status -> StatusCode mapping
+// of core/http_status.h for every codec, so that retry decisions (kUnavailable = try again
+// later) do not depend on which provider failed.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+#include "core/http_status.h"
 #include "core/status.h"
 
 namespace troupe {
 
-// 400/413/422 -> kInvalidArgument; 401/403 -> kFailedPrecondition; 404 -> kNotFound;
-// 408/429/5xx (including Anthropic's 529 "overloaded") -> kUnavailable; anything else ->
-// kInternal.
-StatusCode StatusCodeForHttpStatus(int http_status);
-
 // "<provider>: HTTP <status> <kind>: <message>" (" <kind>" left out when empty), with the
-// StatusCode above. 401/403 messages end with a hint to check the API key.
+// StatusCode of StatusCodeForHttpStatus. 401/403 messages end with a hint to check the API key.
 Status ProviderHttpError(std::string_view provider, int http_status, std::string_view kind,
                          std::string_view message);
 

@@ -138,25 +138,30 @@ Result<std::string> ProviderRegistry::Find(std::string_view model, std::string* 
   if (auto alias = aliases_.find(name); alias != aliases_.end()) name = alias->second;
   size_t slash = name.find('/');
   if (slash == std::string::npos || slash == 0 || slash + 1 == name.size()) {
-    return Status::InvalidArgument(fmt::format(
-        "model \"{}\" must be written provider/model, e.g. anthropic/claude-sonnet-4-5", name));
+    return Status::InvalidArgument(
+               fmt::format(
+                   "model \"{}\" must be written provider/model, e.g. anthropic/claude-sonnet-4-5",
+                   name))
+        .WithField("model");
   }
   std::string provider = AsciiLowercase(name.substr(0, slash));
   auto it = entries_.find(provider);
   if (it == entries_.end()) {
     std::string known;
     for (const auto& [n, e] : entries_) known += (known.empty() ? "" : ", ") + n;
-    return Status::NotFound(fmt::format(
-        "model \"{}\": no provider named \"{}\" (known: {}); add it under \"providers\" in the "
-        "config",
-        name, provider, known));
+    return Status::NotFound(
+               fmt::format("model \"{}\": no provider named \"{}\" (known: {}); add it "
+                           "under \"providers\" in the config",
+                           name, provider, known))
+        .WithField("model");
   }
   const Entry& e = it->second;
   if (e.config.type != "mock" && !e.info.has_api_key) {
-    return Status::FailedPrecondition(fmt::format(
-        "provider \"{}\" has no API key: set {} in the daemon's environment (or name another "
-        "variable in providers.{}.api_key_env)",
-        provider, e.info.api_key_env, provider));
+    return Status::FailedPrecondition(
+               fmt::format("provider \"{}\" has no API key: set {} in the daemon's environment (or "
+                           "name another variable in providers.{}.api_key_env)",
+                           provider, e.info.api_key_env, provider))
+        .WithField("model");
   }
   if (model_id) *model_id = name.substr(slash + 1);
   return provider;

@@ -11,6 +11,7 @@
 
 #include "http/api_error.h"
 #include "rest/request_parsing.h"
+#include "rest/rest_routes.h"
 #include "rest/task_json.h"
 
 namespace troupe {
@@ -34,101 +35,6 @@ json StoreHealthJson(const StoreHealth& h) {
   return j;
 }
 
-enum class Route {
-  kNone,
-  kTasks,       // /v1/tasks
-  kCancelAll,   // /v1/tasks/cancel
-  kTask,        // /v1/tasks/{id}
-  kTaskCancel,  // /v1/tasks/{id}/cancel
-  kWait,        // /v1/wait
-  kSession,     // /v1/sessions/{id}
-  kMessages,    // /v1/sessions/{id}/messages
-  kPools,       // /v1/pools
-  kAgents,      // /v1/agents
-  kEvents,      // /v1/events
-  kHealth,      // /v1/health
-  kShutdown,    // /v1/shutdown
-  kMetrics,     // /metrics
-};
-
-// The methods a route answers, as the Allow header lists them.
-std::vector<std::string> AllowedMethods(Route route) {
-  switch (route) {
-    case Route::kTasks:
-      return {"GET", "POST"};
-    case Route::kCancelAll:
-    case Route::kTaskCancel:
-    case Route::kWait:
-    case Route::kShutdown:
-      return {"POST"};
-    case Route::kNone:
-      return {};
-    default:
-      return {"GET"};
-  }
-}
-
-// Splits "/v1/tasks/bg_1" into {"v1", "tasks", "bg_1"}; nullopt for a path with empty segments
-// (a trailing slash, "//") or not starting with '/'.
-std::optional<std::vector<std::string>> Segments(const std::string& path) {
-  if (path.empty() || path[0] != '/') return std::nullopt;
-  std::vector<std::string> out;
-  size_t start = 1;
-  while (true) {
-    const size_t slash = path.find('/', start);
-    std::string seg = path.substr(start, slash == std::string::npos ? slash : slash - start);
-    if (seg.empty()) return std::nullopt;
-    out.push_back(std::move(seg));
-    if (slash == std::string::npos) break;
-    start = slash + 1;
-  }
-  return out;
-}
-
-Route Match(const std::string& path, std::string* id) {
-  auto segs = Segments(path);
-  if (!segs) return Route::kNone;
-  const auto& s = *segs;
-  if (s.size() == 1 && s[0] == "metrics") return Route::kMetrics;
-  if (s.size() < 2 || s[0] != "v1") return Route::kNone;
-  if (s.size() == 2) {
-    if (s[1] == "tasks") return Route::kTasks;
-    if (s[1] == "wait") return Route::kWait;
-    if (s[1] == "pools") return Route::kPools;
-    if (s[1] == "agents") return Route::kAgents;
-    if (s[1] == "events") return Route::kEvents;
-    if (s[1] == "health") return Route::kHealth;
-    if (s[1] == "shutdown") return Route::kShutdown;
-    return Route::kNone;
-  }
-  if (s[1] == "tasks") {
-    if (s.size() == 3) {
-      if (s[2] == "cancel") return Route::kCancelAll;
-      *id = s[2];
-      return Route::kTask;
-    }
-    if (s.size() == 4 && s[3] == "cancel") {
-      *id = s[2];
-      return Route::kTaskCancel;
-    }
-  }
-  if (s[1] == "sessions") {
-    if (s.size() == 3) {
-      *id = s[2];
-      return Route::kSession;
-    }
-    if (s.size() == 4 && s[3] == "messages") {
-      *id = s[2];
-      return Route::kMessages;
-    }
-  }
-  return Route::kNone;
-}
-
-bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
-}
-
 // Final, or interrupted: nothing more happens to the task until someone resumes it.
 bool Settled(TaskState s) { return IsFinal(s) || s == TaskState::kInterrupted; }
 
@@ -145,38 +51,27 @@ ApiError Unavailable(std::string message) {
 
 ApiError Internal(std::string message) { return ApiError::Of(500, "internal", std::move(message)); }
 
-// Maps what TaskManager::Launch refused to the API's errors: an unknown agent or model is the
-// caller's bad field (400), an unknown session 404, a busy session 409.
+// Maps what refused a launch (the agent catalog, TaskManager::Launch, the provider registry) to
+// the API's errors by its typed reason, never its text: an agent or model the caller named that
+// cannot be used is the caller's bad field (400, whatever the code); an unknown session_id is a
+// 404; another missing thing a launch refers to is the caller's bad argument (400); the rest maps
+// by code (a busy session is 409).
 ApiError LaunchError(const Status& status, const LaunchRequest& request) {
-  const std::string& m = status.message();
-  if (StartsWith(m, "unknown agent")) {
-    ApiError e = ApiError::BadField("agent", "a known agent", QuoteForError(request.agent));
-    e.message = "agent: " + m;
+  const std::string& field = status.field();
+  if (field == "agent" || field == "model") {
+    const bool agent = field == "agent";
+    ApiError e =
+        ApiError::BadField(field, agent ? "a known agent" : "a model of a configured provider",
+                           QuoteForError(agent ? request.agent : request.model));
+    e.message = field + ": " + status.message();
     return e;
   }
-  if (StartsWith(m, "model \"") || StartsWith(m, "provider \"")) {
-    ApiError e = ApiError::BadField("model", "a model of a configured provider",
-                                    QuoteForError(request.model));
-    e.message = "model: " + m;
-    return e;
-  }
-  if (status.code() == StatusCode::kNotFound && StartsWith(m, "session ")) {
-    ApiError e = ApiErrorFromStatus(status);
-    e.field = "session_id";
-    return e;
-  }
-  if (status.code() == StatusCode::kNotFound) {
-    ApiError e = ApiErrorFromStatus(status);
+  ApiError e = ApiErrorFromStatus(status);
+  if (status.code() == StatusCode::kNotFound && field != "session_id") {
     e.status = 400;
     e.code = "invalid_argument";
-    return e;
   }
-  if (status.code() == StatusCode::kInvalidArgument && StartsWith(m, "prompt")) {
-    ApiError e = ApiErrorFromStatus(status);
-    e.field = "prompt";
-    return e;
-  }
-  return ApiErrorFromStatus(status);
+  return e;
 }
 
 // "bg_a", "bg_b" and 3 more.
@@ -257,7 +152,7 @@ HttpHandler* RestApi::Impl::MountFor(std::string_view path) const {
   HttpHandler* mounted = nullptr;
   size_t best = 0;  // the longest matching prefix wins
   for (const auto& [prefix, handler] : deps.mounts) {
-    if (prefix.empty() || handler == nullptr || !StartsWith(path, prefix)) continue;
+    if (prefix.empty() || handler == nullptr || !path.starts_with(prefix)) continue;
     const bool boundary =
         path.size() == prefix.size() || prefix.back() == '/' || path[prefix.size()] == '/';
     if (boundary && prefix.size() > best) {
@@ -281,7 +176,7 @@ void RestApi::Impl::Handle(const std::shared_ptr<HttpExchange>& ex) {
   }
 
   std::string id;
-  const Route route = Match(req.path, &id);
+  const Route route = MatchRoute(req.path, &id);
   if (route == Route::kNone) {
     Fail(*ex, ApiError::NotFound(fmt::format("no route for {} {}; see docs/HTTP_API.md", req.method,
                                              QuoteForError(req.path, 100))));

@@ -54,6 +54,7 @@ class RestApiTest : public EngineTest {
     options.limits.default_concurrency = 2;
     options.default_workspace = dir_.path().string();
     options.prepare_launch = [this](LaunchRequest* r) -> Status {
+      if (!launch_refusal_.ok()) return launch_refusal_;
       if (r->agent.empty()) return Status::Ok();
       return catalog_.Find(r->agent).status();
     };
@@ -118,6 +119,7 @@ class RestApiTest : public EngineTest {
   }
 
   testing::TestDir dir_;
+  Status launch_refusal_;  // when set, what the engine answers every launch with
   AgentCatalog catalog_;
   RecordingHandler mounted_;
   int shutdown_requests_ = 0;
@@ -992,6 +994,57 @@ TEST_F(RestApiTest, MalformedRequestsAreRefusedPreciselyAndChangeNothing) {
   }
   EXPECT_EQ(StateOf(task), TaskState::kRunning);
   EXPECT_EQ(shutdown_requests_, 0);
+}
+
+// The API answers a refused launch from the Status's code and field, never its text: the
+// engine's messages reworded (or made to look like another error's) leave status, code and field
+// as they were.
+TEST_F(RestApiTest, ALaunchRefusalMapsByItsTypedReasonNotItsMessage) {
+  struct Case {
+    Status refusal;
+    int status;
+    std::string code;
+    std::string field;
+  };
+  const Case cases[] = {
+      // What the agent catalog, the provider registry and TaskManager::Launch say, reworded.
+      {Status::NotFound("no helper goes by that name").WithField("agent"), 400, "invalid_argument",
+       "agent"},
+      {Status::FailedPrecondition("the key of its provider is missing").WithField("model"), 400,
+       "invalid_argument", "model"},
+      {Status::NotFound("nothing called so here").WithField("model"), 400, "invalid_argument",
+       "model"},
+      {Status::NotFound("we never met").WithField("session_id"), 404, "not_found", "session_id"},
+      {Status::FailedPrecondition("still chewing on the last one"), 409, "conflict", ""},
+      {Status::InvalidArgument("say something").WithField("prompt"), 400, "invalid_argument",
+       "prompt"},
+      {Status::NotFound("the parent left").WithField("parent_session_id"), 400, "invalid_argument",
+       "parent_session_id"},
+      // Text that the API once read as an agent, model, session or prompt error, without field.
+      {Status::Unavailable("unknown agent \"x\": the registry is reloading"), 503, "unavailable",
+       ""},
+      {Status::IoError("model \"a/b\" could not be saved: disk full"), 503, "store_unavailable",
+       ""},
+      {Status::NotFound("session ses_1 does not exist"), 400, "invalid_argument", ""},
+      {Status::ResourceExhausted("prompt too deep: depth 4 exceeds maxDepth 3"), 429,
+       "resource_exhausted", ""},
+  };
+  for (const Case& c : cases) {
+    launch_refusal_ = c.refusal;
+    auto ex = Post("/v1/tasks", {{"prompt", "x"}, {"agent", "explore"}, {"model", "mock/m"}});
+    SCOPED_TRACE(c.refusal.ToString());
+    ExpectError(*ex, c.status, c.code);
+    const json e = ex->json()["error"];
+    EXPECT_EQ(e.value("field", ""), c.field);
+    // The message is the engine's, named by its field when the field is the caller's bad one.
+    EXPECT_NE(e["message"].get<std::string>().find(c.refusal.message()), std::string::npos);
+  }
+  launch_refusal_ = Status::Ok();
+  auto agent = Post("/v1/tasks", {{"prompt", "x"}, {"agent", "explorer"}});
+  ExpectError(*agent, 400, "invalid_argument");
+  EXPECT_EQ(agent->json()["error"]["field"], "agent");
+  EXPECT_EQ(agent->json()["error"]["expected"], "a known agent");
+  EXPECT_EQ(agent->json()["error"]["got"], "\"explorer\"");
 }
 
 TEST_F(RestApiTest, InvalidJsonNamesTheBytePosition) {

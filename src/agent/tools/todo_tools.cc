@@ -39,14 +39,12 @@ Result<std::vector<TodoItem>> ParseTodos(const ToolArgs& args) {
   for (size_t i = 0; i < todos->size(); ++i) {
     const std::string where = "todos[" + std::to_string(i) + "]";
     const nlohmann::json& entry = (*todos)[i];
-    ToolArgs item_args("todo_write", entry);
+    ToolArgs item_args("todo_write", entry, where);
     if (!entry.is_object()) {
       return args.Error("`" + where + "` must be an object {content, status} (got " +
                         DescribeArgumentValue(entry) + ")");
     }
-    if (Status s = item_args.CheckObject({"id", "content", "status", "priority"}); !s.ok()) {
-      return args.Error("`" + where + "`: " + s.message().substr(s.message().find(": ") + 2));
-    }
+    TROUPE_RETURN_IF_ERROR(item_args.CheckObject({"id", "content", "status", "priority"}));
     TodoItem item;
     if (const nlohmann::json* id = item_args.Find("id")) {
       if (id->is_string()) {

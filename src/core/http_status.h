@@ -1,0 +1,17 @@
+// What an HTTP error status means as a StatusCode: the one mapping troupe uses wherever an HTTP
+// answer becomes a Status — a provider's error reply (llm/provider_error.h) and the daemon's own
+// API errors as the CLI receives them (cli/daemon_client.h) — so that a code means the same
+// whichever server said it.
+#pragma once
+
+#include "core/status.h"
+
+namespace troupe {
+
+// 400/413/415/422 -> kInvalidArgument (the request is wrong; sending it again fails again);
+// 401/403/409 -> kFailedPrecondition (credentials or state must change first); 404 -> kNotFound;
+// 405/501 -> kUnimplemented; 408/429/502/503/504 and other 5xx (Anthropic's 529 "overloaded")
+// -> kUnavailable (try again later); 500 and anything else -> kInternal.
+StatusCode StatusCodeForHttpStatus(int http_status);
+
+}  // namespace troupe
