@@ -377,7 +377,7 @@ Status DaemonClient::HttpError(int http_status, const std::string& body, const s
     last_error_.message = fmt::format("{} answered {} with HTTP {}{}{}", Where(), what, http_status,
                                       first.empty() ? "" : ": ", first);
   }
-  return Status(StatusCodeForHttpStatus(http_status), last_error_.message);
+  return Status(StatusCodeFromApiCode(last_error_.code, http_status), last_error_.message);
 }
 
 Result<json> DaemonClient::Request(const char* method, const std::string& target, const json* body,

@@ -21,8 +21,6 @@ StatusCode StatusCodeForHttpStatus(int http_status) {
     case 408:
     case 429:
       return StatusCode::kUnavailable;
-    case 500:  // the server hit a bug of its own
-      return StatusCode::kInternal;
     default:
       break;
   }

@@ -23,13 +23,13 @@ TEST(HttpStatusTest, CredentialsAndStateArePreconditions) {
 // 429 once meant ResourceExhausted for the CLI and Unavailable for the providers; it is
 // "try again later" for both now.
 TEST(HttpStatusTest, RateLimitsTimeoutsAndServerErrorsAreUnavailable) {
-  for (int s : {408, 429, 502, 503, 504, 529, 599}) {
+  for (int s : {408, 429, 500, 502, 503, 504, 529, 599}) {
     EXPECT_EQ(StatusCodeForHttpStatus(s), StatusCode::kUnavailable) << s;
   }
 }
 
 TEST(HttpStatusTest, AnythingElseIsInternal) {
-  for (int s : {0, 200, 302, 418, 451, 500, 600}) {
+  for (int s : {0, 200, 302, 418, 451, 600}) {
     EXPECT_EQ(StatusCodeForHttpStatus(s), StatusCode::kInternal) << s;
   }
 }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "core/http_status.h"
+
 namespace troupe {
 
 ApiError ApiError::Of(int status, std::string code, std::string message) {
@@ -25,6 +27,20 @@ ApiError ApiError::BadField(std::string field, std::string expected, std::string
 
 ApiError ApiError::NotFound(std::string message) {
   return Of(404, "not_found", std::move(message));
+}
+
+StatusCode StatusCodeFromApiCode(std::string_view code, int http_status) {
+  // The inverse of ApiErrorFromStatus for the codes it writes; any other code (the transport's
+  // own: unauthorized, payload_too_large, …) goes by the HTTP status.
+  if (code == "invalid_argument") return StatusCode::kInvalidArgument;
+  if (code == "not_found") return StatusCode::kNotFound;
+  if (code == "conflict") return StatusCode::kFailedPrecondition;
+  if (code == "resource_exhausted") return StatusCode::kResourceExhausted;
+  if (code == "unavailable") return StatusCode::kUnavailable;
+  if (code == "store_unavailable") return StatusCode::kIoError;
+  if (code == "deadline_exceeded") return StatusCode::kDeadlineExceeded;
+  if (code == "internal") return StatusCode::kInternal;
+  return StatusCodeForHttpStatus(http_status);
 }
 
 ApiError ApiErrorFromStatus(const Status& status) {

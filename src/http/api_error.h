@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "core/status.h"
 #include "http/http_exchange.h"
@@ -40,6 +41,11 @@ struct ApiError {
 // message is the status message. (The other way, HTTP status → StatusCode, is
 // core/http_status.h.)
 ApiError ApiErrorFromStatus(const Status& status);
+// What a client makes of an API error: the StatusCode that the `code` of the error body stands
+// for (the inverse of ApiErrorFromStatus), else the HTTP status's (core/http_status.h). Clients
+// read the code, not the number: a 500 from the daemon is its own bug (kInternal), while a 500
+// from a model provider is a try-again-later.
+StatusCode StatusCodeFromApiCode(std::string_view code, int http_status);
 
 nlohmann::json ApiErrorJson(const ApiError& error);
 ApiResponse ApiErrorResponse(const ApiError& error);
