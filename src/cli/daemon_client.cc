@@ -19,6 +19,7 @@
 #include "core/http_head_parser.h"
 #include "core/http_status.h"
 #include "daemon/daemon_lock.h"
+#include "http/api_error.h"
 
 namespace troupe {
 namespace {
