@@ -40,6 +40,9 @@ StatusCode StatusCodeFromApiCode(std::string_view code, int http_status) {
   if (code == "store_unavailable") return StatusCode::kIoError;
   if (code == "deadline_exceeded") return StatusCode::kDeadlineExceeded;
   if (code == "internal") return StatusCode::kInternal;
+  // A 500 from the daemon is its own bug, whatever its body says; a provider's 500 (which
+  // StatusCodeForHttpStatus reads as try-again-later) never reaches this function.
+  if (http_status == 500) return StatusCode::kInternal;
   return StatusCodeForHttpStatus(http_status);
 }
 

@@ -42,8 +42,8 @@ struct ApiError {
 // core/http_status.h.)
 ApiError ApiErrorFromStatus(const Status& status);
 // What a client makes of an API error: the StatusCode that the `code` of the error body stands
-// for (the inverse of ApiErrorFromStatus), else the HTTP status's (core/http_status.h). Clients
-// read the code, not the number: a 500 from the daemon is its own bug (kInternal), while a 500
+// for (the inverse of ApiErrorFromStatus), else the HTTP status's (core/http_status.h) — except
+// that a 500 from the daemon, with or without a code, is its own bug (kInternal), while a 500
 // from a model provider is a try-again-later.
 StatusCode StatusCodeFromApiCode(std::string_view code, int http_status);
 

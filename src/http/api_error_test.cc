@@ -15,9 +15,10 @@ TEST(ApiErrorTest, AClientReadsBackTheCodeTheServerMeant) {
   }
 }
 
-TEST(ApiErrorTest, The500OfTheDaemonIsItsBugA500WithoutACodeIsTryAgain) {
+TEST(ApiErrorTest, The500OfTheDaemonIsItsBugWithOrWithoutACode) {
   EXPECT_EQ(StatusCodeFromApiCode("internal", 500), StatusCode::kInternal);
-  EXPECT_EQ(StatusCodeFromApiCode("", 500), StatusCode::kUnavailable);
+  EXPECT_EQ(StatusCodeFromApiCode("", 500), StatusCode::kInternal);
+  EXPECT_EQ(StatusCodeFromApiCode("", 502), StatusCode::kUnavailable);
   EXPECT_EQ(StatusCodeFromApiCode("unauthorized", 401), StatusCode::kFailedPrecondition);
   EXPECT_EQ(StatusCodeFromApiCode("something_new", 404), StatusCode::kNotFound);
 }
