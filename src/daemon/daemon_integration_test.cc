@@ -615,6 +615,10 @@ TEST_F(DaemonIntegrationTest, RunsATaskThroughMockLlmAsAnOpenAiProvider) {
   EXPECT_EQ(task.value("state", ""), "completed") << task;
   EXPECT_EQ(task.value("result", ""), "answered over http");
   EXPECT_EQ(task.value("model", ""), "local/mock");
+  // mock-llm writes a request's log line once its last write has completed, which may be just
+  // after the daemon has read the reply and finished the task: wait for the line.
+  WaitUntil([&] { return testing::ReadFileBytes(request_log).find("openai") != std::string::npos; },
+            kStartTimeoutMs);
   EXPECT_THAT(testing::ReadFileBytes(request_log), HasSubstr("openai"));
   // A failed attempt is retried, and counted (the providers' observer reaches the metrics).
   json retried = Launch("#mock fail=503 retry_after_ms=10 times=1 reply=\"second try\"\nRetry.",
