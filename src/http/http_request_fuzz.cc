@@ -75,12 +75,14 @@ Parsed ParseRequest(std::string_view bytes, size_t step) {
     pos += n;
     boost::system::error_code ec;
     const size_t used = parser.put(boost::asio::buffer(pending), ec);
+    // Beast may consume bytes and still ask for more (a chunk header, a body part): what it
+    // used must never be fed again.
+    pending.erase(0, used);
     if (ec == http::error::need_more) continue;
     if (ec) {
       out.failed = true;
       return out;
     }
-    pending.erase(0, used);
   }
   if (!parser.is_done()) return out;
   out.done = true;
