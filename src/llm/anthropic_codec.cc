@@ -96,24 +96,34 @@ void Normalise(ChatResult* result) {
   }
 }
 
-// One kept thinking or redacted_thinking block for provider_replay["anthropic"].
-json ReplayEntry(json block, int tool_calls_before) {
-  return json{{"block", std::move(block)}, {"tool_calls_before", tool_calls_before}};
-}
-
-void AddReplay(ChatMessage* m, json entry) {
+// Keeps a reply's block for provider_replay["anthropic"], with the number of tool_use blocks
+// before it.
+void KeepBlock(ChatMessage* m, json block, int tool_calls_before) {
   if (m->provider_replay.is_null()) m->provider_replay = json::object();
-  m->provider_replay[std::string(kProvider)].push_back(std::move(entry));
+  m->provider_replay[std::string(kProvider)].push_back(
+      {{"block", std::move(block)}, {"tool_calls_before", tool_calls_before}});
 }
 
-// The kept blocks of an assistant message that go before its tool call `position` (after the
-// last one for position == calls). Stored data is trusted only as far as its shape checks out:
-// an entry that is not a thinking or redacted_thinking block is skipped.
-std::vector<json> ReplayBlocks(const ChatMessage& m, int position, int calls) {
-  std::vector<json> out;
-  if (!m.provider_replay.is_object()) return out;
+void KeepThinking(ChatMessage* m, const std::string& thinking, const std::string& signature,
+                  int tool_calls_before) {
+  KeepBlock(m, {{"type", "thinking"}, {"thinking", thinking}, {"signature", signature}},
+            tool_calls_before);
+}
+
+void KeepRedactedThinking(ChatMessage* m, const std::string& data, int tool_calls_before) {
+  KeepBlock(m, {{"type", "redacted_thinking"}, {"data", data}}, tool_calls_before);
+}
+
+// The blocks an assistant message kept, grouped by where they go back: group i before its tool
+// call i, group `calls` after the last call. Empty when the message kept none under our key (then
+// `reasoning` is all there is). Stored data is trusted only as far as its shape checks out: an
+// entry that is not a thinking or redacted_thinking block is skipped.
+std::vector<std::vector<json>> KeptBlocks(const ChatMessage& m, int calls) {
+  if (!m.provider_replay.is_object()) return {};
   auto it = m.provider_replay.find(std::string(kProvider));
-  if (it == m.provider_replay.end() || !it->is_array()) return out;
+  if (it == m.provider_replay.end()) return {};
+  std::vector<std::vector<json>> groups(size_t(calls) + 1);
+  if (!it->is_array()) return groups;
   for (const json& entry : *it) {
     if (!entry.is_object()) continue;
     auto block = entry.find("block");
@@ -124,16 +134,9 @@ std::vector<json> ReplayBlocks(const ChatMessage& m, int position, int calls) {
     }
     auto type = block->find("type");
     if (type == block->end() || (*type != "thinking" && *type != "redacted_thinking")) continue;
-    const int at = std::clamp(before->get<int>(), 0, calls);
-    if (at == position) out.push_back(*block);
+    groups[size_t(std::clamp(before->get<int>(), 0, calls))].push_back(*block);
   }
-  return out;
-}
-
-// Whether an Anthropic reply left its thinking in provider_replay (then `reasoning` is only for
-// people to read).
-bool HasReplay(const ChatMessage& m) {
-  return m.provider_replay.is_object() && m.provider_replay.contains(std::string(kProvider));
+  return groups;
 }
 
 // Overwrites the counts `usage` has; Anthropic sends some in message_start, the rest later.
@@ -262,32 +265,28 @@ json EncodeAnthropicMessages(const ChatRequest& request) {
         break;
       }
       case ChatRole::kAssistant: {
-        const int calls = int(m.tool_calls.size());
-        if (HasReplay(m)) {
-          for (json& block : ReplayBlocks(m, 0, calls)) messages.Add("assistant", std::move(block));
+        const size_t calls = m.tool_calls.size();
+        std::vector<std::vector<json>> kept = KeptBlocks(m, int(calls));
+        auto add_kept = [&](size_t group) {
+          for (json& block : kept[group]) messages.Add("assistant", std::move(block));
+        };
+        if (!kept.empty()) {
+          add_kept(0);
         } else if (!m.reasoning.empty() && !m.reasoning_signature.empty()) {
           messages.Add("assistant", {{"type", "thinking"},
                                      {"thinking", m.reasoning},
                                      {"signature", m.reasoning_signature}});
         }
         if (!m.text.empty()) messages.Add("assistant", {{"type", "text"}, {"text", m.text}});
-        for (int i = 0; i < calls; ++i) {
-          if (i > 0) {
-            for (json& block : ReplayBlocks(m, i, calls)) {
-              messages.Add("assistant", std::move(block));
-            }
-          }
-          const ToolCall& c = m.tool_calls[size_t(i)];
+        for (size_t i = 0; i < calls; ++i) {
+          if (i > 0 && !kept.empty()) add_kept(i);  // group 0 went before the text
+          const ToolCall& c = m.tool_calls[i];
           messages.Add("assistant", {{"type", "tool_use"},
                                      {"id", c.id},
                                      {"name", c.name},
                                      {"input", ToolInput(c.arguments_json)}});
         }
-        if (calls > 0) {
-          for (json& block : ReplayBlocks(m, calls, calls)) {
-            messages.Add("assistant", std::move(block));
-          }
-        }
+        if (calls > 0 && !kept.empty()) add_kept(calls);
         break;
       }
     }
@@ -501,14 +500,9 @@ Result<ChatResult> AnthropicStreamDecoder::Finish() const {
   result.message.tool_calls = tool_calls_;
   for (const auto& [index, block] : blocks_) {  // in content order
     if (block.type == BlockType::kThinking && !block.signature.empty()) {
-      AddReplay(&result.message, ReplayEntry({{"type", "thinking"},
-                                              {"thinking", block.thinking},
-                                              {"signature", block.signature}},
-                                             block.tool_calls_before));
+      KeepThinking(&result.message, block.thinking, block.signature, block.tool_calls_before);
     } else if (block.type == BlockType::kRedactedThinking) {
-      AddReplay(&result.message,
-                ReplayEntry({{"type", "redacted_thinking"}, {"data", block.data}},
-                            block.tool_calls_before));
+      KeepRedactedThinking(&result.message, block.data, block.tool_calls_before);
     }
   }
   Normalise(&result);
@@ -551,15 +545,12 @@ Result<ChatResult> DecodeAnthropicResponse(std::string_view body) {
         result.message.reasoning += thinking;
         if (!signature.empty()) {
           result.message.reasoning_signature = signature;
-          AddReplay(&result.message,
-                    ReplayEntry({{"type", "thinking"}, {"thinking", thinking}, {"signature", signature}},
-                                int(result.message.tool_calls.size())));
+          KeepThinking(&result.message, thinking, signature, int(result.message.tool_calls.size()));
         }
       } else if (block_type == "redacted_thinking") {
         std::string data;
         TROUPE_RETURN_IF_ERROR(ReadString(block, "data", path, &data));
-        AddReplay(&result.message, ReplayEntry({{"type", "redacted_thinking"}, {"data", data}},
-                                               int(result.message.tool_calls.size())));
+        KeepRedactedThinking(&result.message, data, int(result.message.tool_calls.size()));
       } else if (block_type == "tool_use") {
         ToolCall call;
         TROUPE_RETURN_IF_ERROR(ReadString(block, "id", path, &call.id));
