@@ -29,19 +29,38 @@ ApiError ApiError::NotFound(std::string message) {
   return Of(404, "not_found", std::move(message));
 }
 
+namespace {
+
+// How each StatusCode is answered: the HTTP status and the error body's `code`. Read both ways:
+// ApiErrorFromStatus finds the row of a StatusCode, a client the row of a `code` (the first, for
+// "conflict"). A code not listed is a 500 "internal".
+struct ApiCodeRow {
+  StatusCode status_code;
+  int http_status;
+  std::string_view code;
+};
+constexpr ApiCodeRow kApiCodes[] = {
+    {StatusCode::kInvalidArgument, 400, "invalid_argument"},
+    {StatusCode::kNotFound, 404, "not_found"},
+    {StatusCode::kFailedPrecondition, 409, "conflict"},
+    {StatusCode::kAlreadyExists, 409, "conflict"},
+    {StatusCode::kResourceExhausted, 429, "resource_exhausted"},
+    {StatusCode::kUnavailable, 503, "unavailable"},
+    // The daemon cannot write (or read) its database: a full disk...
+    {StatusCode::kIoError, 503, "store_unavailable"},
+    {StatusCode::kDeadlineExceeded, 504, "deadline_exceeded"},
+    {StatusCode::kInternal, 500, "internal"},
+};
+
+}  // namespace
+
 StatusCode StatusCodeFromApiCode(std::string_view code, int http_status) {
-  // The inverse of ApiErrorFromStatus for the codes it writes; any other code (the transport's
-  // own: unauthorized, payload_too_large, …) goes by the HTTP status.
-  if (code == "invalid_argument") return StatusCode::kInvalidArgument;
-  if (code == "not_found") return StatusCode::kNotFound;
-  if (code == "conflict") return StatusCode::kFailedPrecondition;
-  if (code == "resource_exhausted") return StatusCode::kResourceExhausted;
-  if (code == "unavailable") return StatusCode::kUnavailable;
-  if (code == "store_unavailable") return StatusCode::kIoError;
-  if (code == "deadline_exceeded") return StatusCode::kDeadlineExceeded;
-  if (code == "internal") return StatusCode::kInternal;
-  // A 500 from the daemon is its own bug, whatever its body says; a provider's 500 (which
-  // StatusCodeForHttpStatus reads as try-again-later) never reaches this function.
+  for (const ApiCodeRow& row : kApiCodes) {
+    if (row.code == code) return row.status_code;
+  }
+  // Any other code (the transport's own: unauthorized, payload_too_large, …) goes by the HTTP
+  // status. A 500 from the daemon is its own bug, whatever its body says; a provider's 500
+  // (which StatusCodeForHttpStatus reads as try-again-later) never reaches this function.
   if (http_status == 500) return StatusCode::kInternal;
   return StatusCodeForHttpStatus(http_status);
 }
@@ -50,32 +69,12 @@ ApiError ApiErrorFromStatus(const Status& status) {
   ApiError e;
   e.message = status.message();
   e.field = status.field();
-  switch (status.code()) {
-    case StatusCode::kInvalidArgument:
-      e.status = 400, e.code = "invalid_argument";
+  e.status = 500, e.code = "internal";
+  for (const ApiCodeRow& row : kApiCodes) {
+    if (row.status_code == status.code()) {
+      e.status = row.http_status, e.code = std::string(row.code);
       break;
-    case StatusCode::kNotFound:
-      e.status = 404, e.code = "not_found";
-      break;
-    case StatusCode::kAlreadyExists:
-    case StatusCode::kFailedPrecondition:
-      e.status = 409, e.code = "conflict";
-      break;
-    case StatusCode::kResourceExhausted:
-      e.status = 429, e.code = "resource_exhausted";
-      break;
-    case StatusCode::kUnavailable:
-      e.status = 503, e.code = "unavailable";
-      break;
-    case StatusCode::kIoError:  // the daemon cannot write (or read) its database: a full disk...
-      e.status = 503, e.code = "store_unavailable";
-      break;
-    case StatusCode::kDeadlineExceeded:
-      e.status = 504, e.code = "deadline_exceeded";
-      break;
-    default:
-      e.status = 500, e.code = "internal";
-      break;
+    }
   }
   return e;
 }
