@@ -1,8 +1,9 @@
 #include "llm/model_limits.h"
 
 #include <algorithm>
-#include <cctype>
 #include <string>
+
+#include "core/text_case.h"
 
 namespace troupe {
 namespace {
@@ -45,9 +46,7 @@ constexpr Family kFamilies[] = {
 }  // namespace
 
 int DefaultMaxOutputTokens(std::string_view model_id) {
-  std::string id(model_id);
-  std::transform(id.begin(), id.end(), id.begin(),
-                 [](unsigned char c) { return char(std::tolower(c)); });
+  std::string id = AsciiLowercase(model_id);
   // Routers and gateways prefix the vendor ("anthropic/claude-…", "openai/gpt-4o").
   if (size_t slash = id.rfind('/'); slash != std::string::npos) id.erase(0, slash + 1);
   const Family* best = nullptr;
