@@ -12,6 +12,7 @@
 
 #include "agent/agent_loop.h"
 #include "agent/message_codec.h"
+#include "agent/testing/memory_history.h"
 #include "core/fake_clock.h"
 
 namespace troupe {
@@ -61,20 +62,7 @@ class ScriptedReplies : public Provider {
   std::string name_ = "scripted";
 };
 
-class MemoryHistory : public SessionHistory {
- public:
-  Result<std::vector<ChatMessage>> Load(const std::string& id) override { return sessions[id]; }
-  Status Append(const std::string& id, const std::string&, const ChatMessage& m) override {
-    auto decoded = DecodeStoredMessage(EncodeStoredMessage(m));  // as the engine stores it
-    if (!decoded.ok()) return decoded.status();
-    sessions[id].push_back(decoded.value());
-    return Status::Ok();
-  }
-  Result<std::vector<std::string>> ClaimNotifications(const std::string&) override {
-    return std::vector<std::string>{};
-  }
-  std::map<std::string, std::vector<ChatMessage>> sessions;
-};
+using testing::MemoryHistory;
 
 // A tool that counts its runs.
 class CountingTool : public Tool {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "agent/message_codec.h"
+#include "agent/testing/memory_history.h"
 #include "core/fake_clock.h"
 #include "llm/mock_provider.h"
 
@@ -18,29 +19,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-class MemoryHistory : public SessionHistory {
- public:
-  Result<std::vector<ChatMessage>> Load(const std::string& session_id) override {
-    return sessions[session_id];
-  }
-  Status Append(const std::string& session_id, const std::string&,
-                const ChatMessage& message) override {
-    if (fail_appends) return Status::IoError("disk full");
-    // Round-trip through the stored form, as the engine does.
-    auto decoded = DecodeStoredMessage(EncodeStoredMessage(message));
-    if (!decoded.ok()) return decoded.status();
-    sessions[session_id].push_back(decoded.value());
-    return Status::Ok();
-  }
-  Result<std::vector<std::string>> ClaimNotifications(const std::string& session_id) override {
-    std::vector<std::string> out;
-    out.swap(notes[session_id]);
-    return out;
-  }
-  std::map<std::string, std::vector<ChatMessage>> sessions;
-  std::map<std::string, std::vector<std::string>> notes;
-  bool fail_appends = false;
-};
+using testing::MemoryHistory;
 
 class MemoryTodos : public TodoList {
  public:
