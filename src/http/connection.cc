@@ -43,6 +43,13 @@ ApiError MakeError(int status, std::string code, std::string message) {
   return ApiError::Of(status, std::move(code), std::move(message));
 }
 
+int64_t NowUs(const HttpServerOptions& options) {
+  if (options.now_us) return options.now_us();
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 Connection::Connection(std::shared_ptr<ConnectionHost> host, StreamSocket socket, uint64_t id,
@@ -63,9 +70,12 @@ void Connection::ReadRequest() {
     return;
   }
   request_ = RequestFacts{};
+  path_.clear();
+  head_received_us_ = -1;
+  write_observer_ = nullptr;
   if (buffer_.size() == 0) buffer_.shrink_to_fit();  // an idle connection keeps no buffer
   parser_.emplace();
-  parser_->header_limit(static_cast<std::uint32_t>(kMaxHeaderBytes));
+  parser_->header_limit(static_cast<std::uint32_t>(host_->options().max_header_bytes));
   // The limit depends on the path (HttpHandler::BodyLimit): none until the head is read, then
   // OnHeader checks Content-Length and sets it for the body. (Not boost::none: Beast 1.74
   // compares a Content-Length with it and finds every length over "none".)
@@ -82,6 +92,7 @@ void Connection::OnHeader(const error_code& ec) {
     ReadFailed(ec);
     return;
   }
+  head_received_us_ = NowUs(host_->options());
   const auto& message = parser_->get();
   request_.keep_alive = message.keep_alive();
   request_.http10 = message.version() < 11;
@@ -91,7 +102,7 @@ void Connection::OnHeader(const error_code& ec) {
   if (HttpHandler* handler = host_->handler(); handler != nullptr) {
     if (size_t limit = handler->BodyLimit(path_); limit > 0) body_limit_ = limit;
   }
-  if (is_tcp_) {
+  if (is_tcp_ && host_->options().tcp_auth == TcpAuth::kBearerToken) {
     auto authorization = message.find(http::field::authorization);
     if (authorization == message.end() ||
         !HasBearerToken(View(authorization->value()), host_->options().bearer_token)) {
@@ -139,15 +150,17 @@ void Connection::OnBody(const error_code& ec) {
   }
   request.body = std::move(message.body());
   request.transport = is_tcp_ ? "tcp" : "unix";
-  parser_.reset();
+  request.connection = id_;
+  request.head_received_us = head_received_us_;
   if (host_->stopping()) {
     ServerError(MakeError(503, "unavailable", "the daemon is shutting down"), {}, false);
     return;
   }
   if (std::optional<ApiError> error = ParseRequestTarget(request.target, &request)) {
-    ServerError(*error, {}, request_.keep_alive);
+    Refuse(*error, request_.keep_alive);
     return;
   }
+  parser_.reset();
   Dispatch(std::move(request));
 }
 
@@ -156,17 +169,17 @@ void Connection::ReadFailed(const error_code& ec) {
   if (ec == http::error::body_limit) {
     BodyTooLarge();
   } else if (ec == http::error::header_limit) {
-    ServerError(MakeError(431, "headers_too_large",
-                          fmt::format("the request line and headers are larger than the limit "
-                                      "of {} bytes",
-                                      kMaxHeaderBytes)),
-                {}, false);
+    Refuse(MakeError(431, "headers_too_large",
+                     fmt::format("the request line and headers are larger than the limit of {} "
+                                 "bytes",
+                                 host_->options().max_header_bytes)),
+           false);
   } else if (IsPeerGone(ec)) {
     Close();
   } else {
     // Not HTTP/1.1 (or a socket error): answer if we can, then close.
-    ServerError(MakeError(400, "bad_request", "the request is not valid HTTP/1.1: " + ec.message()),
-                {}, false);
+    Refuse(MakeError(400, "bad_request", "the request is not valid HTTP/1.1: " + ec.message()),
+           false);
   }
 }
 
@@ -213,16 +226,36 @@ void Connection::ServerAnswer(ApiResponse response, bool keep_alive) {
 }
 
 void Connection::BodyTooLarge() {
+  Refuse(MakeError(413, "payload_too_large",
+                   fmt::format("the request body is larger than the limit of {} bytes",
+                               body_limit_)),
+         false);
+}
+
+void Connection::Refuse(const ApiError& error, bool keep_alive) {
   std::optional<ApiResponse> answer;
   if (HttpHandler* handler = host_->handler(); handler != nullptr) {
-    answer = handler->BodyTooLarge(path_, body_limit_);
+    RefusedRequest refused;
+    refused.status = error.status;
+    refused.message = error.message;
+    if (parser_.has_value()) {
+      // What the parser stored so far: a head refused for its Content-Length is complete here
+      // even though is_header_done() says otherwise.
+      const auto& message = parser_->get();
+      refused.method = std::string(View(message.method_string()));
+      refused.target = std::string(View(message.target()));
+    }
+    refused.path = path_.empty() ? std::string(RawPath(refused.target)) : path_;
+    refused.body_limit = body_limit_;
+    refused.connection = id_;
+    refused.head_received_us = head_received_us_;
+    try {
+      answer = handler->Refused(refused);
+    } catch (...) {
+    }
   }
-  if (!answer) {
-    answer = ApiErrorResponse(MakeError(
-        413, "payload_too_large",
-        fmt::format("the request body is larger than the limit of {} bytes", body_limit_)));
-  }
-  ServerAnswer(std::move(*answer), false);
+  if (!answer) answer = ApiErrorResponse(error);
+  ServerAnswer(std::move(*answer), keep_alive);
 }
 
 void Connection::Respond(uint64_t seq, ApiResponse response) {
@@ -248,16 +281,17 @@ void Connection::WriteWhole(ApiResponse response) {
   QueueBytes(bytes);
 }
 
-bool Connection::OpenStream(uint64_t seq, ResponseHeaders headers) {
+bool Connection::OpenStream(uint64_t seq, int status, ResponseHeaders headers) {
   if (closed() || seq != seq_ || phase_ != Phase::kHandling) return false;
+  if (status < 200 || status > 599) status = 500;
   phase_ = Phase::kStreaming;
-  host_->ReportResponse(200);
+  host_->ReportResponse(status);
   if (request_.http10) {
     // HTTP/1.0 has no chunked framing: the body ends when the connection closes.
     request_.keep_alive = false;
-    QueueBytes(Head(200, "", headers, BodyFraming::kUntilClose));
+    QueueBytes(Head(status, "", headers, BodyFraming::kUntilClose));
   } else {
-    QueueBytes(Head(200, "", headers, BodyFraming::kChunked));
+    QueueBytes(Head(status, "", headers, BodyFraming::kChunked));
   }
   if (request_.head) {
     // A HEAD request gets the head only: the stream is over at once.
@@ -297,6 +331,38 @@ void Connection::EndStream(uint64_t seq) {
 void Connection::Drop(uint64_t seq) {
   if (closed() || seq != seq_ || phase_ != Phase::kHandling) return;
   Close();
+}
+
+void Connection::Abort(uint64_t seq) {
+  if (closed() || seq != seq_ || (phase_ != Phase::kHandling && phase_ != Phase::kStreaming)) {
+    return;
+  }
+  phase_ = Phase::kAborting;
+  reset_on_close_ = true;
+  error_code ignored;
+  socket_.set_option(asio::socket_base::linger(true, 0), ignored);  // close sends a reset
+  if (!writing()) {
+    Close();
+    return;
+  }
+  ArmTimer(host_->options().idle_timeout_ms);  // a client that takes nothing is dropped
+}
+
+void Connection::ObserveWrites(uint64_t seq, std::function<void(WriteProgress)> observer) {
+  if (closed() || seq != seq_) return;
+  write_observer_ = std::move(observer);
+}
+
+void Connection::ReportWrite(WriteProgress progress) {
+  if (!write_observer_) return;
+  if (progress == WriteProgress::kFinished || progress == WriteProgress::kLost) {
+    std::function<void(WriteProgress)> observer = std::move(write_observer_);
+    write_observer_ = nullptr;
+    observer(progress);
+  } else {
+    std::function<void(WriteProgress)> observer = write_observer_;  // it may replace itself
+    observer(progress);
+  }
 }
 
 std::string Connection::Head(int status, std::string_view content_type,
@@ -365,6 +431,7 @@ void Connection::QueueBytes(std::string_view bytes) {
 void Connection::Flush() {
   in_flight_.swap(out_);
   out_.clear();
+  ReportWrite(WriteProgress::kStarted);
   asio::async_write(
       socket_, asio::buffer(in_flight_),
       [self = shared_from_this()](const error_code& ec, size_t) { self->OnWritten(ec); });
@@ -377,16 +444,22 @@ void Connection::OnWritten(const error_code& ec) {
     Close();
     return;
   }
+  ReportWrite(WriteProgress::kWritten);
+  if (closed()) return;
   if (!out_.empty()) {
     Flush();
   } else if (phase_ == Phase::kWriting || phase_ == Phase::kEnding) {
     FinishExchange();
+  } else if (phase_ == Phase::kAborting) {
+    Close();
   }
 }
 
 void Connection::FinishExchange() {
   DisarmTimer();
   exchange_.reset();
+  ReportWrite(WriteProgress::kFinished);
+  if (closed()) return;
   in_flight_.shrink_to_fit();
   out_.shrink_to_fit();
   if (!request_.keep_alive || host_->stopping()) {
@@ -420,13 +493,14 @@ void Connection::Close() {
   auto self = shared_from_this();  // the host may drop the last other reference below
   DisarmTimer();
   error_code ignored;
-  socket_.shutdown(asio::socket_base::shutdown_both, ignored);
+  if (!reset_on_close_) socket_.shutdown(asio::socket_base::shutdown_both, ignored);
   socket_.close(ignored);
   // The parser is not reset here: a read on it may still be pending (its completion is queued
   // with operation_aborted or EOF) and Beast touches the parser when it completes. It goes with
   // the connection, which that read's handler keeps alive.
   if (std::shared_ptr<ServerExchange> exchange = exchange_.lock()) exchange->Ended();
   exchange_.reset();
+  ReportWrite(WriteProgress::kLost);
   host_->Remove(id_);
 }
 
@@ -451,6 +525,7 @@ void Connection::OnServerStopping() {
         EndStream(seq_);
       }
       break;
+    case Phase::kAborting:  // ends by itself once its bytes are out
     case Phase::kLingering:
     case Phase::kClosed:
       break;

@@ -8,6 +8,7 @@
 //   kReading ──request──▶ kHandling ──Respond──▶ kWriting ──written──▶ kReading (keep-alive)
 //       │                     │                                   └──▶ kLingering (close)
 //       │                     └──OpenStream──▶ kStreaming ──end──▶ kEnding ──written──▶ (same)
+//       │                     kHandling | kStreaming ──Abort──▶ kAborting ──written──▶ reset
 //       └─ the server's own answer (401, 413, 431, 400, 503) ──▶ kWriting
 //   any phase ──client gone / socket error / timer / Close()──▶ kClosed
 //
@@ -20,6 +21,9 @@
 // still sends is read and discarded for up to a second, so the client reads the answer rather
 // than a reset.
 //
+// An exchange may watch its answer being written (WriteProgress): told when its bytes are handed
+// to the socket, when a write completes, when all is out, or that the connection was lost first.
+//
 // Threading: loop thread only. Held by shared_ptr: pending reads, writes and timers keep it alive.
 #pragma once
 
@@ -29,6 +33,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,8 +63,6 @@ class ConnectionHost {
 
 class Connection final : public ExchangeChannel, public std::enable_shared_from_this<Connection> {
  public:
-  static constexpr size_t kMaxHeaderBytes = 16 << 10;
-
   Connection(std::shared_ptr<ConnectionHost> host, StreamSocket socket, uint64_t id, bool is_tcp);
 
   void Start() { ReadRequest(); }
@@ -69,12 +72,14 @@ class Connection final : public ExchangeChannel, public std::enable_shared_from_
 
   // ExchangeChannel: for the exchange of request `seq`; each ignores a stale or finished one.
   void Respond(uint64_t seq, ApiResponse response) override;
-  bool OpenStream(uint64_t seq, ResponseHeaders headers) override;
+  bool OpenStream(uint64_t seq, int status, ResponseHeaders headers) override;
   bool StreamWrite(uint64_t seq, std::string bytes) override;
   size_t buffered(uint64_t seq) const override;
   void EndStream(uint64_t seq) override;
   void Drop(uint64_t seq) override;
   void Abandoned(uint64_t seq) override;
+  void Abort(uint64_t seq) override;
+  void ObserveWrites(uint64_t seq, std::function<void(WriteProgress)> observer) override;
 
  private:
   enum class Phase {
@@ -83,6 +88,7 @@ class Connection final : public ExchangeChannel, public std::enable_shared_from_
     kWriting,    // a whole response is queued
     kStreaming,  // a stream is open
     kEnding,     // the stream's end is queued
+    kAborting,   // the exchange asked for a reset: written what is queued, then reset
     kLingering,  // the response is out; discarding input until the client closes
     kClosed,     // the socket is closed; nothing more happens
   };
@@ -110,6 +116,9 @@ class Connection final : public ExchangeChannel, public std::enable_shared_from_
   void Dispatch(ApiRequest request);
   // Answers with the server's own error; the connection closes after unless `keep_alive`.
   void ServerError(const ApiError& error, ResponseHeaders extra, bool keep_alive);
+  // Refuses the request read so far with `error` (400, 413, 431), or with the handler's own
+  // answer (HttpHandler::Refused).
+  void Refuse(const ApiError& error, bool keep_alive);
   // Answers the server's own `response` (no exchange) now.
   void ServerAnswer(ApiResponse response, bool keep_alive);
   // Answers a body over body_limit_ (the handler's answer, or the server's 413) and closes.
@@ -122,6 +131,8 @@ class Connection final : public ExchangeChannel, public std::enable_shared_from_
   void OnWatch(const boost::system::error_code& ec, size_t bytes);
 
   void QueueBytes(std::string_view bytes);
+  // Tells the exchange's write observer, if any; kFinished and kLost are the last it hears.
+  void ReportWrite(WriteProgress progress);
   void Flush();
   void OnWritten(const boost::system::error_code& ec);
   // The response is written: read the next request, or close.
@@ -148,6 +159,9 @@ class Connection final : public ExchangeChannel, public std::enable_shared_from_
   std::weak_ptr<ServerExchange> exchange_;
   std::string path_;       // the current request's path (target without query), as received
   size_t body_limit_ = 0;  // the current request's body limit
+  int64_t head_received_us_ = -1;
+  std::function<void(WriteProgress)> write_observer_;  // the current exchange's
+  bool reset_on_close_ = false;  // Close resets the connection (Abort) instead of shutting down
 
   std::string out_;        // bytes waiting for the write in flight
   std::string in_flight_;  // bytes being written

@@ -64,7 +64,7 @@ struct Parsed {
 Parsed ParseRequest(std::string_view bytes, size_t step) {
   http::request_parser<http::string_body> parser;
   parser.eager(true);
-  parser.header_limit(troupe::Connection::kMaxHeaderBytes);
+  parser.header_limit(troupe::HttpServerOptions{}.max_header_bytes);
   parser.body_limit(4096);
   Parsed out;
   std::string pending;

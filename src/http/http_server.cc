@@ -151,7 +151,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(boost::asio::io_context& i
     Result<boost::asio::ip::tcp::endpoint> endpoint =
         LoopbackEndpoint(opts.tcp_host, opts.tcp_port);
     if (!endpoint.ok()) return endpoint.status();
-    if (opts.bearer_token.empty()) {
+    if (opts.tcp_auth == TcpAuth::kBearerToken && opts.bearer_token.empty()) {
       return Status::InvalidArgument(fmt::format(
           "cannot listen on {}: TCP needs a bearer token, and none was given", opts.tcp_host));
     }

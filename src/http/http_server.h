@@ -2,20 +2,22 @@
 // when asked, on a loopback TCP port that requires a bearer token. Parses requests, enforces
 // limits, and hands each request to an HttpHandler as an HttpExchange (http/http_exchange.h).
 //
-// Limits: request header block ≤ 16 KiB (431), body ≤ options.max_body_bytes or what the
+// Limits: request header block ≤ options.max_header_bytes, 16 KiB by default (431), body ≤ options.max_body_bytes or what the
 // handler's BodyLimit says for the path (413, or the handler's BodyTooLarge answer; decided from
 // the head, before the body is read), one request at a time per connection (HTTP/1.1 keep-alive, no
 // pipelining beyond what Beast queues), idle keep-alive connections closed after
 // options.idle_timeout_ms, and a stream whose client does not read is closed once
 // options.max_stream_buffer_bytes are waiting — a slow or vanished client never stalls the loop.
 // On TCP every request needs `Authorization: Bearer <token>` (compared in constant time);
-// without it: 401 with a JSON error (http/api_error.h) and `WWW-Authenticate: Bearer`.
+// without it: 401 with a JSON error (http/api_error.h) and `WWW-Authenticate: Bearer`. (A test
+// server may turn that off with TcpAuth::kNone; the daemon never does.)
 //
 // The server's own answers (http/api_error.h shape): 400 bad_request (not HTTP/1.1, or a target
 // that is not a path), 400 invalid_argument (a bad %-escape in the path or query), 401
 // unauthorized, 413 payload_too_large, 431 headers_too_large, 500 internal (the handler threw,
 // or let go of an exchange without answering it), 503 unavailable (a request completed while
-// stopping). Answers that end the connection (413, 431, malformed) linger up to a second,
+// stopping); a handler may give its own answer to the 400s, 413 and 431 (HttpHandler::Refused).
+// Answers that end the connection (413, 431, malformed) linger up to a second,
 // discarding input, so the client reads the answer instead of a reset.
 //
 // Timers: idle_timeout_ms bounds waiting for a request (between keep-alive requests or while
@@ -42,17 +44,27 @@
 
 namespace troupe {
 
+// How TCP clients prove who they are.
+enum class TcpAuth {
+  kBearerToken,  // every request carries `Authorization: Bearer <bearer_token>` (the daemon)
+  kNone,  // nothing: a loopback test server (mock-llm) whose handler checks its own credentials
+};
+
 struct HttpServerOptions {
   std::string unix_socket_path;  // "" = no Unix socket; an existing socket file is replaced
   std::string tcp_host;          // "" = no TCP listener; must be a loopback address
   int tcp_port = 0;              // 0 = any free port (see tcp_port() after Start)
-  std::string bearer_token;      // required on TCP; must be non-empty when tcp_host is set
+  TcpAuth tcp_auth = TcpAuth::kBearerToken;
+  std::string bearer_token;  // with kBearerToken: must be non-empty when tcp_host is set
+  size_t max_header_bytes = 16 << 10;  // the request line and headers (431 over it)
   size_t max_body_bytes = 1 << 20;
   size_t max_stream_buffer_bytes = 4 << 20;
   int64_t idle_timeout_ms = 60'000;
   int64_t drain_timeout_ms = 2'000;
   // Told of every response's status (for metrics); may be empty.
   std::function<void(int status)> on_response;
+  // Microseconds of a monotonic clock, for ApiRequest::head_received_us; null = steady_clock.
+  std::function<int64_t()> now_us;
 };
 
 class HttpServer {

@@ -42,10 +42,11 @@ void ServerExchange::Respond(ApiResponse response) {
   if (channel != nullptr) channel->Respond(seq_, std::move(response));
 }
 
-bool ServerExchange::OpenStream(std::vector<std::pair<std::string, std::string>> headers) {
+bool ServerExchange::OpenStream(int status,
+                                std::vector<std::pair<std::string, std::string>> headers) {
   if (state_ != State::kPending) return false;
   std::shared_ptr<ExchangeChannel> channel = channel_;
-  if (channel == nullptr || !channel->OpenStream(seq_, std::move(headers))) return false;
+  if (channel == nullptr || !channel->OpenStream(seq_, status, std::move(headers))) return false;
   state_ = State::kStreaming;
   return true;
 }
@@ -74,6 +75,18 @@ void ServerExchange::Close() {
   } else {
     channel->Drop(seq_);
   }
+}
+
+void ServerExchange::Abort() {
+  if (state_ != State::kPending && state_ != State::kStreaming) return;
+  state_ = State::kClosed;
+  std::shared_ptr<ExchangeChannel> channel = std::move(channel_);
+  Notify();
+  if (channel != nullptr) channel->Abort(seq_);
+}
+
+void ServerExchange::OnWriteProgress(std::function<void(WriteProgress)> observer) {
+  if (channel_ != nullptr) channel_->ObserveWrites(seq_, std::move(observer));
 }
 
 void ServerExchange::OnClose(std::function<void()> callback) {

@@ -31,7 +31,8 @@ class ExchangeChannel {
  public:
   virtual ~ExchangeChannel() = default;
   virtual void Respond(uint64_t seq, ApiResponse response) = 0;
-  virtual bool OpenStream(uint64_t seq, std::vector<std::pair<std::string, std::string>> headers) = 0;
+  virtual bool OpenStream(uint64_t seq, int status,
+                          std::vector<std::pair<std::string, std::string>> headers) = 0;
   // False when the stream is over, or is closed now because the client is too far behind.
   virtual bool StreamWrite(uint64_t seq, std::string bytes) = 0;
   virtual size_t buffered(uint64_t seq) const = 0;
@@ -40,6 +41,10 @@ class ExchangeChannel {
   virtual void Drop(uint64_t seq) = 0;
   // The handler let go of an exchange without answering it.
   virtual void Abandoned(uint64_t seq) = 0;
+  // HttpExchange::Abort: reset the connection once what is queued is written.
+  virtual void Abort(uint64_t seq) = 0;
+  // HttpExchange::OnWriteProgress for request `seq`.
+  virtual void ObserveWrites(uint64_t seq, std::function<void(WriteProgress)> observer) = 0;
 };
 
 class ServerExchange;
@@ -71,11 +76,14 @@ class ServerExchange final : public HttpExchange,
 
   const ApiRequest& request() const override { return request_; }
   void Respond(ApiResponse response) override;
-  bool OpenStream(std::vector<std::pair<std::string, std::string>> headers) override;
+  using HttpExchange::OpenStream;
+  bool OpenStream(int status, std::vector<std::pair<std::string, std::string>> headers) override;
   bool Write(std::string bytes) override;
   size_t buffered() const override;
   void Close() override;
   bool closed() const override { return state_ == State::kClosed; }
+  void Abort() override;
+  void OnWriteProgress(std::function<void(WriteProgress)> observer) override;
   void OnClose(std::function<void()> callback) override;
 
   // The exchange is over without its answer or stream end: the client left, the stream was cut,

@@ -14,7 +14,7 @@ class RecordingChannel : public ExchangeChannel {
   void Respond(uint64_t seq, ApiResponse response) override {
     calls.push_back("respond " + std::to_string(seq) + " " + std::to_string(response.status));
   }
-  bool OpenStream(uint64_t seq, std::vector<std::pair<std::string, std::string>>) override {
+  bool OpenStream(uint64_t seq, int, std::vector<std::pair<std::string, std::string>>) override {
     calls.push_back("open " + std::to_string(seq));
     return accept_stream;
   }
@@ -26,6 +26,10 @@ class RecordingChannel : public ExchangeChannel {
   void EndStream(uint64_t seq) override { calls.push_back("end " + std::to_string(seq)); }
   void Drop(uint64_t seq) override { calls.push_back("drop " + std::to_string(seq)); }
   void Abandoned(uint64_t seq) override { calls.push_back("abandoned " + std::to_string(seq)); }
+  void Abort(uint64_t seq) override { calls.push_back("abort " + std::to_string(seq)); }
+  void ObserveWrites(uint64_t seq, std::function<void(WriteProgress)>) override {
+    calls.push_back("observe " + std::to_string(seq));
+  }
 
   std::vector<std::string> calls;
   bool accept_stream = true;

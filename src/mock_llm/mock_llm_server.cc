@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 #include <strings.h>
 
+#include <boost/asio/post.hpp>
+#include <limits>
 #include <unordered_map>
 #include <utility>
 
+#include "http/http_server.h"
 #include "mock_llm/anthropic_request_decoder.h"
-#include "mock_llm/mock_llm_connection.h"
+#include "mock_llm/mock_exchange.h"
 #include "mock_llm/openai_request_decoder.h"
 #include "mock_llm/plan_player.h"
 #include "mock_llm/reply_encoder.h"
@@ -50,68 +53,69 @@ bool HasHeaderValue(const ReceivedRequest& request, std::string_view name) {
 
 }  // namespace
 
-class MockLlmServerState : public ConnectionHost,
+// The handler the transport hands requests to, and the host of their MockExchanges.
+class MockLlmServerState : public HttpHandler,
+                           public MockExchangeHost,
                            public std::enable_shared_from_this<MockLlmServerState> {
  public:
-  MockLlmServerState(Clock* clock, MockPlanner planner, MockLlmServerOptions options)
-      : clock_(clock),
+  MockLlmServerState(asio::io_context& io, Clock* clock, MockPlanner planner,
+                     MockLlmServerOptions options)
+      : io_(io),
+        clock_(clock),
         planner_(std::move(planner)),
         options_(std::move(options)),
         log_(options_.log_capacity) {}
 
+  // MockExchangeHost
   Clock* clock() override { return clock_; }
   int64_t NowUs() override { return options_.now_us ? options_.now_us() : clock_->NowMs() * 1000; }
   RequestLog* log() override { return &log_; }
-  size_t max_body_bytes() override { return options_.max_body_bytes; }
-
-  void OnRequest(MockLlmConnection& connection, ReceivedRequest request) override;
-  void OnUnreadableRequest(MockLlmConnection& connection, ReceivedRequest request, int status,
-                           std::string reason) override;
-  void OnClosed(MockLlmConnection& connection) override { connections_.erase(connection.id()); }
-
-  void Adopt(StreamSocket socket) {
-    const uint64_t id = next_connection_id_++;
-    auto connection =
-        std::make_shared<MockLlmConnection>(std::move(socket), id, shared_from_this());
-    connections_.emplace(id, connection);
-    connection->Start();
+  void Finished(const std::shared_ptr<MockExchange>& exchange) override {
+    auto it = active_.find(exchange.get());
+    if (it == active_.end()) return;
+    // Released from the loop: this may run inside the exchange's player.
+    asio::post(io_, [released = std::move(it->second)] {});
+    active_.erase(it);
   }
 
-  void CloseAll() {
-    stopped_ = true;
-    auto connections = std::move(connections_);
-    connections_.clear();
-    for (auto& [id, connection] : connections) connection->Close("server_stopped");
+  // HttpHandler
+  void Handle(std::shared_ptr<HttpExchange> http) override {
+    auto exchange = std::make_shared<MockExchange>(std::move(http), weak_from_this());
+    active_.emplace(exchange.get(), exchange);
+    exchange->Start();
+    OnRequest(*exchange, exchange->request());
+  }
+  size_t BodyLimit(std::string_view) const override { return options_.max_body_bytes; }
+  std::optional<ApiResponse> Refused(const RefusedRequest& refused) override;
+  void Shutdown() override {
+    auto active = std::move(active_);
+    active_.clear();
+    for (auto& [raw, exchange] : active) exchange->Stop("server_stopped");
   }
 
-  size_t open_connections() const { return connections_.size(); }
-  size_t busy_connections() const {
-    size_t busy = 0;
-    for (const auto& [id, connection] : connections_) busy += connection->busy() ? 1 : 0;
-    return busy;
-  }
-
+  size_t busy_connections() const { return active_.size(); }
 
  private:
   std::shared_ptr<RequestLogEntry> NewEntry(const ReceivedRequest& request);
   // Answers with the protocol's error body; the request ends as "bad_request".
-  void Refuse(MockLlmConnection& connection, std::shared_ptr<RequestLogEntry> entry,
+  void Refuse(MockExchange& connection, std::shared_ptr<RequestLogEntry> entry,
               WireProtocol protocol, int status, const char* type, std::string message,
               std::vector<HttpHeader> extra_headers = {});
-  void Chat(MockLlmConnection& connection, const ReceivedRequest& request, WireProtocol protocol);
-  void Models(MockLlmConnection& connection, const ReceivedRequest& request);
-  void MockRequests(MockLlmConnection& connection, const ReceivedRequest& request);
+  void OnRequest(MockExchange& connection, const ReceivedRequest& request);
+  void Chat(MockExchange& connection, const ReceivedRequest& request, WireProtocol protocol);
+  void Models(MockExchange& connection, const ReceivedRequest& request);
+  void MockRequests(MockExchange& connection, const ReceivedRequest& request);
   // Whether the request may go on; otherwise it was answered.
-  bool CheckAuth(MockLlmConnection& connection, const ReceivedRequest& request,
+  bool CheckAuth(MockExchange& connection, const ReceivedRequest& request,
                  const std::shared_ptr<RequestLogEntry>& entry, WireProtocol protocol);
 
+  asio::io_context& io_;
   Clock* clock_;
   MockPlanner planner_;
   MockLlmServerOptions options_;
   RequestLog log_;
-  std::unordered_map<uint64_t, std::shared_ptr<MockLlmConnection>> connections_;
-  uint64_t next_connection_id_ = 1;
-  bool stopped_ = false;
+  // Requests whose answer is not over.
+  std::unordered_map<MockExchange*, std::shared_ptr<MockExchange>> active_;
 };
 
 std::shared_ptr<RequestLogEntry> MockLlmServerState::NewEntry(const ReceivedRequest& request) {
@@ -126,7 +130,7 @@ std::shared_ptr<RequestLogEntry> MockLlmServerState::NewEntry(const ReceivedRequ
   return log_.Add(std::move(entry));
 }
 
-void MockLlmServerState::Refuse(MockLlmConnection& connection,
+void MockLlmServerState::Refuse(MockExchange& connection,
                                 std::shared_ptr<RequestLogEntry> entry, WireProtocol protocol,
                                 int status, const char* type, std::string message,
                                 std::vector<HttpHeader> extra_headers) {
@@ -138,18 +142,30 @@ void MockLlmServerState::Refuse(MockLlmConnection& connection,
   connection.Respond(std::move(entry), status, std::move(headers), std::move(body));
 }
 
-void MockLlmServerState::OnUnreadableRequest(MockLlmConnection& connection, ReceivedRequest request,
-                                             int status, std::string reason) {
+std::optional<ApiResponse> MockLlmServerState::Refused(const RefusedRequest& refused) {
+  ReceivedRequest request;
+  request.connection = refused.connection;
+  request.head_received_us = refused.head_received_us;
+  request.method = refused.method;
+  request.target = refused.target;
   auto entry = NewEntry(request);
   const WireProtocol protocol = ProtocolForPath(PathOf(request.target));
   const char* type =
-      status == 413
+      refused.status == 413
           ? (protocol == WireProtocol::kAnthropic ? "request_too_large" : "invalid_request_error")
           : "invalid_request_error";
-  Refuse(connection, std::move(entry), protocol, status, type, std::move(reason));
+  ApiResponse response;
+  response.status = refused.status;
+  response.body = ErrorBody(protocol, type, refused.message);
+  // The transport writes it: the entry is complete now, without byte times.
+  entry->status = refused.status;
+  entry->outcome = "bad_request";
+  entry->error = refused.message;
+  log_.Complete(*entry);
+  return response;
 }
 
-void MockLlmServerState::OnRequest(MockLlmConnection& connection, ReceivedRequest request) {
+void MockLlmServerState::OnRequest(MockExchange& connection, const ReceivedRequest& request) {
   const std::string_view path = PathOf(request.target);
   const std::string& method = request.method;
   if (path == "/health") {
@@ -189,7 +205,7 @@ void MockLlmServerState::OnRequest(MockLlmConnection& connection, ReceivedReques
          {{"Allow", allow}});
 }
 
-bool MockLlmServerState::CheckAuth(MockLlmConnection& connection, const ReceivedRequest& request,
+bool MockLlmServerState::CheckAuth(MockExchange& connection, const ReceivedRequest& request,
                                    const std::shared_ptr<RequestLogEntry>& entry,
                                    WireProtocol protocol) {
   if (!options_.require_auth) return true;
@@ -212,7 +228,7 @@ bool MockLlmServerState::CheckAuth(MockLlmConnection& connection, const Received
   return true;
 }
 
-void MockLlmServerState::Chat(MockLlmConnection& connection, const ReceivedRequest& request,
+void MockLlmServerState::Chat(MockExchange& connection, const ReceivedRequest& request,
                               WireProtocol protocol) {
   auto entry = NewEntry(request);
   entry->protocol = WireProtocolName(protocol);
@@ -264,7 +280,7 @@ void MockLlmServerState::Chat(MockLlmConnection& connection, const ReceivedReque
   connection.Play(std::move(entry), std::move(player));
 }
 
-void MockLlmServerState::Models(MockLlmConnection& connection, const ReceivedRequest& request) {
+void MockLlmServerState::Models(MockExchange& connection, const ReceivedRequest& request) {
   auto entry = NewEntry(request);
   // One list both SDKs read: OpenAI's {object, data[{id, object, created, owned_by}]} and
   // Anthropic's {data[{type, id, display_name, created_at}], has_more, first_id, last_id}.
@@ -285,7 +301,7 @@ void MockLlmServerState::Models(MockLlmConnection& connection, const ReceivedReq
   connection.Respond(std::move(entry), 200, JsonHeaders(), reply_json::Dump(body));
 }
 
-void MockLlmServerState::MockRequests(MockLlmConnection& connection,
+void MockLlmServerState::MockRequests(MockExchange& connection,
                                       const ReceivedRequest& request) {
   // Not recorded (see mock_llm_server.h).
   if (request.method == "DELETE") {
@@ -299,31 +315,38 @@ void MockLlmServerState::MockRequests(MockLlmConnection& connection,
 
 // --- MockLlmServer ---
 
-MockLlmServer::MockLlmServer(asio::io_context& io, std::shared_ptr<MockLlmServerState> state)
-    : listener_(std::make_shared<Listener>(io)), state_(std::move(state)) {}
+MockLlmServer::MockLlmServer(std::shared_ptr<MockLlmServerState> state)
+    : state_(std::move(state)) {}
 
 Result<std::unique_ptr<MockLlmServer>> MockLlmServer::Start(asio::io_context& io, Clock* clock,
                                                             MockPlanner planner,
                                                             MockLlmServerOptions options) {
-  const uint16_t port = options.port;
+  HttpServerOptions http;
+  http.tcp_host = "127.0.0.1";
+  http.tcp_port = options.port;
+  http.tcp_auth = TcpAuth::kNone;  // the routes check the providers' own credentials
+  http.max_header_bytes = 64 << 10;
+  http.max_body_bytes = options.max_body_bytes;
+  // A test server: nothing is cut off for being slow or idle.
+  http.max_stream_buffer_bytes = std::numeric_limits<size_t>::max();
+  http.idle_timeout_ms = 0;
+  http.drain_timeout_ms = 0;
   const std::string log_path = options.log_path;
-  auto state = std::make_shared<MockLlmServerState>(clock, std::move(planner), std::move(options));
+  auto state =
+      std::make_shared<MockLlmServerState>(io, clock, std::move(planner), std::move(options));
+  http.now_us = [state = state.get()] { return state->NowUs(); };
   if (!log_path.empty()) TROUPE_RETURN_IF_ERROR(state->log()->OpenFile(log_path));
-  std::unique_ptr<MockLlmServer> server(new MockLlmServer(io, std::move(state)));
-  Status listening = server->listener_->ListenTcp(
-      tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), port));
-  if (!listening.ok()) return Status::IoError("mock-llm: " + listening.message());
-  server->port_ = static_cast<uint16_t>(server->listener_->tcp_port());
-  // The state outlives the listener's callbacks: Close (in the destructor) ends them.
-  server->listener_->Start([state = server->state_.get()](StreamSocket socket, bool) {
-    state->Adopt(std::move(socket));
-  });
+  std::unique_ptr<MockLlmServer> server(new MockLlmServer(state));
+  Result<std::unique_ptr<HttpServer>> started = HttpServer::Start(io, state.get(), std::move(http));
+  if (!started.ok()) return Status::IoError("mock-llm: " + started.status().message());
+  server->http_ = std::move(started).value();
+  server->port_ = static_cast<uint16_t>(server->http_->tcp_port());
   return server;
 }
 
 MockLlmServer::~MockLlmServer() {
-  listener_->Close();
-  state_->CloseAll();
+  // Ends the requests in progress ("server_stopped", Shutdown) and closes every connection.
+  http_.reset();
 }
 
 std::string MockLlmServer::Url(std::string_view path) const {
@@ -332,7 +355,7 @@ std::string MockLlmServer::Url(std::string_view path) const {
 
 RequestLog& MockLlmServer::log() { return *state_->log(); }
 
-size_t MockLlmServer::open_connections() const { return state_->open_connections(); }
+size_t MockLlmServer::open_connections() const { return http_->connections(); }
 
 size_t MockLlmServer::busy_connections() const { return state_->busy_connections(); }
 

@@ -24,8 +24,12 @@
 // The request log records the model routes, /v1/models and refused requests; /health and
 // /v1/mock/* are not recorded, so polling them does not disturb what a test reads.
 //
-// Binds 127.0.0.1 only, with the daemon's listener (http/listener.h). Many concurrent connections
-// cost memory, not threads (see mock_llm_connection.h).
+// Served by the daemon's HTTP transport (http/http_server.h: listener, connections, framing) on
+// 127.0.0.1 only, without its bearer token (TcpAuth::kNone; the routes check the providers'
+// credentials), with 64 KiB request heads, no idle limit and no cut-off of slow stream readers.
+// Requests the transport refuses (400 not HTTP/1.1, 413, 431) are answered in the path's
+// protocol shape and logged (HttpHandler::Refused). Each request is a MockExchange
+// (mock_exchange.h). Many concurrent connections cost memory, not threads.
 //
 // Threading: runs on the caller's io_context; construct, use and destroy on its thread.
 #pragma once
@@ -44,7 +48,6 @@
 #include "core/status.h"
 #include "llm/chat_types.h"
 #include "llm/mock_plan.h"
-#include "http/listener.h"
 #include "mock_llm/request_log.h"
 
 namespace troupe {
@@ -69,6 +72,7 @@ struct MockLlmServerOptions {
 };
 
 class MockLlmServerState;
+class HttpServer;
 
 class MockLlmServer {
  public:
@@ -93,10 +97,10 @@ class MockLlmServer {
   size_t busy_connections() const;
 
  private:
-  explicit MockLlmServer(boost::asio::io_context& io, std::shared_ptr<MockLlmServerState> state);
+  explicit MockLlmServer(std::shared_ptr<MockLlmServerState> state);
 
-  std::shared_ptr<Listener> listener_;  // http/listener.h, the daemon's own
-  std::shared_ptr<MockLlmServerState> state_;
+  std::shared_ptr<MockLlmServerState> state_;  // the handler: outlives http_
+  std::unique_ptr<HttpServer> http_;
   uint16_t port_ = 0;
 };
 

@@ -53,8 +53,10 @@ class FakeExchange : public HttpExchange {
     answered_ = true;
     response_ = std::move(response);
   }
-  bool OpenStream(std::vector<std::pair<std::string, std::string>> headers) override {
+  using HttpExchange::OpenStream;
+  bool OpenStream(int status, std::vector<std::pair<std::string, std::string>> headers) override {
     if (answered_ || closed_) return false;
+    stream_status_ = status;
     answered_ = true;
     streaming_ = true;
     stream_headers_ = std::move(headers);
@@ -80,6 +82,11 @@ class FakeExchange : public HttpExchange {
     }
   }
   bool closed() const override { return closed_; }
+  void Abort() override {
+    aborted_ = true;
+    Close();
+  }
+  void OnWriteProgress(std::function<void(WriteProgress)>) override {}
   void OnClose(std::function<void()> callback) override { on_close_ = std::move(callback); }
 
   // --- test controls
@@ -89,6 +96,8 @@ class FakeExchange : public HttpExchange {
   void StopReading(size_t limit) { buffer_limit_ = limit; }
 
   bool answered() const { return answered_; }
+  bool aborted() const { return aborted_; }
+  int stream_status() const { return stream_status_; }
   bool streaming() const { return streaming_; }
   const std::optional<ApiResponse>& response() const { return response_; }
   int status() const { return response_ ? response_->status : 0; }
@@ -105,6 +114,8 @@ class FakeExchange : public HttpExchange {
   bool answered_ = false;
   bool streaming_ = false;
   bool closed_ = false;
+  bool aborted_ = false;
+  int stream_status_ = 0;
   std::optional<ApiResponse> response_;
   std::vector<std::pair<std::string, std::string>> stream_headers_;
   std::string streamed_;
