@@ -16,11 +16,8 @@ targets=(
   "jsonc_fuzz src/config/jsonc_fuzz src/config/fuzz_corpus"
   "mcp_fuzz src/mcp/mcp_fuzz src/mcp/fuzz_corpus/mcp"
   "http_api_fuzz src/rest/http_api_fuzz src/rest/fuzz_corpus/http_api"
-  # http_request_fuzz is built but not run here yet: its first CI run found an input on which
-  # Beast's request parser (Boost 1.74), fed one byte at a time, fails its own assertion in
-  # parse_chunk_header (a chunked body whose last chunk is followed by malformed trailer bytes).
-  # Until it is understood whether the server's reads can reach that state, the target is run by
-  # hand: build/fuzz/src/http/http_request_fuzz src/http/fuzz_corpus/request
+  # Feeds request bodies as the connection does (http/request_feed.h, which says why).
+  "http_request_fuzz src/http/http_request_fuzz src/http/fuzz_corpus/request"
 )
 seconds="${TROUPE_FUZZ_SECONDS:-60}"
 # libFuzzer reads -max_total_time=0 as "no limit".

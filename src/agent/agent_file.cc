@@ -18,6 +18,8 @@
 #include "config/config_keys.h"
 #include "config/message_text.h"
 #include "core/text_case.h"
+#include "core/text_trim.h"
+#include "core/utf8.h"
 
 namespace troupe {
 
@@ -74,22 +76,11 @@ std::vector<std::string> KeyNames() {
   return names;
 }
 
-std::string_view TrimRight(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::string_view Trim(std::string_view s) {
-  s = TrimRight(s);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  return s;
-}
-
 // Every run of whitespace (line breaks included) as one space, none at the ends.
 std::string CollapseWhitespace(std::string_view s) {
   std::string out;
   bool space = false;
-  for (char c : Trim(s)) {
+  for (char c : TrimAsciiSpace(s)) {
     if (std::isspace(static_cast<unsigned char>(c))) {
       space = true;
       continue;
@@ -134,7 +125,7 @@ enum class IntegerCheck { kOk, kNotPositive, kTooLarge };
 // Parses a whole scalar as an integer in [1, maximum] into *value.
 IntegerCheck ParsePositiveInteger(const YAML::Node& node, int64_t maximum, int64_t* value) {
   if (!node.IsScalar()) return IntegerCheck::kNotPositive;
-  const std::string_view s = Trim(node.Scalar());
+  const std::string_view s = TrimAsciiSpace(node.Scalar());
   const auto [end, error] = std::from_chars(s.data(), s.data() + s.size(), *value);
   if (s.empty() || end != s.data() + s.size()) return IntegerCheck::kNotPositive;
   if (error == std::errc::result_out_of_range) {
@@ -211,7 +202,7 @@ class AgentFileParser {
   // Finds the `---` lines; *header is what lies between them, *body what follows.
   bool Split(std::string_view text, std::string_view* header, std::string_view* body) {
     const std::vector<std::string_view> lines = SplitLines(text);
-    if (lines.empty() || TrimRight(lines[0]) != "---") {
+    if (lines.empty() || TrimRightAsciiSpace(lines[0]) != "---") {
       Error(1,
             "expected a front-matter header: the file must begin with a line \"---\", then "
             "YAML keys (description: ..., tools: ...), then another line \"---\", then the "
@@ -219,7 +210,7 @@ class AgentFileParser {
       return false;
     }
     for (size_t i = 1; i < lines.size(); ++i) {
-      if (TrimRight(lines[i]) != "---") continue;
+      if (TrimRightAsciiSpace(lines[i]) != "---") continue;
       const size_t header_begin = lines[1].data() - text.data();
       const size_t header_end = lines[i].data() - text.data();
       *header = text.substr(header_begin, header_end - header_begin);
@@ -332,7 +323,7 @@ class AgentFileParser {
     switch (key) {
       case Key::kName: {
         if (!value.IsScalar()) return expected("an agent name");
-        const std::string_view text = Trim(value.Scalar());
+        const std::string_view text = TrimAsciiSpace(value.Scalar());
         if (Status s = ValidateAgentName(text); !s.ok()) return Error(line, "name: " + s.message());
         d.name = std::string(text);
         return;
@@ -350,7 +341,7 @@ class AgentFileParser {
       }
       case Key::kModel: {
         if (!value.IsScalar()) return expected("\"provider/model\" or a model alias");
-        const std::string_view text = Trim(value.Scalar());
+        const std::string_view text = TrimAsciiSpace(value.Scalar());
         const bool blank = std::any_of(text.begin(), text.end(), [](char c) {
           const auto u = static_cast<unsigned char>(c);
           return std::isspace(u) || std::iscntrl(u);
@@ -370,7 +361,7 @@ class AgentFileParser {
       }
       case Key::kTemperature: {
         double t = 0;
-        const std::string_view text = value.IsScalar() ? Trim(value.Scalar()) : "";
+        const std::string_view text = value.IsScalar() ? TrimAsciiSpace(value.Scalar()) : "";
         const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), t);
         if (text.empty() || error != std::errc() || end != text.data() + text.size() ||
             !std::isfinite(t) || t < 0 || t > 2) {
@@ -398,13 +389,13 @@ class AgentFileParser {
           Error(LineOf(item), "tools: expected a tool name, got " + Describe(item));
           continue;
         }
-        names.emplace_back(std::string(Trim(item.Scalar())), LineOf(item));
+        names.emplace_back(std::string(TrimAsciiSpace(item.Scalar())), LineOf(item));
       }
     } else if (value.IsScalar()) {
       std::string_view rest = value.Scalar();
       while (!rest.empty()) {
         const size_t comma = rest.find(',');
-        const std::string_view piece = Trim(rest.substr(0, comma));
+        const std::string_view piece = TrimAsciiSpace(rest.substr(0, comma));
         if (!piece.empty()) names.emplace_back(std::string(piece), line);
         if (comma == std::string_view::npos) break;
         rest.remove_prefix(comma + 1);
@@ -438,11 +429,11 @@ class AgentFileParser {
   void SetBody(std::string_view body) {
     // Blank lines between the header and the prompt are layout, not prompt.
     for (size_t eol;
-         (eol = body.find('\n')) != std::string_view::npos && Trim(body.substr(0, eol)).empty();) {
+         (eol = body.find('\n')) != std::string_view::npos && TrimAsciiSpace(body.substr(0, eol)).empty();) {
       body.remove_prefix(eol + 1);
     }
-    body = TrimRight(body);
-    if (Trim(body).empty()) {
+    body = TrimRightAsciiSpace(body);
+    if (TrimAsciiSpace(body).empty()) {
       Error(0,
             "the system prompt is empty: write the agent's instructions below the closing "
             "\"---\" line");

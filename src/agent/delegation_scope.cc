@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "agent/tool_output.h"
+#include "core/utf8.h"
 
 namespace troupe {
 

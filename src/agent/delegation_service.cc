@@ -8,8 +8,8 @@
 
 #include "agent/task_reports.h"
 #include "agent/tool_args.h"
-#include "agent/tool_output.h"
 #include "core/duration_format.h"
+#include "core/utf8.h"
 #include "wire/jsonrpc.h"
 
 namespace troupe {

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "agent/tool_output.h"
+#include "core/utf8.h"
 
 namespace troupe {
 namespace {

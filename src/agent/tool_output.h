@@ -1,5 +1,6 @@
-// Shaping what tools print for a model: valid UTF-8, cuts at character boundaries, counts with
-// thousands separators, and one form of truncation marker so a model learns to read it:
+// Shaping what tools print for a model (with core/utf8.h: valid UTF-8, cuts at character
+// boundaries): counts with thousands separators, and one form of truncation marker so a model
+// learns to read it:
 //   … [truncated: 1,234 more lines; use offset=2001 to read on]
 // Pure functions.
 #pragma once
@@ -9,16 +10,9 @@
 #include <string>
 #include <string_view>
 
+#include "core/utf8.h"  // what tools print is made valid and cut with it
+
 namespace troupe {
-
-// `text` with every byte that is not part of a well-formed UTF-8 sequence replaced by U+FFFD, so
-// file contents and process output can go into JSON.
-std::string ToValidUtf8(std::string_view text);
-
-// The longest prefix of `text` of at most `max_bytes` that does not end inside a UTF-8 sequence.
-std::string_view Utf8Prefix(std::string_view text, size_t max_bytes);
-// The longest suffix of `text` of at most `max_bytes` that does not start inside a sequence.
-std::string_view Utf8Suffix(std::string_view text, size_t max_bytes);
 
 // 1234567 -> "1,234,567".
 std::string FormatCount(uint64_t n);

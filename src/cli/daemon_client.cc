@@ -18,6 +18,7 @@
 #include "core/duration_format.h"
 #include "core/http_head_parser.h"
 #include "core/http_status.h"
+#include "core/text_trim.h"
 #include "daemon/daemon_lock.h"
 #include "http/api_error.h"
 
@@ -49,13 +50,6 @@ bool EnvSet(const char* name) {
 std::string EnvOr(const char* name, std::string fallback = "") {
   const char* v = std::getenv(name);
   return v != nullptr && *v != '\0' ? std::string(v) : fallback;
-}
-
-std::string Trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  size_t first = 0;
-  while (first < s.size() && std::isspace(static_cast<unsigned char>(s[first]))) ++first;
-  return s.substr(first);
 }
 
 bool PathExists(const std::string& path) {
@@ -204,14 +198,8 @@ Result<std::unique_ptr<DaemonClient>> DaemonClient::Connect(const ClientOptions&
       }
     }
   }
-  if (!socket.empty()) {
-    Status trusted = CheckSocketDir(socket);
-    if (!trusted.ok()) {
-      return Status(trusted.code(), fmt::format("will not talk to a troupe daemon at {}: {}",
-                                                socket, trusted.message()));
-    }
-  }
   std::unique_ptr<DaemonClient> client(new DaemonClient(options, paths, socket));
+  TROUPE_RETURN_IF_ERROR(client->CheckSocket());
   if (client->curl_ == nullptr) return Status::Internal("curl_easy_init failed");
 
   if (!options.url.empty()) {
@@ -225,7 +213,7 @@ Result<std::unique_ptr<DaemonClient>> DaemonClient::Connect(const ClientOptions&
     if (client->token_.empty()) {
       std::ifstream in(paths.token);
       std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      client->token_ = Trim(text);
+      client->token_ = std::string(TrimAsciiSpace(text));
       if (client->token_.empty()) {
         return Status::FailedPrecondition(fmt::format(
             "no token to talk to {} over TCP: cannot read {} (hint: pass --token or set "
@@ -381,8 +369,19 @@ Status DaemonClient::HttpError(int http_status, const std::string& body, const s
   return Status(StatusCodeFromApiCode(last_error_.code, http_status), last_error_.message);
 }
 
+Status DaemonClient::CheckSocket() const {
+  if (socket_.empty()) return Status::Ok();
+  Status trusted = CheckSocketDir(socket_);
+  if (trusted.ok()) return trusted;
+  return Status(trusted.code(), fmt::format("will not talk to a troupe daemon at {}: {}", socket_,
+                                            trusted.message()));
+}
+
 Result<json> DaemonClient::Request(const char* method, const std::string& target, const json* body,
                                    int64_t timeout_ms) {
+  // Checked before every request: an autostarted daemon's socket, or one found after a restart,
+  // is only now there.
+  TROUPE_RETURN_IF_ERROR(CheckSocket());
   CURL* c = static_cast<CURL*>(curl_);
   std::string response;
   char errbuf[CURL_ERROR_SIZE] = {0};
@@ -458,6 +457,7 @@ Status DaemonClient::Events(const std::string& target,
     const std::string this_target =
         last_id.empty() ? target : WithQuery(WithoutQueryParam(target, "after"), "after", last_id);
     const std::string url = BaseUrl() + this_target;
+    TROUPE_RETURN_IF_ERROR(CheckSocket());
     StreamState state;
     SlistPtr headers;
     EasyPtr easy(curl_easy_init());

@@ -119,6 +119,8 @@ class DaemonClient {
   Status HttpError(int http_status, const std::string& body, const std::string& what);
   // The hint that ends "cannot reach" messages.
   std::string UnreachableHint() const;
+  // The socket (when there is one) is safe to send to: daemon/daemon_paths.h CheckSocketDir.
+  Status CheckSocket() const;
   Status Autostart();
   // After an autostart found the data directory taken: talk to the daemon that holds it, on the
   // socket its lock file names; an error at once when that daemon can never answer this client.

@@ -194,6 +194,35 @@ TEST_F(DaemonClientTest, UsesTheSocketTheRunningDaemonsLockFileNames) {
   EXPECT_THAT(client.status().message(), HasSubstr(socket_));
 }
 
+// The /tmp fallback squatted: a socket there that is not this user's gets no request, and the
+// error names the path and its owner.
+TEST_F(DaemonClientTest, NeverSendsToASocketOfAnotherUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to give a socket away";
+  StartFake([](const FakeRequest&) { return FakeResponse::Json(200, {{"id", "bg_fake"}}); });
+  ASSERT_EQ(chown(socket_.c_str(), 65534, 65534), 0);
+  Result<std::unique_ptr<DaemonClient>> client = DaemonClient::Connect(Options());
+  ASSERT_FALSE(client.ok());
+  EXPECT_THAT(client.status().message(), HasSubstr(socket_));
+  EXPECT_THAT(client.status().message(), HasSubstr("belongs to another user (uid 65534)"));
+  EXPECT_TRUE(fake_->requests().empty());
+}
+
+// A socket directory that is a symbolic link could be re-pointed between the check and the
+// connect: refused, even when it leads to a directory of ours.
+TEST_F(DaemonClientTest, NeverSendsThroughASymlinkedSocketDirectory) {
+  std::filesystem::create_directories(dir_.File("real"));
+  ASSERT_EQ(chmod(dir_.File("real").c_str(), 0700), 0);
+  ASSERT_EQ(symlink(dir_.File("real").c_str(), dir_.File("link").c_str()), 0);
+  auto fake = FakeDaemon::Start(dir_.File("real/d.sock"), [](const FakeRequest&) { return Health(); });
+  ASSERT_NE(fake, nullptr);
+  ClientOptions options = Options();
+  options.socket = dir_.File("link/d.sock");
+  Result<std::unique_ptr<DaemonClient>> client = DaemonClient::Connect(options);
+  ASSERT_FALSE(client.ok());
+  EXPECT_THAT(client.status().message(), HasSubstr("is a symbolic link"));
+  EXPECT_TRUE(fake->requests().empty());
+}
+
 TEST_F(DaemonClientTest, TcpSendsTheBearerTokenFromTheDataDir) {
   fake_ = FakeDaemon::Start("", [](const FakeRequest& r) {
     if (r.Header("authorization") != "Bearer s3cret") {

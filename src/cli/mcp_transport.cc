@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/http_head_parser.h"
+#include "daemon/daemon_paths.h"
 
 namespace troupe {
 
@@ -87,6 +88,13 @@ void McpTransport::ForgetAddress(std::string reason_unknown) {
 }
 
 void McpTransport::Start(const McpHttpCall& call) {
+  if (has_address_ && !address_.socket.empty()) {
+    // As DaemonClient: never a request to a socket that is not this user's.
+    if (Status trusted = CheckSocketDir(address_.socket); !trusted.ok()) {
+      ForgetAddress(fmt::format("will not talk to a troupe daemon at {}: {}", address_.socket,
+                                trusted.message()));
+    }
+  }
   if (!has_address_ || multi_ == nullptr) {
     unreachable_.push_back(call.id);
     return;

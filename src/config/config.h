@@ -36,6 +36,8 @@ struct ProviderConfig {
   // Type mock only: default directives of the scripted model (llm/mock_directives.h), applied
   // below those of each request. Their syntax is checked when the provider is built.
   std::string mock_script;
+  // The most response body one attempt may bring, streamed or not (HTTP types).
+  int64_t max_reply_bytes = int64_t{32} << 20;
 };
 
 // One entry of `agents`: overrides of a built-in or user agent. Unset fields keep the agent's.

@@ -403,6 +403,8 @@ class ConfigFileReader {
           }
         }
       }
+    } else if (key.name == "max_reply_bytes") {
+      ReadInteger(key, v, at, &provider->max_reply_bytes);
     } else if (key.name == "script") {
       if (std::string script; ReadString(v, at, &script)) {
         provider->mock_script = std::move(script);

@@ -335,6 +335,18 @@ TEST(ConfigLoaderTest, LiteralApiKeysAreRefusedAndNeverEchoed) {
 namespace troupe {
 namespace {
 
+TEST(ConfigLoaderTest, MaxReplyBytesBoundsAProvidersReplies) {
+  Result<LoadedConfig> r =
+      LoadConfigFromSources({{"troupe.jsonc", InProvider("max_reply_bytes", "1048576")}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->config.providers.at("openai").max_reply_bytes, 1048576);
+  r = LoadConfigFromSources({{"troupe.jsonc", InProvider("base_url", "\"http://x\"")}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->config.providers.at("openai").max_reply_bytes, int64_t{32} << 20);
+  EXPECT_FALSE(
+      LoadConfigFromSources({{"troupe.jsonc", InProvider("max_reply_bytes", "10")}}).ok());
+}
+
 TEST(ConfigLoaderTest, ApiKeyHeaderNamesWhereTheKeyGoes) {
   Result<LoadedConfig> r = LoadConfigFromSources(
       {{"troupe.jsonc", InProvider("api_key_header", "\"api-key\"")}});

@@ -55,6 +55,7 @@ std::vector<ConfigSection> MakeSections() {
            Key("api_key_header", T::kString),
            Key("headers", T::kStringMap),
            Key("script", T::kString),
+           Key("max_reply_bytes", T::kInteger, 1024, int64_t{1} << 30),
            Key("api_key", T::kRefused),
            Key("apiKey", T::kRefused),
        }},

@@ -1,48 +1,8 @@
 #include "config/message_text.h"
 
+#include "core/utf8.h"
+
 namespace troupe {
-
-namespace {
-
-bool IsContinuationByte(unsigned char c) { return (c & 0xC0) == 0x80; }
-
-}  // namespace
-
-bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    int extra = 0;
-    uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      extra = 1;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      extra = 2;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      extra = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + extra >= s.size()) return false;
-    for (int k = 1; k <= extra; ++k) {
-      const auto d = static_cast<unsigned char>(s[i + k]);
-      if (!IsContinuationByte(d)) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    if ((extra == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
-      return false;
-    }
-    i += extra + 1;
-  }
-  return true;
-}
 
 std::string Snippet(std::string_view s, size_t max_chars) {
   const bool utf8 = IsValidUtf8(s);
@@ -50,7 +10,7 @@ std::string Snippet(std::string_view s, size_t max_chars) {
   size_t chars = 0;
   for (size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (utf8 && IsContinuationByte(c)) {
+    if (utf8 && IsUtf8Continuation(static_cast<char>(c))) {
       out += static_cast<char>(c);
       continue;
     }
@@ -77,7 +37,7 @@ std::string DescribeJsonValue(const nlohmann::json& v) {
   std::string text = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (text.size() > 60) {
     size_t cut = 56;
-    while (cut > 0 && IsContinuationByte(static_cast<unsigned char>(text[cut]))) --cut;
+    while (cut > 0 && IsUtf8Continuation(text[cut])) --cut;
     text = text.substr(0, cut) + (v.is_string() ? "...\"" : "...");
   }
   return text;

@@ -9,10 +9,6 @@
 
 namespace troupe {
 
-// True when `s` is well-formed UTF-8 (no overlong forms, surrogates or code points past
-// U+10FFFF).
-bool IsValidUtf8(std::string_view s);
-
 // `s` made safe to quote in a one-line message: at most `max_chars` characters (then "..."),
 // control bytes (and every non-ASCII byte when `s` is not valid UTF-8) written as \xHH.
 std::string Snippet(std::string_view s, size_t max_chars = 40);

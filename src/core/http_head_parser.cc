@@ -3,18 +3,10 @@
 #include <cctype>
 
 #include "core/text_case.h"
+#include "core/text_trim.h"
 
 namespace troupe {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 bool IsFinal(const HttpResponseHead& head, bool follows_redirects) {
   if (head.status < 200) return false;  // 1xx: the real response follows
@@ -43,7 +35,7 @@ int ParseHttpStatusLine(std::string_view line) {
 
 bool HttpHeadParser::AddLine(std::string_view line) {
   if (complete_) return false;  // trailers
-  std::string_view content = Trim(line);
+  std::string_view content = TrimAsciiSpace(line);
   if (int status = ParseHttpStatusLine(line); status != 0) {
     head_ = HttpResponseHead{status, {}};
     in_head_ = true;
@@ -64,8 +56,8 @@ bool HttpHeadParser::AddLine(std::string_view line) {
   }
   size_t colon = content.find(':');
   if (colon == std::string_view::npos || colon == 0) return false;  // malformed: dropped
-  head_.headers.push_back({AsciiLowercase(Trim(content.substr(0, colon))),
-                           std::string(Trim(content.substr(colon + 1)))});
+  head_.headers.push_back({AsciiLowercase(TrimAsciiSpace(content.substr(0, colon))),
+                           std::string(TrimAsciiSpace(content.substr(colon + 1)))});
   return false;
 }
 

@@ -51,6 +51,7 @@
 #include "daemon/daemon_paths.h"
 #include "daemon/detach.h"
 #include "daemon/idle_trim.h"
+#include "daemon/process_limits.h"
 #include "daemon/token_file.h"
 #include "engine/agent_loop_runner.h"
 #include "engine/engine_delegator.h"
@@ -325,6 +326,12 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   };
   ::signal(SIGPIPE, SIG_IGN);
   SetUpLogging(level);
+  // Every connection and tool process takes descriptors: use all the system allows.
+  if (Result<OpenFileLimit> files = RaiseOpenFileLimit(); !files.ok()) {
+    spdlog::warn("{}", files.status().message());
+  } else if (files->now != files->before) {
+    spdlog::info("open-file limit raised from {} to {}", files->before, files->now);
+  }
 
   DaemonAddress holder;
   Result<DaemonLock> lock = DaemonLock::Acquire(paths.lock, &holder);
@@ -365,6 +372,9 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   d->signals.add(SIGTERM);
   d->signals.add(SIGINT);
 
+  if (Status private_db = MakePrivateDatabaseFiles(paths.db); !private_db.ok()) {
+    return fail(kExitStartError, private_db.message());
+  }
   Result<std::unique_ptr<Store>> store = OpenSqliteStore(paths.db);
   if (!store.ok()) {
     return fail(kExitStartError,

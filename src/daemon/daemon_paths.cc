@@ -198,12 +198,36 @@ Status PrepareDaemonDirs(const DaemonPaths& paths) {
 Status CheckSocketDir(const std::string& socket) {
   const std::string dir = fs::path(socket).parent_path().string();
   struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0) {
+  // lstat: a link could be pointed elsewhere between this check and the connect.
+  if (::lstat(dir.c_str(), &st) != 0) {
     if (errno == ENOENT) return Status::Ok();
     return Status::IoError(fmt::format("cannot stat {}: {}", dir, std::strerror(errno)));
   }
+  if (S_ISLNK(st.st_mode)) {
+    return Status::FailedPrecondition(fmt::format(
+        "{} is a symbolic link; troupe's socket directory must be a real directory", dir));
+  }
   TROUPE_RETURN_IF_ERROR(CheckOwnDir(dir, st));
-  return CheckNotWritableByOthers(dir, st);
+  TROUPE_RETURN_IF_ERROR(CheckNotWritableByOthers(dir, st));
+  struct stat sock {};
+  if (::lstat(socket.c_str(), &sock) != 0) {
+    if (errno == ENOENT) return Status::Ok();  // nothing to talk to yet
+    return Status::IoError(fmt::format("cannot stat {}: {}", socket, std::strerror(errno)));
+  }
+  if (!S_ISSOCK(sock.st_mode)) {
+    return Status::FailedPrecondition(fmt::format("{} is not a socket", socket));
+  }
+  if (sock.st_uid != ::geteuid()) {
+    return Status::FailedPrecondition(fmt::format(
+        "{} belongs to another user (uid {}); a troupe daemon's socket is its owner's", socket,
+        sock.st_uid));
+  }
+  if ((sock.st_mode & 0022) != 0) {
+    return Status::FailedPrecondition(fmt::format(
+        "{} is writable by other users (mode {:o}); a troupe daemon's socket is its owner's only",
+        socket, sock.st_mode & 0777));
+  }
+  return Status::Ok();
 }
 
 }  // namespace troupe

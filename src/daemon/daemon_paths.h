@@ -60,8 +60,10 @@ Result<DaemonPaths> ResolveDaemonPaths(const std::string& data_dir, const std::s
 Status PrepareDaemonDirs(const DaemonPaths& paths);
 
 // Whether a client may talk to `socket`: OK when its directory does not exist yet (a daemon
-// will make it) or passes PrepareDaemonDirs's rules — so a client never talks to a socket that
-// another user put in a shared directory (/tmp) under a predictable name.
+// will make it) or is a real directory (lstat: not a symbolic link) that passes
+// PrepareDaemonDirs's rules, and the socket, when there, is a socket of this user that others
+// cannot write to — so a client never talks to a socket that another user put in a shared
+// directory (/tmp) under a predictable name. The errors name the path and its owner.
 Status CheckSocketDir(const std::string& socket);
 
 }  // namespace troupe

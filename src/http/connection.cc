@@ -2,10 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/read.hpp>  // async_read_header
 #include <chrono>
 #include <exception>
 #include <limits>
@@ -13,6 +14,7 @@
 
 #include "core/text_case.h"
 #include "http/request_checks.h"
+#include "http/request_feed.h"
 #include "http/request_target.h"
 
 namespace troupe {
@@ -26,6 +28,8 @@ using boost::system::error_code;
 // that the server stops reading until the answer is out.
 constexpr size_t kMaxPipelinedBytes = 64 << 10;
 constexpr size_t kWatchReadBytes = 4 << 10;
+// What one read of a request body asks the socket for.
+constexpr size_t kBodyReadBytes = 64 << 10;
 // After a response that ends the connection: how long to keep discarding what the client still
 // sends (an unread body), so that closing does not reset the connection before the client has
 // read the response.
@@ -58,7 +62,8 @@ Connection::Connection(std::shared_ptr<ConnectionHost> host, StreamSocket socket
       socket_(std::move(socket)),
       timer_(socket_.get_executor()),
       id_(id),
-      is_tcp_(is_tcp) {}
+      is_tcp_(is_tcp),
+      authenticated_(!is_tcp || host_->options().tcp_auth == TcpAuth::kNone) {}
 
 // --- Reading requests ---
 
@@ -80,7 +85,9 @@ void Connection::ReadRequest() {
   // OnHeader checks Content-Length and sets it for the body. (Not boost::none: Beast 1.74
   // compares a Content-Length with it and finds every length over "none".)
   parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-  ArmTimer(host_->options().idle_timeout_ms);
+  // A client not yet known (TCP without a good token so far) gets a short time to send its
+  // head: holding connections open costs it as much as it costs the server.
+  ArmTimer(authenticated_ ? host_->options().idle_timeout_ms : host_->options().header_timeout_ms);
   http::async_read_header(
       socket_, buffer_, *parser_,
       [self = shared_from_this()](const error_code& ec, size_t) { self->OnHeader(ec); });
@@ -113,6 +120,10 @@ void Connection::OnHeader(const error_code& ec) {
                   {{"WWW-Authenticate", "Bearer"}}, request_.keep_alive && parser_->is_done());
       return;
     }
+    if (!authenticated_) {
+      authenticated_ = true;
+      host_->Authenticated(id_);
+    }
   }
   if (const auto length = parser_->content_length(); length && *length > body_limit_) {
     BodyTooLarge();  // before a byte of the body is read
@@ -125,8 +136,32 @@ void Connection::OnHeader(const error_code& ec) {
     QueueBytes(kContinueHead);
   }
   ArmTimer(host_->options().idle_timeout_ms);
-  http::async_read(socket_, buffer_, *parser_,
-                   [self = shared_from_this()](const error_code& ec, size_t) { self->OnBody(ec); });
+  ReadBody();
+}
+
+void Connection::ReadBody() {
+  error_code ec;
+  buffer_.consume(FeedRequestBody(*parser_, buffer_.data(), ec));
+  if (ec != http::error::need_more) {
+    // Complete (or refused): answered from the loop, as a read's completion would be.
+    asio::post(socket_.get_executor(), [self = shared_from_this(), ec] {
+      if (!self->closed()) self->OnBody(ec);
+    });
+    return;
+  }
+  socket_.async_read_some(buffer_.prepare(kBodyReadBytes),
+                          [self = shared_from_this()](const error_code& ec, size_t bytes) {
+                            if (self->closed()) return;
+                            if (ec) {
+                              // EOF before the body's end is a partial message.
+                              self->ReadFailed(ec == asio::error::eof
+                                                   ? error_code(http::error::partial_message)
+                                                   : ec);
+                              return;
+                            }
+                            self->buffer_.commit(bytes);
+                            self->ReadBody();
+                          });
 }
 
 void Connection::OnBody(const error_code& ec) {

@@ -1,5 +1,6 @@
 // One client connection of the HTTP transport (http/http_server.h): reads requests one at a time
-// with Beast's parser, checks them (request_checks.h, request_target.h), hands each to the
+// with Beast's parser (the head with http::async_read_header, the body fed as
+// http/request_feed.h says), checks them (request_checks.h, request_target.h), hands each to the
 // handler as a ServerExchange (server_exchange.h), and writes its answer framed by
 // response_framing.h — a whole response, or a stream.
 //
@@ -57,6 +58,8 @@ class ConnectionHost {
   virtual bool stopping() const = 0;
   virtual const std::shared_ptr<ExchangeNotifier>& notifier() const = 0;
   virtual void ReportResponse(int status) = 0;
+  // The TCP connection `id` sent a good bearer token (HttpServerOptions::max_unknown_tcp).
+  virtual void Authenticated(uint64_t id) = 0;
   // The connection `id` is closed.
   virtual void Remove(uint64_t id) = 0;
 };
@@ -111,6 +114,8 @@ class Connection final : public ExchangeChannel, public std::enable_shared_from_
 
   void ReadRequest();
   void OnHeader(const boost::system::error_code& ec);
+  // Reads the body, feeding the parser as http/request_feed.h says.
+  void ReadBody();
   void OnBody(const boost::system::error_code& ec);
   void ReadFailed(const boost::system::error_code& ec);
   void Dispatch(ApiRequest request);
@@ -149,6 +154,8 @@ class Connection final : public ExchangeChannel, public std::enable_shared_from_
   uint64_t timer_generation_ = 0;
   const uint64_t id_;
   const bool is_tcp_;
+  // A Unix-socket client, or a TCP client that sent a good token (or needs none).
+  bool authenticated_;
 
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;

@@ -38,6 +38,7 @@ class FakeHost : public ConnectionHost {
   bool stopping() const override { return false; }
   const std::shared_ptr<ExchangeNotifier>& notifier() const override { return notifier_; }
   void ReportResponse(int status) override { statuses.push_back(status); }
+  void Authenticated(uint64_t) override {}
   void Remove(uint64_t id) override { removed.push_back(id); }
 
   EchoHandler handler_;

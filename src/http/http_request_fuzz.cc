@@ -3,9 +3,10 @@
 //  - as a request target: ParseRequestTarget either refuses it with a 400 and a message, or gives
 //    a path that starts with '/' and holds no NUL, and re-escaping that path byte by byte and
 //    parsing again gives the same path;
-//  - as request bytes: Beast's request parser, set up as the connection sets it up (16 KiB head
-//    limit, a body limit), reads the same request fed whole and fed one byte at a time; a target
-//    it accepts goes through the checks above;
+//  - as request bytes: Beast's request parser, set up and fed as the connection does it (the
+//    default head limit, a body limit, the body fed by http/request_feed.h), reads the same
+//    request fed whole and fed one byte at a time; a target it accepts goes through the checks
+//    above;
 //  - as response headers (one "name: value" per line): the head FormatResponseHead writes parses
 //    back as one response with the same status and Content-Length, and no handler header can
 //    add a line or override the framing.
@@ -20,8 +21,9 @@
 #include <boost/beast/http/string_body.hpp>
 #include <fmt/format.h>
 
-#include "http/connection.h"
+#include "http/http_server.h"
 #include "http/request_checks.h"
+#include "http/request_feed.h"
 #include "http/request_target.h"
 #include "http/response_framing.h"
 
@@ -61,28 +63,34 @@ struct Parsed {
   friend bool operator==(const Parsed&, const Parsed&) = default;
 };
 
+// Parses `bytes` as the connection reads a request: the head with Beast's parser as
+// http::async_read_header drives it, then the body fed as http/request_feed.h says; the bytes
+// arrive `step` at a time.
 Parsed ParseRequest(std::string_view bytes, size_t step) {
-  http::request_parser<http::string_body> parser;
-  parser.eager(true);
-  parser.header_limit(troupe::HttpServerOptions{}.max_header_bytes);
+  troupe::RequestParser parser;
+  parser.header_limit(static_cast<std::uint32_t>(troupe::HttpServerOptions{}.max_header_bytes));
   parser.body_limit(4096);
   Parsed out;
   std::string pending;
   size_t pos = 0;
-  while (pos < bytes.size() && !parser.is_done()) {
-    const size_t n = std::min(step, bytes.size() - pos);
-    pending.append(bytes.substr(pos, n));
-    pos += n;
+  while (!parser.is_done()) {
     boost::system::error_code ec;
-    const size_t used = parser.put(boost::asio::buffer(pending), ec);
-    // Beast may consume bytes and still ask for more (a chunk header, a body part): what it
-    // used must never be fed again.
-    pending.erase(0, used);
-    if (ec == http::error::need_more) continue;
-    if (ec) {
+    // What was used must never be fed again.
+    if (!parser.is_header_done()) {
+      pending.erase(0, parser.put(boost::asio::buffer(pending), ec));
+    } else {
+      pending.erase(0, troupe::FeedRequestBody(parser, boost::asio::buffer(pending), ec));
+    }
+    if (ec && ec != http::error::need_more) {
       out.failed = true;
       return out;
     }
+    if (parser.is_done()) break;
+    if (!ec && parser.is_header_done()) continue;  // the head is done: on to the body
+    if (pos >= bytes.size()) break;                // more is needed and there is no more
+    const size_t n = std::min(step, bytes.size() - pos);
+    pending.append(bytes.substr(pos, n));
+    pos += n;
   }
   if (!parser.is_done()) return out;
   out.done = true;

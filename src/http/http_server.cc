@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -41,8 +42,10 @@ class Core final : public ConnectionHost, public std::enable_shared_from_this<Co
     } catch (...) {
     }
   }
+  void Authenticated(uint64_t id) override { unknown_tcp_.erase(id); }
   void Remove(uint64_t id) override {
     connections_.erase(id);
+    unknown_tcp_.erase(id);
     if (stopping_ && connections_.empty()) {
       error_code ignored;
       drain_timer_.cancel(ignored);
@@ -89,7 +92,16 @@ class Core final : public ConnectionHost, public std::enable_shared_from_this<Co
 
  private:
   void Adopt(StreamSocket socket, bool is_tcp) {
+    const bool unknown = is_tcp && options_.tcp_auth == TcpAuth::kBearerToken;
+    if (unknown && unknown_tcp_.size() >= options_.max_unknown_tcp) {
+      // Closed unread: a client that has not shown the token gets no more descriptors.
+      error_code ignored;
+      socket.close(ignored);
+      ++refused_tcp_;
+      return;
+    }
     const uint64_t id = next_connection_id_++;
+    if (unknown) unknown_tcp_.insert(id);
     auto connection =
         std::make_shared<Connection>(shared_from_this(), std::move(socket), id, is_tcp);
     connections_.emplace(id, connection);
@@ -117,6 +129,8 @@ class Core final : public ConnectionHost, public std::enable_shared_from_this<Co
   std::shared_ptr<ExchangeNotifier> notifier_;
   boost::asio::steady_timer drain_timer_;
   std::unordered_map<uint64_t, std::shared_ptr<Connection>> connections_;
+  std::unordered_set<uint64_t> unknown_tcp_;  // TCP connections without a good token yet
+  uint64_t refused_tcp_ = 0;
   uint64_t next_connection_id_ = 1;
   bool stopping_ = false;
 };

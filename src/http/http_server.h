@@ -20,6 +20,9 @@
 // Answers that end the connection (413, 431, malformed) linger up to a second,
 // discarding input, so the client reads the answer instead of a reset.
 //
+// Unauthenticated TCP: at most options.max_unknown_tcp connections that have not yet sent a good
+// token (more are closed on accept), each given options.header_timeout_ms for a request head.
+//
 // Timers: idle_timeout_ms bounds waiting for a request (between keep-alive requests or while
 // one trickles in) and a whole response the client does not take; never the handler's time to
 // answer, nor an open stream (a stream's slow reader is cut off by max_stream_buffer_bytes).
@@ -60,6 +63,12 @@ struct HttpServerOptions {
   size_t max_body_bytes = 1 << 20;
   size_t max_stream_buffer_bytes = 4 << 20;
   int64_t idle_timeout_ms = 60'000;
+  // TCP connections that have not sent a good bearer token yet (with TcpAuth::kBearerToken):
+  // at most this many at a time (more are closed as they are accepted), and each has
+  // header_timeout_ms to send a request head. So another local user who holds connections open
+  // cannot take the descriptors the owner's Unix-socket requests need.
+  size_t max_unknown_tcp = 64;
+  int64_t header_timeout_ms = 5'000;
   int64_t drain_timeout_ms = 2'000;
   // Told of every response's status (for metrics); may be empty.
   std::function<void(int status)> on_response;

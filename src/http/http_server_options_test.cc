@@ -1,12 +1,17 @@
 // The transport's options for servers other than the daemon's API (mock-llm is one): TCP without
 // a token, a handler's own answers to refused requests, streams with another status, aborting by
-// a reset, write progress, connection ids and request-head times.
+// a reset, write progress, connection ids and request-head times; and request bodies that
+// arrive a byte at a time.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <netinet/tcp.h>
+
 #include <cerrno>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http/http_server_test_fixture.h"
@@ -195,6 +200,97 @@ TEST_F(HttpServerOptionsTest, ReportsALostConnection) {
   client->Close();
   ASSERT_TRUE(RunLoopUntil(io_, [&] { return !progress.empty(); }));
   EXPECT_EQ(progress, std::vector<WriteProgress>{WriteProgress::kLost});
+}
+
+// Sends `bytes` one at a time, letting the server read each before the next (TCP_NODELAY).
+void Trickle(asio::io_context& io, RawClient& client, std::string_view bytes) {
+  for (char c : bytes) {
+    client.Send(std::string_view(&c, 1));
+    RunLoopFor(io, std::chrono::milliseconds(1));
+  }
+}
+
+// The fuzz finding (http/request_feed.h): a chunked body's end in small TCP writes. Beast 1.74
+// asserted when its read loop fed it the last chunk with fewer than five bytes in hand (fatal in
+// the Debug asan/tsan builds); the connection now feeds it as request_feed.h says.
+TEST_F(HttpServerOptionsTest, AChunkedBodyInOneByteWritesIsReadWhole) {
+  handler_.on_request = [](std::shared_ptr<HttpExchange> exchange) {
+    ApiResponse response;
+    response.body = exchange->request().body;
+    exchange->Respond(std::move(response));
+  };
+  StartServer(OpenTcp());
+  auto client = RawClient::Tcp(server_->tcp_port());
+  ASSERT_NE(client, nullptr);
+  int one = 1;
+  setsockopt(client->fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  Trickle(io_, *client,
+          "POST /mcp HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+          "3\r\nabc\r\n0\r\n\r\n");
+  std::vector<RawResponse> r = ReadResponses(*client, 1);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, 200);
+  EXPECT_EQ(r[0].body, "abc");
+  // An empty body: the last chunk comes first (what tripped the assertion).
+  client->Clear();
+  Trickle(io_, *client,
+          "POST /mcp HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+  r = ReadResponses(*client, 1);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, 200);
+  EXPECT_EQ(r[0].body, "");
+
+  // The fuzzer's own input: never complete, so it waits; the server goes on serving.
+  auto fuzzed = RawClient::Tcp(server_->tcp_port());
+  setsockopt(fuzzed->fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  Trickle(io_, *fuzzed,
+          "POST /mcp HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+          "0\r\n5\rd\xed\n\r\n5\rTDP\n\r\nbad0name");
+  client->Clear();
+  client->Send(Request("GET", "/after"));
+  r = ReadResponses(*client, 1);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, 200);
+  EXPECT_EQ(handler_.requests.size(), 3u);
+}
+
+// Another local user holds TCP connections open without the token: past max_unknown_tcp they are
+// closed as they come, each one still open is dropped after header_timeout_ms, and the owner's
+// Unix-socket requests are answered meanwhile.
+TEST_F(HttpServerOptionsTest, UnauthenticatedTcpConnectionsAreCappedAndTimedOut) {
+  ASSERT_TRUE(kCurlReady);
+  HttpServerOptions o = Options();
+  o.max_unknown_tcp = 8;
+  o.header_timeout_ms = 300;
+  StartServer(std::move(o));
+  std::vector<std::unique_ptr<RawClient>> flood;
+  for (int i = 0; i < 40; ++i) {
+    flood.push_back(RawClient::Tcp(server_->tcp_port()));
+    ASSERT_NE(flood.back(), nullptr);
+    flood.back()->Send("GET / HTTP/1.1\r\n");  // a head that never ends
+  }
+  RunLoopFor(io_, milliseconds(50));
+  EXPECT_LE(server_->connections(), 8u);
+  const auto started = std::chrono::steady_clock::now();
+  CurlResponse health = GetUnix("/health");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, milliseconds(2000));
+
+  // The token lifts a connection out of the count: it stays for its keep-alive.
+  ASSERT_TRUE(RunLoopUntil(io_, [&] { return server_->connections() == 0; }, milliseconds(3000)));
+  auto owner = RawClient::Tcp(server_->tcp_port());
+  owner->Send(Request("GET", "/a", Auth()));
+  ASSERT_EQ(ReadResponses(*owner, 1).size(), 1u);
+  RunLoopFor(io_, milliseconds(500));  // past the head timeout
+  owner->Clear();
+  owner->Send(Request("GET", "/b", Auth()));
+  std::vector<RawResponse> r = ReadResponses(*owner, 1);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, 200);
+  // Every flooding connection was closed, by the cap or by the head timeout.
+  for (auto& client : flood) {
+    EXPECT_TRUE(WaitForEof(*client, milliseconds(100)));
+  }
 }
 
 }  // namespace

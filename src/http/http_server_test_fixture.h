@@ -253,6 +253,7 @@ class RawClient {
   }
 
   const std::string& data() const { return data_; }
+  int fd() const { return fd_; }
   bool eof() const { return eof_; }
   // The errno that ended the reading (ECONNRESET for a reset), 0 for an orderly close.
   int error() const { return error_; }

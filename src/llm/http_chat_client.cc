@@ -125,16 +125,16 @@ class HttpChatAttempt : public std::enable_shared_from_this<HttpChatAttempt> {
       // enough for any provider's message).
       const size_t cap = http_status_ / 100 == 2 ? max_body_bytes_ : size_t{64} << 10;
       if (body_.size() + chunk.size() > cap) {
-        if (http_status_ / 100 == 2) {
-          return FailNow(Status::ResourceExhausted(fmt::format("{}: the reply exceeds {} bytes",
-                                                               provider_, max_body_bytes_)),
-                         TransportError::kNone);
-        }
+        if (http_status_ / 100 == 2) return FailNow(ReplyTooLarge(), TransportError::kNone);
         body_.append(chunk.substr(0, cap - std::min(cap, body_.size())));
         return;
       }
       body_.append(chunk);
       return;
+    }
+    if (static_cast<uint64_t>(bytes_) > max_body_bytes_) {
+      // A stream that never ends (or ends too late) costs memory all the way down to the store.
+      return FailNow(ReplyTooLarge(), TransportError::kNone);
     }
     events_.clear();
     parser_.Feed(chunk, &events_);
@@ -143,6 +143,13 @@ class HttpChatAttempt : public std::enable_shared_from_this<HttpChatAttempt> {
       FailNow(parser_.status().WithContext(fmt::format("{} stream", provider_)),
               TransportError::kNone);
     }
+  }
+
+  Status ReplyTooLarge() const {
+    return Status::ResourceExhausted(
+        fmt::format("{}: the reply exceeds {} bytes (the provider's max_reply_bytes); the attempt "
+                    "is abandoned",
+                    provider_, max_body_bytes_));
   }
 
   void DeliverEvents() {

@@ -51,7 +51,9 @@ struct HttpChatOptions {
   // for minutes before their first token; the engine's stale timer is the outer limit.
   int64_t idle_timeout_ms = 5 * 60'000;
   int64_t total_timeout_ms = 0;              // 0 = none: the task's TTL bounds it
-  size_t max_body_bytes = size_t{64} << 20;  // a reply larger than this fails the attempt
+  // The response body of one attempt, streamed or not: past it the attempt fails
+  // (ResourceExhausted, not retried). Config: providers.<name>.max_reply_bytes.
+  size_t max_body_bytes = size_t{32} << 20;
   RetryOptions retry;
 };
 

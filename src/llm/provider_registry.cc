@@ -118,6 +118,7 @@ Result<std::unique_ptr<ProviderRegistry>> ProviderRegistry::Create(const Config&
       e.http.format = pc.type == "anthropic" ? WireFormat::kAnthropic : WireFormat::kOpenAi;
       e.http.base_url = e.info.base_url;
       e.http.api_key_header = pc.api_key_header;
+      e.http.max_body_bytes = static_cast<size_t>(pc.max_reply_bytes);
       for (const auto& [header, value] : pc.headers)
         e.http.extra_headers.push_back({header, value});
       if (std::optional<std::string> key = registry->deps_.getenv(e.info.api_key_env)) {

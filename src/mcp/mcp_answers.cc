@@ -3,7 +3,7 @@
 #include <string>
 #include <utility>
 
-#include "agent/tool_output.h"
+#include "core/utf8.h"
 
 namespace troupe {
 

@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include "agent/tool_output.h"
 #include "core/duration_format.h"
+#include "core/utf8.h"
 #include "engine/engine_delegator.h"
 
 namespace troupe {

@@ -12,7 +12,7 @@
 
 #include "agent/delegation_service.h"
 #include "agent/task_reports.h"
-#include "agent/tool_output.h"
+#include "core/utf8.h"
 #include "engine/engine_delegator.h"
 #include "mcp/mcp_answers.h"
 #include "mcp/mcp_engine_tasks.h"

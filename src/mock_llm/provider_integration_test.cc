@@ -255,6 +255,22 @@ TEST_P(ProviderIntegrationTest, MalformedChunkFailsWithoutRetryNamingIt) {
   EXPECT_TRUE(retries_.empty());
 }
 
+// A provider that streams without end: the attempt ends at the size cap with a clear error, is
+// not retried, and the server sees the client leave.
+TEST_P(ProviderIntegrationTest, AStreamPastTheSizeCapEndsTheAttempt) {
+  HttpChatOptions o = Options();
+  o.max_body_bytes = 256 << 10;
+  Chat(Request("#mock tokens=100000\nhi"), o);
+  ASSERT_FALSE(result_.ok());
+  EXPECT_EQ(result_.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_THAT(result_.status().message(), HasSubstr("the reply exceeds 262144 bytes"));
+  EXPECT_THAT(result_.status().message(), HasSubstr("max_reply_bytes"));
+  EXPECT_TRUE(retries_.empty());
+  ASSERT_TRUE(RunLoopUntil(io_, [this] { return Log().at(0).outcome != "in_progress"; }));
+  EXPECT_EQ(Log().at(0).outcome, "client_closed");
+  EXPECT_EQ(Log().size(), 1u);
+}
+
 TEST_P(ProviderIntegrationTest, StalledStreamHitsTheIdleTimeoutAndTheServerSeesTheClientLeave) {
   HttpChatOptions o = Options();
   o.idle_timeout_ms = 200;

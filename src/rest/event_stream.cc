@@ -2,14 +2,17 @@
 
 #include <algorithm>
 #include <charconv>
+#include <deque>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string_view>
 #include <unordered_set>
 #include <utility>
 #include <vector>
 
+#include "core/text_trim.h"
 #include "http/api_error.h"
 #include "rest/request_parsing.h"
 
@@ -23,12 +26,6 @@ constexpr std::string_view kKeepAlive = ": keep-alive\n\n";
 
 std::string Dump(const ordered_json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 // A non-negative decimal integer that fits in int64 (digits only: no sign, no spaces inside).
@@ -139,6 +136,7 @@ struct EventStream::Impl {
   Impl(Clock* c, Store* s, EventBus* b, EventStreamOptions o)
       : clock(c), store(s), bus(b), options(o) {
     if (options.replay_batch < 1) options.replay_batch = 1;
+    if (options.max_concurrent_replays < 1) options.max_concurrent_replays = 1;
     bus_subscription = bus->Subscribe([this](const EngineEvent& e) { OnEvent(e); });
   }
 
@@ -247,11 +245,40 @@ struct EventStream::Impl {
       return;
     }
     s->replaying = false;
+    ReplayOver(sid);
     std::vector<Buffered> pending = std::move(s->pending);
     s->pending.clear();
     s->pending_bytes = 0;
     for (Buffered& b : pending) {
       if (!Deliver(s, b.id, std::move(b.frame))) return;
+    }
+  }
+
+  // Replays `sid` now if a slot is free, else when one is.
+  void StartReplay(uint64_t sid) {
+    if (replays_running.size() < static_cast<size_t>(options.max_concurrent_replays)) {
+      replays_running.insert(sid);
+      ReplayStep(sid);
+    } else {
+      replays_waiting.push_back(sid);
+    }
+  }
+
+  // `sid` replays no more (done, or gone): its slot goes to the next waiting, on a later turn.
+  void ReplayOver(uint64_t sid) {
+    if (replays_running.erase(sid) == 0) {
+      replays_waiting.erase(std::remove(replays_waiting.begin(), replays_waiting.end(), sid),
+                            replays_waiting.end());
+      return;
+    }
+    while (!replays_waiting.empty() &&
+           replays_running.size() < static_cast<size_t>(options.max_concurrent_replays)) {
+      const uint64_t next = replays_waiting.front();
+      replays_waiting.pop_front();
+      auto found = subscribers.find(next);
+      if (found == subscribers.end()) continue;
+      replays_running.insert(next);
+      found->second->replay_step.Start(0, [this, next] { ReplayStep(next); });
     }
   }
 
@@ -272,6 +299,7 @@ struct EventStream::Impl {
     subscribers.erase(found);
     std::shared_ptr<HttpExchange> exchange = s->exchange;
     s.reset();  // cancels its timers
+    ReplayOver(sid);
     if (!from_close) {
       exchange->OnClose([] {});
       if (!exchange->closed()) exchange->Close();
@@ -281,6 +309,8 @@ struct EventStream::Impl {
   void CloseAll() {
     std::map<uint64_t, std::unique_ptr<Subscriber>> all;
     all.swap(subscribers);
+    replays_running.clear();
+    replays_waiting.clear();
     for (auto& [sid, s] : all) {
       std::shared_ptr<HttpExchange> exchange = s->exchange;
       s.reset();
@@ -299,7 +329,7 @@ struct EventStream::Impl {
     // ?after= (what the client asked for when it first connected).
     std::optional<int64_t> after;
     if (auto h = request.headers.find("last-event-id"); h != request.headers.end()) {
-      std::string_view value = Trim(h->second);
+      std::string_view value = TrimBlanks(h->second);
       if (!value.empty()) {
         after = ParseEventId(value);
         if (!after) {
@@ -323,7 +353,7 @@ struct EventStream::Impl {
       std::string_view rest = q->second;
       while (true) {
         size_t comma = rest.find(',');
-        std::string_view one = Trim(rest.substr(0, comma));
+        std::string_view one = TrimBlanks(rest.substr(0, comma));
         if (!one.empty()) tasks.emplace(one);
         if (comma == std::string_view::npos) break;
         rest.remove_prefix(comma + 1);
@@ -383,7 +413,7 @@ struct EventStream::Impl {
     });
     if (!Send(s, std::string(kConnected))) return;
     s->keepalive.Start(options.keepalive_ms, [this, sid] { KeepAlive(sid); });
-    if (s->replaying) ReplayStep(sid);
+    if (s->replaying) StartReplay(sid);
   }
 
   Clock* clock;
@@ -392,6 +422,8 @@ struct EventStream::Impl {
   EventStreamOptions options;
   EventBus::SubscriptionId bus_subscription = 0;
   std::map<uint64_t, std::unique_ptr<Subscriber>> subscribers;
+  std::set<uint64_t> replays_running;
+  std::deque<uint64_t> replays_waiting;
   uint64_t next_subscriber = 1;
   int64_t events_sent = 0;
   int64_t slow_disconnects = 0;
@@ -411,6 +443,8 @@ void EventStream::Serve(std::shared_ptr<HttpExchange> exchange) {
 void EventStream::CloseAll() { impl_->CloseAll(); }
 
 size_t EventStream::subscribers() const { return impl_->subscribers.size(); }
+size_t EventStream::replays_running() const { return impl_->replays_running.size(); }
+size_t EventStream::replays_waiting() const { return impl_->replays_waiting.size(); }
 int64_t EventStream::events_sent() const { return impl_->events_sent; }
 int64_t EventStream::slow_disconnects() const { return impl_->slow_disconnects; }
 

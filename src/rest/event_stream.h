@@ -4,6 +4,10 @@
 // gap and no duplicate — the replay reads the log up to the id last published live, and live
 // events at or below what was replayed are skipped. Progress events are live only.
 //
+// Many replays: at most EventStreamOptions::max_concurrent_replays run at once, each a batch per
+// loop turn paced by its client; the rest queue, so 100 clients resuming from the start of a long
+// log do not stall the loop (health checks, other requests) nor hold 100 replays in memory.
+//
 // Slow clients: each subscriber's bytes wait in its exchange (HttpExchange::Write); when the
 // server's per-stream limit is passed the stream is closed and the subscriber dropped, so one
 // stuck client never holds memory or the loop. A keep-alive comment goes out every 15 s.
@@ -33,6 +37,10 @@ struct EventStreamOptions {
   // Live events that arrive during a replay wait in memory, at most this many bytes per
   // subscriber; beyond, the client counts as too slow and is dropped (it resumes later).
   size_t max_pending_bytes = 4 << 20;
+  // Subscribers replaying at one time; the others wait their turn in arrival order (their live
+  // events waiting as above). So many reconnecting clients cost the loop at most this many
+  // store reads of replay_batch events per turn, and the memory of this many replays.
+  int max_concurrent_replays = 4;
 };
 
 class EventStream {
@@ -50,6 +58,9 @@ class EventStream {
   void CloseAll();
 
   size_t subscribers() const;
+  // Subscribers replaying now, and those waiting for their turn to.
+  size_t replays_running() const;
+  size_t replays_waiting() const;
   // Events written to streams since start, and subscribers dropped for reading too slowly.
   int64_t events_sent() const;
   int64_t slow_disconnects() const;

@@ -268,6 +268,57 @@ TEST_F(EventStreamTest, LargeReplayIsSpreadOverLoopTurnsWithoutGapOrDuplicate) {
   EXPECT_EQ(IdsOf(ParseStream(ex->streamed()).frames), StoredIds());
 }
 
+// Many clients resuming from the start of the log: only max_concurrent_replays read it at a
+// time, the others wait their turn, a client leaving frees its place, and every one still gets
+// the whole log, then live events, without gap or duplicate.
+TEST_F(EventStreamTest, ManyReplaysRunAFewAtATime) {
+  for (int i = 0; i < 10; ++i) LaunchOk(Req("old " + std::to_string(i)));
+  const size_t stored = StoredIds().size();
+  EventStreamOptions options;
+  options.replay_batch = 4;
+  options.max_concurrent_replays = 2;
+  MakeStream(options);
+  std::vector<std::shared_ptr<FakeExchange>> clients;
+  for (int i = 0; i < 6; ++i) clients.push_back(Open("/v1/events?after=0"));
+  EXPECT_EQ(stream_->replays_running(), 2u);
+  EXPECT_EQ(stream_->replays_waiting(), 4u);
+  // The first step of the first two only; the others have read nothing of the log yet.
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(IdsOf(ParseStream(clients[i]->streamed()).frames).size(), i < 2 ? 4u : 0u) << i;
+  }
+  clients[3]->Disconnect();  // waiting: leaves the queue
+  EXPECT_EQ(stream_->replays_waiting(), 3u);
+
+  // A check on every loop turn, between the replay steps: never more than two running, and at
+  // most two batches sent since the last turn.
+  auto sent = [&] {
+    size_t n = 0;
+    for (auto& c : clients) n += IdsOf(ParseStream(c->streamed()).frames).size();
+    return n;
+  };
+  size_t last = sent();
+  int turns = 0;
+  std::function<void()> check = [&] {
+    EXPECT_LE(stream_->replays_running(), 2u);
+    const size_t now = sent();
+    EXPECT_LE(now - last, 2u * 4u);
+    last = now;
+    if (++turns < 200 && stream_->replays_running() > 0) clock_.StartTimer(0, check);
+  };
+  clock_.StartTimer(0, check);
+  clock_.RunDue();
+  EXPECT_GT(turns, 5);
+  EXPECT_EQ(stream_->replays_running(), 0u);
+  EXPECT_EQ(stream_->replays_waiting(), 0u);
+  LaunchOk(Req("live"));
+  for (int i = 0; i < 6; ++i) {
+    if (i == 3) continue;
+    std::vector<int64_t> ids = IdsOf(ParseStream(clients[i]->streamed()).frames);
+    EXPECT_EQ(ids, StoredIds()) << i;
+    EXPECT_GT(ids.size(), stored) << i;
+  }
+}
+
 TEST_F(EventStreamTest, DisconnectDuringAReplayStopsIt) {
   for (int i = 0; i < 10; ++i) LaunchOk(Req("old " + std::to_string(i)));
   EventStreamOptions options;

@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/text_case.h"
 #include "engine/testing/scripted_engine.h"
 #include "http/testing/fake_exchange.h"
 #include "rest/event_stream.h"
@@ -159,8 +160,7 @@ std::shared_ptr<troupe::testing::FakeExchange> ExchangeOf(std::string_view block
     }
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
-    std::string name(line.substr(0, colon));
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string name = troupe::AsciiLowercase(line.substr(0, colon));
     std::string_view value = line.substr(colon + 1);
     while (!value.empty() && value[0] == ' ') value.remove_prefix(1);
     headers.emplace_back(std::move(name), std::string(value));

@@ -10,6 +10,7 @@
 
 #include "core/json_depth.h"
 #include "core/text_case.h"
+#include "core/utf8.h"
 
 namespace troupe {
 

@@ -18,7 +18,6 @@
 #include <utility>
 #include <vector>
 
-#include "agent/tool_output.h"  // Utf8Prefix
 #include "engine/task_manager.h"
 #include "http/api_error.h"
 #include "store/records.h"

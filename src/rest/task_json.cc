@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/utf8.h"
 #include "rest/request_parsing.h"
 
 namespace troupe {

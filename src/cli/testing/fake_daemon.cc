@@ -13,13 +13,10 @@
 #include <chrono>
 #include <cstring>
 
+#include "core/text_case.h"
+
 namespace troupe::testing {
 namespace {
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 const char* Reason(int status) {
   switch (status) {
@@ -212,7 +209,7 @@ void FakeDaemon::Serve(int fd) {
         if (colon != std::string::npos) {
           std::string value = line.substr(colon + 1);
           while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-          request.headers[Lower(line.substr(0, colon))] = value;
+          request.headers[AsciiLowercase(line.substr(0, colon))] = value;
         }
         pos = end + 2;
       }
