@@ -9,6 +9,7 @@
 #include "mock_llm/anthropic_request_decoder.h"
 #include "mock_llm/mock_llm_connection.h"
 #include "mock_llm/openai_request_decoder.h"
+#include "mock_llm/openai_responses_request_decoder.h"
 #include "mock_llm/plan_player.h"
 #include "mock_llm/reply_encoder.h"
 #include "mock_llm/reply_json.h"
@@ -28,8 +29,13 @@ bool IsOpenAiChatPath(std::string_view path) {
   return path == "/v1/chat/completions" || path == "/chat/completions";
 }
 
-// The protocol whose error shape answers a request for `path`.
+bool IsOpenAiResponsesPath(std::string_view path) {
+  return path == "/v1/responses" || path == "/responses";
+}
+
+// The protocol of `path`, whose error shape answers a request for it.
 WireProtocol ProtocolForPath(std::string_view path) {
+  if (IsOpenAiResponsesPath(path)) return WireProtocol::kOpenAiResponses;
   return path == "/v1/messages" ? WireProtocol::kAnthropic : WireProtocol::kOpenAi;
 }
 
@@ -90,7 +96,6 @@ class MockLlmServerState : public ConnectionHost,
     for (const auto& [id, connection] : connections_) busy += connection->busy() ? 1 : 0;
     return busy;
   }
-
 
  private:
   std::shared_ptr<RequestLogEntry> NewEntry(const ReceivedRequest& request);
@@ -168,7 +173,7 @@ void MockLlmServerState::OnRequest(MockLlmConnection& connection, ReceivedReques
       Models(connection, request);
       return;
     }
-  } else if (IsOpenAiChatPath(path) || path == "/v1/messages") {
+  } else if (IsOpenAiChatPath(path) || IsOpenAiResponsesPath(path) || path == "/v1/messages") {
     if (method == "POST") {
       Chat(connection, request, ProtocolForPath(path));
       return;
@@ -193,7 +198,7 @@ bool MockLlmServerState::CheckAuth(MockLlmConnection& connection, const Received
                                    const std::shared_ptr<RequestLogEntry>& entry,
                                    WireProtocol protocol) {
   if (!options_.require_auth) return true;
-  if (protocol == WireProtocol::kOpenAi) {
+  if (protocol != WireProtocol::kAnthropic) {
     if (HasBearer(request)) return true;
     Refuse(connection, entry, protocol, 401, "invalid_request_error",
            "You didn't provide an API key: send it as `Authorization: Bearer <key>`.");
@@ -228,6 +233,13 @@ void MockLlmServerState::Chat(MockLlmConnection& connection, const ReceivedReque
     }
     chat = std::move(decoded->chat);
     include_usage = decoded->include_usage;
+  } else if (protocol == WireProtocol::kOpenAiResponses) {
+    Result<ChatRequest> decoded = DecodeOpenAiResponsesRequest(request.body);
+    if (!decoded.ok()) {
+      Refuse(connection, entry, protocol, 400, "invalid_request_error", decoded.status().message());
+      return;
+    }
+    chat = std::move(decoded).value();
   } else {
     Result<ChatRequest> decoded = DecodeAnthropicRequest(request.body);
     if (!decoded.ok()) {
@@ -247,9 +259,10 @@ void MockLlmServerState::Chat(MockLlmConnection& connection, const ReceivedReque
   ChatResult& result = plan.result;
   result.message.role = ChatRole::kAssistant;
   if (result.response_id.empty()) {
-    result.response_id = protocol == WireProtocol::kOpenAi
-                             ? fmt::format("chatcmpl-mock{}", entry->id)
-                             : fmt::format("msg_mock{}", entry->id);
+    result.response_id =
+        protocol == WireProtocol::kOpenAi            ? fmt::format("chatcmpl-mock{}", entry->id)
+        : protocol == WireProtocol::kOpenAiResponses ? fmt::format("resp_mock{}", entry->id)
+                                                     : fmt::format("msg_mock{}", entry->id);
   }
   if (result.model.empty()) result.model = chat.model;
   ReplyOptions reply_options;
@@ -257,7 +270,7 @@ void MockLlmServerState::Chat(MockLlmConnection& connection, const ReceivedReque
   reply_options.include_usage = include_usage;
   auto encoder = MakeReplyEncoder(protocol, result, reply_options);
   std::vector<HttpHeader> headers = {
-      {protocol == WireProtocol::kOpenAi ? "x-request-id" : "request-id",
+      {protocol == WireProtocol::kAnthropic ? "request-id" : "x-request-id",
        fmt::format("req_mock{}", entry->id)}};
   auto player = std::make_unique<PlanPlayer>(clock_, std::move(plan), protocol, std::move(encoder),
                                              chat.stream, std::move(headers), connection.sink());
@@ -310,8 +323,8 @@ Result<std::unique_ptr<MockLlmServer>> MockLlmServer::Start(asio::io_context& io
   auto state = std::make_shared<MockLlmServerState>(clock, std::move(planner), std::move(options));
   if (!log_path.empty()) TROUPE_RETURN_IF_ERROR(state->log()->OpenFile(log_path));
   std::unique_ptr<MockLlmServer> server(new MockLlmServer(io, std::move(state)));
-  Status listening = server->listener_->ListenTcp(
-      tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), port));
+  Status listening =
+      server->listener_->ListenTcp(tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), port));
   if (!listening.ok()) return Status::IoError("mock-llm: " + listening.message());
   server->port_ = static_cast<uint16_t>(server->listener_->tcp_port());
   // The state outlives the listener's callbacks: Close (in the destructor) ends them.

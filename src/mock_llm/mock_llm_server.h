@@ -9,6 +9,7 @@
 //
 // Routes (the path's query string is ignored):
 //   POST /v1/chat/completions, POST /chat/completions   OpenAI Chat Completions
+//   POST /v1/responses, POST /responses                  OpenAI Responses
 //   POST /v1/messages                                    Anthropic Messages
 //   GET  /v1/models, GET /models     the configured model names, in a shape both SDKs read
 //   GET  /health                     {"status":"ok"}
