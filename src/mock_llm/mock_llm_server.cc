@@ -11,6 +11,7 @@
 #include "mock_llm/openai_request_decoder.h"
 #include "mock_llm/openai_responses_request_decoder.h"
 #include "mock_llm/plan_player.h"
+#include "mock_llm/prompt_cache.h"
 #include "mock_llm/reply_encoder.h"
 #include "mock_llm/reply_json.h"
 
@@ -114,6 +115,7 @@ class MockLlmServerState : public ConnectionHost,
   MockPlanner planner_;
   MockLlmServerOptions options_;
   RequestLog log_;
+  PromptCache prompt_cache_;
   std::unordered_map<uint64_t, std::shared_ptr<MockLlmConnection>> connections_;
   uint64_t next_connection_id_ = 1;
   bool stopped_ = false;
@@ -258,6 +260,10 @@ void MockLlmServerState::Chat(MockLlmConnection& connection, const ReceivedReque
   entry->marker = plan.marker;
   ChatResult& result = plan.result;
   result.message.role = ChatRole::kAssistant;
+  if (!plan.http_error) {
+    prompt_cache_.Apply(protocol, json::parse(request.body, nullptr, false), &result.usage);
+    entry->usage = result.usage;
+  }
   if (result.response_id.empty()) {
     result.response_id =
         protocol == WireProtocol::kOpenAi            ? fmt::format("chatcmpl-mock{}", entry->id)
