@@ -177,9 +177,9 @@ class LevelParser {
       d_.head_delay_ms = kMockHangMs;
       return Status::Ok();
     }
-    if (key == "cut_call") {
-      if (item.has_value) return BadItem(item.raw, "'cut_call' takes no value");
-      d_.cut_call = true;
+    if (key == "cut_call" || key == "content_parts") {
+      if (item.has_value) return BadItem(item.raw, "'" + std::string(key) + "' takes no value");
+      (key == "cut_call" ? d_.cut_call : d_.content_parts) = true;
       return Status::Ok();
     }
     if (!item.has_value) return BadItem(item.raw, "expected key=value");
@@ -265,10 +265,9 @@ class LevelParser {
     }
     return BadItem(item.raw,
                    "unknown key; known: head_delay, latency, tps, hang, reply, tokens, reasoning, "
-                   "refusal, cut_call, tool, tool@K, fail, fail_message, retry_after, "
-                   "retry_after_ms, should_retry, times, drop_after, stall, stall_after, "
-                   "malformed_after, truncate_after, error_event, error_after, usage_in, "
-                   "usage_out, id");
+                   "refusal, cut_call, content_parts, tool[@K], fail, fail_message, "
+                   "retry_after[_ms], should_retry, times, drop_after, stall, stall_after, "
+                   "malformed_after, truncate_after, error_event, error_after, usage_in/out, id");
   }
 
   // The level's directives once every item was added.
@@ -442,6 +441,7 @@ MockDirectives MergeMockDirectives(const MockDirectives& base, const MockDirecti
   Override(&d.reasoning, over.reasoning);
   Override(&d.refusal, over.refusal);
   Override(&d.cut_call, over.cut_call);
+  Override(&d.content_parts, over.content_parts);
   Override(&d.tool_calls, over.tool_calls);
   Override(&d.fail_status, over.fail_status);
   Override(&d.fail_message, over.fail_message);

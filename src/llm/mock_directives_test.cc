@@ -65,9 +65,10 @@ TEST(MockDirectivesTest, PacingKeys) {
 }
 
 TEST(MockDirectivesTest, RefusalAndCutCall) {
-  const MockDirectives d = Parse("#mock refusal=\"Not that.\" cut_call");
+  const MockDirectives d = Parse("#mock refusal=\"Not that.\" cut_call content_parts");
   EXPECT_EQ(d.refusal, "Not that.");
   EXPECT_EQ(d.cut_call, true);
+  EXPECT_EQ(d.content_parts, true);
   Result<MockDirectives> bad = ParseMockDirectives("#mock cut_call=yes");
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.status().message(), HasSubstr("'cut_call' takes no value"));

@@ -258,6 +258,7 @@ MockPlan MockModel::Plan(const ChatRequest& request) {
   if (d.first_token_delay_ms) plan.first_token_delay_ms = *d.first_token_delay_ms;
   if (d.tokens_per_second) plan.tokens_per_second = *d.tokens_per_second;
   if (d.id) plan.marker = *d.id;
+  plan.content_parts = d.content_parts.value_or(false);
 
   const bool fault = (d.fail_status || d.stream_fault) && ShouldFault(request, d, user);
   if (fault && d.fail_status) {

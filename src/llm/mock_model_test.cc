@@ -203,6 +203,12 @@ TEST(MockModelTest, RefusalEndsTheFinalTurnInItsWords) {
   EXPECT_EQ(plan.result.message.refusal, "");
 }
 
+TEST(MockModelTest, ContentPartsIsAWireShapeForThePlayer) {
+  MockModel model(Instant());
+  EXPECT_TRUE(model.Plan(Request("#mock content_parts reply=ok")).content_parts);
+  EXPECT_FALSE(model.Plan(Request("#mock reply=ok")).content_parts);
+}
+
 TEST(MockModelTest, CutCallStopsTheLastCallsInputHalfwayAtTheLimit) {
   MockModel model(Instant());
   const MockPlan plan = model.Plan(Request(

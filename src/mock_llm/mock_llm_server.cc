@@ -274,6 +274,7 @@ void MockLlmServerState::Chat(MockLlmConnection& connection, const ReceivedReque
   ReplyOptions reply_options;
   reply_options.created_s = clock_->WallMs() / 1000;
   reply_options.include_usage = include_usage;
+  reply_options.content_parts = plan.content_parts;
   auto encoder = MakeReplyEncoder(protocol, result, reply_options);
   std::vector<HttpHeader> headers = {
       {protocol == WireProtocol::kAnthropic ? "request-id" : "x-request-id",

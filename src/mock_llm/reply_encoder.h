@@ -26,6 +26,7 @@ const char* WireProtocolName(WireProtocol protocol);
 struct ReplyOptions {
   int64_t created_s = 0;       // OpenAI `created`: Unix seconds
   bool include_usage = false;  // OpenAI stream_options.include_usage
+  bool content_parts = false;  // OpenAI: text and reasoning as typed parts (MockPlan)
 };
 
 class ReplyEncoder {

@@ -238,6 +238,37 @@ TEST(OpenAiReplyEncoderTest, WritesRefusalsAndReasoningTokens) {
   EXPECT_EQ(whole->finish, FinishReason::kRefusal);
 }
 
+// Mistral's reasoning models' shape: `content` as typed parts, streamed and whole.
+TEST(OpenAiReplyEncoderTest, ContentPartsDecodeToTheSameReply) {
+  ReplyOptions options;
+  options.include_usage = true;
+  options.content_parts = true;
+  for (const ChatResult& reply : Replies()) {
+    const MockPlan plan = PlanFor(reply, 4);
+    auto encoder = MakeReplyEncoder(WireProtocol::kOpenAi, plan.result, options);
+    std::string bytes = encoder->StreamStart();
+    for (const StreamDelta& d : plan.deltas) bytes += encoder->StreamDelta(d);
+    bytes += encoder->StreamEnd();
+    DecodedStream decoded = DecodeSse<OpenAiStreamDecoder>(bytes);
+    ASSERT_TRUE(decoded.result.ok()) << decoded.result.status().ToString();
+    EXPECT_EQ(Text(*decoded.result), Text(AsDecoded(reply, WireProtocol::kOpenAi)));
+    EXPECT_EQ(Text(decoded.deltas), Text(plan.deltas));
+    for (const json& chunk : DataOf(decoded.events)) {
+      if (!chunk.is_object() || chunk["choices"].empty()) continue;
+      const json& delta = chunk["choices"][0]["delta"];
+      if (delta.contains("content") && delta["content"].is_string() &&
+          !delta["content"].get<std::string>().empty()) {
+        ADD_FAILURE() << "a string content: " << chunk.dump();
+      }
+      EXPECT_FALSE(delta.contains("reasoning_content")) << chunk.dump();
+    }
+    Result<ChatResult> whole =
+        DecodeOpenAiResponse(MakeReplyEncoder(WireProtocol::kOpenAi, reply, options)->Response());
+    ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+    EXPECT_EQ(Text(*whole), Text(AsDecoded(reply, WireProtocol::kOpenAi)));
+  }
+}
+
 TEST(OpenAiReplyEncoderTest, NoUsageChunkUnlessAsked) {
   const MockPlan plan = PlanFor(Reply("Hi"), 100);
   DecodedStream decoded =
