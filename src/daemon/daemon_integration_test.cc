@@ -189,6 +189,27 @@ class DaemonIntegrationTest : public ::testing::Test {
                                      dir_.File("proc" + std::to_string(++spawned_)), env_);
   }
 
+  // `troupe mock-llm` on a free port, logging each request to `request_log`, with `extra`
+  // options; its port, or 0 (and a test failure) when it does not start.
+  int StartMockLlm(const std::string& request_log, const std::vector<std::string>& extra,
+                   std::unique_ptr<Process>* process) {
+    const std::string port_file = dir_.File("mock-llm.port");
+    std::vector<std::string> args = {"mock-llm", "--port", "0",        "--port-file",
+                                     port_file,  "--log",  request_log};
+    args.insert(args.end(), extra.begin(), extra.end());
+    *process = Spawn(args);
+    int port = 0;
+    WaitUntil(
+        [&] {
+          std::string text = testing::ReadFileBytes(port_file);
+          if (!text.empty() && text.back() == '\n') port = std::atoi(text.c_str());
+          return port > 0 || !(*process)->Running();
+        },
+        kStartTimeoutMs);
+    if (port == 0) ADD_FAILURE() << "mock-llm did not start: " << (*process)->Stderr();
+    return port;
+  }
+
   // Starts `troupe serve` and waits until /v1/health answers over the socket; nullptr (with a
   // failure saying why) when it does not within kStartTimeoutMs.
   std::unique_ptr<Process> StartDaemon(const std::vector<std::string>& extra = {}) {
@@ -590,19 +611,10 @@ TEST_F(DaemonIntegrationTest, MalformedRequestsOverTheRealSocketChangeNothing) {
 }
 
 TEST_F(DaemonIntegrationTest, RunsATaskThroughMockLlmAsAnOpenAiProvider) {
-  const std::string port_file = dir_.File("mock-llm.port");
   const std::string request_log = dir_.File("mock-llm.jsonl");
-  auto mock_llm =
-      Spawn({"mock-llm", "--port", "0", "--port-file", port_file, "--log", request_log});
-  int port = 0;
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        std::string text = testing::ReadFileBytes(port_file);
-        if (!text.empty() && text.back() == '\n') port = std::atoi(text.c_str());
-        return port > 0 || !mock_llm->Running();
-      },
-      kStartTimeoutMs));
-  ASSERT_GT(port, 0) << mock_llm->Stderr();
+  std::unique_ptr<Process> mock_llm;
+  const int port = StartMockLlm(request_log, {}, &mock_llm);
+  ASSERT_GT(port, 0);
 
   config_ = WriteConfig(R"(
     "local": { "type": "openai", "base_url": "http://127.0.0.1:)" +
@@ -658,19 +670,10 @@ TEST_F(DaemonIntegrationTest, RunsATaskThroughMockLlmAsAnOpenAiProvider) {
 // function_call_output), reasons (a reasoning item sent back with its encrypted_content on the
 // next turn, as store: false requires) and reports usage.
 TEST_F(DaemonIntegrationTest, RunsAToolTaskThroughMockLlmAsAnOpenAiResponsesProvider) {
-  const std::string port_file = dir_.File("mock-llm.port");
   const std::string request_log = dir_.File("mock-llm.jsonl");
-  auto mock_llm = Spawn({"mock-llm", "--port", "0", "--port-file", port_file, "--log",
-                         request_log, "--log-conversations"});
-  int port = 0;
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        std::string text = testing::ReadFileBytes(port_file);
-        if (!text.empty() && text.back() == '\n') port = std::atoi(text.c_str());
-        return port > 0 || !mock_llm->Running();
-      },
-      kStartTimeoutMs));
-  ASSERT_GT(port, 0) << mock_llm->Stderr();
+  std::unique_ptr<Process> mock_llm;
+  const int port = StartMockLlm(request_log, {"--log-conversations"}, &mock_llm);
+  ASSERT_GT(port, 0);
   config_ = WriteConfig(R"(
     "resp": { "type": "openai-responses", "base_url": "http://127.0.0.1:)" +
                         std::to_string(port) + R"(/v1", "api_key_env": "TROUPE_IT_KEY" },)");

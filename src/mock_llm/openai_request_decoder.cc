@@ -149,26 +149,12 @@ Status ReadTools(const json& root, ChatRequest* request) {
   return Status::Ok();
 }
 
-Status ReadToolChoice(const json& root, ChatRequest* request) {
-  const json* choice = Find(root, "tool_choice");
-  if (choice == nullptr) return Status::Ok();
-  if (choice->is_string()) {
-    const std::string& value = choice->get_ref<const std::string&>();
-    if (value != "auto" && value != "none" && value != "required") {
-      return Status::InvalidArgument("tool_choice \"" + json_fields::Snippet(value, 40) +
-                                     "\" is not one of auto, none, required");
-    }
-    request->tool_choice = value;
-    return Status::Ok();
-  }
-  if (!choice->is_object()) {
-    return Status::InvalidArgument("tool_choice is neither a string nor an object (it is " +
-                                   std::string(TypeName(*choice)) + ")");
-  }
+// {"type":"function","function":{"name":…}}
+Status ReadNamedToolChoice(const json& choice, std::string* name) {
   const json* function = nullptr;
-  TROUPE_RETURN_IF_ERROR(ReadObject(*choice, "function", "tool_choice", &function));
+  TROUPE_RETURN_IF_ERROR(ReadObject(choice, "function", "tool_choice", &function));
   if (function == nullptr) return Status::InvalidArgument("tool_choice.function is missing");
-  return RequireString(*function, "name", "tool_choice.function", &request->tool_choice);
+  return RequireString(*function, "name", "tool_choice.function", name);
 }
 
 Status Decode(const json& root, OpenAiChatRequest* out) {
@@ -177,7 +163,8 @@ Status Decode(const json& root, OpenAiChatRequest* out) {
   TROUPE_RETURN_IF_ERROR(RequireString(root, "model", "", &request.model));
   TROUPE_RETURN_IF_ERROR(ReadMessages(root, &request));
   TROUPE_RETURN_IF_ERROR(ReadTools(root, &request));
-  TROUPE_RETURN_IF_ERROR(ReadToolChoice(root, &request));
+  TROUPE_RETURN_IF_ERROR(
+      request_fields::ReadToolChoice(root, &request.tool_choice, ReadNamedToolChoice));
   TROUPE_RETURN_IF_ERROR(request_fields::ReadNumber(root, "temperature", "", &request.temperature));
   bool found = false;
   TROUPE_RETURN_IF_ERROR(request_fields::ReadPositiveInt(root, "max_completion_tokens", "",

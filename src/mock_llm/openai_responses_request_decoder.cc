@@ -173,20 +173,9 @@ Status ReadTools(const json& root, ChatRequest* request) {
   return Status::Ok();
 }
 
-Status ReadToolChoice(const json& root, ChatRequest* request) {
-  const json* choice = Find(root, "tool_choice");
-  if (choice == nullptr) return Status::Ok();
-  if (choice->is_string()) {
-    const std::string& value = choice->get_ref<const std::string&>();
-    if (value != "auto" && value != "none" && value != "required") {
-      return Status::InvalidArgument("tool_choice \"" + json_fields::Snippet(value, 40) +
-                                     "\" is not one of auto, none, required");
-    }
-    request->tool_choice = value;
-    return Status::Ok();
-  }
-  TROUPE_RETURN_IF_ERROR(RequireObject(*choice, "tool_choice"));
-  return RequireString(*choice, "name", "tool_choice", &request->tool_choice);
+// {"type":"function","name":…}
+Status ReadNamedToolChoice(const json& choice, std::string* name) {
+  return RequireString(choice, "name", "tool_choice", name);
 }
 
 Status Decode(const json& root, ChatRequest* request) {
@@ -195,7 +184,8 @@ Status Decode(const json& root, ChatRequest* request) {
   TROUPE_RETURN_IF_ERROR(ReadString(root, "instructions", "", &request->system));
   TROUPE_RETURN_IF_ERROR(ReadInput(root, request));
   TROUPE_RETURN_IF_ERROR(ReadTools(root, request));
-  TROUPE_RETURN_IF_ERROR(ReadToolChoice(root, request));
+  TROUPE_RETURN_IF_ERROR(
+      request_fields::ReadToolChoice(root, &request->tool_choice, ReadNamedToolChoice));
   TROUPE_RETURN_IF_ERROR(
       request_fields::ReadNumber(root, "temperature", "", &request->temperature));
   bool found = false;

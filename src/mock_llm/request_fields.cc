@@ -80,6 +80,26 @@ Status ReadPositiveInt(const json& object, const char* key, std::string_view pat
   return Status::Ok();
 }
 
+Status ReadToolChoice(const json& root, std::string* out,
+                      Status (*read_named)(const json& choice, std::string* name)) {
+  const json* choice = json_fields::Find(root, "tool_choice");
+  if (choice == nullptr) return Status::Ok();
+  if (choice->is_string()) {
+    const std::string& value = choice->get_ref<const std::string&>();
+    if (value != "auto" && value != "none" && value != "required") {
+      return Status::InvalidArgument("tool_choice \"" + json_fields::Snippet(value, 40) +
+                                     "\" is not one of auto, none, required");
+    }
+    *out = value;
+    return Status::Ok();
+  }
+  if (!choice->is_object()) {
+    return Status::InvalidArgument("tool_choice is neither a string nor an object (it is " +
+                                   std::string(json_fields::TypeName(*choice)) + ")");
+  }
+  return read_named(*choice, out);
+}
+
 void ResolveToolNames(std::vector<ChatMessage>* messages) {
   std::map<std::string, std::string> names;  // call id -> tool name
   for (ChatMessage& m : *messages) {
