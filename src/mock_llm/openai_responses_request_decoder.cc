@@ -16,46 +16,9 @@ using json_fields::Join;
 using json_fields::ReadArray;
 using json_fields::ReadObject;
 using json_fields::ReadString;
-using json_fields::TypeName;
 using request_fields::RequireArray;
 using request_fields::RequireObject;
 using request_fields::RequireString;
-
-// `key` of `object`: a string, absent (""), or parts whose text parts are joined with "\n"; a
-// `refusal` part's words go to `*refusal` when it is given.
-Status ReadText(const json& object, const char* key, const std::string& path, std::string* out,
-                std::string* refusal = nullptr) {
-  const json* content = Find(object, key);
-  if (content == nullptr) return Status::Ok();
-  if (content->is_string()) {
-    *out = content->get<std::string>();
-    return Status::Ok();
-  }
-  const std::string content_path = Join(path, key);
-  if (!content->is_array()) {
-    return Status::InvalidArgument(content_path + " is neither a string nor an array (it is " +
-                                   TypeName(*content) + ")");
-  }
-  bool first = true;
-  for (size_t i = 0; i < content->size(); ++i) {
-    const json& part = (*content)[i];
-    const std::string part_path = At(content_path, i);
-    TROUPE_RETURN_IF_ERROR(RequireObject(part, part_path));
-    std::string type;
-    TROUPE_RETURN_IF_ERROR(RequireString(part, "type", part_path, &type));
-    if (type == "refusal" && refusal != nullptr) {
-      TROUPE_RETURN_IF_ERROR(RequireString(part, "refusal", part_path, refusal));
-      continue;
-    }
-    if (type != "input_text" && type != "output_text" && type != "text") continue;
-    std::string text;
-    TROUPE_RETURN_IF_ERROR(RequireString(part, "text", part_path, &text));
-    if (!first) *out += '\n';
-    *out += text;
-    first = false;
-  }
-  return Status::Ok();
-}
 
 // The assistant message an item of `kind` joins (see the header), made when needed.
 enum class Part { kReasoning, kText, kCall };
@@ -77,7 +40,7 @@ Status ReadMessageItem(const json& item, const std::string& path, ChatRequest* r
   TROUPE_RETURN_IF_ERROR(RequireString(item, "role", path, &role));
   std::string text;
   std::string refusal;
-  TROUPE_RETURN_IF_ERROR(ReadText(item, "content", path, &text, &refusal));
+  TROUPE_RETURN_IF_ERROR(request_fields::ReadTextParts(item, "content", path, &text, &refusal));
   if (role == "system" || role == "developer") {
     if (!request->system.empty()) request->system += '\n';
     request->system += text;
@@ -138,7 +101,7 @@ Status ReadInput(const json& root, ChatRequest* request) {
       ChatMessage m;
       m.role = ChatRole::kTool;
       TROUPE_RETURN_IF_ERROR(RequireString(item, "call_id", path, &m.tool_call_id));
-      TROUPE_RETURN_IF_ERROR(ReadText(item, "output", path, &m.text));
+      TROUPE_RETURN_IF_ERROR(request_fields::ReadTextParts(item, "output", path, &m.text));
       request->messages.push_back(std::move(m));
     } else if (type == "reasoning") {
       TROUPE_RETURN_IF_ERROR(ReadReasoningItem(item, path, request));
