@@ -27,7 +27,7 @@ struct BackgroundTaskConfig {
 // One entry of `providers`.
 struct ProviderConfig {
   std::string name;         // the key: the part before '/' in "provider/model"
-  std::string type;         // "openai", "anthropic" or "mock"
+  std::string type;         // "openai", "openai-responses", "anthropic" or "mock"
   std::string base_url;     // empty = the type's default
   std::string api_key_env;  // empty = the type's default (OPENAI_API_KEY, ANTHROPIC_API_KEY)
   // The header the key goes in ("api-key" for Azure OpenAI); empty = the type's default.

@@ -9,7 +9,8 @@
 namespace troupe {
 
 // The values of a provider's "type".
-inline constexpr std::string_view kProviderTypes[] = {"openai", "anthropic", "mock"};
+inline constexpr std::string_view kProviderTypes[] = {"openai", "openai-responses", "anthropic",
+                                                      "mock"};
 
 // A provider name: [a-z0-9][a-z0-9._-]*
 bool IsProviderName(std::string_view s);

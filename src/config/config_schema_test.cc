@@ -131,8 +131,8 @@ TEST(ConfigSchemaTest, TypesAndBoundsMatchTheLoader) {
 TEST(ConfigSchemaTest, ProviderTypesMatchTheLoader) {
   const json schema = LoadSchema();
   const json& type = SchemaOf(schema, "providers.*").at("properties").at("type");
-  EXPECT_EQ(type.at("enum"), json({"openai", "anthropic", "mock"}));
-  for (const std::string t : {"openai", "anthropic", "mock"}) {
+  EXPECT_EQ(type.at("enum"), json({"openai", "openai-responses", "anthropic", "mock"}));
+  for (const std::string t : {"openai", "openai-responses", "anthropic", "mock"}) {
     EXPECT_TRUE(
         LoadConfigFromSources({{"f", "{\"providers\": {\"p\": {\"type\": \"" + t + "\"}}}"}}).ok());
   }

@@ -24,6 +24,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -186,6 +187,27 @@ class DaemonIntegrationTest : public ::testing::Test {
   std::unique_ptr<Process> Spawn(const std::vector<std::string>& args) {
     return std::make_unique<Process>(TROUPE_BINARY, args,
                                      dir_.File("proc" + std::to_string(++spawned_)), env_);
+  }
+
+  // `troupe mock-llm` on a free port, logging each request to `request_log`, with `extra`
+  // options; its port, or 0 (and a test failure) when it does not start.
+  int StartMockLlm(const std::string& request_log, const std::vector<std::string>& extra,
+                   std::unique_ptr<Process>* process) {
+    const std::string port_file = dir_.File("mock-llm.port");
+    std::vector<std::string> args = {"mock-llm", "--port", "0",        "--port-file",
+                                     port_file,  "--log",  request_log};
+    args.insert(args.end(), extra.begin(), extra.end());
+    *process = Spawn(args);
+    int port = 0;
+    WaitUntil(
+        [&] {
+          std::string text = testing::ReadFileBytes(port_file);
+          if (!text.empty() && text.back() == '\n') port = std::atoi(text.c_str());
+          return port > 0 || !(*process)->Running();
+        },
+        kStartTimeoutMs);
+    if (port == 0) ADD_FAILURE() << "mock-llm did not start: " << (*process)->Stderr();
+    return port;
   }
 
   // Starts `troupe serve` and waits until /v1/health answers over the socket; nullptr (with a
@@ -589,19 +611,10 @@ TEST_F(DaemonIntegrationTest, MalformedRequestsOverTheRealSocketChangeNothing) {
 }
 
 TEST_F(DaemonIntegrationTest, RunsATaskThroughMockLlmAsAnOpenAiProvider) {
-  const std::string port_file = dir_.File("mock-llm.port");
   const std::string request_log = dir_.File("mock-llm.jsonl");
-  auto mock_llm =
-      Spawn({"mock-llm", "--port", "0", "--port-file", port_file, "--log", request_log});
-  int port = 0;
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        std::string text = testing::ReadFileBytes(port_file);
-        if (!text.empty() && text.back() == '\n') port = std::atoi(text.c_str());
-        return port > 0 || !mock_llm->Running();
-      },
-      kStartTimeoutMs));
-  ASSERT_GT(port, 0) << mock_llm->Stderr();
+  std::unique_ptr<Process> mock_llm;
+  const int port = StartMockLlm(request_log, {}, &mock_llm);
+  ASSERT_GT(port, 0);
 
   config_ = WriteConfig(R"(
     "local": { "type": "openai", "base_url": "http://127.0.0.1:)" +
@@ -651,6 +664,57 @@ TEST_F(DaemonIntegrationTest, RunsATaskThroughMockLlmAsAnOpenAiProvider) {
   Reply r = Unix().Post("/v1/tasks", json{{"prompt", "x"}, {"model", "local/mock"}});
   EXPECT_EQ(r.status, 400) << Describe(r);
   EXPECT_THAT(r.body, HasSubstr("TROUPE_IT_KEY"));
+}
+
+// The Responses API end to end: a task whose model calls a tool (function_call ->
+// function_call_output), reasons (a reasoning item sent back with its encrypted_content on the
+// next turn, as store: false requires) and reports usage.
+TEST_F(DaemonIntegrationTest, RunsAToolTaskThroughMockLlmAsAnOpenAiResponsesProvider) {
+  const std::string request_log = dir_.File("mock-llm.jsonl");
+  std::unique_ptr<Process> mock_llm;
+  const int port = StartMockLlm(request_log, {"--log-conversations"}, &mock_llm);
+  ASSERT_GT(port, 0);
+  config_ = WriteConfig(R"(
+    "resp": { "type": "openai-responses", "base_url": "http://127.0.0.1:)" +
+                        std::to_string(port) + R"(/v1", "api_key_env": "TROUPE_IT_KEY" },)");
+  env_["TROUPE_IT_KEY"] = "sk-integration";
+  auto daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+
+  json task = Launch(
+      "#mock tool=glob:{\"pattern\": \"*.none\"} reasoning=\"Look first.\" "
+      "reply=\"no such files\" usage_in=300 usage_out=9\nFind the .none files.",
+      {{"model", "resp/gpt-5"}, {"wait_ms", 30'000}});
+  EXPECT_EQ(task.value("state", ""), "completed") << task;
+  EXPECT_EQ(task.value("result", ""), "no such files");
+  EXPECT_EQ(task.value("tool_calls", 0), 1);
+  EXPECT_EQ(task.value("turns", 0), 2);
+  EXPECT_EQ(task.value("input_tokens", 0), 600);  // 300 in each of the two turns
+  EXPECT_EQ(task.value("output_tokens", 0), 18);
+
+  std::vector<json> requests;
+  WaitUntil(
+      [&] {
+        requests.clear();
+        std::istringstream lines(testing::ReadFileBytes(request_log));
+        for (std::string line; std::getline(lines, line);) requests.push_back(json::parse(line));
+        return requests.size() >= 2;
+      },
+      kStartTimeoutMs);
+  ASSERT_EQ(requests.size(), 2u);
+  for (const json& r : requests) {
+    EXPECT_EQ(r.value("protocol", ""), "openai-responses") << r;
+    EXPECT_EQ(r.value("path", ""), "/v1/responses") << r;
+  }
+  // The second turn carries the call, its output, and the first turn's reasoning item back.
+  const json& messages = requests[1].at("conversation").at("messages");
+  ASSERT_EQ(messages.size(), 3u) << messages;
+  EXPECT_EQ(messages[1].value("reasoning", ""), "Look first.");
+  EXPECT_EQ(messages[1].at("tool_calls").at(0).value("name", ""), "glob");
+  EXPECT_EQ(messages[2].value("role", ""), "tool");
+  EXPECT_EQ(messages[2].value("tool_call_id", ""),
+            messages[1].at("tool_calls").at(0).value("id", ""));
+  EXPECT_EQ(messages[2].value("tool_name", ""), "glob");
 }
 
 TEST_F(DaemonIntegrationTest, DetachReturnsOnceTheDaemonListensAndPostShutdownStopsIt) {

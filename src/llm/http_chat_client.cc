@@ -9,6 +9,7 @@
 #include "core/text_case.h"
 #include "llm/anthropic_codec.h"
 #include "llm/openai_codec.h"
+#include "llm/openai_responses_codec.h"
 #include "llm/rate_limit_headers.h"
 #include "wire/sse_parser.h"
 
@@ -50,6 +51,8 @@ class StreamDecoder {
   explicit StreamDecoder(WireFormat format) {
     if (format == WireFormat::kAnthropic) {
       decoder_.emplace<AnthropicStreamDecoder>();
+    } else if (format == WireFormat::kOpenAiResponses) {
+      decoder_.emplace<OpenAiResponsesStreamDecoder>();
     } else {
       decoder_.emplace<OpenAiStreamDecoder>();
     }
@@ -62,7 +65,7 @@ class StreamDecoder {
   }
 
  private:
-  std::variant<OpenAiStreamDecoder, AnthropicStreamDecoder> decoder_;
+  std::variant<OpenAiStreamDecoder, AnthropicStreamDecoder, OpenAiResponsesStreamDecoder> decoder_;
 };
 
 // One HTTP request of a chat: feeds the body to the decoder and reports how it ended.
@@ -205,8 +208,9 @@ class HttpChatAttempt : public std::enable_shared_from_this<HttpChatAttempt> {
       if (finished_) return;
       result = decoder_.Finish();
     } else {
-      result = format_ == WireFormat::kAnthropic ? DecodeAnthropicResponse(body_)
-                                                 : DecodeOpenAiResponse(body_);
+      result = format_ == WireFormat::kAnthropic         ? DecodeAnthropicResponse(body_)
+               : format_ == WireFormat::kOpenAiResponses ? DecodeOpenAiResponsesResponse(body_)
+                                                         : DecodeOpenAiResponse(body_);
     }
     if (!result.ok()) {
       AttemptError error;
@@ -313,8 +317,10 @@ std::string ChatEndpointUrl(const HttpChatOptions& options) {
     query.resize(fragment);  // a fragment is never sent
   }
   while (!base.empty() && base.back() == '/') base.pop_back();
-  return base + (options.format == WireFormat::kAnthropic ? "/v1/messages" : "/chat/completions") +
-         query;
+  const char* path = "/chat/completions";
+  if (options.format == WireFormat::kAnthropic) path = "/v1/messages";
+  if (options.format == WireFormat::kOpenAiResponses) path = "/responses";
+  return base + path + query;
 }
 
 std::string DefaultApiKeyHeader(WireFormat format, std::string_view base_url) {
@@ -349,6 +355,8 @@ HttpRequest BuildChatHttpRequest(const HttpChatOptions& options, const ChatReque
   if (options.format == WireFormat::kAnthropic) {
     http.headers.push_back({"anthropic-version", kAnthropicVersion});
     http.body = EncodeAnthropicRequestText(request, cache);
+  } else if (options.format == WireFormat::kOpenAiResponses) {
+    http.body = EncodeOpenAiResponsesRequestText(request, cache);
   } else {
     http.body = EncodeOpenAiRequestText(request, /*max_completion_tokens=*/false, cache);
   }

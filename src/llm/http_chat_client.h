@@ -1,6 +1,6 @@
-// The production providers: OpenAI-compatible Chat Completions and the Anthropic Messages API,
-// over the daemon's HttpClient (core/http_client.h). One attempt = one HTTP request whose body
-// is streamed through the SSE parser into the wire codec's decoder; StartWithRetries
+// The production providers: OpenAI-compatible Chat Completions, OpenAI's Responses API and the
+// Anthropic Messages API, over the daemon's HttpClient (core/http_client.h). One attempt = one
+// HTTP request whose body is streamed through the SSE parser into the wire codec's decoder; StartWithRetries
 // (llm/chat_attempt.h) retries attempts under the SDKs' policy.
 //
 // Failure handling, attempt by attempt:
@@ -29,7 +29,9 @@
 
 namespace troupe {
 
-enum class WireFormat { kOpenAi, kAnthropic };
+// kOpenAiResponses: OpenAI's Responses API (POST /responses, llm/openai_responses_codec.h), with
+// the OpenAI style's base URL, key header and error bodies.
+enum class WireFormat { kOpenAi, kAnthropic, kOpenAiResponses };
 
 inline constexpr const char* kDefaultOpenAiBaseUrl = "https://api.openai.com/v1";
 inline constexpr const char* kDefaultAnthropicBaseUrl = "https://api.anthropic.com";
@@ -57,8 +59,8 @@ struct HttpChatOptions {
   RetryOptions retry;
 };
 
-// The URL an attempt posts to: base_url without trailing '/' + "/chat/completions" or
-// "/v1/messages". A query in base_url stays at the end: Azure OpenAI's
+// The URL an attempt posts to: base_url without trailing '/' + "/chat/completions",
+// "/responses" or "/v1/messages". A query in base_url stays at the end: Azure OpenAI's
 // "https://R.openai.azure.com/openai/deployments/D?api-version=2024-10-21" gives
 // ".../openai/deployments/D/chat/completions?api-version=2024-10-21".
 std::string ChatEndpointUrl(const HttpChatOptions& options);
@@ -69,7 +71,8 @@ std::string ChatEndpointUrl(const HttpChatOptions& options);
 std::string DefaultApiKeyHeader(WireFormat format, std::string_view base_url);
 
 // The HTTP request of one attempt: URL, headers (key, version, content type, extras), body.
-// The body is EncodeOpenAiRequestText's / EncodeAnthropicRequestText's (model-family rules,
+// The body is EncodeOpenAiRequestText's / EncodeOpenAiResponsesRequestText's /
+// EncodeAnthropicRequestText's (model-family rules,
 // such as `max_completion_tokens` for OpenAI's reasoning models, are the codec's).
 // `cache` (may be null) keeps the encoded system prompt and tools across requests
 // (llm/request_text.h).

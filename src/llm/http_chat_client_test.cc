@@ -143,6 +143,23 @@ TEST_F(HttpChatClientTest, OpenAiReasoningModelsGetMaxCompletionTokens) {
   EXPECT_EQ(body["max_completion_tokens"], 8192);
 }
 
+TEST_F(HttpChatClientTest, OpenAiResponsesPostsToResponsesAndDecodesItsEvents) {
+  server_->SetHandler([](const RecordedRequest&) { return Sse(codec_test::kResponsesTextStream); });
+  Chat(Options(WireFormat::kOpenAiResponses), Request("gpt-5"));
+  ASSERT_TRUE(result_.ok()) << result_.status().ToString();
+  EXPECT_EQ(result_.value().message.text, "Bonjour — 世界 🎉");
+  EXPECT_EQ(result_.value().usage.cache_read_tokens, 1024);
+  const RecordedRequest& req = server_->requests().at(0);
+  EXPECT_EQ(req.target, "/v1/responses");
+  EXPECT_EQ(req.Header("authorization"), std::string("Bearer ") + kKey);
+  nlohmann::json body = nlohmann::json::parse(req.body);
+  EXPECT_EQ(body["model"], "gpt-5");
+  EXPECT_EQ(body["store"], false);
+  EXPECT_EQ(body["max_output_tokens"], 8192);
+  EXPECT_TRUE(body.contains("input"));
+  EXPECT_FALSE(body.contains("messages"));
+}
+
 // Azure OpenAI's classic deployment endpoint: the api-version query after the path, the key in
 // `api-key`, no Authorization header.
 TEST_F(HttpChatClientTest, AzureDeploymentEndpointGetsItsQueryAndApiKeyHeader) {
@@ -322,6 +339,10 @@ TEST(ChatEndpointUrlTest, FollowsTheSdkConventions) {
   o.format = WireFormat::kOpenAi;
   o.base_url = "http://localhost:11434/v1/";
   EXPECT_EQ(ChatEndpointUrl(o), "http://localhost:11434/v1/chat/completions");
+  o.format = WireFormat::kOpenAiResponses;
+  EXPECT_EQ(ChatEndpointUrl(o), "http://localhost:11434/v1/responses");
+  o.base_url = "";
+  EXPECT_EQ(ChatEndpointUrl(o), "https://api.openai.com/v1/responses");
 }
 
 TEST(ChatEndpointUrlTest, KeepsTheQueryAtTheEnd) {
@@ -330,7 +351,8 @@ TEST(ChatEndpointUrlTest, KeepsTheQueryAtTheEnd) {
   EXPECT_EQ(ChatEndpointUrl(o),
             "https://res.openai.azure.com/openai/deployments/gpt4o-prod/chat/completions"
             "?api-version=2024-10-21");
-  o.base_url = "https://res.openai.azure.com/openai/deployments/d/?api-version=2025-04-01-preview#x";
+  o.base_url =
+      "https://res.openai.azure.com/openai/deployments/d/?api-version=2025-04-01-preview#x";
   EXPECT_EQ(ChatEndpointUrl(o),
             "https://res.openai.azure.com/openai/deployments/d/chat/completions"
             "?api-version=2025-04-01-preview");

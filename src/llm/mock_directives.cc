@@ -177,6 +177,11 @@ class LevelParser {
       d_.head_delay_ms = kMockHangMs;
       return Status::Ok();
     }
+    if (key == "cut_call" || key == "content_parts") {
+      if (item.has_value) return BadItem(item.raw, "'" + std::string(key) + "' takes no value");
+      (key == "cut_call" ? d_.cut_call : d_.content_parts) = true;
+      return Status::Ok();
+    }
     if (!item.has_value) return BadItem(item.raw, "expected key=value");
     if (key == "head_delay") return Duration(item, &d_.head_delay_ms);
     if (key == "latency") return Duration(item, &d_.first_token_delay_ms);
@@ -195,6 +200,10 @@ class LevelParser {
     if (key == "tokens") return Count(item, kMockMaxTokens, &d_.filler_tokens);
     if (key == "reasoning") {
       d_.reasoning = item.value;
+      return Status::Ok();
+    }
+    if (key == "refusal") {
+      d_.refusal = item.value;
       return Status::Ok();
     }
     if (key == "tool" || key.substr(0, 5) == "tool@") return Tool(item);
@@ -255,10 +264,10 @@ class LevelParser {
       return Status::Ok();
     }
     return BadItem(item.raw,
-                   "unknown key; expected one of head_delay, latency, tps, hang, reply, tokens, "
-                   "reasoning, tool, tool@K, fail, fail_message, retry_after, retry_after_ms, "
-                   "should_retry, times, drop_after, stall, stall_after, malformed_after, "
-                   "truncate_after, error_event, error_after, usage_in, usage_out, id");
+                   "unknown key; known: head_delay, latency, tps, hang, reply, tokens, reasoning, "
+                   "refusal, cut_call, content_parts, tool[@K], fail, fail_message, "
+                   "retry_after[_ms], should_retry, times, drop_after, stall, stall_after, "
+                   "malformed_after, truncate_after, error_event, error_after, usage_in/out, id");
   }
 
   // The level's directives once every item was added.
@@ -430,6 +439,9 @@ MockDirectives MergeMockDirectives(const MockDirectives& base, const MockDirecti
     d.filler_tokens = over.filler_tokens;
   }
   Override(&d.reasoning, over.reasoning);
+  Override(&d.refusal, over.refusal);
+  Override(&d.cut_call, over.cut_call);
+  Override(&d.content_parts, over.content_parts);
   Override(&d.tool_calls, over.tool_calls);
   Override(&d.fail_status, over.fail_status);
   Override(&d.fail_message, over.fail_message);

@@ -24,6 +24,14 @@
 //   reply="text"          the final answer, instead of the default agent's
 //   tokens=N              a final answer of N filler tokens (throughput tests); N <= 1,000,000
 //   reasoning="text"      reasoning deltas before the turn's text or tool calls, in every turn
+//   refusal="text"        the final turn refuses with these words (FinishReason::kRefusal; the
+//                         wires send it as OpenAI's `refusal`, Anthropic's stop_reason "refusal")
+//                         instead of answering, unless `reply` gives text to go with it
+//   cut_call              the output limit cuts every turn that calls tools: its last call's
+//                         input stops halfway and the reply ends with FinishReason::kLength
+//   content_parts         on the OpenAI Chat Completions wire, text and reasoning go out as
+//                         lists of typed parts, {"type":"text"} and {"type":"thinking"}, as
+//                         Mistral's reasoning models send them (MockPlan::content_parts)
 //   tool=NAME:{args}      a tool call of turn 1; repeat for parallel calls (in order)
 //   tool@K=NAME:{args}    a tool call of turn K (1 <= K <= 1000); `:{args}` may be left out ({})
 //     Turn K is the K-th assistant reply after the last user message: 1 + the assistant
@@ -97,6 +105,9 @@ struct MockDirectives {
   std::optional<std::string> reply;      // excludes filler_tokens
   std::optional<int64_t> filler_tokens;  // excludes reply
   std::optional<std::string> reasoning;
+  std::optional<std::string> refusal;
+  std::optional<bool> cut_call;
+  std::optional<bool> content_parts;
   std::optional<std::vector<MockScriptedToolCall>> tool_calls;  // set when any tool key was given
 
   std::optional<int> fail_status;

@@ -64,6 +64,20 @@ TEST(MockDirectivesTest, PacingKeys) {
   EXPECT_EQ(Parse("#mock hang").head_delay_ms, kMockHangMs);
 }
 
+TEST(MockDirectivesTest, RefusalAndCutCall) {
+  const MockDirectives d = Parse("#mock refusal=\"Not that.\" cut_call content_parts");
+  EXPECT_EQ(d.refusal, "Not that.");
+  EXPECT_EQ(d.cut_call, true);
+  EXPECT_EQ(d.content_parts, true);
+  Result<MockDirectives> bad = ParseMockDirectives("#mock cut_call=yes");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("'cut_call' takes no value"));
+  const MockDirectives merged =
+      MergeMockDirectives(Parse("#mock refusal=a"), Parse("#mock cut_call"));
+  EXPECT_EQ(merged.refusal, "a");
+  EXPECT_EQ(merged.cut_call, true);
+}
+
 TEST(MockDirectivesTest, QuotedValuesAndEscapes) {
   const MockDirectives d =
       Parse(R"(#mock reply="He said \"hi\"\nthen left \\ ok" reasoning="think first")");

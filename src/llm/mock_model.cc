@@ -258,6 +258,7 @@ MockPlan MockModel::Plan(const ChatRequest& request) {
   if (d.first_token_delay_ms) plan.first_token_delay_ms = *d.first_token_delay_ms;
   if (d.tokens_per_second) plan.tokens_per_second = *d.tokens_per_second;
   if (d.id) plan.marker = *d.id;
+  plan.content_parts = d.content_parts.value_or(false);
 
   const bool fault = (d.fail_status || d.stream_fault) && ShouldFault(request, d, user);
   if (fault && d.fail_status) {
@@ -295,7 +296,23 @@ MockPlan MockModel::Plan(const ChatRequest& request) {
   for (size_t i = 0; i < calls.size(); ++i) {
     calls[i].id = "call_mock_" + std::to_string(serial) + "_" + std::to_string(i + 1);
   }
+  const bool cut_call = d.cut_call.value_or(false) && !calls.empty();
+  if (cut_call) {  // the limit struck halfway through the last call's input
+    std::string& input = calls.back().arguments_json;
+    input.resize(CutPoint(input, input.size() / 2));
+  }
+  const bool refuses = d.refusal.has_value() && calls.empty();
+  if (refuses && !d.reply) text.clear();
   Assemble(request, d.reasoning.value_or(""), text, std::move(calls), &plan);
+  if (cut_call) {
+    plan.result.finish = FinishReason::kLength;
+    plan.result.raw_finish_reason = "length";
+  }
+  if (refuses) {
+    plan.result.message.refusal = *d.refusal;
+    plan.result.finish = FinishReason::kRefusal;
+    plan.result.raw_finish_reason = "refusal";
+  }
 
   Usage& usage = plan.result.usage;
   usage.input_tokens = d.usage_in.value_or(std::max<int64_t>(1, RequestChars(request) / 4));

@@ -190,6 +190,38 @@ TEST(MockModelTest, ReasoningComesFirst) {
   EXPECT_EQ(plan.result.message.reasoning, "let me think");
 }
 
+TEST(MockModelTest, RefusalEndsTheFinalTurnInItsWords) {
+  MockModel model(Instant());
+  MockPlan plan = model.Plan(Request("#mock refusal=\"I can't help with that.\"\nhack it"));
+  ExpectConsistent(plan);
+  EXPECT_EQ(plan.result.finish, FinishReason::kRefusal);
+  EXPECT_EQ(plan.result.message.refusal, "I can't help with that.");
+  EXPECT_EQ(plan.result.message.text, "");
+  // With a scripted tool turn first, that turn runs; the refusal comes after it.
+  plan = model.Plan(Request("#mock tool=glob:{\"pattern\":\"*\"} refusal=No.\ngo"));
+  EXPECT_EQ(plan.result.finish, FinishReason::kToolCalls);
+  EXPECT_EQ(plan.result.message.refusal, "");
+}
+
+TEST(MockModelTest, ContentPartsIsAWireShapeForThePlayer) {
+  MockModel model(Instant());
+  EXPECT_TRUE(model.Plan(Request("#mock content_parts reply=ok")).content_parts);
+  EXPECT_FALSE(model.Plan(Request("#mock reply=ok")).content_parts);
+}
+
+TEST(MockModelTest, CutCallStopsTheLastCallsInputHalfwayAtTheLimit) {
+  MockModel model(Instant());
+  const MockPlan plan = model.Plan(Request(
+      "#mock tool=glob:{\"pattern\":\"*\"} tool=grep:{\"pattern\":\"abcdefgh\"} cut_call\nx"));
+  const ChatMessage m = FromDeltas(plan.deltas);
+  ASSERT_EQ(plan.result.message.tool_calls.size(), 2u);
+  EXPECT_EQ(plan.result.message.tool_calls[0].arguments_json, R"({"pattern":"*"})");
+  EXPECT_EQ(plan.result.message.tool_calls[1].arguments_json, R"({"pattern":)");
+  EXPECT_EQ(m.tool_calls.at(1).arguments_json, plan.result.message.tool_calls[1].arguments_json);
+  EXPECT_EQ(plan.result.finish, FinishReason::kLength);
+  EXPECT_EQ(plan.result.raw_finish_reason, "length");
+}
+
 TEST(MockModelTest, ScriptedToolTurnsThenReply) {
   MockModel model(Instant());
   ChatRequest r = Request(

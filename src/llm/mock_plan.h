@@ -49,6 +49,9 @@ struct MockPlan {
   std::string error_message;  // kErrorEvent
 
   std::string marker;  // the request's `id=` directive, for the request log ("" = none)
+  // Wire shape: on OpenAI Chat Completions, send text and reasoning as lists of typed content
+  // parts (Mistral's reasoning models) rather than strings. Other wires have one shape.
+  bool content_parts = false;
 };
 
 }  // namespace troupe

@@ -12,21 +12,26 @@
 namespace troupe {
 namespace {
 
+// OpenAI's Responses API is OpenAI's: it takes OpenAI's key, endpoint and variables.
+bool IsOpenAiType(const std::string& type) {
+  return type == "openai" || type == "openai-responses";
+}
+
 std::string DefaultKeyEnv(const std::string& type) {
-  if (type == "openai") return "OPENAI_API_KEY";
+  if (IsOpenAiType(type)) return "OPENAI_API_KEY";
   if (type == "anthropic") return "ANTHROPIC_API_KEY";
   return "";
 }
 
 // The variable the official SDKs read an endpoint from.
 std::string BaseUrlEnv(const std::string& type) {
-  if (type == "openai") return "OPENAI_BASE_URL";
+  if (IsOpenAiType(type)) return "OPENAI_BASE_URL";
   if (type == "anthropic") return "ANTHROPIC_BASE_URL";
   return "";
 }
 
 std::string DefaultBaseUrl(const std::string& type) {
-  if (type == "openai") return kDefaultOpenAiBaseUrl;
+  if (IsOpenAiType(type)) return kDefaultOpenAiBaseUrl;
   if (type == "anthropic") return kDefaultAnthropicBaseUrl;
   return "";
 }
@@ -79,10 +84,11 @@ Result<std::unique_ptr<ProviderRegistry>> ProviderRegistry::Create(const Config&
     e.info.name = name;
     e.info.type = pc.type;
     e.info.implicit = !config.providers.contains(name);
-    if (pc.type != "openai" && pc.type != "anthropic" && pc.type != "mock") {
-      return Status::InvalidArgument(fmt::format(
-          "providers.{}.type: expected \"openai\", \"anthropic\" or \"mock\", got \"{}\"", name,
-          pc.type));
+    if (!IsOpenAiType(pc.type) && pc.type != "anthropic" && pc.type != "mock") {
+      return Status::InvalidArgument(
+          fmt::format("providers.{}.type: expected \"openai\", \"openai-responses\", "
+                      "\"anthropic\" or \"mock\", got \"{}\"",
+                      name, pc.type));
     }
     if (pc.type == "mock") {
       // A broken script would turn every reply into a 400; say so when the daemon starts.
@@ -115,7 +121,9 @@ Result<std::unique_ptr<ProviderRegistry>> ProviderRegistry::Create(const Config&
       }
       e.info.api_key_env = pc.api_key_env.empty() ? DefaultKeyEnv(pc.type) : pc.api_key_env;
       e.http.provider = name;
-      e.http.format = pc.type == "anthropic" ? WireFormat::kAnthropic : WireFormat::kOpenAi;
+      e.http.format = pc.type == "anthropic"          ? WireFormat::kAnthropic
+                      : pc.type == "openai-responses" ? WireFormat::kOpenAiResponses
+                                                      : WireFormat::kOpenAi;
       e.http.base_url = e.info.base_url;
       e.http.api_key_header = pc.api_key_header;
       e.http.max_body_bytes = static_cast<size_t>(pc.max_reply_bytes);

@@ -44,7 +44,7 @@ struct ProviderDeps {
 // What `troupe pools` / `GET /v1/providers` may show about a provider.
 struct ProviderInfo {
   std::string name;
-  std::string type;  // openai, anthropic, mock
+  std::string type;  // openai, openai-responses, anthropic, mock
   std::string base_url;
   std::string base_url_env;  // the variable base_url came from; "" = the config or the default
   std::string api_key_env;   // "" for mock

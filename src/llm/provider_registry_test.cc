@@ -162,6 +162,24 @@ TEST_F(ProviderRegistryTest, BaseUrlVariablesOfTheSdksReplaceOnlyTheDefaultEndpo
               HasSubstr("OPENAI_BASE_URL (for provider openai): expected an http:// or https://"));
 }
 
+TEST_F(ProviderRegistryTest, ResponsesTypeTakesOpenAisKeyAndEndpoint) {
+  env_["OPENAI_API_KEY"] = "sk-test";
+  Config config;
+  ProviderConfig responses;
+  responses.type = "openai-responses";
+  config.providers["codex"] = responses;
+  auto registry = Make(config);
+  std::map<std::string, ProviderInfo> by_name;
+  for (const ProviderInfo& info : registry->List()) by_name[info.name] = info;
+  EXPECT_EQ(by_name["codex"].type, "openai-responses");
+  EXPECT_EQ(by_name["codex"].base_url, "https://api.openai.com/v1");
+  EXPECT_EQ(by_name["codex"].api_key_env, "OPENAI_API_KEY");
+  EXPECT_TRUE(by_name["codex"].has_api_key);
+  Result<ResolvedModel> resolved = registry->Resolve("codex/gpt-5-codex");
+  ASSERT_TRUE(resolved.ok()) << resolved.status().ToString();
+  EXPECT_EQ(resolved->model_id, "gpt-5-codex");
+}
+
 TEST_F(ProviderRegistryTest, BrokenMockScriptIsRefusedAtStartNamingTheProvider) {
   Config config;
   ProviderConfig p;

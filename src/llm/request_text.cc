@@ -4,6 +4,7 @@
 
 #include "llm/anthropic_codec.h"
 #include "llm/openai_codec.h"
+#include "llm/openai_responses_codec.h"
 
 namespace troupe {
 namespace {
@@ -95,6 +96,26 @@ std::string EncodeOpenAiRequestText(const ChatRequest& request, bool max_complet
     options.erase("max_tokens");
   }
   AppendMembers(options, &body);
+  body += '}';
+  return body;
+}
+
+std::string EncodeOpenAiResponsesRequestText(const ChatRequest& request, RequestTextCache* cache) {
+  RequestTextCache scratch;
+  if (cache == nullptr) cache = &scratch;
+  std::string body = "{";
+  if (!request.system.empty()) {
+    body += "\"instructions\":";
+    body += cache->Text(request.system, JsonString);
+    body += ',';
+  }
+  body += "\"input\":";
+  body += Dump(EncodeOpenAiResponsesInput(request));
+  if (!request.tools.empty()) {
+    body += ",\"tools\":";
+    body += cache->ToolArray(request.tools, EncodeOpenAiResponsesTool);
+  }
+  AppendMembers(EncodeOpenAiResponsesOptions(request), &body);
   body += '}';
   return body;
 }

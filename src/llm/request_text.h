@@ -64,6 +64,9 @@ class RequestTextCache {
 std::string EncodeOpenAiRequestText(const ChatRequest& request, bool max_completion_tokens,
                                     RequestTextCache* cache);
 
+// The body of POST /responses (llm/openai_responses_codec.h). `cache` may be null.
+std::string EncodeOpenAiResponsesRequestText(const ChatRequest& request, RequestTextCache* cache);
+
 // The body of POST /v1/messages. `cache` may be null.
 std::string EncodeAnthropicRequestText(const ChatRequest& request, RequestTextCache* cache);
 

@@ -12,7 +12,9 @@
 #include "mock_llm/anthropic_request_decoder.h"
 #include "mock_llm/mock_exchange.h"
 #include "mock_llm/openai_request_decoder.h"
+#include "mock_llm/openai_responses_request_decoder.h"
 #include "mock_llm/plan_player.h"
+#include "mock_llm/prompt_cache.h"
 #include "mock_llm/reply_encoder.h"
 #include "mock_llm/reply_json.h"
 
@@ -31,8 +33,13 @@ bool IsOpenAiChatPath(std::string_view path) {
   return path == "/v1/chat/completions" || path == "/chat/completions";
 }
 
-// The protocol whose error shape answers a request for `path`.
+bool IsOpenAiResponsesPath(std::string_view path) {
+  return path == "/v1/responses" || path == "/responses";
+}
+
+// The protocol of `path`, whose error shape answers a request for it.
 WireProtocol ProtocolForPath(std::string_view path) {
+  if (IsOpenAiResponsesPath(path)) return WireProtocol::kOpenAiResponses;
   return path == "/v1/messages" ? WireProtocol::kAnthropic : WireProtocol::kOpenAi;
 }
 
@@ -116,6 +123,7 @@ class MockLlmServerState : public HttpHandler,
   RequestLog log_;
   // Requests whose answer is not over.
   std::unordered_map<MockExchange*, std::shared_ptr<MockExchange>> active_;
+  PromptCache prompt_cache_;
 };
 
 std::shared_ptr<RequestLogEntry> MockLlmServerState::NewEntry(const ReceivedRequest& request) {
@@ -184,7 +192,7 @@ void MockLlmServerState::OnRequest(MockExchange& connection, const ReceivedReque
       Models(connection, request);
       return;
     }
-  } else if (IsOpenAiChatPath(path) || path == "/v1/messages") {
+  } else if (IsOpenAiChatPath(path) || IsOpenAiResponsesPath(path) || path == "/v1/messages") {
     if (method == "POST") {
       Chat(connection, request, ProtocolForPath(path));
       return;
@@ -209,7 +217,7 @@ bool MockLlmServerState::CheckAuth(MockExchange& connection, const ReceivedReque
                                    const std::shared_ptr<RequestLogEntry>& entry,
                                    WireProtocol protocol) {
   if (!options_.require_auth) return true;
-  if (protocol == WireProtocol::kOpenAi) {
+  if (protocol != WireProtocol::kAnthropic) {
     if (HasBearer(request)) return true;
     Refuse(connection, entry, protocol, 401, "invalid_request_error",
            "You didn't provide an API key: send it as `Authorization: Bearer <key>`.");
@@ -244,6 +252,13 @@ void MockLlmServerState::Chat(MockExchange& connection, const ReceivedRequest& r
     }
     chat = std::move(decoded->chat);
     include_usage = decoded->include_usage;
+  } else if (protocol == WireProtocol::kOpenAiResponses) {
+    Result<ChatRequest> decoded = DecodeOpenAiResponsesRequest(request.body);
+    if (!decoded.ok()) {
+      Refuse(connection, entry, protocol, 400, "invalid_request_error", decoded.status().message());
+      return;
+    }
+    chat = std::move(decoded).value();
   } else {
     Result<ChatRequest> decoded = DecodeAnthropicRequest(request.body);
     if (!decoded.ok()) {
@@ -262,18 +277,24 @@ void MockLlmServerState::Chat(MockExchange& connection, const ReceivedRequest& r
   entry->marker = plan.marker;
   ChatResult& result = plan.result;
   result.message.role = ChatRole::kAssistant;
+  if (!plan.http_error) {
+    prompt_cache_.Apply(protocol, json::parse(request.body, nullptr, false), &result.usage);
+    entry->usage = result.usage;
+  }
   if (result.response_id.empty()) {
-    result.response_id = protocol == WireProtocol::kOpenAi
-                             ? fmt::format("chatcmpl-mock{}", entry->id)
-                             : fmt::format("msg_mock{}", entry->id);
+    result.response_id =
+        protocol == WireProtocol::kOpenAi            ? fmt::format("chatcmpl-mock{}", entry->id)
+        : protocol == WireProtocol::kOpenAiResponses ? fmt::format("resp_mock{}", entry->id)
+                                                     : fmt::format("msg_mock{}", entry->id);
   }
   if (result.model.empty()) result.model = chat.model;
   ReplyOptions reply_options;
   reply_options.created_s = clock_->WallMs() / 1000;
   reply_options.include_usage = include_usage;
+  reply_options.content_parts = plan.content_parts;
   auto encoder = MakeReplyEncoder(protocol, result, reply_options);
   std::vector<HttpHeader> headers = {
-      {protocol == WireProtocol::kOpenAi ? "x-request-id" : "request-id",
+      {protocol == WireProtocol::kAnthropic ? "request-id" : "x-request-id",
        fmt::format("req_mock{}", entry->id)}};
   auto player = std::make_unique<PlanPlayer>(clock_, std::move(plan), protocol, std::move(encoder),
                                              chat.stream, std::move(headers), connection.sink());

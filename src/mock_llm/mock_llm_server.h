@@ -1,7 +1,8 @@
-// `troupe mock-llm`: an HTTP/1.1 server speaking the OpenAI Chat Completions and Anthropic
-// Messages wire protocols, answering every request with a scripted model, so the rest of troupe
-// (provider clients, retry policy, engine, CLI) is tested over real loopback HTTP, with latency,
-// streaming rate, HTTP errors, dropped connections, malformed events and stalls on demand.
+// `troupe mock-llm`: an HTTP/1.1 server speaking the OpenAI Chat Completions, OpenAI Responses
+// and Anthropic Messages wire protocols, answering every request with a scripted model, so the
+// rest of troupe (provider clients, retry policy, engine, CLI) is tested over real loopback HTTP,
+// with latency, streaming rate, HTTP errors, dropped connections, malformed events and stalls on
+// demand.
 //
 // The model is not here: a planner turns each decoded ChatRequest into a MockPlan
 // (llm/mock_plan.h), and this server plays it (plan_player.h) in the request's protocol
@@ -9,6 +10,7 @@
 //
 // Routes (the path's query string is ignored):
 //   POST /v1/chat/completions, POST /chat/completions   OpenAI Chat Completions
+//   POST /v1/responses, POST /responses                  OpenAI Responses
 //   POST /v1/messages                                    Anthropic Messages
 //   GET  /v1/models, GET /models     the configured model names, in a shape both SDKs read
 //   GET  /health                     {"status":"ok"}
@@ -21,6 +23,9 @@
 // require_auth, credentials (401: OpenAI `Authorization: Bearer <key>`; Anthropic `x-api-key`
 // or a bearer token) and Anthropic's `anthropic-version` header (400); the body (400 naming the
 // offending field). Key values are never logged or echoed.
+// Prompt caching: a reply's usage splits its input tokens into uncached, cache-read and
+// cache-write tokens as OpenAI and Anthropic report them, from the prefixes earlier requests sent
+// (prompt_cache.h); only for requests that ask for caching (`prompt_cache_key`, `cache_control`).
 // The request log records the model routes, /v1/models and refused requests; /health and
 // /v1/mock/* are not recorded, so polling them does not disturb what a test reads.
 //

@@ -18,6 +18,10 @@ json UsageJson(const Usage& usage) {
           {"completion_tokens_details", {{"reasoning_tokens", usage.reasoning_tokens}}}};
 }
 
+json TextParts(const std::string& text) {
+  return json::array({{{"type", "text"}, {"text", text}}});
+}
+
 json ErrorJson(std::string_view type, std::string_view message) {
   return {{"error", {{"message", message}, {"type", type}, {"param", nullptr}, {"code", nullptr}}}};
 }
@@ -34,8 +38,11 @@ class OpenAiReplyEncoder : public ReplyEncoder {
   std::string StreamDelta(const struct StreamDelta& d) override {
     switch (d.kind) {
       case StreamDelta::Kind::kText:
+        if (options_.content_parts) return Event(Chunk({{"content", TextParts(d.text)}}, nullptr));
         return Event(Chunk({{"content", d.text}}, nullptr));
       case StreamDelta::Kind::kReasoning:
+        if (options_.content_parts)
+          return Event(Chunk({{"content", ThinkingParts(d.text)}}, nullptr));
         return Event(Chunk({{"reasoning_content", d.text}}, nullptr));
       case StreamDelta::Kind::kToolCallStart:
         return Event(Chunk(
@@ -84,7 +91,14 @@ class OpenAiReplyEncoder : public ReplyEncoder {
     } else {
       message["content"] = m.text;
     }
-    if (!m.reasoning.empty()) message["reasoning_content"] = m.reasoning;
+    if (options_.content_parts) {
+      json parts = json::array();
+      if (!m.reasoning.empty()) parts.push_back(ThinkingParts(m.reasoning)[0]);
+      if (!m.text.empty()) parts.push_back(TextParts(m.text)[0]);
+      message["content"] = std::move(parts);
+    } else if (!m.reasoning.empty()) {
+      message["reasoning_content"] = m.reasoning;
+    }
     if (!m.refusal.empty()) {
       message["content"] = nullptr;
       message["refusal"] = m.refusal;
@@ -122,6 +136,10 @@ class OpenAiReplyEncoder : public ReplyEncoder {
                                      {"logprobs", nullptr},
                                      {"finish_reason", std::move(finish_reason)}}});
     return chunk;
+  }
+
+  static json ThinkingParts(const std::string& text) {
+    return json::array({{{"type", "thinking"}, {"thinking", TextParts(text)}}});
   }
 
   static std::string Event(const json& data) {

@@ -15,6 +15,9 @@
 // The finish reason comes from ChatResult::finish (stop, tool_calls, length, content_filter; a
 // refusal finishes with "stop", as OpenAI's does); for
 // kOther, raw_finish_reason when set, else "stop".
+// With ReplyOptions::content_parts, `content` is a list of typed parts instead of a string, as
+// Mistral's reasoning models send it: text as [{"type":"text","text"}], reasoning as
+// [{"type":"thinking","thinking":[{"type":"text","text"}]}] (no reasoning_content).
 #pragma once
 
 #include <memory>

@@ -21,36 +21,6 @@ using request_fields::RequireArray;
 using request_fields::RequireObject;
 using request_fields::RequireString;
 
-// `content`: a string, null/absent (""), or an array of parts whose text parts are joined.
-Status ReadContent(const json& message, const std::string& path, std::string* out) {
-  const json* content = Find(message, "content");
-  if (content == nullptr) return Status::Ok();
-  if (content->is_string()) {
-    *out = content->get<std::string>();
-    return Status::Ok();
-  }
-  const std::string content_path = Join(path, "content");
-  if (!content->is_array()) {
-    return Status::InvalidArgument(content_path + " is neither a string nor an array (it is " +
-                                   TypeName(*content) + ")");
-  }
-  bool first = true;
-  for (size_t i = 0; i < content->size(); ++i) {
-    const json& part = (*content)[i];
-    const std::string part_path = At(content_path, i);
-    TROUPE_RETURN_IF_ERROR(RequireObject(part, part_path));
-    std::string type;
-    TROUPE_RETURN_IF_ERROR(RequireString(part, "type", part_path, &type));
-    if (type != "text") continue;  // image_url, input_audio, file: the mock model reads text only
-    std::string text;
-    TROUPE_RETURN_IF_ERROR(RequireString(part, "text", part_path, &text));
-    if (!first) *out += '\n';
-    *out += text;
-    first = false;
-  }
-  return Status::Ok();
-}
-
 Status ReadToolCalls(const json& message, const std::string& path, std::vector<ToolCall>* out) {
   const json* calls = nullptr;
   TROUPE_RETURN_IF_ERROR(ReadArray(message, "tool_calls", path, &calls));
@@ -94,7 +64,7 @@ Status ReadMessages(const json& root, ChatRequest* request) {
     std::string role;
     TROUPE_RETURN_IF_ERROR(RequireString(wire, "role", path, &role));
     ChatMessage m;
-    TROUPE_RETURN_IF_ERROR(ReadContent(wire, path, &m.text));
+    TROUPE_RETURN_IF_ERROR(request_fields::ReadTextParts(wire, "content", path, &m.text));
     if (role == "system" || role == "developer") {
       if (!request->system.empty()) request->system += '\n';
       request->system += m.text;
@@ -149,26 +119,12 @@ Status ReadTools(const json& root, ChatRequest* request) {
   return Status::Ok();
 }
 
-Status ReadToolChoice(const json& root, ChatRequest* request) {
-  const json* choice = Find(root, "tool_choice");
-  if (choice == nullptr) return Status::Ok();
-  if (choice->is_string()) {
-    const std::string& value = choice->get_ref<const std::string&>();
-    if (value != "auto" && value != "none" && value != "required") {
-      return Status::InvalidArgument("tool_choice \"" + json_fields::Snippet(value, 40) +
-                                     "\" is not one of auto, none, required");
-    }
-    request->tool_choice = value;
-    return Status::Ok();
-  }
-  if (!choice->is_object()) {
-    return Status::InvalidArgument("tool_choice is neither a string nor an object (it is " +
-                                   std::string(TypeName(*choice)) + ")");
-  }
+// {"type":"function","function":{"name":…}}
+Status ReadNamedToolChoice(const json& choice, std::string* name) {
   const json* function = nullptr;
-  TROUPE_RETURN_IF_ERROR(ReadObject(*choice, "function", "tool_choice", &function));
+  TROUPE_RETURN_IF_ERROR(ReadObject(choice, "function", "tool_choice", &function));
   if (function == nullptr) return Status::InvalidArgument("tool_choice.function is missing");
-  return RequireString(*function, "name", "tool_choice.function", &request->tool_choice);
+  return RequireString(*function, "name", "tool_choice.function", name);
 }
 
 Status Decode(const json& root, OpenAiChatRequest* out) {
@@ -177,7 +133,8 @@ Status Decode(const json& root, OpenAiChatRequest* out) {
   TROUPE_RETURN_IF_ERROR(RequireString(root, "model", "", &request.model));
   TROUPE_RETURN_IF_ERROR(ReadMessages(root, &request));
   TROUPE_RETURN_IF_ERROR(ReadTools(root, &request));
-  TROUPE_RETURN_IF_ERROR(ReadToolChoice(root, &request));
+  TROUPE_RETURN_IF_ERROR(
+      request_fields::ReadToolChoice(root, &request.tool_choice, ReadNamedToolChoice));
   TROUPE_RETURN_IF_ERROR(request_fields::ReadNumber(root, "temperature", "", &request.temperature));
   bool found = false;
   TROUPE_RETURN_IF_ERROR(request_fields::ReadPositiveInt(root, "max_completion_tokens", "",

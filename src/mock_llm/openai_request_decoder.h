@@ -14,7 +14,7 @@
 //    replay data of llm/openai_replay.h: `reasoning_content`, also taken as the reasoning,
 //    `reasoning_details`, and a call's `extra_content`) and `tool` (required `tool_call_id`). Any
 //    other role is refused.
-//  - `content` is a string, null, or an array of parts; the `text` parts are joined with "\n" and
+//  - `content` is a string, null, or an array of parts; the text parts are joined with "\n" and
 //    other parts (images, audio) are skipped.
 //  - A tool call's `function.arguments` is a string, or an object taken as its JSON text.
 //  - A tool result gets the name of the call it answers (request_fields::ResolveToolNames).

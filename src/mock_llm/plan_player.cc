@@ -39,7 +39,7 @@ std::vector<HttpHeader> PlanPlayer::Headers(const char* content_type) const {
 }
 
 const char* PlanPlayer::StreamErrorType() const {
-  return protocol_ == WireProtocol::kOpenAi ? "server_error" : "api_error";
+  return protocol_ == WireProtocol::kAnthropic ? "api_error" : "server_error";
 }
 
 void PlanPlayer::Finish(const char* outcome) {

@@ -49,6 +49,11 @@ class ProviderIntegrationTest : public ::testing::TestWithParam<WireFormat> {
   }
 
   bool anthropic() const { return GetParam() == WireFormat::kAnthropic; }
+  // The protocol mock-llm records for requests of this wire format.
+  std::string protocol() const {
+    if (GetParam() == WireFormat::kOpenAiResponses) return "openai-responses";
+    return anthropic() ? "anthropic" : "openai";
+  }
 
   HttpChatOptions Options() {
     HttpChatOptions o;
@@ -127,7 +132,7 @@ TEST_P(ProviderIntegrationTest, StreamsTextWithUsage) {
   EXPECT_GE(text_deltas, 5);  // streamed word by word, not in one piece
   auto log = SettledLog();
   ASSERT_EQ(log.size(), 1u);
-  EXPECT_EQ(log[0].protocol, anthropic() ? "anthropic" : "openai");
+  EXPECT_EQ(log[0].protocol, protocol());
   EXPECT_TRUE(log[0].stream);
   EXPECT_EQ(log[0].marker, "t1");
   EXPECT_EQ(log[0].outcome, "completed");
@@ -250,7 +255,8 @@ TEST_P(ProviderIntegrationTest, MalformedChunkFailsWithoutRetryNamingIt) {
   Chat(Request("#mock malformed_after=2 reply=\"a b c d\"\nhi"));
   ASSERT_FALSE(result_.ok());
   EXPECT_EQ(result_.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(result_.status().message(), HasSubstr(anthropic() ? "event" : "chunk"));
+  EXPECT_THAT(result_.status().message(),
+              HasSubstr(GetParam() == WireFormat::kOpenAi ? "chunk" : "event"));
   EXPECT_EQ(Log().size(), 1u);
   EXPECT_TRUE(retries_.empty());
 }
@@ -311,10 +317,19 @@ TEST_P(ProviderIntegrationTest, MissingKeyIsRefusedClearlyAndNotRetried) {
   EXPECT_EQ(Log().size(), 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(BothWireFormats, ProviderIntegrationTest,
-                         ::testing::Values(WireFormat::kOpenAi, WireFormat::kAnthropic),
+INSTANTIATE_TEST_SUITE_P(EveryWireFormat, ProviderIntegrationTest,
+                         ::testing::Values(WireFormat::kOpenAi, WireFormat::kAnthropic,
+                                           WireFormat::kOpenAiResponses),
                          [](const auto& info) {
-                           return info.param == WireFormat::kAnthropic ? "Anthropic" : "OpenAi";
+                           switch (info.param) {
+                             case WireFormat::kAnthropic:
+                               return "Anthropic";
+                             case WireFormat::kOpenAiResponses:
+                               return "OpenAiResponses";
+                             case WireFormat::kOpenAi:
+                               break;
+                           }
+                           return "OpenAi";
                          });
 
 }  // namespace

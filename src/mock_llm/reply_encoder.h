@@ -2,7 +2,8 @@
 // Events, the non-streamed form as one JSON body, and the protocol's error body. One encoder per
 // request; pure (bytes out, no sockets, no clock), so the player (plan_player.h) decides only when
 // to send, and the tests feed the output straight into the client-side decoders
-// (llm/openai_codec.h, llm/anthropic_codec.h) and get the ChatResult back.
+// (llm/openai_codec.h, llm/openai_responses_codec.h, llm/anthropic_codec.h) and get the
+// ChatResult back.
 //
 // Every Stream* method returns zero or more complete SSE events ("event: …\ndata: …\n\n"), ready to
 // be written; JSON is compact, with invalid UTF-8 replaced, so that an event never breaks a line.
@@ -17,14 +18,15 @@
 
 namespace troupe {
 
-enum class WireProtocol { kOpenAi, kAnthropic };
+enum class WireProtocol { kOpenAi, kAnthropic, kOpenAiResponses };
 
-// "openai", "anthropic".
+// "openai", "anthropic", "openai-responses".
 const char* WireProtocolName(WireProtocol protocol);
 
 struct ReplyOptions {
   int64_t created_s = 0;       // OpenAI `created`: Unix seconds
   bool include_usage = false;  // OpenAI stream_options.include_usage
+  bool content_parts = false;  // OpenAI: text and reasoning as typed parts (MockPlan)
 };
 
 class ReplyEncoder {
@@ -50,7 +52,8 @@ class ReplyEncoder {
 std::unique_ptr<ReplyEncoder> MakeReplyEncoder(WireProtocol protocol, ChatResult result,
                                                ReplyOptions options);
 
-// The protocol's error body: OpenAI {"error":{"message","type","param","code"}}, Anthropic
+// The protocol's error body: OpenAI (both APIs) {"error":{"message","type","param","code"}},
+// Anthropic
 // {"type":"error","error":{"type","message"}}.
 std::string ErrorBody(WireProtocol protocol, std::string_view type, std::string_view message);
 

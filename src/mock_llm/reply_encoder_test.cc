@@ -1,5 +1,6 @@
 // The reply encoders checked against the client side: what they write, fed to the decoders the
-// provider clients use (llm/openai_codec.h, llm/anthropic_codec.h), gives back the plan's reply.
+// provider clients use (llm/openai_codec.h, llm/openai_responses_codec.h, llm/anthropic_codec.h),
+// gives back the plan's reply.
 #include "mock_llm/reply_encoder.h"
 
 #include <gmock/gmock.h>
@@ -7,6 +8,7 @@
 
 #include "llm/anthropic_codec.h"
 #include "llm/openai_codec.h"
+#include "llm/openai_responses_codec.h"
 #include "mock_llm/anthropic_reply_encoder.h"
 #include "mock_llm/mock_llm_test_support.h"
 #include "mock_llm/openai_reply_encoder.h"
@@ -49,9 +51,14 @@ std::vector<ChatResult> Replies() {
 }
 
 // `result` as the decoder of `protocol` reports it: the finish reason in the protocol's words,
-// and for OpenAI no cache writes and no signature (the wire has no field for them).
+// and for OpenAI no cache writes and no signature (the wire has no field for them); for OpenAI's
+// Responses API, the response status or incomplete reason and no signature.
 ChatResult AsDecoded(ChatResult result, WireProtocol protocol) {
-  if (protocol == WireProtocol::kOpenAi) {
+  if (protocol == WireProtocol::kOpenAiResponses) {
+    result.raw_finish_reason =
+        result.finish == FinishReason::kLength ? "max_output_tokens" : "completed";
+    result.message.reasoning_signature.clear();
+  } else if (protocol == WireProtocol::kOpenAi) {
     result.raw_finish_reason = OpenAiFinishReason(result);
     result.usage.cache_write_tokens = 0;
     result.message.reasoning_signature.clear();
@@ -70,8 +77,27 @@ std::string Stream(WireProtocol protocol, const MockPlan& plan, bool include_usa
 }
 
 DecodedStream DecodeStream(WireProtocol protocol, std::string_view bytes) {
-  return protocol == WireProtocol::kOpenAi ? DecodeSse<OpenAiStreamDecoder>(bytes)
-                                           : DecodeSse<AnthropicStreamDecoder>(bytes);
+  switch (protocol) {
+    case WireProtocol::kOpenAi:
+      return DecodeSse<OpenAiStreamDecoder>(bytes);
+    case WireProtocol::kOpenAiResponses:
+      return DecodeSse<OpenAiResponsesStreamDecoder>(bytes);
+    case WireProtocol::kAnthropic:
+      break;
+  }
+  return DecodeSse<AnthropicStreamDecoder>(bytes);
+}
+
+Result<ChatResult> DecodeResponse(WireProtocol protocol, std::string_view body) {
+  switch (protocol) {
+    case WireProtocol::kOpenAi:
+      return DecodeOpenAiResponse(body);
+    case WireProtocol::kOpenAiResponses:
+      return DecodeOpenAiResponsesResponse(body);
+    case WireProtocol::kAnthropic:
+      break;
+  }
+  return DecodeAnthropicResponse(body);
 }
 
 class ReplyEncoderTest : public ::testing::TestWithParam<WireProtocol> {};
@@ -93,8 +119,7 @@ TEST_P(ReplyEncoderTest, ResponseDecodesToThePlansReply) {
   const WireProtocol protocol = GetParam();
   for (const ChatResult& reply : Replies()) {
     const std::string body = MakeReplyEncoder(protocol, reply, {})->Response();
-    Result<ChatResult> decoded = protocol == WireProtocol::kOpenAi ? DecodeOpenAiResponse(body)
-                                                                   : DecodeAnthropicResponse(body);
+    Result<ChatResult> decoded = DecodeResponse(protocol, body);
     ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
     EXPECT_EQ(Text(*decoded), Text(AsDecoded(reply, protocol)));
   }
@@ -140,16 +165,19 @@ TEST_P(ReplyEncoderTest, StreamWithoutItsEndIsTruncatedForTheClient) {
 TEST_P(ReplyEncoderTest, ErrorBodyDecodesWithTypeAndMessage) {
   const WireProtocol protocol = GetParam();
   const std::string body = ErrorBody(protocol, "rate_limit_error", "Slow down");
-  Status s = protocol == WireProtocol::kOpenAi ? DecodeOpenAiError(429, body)
-                                               : DecodeAnthropicError(429, body);
+  Status s = protocol == WireProtocol::kAnthropic ? DecodeAnthropicError(429, body)
+                                                  : DecodeOpenAiError(429, body);
   EXPECT_EQ(s.code(), StatusCode::kUnavailable);
   EXPECT_THAT(s.message(), HasSubstr("HTTP 429 rate_limit_error: Slow down"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Protocols, ReplyEncoderTest,
-                         ::testing::Values(WireProtocol::kOpenAi, WireProtocol::kAnthropic),
+                         ::testing::Values(WireProtocol::kOpenAi, WireProtocol::kAnthropic,
+                                           WireProtocol::kOpenAiResponses),
                          [](const auto& info) {
-                           return std::string(WireProtocolName(info.param));
+                           std::string name = WireProtocolName(info.param);
+                           std::erase(name, '-');
+                           return name;
                          });
 
 std::vector<json> DataOf(const std::vector<SseEvent>& events) {
@@ -208,6 +236,37 @@ TEST(OpenAiReplyEncoderTest, WritesRefusalsAndReasoningTokens) {
   Result<ChatResult> whole = DecodeOpenAiResponse(body.dump());
   ASSERT_TRUE(whole.ok()) << whole.status().ToString();
   EXPECT_EQ(whole->finish, FinishReason::kRefusal);
+}
+
+// Mistral's reasoning models' shape: `content` as typed parts, streamed and whole.
+TEST(OpenAiReplyEncoderTest, ContentPartsDecodeToTheSameReply) {
+  ReplyOptions options;
+  options.include_usage = true;
+  options.content_parts = true;
+  for (const ChatResult& reply : Replies()) {
+    const MockPlan plan = PlanFor(reply, 4);
+    auto encoder = MakeReplyEncoder(WireProtocol::kOpenAi, plan.result, options);
+    std::string bytes = encoder->StreamStart();
+    for (const StreamDelta& d : plan.deltas) bytes += encoder->StreamDelta(d);
+    bytes += encoder->StreamEnd();
+    DecodedStream decoded = DecodeSse<OpenAiStreamDecoder>(bytes);
+    ASSERT_TRUE(decoded.result.ok()) << decoded.result.status().ToString();
+    EXPECT_EQ(Text(*decoded.result), Text(AsDecoded(reply, WireProtocol::kOpenAi)));
+    EXPECT_EQ(Text(decoded.deltas), Text(plan.deltas));
+    for (const json& chunk : DataOf(decoded.events)) {
+      if (!chunk.is_object() || chunk["choices"].empty()) continue;
+      const json& delta = chunk["choices"][0]["delta"];
+      if (delta.contains("content") && delta["content"].is_string() &&
+          !delta["content"].get<std::string>().empty()) {
+        ADD_FAILURE() << "a string content: " << chunk.dump();
+      }
+      EXPECT_FALSE(delta.contains("reasoning_content")) << chunk.dump();
+    }
+    Result<ChatResult> whole =
+        DecodeOpenAiResponse(MakeReplyEncoder(WireProtocol::kOpenAi, reply, options)->Response());
+    ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+    EXPECT_EQ(Text(*whole), Text(AsDecoded(reply, WireProtocol::kOpenAi)));
+  }
 }
 
 TEST(OpenAiReplyEncoderTest, NoUsageChunkUnlessAsked) {

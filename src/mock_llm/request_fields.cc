@@ -80,6 +80,60 @@ Status ReadPositiveInt(const json& object, const char* key, std::string_view pat
   return Status::Ok();
 }
 
+Status ReadTextParts(const json& object, const char* key, std::string_view path, std::string* out,
+                     std::string* refusal) {
+  const json* content = Find(object, key);
+  if (content == nullptr) return Status::Ok();
+  if (content->is_string()) {
+    *out = content->get<std::string>();
+    return Status::Ok();
+  }
+  const std::string content_path = Join(path, key);
+  if (!content->is_array()) {
+    return Status::InvalidArgument(content_path + " is neither a string nor an array (it is " +
+                                   TypeName(*content) + ")");
+  }
+  bool first = true;
+  for (size_t i = 0; i < content->size(); ++i) {
+    const json& part = (*content)[i];
+    const std::string part_path = json_fields::At(content_path, i);
+    TROUPE_RETURN_IF_ERROR(RequireObject(part, part_path));
+    std::string type;
+    TROUPE_RETURN_IF_ERROR(RequireString(part, "type", part_path, &type));
+    if (type == "refusal" && refusal != nullptr) {
+      TROUPE_RETURN_IF_ERROR(RequireString(part, "refusal", part_path, refusal));
+      continue;
+    }
+    if (type != "text" && type != "input_text" && type != "output_text") continue;
+    std::string text;
+    TROUPE_RETURN_IF_ERROR(RequireString(part, "text", part_path, &text));
+    if (!first) *out += '\n';
+    *out += text;
+    first = false;
+  }
+  return Status::Ok();
+}
+
+Status ReadToolChoice(const json& root, std::string* out,
+                      Status (*read_named)(const json& choice, std::string* name)) {
+  const json* choice = json_fields::Find(root, "tool_choice");
+  if (choice == nullptr) return Status::Ok();
+  if (choice->is_string()) {
+    const std::string& value = choice->get_ref<const std::string&>();
+    if (value != "auto" && value != "none" && value != "required") {
+      return Status::InvalidArgument("tool_choice \"" + json_fields::Snippet(value, 40) +
+                                     "\" is not one of auto, none, required");
+    }
+    *out = value;
+    return Status::Ok();
+  }
+  if (!choice->is_object()) {
+    return Status::InvalidArgument("tool_choice is neither a string nor an object (it is " +
+                                   std::string(json_fields::TypeName(*choice)) + ")");
+  }
+  return read_named(*choice, out);
+}
+
 void ResolveToolNames(std::vector<ChatMessage>* messages) {
   std::map<std::string, std::string> names;  // call id -> tool name
   for (ChatMessage& m : *messages) {

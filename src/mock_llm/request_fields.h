@@ -33,6 +33,18 @@ Status ReadNumber(const nlohmann::json& object, const char* key, std::string_vie
 Status ReadPositiveInt(const nlohmann::json& object, const char* key, std::string_view path,
                        int* out, bool* found);
 
+// `key` of `object`: a string, absent or null (""), or an array of typed parts whose text parts
+// ("text", "input_text", "output_text") are joined with "\n"; other parts (images, audio, files)
+// are skipped, except that a "refusal" part's words go to `*refusal` when it is given.
+Status ReadTextParts(const nlohmann::json& object, const char* key, std::string_view path,
+                     std::string* out, std::string* refusal = nullptr);
+
+// Reads `tool_choice` into `*out`: absent leaves it; a string must be "auto", "none" or
+// "required"; an object is the wire's way of naming one tool, read by `read_named` (which gets the
+// object and writes the name).
+Status ReadToolChoice(const nlohmann::json& root, std::string* out,
+                      Status (*read_named)(const nlohmann::json& choice, std::string* name));
+
 // Gives each tool result the name of the call it answers, found among the assistant turns before
 // it (neither wire format sends the name with the result); unknown ids keep an empty name.
 void ResolveToolNames(std::vector<ChatMessage>* messages);

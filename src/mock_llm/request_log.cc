@@ -30,7 +30,12 @@ nlohmann::json ToJson(const RequestLogEntry& e) {
                         {"last_write_us", e.last_write_us},
                         {"deltas_sent", e.deltas_sent},
                         {"outcome", e.outcome},
-                        {"error", e.error}};
+                        {"error", e.error},
+                        {"usage",
+                         {{"input_tokens", e.usage.input_tokens},
+                          {"output_tokens", e.usage.output_tokens},
+                          {"cache_read_tokens", e.usage.cache_read_tokens},
+                          {"cache_write_tokens", e.usage.cache_write_tokens}}}};
   if (!e.conversation.is_null()) out["conversation"] = e.conversation;
   return out;
 }

@@ -32,7 +32,7 @@ struct RequestLogEntry {
   int64_t received_ms = 0;  // when it was read, on the server's monotonic clock
   std::string method;
   std::string path;      // the request target, query included
-  std::string protocol;  // "openai", "anthropic", or "" for routes of neither
+  std::string protocol;  // "openai", "openai-responses", "anthropic", or "" for other routes
   std::string model;
   bool stream = false;
   std::string marker;              // MockPlan::marker
@@ -57,6 +57,9 @@ struct RequestLogEntry {
   // "server_stopped" (the server shut down first).
   std::string outcome = "in_progress";
   std::string error;  // for bad_request: the message sent back
+  // The usage the reply reports (the prompt-cache split included, mock_llm/prompt_cache.h);
+  // zero for a request answered with an error status.
+  Usage usage;
   // What the model was shown, as decoded (ConversationJson); null unless the server keeps
   // conversations (MockLlmServerOptions::log_conversations).
   nlohmann::json conversation;
