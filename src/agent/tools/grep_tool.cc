@@ -36,6 +36,12 @@ ToolResult Search(const RipgrepOptions& rg, const std::string& root, const GrepQ
     return ToolResult::Error("grep: " + shown + " does not exist" +
                              (errno == ENOENT ? "" : std::string(": ") + std::strerror(errno)));
   }
+  if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+    // Opening a FIFO blocks until a writer comes; a device may never end.
+    return ToolResult::Error("grep: " + shown +
+                             " is not a regular file or a directory (a FIFO, socket or device); "
+                             "grep searches files");
+  }
 
   std::vector<std::string> args = RipgrepBaseArgs();
   for (const char* a : {"--line-number", "--with-filename", "--no-heading", "--null", "--sort=path",
@@ -56,7 +62,7 @@ ToolResult Search(const RipgrepOptions& rg, const std::string& root, const GrepQ
   std::string prefix = is_dir ? shown : ".";
   args.push_back("--");
   args.push_back(is_dir ? "." : shown);
-  Result<ProcessResult> run = RunRipgrep(rg, std::move(args), cwd, kStdoutCap, handle);
+  Result<ProcessResult> run = RunRipgrep(rg, std::move(args), root, cwd, kStdoutCap, handle);
   if (!run.ok()) return ToolResult::Error("grep: " + run.status().message());
   if (run->timed_out) {
     return ToolResult::Error("grep: ripgrep timed out searching " + shown +

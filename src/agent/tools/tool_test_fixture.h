@@ -79,6 +79,38 @@ inline bool WaitGroupGone(pid_t pgid, std::chrono::milliseconds limit = std::chr
   return true;
 }
 
+// Whether a live (not zombie) process has exactly `cmdline` (its arguments joined by NUL):
+// finds processes that left their group or namespace.
+inline bool ProcessRunning(const std::string& cmdline) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string line = ReadProcFile(entry.path().string() + "/cmdline");
+    while (!line.empty() && line.back() == '\0') line.pop_back();
+    if (line != cmdline) continue;
+    const std::string stat = ReadProcFile(entry.path().string() + "/stat");
+    const size_t paren = stat.rfind(')');
+    if (paren != std::string::npos && paren + 2 < stat.size() &&
+        (stat[paren + 2] == 'Z' || stat[paren + 2] == 'X')) {
+      continue;
+    }
+    return true;
+  }
+  return false;
+}
+
+// Polls ProcessRunning until it is false, for up to `limit`.
+inline bool WaitNotRunning(const std::string& cmdline,
+                           std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (ProcessRunning(cmdline)) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
 class ToolTest : public ::testing::Test {
  protected:
   ToolTest() : clock_(io_), executor_(io_, 2) {
