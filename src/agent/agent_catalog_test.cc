@@ -342,3 +342,67 @@ TEST(ReadAgentFileTest, ReadsParsesAndRefusesWhatIsNoFile) {
 
 }  // namespace
 }  // namespace troupe
+
+namespace troupe {
+namespace {
+
+class DelegationRightsTest : public ::testing::Test {
+ protected:
+  AgentCatalog Load(std::map<std::string, AgentConfig> overrides = {}) {
+    AgentCatalogOptions options;
+    options.project_dir = (dir_.path() / "work").string();
+    options.user_agents_dir = (dir_.path() / "user").string();
+    options.overrides = std::move(overrides);
+    return LoadAgentCatalog(options);
+  }
+  testing::TestDir dir_;
+};
+
+TEST_F(DelegationRightsTest, TheReadOnlyLeadCannotReachBash) {
+  AgentCatalog catalog = Load();
+  EXPECT_THAT(catalog.AllowedDelegates(*catalog.Get("lead")),
+              ::testing::ElementsAre("explore", "lead", "librarian", "oracle"));
+  EXPECT_THAT(catalog.AllowedDelegates(*catalog.Get("explore")),
+              ::testing::ElementsAre("explore", "lead", "librarian", "oracle"));
+  EXPECT_THAT(catalog.AllowedDelegates(*catalog.Get("general")),
+              ::testing::ElementsAre("explore", "general", "lead", "librarian", "oracle"));
+}
+
+TEST_F(DelegationRightsTest, AUserMayAllowMoreExplicitly) {
+  AgentConfig lead;
+  lead.delegates_to = std::vector<std::string>{"general", "explore", "general", "nobody"};
+  AgentCatalog catalog = Load({{"lead", lead}});
+  EXPECT_THAT(catalog.diagnostics(), ::testing::IsEmpty());
+  const AgentDefinition& def = *catalog.Get("lead");
+  EXPECT_THAT(def.config_overrides, ::testing::Contains("delegates_to"));
+  // Unknown names are dropped; the order is the user's.
+  EXPECT_THAT(catalog.AllowedDelegates(def), ::testing::ElementsAre("general", "explore"));
+
+  AgentConfig none;
+  none.delegates_to = std::vector<std::string>{};
+  EXPECT_THAT(Load({{"lead", none}}).AllowedDelegates(*catalog.Get("lead")),
+              ::testing::ElementsAre("general", "explore"));  // the other catalog's lead
+  AgentCatalog closed = Load({{"lead", none}});
+  EXPECT_THAT(closed.AllowedDelegates(*closed.Get("lead")), ::testing::IsEmpty());
+}
+
+TEST_F(DelegationRightsTest, FrontMatterSaysWhoAndWhetherTheNetwork) {
+  dir_.Write("user/runner.md",
+             "---\ndescription: runs things\ntools: [read, bash, delegate_task]\n"
+             "delegates_to: [general, explore]\nnetwork: true\n---\nRun.\n");
+  AgentCatalog catalog = Load();
+  EXPECT_THAT(catalog.diagnostics(), ::testing::IsEmpty());
+  const AgentDefinition* runner = catalog.Get("runner");
+  ASSERT_NE(runner, nullptr);
+  EXPECT_EQ(runner->network, true);
+  EXPECT_THAT(catalog.AllowedDelegates(*runner), ::testing::ElementsAre("general", "explore"));
+
+  dir_.Write("user/bad.md", "---\ndescription: d\ndelegates_to: [Not A Name]\nnetwork: maybe\n---\nx\n");
+  std::string all;
+  for (const AgentDiagnostic& d : Load().diagnostics()) all += d.message + "\n";
+  EXPECT_THAT(all, HasSubstr("delegates_to: "));
+  EXPECT_THAT(all, HasSubstr("network"));
+}
+
+}  // namespace
+}  // namespace troupe

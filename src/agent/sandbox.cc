@@ -1,6 +1,7 @@
 #include "agent/sandbox.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <map>
 #include <mutex>
@@ -15,14 +16,41 @@ namespace {
 
 constexpr int64_t kProbeTimeoutMs = 10'000;
 
+// What kWorkspaceOnly binds (read-only, those that exist): enough to run a program.
+constexpr const char* kSystemDirs[] = {"/usr",   "/bin",  "/sbin",           "/lib",
+                                       "/lib32", "/lib64", "/libx32",        "/etc/ld.so.cache",
+                                       "/etc/ld.so.conf", "/etc/ld.so.conf.d"};
+
+bool Exists(const std::string& path) {
+  struct stat st {};
+  return lstat(path.c_str(), &st) == 0;
+}
+
 // Namespaces and mounts every sandboxed run gets (the probe too).
-std::vector<std::string> BaseArgs(const std::string& bwrap, bool network) {
+std::vector<std::string> BaseArgs(const std::string& bwrap, bool network,
+                                  SandboxView view = SandboxView::kSystem) {
   std::vector<std::string> args = {bwrap,           "--die-with-parent", "--new-session",
                                    "--unshare-pid", "--unshare-ipc",     "--unshare-uts",
                                    "--unshare-cgroup-try"};
   if (!network) args.push_back("--unshare-net");
-  for (const char* a : {"--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs",
-                        "/tmp"}) {
+  if (view == SandboxView::kSystem) {
+    args.insert(args.end(), {"--ro-bind", "/", "/"});
+  } else {
+    for (const char* dir : kSystemDirs) {
+      // /bin and /lib are links to /usr/... on merged-/usr systems: made as links.
+      struct stat st {};
+      if (lstat(dir, &st) != 0) continue;
+      if (S_ISLNK(st.st_mode)) {
+        char target[4096];
+        const ssize_t n = readlink(dir, target, sizeof target - 1);
+        if (n <= 0) continue;
+        args.insert(args.end(), {"--symlink", std::string(target, static_cast<size_t>(n)), dir});
+      } else {
+        args.insert(args.end(), {"--ro-bind", dir, dir});
+      }
+    }
+  }
+  for (const char* a : {"--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"}) {
     args.emplace_back(a);
   }
   return args;
@@ -64,11 +92,6 @@ std::string ProbeBubblewrap(const std::string& bwrap) {
 bool IsDirectory(const std::string& path) {
   struct stat st {};
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-bool Exists(const std::string& path) {
-  struct stat st {};
-  return lstat(path.c_str(), &st) == 0;
 }
 
 // bwrap arguments that hide `path`: an empty read-only directory over a directory, an empty
@@ -185,16 +208,18 @@ ProcessOptions Sandbox::Unconfined(ProcessOptions options) const {
 }
 
 Result<ProcessOptions> Sandbox::Wrap(ProcessOptions options, const std::string& workspace,
-                                     std::optional<bool> network) const {
+                                     std::optional<bool> network, SandboxView view) const {
   if (!available()) return Status::FailedPrecondition(unavailable_);
   if (policy_.mode == SandboxMode::kNone) return Unconfined(std::move(options));
-  std::vector<std::string> args = BaseArgs(bwrap_path_, network.value_or(policy_.network));
+  std::vector<std::string> args = BaseArgs(bwrap_path_, network.value_or(policy_.network), view);
   // A hidden directory that holds the workspace is hidden first, so the workspace bound after
   // it stays visible; every other hidden path is hidden after, even inside the workspace.
   std::vector<std::string> after;
   auto already_hidden = [&](const std::string& path) {
-    // /tmp is private; a path inside another hidden one is gone with it.
+    // /tmp is private, and kWorkspaceOnly shows nothing outside the workspace but system
+    // directories; a path inside another hidden one is gone with it.
     if (PathIsInside(path, "/tmp") && !PathIsInside(path, workspace)) return true;
+    if (view == SandboxView::kWorkspaceOnly && !PathIsInside(path, workspace)) return true;
     for (const std::string& other : policy_.hidden) {
       if (other != path && PathIsInside(path, other) && !PathIsInside(workspace, other)) {
         return true;
@@ -210,9 +235,9 @@ Result<ProcessOptions> Sandbox::Wrap(ProcessOptions options, const std::string& 
       HideArgs(path, after);
     }
   }
-  args.insert(args.end(), {"--bind", workspace, workspace});
+  args.insert(args.end(),
+              {view == SandboxView::kSystem ? "--bind" : "--ro-bind", workspace, workspace});
   args.insert(args.end(), after.begin(), after.end());
-  args.insert(args.end(), {"--chdir", options.cwd.empty() ? workspace : options.cwd, "--"});
   // The program is found in the system directories, never in the workspace or the daemon's
   // PATH.
   std::string program = FindExecutable(options.argv.at(0), kSystemPath);
@@ -220,6 +245,12 @@ Result<ProcessOptions> Sandbox::Wrap(ProcessOptions options, const std::string& 
     return Status::Unavailable("cannot run " + options.argv[0] + ": it is not in " +
                                std::string(kSystemPath));
   }
+  if (view == SandboxView::kWorkspaceOnly && !program.starts_with("/usr/") &&
+      !program.starts_with("/bin/") && !program.starts_with("/sbin/")) {
+    // A program configured elsewhere (rg in /opt/...): its own file, read-only.
+    args.insert(args.end(), {"--ro-bind", program, program});
+  }
+  args.insert(args.end(), {"--chdir", options.cwd.empty() ? workspace : options.cwd, "--"});
   args.push_back(std::move(program));
   args.insert(args.end(), options.argv.begin() + 1, options.argv.end());
   options.env = Environment(options.env, /*sandboxed=*/true);

@@ -41,6 +41,16 @@ enum class SandboxMode {
 // "bwrap" or "none".
 const char* SandboxModeName(SandboxMode mode);
 
+// What of the file system a sandboxed process sees.
+enum class SandboxView {
+  // All of it read-only (compilers, interpreters, caches), the workspace writable: for bash.
+  kSystem,
+  // Only the system directories a program needs to run (/usr, /bin, /lib*, /etc/ld.so.*) and the
+  // workspace, read-only: for ripgrep, which only reads the workspace. A directory of the
+  // workspace swapped for a link to /home or /root leads nowhere.
+  kWorkspaceOnly,
+};
+
 struct SandboxLimits {
   int64_t max_processes = 2048;  // RLIMIT_NPROC; see DESIGN.md for how it counts (0 = none)
   int64_t cpu_seconds = 900;     // RLIMIT_CPU of each process (0 = none)
@@ -84,7 +94,8 @@ class Sandbox {
   // `options.env`, the limits added. `network` nullopt = the policy's default.
   // FailedPrecondition with unavailable_reason() when the sandbox is unavailable.
   Result<ProcessOptions> Wrap(ProcessOptions options, const std::string& workspace,
-                              std::optional<bool> network = std::nullopt) const;
+                              std::optional<bool> network = std::nullopt,
+                              SandboxView view = SandboxView::kSystem) const;
 
   // The same without bwrap (clean environment and limits only): for programs that only read
   // and need no confinement when no sandbox can be had.

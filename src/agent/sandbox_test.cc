@@ -22,33 +22,10 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+using troupe::testing::OutsideDir;
 using troupe::testing::ProcessRunning;
 using troupe::testing::TestDir;
 using troupe::testing::WaitNotRunning;
-
-// A directory outside /tmp (which the sandbox replaces anyway): next to the test binary.
-class OutsideDir {
- public:
-  OutsideDir() {
-    static int count = 0;
-    path_ = (std::filesystem::current_path() /
-             ("sandbox-test-" + std::to_string(getpid()) + "-" + std::to_string(++count)))
-                .string();
-    std::filesystem::create_directories(path_);
-  }
-  ~OutsideDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-  std::string Write(const std::string& relative, const std::string& text) const {
-    troupe::testing::WriteText(path_ + "/" + relative, text);
-    return path_ + "/" + relative;
-  }
-
- private:
-  std::string path_;
-};
 
 class SandboxTest : public ::testing::Test {
  protected:

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/syscall.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <filesystem>
@@ -24,6 +27,7 @@
 #include "agent/tool_executor.h"
 #include "core/event_loop.h"
 #include "core/testing/loop_runner.h"
+#include "core/testing/process_table.h"
 #include "core/testing/test_dir.h"
 
 namespace troupe::testing {
@@ -37,17 +41,6 @@ inline void WriteText(const std::string& path, const std::string& text) {
 inline std::string ReadText(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// /proc/PID/stat of a process that may exit while it is read: the read then fails with ESRCH,
-// which std::ifstream turns into an exception; "" instead.
-inline std::string ReadProcFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "";
-  char buf[1024];
-  const ssize_t n = ::read(fd, buf, sizeof buf);
-  ::close(fd);
-  return n > 0 ? std::string(buf, size_t(n)) : "";
 }
 
 // Whether no process of group `pgid` is alive: the group is gone (kill says ESRCH), or only
@@ -79,37 +72,57 @@ inline bool WaitGroupGone(pid_t pgid, std::chrono::milliseconds limit = std::chr
   return true;
 }
 
-// Whether a live (not zombie) process has exactly `cmdline` (its arguments joined by NUL):
-// finds processes that left their group or namespace.
-inline bool ProcessRunning(const std::string& cmdline) {
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string line = ReadProcFile(entry.path().string() + "/cmdline");
-    while (!line.empty() && line.back() == '\0') line.pop_back();
-    if (line != cmdline) continue;
-    const std::string stat = ReadProcFile(entry.path().string() + "/stat");
-    const size_t paren = stat.rfind(')');
-    if (paren != std::string::npos && paren + 2 < stat.size() &&
-        (stat[paren + 2] == 'Z' || stat[paren + 2] == 'X')) {
-      continue;
-    }
-    return true;
+// A directory outside the test's temporary directory (which the sandbox replaces by an empty
+// /tmp anyway): next to the test binary. Removed with its contents.
+class OutsideDir {
+ public:
+  OutsideDir() {
+    static int count = 0;
+    path_ = (std::filesystem::current_path() /
+             ("outside-" + std::to_string(getpid()) + "-" + std::to_string(++count)))
+                .string();
+    std::filesystem::create_directories(path_);
   }
-  return false;
-}
+  OutsideDir(const OutsideDir&) = delete;
+  OutsideDir& operator=(const OutsideDir&) = delete;
+  ~OutsideDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+  std::string Write(const std::string& relative, const std::string& text) const {
+    WriteText(path_ + "/" + relative, text);
+    return path_ + "/" + relative;
+  }
 
-// Polls ProcessRunning until it is false, for up to `limit`.
-inline bool WaitNotRunning(const std::string& cmdline,
-                           std::chrono::milliseconds limit = std::chrono::seconds(5)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (ProcessRunning(cmdline)) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+ private:
+  std::string path_;
+};
+
+// A hostile process inside the workspace: a thread that swaps two paths (a directory and a
+// symbolic link to outside) back and forth, atomically, until it is destroyed.
+class PathSwapper {
+ public:
+  PathSwapper(std::string a, std::string b)
+      : thread_([this, a = std::move(a), b = std::move(b)] {
+          while (!stop_.load()) {
+            if (syscall(SYS_renameat2, AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(),
+                        RENAME_EXCHANGE) == 0) {
+              swaps_.fetch_add(1);
+            }
+          }
+        }) {}
+  ~PathSwapper() {
+    stop_.store(true);
+    thread_.join();
   }
-  return true;
-}
+  int swaps() const { return swaps_.load(); }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int> swaps_{0};
+  std::thread thread_;
+};
 
 class ToolTest : public ::testing::Test {
  protected:
