@@ -386,22 +386,25 @@ TEST_F(DelegationRightsTest, AUserMayAllowMoreExplicitly) {
   EXPECT_THAT(closed.AllowedDelegates(*closed.Get("lead")), ::testing::IsEmpty());
 }
 
-TEST_F(DelegationRightsTest, FrontMatterSaysWhoAndWhetherTheNetwork) {
+TEST_F(DelegationRightsTest, ConfigGivesAFileAgentItsRightsAndNetwork) {
   dir_.Write("user/runner.md",
-             "---\ndescription: runs things\ntools: [read, bash, delegate_task]\n"
-             "delegates_to: [general, explore]\nnetwork: true\n---\nRun.\n");
-  AgentCatalog catalog = Load();
+             "---\ndescription: runs things\ntools: [read, bash, delegate_task]\n---\nRun.\n");
+  AgentConfig runner_config;
+  runner_config.delegates_to = std::vector<std::string>{"general", "explore"};
+  runner_config.network = true;
+  AgentCatalog catalog = Load({{"runner", runner_config}});
   EXPECT_THAT(catalog.diagnostics(), ::testing::IsEmpty());
   const AgentDefinition* runner = catalog.Get("runner");
   ASSERT_NE(runner, nullptr);
   EXPECT_EQ(runner->network, true);
   EXPECT_THAT(catalog.AllowedDelegates(*runner), ::testing::ElementsAre("general", "explore"));
 
-  dir_.Write("user/bad.md", "---\ndescription: d\ndelegates_to: [Not A Name]\nnetwork: maybe\n---\nx\n");
-  std::string all;
-  for (const AgentDiagnostic& d : Load().diagnostics()) all += d.message + "\n";
-  EXPECT_THAT(all, HasSubstr("delegates_to: "));
-  EXPECT_THAT(all, HasSubstr("network"));
+  AgentConfig bad;
+  bad.delegates_to = std::vector<std::string>{"Not A Name"};
+  AgentCatalog refused = Load({{"lead", bad}});
+  ASSERT_EQ(refused.diagnostics().size(), 1u);
+  EXPECT_THAT(refused.diagnostics()[0].message, HasSubstr("delegates_to: "));
+  EXPECT_FALSE(refused.Get("lead")->delegates_to.has_value());
 }
 
 }  // namespace

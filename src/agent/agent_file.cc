@@ -40,8 +40,6 @@ enum class Key {
   kTaskTtlMs,
   kPendingTtlMs,
   kStaleTimeoutMs,
-  kNetwork,
-  kDelegatesTo,
 };
 
 struct KeyInfo {
@@ -60,8 +58,6 @@ constexpr KeyInfo kKeys[] = {
     {Key::kTaskTtlMs, "task_ttl_ms"},
     {Key::kPendingTtlMs, "pending_ttl_ms"},
     {Key::kStaleTimeoutMs, "stale_timeout_ms"},
-    {Key::kNetwork, "network"},
-    {Key::kDelegatesTo, "delegates_to"},
 };
 
 const KeyInfo* FindKey(std::string_view written) {
@@ -389,38 +385,17 @@ class AgentFileParser {
         return timeout(&d.pending_ttl_ms);
       case Key::kStaleTimeoutMs:
         return timeout(&d.stale_timeout_ms);
-      case Key::kNetwork: {
-        const std::string_view text = value.IsScalar() ? Trim(value.Scalar()) : "";
-        if (text != "true" && text != "false") return expected("true or false");
-        d.network = text == "true";
-        return;
-      }
-      case Key::kDelegatesTo: {
-        std::vector<std::string> agents;
-        for (auto& [agent, agent_line] : ReadNames(value, line, "delegates_to", "agent name", "none")) {
-          if (Status s = ValidateAgentName(agent); !s.ok()) {
-            Error(agent_line > 0 ? agent_line : line, "delegates_to: " + s.message());
-          } else if (std::find(agents.begin(), agents.end(), agent) == agents.end()) {
-            agents.push_back(std::move(agent));
-          }
-        }
-        d.delegates_to = std::move(agents);
-        return;
-      }
     }
   }
 
   // A YAML list of names, or one string of comma-separated names ("Read, Grep" as Claude Code
-  // writes them), each with its line; errors name `key` and say `what` was expected.
-  std::vector<std::pair<std::string, int>> ReadNames(const YAML::Node& value, int line,
-                                                     const std::string& key,
-                                                     const std::string& what,
-                                                     const std::string& none) {
+  // writes them still needs lowercase names; the error suggests them).
+  void ReadTools(const YAML::Node& value, int line) {
     std::vector<std::pair<std::string, int>> names;  // name, line
     if (value.IsSequence()) {
       for (const YAML::Node& item : value) {
         if (!item.IsScalar()) {
-          Error(LineOf(item), key + ": expected a " + what + ", got " + Describe(item));
+          Error(LineOf(item), "tools: expected a tool name, got " + Describe(item));
           continue;
         }
         names.emplace_back(std::string(Trim(item.Scalar())), LineOf(item));
@@ -435,17 +410,13 @@ class AgentFileParser {
         rest.remove_prefix(comma + 1);
       }
     } else {
-      Error(line, key + ": expected a list of " + what + "s or a comma-separated string, got " +
-                      Describe(value) + " (write [] for " + none + ")");
+      Error(line, "tools: expected a list of tool names or a comma-separated string, got " +
+                      Describe(value) + " (write [] for no tools)");
+      return;
     }
-    return names;
-  }
-
-  // Tool names must be lowercase built-in names; the error suggests them.
-  void ReadTools(const YAML::Node& value, int line) {
     std::vector<std::string>& tools = file_.definition.tools;
     tools.clear();
-    for (auto& [name, name_line] : ReadNames(value, line, "tools", "tool name", "no tools")) {
+    for (auto& [name, name_line] : names) {
       if (!IsBuiltinToolName(name)) {
         Error(name_line > 0 ? name_line : line, "tools: " + UnknownToolMessage(name));
       } else if (std::find(tools.begin(), tools.end(), name) == tools.end()) {
