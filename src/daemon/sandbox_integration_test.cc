@@ -122,7 +122,7 @@ TEST_F(SandboxIntegrationTest, ASetsidChildDiesWithTheToolAndWithCancel) {
   json running = h_.Launch({{"agent", "shell"}, {"description", "cancel"}, {"prompt", prompt}});
   ASSERT_TRUE(running.is_object());
   ASSERT_TRUE(testing::WaitUntil([] { return testing::ProcessRunning(Sleep(1013)); }, 10'000));
-  Reply r = h_.Unix().Post("/v1/tasks/" + running.value("id", "") + "/cancel", "{}");
+  Reply r = h_.Unix().Post("/v1/tasks/" + running.value("id", "") + "/cancel", std::string("{}"));
   EXPECT_EQ(r.status, 200) << Describe(r);
   EXPECT_TRUE(testing::WaitNotRunning(Sleep(1013)));
 }
