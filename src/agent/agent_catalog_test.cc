@@ -346,17 +346,8 @@ TEST(ReadAgentFileTest, ReadsParsesAndRefusesWhatIsNoFile) {
 namespace troupe {
 namespace {
 
-class DelegationRightsTest : public ::testing::Test {
- protected:
-  AgentCatalog Load(std::map<std::string, AgentConfig> overrides = {}) {
-    AgentCatalogOptions options;
-    options.project_dir = (dir_.path() / "work").string();
-    options.user_agents_dir = (dir_.path() / "user").string();
-    options.overrides = std::move(overrides);
-    return LoadAgentCatalog(options);
-  }
-  testing::TestDir dir_;
-};
+// Who may delegate to whom (AgentCatalog::AllowedDelegates).
+class DelegationRightsTest : public AgentCatalogTest {};
 
 TEST_F(DelegationRightsTest, TheReadOnlyLeadCannotReachBash) {
   AgentCatalog catalog = Load();
@@ -387,8 +378,8 @@ TEST_F(DelegationRightsTest, AUserMayAllowMoreExplicitly) {
 }
 
 TEST_F(DelegationRightsTest, ConfigGivesAFileAgentItsRightsAndNetwork) {
-  dir_.Write("user/runner.md",
-             "---\ndescription: runs things\ntools: [read, bash, delegate_task]\n---\nRun.\n");
+  UserFile("runner.md",
+           "---\ndescription: runs things\ntools: [read, bash, delegate_task]\n---\nRun.\n");
   AgentConfig runner_config;
   runner_config.delegates_to = std::vector<std::string>{"general", "explore"};
   runner_config.network = true;
