@@ -1,11 +1,11 @@
 #include "agent/process_runner.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
-#include <linux/close_range.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -118,8 +118,8 @@ const char* ExecStepName(int step) {
 }
 
 // Between fork and exec: async-signal-safe system calls only (the parent has other threads).
-[[noreturn]] void ExecChild(const char* path, char* const* argv, char* const* envp,
-                            const char* cwd, int out_w, int err_w, int report_w,
+[[noreturn]] void ExecChild(const char* path, char* const* argv, char* const* envp, const char* cwd,
+                            int out_w, int err_w, int report_w,
                             const std::vector<ProcessLimit>& limits) {
   auto fail = [report_w](int step) {
     ExecFailure f{step, errno};
@@ -387,8 +387,8 @@ Status ProcessRun::ForkExec(char* const* argv, char* const* envp) {
   if (n == static_cast<ssize_t>(sizeof failure)) {
     while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
     }
-    return Status::Unavailable("cannot start " + name + where + ": " +
-                               ExecStepName(failure.step) + ": " + strerror(failure.error));
+    return Status::Unavailable("cannot start " + name + where + ": " + ExecStepName(failure.step) +
+                               ": " + strerror(failure.error));
   }
   pid_ = pid;
   return Status::Ok();

@@ -49,7 +49,8 @@ Result<ProcessResult> RunRipgrep(const RipgrepOptions& options, std::vector<std:
                                "; it must be installed in one of " + kSystemPath);
   };
   if (sandbox->available()) {
-    Result<ProcessOptions> wrapped = sandbox->Wrap(std::move(process), workspace, /*network=*/false, SandboxView::kWorkspaceOnly);
+    Result<ProcessOptions> wrapped = sandbox->Wrap(std::move(process), workspace, /*network=*/false,
+                                                   SandboxView::kWorkspaceOnly);
     if (!wrapped.ok()) return cannot_run(wrapped.status());
     process = std::move(wrapped).value();
   } else {

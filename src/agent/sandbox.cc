@@ -17,9 +17,16 @@ namespace {
 constexpr int64_t kProbeTimeoutMs = 10'000;
 
 // What kWorkspaceOnly binds (read-only, those that exist): enough to run a program.
-constexpr const char* kSystemDirs[] = {"/usr",   "/bin",  "/sbin",           "/lib",
-                                       "/lib32", "/lib64", "/libx32",        "/etc/ld.so.cache",
-                                       "/etc/ld.so.conf", "/etc/ld.so.conf.d"};
+constexpr const char* kSystemDirs[] = {"/usr",
+                                       "/bin",
+                                       "/sbin",
+                                       "/lib",
+                                       "/lib32",
+                                       "/lib64",
+                                       "/libx32",
+                                       "/etc/ld.so.cache",
+                                       "/etc/ld.so.conf",
+                                       "/etc/ld.so.conf.d"};
 
 bool Exists(const std::string& path) {
   struct stat st {};
@@ -29,9 +36,9 @@ bool Exists(const std::string& path) {
 // Namespaces and mounts every sandboxed run gets (the probe too).
 std::vector<std::string> BaseArgs(const std::string& bwrap, bool network,
                                   SandboxView view = SandboxView::kSystem) {
-  std::vector<std::string> args = {bwrap,           "--die-with-parent", "--new-session",
-                                   "--unshare-pid", "--unshare-ipc",     "--unshare-uts",
-                                   "--unshare-cgroup-try"};
+  std::vector<std::string> args = {
+      bwrap,           "--die-with-parent", "--new-session",       "--unshare-pid",
+      "--unshare-ipc", "--unshare-uts",     "--unshare-cgroup-try"};
   if (!network) args.push_back("--unshare-net");
   if (view == SandboxView::kSystem) {
     args.insert(args.end(), {"--ro-bind", "/", "/"});
@@ -61,7 +68,8 @@ std::vector<std::string> BaseArgs(const std::string& bwrap, bool network,
 // in tests.
 std::string ProbeBubblewrap(const std::string& bwrap) {
   static std::mutex mu;
-  static std::map<std::string, std::string>* const verdicts = new std::map<std::string, std::string>;
+  static std::map<std::string, std::string>* const verdicts =
+      new std::map<std::string, std::string>;
   std::lock_guard<std::mutex> lock(mu);
   if (auto it = verdicts->find(bwrap); it != verdicts->end()) return it->second;
   ProcessOptions probe;
@@ -80,9 +88,10 @@ std::string ProbeBubblewrap(const std::string& bwrap) {
     verdict = err.empty() ? "it exited with status " + std::to_string(run->exit_code) : err;
     if (err.find("uid map") != std::string::npos || err.find("namespace") != std::string::npos ||
         err.find("Operation not permitted") != std::string::npos) {
-      verdict += " (unprivileged user namespaces seem to be refused: see "
-                 "kernel.unprivileged_userns_clone or the AppArmor restriction "
-                 "kernel.apparmor_restrict_unprivileged_userns)";
+      verdict +=
+          " (unprivileged user namespaces seem to be refused: see "
+          "kernel.unprivileged_userns_clone or the AppArmor restriction "
+          "kernel.apparmor_restrict_unprivileged_userns)";
     }
   }
   (*verdicts)[bwrap] = verdict;
@@ -137,14 +146,14 @@ Sandbox Sandbox::Create(SandboxPolicy policy) {
       "; to run tools without a sandbox, set \"sandbox\": {\"mode\": \"none\"} in troupe.jsonc "
       "(see docs/CONFIG.md)";
   if (path.empty()) {
-    sandbox.unavailable_ =
-        "no sandbox: bubblewrap (bwrap) is not installed in " + std::string(kSystemPath) +
-        "; install it (Debian/Ubuntu: apt install bubblewrap)" + opt_out;
+    sandbox.unavailable_ = "no sandbox: bubblewrap (bwrap) is not installed in " +
+                           std::string(kSystemPath) +
+                           "; install it (Debian/Ubuntu: apt install bubblewrap)" + opt_out;
     return sandbox;
   }
   if (std::string verdict = ProbeBubblewrap(path); !verdict.empty()) {
-    sandbox.unavailable_ = "no sandbox: " + path + " cannot create a sandbox here: " + verdict +
-                           opt_out;
+    sandbox.unavailable_ =
+        "no sandbox: " + path + " cannot create a sandbox here: " + verdict + opt_out;
     return sandbox;
   }
   sandbox.bwrap_path_ = std::move(path);

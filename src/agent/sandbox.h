@@ -52,9 +52,9 @@ enum class SandboxView {
 };
 
 struct SandboxLimits {
-  int64_t max_processes = 2048;  // RLIMIT_NPROC; see DESIGN.md for how it counts (0 = none)
-  int64_t cpu_seconds = 900;     // RLIMIT_CPU of each process (0 = none)
-  int64_t memory_mb = 16 * 1024;  // RLIMIT_AS of each process (0 = none)
+  int64_t max_processes = 2048;     // RLIMIT_NPROC; see DESIGN.md for how it counts (0 = none)
+  int64_t cpu_seconds = 900;        // RLIMIT_CPU of each process (0 = none)
+  int64_t memory_mb = 16 * 1024;    // RLIMIT_AS of each process (0 = none)
   int64_t file_size_mb = 4 * 1024;  // RLIMIT_FSIZE: the largest file a process may write (0 = none)
 };
 
@@ -69,11 +69,13 @@ struct SandboxPolicy {
 };
 
 // The PATH tools get, and where troupe looks for bwrap, bash and rg.
-inline constexpr const char* kSystemPath = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin";
+inline constexpr const char* kSystemPath =
+    "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin";
 
 // The hidden paths every policy gets: ~/.ssh, ~/.gnupg, ~/.aws, ~/.config/troupe,
 // ~/.local/share/troupe and $XDG_RUNTIME_DIR, for `home` and `runtime_dir` ("" = skipped).
-std::vector<std::string> DefaultHiddenPaths(const std::string& home, const std::string& runtime_dir);
+std::vector<std::string> DefaultHiddenPaths(const std::string& home,
+                                            const std::string& runtime_dir);
 
 class Sandbox {
  public:

@@ -86,9 +86,9 @@ TEST_F(SandboxTest, HiddenPathsAreEmptyAndTmpIsPrivate) {
   const std::string host_tmp =
       ::testing::TempDir() + "/sandbox-host-tmp-" + std::to_string(getpid());
   troupe::testing::WriteText(host_tmp, "host tmp file");
-  ProcessResult r = Bash("echo hidden=$(ls -A '" + secret_.path() + "' | wc -l); cat '" + db +
-                         "' '" + token + "' '" + token_.path() + "/other' '" + host_tmp +
-                         "'; echo; echo tmp=$(ls -A /tmp)");
+  ProcessResult r =
+      Bash("echo hidden=$(ls -A '" + secret_.path() + "' | wc -l); cat '" + db + "' '" + token +
+           "' '" + token_.path() + "/other' '" + host_tmp + "'; echo; echo tmp=$(ls -A /tmp)");
   const std::string out = r.out.Text();
   EXPECT_THAT(out, HasSubstr("hidden=0\n"));
   EXPECT_THAT(out, Not(HasSubstr("the database")));

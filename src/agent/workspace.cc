@@ -3,9 +3,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
-#include <sys/syscall.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -181,9 +181,10 @@ Result<int> Workspace::OpenBeneath(std::string_view path, int flags, mode_t mode
                                    " goes through too many symbolic links, or a /proc link");
   }
   if (error == EXDEV) {
-    return Status::InvalidArgument("path " + shown +
-                                   " leads outside the workspace (a symbolic link on the way "
-                                   "points out of it); only files inside the workspace can be used");
+    return Status::InvalidArgument(
+        "path " + shown +
+        " leads outside the workspace (a symbolic link on the way "
+        "points out of it); only files inside the workspace can be used");
   }
   if (error == ENOENT) return Status::NotFound("path " + shown + " does not exist");
   return Status::IoError("cannot open " + shown + ": " + std::strerror(error));

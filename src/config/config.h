@@ -26,14 +26,14 @@ struct BackgroundTaskConfig {
 
 // The `sandbox` section: how tool processes (bash, ripgrep) are confined (agent/sandbox.h).
 struct SandboxConfig {
-  std::string mode = "bwrap";  // "bwrap" or "none" (no sandbox, by explicit choice)
-  bool network = false;        // tool processes may use the network; agents may override
-  std::vector<std::string> hide;  // more paths never visible inside ("~/" = the home directory)
-  int64_t max_processes = 2048;   // RLIMIT_NPROC; 0 = none
-  int64_t cpu_seconds = 900;      // RLIMIT_CPU of each process; 0 = none
-  int64_t memory_mb = 16 * 1024;  // RLIMIT_AS of each process; 0 = none
+  std::string mode = "bwrap";       // "bwrap" or "none" (no sandbox, by explicit choice)
+  bool network = false;             // tool processes may use the network; agents may override
+  std::vector<std::string> hide;    // more paths never visible inside ("~/" = the home directory)
+  int64_t max_processes = 2048;     // RLIMIT_NPROC; 0 = none
+  int64_t cpu_seconds = 900;        // RLIMIT_CPU of each process; 0 = none
+  int64_t memory_mb = 16 * 1024;    // RLIMIT_AS of each process; 0 = none
   int64_t file_size_mb = 4 * 1024;  // RLIMIT_FSIZE; 0 = none
-  std::string bwrap;  // the bwrap program; empty = from the system directories
+  std::string bwrap;                // the bwrap program; empty = from the system directories
 };
 
 // One entry of `providers`.

@@ -213,9 +213,11 @@ class ConfigFileReader {
   }
 
   // An array of non-empty strings ("an array of tool names"); false, with an error, otherwise.
-  bool ReadNames(const json& v, const At& at, std::string_view what, std::vector<std::string>* out) {
+  bool ReadNames(const json& v, const At& at, std::string_view what,
+                 std::vector<std::string>* out) {
     if (!v.is_array()) {
-      ValueError(at, "expected an array of " + std::string(what) + "s, got " + DescribeJsonValue(v));
+      ValueError(at,
+                 "expected an array of " + std::string(what) + "s, got " + DescribeJsonValue(v));
       return false;
     }
     bool ok = true;
@@ -223,9 +225,8 @@ class ConfigFileReader {
       if (v[i].is_string() && !v[i].get<std::string>().empty()) {
         out->push_back(v[i].get<std::string>());
       } else {
-        ValueError(Element(at, i),
-                   "expected a" + std::string(what[0] == 'a' ? "n " : " ") + std::string(what) +
-                       ", got " + DescribeJsonValue(v[i]));
+        ValueError(Element(at, i), "expected a" + std::string(what[0] == 'a' ? "n " : " ") +
+                                       std::string(what) + ", got " + DescribeJsonValue(v[i]));
         ok = false;
       }
     }

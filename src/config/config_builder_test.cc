@@ -380,9 +380,9 @@ TEST(ConfigLoaderTest, SandboxSectionAndAgentRights) {
               HasSubstr("sandbox.mode: expected \"bwrap\" (the default) or \"none\""));
   EXPECT_THAT(ErrorOf("{\"sandbox\": {\"hide\": [\"relative/path\"]}}"),
               HasSubstr("sandbox.hide[0]: expected an absolute path"));
-  EXPECT_THAT(ErrorOf("{\"sandbox\": {\"max_processes\": -1}}"), HasSubstr("sandbox.max_processes"));
-  EXPECT_THAT(ErrorOf(InAgent("delegates_to", "[\"\"]")),
-              HasSubstr("expected an agent name, got"));
+  EXPECT_THAT(ErrorOf("{\"sandbox\": {\"max_processes\": -1}}"),
+              HasSubstr("sandbox.max_processes"));
+  EXPECT_THAT(ErrorOf(InAgent("delegates_to", "[\"\"]")), HasSubstr("expected an agent name, got"));
 }
 
 }  // namespace

@@ -32,8 +32,8 @@ struct ConfigKey {
 };
 
 struct ConfigSection {
-  // "" for the top level, "background_task", "sandbox", and "providers.*" / "agents.*" for each entry of
-  // those objects.
+  // "" for the top level, "background_task", "sandbox", and "providers.*" / "agents.*" for each
+  // entry of those objects.
   std::string_view path;
   std::vector<ConfigKey> keys;
 

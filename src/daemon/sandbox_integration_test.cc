@@ -19,9 +19,9 @@ namespace {
 using json = nlohmann::json;
 using testing::DaemonHarness;
 using testing::Describe;
-using testing::Reply;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing::Reply;
 
 constexpr int kTaskTimeoutMs = 30'000;
 constexpr const char* kOpenAiKey = "sk-sandbox-integration-0123456789";
@@ -44,8 +44,9 @@ class SandboxIntegrationTest : public ::testing::Test {
   // A task of `agent` whose model calls bash with `command` once, then replies "done"; the task
   // once it ended.
   json RunBash(const std::string& command, const std::string& agent = "shell") {
-    const std::string prompt = "#mock latency=0 tps=0 tool=bash:" +
-                               json({{"command", command}}).dump() + " reply=done\nRun it.";
+    const std::string prompt =
+        "#mock latency=0 tps=0 tool=bash:" + json({{"command", command}}).dump() +
+        " reply=done\nRun it.";
     json task = h_.Launch({{"agent", agent}, {"description", "escape"}, {"prompt", prompt}});
     if (!task.is_object()) return json();
     EXPECT_TRUE(h_.WaitAll({task["id"]}, kTaskTimeoutMs));
@@ -73,12 +74,13 @@ TEST_F(SandboxIntegrationTest, BashCannotReachTheDaemonsSecretsFilesSocketOrNetw
   ASSERT_NE(mock, nullptr);
   auto daemon = h_.StartDaemon("info");
   ASSERT_NE(daemon, nullptr);
-  const std::string command =
-      "env; echo; cat '" + h_.data() + "/token' 2>&1; echo data=$(ls -A '" + h_.data() +
-      "' | wc -l); test -e '" + h_.Socket() + "' && echo socket-visible || echo socket-hidden; " +
-      "(exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(port) +
-      ") 2>/dev/null && echo net-open || echo net-closed; echo procs=$(ls /proc | grep -c '^[0-9]'); "
-      "echo x > /etc/troupe-escape 2>&1 || echo etc-read-only";
+  const std::string command = "env; echo; cat '" + h_.data() + "/token' 2>&1; echo data=$(ls -A '" +
+                              h_.data() + "' | wc -l); test -e '" + h_.Socket() +
+                              "' && echo socket-visible || echo socket-hidden; " +
+                              "(exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(port) +
+                              ") 2>/dev/null && echo net-open || echo net-closed; echo procs=$(ls "
+                              "/proc | grep -c '^[0-9]'); "
+                              "echo x > /etc/troupe-escape 2>&1 || echo etc-read-only";
   json task = RunBash(command);
   EXPECT_EQ(task.value("state", ""), "completed") << task.dump(2);
   const std::string out = ToolOutput(task);
@@ -116,9 +118,9 @@ TEST_F(SandboxIntegrationTest, ASetsidChildDiesWithTheToolAndWithCancel) {
   EXPECT_TRUE(testing::WaitNotRunning(Sleep(1012)));
 
   // Cancelled while it runs.
-  const std::string prompt =
-      "#mock latency=0 tps=0 tool=bash:" +
-      json({{"command", "(setsid sleep 1013 &); sleep 60"}}).dump() + " reply=done\nRun it.";
+  const std::string prompt = "#mock latency=0 tps=0 tool=bash:" +
+                             json({{"command", "(setsid sleep 1013 &); sleep 60"}}).dump() +
+                             " reply=done\nRun it.";
   json running = h_.Launch({{"agent", "shell"}, {"description", "cancel"}, {"prompt", prompt}});
   ASSERT_TRUE(running.is_object());
   ASSERT_TRUE(testing::WaitUntil([] { return testing::ProcessRunning(Sleep(1013)); }, 10'000));

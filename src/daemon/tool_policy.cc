@@ -9,8 +9,7 @@ SandboxPolicy DaemonSandboxPolicy(const SandboxConfig& config, const DaemonPaths
   SandboxPolicy policy;
   policy.mode = config.mode == "none" ? SandboxMode::kNone : SandboxMode::kBubblewrap;
   policy.network = config.network;
-  policy.limits = {config.max_processes, config.cpu_seconds, config.memory_mb,
-                   config.file_size_mb};
+  policy.limits = {config.max_processes, config.cpu_seconds, config.memory_mb, config.file_size_mb};
   policy.bwrap = config.bwrap;
   const std::string home = getenv("HOME").value_or("");
   for (const std::string& path : config.hide) {
@@ -23,9 +22,8 @@ SandboxPolicy DaemonSandboxPolicy(const SandboxConfig& config, const DaemonPaths
   policy.hidden.push_back(paths.data_dir);
   policy.hidden.push_back(paths.token);
   const std::filesystem::path socket_dir = std::filesystem::path(paths.socket).parent_path();
-  policy.hidden.push_back(socket_dir.filename().string().starts_with("troupe")
-                              ? socket_dir.string()
-                              : paths.socket);
+  policy.hidden.push_back(socket_dir.filename().string().starts_with("troupe") ? socket_dir.string()
+                                                                               : paths.socket);
   for (std::string& path : DefaultHiddenPaths(home, getenv("XDG_RUNTIME_DIR").value_or(""))) {
     policy.hidden.push_back(std::move(path));
   }

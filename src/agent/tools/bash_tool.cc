@@ -121,9 +121,8 @@ std::unique_ptr<ToolRun> BashTool::Start(const nlohmann::json& arguments,
   return PendingToolRun::Blocking(
       context,
       [bash = bash_, root = context.workspace_root, r = std::move(r), env = std::move(env),
-       sandbox = sandbox_, network = context.network, handle] {
-        return RunCommand(*sandbox, bash, root, r, network, env, handle.get());
-      },
+       sandbox = sandbox_, network = context.network,
+       handle] { return RunCommand(*sandbox, bash, root, r, network, env, handle.get()); },
       std::move(done), handle);
 }
 

@@ -23,7 +23,8 @@ class BashToolTest : public testing::ToolTest {
   // The process-group kill is what is left when the config turns the sandbox off.
   pid_t StartAndWaitForPgid(const std::string& command, std::unique_ptr<ToolRun>* run,
                             bool* called) {
-    *run = unconfined_.Start({{"command", command}}, context_, [called](ToolResult) { *called = true; });
+    *run = unconfined_.Start({{"command", command}}, context_,
+                             [called](ToolResult) { *called = true; });
     const std::string file = Abs("pgid");
     EXPECT_TRUE(testing::RunLoopUntil(
         io_,
@@ -41,10 +42,10 @@ class BashToolTest : public testing::ToolTest {
 TEST_F(BashToolTest, CancelKillsEverythingInTheSandboxEvenAfterSetsid) {
   const std::string sleeper = std::string("sleep") + '\0' + "1004";
   bool called = false;
-  std::unique_ptr<ToolRun> run = bash_.Start(
-      {{"command", "(setsid sleep 1004 &); sleep 100"}}, context_, [&](ToolResult) { called = true; });
-  ASSERT_TRUE(testing::RunLoopUntil(io_, [&] { return testing::ProcessRunning(sleeper); },
-                                    std::chrono::seconds(5)));
+  std::unique_ptr<ToolRun> run = bash_.Start({{"command", "(setsid sleep 1004 &); sleep 100"}},
+                                             context_, [&](ToolResult) { called = true; });
+  ASSERT_TRUE(testing::RunLoopUntil(
+      io_, [&] { return testing::ProcessRunning(sleeper); }, std::chrono::seconds(5)));
   run->Cancel();
   EXPECT_TRUE(testing::WaitNotRunning(sleeper));
   EXPECT_FALSE(called);

@@ -3,12 +3,12 @@
 #pragma once
 
 #include <fcntl.h>
-#include <linux/fs.h>
-#include <sys/syscall.h>
 #include <gtest/gtest.h>
+#include <linux/fs.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -106,8 +106,8 @@ class PathSwapper {
   PathSwapper(std::string a, std::string b)
       : thread_([this, a = std::move(a), b = std::move(b)] {
           while (!stop_.load()) {
-            if (syscall(SYS_renameat2, AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(),
-                        RENAME_EXCHANGE) == 0) {
+            if (syscall(SYS_renameat2, AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) ==
+                0) {
               swaps_.fetch_add(1);
             }
           }
