@@ -25,7 +25,7 @@ cpack -G DEB --config "$build/CPackConfig.cmake" -B "$tmp/out" >"$tmp/cpack.log"
 deb="$tmp/out/troupe_${version}_$(dpkg --print-architecture).deb"
 expect_file "$deb"
 
-# Dependencies: ripgrep, and the package of every library the binary needs.
+# Dependencies: ripgrep, bubblewrap, and the package of every library the binary needs.
 depends="$(dpkg-deb --field "$deb" Depends)"
 echo "Depends: $depends"
 # declared NAME: NAME is one of the Depends (or one of an item's alternatives), any version.
@@ -41,6 +41,7 @@ declared() {
   return 1
 }
 declared ripgrep || fail "Depends does not name ripgrep"
+declared bubblewrap || fail "Depends does not name bubblewrap"
 dpkg-deb -x "$deb" "$tmp/x"
 needed="$(objdump -p "$tmp/x/usr/bin/troupe" | awk '$1 == "NEEDED" { print $2 }')"
 [ -n "$needed" ] || fail "objdump found no NEEDED library in usr/bin/troupe"

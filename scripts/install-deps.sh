@@ -5,13 +5,14 @@
 # Runs as root (or through sudo when available) on Debian 12.
 set -euo pipefail
 
+# bubblewrap (bwrap) is the sandbox every tool process of an agent runs in (agent/sandbox.h).
 # libclang-rt-14-dev holds libFuzzer and clang's sanitizer runtimes (-fsanitize=fuzzer in
 # scripts/fuzz.sh); clang only recommends it, and recommends are not installed here.
 packages=(
   build-essential cmake ninja-build ccache pkg-config git clang libclang-rt-14-dev
   libboost-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev ripgrep
+  libgtest-dev libgmock-dev libbenchmark-dev ripgrep bubblewrap
 )
 
 missing=()

@@ -222,6 +222,45 @@ void ApplyAgentConfig(const AgentConfig& config, AgentDefinition* agent,
     agent->stale_timeout_ms = *config.stale_timeout_ms;
     changed("stale_timeout_ms");
   }
+  if (config.network) {
+    agent->network = *config.network;
+    changed("network");
+  }
+  if (config.delegates_to) {
+    std::vector<std::string> agents;
+    for (const std::string& name : *config.delegates_to) {
+      if (Status s = ValidateAgentName(name); !s.ok()) {
+        refuse("delegates_to: " + s.message() + "; the agent keeps its delegation rights");
+        return;
+      }
+      if (std::find(agents.begin(), agents.end(), name) == agents.end()) agents.push_back(name);
+    }
+    agent->delegates_to = std::move(agents);
+    changed("delegates_to");
+  }
+}
+
+std::vector<std::string> AgentCatalog::AllowedDelegates(const AgentDefinition& from) const {
+  std::vector<std::string> out;
+  if (from.delegates_to) {
+    for (const std::string& name : *from.delegates_to) {
+      if (Get(name) != nullptr) out.push_back(name);
+    }
+    return out;
+  }
+  // Tools that give no rights over files or processes of their own: the delegation tools (the
+  // callee's delegations are held to the callee's own rights) and the session's todo list.
+  auto counts = [](const std::string& tool) {
+    return tool != "todo_write" && tool != "todo_read" && tool != "delegate_task" &&
+           !tool.starts_with("background_");
+  };
+  for (const AgentDefinition& to : agents_) {
+    const bool narrower = std::all_of(to.tools.begin(), to.tools.end(), [&](const std::string& t) {
+      return !counts(t) || from.AllowsTool(t);
+    });
+    if (narrower) out.push_back(to.name);
+  }
+  return out;
 }
 
 AgentCatalog LoadAgentCatalog(const AgentCatalogOptions& options) {

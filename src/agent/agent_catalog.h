@@ -59,6 +59,13 @@ class AgentCatalog {
   // Problems met while loading, in the order found: files in directory order (user, then
   // project), then overrides by agent name.
   const std::vector<AgentDiagnostic>& diagnostics() const { return diagnostics_; }
+
+  // The agents `from` may start with delegate_task, in name order: its `delegates_to` (the
+  // names of agents that exist) when set — a user's explicit choice — and otherwise every agent
+  // whose tools are all among `from`'s own (the delegation and todo tools aside), so delegating
+  // never widens what an agent may do: the read-only lead reaches explore, librarian and oracle,
+  // not general with its bash.
+  std::vector<std::string> AllowedDelegates(const AgentDefinition& from) const;
   bool has_errors() const;
 
  private:

@@ -342,3 +342,61 @@ TEST(ReadAgentFileTest, ReadsParsesAndRefusesWhatIsNoFile) {
 
 }  // namespace
 }  // namespace troupe
+
+namespace troupe {
+namespace {
+
+// Who may delegate to whom (AgentCatalog::AllowedDelegates).
+class DelegationRightsTest : public AgentCatalogTest {};
+
+TEST_F(DelegationRightsTest, TheReadOnlyLeadCannotReachBash) {
+  AgentCatalog catalog = Load();
+  EXPECT_THAT(catalog.AllowedDelegates(*catalog.Get("lead")),
+              ::testing::ElementsAre("explore", "lead", "librarian", "oracle"));
+  EXPECT_THAT(catalog.AllowedDelegates(*catalog.Get("explore")),
+              ::testing::ElementsAre("explore", "lead", "librarian", "oracle"));
+  EXPECT_THAT(catalog.AllowedDelegates(*catalog.Get("general")),
+              ::testing::ElementsAre("explore", "general", "lead", "librarian", "oracle"));
+}
+
+TEST_F(DelegationRightsTest, AUserMayAllowMoreExplicitly) {
+  AgentConfig lead;
+  lead.delegates_to = std::vector<std::string>{"general", "explore", "general", "nobody"};
+  AgentCatalog catalog = Load({{"lead", lead}});
+  EXPECT_THAT(catalog.diagnostics(), ::testing::IsEmpty());
+  const AgentDefinition& def = *catalog.Get("lead");
+  EXPECT_THAT(def.config_overrides, ::testing::Contains("delegates_to"));
+  // Unknown names are dropped; the order is the user's.
+  EXPECT_THAT(catalog.AllowedDelegates(def), ::testing::ElementsAre("general", "explore"));
+
+  AgentConfig none;
+  none.delegates_to = std::vector<std::string>{};
+  EXPECT_THAT(Load({{"lead", none}}).AllowedDelegates(*catalog.Get("lead")),
+              ::testing::ElementsAre("general", "explore"));  // the other catalog's lead
+  AgentCatalog closed = Load({{"lead", none}});
+  EXPECT_THAT(closed.AllowedDelegates(*closed.Get("lead")), ::testing::IsEmpty());
+}
+
+TEST_F(DelegationRightsTest, ConfigGivesAFileAgentItsRightsAndNetwork) {
+  UserFile("runner.md",
+           "---\ndescription: runs things\ntools: [read, bash, delegate_task]\n---\nRun.\n");
+  AgentConfig runner_config;
+  runner_config.delegates_to = std::vector<std::string>{"general", "explore"};
+  runner_config.network = true;
+  AgentCatalog catalog = Load({{"runner", runner_config}});
+  EXPECT_THAT(catalog.diagnostics(), ::testing::IsEmpty());
+  const AgentDefinition* runner = catalog.Get("runner");
+  ASSERT_NE(runner, nullptr);
+  EXPECT_EQ(runner->network, true);
+  EXPECT_THAT(catalog.AllowedDelegates(*runner), ::testing::ElementsAre("general", "explore"));
+
+  AgentConfig bad;
+  bad.delegates_to = std::vector<std::string>{"Not A Name"};
+  AgentCatalog refused = Load({{"lead", bad}});
+  ASSERT_EQ(refused.diagnostics().size(), 1u);
+  EXPECT_THAT(refused.diagnostics()[0].message, HasSubstr("delegates_to: "));
+  EXPECT_FALSE(refused.Get("lead")->delegates_to.has_value());
+}
+
+}  // namespace
+}  // namespace troupe

@@ -55,6 +55,12 @@ struct AgentDefinition {
   std::optional<int64_t> task_ttl_ms;
   std::optional<int64_t> pending_ttl_ms;
   std::optional<int64_t> stale_timeout_ms;
+  // Set by the config's `agents` entry only (never by a Markdown file: rights come from the user's
+  // config). Whether its tool processes may use the network; unset = the sandbox's setting.
+  std::optional<bool> network;
+  // The agents it may start with delegate_task; unset = those whose tools are all among its own
+  // (AllowedDelegates in agent_catalog.h), so delegating never widens what it may do.
+  std::optional<std::vector<std::string>> delegates_to;
   AgentSource source;
   // The fields a config `agents` entry changed ("model", "tools", "prompt", ...), in the order
   // AgentConfig declares them; empty when the config did not touch this agent.

@@ -42,6 +42,8 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
     context_.clock = deps_.clock;
     context_.executor = deps_.executor;
     context_.todos = deps_.todos;
+    context_.network = spec_.network;
+    context_.delegates_to = spec_.delegates_to;
   }
 
   void Begin() {
@@ -304,7 +306,7 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
       m.role = ChatRole::kTool;
       m.tool_call_id = calls[k].id;
       m.tool_name = calls[k].name;
-      m.text = std::move(results[k]->content);
+      m.text = Redact(std::move(results[k]->content));
       m.is_error = results[k]->is_error;
       if (!Persist(std::move(m))) return;
     }
@@ -360,8 +362,17 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
     }
   }
 
+  std::string Redact(std::string text) const {
+    return deps_.redactor != nullptr ? deps_.redactor->Redact(std::move(text)) : text;
+  }
+
   void Finish(std::string text) { End(Result<std::string>(std::move(text))); }
-  void Fail(Status status) { End(Result<std::string>(std::move(status))); }
+  // A provider's error may quote the request, key included.
+  void Fail(Status status) {
+    Status redacted(status.code(), Redact(status.message()));
+    if (!status.field().empty()) redacted = redacted.WithField(status.field());
+    End(Result<std::string>(std::move(redacted)));
+  }
 
   void End(Result<std::string> outcome) {
     if (done_) return;

@@ -29,6 +29,7 @@
 #include "agent/agent_host.h"
 #include "agent/tool.h"
 #include "core/clock.h"
+#include "core/secret_redactor.h"
 #include "llm/provider.h"
 
 namespace troupe {
@@ -57,6 +58,10 @@ struct AgentRunSpec {
   std::string model_id;  // what the provider is asked for
   std::vector<Tool*> tools;
   AgentLimits limits;
+  // For the tools (ToolContext): whether tool processes may use the network (nullopt = the
+  // sandbox's default) and the agents delegate_task may start (nullopt = any).
+  std::optional<bool> network;
+  std::optional<std::vector<std::string>> delegates_to;
 };
 
 struct AgentLoopDeps {
@@ -64,6 +69,9 @@ struct AgentLoopDeps {
   SessionHistory* history = nullptr;
   BlockingExecutor* executor = nullptr;
   TodoList* todos = nullptr;  // the session's list; null = none
+  // Tool results and the run's error pass through it before they are stored or reported;
+  // null = none.
+  const SecretRedactor* redactor = nullptr;
 };
 
 struct AgentLoopCallbacks {

@@ -106,7 +106,7 @@ class AgentLoopTest : public ::testing::Test {
     spec.model_id = "scripted";
     spec.tools = {&grep_, &read_};
     spec.limits = limits;
-    AgentLoopDeps deps{&clock_, &history_, nullptr, with_todos ? &todos_ : nullptr};
+    AgentLoopDeps deps{&clock_, &history_, nullptr, with_todos ? &todos_ : nullptr, redactor_};
     AgentLoopCallbacks cb;
     cb.progress = [this](const AgentProgress& p) {
       turns_ += p.turns;
@@ -134,6 +134,7 @@ class AgentLoopTest : public ::testing::Test {
   MockProvider provider_;
   FakeTool grep_;
   FakeTool read_;
+  const SecretRedactor* redactor_ = nullptr;
   std::unique_ptr<AgentLoop> loop_;
   int turns_ = 0;
   int tool_calls_ = 0;
@@ -167,6 +168,28 @@ TEST_F(AgentLoopTest, RunsParallelToolCallsThenFinishesWithTheFinalAnswer) {
   EXPECT_EQ(m[2].text, "src/auth.cc:12:bool CheckToken(const Token& t) {");
   EXPECT_EQ(m[3].tool_call_id, m[1].tool_calls[1].id);
   EXPECT_EQ(m[4].text, "CheckToken is in src/auth.cc line 12.");
+}
+
+TEST_F(AgentLoopTest, SecretsInToolResultsAndProviderErrorsAreRedactedBeforeTheyAreStored) {
+  const SecretRedactor secrets({"sk-live-0123456789", "CheckToken(const"});
+  redactor_ = &secrets;
+  Prompt("#mock tool=grep:{\"pattern\":\"x\"} reply=done\ngo");
+  Run();
+  RunToEnd();
+  ASSERT_TRUE(outcome_.ok());
+  ASSERT_GE(Messages().size(), 3u);
+  EXPECT_EQ(Messages()[2].text, "src/auth.cc:12:bool [redacted] Token& t) {");
+
+  // A provider error that echoes the key.
+  history_.sessions.clear();
+  finishes_ = 0;
+  Prompt("#mock fail=401 fail_message=\"invalid key sk-live-0123456789\"\ngo");
+  Run();
+  RunToEnd();
+  ASSERT_EQ(finishes_, 1);
+  ASSERT_FALSE(outcome_.ok());
+  EXPECT_THAT(outcome_.status().message(), HasSubstr("invalid key [redacted]"));
+  EXPECT_THAT(outcome_.status().message(), ::testing::Not(HasSubstr("sk-live")));
 }
 
 TEST_F(AgentLoopTest, ToolsOfOneTurnRunConcurrently) {

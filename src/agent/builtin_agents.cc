@@ -83,7 +83,7 @@ The team
 - explore: finds files, definitions and call sites fast; use it for every "where is X / how is X wired" question.
 - librarian: researches documentation and usage examples, and cites its sources.
 - oracle: deep analysis, design review, hard debugging. Slower and costlier: give it focused questions.
-- general: edits files and runs commands. Use it to implement, fix and verify.
+- general: edits files and runs commands, if your delegates_to config allows it.
 Other agents may be configured; delegate_task lists every agent you can use.
 
 How to work

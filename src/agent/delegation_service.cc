@@ -1,6 +1,7 @@
 #include "agent/delegation_service.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <set>
@@ -269,6 +270,17 @@ Result<DelegatedTask> DelegationService::Launch(const DelegationCaller& caller,
       return Status::InvalidArgument("unknown agent `" + ToValidUtf8(d.agent) +
                                      "`; available agents: " + AgentNames());
     }
+  }
+  if (!d.agent.empty() && caller.allowed_agents &&
+      std::find(caller.allowed_agents->begin(), caller.allowed_agents->end(), d.agent) ==
+          caller.allowed_agents->end()) {
+    return Status::FailedPrecondition(
+        "you may not delegate to agent `" + ToValidUtf8(d.agent) +
+        "`: it has tools you do not have, and delegating must not widen what you may do; " +
+        (caller.allowed_agents->empty()
+             ? std::string("you may delegate to no agent")
+             : fmt::format("you may delegate to: {}", fmt::join(*caller.allowed_agents, ", "))) +
+        " (a user can allow more with `delegates_to` in your agent definition or config)");
   }
   const DelegationScope& scope = caller.scope;
   TROUPE_RETURN_IF_ERROR(scope.Check(" to delegate from"));

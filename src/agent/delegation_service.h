@@ -82,6 +82,8 @@ struct DelegationCaller {
   std::string workspace;  // of launched tasks ("" = the engine's default)
   // The delegating tool call (ToolContext::call_key): a replay of it finds the task it started.
   std::string call_key;
+  // The agents the caller may start (ToolContext::delegates_to); nullopt = any.
+  std::optional<std::vector<std::string>> allowed_agents;
 };
 
 // A tool call an answer suggests: the tool and its arguments, in the order to show them.

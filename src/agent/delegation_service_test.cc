@@ -78,6 +78,24 @@ TEST_F(DelegationServiceTest, AScopePlacesWhatItLaunches) {
   EXPECT_EQ(delegator_.Get(cli)->owner, "cli");
 }
 
+TEST_F(DelegationServiceTest, AnAgentDelegatesOnlyToTheAgentsItMay) {
+  DelegationCaller lead = Lead();
+  lead.allowed_agents = std::vector<std::string>{"explore", "oracle"};
+  DelegationAnswer refused =
+      Now(lead, "delegate_task", {{"description", "d"}, {"prompt", "p"}, {"agent", "general"}});
+  EXPECT_TRUE(refused.is_error());
+  EXPECT_THAT(refused.text, HasSubstr("you may not delegate to agent `general`"));
+  EXPECT_THAT(refused.text, HasSubstr("you may delegate to: explore, oracle"));
+  EXPECT_THAT(refused.text, HasSubstr("`delegates_to`"));
+  EXPECT_TRUE(delegator_.requests.empty());
+  EXPECT_EQ(Launch(lead, "allowed").empty(), false);  // explore
+  lead.allowed_agents = std::vector<std::string>{};
+  EXPECT_THAT(
+      Now(lead, "delegate_task", {{"description", "d"}, {"prompt", "p"}, {"agent", "explore"}})
+          .text,
+      HasSubstr("you may delegate to no agent"));
+}
+
 TEST_F(DelegationServiceTest, ANativeParentSeesCancelsAndContinuesOnlyItsChildren) {
   const std::string own = Launch(Lead(), "own");
   const std::string sibling = delegator_.Foreign("ses_other");

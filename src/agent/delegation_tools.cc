@@ -57,6 +57,7 @@ std::unique_ptr<ToolRun> DelegatorTool::Start(const nlohmann::json& arguments,
   caller.task_id = context.task_id;
   caller.workspace = context.workspace_root;
   caller.call_key = context.call_key;
+  caller.allowed_agents = context.delegates_to;
   // An answer given inside Run is delivered from a later loop turn, as every tool's is.
   auto state = std::make_shared<DelegationRun::State>();
   std::unique_ptr<DelegationCall> call =

@@ -1,10 +1,13 @@
 #include "agent/process_runner.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,11 +45,12 @@ int64_t MsUntil(SteadyClock::time_point deadline) {
   return std::max<int64_t>(0, left.count());
 }
 
-// "K=V" strings: our environment with `extra` added or replacing same-named entries.
+// "K=V" strings: our environment (when `inherit`) with `extra` added or replacing same-named
+// entries.
 std::vector<std::string> BuildEnvironment(
-    const std::vector<std::pair<std::string, std::string>>& extra) {
+    bool inherit, const std::vector<std::pair<std::string, std::string>>& extra) {
   std::vector<std::string> env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+  for (char** e = inherit ? environ : nullptr; e != nullptr && *e != nullptr; ++e) {
     std::string_view entry(*e);
     std::string_view key = entry.substr(0, entry.find('='));
     bool replaced = false;
@@ -76,6 +80,76 @@ void DrainWakePipe(int fd) {
   char buffer[64];
   while (read(fd, buffer, sizeof buffer) > 0) {
   }
+}
+
+// `limits` with each value lowered to our own hard limit: setrlimit refuses to raise it.
+std::vector<ProcessLimit> ClampLimits(const std::vector<ProcessLimit>& limits) {
+  std::vector<ProcessLimit> out = limits;
+  for (ProcessLimit& l : out) {
+    rlimit current{};
+    if (getrlimit(l.resource, &current) == 0 && current.rlim_max != RLIM_INFINITY &&
+        (l.value == RLIM_INFINITY || l.value > current.rlim_max)) {
+      l.value = current.rlim_max;
+    }
+  }
+  return out;
+}
+
+// What a forked child that could not run its program tells the parent through a close-on-exec
+// pipe: the step and its errno.
+struct ExecFailure {
+  int step = 0;  // 1: stdin, 2: stdout/stderr, 3: cwd, 4: a limit, 5: exec
+  int error = 0;
+};
+
+const char* ExecStepName(int step) {
+  switch (step) {
+    case 1:
+      return "cannot open /dev/null";
+    case 2:
+      return "cannot set up its output";
+    case 3:
+      return "cannot change to the directory";
+    case 4:
+      return "cannot set a resource limit";
+    default:
+      return "cannot run the program";
+  }
+}
+
+// Between fork and exec: async-signal-safe system calls only (the parent has other threads).
+[[noreturn]] void ExecChild(const char* path, char* const* argv, char* const* envp, const char* cwd,
+                            int out_w, int err_w, int report_w,
+                            const std::vector<ProcessLimit>& limits) {
+  auto fail = [report_w](int step) {
+    ExecFailure f{step, errno};
+    [[maybe_unused]] ssize_t ignored = write(report_w, &f, sizeof f);
+    _exit(127);
+  };
+  setpgid(0, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);
+  int null_fd = open("/dev/null", O_RDONLY);
+  if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0) fail(1);
+  if (dup2(out_w, STDOUT_FILENO) < 0 || dup2(err_w, STDERR_FILENO) < 0) fail(2);
+  if (cwd[0] != '\0' && chdir(cwd) != 0) fail(3);
+  for (const ProcessLimit& l : limits) {
+    rlimit value{l.value, l.value};
+    if (setrlimit(l.resource, &value) != 0) fail(4);
+  }
+  // Nothing else of ours reaches the program (see Spawn); the report pipe closes on exec.
+  if (syscall(SYS_close_range, STDERR_FILENO + 1, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    for (int fd = STDERR_FILENO + 1; fd < 4096; ++fd) {
+      if (fd != report_w) close(fd);
+    }
+  }
+  execve(path, argv, envp);
+  fail(5);
+  _exit(127);  // not reached
 }
 
 }  // namespace
@@ -178,6 +252,9 @@ class ProcessRun {
  private:
   Status MakePipes();
   Status Spawn();
+  // Spawn's way when the child needs resource limits: fork, setrlimit, exec. Called with the
+  // handle's mutex held.
+  Status ForkExec(char* const* argv, char* const* envp);
   // SIGKILL to the group unless the leader has been reaped; `running` stays as it was unless
   // `finished`, which ends the handle's right to signal the group.
   void KillGroup(bool finished);
@@ -212,7 +289,7 @@ Status ProcessRun::MakePipes() {
 }
 
 Status ProcessRun::Spawn() {
-  std::vector<std::string> env = BuildEnvironment(options_.env);
+  std::vector<std::string> env = BuildEnvironment(options_.inherit_environment, options_.env);
   std::vector<char*> envp;
   for (std::string& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
@@ -250,6 +327,13 @@ Status ProcessRun::Spawn() {
     std::lock_guard<std::mutex> lock(handle_->mu_);
     if (handle_->killed_) {
       status = Status::Cancelled("the process was cancelled before it started");
+    } else if (!options_.limits.empty()) {
+      status = ForkExec(argv.data(), envp.data());
+      if (status.ok()) {
+        handle_->running_ = true;
+        handle_->pgid_ = pid_;
+        handle_->wake_fd_ = wake_w_;
+      }
     } else {
       int rc = posix_spawnp(&pid_, argv[0], &actions, &attr, argv.data(), envp.data());
       if (rc != 0) {
@@ -267,6 +351,47 @@ Status ProcessRun::Spawn() {
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   return status;
+}
+
+Status ProcessRun::ForkExec(char* const* argv, char* const* envp) {
+  const std::string& name = options_.argv[0];
+  const char* path_env = getenv("PATH");
+  const std::string path =
+      FindExecutable(name, path_env != nullptr ? path_env : "/usr/local/bin:/usr/bin:/bin");
+  const std::string where = options_.cwd.empty() ? "" : " in " + options_.cwd;
+  if (path.empty()) {
+    return Status::Unavailable("cannot start " + name + where + ": " + strerror(ENOENT));
+  }
+  const std::vector<ProcessLimit> limits = ClampLimits(options_.limits);
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) {
+    return Status::IoError(std::string("cannot create a pipe: ") + strerror(errno));
+  }
+  const int err_w = options_.merge_stderr ? out_w_ : err_w_;
+  pid_t pid = fork();
+  if (pid == 0) {
+    ExecChild(path.c_str(), argv, envp, options_.cwd.c_str(), out_w_, err_w, report[1], limits);
+  }
+  const int fork_errno = errno;
+  close(report[1]);
+  if (pid < 0) {
+    close(report[0]);
+    return Status::Unavailable("cannot start " + name + where + ": " + strerror(fork_errno));
+  }
+  setpgid(pid, pid);  // also in the child: whichever runs first, the group exists before use
+  ExecFailure failure;
+  ssize_t n;
+  while ((n = read(report[0], &failure, sizeof failure)) < 0 && errno == EINTR) {
+  }
+  close(report[0]);
+  if (n == static_cast<ssize_t>(sizeof failure)) {
+    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    return Status::Unavailable("cannot start " + name + where + ": " + ExecStepName(failure.step) +
+                               ": " + strerror(failure.error));
+  }
+  pid_ = pid;
+  return Status::Ok();
 }
 
 void ProcessRun::KillGroup(bool finished) {
@@ -358,6 +483,26 @@ Result<ProcessResult> ProcessRun::Run() {
 Result<ProcessResult> RunProcess(const ProcessOptions& options, ProcessHandle* handle) {
   ProcessRun run(options, handle);
   return run.Run();
+}
+
+std::string FindExecutable(std::string_view name, std::string_view search_path) {
+  if (name.empty()) return "";
+  if (name.find('/') != std::string_view::npos) return std::string(name);
+  size_t start = 0;
+  while (start <= search_path.size()) {
+    size_t end = search_path.find(':', start);
+    if (end == std::string_view::npos) end = search_path.size();
+    std::string_view dir = search_path.substr(start, end - start);
+    start = end + 1;
+    if (dir.empty() || dir[0] != '/') continue;
+    std::string candidate = std::string(dir) + "/" + std::string(name);
+    struct stat st {};
+    if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+  }
+  return "";
 }
 
 std::string DescribeSignal(int signal_number) {

@@ -9,6 +9,7 @@
 // RunProcess reaps every member of the group it can wait for.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -52,10 +53,22 @@ class CapturedOutput {
   uint64_t dropped_lines_ = 0;  // newlines trimmed from tail_ or never kept
 };
 
+// A resource limit the child gets before it runs its program: soft and hard both `value`
+// (lowered to our own hard limit when that is smaller), so the program cannot raise it.
+struct ProcessLimit {
+  int resource = 0;  // RLIMIT_NPROC, RLIMIT_CPU, RLIMIT_AS, RLIMIT_FSIZE, ...
+  rlim_t value = RLIM_INFINITY;
+};
+
 struct ProcessOptions {
   std::vector<std::string> argv;  // argv[0] is looked up in PATH when it has no '/'
   std::string cwd;                // "" = the current directory
   std::vector<std::pair<std::string, std::string>> env;  // added to (or replacing in) ours
+  // false: the child's environment is `env` alone (an allow-list); nothing of ours reaches it.
+  bool inherit_environment = true;
+  // Set in the child between fork and exec (a posix_spawn cannot), so they hold from the
+  // program's first instruction and for everything it starts.
+  std::vector<ProcessLimit> limits;
   bool merge_stderr = false;    // stderr into the stdout capture, in the order written
   int64_t timeout_ms = 60'000;  // <= 0: no limit
   size_t stdout_head = 64 * 1024;
@@ -104,6 +117,12 @@ class ProcessHandle {
 // started (no such program, cwd missing, a cancelled handle: kCancelled); a child that fails is a
 // result with its exit code. `handle` may be null.
 Result<ProcessResult> RunProcess(const ProcessOptions& options, ProcessHandle* handle = nullptr);
+
+// The first executable `name` in the directories of `search_path` (a PATH value), skipping
+// empty and relative entries — an empty entry means the current directory, which must never
+// decide which program a tool runs. "" when there is none. A `name` with a '/' is returned as
+// it is.
+std::string FindExecutable(std::string_view name, std::string_view search_path);
 
 // "killed by signal 9 (SIGKILL)", for reports.
 std::string DescribeSignal(int signal_number);

@@ -25,8 +25,15 @@ void AddHiddenFlags(std::string_view glob, std::vector<std::string>& args) {
   args.push_back("--glob=!.git/");
 }
 
+std::shared_ptr<const Sandbox> DefaultSandbox() {
+  static const std::shared_ptr<const Sandbox>* const sandbox =
+      new std::shared_ptr<const Sandbox>(std::make_shared<Sandbox>(Sandbox::Create({})));
+  return *sandbox;
+}
+
 Result<ProcessResult> RunRipgrep(const RipgrepOptions& options, std::vector<std::string> args,
-                                 const std::string& cwd, size_t stdout_cap, ProcessHandle* handle) {
+                                 const std::string& workspace, const std::string& cwd,
+                                 size_t stdout_cap, ProcessHandle* handle) {
   ProcessOptions process;
   process.argv.push_back(options.program);
   for (std::string& a : args) process.argv.push_back(std::move(a));
@@ -36,10 +43,22 @@ Result<ProcessResult> RunRipgrep(const RipgrepOptions& options, std::vector<std:
   process.stdout_tail = 0;
   process.stderr_head = 4 * 1024;
   process.stderr_tail = 0;
+  std::shared_ptr<const Sandbox> sandbox = options.sandbox ? options.sandbox : DefaultSandbox();
+  auto cannot_run = [&](const Status& why) {
+    return Status::Unavailable("cannot run ripgrep (" + options.program + "): " + why.message() +
+                               "; it must be installed in one of " + kSystemPath);
+  };
+  if (sandbox->available()) {
+    Result<ProcessOptions> wrapped = sandbox->Wrap(std::move(process), workspace, /*network=*/false,
+                                                   SandboxView::kWorkspaceOnly);
+    if (!wrapped.ok()) return cannot_run(wrapped.status());
+    process = std::move(wrapped).value();
+  } else {
+    process = sandbox->Unconfined(std::move(process));
+  }
   Result<ProcessResult> result = RunProcess(process, handle);
   if (!result.ok() && result.status().code() != StatusCode::kCancelled) {
-    return Status::Unavailable("cannot run ripgrep (" + options.program + "): " +
-                               result.status().message() + "; it must be installed and on PATH");
+    return cannot_run(result.status());
   }
   return result;
 }

@@ -10,15 +10,22 @@
 #include <vector>
 
 #include "agent/process_runner.h"
+#include "agent/sandbox.h"
 #include "core/status.h"
 
 namespace troupe {
 
 // How the search tools run rg.
 struct RipgrepOptions {
-  std::string program = "rg";
+  std::string program = "rg";  // without a '/': found in the system directories only
   int64_t timeout_ms = 60'000;
+  // Where rg runs; null = DefaultSandbox(). When the sandbox is unavailable, rg (which only
+  // reads) still runs, with the clean environment and the limits.
+  std::shared_ptr<const Sandbox> sandbox;
 };
+
+// A sandbox with the default policy, created (and probed) once per process.
+std::shared_ptr<const Sandbox> DefaultSandbox();
 
 // Flags every search uses: no user config file, .gitignore honoured outside git repositories
 // too, no colours.
@@ -31,10 +38,12 @@ bool GlobNamesHidden(std::string_view glob);
 // Adds --hidden (with .git/ still excluded) when `glob` names hidden files.
 void AddHiddenFlags(std::string_view glob, std::vector<std::string>& args);
 
-// Runs `program` with `args` in `cwd`; stdout keeps its first `stdout_cap` bytes. An error only
-// when rg cannot be started: "cannot run ripgrep (rg): …; it must be installed and on PATH".
+// Runs `program` with `args` in `cwd` (inside `workspace`), in the sandbox, as every tool
+// process; stdout keeps its first `stdout_cap` bytes. An error only
+// when rg cannot be started: "cannot run ripgrep (rg): …; it must be installed in /usr/bin…".
 Result<ProcessResult> RunRipgrep(const RipgrepOptions& options, std::vector<std::string> args,
-                                 const std::string& cwd, size_t stdout_cap, ProcessHandle* handle);
+                                 const std::string& workspace, const std::string& cwd,
+                                 size_t stdout_cap, ProcessHandle* handle);
 
 // Splits NUL-terminated paths (rg --null --files) and drops a leading "./".
 std::vector<std::string> SplitNulPaths(std::string_view output);

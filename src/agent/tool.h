@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,11 @@ struct ToolContext {
   // "<index of the assistant message in the session>:<call id>"; "" when the model gave the
   // call no id. Tools with effects outside the session (delegate_task) use it to act once.
   std::string call_key;
+  // Whether the agent's tool processes may use the network; nullopt = the sandbox's default.
+  std::optional<bool> network;
+  // The agents delegate_task may start for this agent (AllowedDelegates in agent_catalog.h);
+  // nullopt = any (callers that are not agents).
+  std::optional<std::vector<std::string>> delegates_to;
 };
 
 // A tool call in flight. Cancel stops it before returning: a child process and its whole

@@ -16,7 +16,10 @@ ToolSet ToolSet::BuiltIn() {
   return BuiltIn(defaults);
 }
 
-ToolSet ToolSet::BuiltIn(const BuiltInToolOptions& options) {
+ToolSet ToolSet::BuiltIn(const BuiltInToolOptions& given) {
+  BuiltInToolOptions options = given;
+  if (!options.sandbox) options.sandbox = DefaultSandbox();
+  if (!options.rg.sandbox) options.rg.sandbox = options.sandbox;
   ToolSet set;
   auto add = [&set](std::unique_ptr<Tool> tool, ToolAccess access) {
     Status s = set.Add(std::move(tool), access);
@@ -28,7 +31,7 @@ ToolSet ToolSet::BuiltIn(const BuiltInToolOptions& options) {
   add(std::make_unique<GrepTool>(options.rg), ToolAccess::kReadOnly);
   add(std::make_unique<EditTool>(), ToolAccess::kWrites);
   add(std::make_unique<WriteTool>(), ToolAccess::kWrites);
-  add(std::make_unique<BashTool>(options.bash), ToolAccess::kWrites);
+  add(std::make_unique<BashTool>(options.bash, options.sandbox), ToolAccess::kWrites);
   add(std::make_unique<TodoWriteTool>(), ToolAccess::kReadOnly);
   add(std::make_unique<TodoReadTool>(), ToolAccess::kReadOnly);
   return set;

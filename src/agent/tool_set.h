@@ -23,7 +23,9 @@ enum class ToolAccess {
 
 struct BuiltInToolOptions {
   RipgrepOptions rg;          // for list, glob, grep
-  std::string bash = "bash";  // for bash
+  std::string bash = "bash";  // for bash; without a '/': found in the system directories
+  // Where bash runs; null = DefaultSandbox(). rg.sandbox null = this one.
+  std::shared_ptr<const Sandbox> sandbox;
 };
 
 // Built once, then read-only: safe to share between sessions (tools keep no per-call state).

@@ -1,8 +1,11 @@
 #include "agent/workspace.h"
 
+#include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -144,10 +147,47 @@ Result<std::string> Workspace::Resolve(std::string_view path) const {
   std::string result = JoinAbsolute(resolved);
   if (!PathIsInside(result, root_)) {
     std::string message = "path " + shown + " is outside the workspace " + root_;
-    if (links > 0) message += " (through a symbolic link it leads to " + result + ")";
+    // Never where the link leads: that would tell a model what lies outside.
+    if (links > 0) message += " (through a symbolic link)";
     return Status::InvalidArgument(message + "; only files inside the workspace can be used");
   }
   return result;
+}
+
+Result<int> Workspace::OpenBeneath(std::string_view path, int flags, mode_t mode) const {
+  TROUPE_ASSIGN_OR_RETURN(std::string resolved, Resolve(path));
+  const std::string shown(path);
+  const std::string relative = Relative(resolved);
+  const int root_fd = open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) {
+    return Status::IoError("cannot open the workspace " + root_ + ": " + std::strerror(errno));
+  }
+  open_how how{};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.mode = (flags & (O_CREAT | O_TMPFILE)) != 0 ? mode : 0;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  int fd;
+  do {
+    fd = static_cast<int>(syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how));
+  } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+  if (fd < 0 && (errno == ENOSYS || errno == EPERM) && how.resolve != 0) {
+    fd = open(resolved.c_str(), flags | O_CLOEXEC, mode);
+  }
+  const int error = errno;
+  close(root_fd);
+  if (fd >= 0) return fd;
+  if (error == ELOOP) {
+    return Status::InvalidArgument("path " + shown +
+                                   " goes through too many symbolic links, or a /proc link");
+  }
+  if (error == EXDEV) {
+    return Status::InvalidArgument(
+        "path " + shown +
+        " leads outside the workspace (a symbolic link on the way "
+        "points out of it); only files inside the workspace can be used");
+  }
+  if (error == ENOENT) return Status::NotFound("path " + shown + " does not exist");
+  return Status::IoError("cannot open " + shown + ": " + std::strerror(error));
 }
 
 std::string Workspace::Relative(std::string_view absolute) const {

@@ -8,10 +8,14 @@
 // through its nearest existing ancestor. The result is then checked for containment component
 // by component (`/ws-evil` is not inside `/ws`).
 //
-// Limit: the check and the later open are separate system calls; a process that swaps a
-// directory for a symbolic link between the two can still redirect one operation. The sandbox
-// protects against models naming paths outside, not against hostile processes inside.
+// Resolve alone checks a path and a later open uses it: a process that swaps a directory for a
+// symbolic link between the two could redirect the open. OpenBeneath closes that race: it opens
+// relative to the root with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS), so the kernel
+// refuses, at the moment of the open, any route that leaves the workspace. Error messages never
+// say where an outside link leads.
 #pragma once
+
+#include <sys/types.h>
 
 #include <string>
 #include <string_view>
@@ -33,6 +37,13 @@ class Workspace {
   // path is empty, contains a NUL byte, leads outside the workspace by any route, goes through a
   // non-directory, or has too many symbolic links. The path need not exist.
   Result<std::string> Resolve(std::string_view path) const;
+
+  // Opens `path` (as Resolve takes it) with `flags` (O_CLOEXEC added) relative to the root
+  // directory, through openat2 with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS. Resolve's errors;
+  // InvalidArgument "… leads outside the workspace" when the kernel finds the path leaving it;
+  // NotFound when it does not exist; IoError otherwise. Where openat2 is missing (Linux < 5.6, or
+  // a seccomp filter that refuses it) the resolved path is opened as it is.
+  Result<int> OpenBeneath(std::string_view path, int flags, mode_t mode = 0) const;
 
   // `absolute` (a path Resolve returned) relative to the root, "." for the root itself; for the
   // paths tools print.

@@ -92,8 +92,9 @@ TEST_F(WorkspaceTest, ASiblingSharingThePrefixIsNotInside) {
 
 TEST_F(WorkspaceTest, AFinalSymlinkPointingOutsideIsRefused) {
   Link(outside_ + "/secret.txt", "leak.txt");
-  EXPECT_THAT(Refusal("leak.txt"),
-              HasSubstr("through a symbolic link it leads to " + outside_ + "/secret.txt"));
+  EXPECT_THAT(Refusal("leak.txt"), HasSubstr("through a symbolic link"));
+  // Never where it leads: that would tell a model what lies outside.
+  EXPECT_THAT(Refusal("leak.txt"), ::testing::Not(HasSubstr(outside_)));
 }
 
 TEST_F(WorkspaceTest, ADanglingSymlinkPointingOutsideIsRefusedForWrites) {

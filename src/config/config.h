@@ -24,6 +24,18 @@ struct BackgroundTaskConfig {
   bool resume_interrupted = true;                   // re-queue interrupted tasks on start-up
 };
 
+// The `sandbox` section: how tool processes (bash, ripgrep) are confined (agent/sandbox.h).
+struct SandboxConfig {
+  std::string mode = "bwrap";       // "bwrap" or "none" (no sandbox, by explicit choice)
+  bool network = false;             // tool processes may use the network; agents may override
+  std::vector<std::string> hide;    // more paths never visible inside ("~/" = the home directory)
+  int64_t max_processes = 2048;     // RLIMIT_NPROC; 0 = none
+  int64_t cpu_seconds = 900;        // RLIMIT_CPU of each process; 0 = none
+  int64_t memory_mb = 16 * 1024;    // RLIMIT_AS of each process; 0 = none
+  int64_t file_size_mb = 4 * 1024;  // RLIMIT_FSIZE; 0 = none
+  std::string bwrap;                // the bwrap program; empty = from the system directories
+};
+
 // One entry of `providers`.
 struct ProviderConfig {
   std::string name;         // the key: the part before '/' in "provider/model"
@@ -57,10 +69,14 @@ struct AgentConfig {
   std::optional<int64_t> task_ttl_ms;
   std::optional<int64_t> pending_ttl_ms;
   std::optional<int64_t> stale_timeout_ms;
+  std::optional<bool> network;  // the agent's tool processes may use the network
+  // The agents it may delegate to; unset = those whose tools are all among its own.
+  std::optional<std::vector<std::string>> delegates_to;
 };
 
 struct Config {
   BackgroundTaskConfig background_task;
+  SandboxConfig sandbox;
   std::map<std::string, ProviderConfig> providers;
   std::map<std::string, AgentConfig> agents;
   // "opus" -> "anthropic/claude-opus-4-5": names users may type for a model.

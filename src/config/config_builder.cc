@@ -212,6 +212,27 @@ class ConfigFileReader {
     }
   }
 
+  // An array of non-empty strings ("an array of tool names"); false, with an error, otherwise.
+  bool ReadNames(const json& v, const At& at, std::string_view what,
+                 std::vector<std::string>* out) {
+    if (!v.is_array()) {
+      ValueError(at,
+                 "expected an array of " + std::string(what) + "s, got " + DescribeJsonValue(v));
+      return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (v[i].is_string() && !v[i].get<std::string>().empty()) {
+        out->push_back(v[i].get<std::string>());
+      } else {
+        ValueError(Element(at, i), "expected a" + std::string(what[0] == 'a' ? "n " : " ") +
+                                       std::string(what) + ", got " + DescribeJsonValue(v[i]));
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
   // A model setting: "provider/model", or an alias checked once all files are merged.
   void ReadModel(const json& v, const At& at, std::string* out) {
     std::string model;
@@ -236,6 +257,12 @@ class ConfigFileReader {
       Members(v, at, FindConfigSection("background_task"),
               [&](const ConfigKey& k, const json& value, const At& where) {
                 BackgroundTask(k, value, where);
+              });
+    } else if (key.name == "sandbox") {
+      if (!ExpectObject(v, at)) return;
+      Members(v, at, FindConfigSection("sandbox"),
+              [&](const ConfigKey& k, const json& value, const At& where) {
+                Sandbox(k, value, where);
               });
     } else if (key.name == "providers" || key.name == "agents") {
       if (!ExpectObject(v, at)) return;
@@ -298,6 +325,44 @@ class ConfigFileReader {
       ReadInt(key, v, at, &bt.max_depth);
     } else if (name == "resumeInterrupted") {
       ReadBool(v, at, &bt.resume_interrupted);
+    }
+  }
+
+  void Sandbox(const ConfigKey& key, const json& v, const At& at) {
+    SandboxConfig& sb = b_->config_.sandbox;
+    const std::string_view name = key.name;
+    if (name == "mode") {
+      std::string mode;
+      if (!ReadString(v, at, &mode)) return;
+      if (mode != "bwrap" && mode != "none") {
+        ValueError(at, "expected \"bwrap\" (the default) or \"none\" (no sandbox), got " +
+                           DescribeJsonValue(v));
+        return;
+      }
+      sb.mode = std::move(mode);
+    } else if (name == "network") {
+      ReadBool(v, at, &sb.network);
+    } else if (name == "hide") {
+      std::vector<std::string> paths;
+      if (!ReadNames(v, at, "path", &paths)) return;
+      for (size_t i = 0; i < paths.size(); ++i) {
+        if (paths[i][0] != '/' && paths[i].rfind("~/", 0) != 0) {
+          ValueError(Element(at, i), "expected an absolute path or one starting with \"~/\", got " +
+                                         DescribeJsonValue(v[i]));
+          return;
+        }
+      }
+      sb.hide = std::move(paths);
+    } else if (name == "max_processes") {
+      ReadInteger(key, v, at, &sb.max_processes);
+    } else if (name == "cpu_seconds") {
+      ReadInteger(key, v, at, &sb.cpu_seconds);
+    } else if (name == "memory_mb") {
+      ReadInteger(key, v, at, &sb.memory_mb);
+    } else if (name == "file_size_mb") {
+      ReadInteger(key, v, at, &sb.file_size_mb);
+    } else if (name == "bwrap") {
+      ReadString(v, at, &sb.bwrap);
     }
   }
 
@@ -442,21 +507,15 @@ class ConfigFileReader {
       ReadModel(v, at, &model);
       if (!model.empty()) agent->model = std::move(model);
     } else if (name == "tools") {
-      if (!v.is_array()) {
-        ValueError(at, "expected an array of tool names, got " + DescribeJsonValue(v));
-        return;
+      if (std::vector<std::string> tools; ReadNames(v, at, "tool name", &tools)) {
+        agent->tools = std::move(tools);
       }
-      std::vector<std::string> tools;
-      bool ok = true;
-      for (size_t i = 0; i < v.size(); ++i) {
-        if (v[i].is_string() && !v[i].get<std::string>().empty()) {
-          tools.push_back(v[i].get<std::string>());
-        } else {
-          ValueError(Element(at, i), "expected a tool name, got " + DescribeJsonValue(v[i]));
-          ok = false;
-        }
+    } else if (name == "delegates_to") {
+      if (std::vector<std::string> agents; ReadNames(v, at, "agent name", &agents)) {
+        agent->delegates_to = std::move(agents);
       }
-      if (ok) agent->tools = std::move(tools);
+    } else if (name == "network") {
+      if (bool on = false; ReadBool(v, at, &on)) agent->network = on;
     } else if (name == "max_turns") {
       read_int(&agent->max_turns);
     } else if (name == "max_tool_calls") {

@@ -365,3 +365,37 @@ TEST(ConfigLoaderTest, ApiKeyHeaderNamesWhereTheKeyGoes) {
 
 }  // namespace
 }  // namespace troupe
+
+namespace troupe {
+namespace {
+
+TEST(ConfigLoaderTest, SandboxSectionAndAgentRights) {
+  Result<LoadedConfig> r = Load(R"({
+    "sandbox": {"mode": "none", "network": true, "hide": ["~/secrets", "/srv/keys"],
+                "max_processes": 100, "cpu_seconds": 0, "memory_mb": 512, "file_size_mb": 10},
+    "agents": {"lead": {"delegates_to": ["explore", "general"], "network": false}}
+  })");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const SandboxConfig& sb = r->config.sandbox;
+  EXPECT_EQ(sb.mode, "none");
+  EXPECT_TRUE(sb.network);
+  EXPECT_THAT(sb.hide, ElementsAre("~/secrets", "/srv/keys"));
+  EXPECT_EQ(sb.max_processes, 100);
+  EXPECT_EQ(sb.cpu_seconds, 0);
+  EXPECT_EQ(sb.memory_mb, 512);
+  EXPECT_EQ(sb.file_size_mb, 10);
+  const AgentConfig& lead = r->config.agents.at("lead");
+  EXPECT_EQ(lead.delegates_to, (std::vector<std::string>{"explore", "general"}));
+  EXPECT_EQ(lead.network, false);
+
+  EXPECT_THAT(ErrorOf("{\"sandbox\": {\"mode\": \"off\"}}"),
+              HasSubstr("sandbox.mode: expected \"bwrap\" (the default) or \"none\""));
+  EXPECT_THAT(ErrorOf("{\"sandbox\": {\"hide\": [\"relative/path\"]}}"),
+              HasSubstr("sandbox.hide[0]: expected an absolute path"));
+  EXPECT_THAT(ErrorOf("{\"sandbox\": {\"max_processes\": -1}}"),
+              HasSubstr("sandbox.max_processes"));
+  EXPECT_THAT(ErrorOf(InAgent("delegates_to", "[\"\"]")), HasSubstr("expected an agent name, got"));
+}
+
+}  // namespace
+}  // namespace troupe

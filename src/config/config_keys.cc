@@ -30,6 +30,7 @@ std::vector<ConfigSection> MakeSections() {
        {
            Key("$schema", T::kString),
            Key("background_task", T::kObject),
+           Key("sandbox", T::kObject),
            Key("providers", T::kObjectMap),
            Key("agents", T::kObjectMap),
            Key("model_aliases", T::kStringMap),
@@ -46,6 +47,17 @@ std::vector<ConfigSection> MakeSections() {
            kMs[2],
            Key("maxDepth", T::kInteger, 0, kMaxDepth),
            Key("resumeInterrupted", T::kBoolean),
+       }},
+      {"sandbox",
+       {
+           Key("mode", T::kString),
+           Key("network", T::kBoolean),
+           Key("hide", T::kStringArray),
+           Key("max_processes", T::kInteger, 0, kMaxSandboxLimit),
+           Key("cpu_seconds", T::kInteger, 0, kMaxSandboxLimit),
+           Key("memory_mb", T::kInteger, 0, kMaxSandboxLimit),
+           Key("file_size_mb", T::kInteger, 0, kMaxSandboxLimit),
+           Key("bwrap", T::kString),
        }},
       {"providers.*",
        {
@@ -77,6 +89,8 @@ std::vector<ConfigSection> MakeSections() {
            kMs[0],
            kMs[1],
            kMs[2],
+           Key("network", T::kBoolean),
+           Key("delegates_to", T::kStringArray),
        }},
   };
   return sections;

@@ -32,8 +32,8 @@ struct ConfigKey {
 };
 
 struct ConfigSection {
-  // "" for the top level, "background_task", and "providers.*" / "agents.*" for each entry of
-  // those objects.
+  // "" for the top level, "background_task", "sandbox", and "providers.*" / "agents.*" for each
+  // entry of those objects.
   std::string_view path;
   std::vector<ConfigKey> keys;
 
@@ -53,6 +53,8 @@ inline constexpr int64_t kMaxAgentTurns = 100000;
 // budget.
 inline constexpr int64_t kMaxOutputTokens = 1'000'000;
 inline constexpr int64_t kMinThinkingBudget = 1024;
+// Sandbox limits: at most a million processes, a year of CPU, a petabyte.
+inline constexpr int64_t kMaxSandboxLimit = 1LL << 30;
 
 // Every section, top level first.
 const std::vector<ConfigSection>& ConfigSections();

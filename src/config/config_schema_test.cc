@@ -42,7 +42,9 @@ json LoadSchema() {
 // The schema object describing the members of `section`.
 const json& SchemaOf(const json& schema, std::string_view section) {
   if (section.empty()) return schema;
-  if (section == "background_task") return schema.at("properties").at("background_task");
+  if (section.find('.') == std::string_view::npos) {  // "background_task", "sandbox"
+    return schema.at("properties").at(std::string(section));
+  }
   const std::string top(section.substr(0, section.find('.')));  // "providers.*" -> "providers"
   return schema.at("properties").at(top).at("additionalProperties");
 }
@@ -150,6 +152,9 @@ TEST(ConfigSchemaTest, DefaultsAreTheConfigDefaults) {
     ASSERT_TRUE(p.contains("default")) << "background_task." << name << " has no default";
     file["background_task"][name] = p.at("default");
   }
+  for (const auto& [name, p] : schema.at("properties").at("sandbox").at("properties").items()) {
+    if (p.contains("default")) file["sandbox"][name] = p.at("default");
+  }
   Result<LoadedConfig> r = LoadConfigFromSources({{"defaults", file.dump(2)}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(r->warnings.empty());
@@ -164,6 +169,14 @@ TEST(ConfigSchemaTest, DefaultsAreTheConfigDefaults) {
   EXPECT_EQ(c.background_task.stale_timeout_ms, defaults.background_task.stale_timeout_ms);
   EXPECT_EQ(c.background_task.max_depth, defaults.background_task.max_depth);
   EXPECT_EQ(c.background_task.resume_interrupted, defaults.background_task.resume_interrupted);
+  EXPECT_EQ(c.sandbox.mode, defaults.sandbox.mode);
+  EXPECT_EQ(c.sandbox.network, defaults.sandbox.network);
+  EXPECT_EQ(c.sandbox.hide, defaults.sandbox.hide);
+  EXPECT_EQ(c.sandbox.max_processes, defaults.sandbox.max_processes);
+  EXPECT_EQ(c.sandbox.cpu_seconds, defaults.sandbox.cpu_seconds);
+  EXPECT_EQ(c.sandbox.memory_mb, defaults.sandbox.memory_mb);
+  EXPECT_EQ(c.sandbox.file_size_mb, defaults.sandbox.file_size_mb);
+  EXPECT_EQ(file.at("sandbox").at("mode"), "bwrap");
   // No default: an unset default_model is chosen by the daemon from the keys it sees.
   EXPECT_FALSE(file.contains("default_model"));
   EXPECT_EQ(c.default_model, "");

@@ -53,6 +53,7 @@
 #include "daemon/idle_trim.h"
 #include "daemon/process_limits.h"
 #include "daemon/token_file.h"
+#include "daemon/tool_policy.h"
 #include "engine/agent_loop_runner.h"
 #include "engine/engine_delegator.h"
 #include "engine/provider_limits.h"
@@ -218,6 +219,7 @@ struct Daemon {
   DaemonProviderObserver observer;
   std::unique_ptr<ProviderRegistry> registry;
   AgentCatalog agents;
+  SecretRedactor secrets;
   ToolSet tools;
   std::unique_ptr<AgentLoopRunner> runner;
   std::unique_ptr<TaskManager> manager;
@@ -406,7 +408,17 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   for (const AgentDiagnostic& diag : d->agents.diagnostics()) {
     spdlog::warn("agents: {}", diag.message);
   }
-  d->tools = ToolSet::BuiltIn();
+  BuiltInToolOptions tool_options;
+  tool_options.sandbox = std::make_shared<Sandbox>(
+      Sandbox::Create(DaemonSandboxPolicy(config.sandbox, paths, ProcessEnv())));
+  if (!tool_options.sandbox->available()) {
+    spdlog::warn("troupe serve: bash will be refused: {}",
+                 tool_options.sandbox->unavailable_reason());
+  } else {
+    spdlog::info("troupe serve: tool sandbox {}", tool_options.sandbox->Describe());
+  }
+  d->tools = ToolSet::BuiltIn(tool_options);
+  d->secrets = DaemonSecrets(*d->registry, *token, ProcessEnv());
 
   AgentLoopRunnerDeps runner_deps;
   runner_deps.clock = &d->clock;
@@ -415,6 +427,7 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   runner_deps.tools = &d->tools;
   runner_deps.executor = &d->executor;
   runner_deps.default_model = default_model;
+  runner_deps.redactor = &d->secrets;
   d->runner = std::make_unique<AgentLoopRunner>(runner_deps);
 
   TaskManagerOptions manager_options;

@@ -126,9 +126,11 @@ std::unique_ptr<RunHandle> AgentLoopRunner::Start(const RunRequest& request,
       agent->max_output_tokens.value_or(DefaultMaxOutputTokens(spec.model_id));
   spec.limits.reasoning = agent->reasoning;
   spec.limits.prompt_caching = agent->prompt_caching;
+  spec.network = agent->network;
+  spec.delegates_to = deps_.agents->AllowedDelegates(*agent);
 
   auto todos = std::make_unique<SessionTodos>(manager_, request.session_id);
-  AgentLoopDeps loop_deps{deps_.clock, this, deps_.executor, todos.get()};
+  AgentLoopDeps loop_deps{deps_.clock, this, deps_.executor, todos.get(), deps_.redactor};
   auto run = std::make_unique<LoopRun>(std::move(todos));
   AgentLoopCallbacks cb;
   cb.progress = callbacks.progress;

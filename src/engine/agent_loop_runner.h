@@ -33,6 +33,9 @@ struct AgentLoopRunnerDeps {
   // ran on it ends with OfflineModelNotice: the one place that notice is written, so the REST API,
   // the CLI and the MCP tools all show it, and it stays with the result it describes.
   DefaultModel default_model{.model = kOfflineModel, .source = DefaultModelSource::kConfig};
+  // Replaces the daemon's secrets in tool results and run errors before they are stored; null =
+  // none.
+  const SecretRedactor* redactor = nullptr;
 };
 
 class AgentLoopRunner : public AgentRunner, public SessionHistory {

@@ -2,6 +2,7 @@
 
 #include "agent/pending_tool_run.h"
 #include "agent/process_runner.h"
+#include "agent/ripgrep.h"
 #include "agent/tool_args.h"
 
 namespace troupe {
@@ -19,7 +20,8 @@ std::string TimeoutText(int64_t ms) {
   return std::to_string(ms / 1000) + "." + std::to_string((ms % 1000) / 100) + " s";
 }
 
-ToolResult RunCommand(const std::string& bash, const std::string& root, const BashRequest& r,
+ToolResult RunCommand(const Sandbox& sandbox, const std::string& bash, const std::string& root,
+                      const BashRequest& r, std::optional<bool> network,
                       const std::vector<std::pair<std::string, std::string>>& env,
                       ProcessHandle* handle) {
   ProcessOptions options;
@@ -30,7 +32,9 @@ ToolResult RunCommand(const std::string& bash, const std::string& root, const Ba
   options.timeout_ms = r.timeout_ms;
   options.stdout_head = BashTool::kOutputHeadBytes;
   options.stdout_tail = BashTool::kOutputTailBytes;
-  Result<ProcessResult> run = RunProcess(options, handle);
+  Result<ProcessOptions> sandboxed = sandbox.Wrap(std::move(options), root, network);
+  if (!sandboxed.ok()) return ToolResult::Error("bash: refused: " + sandboxed.status().message());
+  Result<ProcessResult> run = RunProcess(*sandboxed, handle);
   if (!run.ok()) return ToolResult::Error("bash: " + run.status().message());
   if (run->killed) return ToolResult::Error("bash: cancelled; the process group was killed");
   std::string out = run->out.Text();
@@ -55,7 +59,8 @@ ToolResult RunCommand(const std::string& bash, const std::string& root, const Ba
 
 }  // namespace
 
-BashTool::BashTool(std::string bash) : bash_(std::move(bash)) {
+BashTool::BashTool(std::string bash, std::shared_ptr<const Sandbox> sandbox)
+    : bash_(std::move(bash)), sandbox_(sandbox ? std::move(sandbox) : DefaultSandbox()) {
   spec_.name = "bash";
   spec_.description =
       "Run a command with `bash -c` in the workspace root and return its output (stdout and "
@@ -65,8 +70,9 @@ BashTool::BashTool(std::string bash) : bash_(std::move(bash)) {
       "when it exceeds `timeout_ms` (default 120000 = 2 minutes, at most 600000), and background "
       "processes (`&`) are killed when it finishes. Output longer than 30 KiB keeps its first and "
       "last 15 KiB with a marker in between, so filter noisy commands (`| tail -50`, `| grep`). "
-      "The command is not confined to the workspace: do not touch files outside it. Prefer "
-      "read, list, glob, grep, edit and write for files.";
+      "The command runs in a sandbox: only the workspace is writable, /tmp is private and "
+      "empty, the network may be off, and other processes are not visible. Prefer read, list, "
+      "glob, grep, edit and write for files.";
   spec_.input_schema = {
       {"type", "object"},
       {"properties",
@@ -115,7 +121,8 @@ std::unique_ptr<ToolRun> BashTool::Start(const nlohmann::json& arguments,
   return PendingToolRun::Blocking(
       context,
       [bash = bash_, root = context.workspace_root, r = std::move(r), env = std::move(env),
-       handle] { return RunCommand(bash, root, r, env, handle.get()); },
+       sandbox = sandbox_, network = context.network,
+       handle] { return RunCommand(*sandbox, bash, root, r, network, env, handle.get()); },
       std::move(done), handle);
 }
 

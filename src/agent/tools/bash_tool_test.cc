@@ -18,11 +18,13 @@ using json = nlohmann::json;
 
 class BashToolTest : public testing::ToolTest {
  protected:
-  // Starts `command`, which must write its process group id ($$ of bash -c) to ./pgid, and
-  // returns that id once written.
+  // Starts `command` without a sandbox (whose PID namespace would hide the group's id), which
+  // must write its process group id ($$ of bash -c) to ./pgid, and returns that id once written.
+  // The process-group kill is what is left when the config turns the sandbox off.
   pid_t StartAndWaitForPgid(const std::string& command, std::unique_ptr<ToolRun>* run,
                             bool* called) {
-    *run = bash_.Start({{"command", command}}, context_, [called](ToolResult) { *called = true; });
+    *run = unconfined_.Start({{"command", command}}, context_,
+                             [called](ToolResult) { *called = true; });
     const std::string file = Abs("pgid");
     EXPECT_TRUE(testing::RunLoopUntil(
         io_,
@@ -34,7 +36,28 @@ class BashToolTest : public testing::ToolTest {
   }
 
   BashTool bash_;
+  BashTool unconfined_{"bash", std::make_shared<Sandbox>(Sandbox::Create({SandboxMode::kNone}))};
 };
+
+TEST_F(BashToolTest, CancelKillsEverythingInTheSandboxEvenAfterSetsid) {
+  const std::string sleeper = std::string("sleep") + '\0' + "1004";
+  bool called = false;
+  std::unique_ptr<ToolRun> run = bash_.Start({{"command", "(setsid sleep 1004 &); sleep 100"}},
+                                             context_, [&](ToolResult) { called = true; });
+  ASSERT_TRUE(testing::RunLoopUntil(
+      io_, [&] { return testing::ProcessRunning(sleeper); }, std::chrono::seconds(5)));
+  run->Cancel();
+  EXPECT_TRUE(testing::WaitNotRunning(sleeper));
+  EXPECT_FALSE(called);
+}
+
+TEST_F(BashToolTest, TheDaemonsSecretsAreNotInTheEnvironment) {
+  setenv("OPENAI_API_KEY", "sk-bash-tool-test", 1);
+  ToolResult r = RunTool(bash_, {{"command", "env"}});
+  unsetenv("OPENAI_API_KEY");
+  EXPECT_THAT(r.content, ::testing::Not(HasSubstr("sk-bash-tool-test")));
+  EXPECT_THAT(r.content, HasSubstr("TROUPE_TASK_ID=bg_test"));
+}
 
 TEST_F(BashToolTest, RunsInTheWorkspaceRootWithOutputMerged) {
   ToolResult r = RunTool(bash_, {{"command", "pwd; echo err >&2; echo $TROUPE_TASK_ID"}});

@@ -44,7 +44,7 @@ ToolResult FindFiles(const RipgrepOptions& rg, const std::string& root, const st
   args.push_back("--glob=" + pattern);
   args.push_back("--");
   args.push_back(".");
-  Result<ProcessResult> run = RunRipgrep(rg, std::move(args), *resolved, kStdoutCap, handle);
+  Result<ProcessResult> run = RunRipgrep(rg, std::move(args), root, *resolved, kStdoutCap, handle);
   if (!run.ok()) return ToolResult::Error("glob: " + run.status().message());
   if (run->timed_out) return ToolResult::Error("glob: ripgrep timed out searching " + shown);
   std::vector<std::string> paths = SplitNulPaths(run->out.head());

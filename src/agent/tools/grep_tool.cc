@@ -1,6 +1,8 @@
 #include "agent/tools/grep_tool.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -31,10 +33,26 @@ ToolResult Search(const RipgrepOptions& rg, const std::string& root, const GrepQ
   Result<std::string> resolved = workspace->Resolve(q.path);
   if (!resolved.ok()) return ToolResult::Error("grep: " + resolved.status().message());
   const std::string shown = workspace->Relative(*resolved);
+  // Examined through a descriptor opened beneath the root: no link swapped in leads it out.
+  Result<int> opened = workspace->OpenBeneath(q.path, O_PATH);
+  if (!opened.ok()) {
+    if (opened.status().code() == StatusCode::kNotFound) {
+      return ToolResult::Error("grep: " + shown + " does not exist");
+    }
+    return ToolResult::Error("grep: " + opened.status().message());
+  }
   struct stat st;
-  if (stat(resolved->c_str(), &st) != 0) {
-    return ToolResult::Error("grep: " + shown + " does not exist" +
-                             (errno == ENOENT ? "" : std::string(": ") + std::strerror(errno)));
+  const int stat_rc = fstat(*opened, &st);
+  const int stat_errno = errno;
+  close(*opened);
+  if (stat_rc != 0) {
+    return ToolResult::Error("grep: cannot examine " + shown + ": " + std::strerror(stat_errno));
+  }
+  if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+    // Opening a FIFO blocks until a writer comes; a device may never end.
+    return ToolResult::Error("grep: " + shown +
+                             " is not a regular file or a directory (a FIFO, socket or device); "
+                             "grep searches files");
   }
 
   std::vector<std::string> args = RipgrepBaseArgs();
@@ -56,7 +74,7 @@ ToolResult Search(const RipgrepOptions& rg, const std::string& root, const GrepQ
   std::string prefix = is_dir ? shown : ".";
   args.push_back("--");
   args.push_back(is_dir ? "." : shown);
-  Result<ProcessResult> run = RunRipgrep(rg, std::move(args), cwd, kStdoutCap, handle);
+  Result<ProcessResult> run = RunRipgrep(rg, std::move(args), root, cwd, kStdoutCap, handle);
   if (!run.ok()) return ToolResult::Error("grep: " + run.status().message());
   if (run->timed_out) {
     return ToolResult::Error("grep: ripgrep timed out searching " + shown +

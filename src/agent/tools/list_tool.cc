@@ -74,7 +74,7 @@ ToolResult ListDirectory(const RipgrepOptions& rg, const std::string& root, cons
   for (const char* a : {"--files", "--null", "--hidden", "--glob=!.git/", "--", "."}) {
     args.push_back(a);
   }
-  Result<ProcessResult> run = RunRipgrep(rg, std::move(args), *resolved, kStdoutCap, handle);
+  Result<ProcessResult> run = RunRipgrep(rg, std::move(args), root, *resolved, kStdoutCap, handle);
   if (!run.ok()) return ToolResult::Error("list: " + run.status().message());
   if (run->timed_out) return ToolResult::Error("list: ripgrep timed out listing " + shown);
   std::vector<std::string> files = SplitNulPaths(run->out.head());

@@ -110,12 +110,20 @@ ToolResult ReadFile(const std::string& root, const std::string& path, int64_t of
   if (!resolved.ok()) return ToolResult::Error("read: " + resolved.status().message());
   const std::string shown = workspace->Relative(*resolved);
 
-  struct stat st;
-  if (stat(resolved->c_str(), &st) != 0) {
-    if (errno == ENOENT) {
+  // Opened beneath the root (no swap of a directory for a link can lead it out), without
+  // blocking on a FIFO; then examined through the descriptor, so what is read is what was checked.
+  Result<int> opened = workspace->OpenBeneath(path, O_RDONLY | O_NONBLOCK);
+  if (!opened.ok()) {
+    if (opened.status().code() == StatusCode::kNotFound) {
       return ToolResult::Error("read: file " + shown +
                                " does not exist; use glob or list to find the right path");
     }
+    return ToolResult::Error("read: " + opened.status().message());
+  }
+  const int fd = *opened;
+  FileCloser closer(fd);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
     return ToolResult::Error("read: cannot examine " + shown + ": " + std::strerror(errno));
   }
   if (S_ISDIR(st.st_mode)) {
@@ -123,9 +131,6 @@ ToolResult ReadFile(const std::string& root, const std::string& path, int64_t of
                              " is a directory; use the list tool to see its entries");
   }
   if (!S_ISREG(st.st_mode)) return ToolResult::Error("read: " + shown + " is not a regular file");
-  int fd = open(resolved->c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ToolResult::Error("read: cannot open " + shown + ": " + std::strerror(errno));
-  FileCloser closer(fd);
 
   char probe[kBinaryProbeBytes];
   ssize_t probed = pread(fd, probe, sizeof probe, 0);

@@ -25,6 +25,27 @@ std::string Lines(int n, const std::string& stem = "line ") {
   return out;
 }
 
+// The check-then-open race: a directory of the workspace swapped for a link to outside while
+// reads run. Each read either reads the inside file or is refused; never the outside one.
+TEST_F(ReadToolTest, ADirectorySwappedForAnOutsideLinkNeverLeaksOutsideContent) {
+  testing::OutsideDir outside;
+  outside.Write("f.txt", "OUTSIDE SECRET\n");
+  Write("d/f.txt", "inside\n");
+  ASSERT_EQ(symlink(outside.path().c_str(), Abs("swap").c_str()), 0);
+  int inside = 0;
+  {
+    testing::PathSwapper racer(Abs("d"), Abs("swap"));
+    for (int i = 0; i < 70; ++i) {
+      ToolResult r = RunTool(tool_, {{"path", "d/f.txt"}});
+      EXPECT_THAT(r.content, ::testing::Not(HasSubstr("OUTSIDE")));
+      EXPECT_THAT(r.content, ::testing::Not(HasSubstr(outside.path())));
+      inside += r.content.find("inside") != std::string::npos ? 1 : 0;
+    }
+    EXPECT_GT(racer.swaps(), 0);
+  }
+  EXPECT_GT(inside, 0);
+}
+
 TEST_F(ReadToolTest, PrintsNumberedLines) {
   Write("src/a.txt", "first\nsecond\n\tthird");
   ToolResult r = RunTool(tool_, {{"path", "src/a.txt"}});

@@ -43,6 +43,30 @@ class SearchToolsTest : public testing::ToolTest {
 
 // --- list ---
 
+// A directory swapped for a link to outside while greps run: ripgrep sees only the workspace and
+// the system directories, so the outside file is never found.
+TEST_F(SearchToolsTest, GrepThroughADirectorySwappedForAnOutsideLinkFindsNothingOutside) {
+  testing::OutsideDir outside;
+  outside.Write("f.txt", "needle OUTSIDE\n");
+  Write("d/f.txt", "needle inside\n");
+  ASSERT_EQ(symlink(outside.path().c_str(), Abs("swap").c_str()), 0);
+  testing::PathSwapper racer(Abs("d"), Abs("swap"));
+  for (int i = 0; i < 70; ++i) {
+    for (const char* path : {"d", "d/f.txt"}) {
+      ToolResult r = RunTool(grep_, {{"pattern", "needle"}, {"path", path}});
+      EXPECT_THAT(r.content, ::testing::Not(HasSubstr("OUTSIDE"))) << path;
+    }
+  }
+  EXPECT_GT(racer.swaps(), 0);
+}
+
+TEST_F(SearchToolsTest, GrepRefusesFifos) {
+  ASSERT_EQ(mkfifo(Abs("pipe").c_str(), 0600), 0);
+  ToolResult r = RunTool(grep_, {{"pattern", "x"}, {"path", "pipe"}});
+  EXPECT_TRUE(r.is_error);
+  EXPECT_THAT(r.content, HasSubstr("not a regular file or a directory"));
+}
+
 TEST_F(SearchToolsTest, ListShowsATreeRespectingGitignore) {
   ToolResult r = RunTool(list_, json::object());
   EXPECT_FALSE(r.is_error) << r.content;

@@ -4,12 +4,15 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/fs.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <filesystem>
@@ -24,6 +27,7 @@
 #include "agent/tool_executor.h"
 #include "core/event_loop.h"
 #include "core/testing/loop_runner.h"
+#include "core/testing/process_table.h"
 #include "core/testing/test_dir.h"
 
 namespace troupe::testing {
@@ -37,17 +41,6 @@ inline void WriteText(const std::string& path, const std::string& text) {
 inline std::string ReadText(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// /proc/PID/stat of a process that may exit while it is read: the read then fails with ESRCH,
-// which std::ifstream turns into an exception; "" instead.
-inline std::string ReadProcFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "";
-  char buf[1024];
-  const ssize_t n = ::read(fd, buf, sizeof buf);
-  ::close(fd);
-  return n > 0 ? std::string(buf, size_t(n)) : "";
 }
 
 // Whether no process of group `pgid` is alive: the group is gone (kill says ESRCH), or only
@@ -78,6 +71,58 @@ inline bool WaitGroupGone(pid_t pgid, std::chrono::milliseconds limit = std::chr
   }
   return true;
 }
+
+// A directory outside the test's temporary directory (which the sandbox replaces by an empty
+// /tmp anyway): next to the test binary. Removed with its contents.
+class OutsideDir {
+ public:
+  OutsideDir() {
+    static int count = 0;
+    path_ = (std::filesystem::current_path() /
+             ("outside-" + std::to_string(getpid()) + "-" + std::to_string(++count)))
+                .string();
+    std::filesystem::create_directories(path_);
+  }
+  OutsideDir(const OutsideDir&) = delete;
+  OutsideDir& operator=(const OutsideDir&) = delete;
+  ~OutsideDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+  std::string Write(const std::string& relative, const std::string& text) const {
+    WriteText(path_ + "/" + relative, text);
+    return path_ + "/" + relative;
+  }
+
+ private:
+  std::string path_;
+};
+
+// A hostile process inside the workspace: a thread that swaps two paths (a directory and a
+// symbolic link to outside) back and forth, atomically, until it is destroyed.
+class PathSwapper {
+ public:
+  PathSwapper(std::string a, std::string b)
+      : thread_([this, a = std::move(a), b = std::move(b)] {
+          while (!stop_.load()) {
+            if (syscall(SYS_renameat2, AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) ==
+                0) {
+              swaps_.fetch_add(1);
+            }
+          }
+        }) {}
+  ~PathSwapper() {
+    stop_.store(true);
+    thread_.join();
+  }
+  int swaps() const { return swaps_.load(); }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int> swaps_{0};
+  std::thread thread_;
+};
 
 class ToolTest : public ::testing::Test {
  protected:
