@@ -19,8 +19,13 @@ namespace troupe {
 struct AgentProgress {
   int turns = 0;
   int tool_calls = 0;
-  int64_t input_tokens = 0;
+  // One per model request that answered, with its usage as the provider reported it.
+  int requests = 0;
+  int64_t input_tokens = 0;  // every prompt token: uncached + cache reads + cache writes
   int64_t output_tokens = 0;
+  int64_t cache_write_tokens = 0;
+  int64_t cache_read_tokens = 0;
+  int64_t reasoning_tokens = 0;  // of output_tokens
   int64_t bytes = 0;
   std::string tool;  // the tool just started
   std::string note;

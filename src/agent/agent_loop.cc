@@ -139,8 +139,12 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
     ++turns_;
     AgentProgress turn;
     turn.turns = 1;
+    turn.requests = 1;
     turn.input_tokens = UsageInputTotal(r.usage);
     turn.output_tokens = r.usage.output_tokens;
+    turn.cache_write_tokens = r.usage.cache_write_tokens;
+    turn.cache_read_tokens = r.usage.cache_read_tokens;
+    turn.reasoning_tokens = r.usage.reasoning_tokens;
     Report(turn);
     if (done_) return;
     ChatMessage message = std::move(r.message);

@@ -53,6 +53,11 @@ inline constexpr int64_t kMaxAgentTurns = 100000;
 // budget.
 inline constexpr int64_t kMaxOutputTokens = 1'000'000;
 inline constexpr int64_t kMinThinkingBudget = 1024;
+// Spend: prices are USD per million tokens; budgets are USD (a cost budget must be > 0).
+inline constexpr int64_t kMaxPriceUsd = 100'000;
+inline constexpr int64_t kMaxBudgetUsd = 1'000'000'000;
+inline constexpr int64_t kMaxBudgetTokens = 1'000'000'000'000;
+inline constexpr int64_t kMaxTreeTasks = 1'000'000;
 
 // Every section, top level first.
 const std::vector<ConfigSection>& ConfigSections();

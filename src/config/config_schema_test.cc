@@ -42,7 +42,9 @@ json LoadSchema() {
 // The schema object describing the members of `section`.
 const json& SchemaOf(const json& schema, std::string_view section) {
   if (section.empty()) return schema;
-  if (section == "background_task") return schema.at("properties").at("background_task");
+  if (section.find('.') == std::string_view::npos) {  // "background_task", "budgets"
+    return schema.at("properties").at(std::string(section));
+  }
   const std::string top(section.substr(0, section.find('.')));  // "providers.*" -> "providers"
   return schema.at("properties").at(top).at("additionalProperties");
 }
