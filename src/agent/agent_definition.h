@@ -55,6 +55,9 @@ struct AgentDefinition {
   std::optional<int64_t> task_ttl_ms;
   std::optional<int64_t> pending_ttl_ms;
   std::optional<int64_t> stale_timeout_ms;
+  // Per-task budgets of its tasks; unset = the `budgets` ones. A launch may only lower them.
+  std::optional<int64_t> max_tokens;
+  std::optional<double> max_cost_usd;
   AgentSource source;
   // The fields a config `agents` entry changed ("model", "tools", "prompt", ...), in the order
   // AgentConfig declares them; empty when the config did not touch this agent.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -26,7 +27,19 @@ struct TaskManager::Active {
   int64_t task_ttl_ms = 0;
   int64_t pending_ttl_ms = 0;
   int64_t stale_timeout_ms = 0;
+  TaskBudget budget;  // from rec.limits_json
 };
+
+struct TaskManager::Tree {
+  TreeBudget budget;
+  UsageTotals usage;
+  int tasks = 0;
+  int delegated = 0;
+  std::string verdict;  // set once the tree passed its cost budget
+};
+
+// A task's own budget, as PlanSpend wrote it into its limits (engine/task_spend.cc).
+TaskBudget TaskBudgetOf(const TaskRecord& task);
 
 struct TaskManager::Watcher {
   explicit Watcher(Clock* clock) : timeout(clock) {}
@@ -42,6 +55,7 @@ struct TaskManager::Announcement {
   EngineEvent event;
   TaskRecord record;
   ProgressUpdate progress;
+  std::optional<UsageTotals> request;
   bool ends = false;  // final or interrupted: watchers of the task are told after publication
 };
 
