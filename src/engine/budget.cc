@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <nlohmann/json.hpp>
 
 namespace troupe {
 
@@ -22,17 +23,19 @@ std::string Requests(int64_t n) { return fmt::format("{} request{}", n, n == 1 ?
 
 int64_t UsdToNano(double usd) { return static_cast<int64_t>(std::llround(usd * 1e9)); }
 
-std::string FormatUsd(int64_t nano_usd) {
-  const long double usd = static_cast<long double>(nano_usd) / 1e9L;
-  if (nano_usd >= 1'000'000'000 || nano_usd == 0) return fmt::format("${:.2f}", usd);
-  return fmt::format("${:.4f}", usd);
-}
-
-std::string FormatCost(const UsageTotals& usage) {
-  if (usage.cost_known()) return FormatUsd(usage.cost_nano_usd);
-  if (usage.unpriced_requests == usage.requests) return "cost unknown";
-  return fmt::format("≥ {}, cost unknown for {} of {}", FormatUsd(usage.cost_nano_usd),
-                     usage.unpriced_requests, Requests(usage.requests));
+TaskBudget TaskBudgetOf(const TaskRecord& task) {
+  if (task.limits_json.empty()) return {};
+  const nlohmann::json limits =
+      nlohmann::json::parse(task.limits_json, nullptr, /*allow_exceptions=*/false);
+  if (!limits.is_object()) return {};
+  auto positive = [&](const char* key) -> std::optional<int64_t> {
+    auto it = limits.find(key);
+    if (it == limits.end() || !it->is_number_integer() || it->get<int64_t>() <= 0) {
+      return std::nullopt;
+    }
+    return it->get<int64_t>();
+  };
+  return {positive("maxTokens"), positive("maxCostNanoUsd")};
 }
 
 TaskBudget Narrowest(const TaskBudget& a, const TaskBudget& b) {

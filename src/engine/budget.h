@@ -28,11 +28,9 @@ struct TreeBudget {
 };
 
 int64_t UsdToNano(double usd);
-// "$1.23", or "$0.0123" below a dollar (four decimals, so a cheap task does not show $0.00).
-std::string FormatUsd(int64_t nano_usd);
-// The cost of `usage` as shown: FormatUsd, or "cost unknown" when a request had no price (then
-// with the priced part: "≥ $0.01, cost unknown for 2 of 5 requests").
-std::string FormatCost(const UsageTotals& usage);
+
+// A task's own budget, as the engine wrote it into its limits_json at launch.
+TaskBudget TaskBudgetOf(const TaskRecord& task);
 
 // Each limit the lower of the two (an unset limit is no limit).
 TaskBudget Narrowest(const TaskBudget& a, const TaskBudget& b);

@@ -14,22 +14,6 @@ UsageTotals Spent(int64_t in, int64_t out, int64_t nano, int64_t requests = 3) {
   return u;
 }
 
-TEST(BudgetTest, UsdIsShownToTheCentOrToFourPlacesBelowADollar) {
-  EXPECT_EQ(FormatUsd(UsdToNano(2.0)), "$2.00");
-  EXPECT_EQ(FormatUsd(UsdToNano(12.345)), "$12.35");
-  EXPECT_EQ(FormatUsd(UsdToNano(0.0123)), "$0.0123");
-  EXPECT_EQ(FormatUsd(0), "$0.00");
-  UsageTotals priced = Spent(1, 1, UsdToNano(1.5));
-  EXPECT_EQ(FormatCost(priced), "$1.50");
-  UsageTotals unknown = priced;
-  unknown.cost_nano_usd = 0;
-  unknown.unpriced_requests = 3;
-  EXPECT_EQ(FormatCost(unknown), "cost unknown");
-  UsageTotals part = priced;
-  part.unpriced_requests = 1;
-  EXPECT_EQ(FormatCost(part), "≥ $1.50, cost unknown for 1 of 3 requests");
-}
-
 TEST(BudgetTest, NarrowestTakesTheLowerOfEachLimit) {
   TaskBudget config{1000, std::nullopt};
   TaskBudget launch{5000, 700};

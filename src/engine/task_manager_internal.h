@@ -38,9 +38,6 @@ struct TaskManager::Tree {
   std::string verdict;  // set once the tree passed its cost budget
 };
 
-// A task's own budget, as PlanSpend wrote it into its limits (engine/task_spend.cc).
-TaskBudget TaskBudgetOf(const TaskRecord& task);
-
 struct TaskManager::Watcher {
   explicit Watcher(Clock* clock) : timeout(clock) {}
   std::vector<std::string> ids;

@@ -33,11 +33,6 @@ std::optional<int64_t> Nano(std::optional<double> usd) {
 
 }  // namespace
 
-TaskBudget TaskBudgetOf(const TaskRecord& task) {
-  const nlohmann::json limits = LimitsObject(task.limits_json);
-  return {PositiveInt(limits, "maxTokens"), PositiveInt(limits, "maxCostNanoUsd")};
-}
-
 std::string TaskManager::RootSessionOf(const SessionRecord& session) {
   if (session.parent_session_id.empty()) return session.id;
   if (auto busy = busy_sessions_.find(session.id); busy != busy_sessions_.end()) {

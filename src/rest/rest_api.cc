@@ -132,6 +132,7 @@ struct RestApi::Impl {
   void Session(HttpExchange& ex, const std::string& id);
   void Messages(HttpExchange& ex, const std::string& id);
   void Pools(HttpExchange& ex);
+  void Budgets(HttpExchange& ex);
   void Agents(HttpExchange& ex);
   void Health(HttpExchange& ex);
   void Shutdown(HttpExchange& ex);
@@ -227,6 +228,8 @@ void RestApi::Impl::Dispatch(const std::shared_ptr<HttpExchange>& ex, Route rout
       return Messages(*ex, id);
     case Route::kPools:
       return Pools(*ex);
+    case Route::kBudgets:
+      return Budgets(*ex);
     case Route::kAgents:
       return Agents(*ex);
     case Route::kHealth:
@@ -295,7 +298,23 @@ void RestApi::Impl::GetTask(const std::shared_ptr<HttpExchange>& ex, const std::
   Result<TaskView> view = deps.manager->Get(id);
   if (!view.ok()) return Fail(*ex, ApiErrorFromStatus(view.status()));
   if (!wait.value()) {
-    return Reply(*ex, 200, json{{"task", TaskJson(*view, Now(), TaskJsonMode::kFull)}});
+    json task = TaskJson(*view, Now(), TaskJsonMode::kFull);
+    // The spend of its tree (the root and all it delegated), and its requests one by one.
+    if (Result<TreeSpendView> tree = deps.manager->TreeSpend(view->task.root_session_id);
+        tree.ok()) {
+      task["tree"] = TreeSpendJson(*tree);
+    }
+    if (auto requests = deps.manager->ModelRequests(id); requests.ok()) {
+      json list = json::array();
+      for (const ModelRequestRecord& r : *requests) {
+        json one = UsageJson(r.usage);
+        one["model"] = r.model;
+        one["at_ms"] = r.created_at_ms;
+        list.push_back(std::move(one));
+      }
+      task["requests"] = std::move(list);
+    }
+    return Reply(*ex, 200, json{{"task", std::move(task)}});
   }
   const bool settled = Settled(view->task.state);
   if (settled || *wait.value() == 0) {
@@ -415,6 +434,12 @@ void RestApi::Impl::Messages(HttpExchange& ex, const std::string& id) {
     if (m.seq > after.value()) out.push_back(MessageJson(m));
   }
   Reply(ex, 200, json{{"messages", std::move(out)}});
+}
+
+void RestApi::Impl::Budgets(HttpExchange& ex) {
+  Result<SpendOverview> spend = deps.manager->Spend();
+  if (!spend.ok()) return Fail(ex, ApiErrorFromStatus(spend.status()));
+  Reply(ex, 200, SpendJson(*spend));
 }
 
 void RestApi::Impl::Pools(HttpExchange& ex) {

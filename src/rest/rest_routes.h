@@ -17,6 +17,7 @@ enum class Route {
   kSession,     // /v1/sessions/{id}
   kMessages,    // /v1/sessions/{id}/messages
   kPools,       // /v1/pools
+  kBudgets,     // /v1/budgets
   kAgents,      // /v1/agents
   kEvents,      // /v1/events
   kHealth,      // /v1/health

@@ -32,18 +32,6 @@ std::optional<TaskState> ParseTaskState(std::string_view name) {
   return std::nullopt;
 }
 
-UsageTotals& UsageTotals::operator+=(const UsageTotals& o) {
-  requests += o.requests;
-  input_tokens += o.input_tokens;
-  output_tokens += o.output_tokens;
-  cache_write_tokens += o.cache_write_tokens;
-  cache_read_tokens += o.cache_read_tokens;
-  reasoning_tokens += o.reasoning_tokens;
-  cost_nano_usd += o.cost_nano_usd;
-  unpriced_requests += o.unpriced_requests;
-  return *this;
-}
-
 UsageTotals UsageOf(const TaskRecord& t) {
   UsageTotals u;
   u.requests = t.requests;

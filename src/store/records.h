@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "store/usage.h"
+
 namespace troupe {
 
 enum class TaskState {
@@ -98,23 +100,6 @@ struct TaskRecord {
   // The parent session's tool call (its id as the model gave it) that delegated this task;
   // "" when not delegated by a tool call. A replayed call finds its task by it.
   std::string parent_call_id;
-};
-
-// Token and cost counts: of one model request, or summed over many.
-struct UsageTotals {
-  int64_t requests = 0;
-  int64_t input_tokens = 0;  // every prompt token (cache reads and writes included)
-  int64_t output_tokens = 0;
-  int64_t cache_write_tokens = 0;
-  int64_t cache_read_tokens = 0;
-  int64_t reasoning_tokens = 0;  // of output_tokens
-  int64_t cost_nano_usd = 0;     // of the priced requests
-  int64_t unpriced_requests = 0;  // > 0: the total cost is unknown
-
-  bool cost_known() const { return unpriced_requests == 0; }
-  int64_t tokens() const { return input_tokens + output_tokens; }
-  UsageTotals& operator+=(const UsageTotals& o);
-  bool operator==(const UsageTotals&) const = default;
 };
 
 // What a task's record says it used.
