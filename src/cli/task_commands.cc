@@ -208,6 +208,10 @@ int RunRunCommand(CommandEnv& env, const RunCommandOptions& options) {
   if (!options.agent.empty()) body["agent"] = options.agent;
   if (!options.model.empty()) body["model"] = options.model;
   if (!options.description.empty()) body["description"] = options.description;
+  if (options.max_tokens > 0) body["max_tokens"] = options.max_tokens;
+  if (options.max_cost_usd > 0) body["max_cost_usd"] = options.max_cost_usd;
+  if (options.tree_max_cost_usd > 0) body["tree_max_cost_usd"] = options.tree_max_cost_usd;
+  if (options.tree_max_tasks >= 0) body["tree_max_tasks"] = options.tree_max_tasks;
   return Launch(env, std::move(body), options.wait, options.timeout_ms, options.json);
 }
 
