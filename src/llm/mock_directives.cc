@@ -235,6 +235,9 @@ class LevelParser {
     if (key == "times") return Count(item, kMaxCount, &d_.times);
     if (key == "usage_in") return Count(item, kMaxUsage, &d_.usage_in);
     if (key == "usage_out") return Count(item, kMaxUsage, &d_.usage_out);
+    if (key == "usage_cache_read") return Count(item, kMaxUsage, &d_.usage_cache_read);
+    if (key == "usage_cache_write") return Count(item, kMaxUsage, &d_.usage_cache_write);
+    if (key == "usage_reasoning") return Count(item, kMaxUsage, &d_.usage_reasoning);
     if (key == "id") {
       if (item.value.empty()) return BadItem(item.raw, "expected a non-empty id");
       d_.id = item.value;
@@ -258,7 +261,8 @@ class LevelParser {
                    "unknown key; expected one of head_delay, latency, tps, hang, reply, tokens, "
                    "reasoning, tool, tool@K, fail, fail_message, retry_after, retry_after_ms, "
                    "should_retry, times, drop_after, stall, stall_after, malformed_after, "
-                   "truncate_after, error_event, error_after, usage_in, usage_out, id");
+                   "truncate_after, error_event, error_after, usage_in, usage_out, usage_cache_read, "
+                   "usage_cache_write, usage_reasoning, id");
   }
 
   // The level's directives once every item was added.
@@ -440,6 +444,9 @@ MockDirectives MergeMockDirectives(const MockDirectives& base, const MockDirecti
   Override(&d.times, over.times);
   Override(&d.usage_in, over.usage_in);
   Override(&d.usage_out, over.usage_out);
+  Override(&d.usage_cache_read, over.usage_cache_read);
+  Override(&d.usage_cache_write, over.usage_cache_write);
+  Override(&d.usage_reasoning, over.usage_reasoning);
   Override(&d.id, over.id);
   return d;
 }
