@@ -59,6 +59,16 @@ class EngineDelegatorTest : public EngineTest {
     return r;
   }
 
+  // What the lead's tools are called with.
+  ToolContext LeadToolContext() {
+    ToolContext context;
+    context.workspace_root = "/tmp/project";
+    context.session_id = lead_session_;
+    context.task_id = lead_;
+    context.clock = &clock_;
+    return context;
+  }
+
   // The rights of the lead session, which the service decides (agent/delegation_scope.h).
   DelegationScope Lead() const { return DelegationScope::ChildrenOf(lead_session_); }
 
@@ -446,11 +456,7 @@ TEST_F(EngineDelegatorTest, TheToolsOverTheEngine) {
   Start();
   ToolSet tools;
   ASSERT_TRUE(AddDelegationTools(&tools, delegator_.get()).ok());
-  ToolContext context;
-  context.workspace_root = "/tmp/project";
-  context.session_id = lead_session_;
-  context.task_id = lead_;
-  context.clock = &clock_;
+  const ToolContext context = LeadToolContext();
   auto run = [&](const std::string& name, const nlohmann::json& args, int64_t advance_ms = 0) {
     std::optional<ToolResult> result;
     std::unique_ptr<ToolRun> r =
@@ -520,11 +526,7 @@ TEST_F(EngineDelegatorTest, AThousandDelegationsStopAtTheSpawnCapWithToolErrors)
   Start(options);
   ToolSet tools;
   ASSERT_TRUE(AddDelegationTools(&tools, delegator_.get()).ok());
-  ToolContext context;
-  context.workspace_root = "/tmp/project";
-  context.session_id = lead_session_;
-  context.task_id = lead_;
-  context.clock = &clock_;
+  const ToolContext context = LeadToolContext();
   int launched = 0;
   std::vector<ToolResult> errors;
   for (int i = 0; i < 1000; ++i) {

@@ -298,6 +298,23 @@ Result<Statement*> SqliteStore::ListTasksStatement(const std::string& sql) {
   return &it->second;
 }
 
+namespace {
+
+// Appends "<glue>column = ?" for each set (non-empty) value, in order, and the values to bind;
+// `glue` becomes " AND " after the first.
+void AppendEqualities(std::initializer_list<std::pair<const char*, const std::string*>> equals,
+                      const char** glue, std::string* sql, std::vector<std::string_view>* texts) {
+  for (const auto& [condition, value] : equals) {
+    if (value->empty()) continue;
+    *sql += *glue;
+    *sql += condition;
+    texts->push_back(*value);
+    *glue = " AND ";
+  }
+}
+
+}  // namespace
+
 Result<std::vector<TaskRecord>> SqliteStore::ListTasks(const TaskFilter& filter) {
   // The SQL depends only on which filters are set (and how many states), so the statements
   // cached per SQL text stay few.
@@ -314,20 +331,12 @@ Result<std::vector<TaskRecord>> SqliteStore::ListTasks(const TaskFilter& filter)
     sql += ")";
     glue = " AND ";
   }
-  const std::pair<const char*, const std::string*> equals[] = {
-      {"session_id = ?", &filter.session_id},
-      {"parent_session_id = ?", &filter.parent_session_id},
-      {"parent_call_id = ?", &filter.parent_call_id},
-      {"owner = ?", &filter.owner},
-      {"root_session_id = ?", &filter.root_session_id},
-  };
-  for (const auto& [condition, value] : equals) {
-    if (value->empty()) continue;
-    sql += glue;
-    sql += condition;
-    texts.push_back(*value);
-    glue = " AND ";
-  }
+  AppendEqualities({{"session_id = ?", &filter.session_id},
+                    {"parent_session_id = ?", &filter.parent_session_id},
+                    {"parent_call_id = ?", &filter.parent_call_id},
+                    {"owner = ?", &filter.owner},
+                    {"root_session_id = ?", &filter.root_session_id}},
+                   &glue, &sql, &texts);
   const bool limited = filter.limit > 0;
   sql += limited ? " ORDER BY id DESC LIMIT ?" : " ORDER BY id";
 
@@ -369,18 +378,10 @@ Result<UsageTotals> SqliteStore::SumUsage(const UsageFilter& filter) {
       "coalesce(sum(1 - priced), 0) FROM model_requests";
   const char* glue = " WHERE ";
   std::vector<std::string_view> texts;
-  const std::pair<const char*, const std::string*> equals[] = {
-      {"task_id = ?", &filter.task_id},
-      {"session_id = ?", &filter.session_id},
-      {"root_session_id = ?", &filter.root_session_id},
-  };
-  for (const auto& [condition, value] : equals) {
-    if (value->empty()) continue;
-    sql += glue;
-    sql += condition;
-    texts.push_back(*value);
-    glue = " AND ";
-  }
+  AppendEqualities({{"task_id = ?", &filter.task_id},
+                    {"session_id = ?", &filter.session_id},
+                    {"root_session_id = ?", &filter.root_session_id}},
+                   &glue, &sql, &texts);
   std::vector<int64_t> ints;
   if (filter.since_ms > 0) {
     sql += glue;
