@@ -388,8 +388,7 @@ TEST_F(AgentE2ETest, UsageOfEveryRequestIsChargedAsEachWireReportsIt) {
   Build("an/priced");
   const std::string script =
       "#mock latency=0 tps=0 tool=read:{\"path\":\"README.md\"} reply=\"done\" "
-      "usage_in=10000 usage_out=2000 usage_cache_read=50000 usage_cache_write=4000 "
-      "usage_reasoning=300\nRead the readme.";
+      "usage=10000/2000/50000/4000/300\nRead the readme.";
   struct Case {
     std::string model;
     UsageTotals expected;

@@ -33,9 +33,10 @@
 //     are called whether or not the request offers them. At most 256 scripted calls in all.
 //   usage_in=N usage_out=N  reported usage (default: input = request characters / 4, output =
 //                         the number of deltas); usage_in counts the uncached prompt tokens
-//   usage_cache_read=N usage_cache_write=N usage_reasoning=N  prompt tokens read from / written
-//                         to the cache and output tokens spent reasoning (default 0), reported
-//                         as each wire protocol does (OpenAI has no cache writes)
+//   usage=IN/OUT/CACHE_READ/CACHE_WRITE/REASONING  all of the usage at once (trailing parts may
+//                         be left out): with the prompt tokens read from / written to the cache
+//                         and the output tokens spent reasoning (default 0), reported as each
+//                         wire protocol does (OpenAI has no cache writes)
 //   id=TEXT               marker for request logs, and the key of the `times` counter
 // Faults (at most one stream fault per request; for a non-streamed request it hits the body)
 //   fail=S                answer with HTTP error S (400-599), typed like the real providers
