@@ -364,7 +364,11 @@ int RunShowCommand(CommandEnv& env, const ShowCommandOptions& options) {
   }
   Result<json> task = c.Get("/v1/tasks/" + options.id);
   if (!task.ok()) return env.FailRequest(task.status());
-  const json t = task->value("task", json::object());
+  json t = task->value("task", json::object());
+  // The tree's spend, from a daemon that has it.
+  if (Result<json> spend = c.Get("/v1/tasks/" + options.id + "/spend"); spend.ok()) {
+    if (const json tree = spend->value("tree", json(nullptr)); tree.is_object()) t["tree"] = tree;
+  }
   json session = nullptr;
   const std::string session_id = JsonString(t, "session_id");
   if (!session_id.empty()) {

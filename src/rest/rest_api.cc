@@ -133,6 +133,7 @@ struct RestApi::Impl {
   void Messages(HttpExchange& ex, const std::string& id);
   void Pools(HttpExchange& ex);
   void Budgets(HttpExchange& ex);
+  void TaskSpend(HttpExchange& ex, const std::string& id);
   void Agents(HttpExchange& ex);
   void Health(HttpExchange& ex);
   void Shutdown(HttpExchange& ex);
@@ -230,6 +231,8 @@ void RestApi::Impl::Dispatch(const std::shared_ptr<HttpExchange>& ex, Route rout
       return Pools(*ex);
     case Route::kBudgets:
       return Budgets(*ex);
+    case Route::kTaskSpend:
+      return TaskSpend(*ex, id);
     case Route::kAgents:
       return Agents(*ex);
     case Route::kHealth:
@@ -298,23 +301,7 @@ void RestApi::Impl::GetTask(const std::shared_ptr<HttpExchange>& ex, const std::
   Result<TaskView> view = deps.manager->Get(id);
   if (!view.ok()) return Fail(*ex, ApiErrorFromStatus(view.status()));
   if (!wait.value()) {
-    json task = TaskJson(*view, Now(), TaskJsonMode::kFull);
-    // The spend of its tree (the root and all it delegated), and its requests one by one.
-    if (Result<TreeSpendView> tree = deps.manager->TreeSpend(view->task.root_session_id);
-        tree.ok()) {
-      task["tree"] = TreeSpendJson(*tree);
-    }
-    if (auto requests = deps.manager->ModelRequests(id); requests.ok()) {
-      json list = json::array();
-      for (const ModelRequestRecord& r : *requests) {
-        json one = UsageJson(r.usage);
-        one["model"] = r.model;
-        one["at_ms"] = r.created_at_ms;
-        list.push_back(std::move(one));
-      }
-      task["requests"] = std::move(list);
-    }
-    return Reply(*ex, 200, json{{"task", std::move(task)}});
+    return Reply(*ex, 200, json{{"task", TaskJson(*view, Now(), TaskJsonMode::kFull)}});
   }
   const bool settled = Settled(view->task.state);
   if (settled || *wait.value() == 0) {
@@ -434,6 +421,26 @@ void RestApi::Impl::Messages(HttpExchange& ex, const std::string& id) {
     if (m.seq > after.value()) out.push_back(MessageJson(m));
   }
   Reply(ex, 200, json{{"messages", std::move(out)}});
+}
+
+void RestApi::Impl::TaskSpend(HttpExchange& ex, const std::string& id) {
+  Result<TaskView> view = deps.manager->Get(id);
+  if (!view.ok()) return Fail(ex, ApiErrorFromStatus(view.status()));
+  json out = {{"task_id", id}, {"usage", UsageJson(UsageOf(view->task))}};
+  // The spend of its tree (the root and all it delegated), and its requests one by one.
+  Result<TreeSpendView> tree = deps.manager->TreeSpend(view->task.root_session_id);
+  out["tree"] = tree.ok() ? TreeSpendJson(*tree) : json(nullptr);
+  Result<std::vector<ModelRequestRecord>> requests = deps.manager->ModelRequests(id);
+  if (!requests.ok()) return Fail(ex, ApiErrorFromStatus(requests.status()));
+  json list = json::array();
+  for (const ModelRequestRecord& r : *requests) {
+    json one = UsageJson(r.usage);
+    one["model"] = r.model;
+    one["at_ms"] = r.created_at_ms;
+    list.push_back(std::move(one));
+  }
+  out["requests"] = std::move(list);
+  Reply(ex, 200, out);
 }
 
 void RestApi::Impl::Budgets(HttpExchange& ex) {

@@ -69,6 +69,10 @@ Route MatchRoute(const std::string& path, std::string* id) {
       *id = s[2];
       return Route::kTaskCancel;
     }
+    if (s.size() == 4 && s[3] == "spend") {
+      *id = s[2];
+      return Route::kTaskSpend;
+    }
   }
   if (s[1] == "sessions") {
     if (s.size() == 3) {

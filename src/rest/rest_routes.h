@@ -13,6 +13,7 @@ enum class Route {
   kCancelAll,   // /v1/tasks/cancel
   kTask,        // /v1/tasks/{id}
   kTaskCancel,  // /v1/tasks/{id}/cancel
+  kTaskSpend,   // /v1/tasks/{id}/spend
   kWait,        // /v1/wait
   kSession,     // /v1/sessions/{id}
   kMessages,    // /v1/sessions/{id}/messages
