@@ -222,6 +222,14 @@ void ApplyAgentConfig(const AgentConfig& config, AgentDefinition* agent,
     agent->stale_timeout_ms = *config.stale_timeout_ms;
     changed("stale_timeout_ms");
   }
+  if (config.max_tokens) {
+    agent->max_tokens = *config.max_tokens;
+    changed("max_tokens");
+  }
+  if (config.max_cost_usd) {
+    agent->max_cost_usd = *config.max_cost_usd;
+    changed("max_cost_usd");
+  }
   if (config.network) {
     agent->network = *config.network;
     changed("network");

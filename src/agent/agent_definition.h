@@ -61,6 +61,9 @@ struct AgentDefinition {
   // The agents it may start with delegate_task; unset = those whose tools are all among its own
   // (AllowedDelegates in agent_catalog.h), so delegating never widens what it may do.
   std::optional<std::vector<std::string>> delegates_to;
+  // Per-task budgets of its tasks; unset = the `budgets` ones. A launch may only lower them.
+  std::optional<int64_t> max_tokens;
+  std::optional<double> max_cost_usd;
   AgentSource source;
   // The fields a config `agents` entry changed ("model", "tools", "prompt", ...), in the order
   // AgentConfig declares them; empty when the config did not touch this agent.

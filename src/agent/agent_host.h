@@ -11,6 +11,7 @@
 
 #include "core/status.h"
 #include "llm/chat_types.h"
+#include "store/usage.h"
 
 namespace troupe {
 
@@ -19,8 +20,13 @@ namespace troupe {
 struct AgentProgress {
   int turns = 0;
   int tool_calls = 0;
-  int64_t input_tokens = 0;
+  // One per model request that answered, with its usage as the provider reported it.
+  int requests = 0;
+  int64_t input_tokens = 0;  // every prompt token: uncached + cache reads + cache writes
   int64_t output_tokens = 0;
+  int64_t cache_write_tokens = 0;
+  int64_t cache_read_tokens = 0;
+  int64_t reasoning_tokens = 0;  // of output_tokens
   int64_t bytes = 0;
   std::string tool;  // the tool just started
   std::string note;
@@ -59,6 +65,8 @@ struct DelegatedTask {
   // top-level task), and the owner of a top-level task ("mcp:<session>", "" = none).
   std::string parent_session_id;
   std::string owner;
+  // Tokens and cost so far (store/usage.h).
+  UsageTotals usage;
 
   bool final() const { return state != "pending" && state != "running"; }
 };
@@ -83,6 +91,10 @@ struct DelegateRequest {
   // The delegating tool call (ToolContext::call_key); when set, delegating again with the same
   // key returns the task the first call started instead of starting another.
   std::string call_key;
+  // Budgets the delegating model asked for; the engine keeps the narrower of these and the
+  // parent's own.
+  std::optional<int64_t> max_tokens;
+  std::optional<double> max_cost_usd;
 };
 
 // Which tasks TaskDelegator::List returns; every set field must match.

@@ -113,6 +113,11 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
     }
 
     ChatRequest request = BuildAgentRequest(spec_, history_);
+    if (callbacks_.admit_request) {
+      Status admitted = callbacks_.admit_request(EstimatePromptTokens(spec_, request.messages));
+      if (done_) return;
+      if (!admitted.ok()) return Fail(std::move(admitted));
+    }
     std::weak_ptr<LoopState> weak = weak_from_this();
     ChatCallbacks cb;
     cb.on_bytes = [weak](int64_t n) {
@@ -141,8 +146,12 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
     ++turns_;
     AgentProgress turn;
     turn.turns = 1;
+    turn.requests = 1;
     turn.input_tokens = UsageInputTotal(r.usage);
     turn.output_tokens = r.usage.output_tokens;
+    turn.cache_write_tokens = r.usage.cache_write_tokens;
+    turn.cache_read_tokens = r.usage.cache_read_tokens;
+    turn.reasoning_tokens = r.usage.reasoning_tokens;
     Report(turn);
     if (done_) return;
     ChatMessage message = std::move(r.message);
@@ -424,6 +433,13 @@ std::unique_ptr<AgentLoop> AgentLoop::Start(AgentRunSpec spec, AgentLoopDeps dep
   return std::make_unique<AgentLoopHandle>(std::move(state));
 }
 
+int64_t EstimatePromptTokens(const AgentRunSpec& spec, const std::vector<ChatMessage>& messages) {
+  int64_t used = int64_t(spec.system_prompt.size() / 4);
+  for (Tool* t : spec.tools) used += t->SpecTokens();
+  for (const ChatMessage& m : messages) used += EstimateTokens(m);
+  return used;
+}
+
 ChatRequest BuildAgentRequest(const AgentRunSpec& spec, const std::vector<ChatMessage>& messages) {
   ChatRequest request;
   request.model = spec.model_id;
@@ -435,13 +451,9 @@ ChatRequest BuildAgentRequest(const AgentRunSpec& spec, const std::vector<ChatMe
   request.caching.enabled = spec.limits.prompt_caching;
   if (request.caching.enabled) request.caching.key = spec.session_id;
   int64_t budget = spec.limits.context_window_tokens - spec.limits.max_output_tokens;
-  int64_t used = int64_t(spec.system_prompt.size() / 4);
   request.tools.reserve(spec.tools.size());
-  for (Tool* t : spec.tools) {
-    request.tools.push_back(t->spec());
-    used += t->SpecTokens();
-  }
-  for (const ChatMessage& m : request.messages) used += EstimateTokens(m);
+  for (Tool* t : spec.tools) request.tools.push_back(t->spec());
+  int64_t used = EstimatePromptTokens(spec, request.messages);
   // Oldest tool outputs go first; the latest turn's results are what the model is working on,
   // so they are the last to go.
   for (ChatMessage& m : request.messages) {

@@ -78,6 +78,9 @@ struct AgentLoopCallbacks {
   std::function<void(const AgentProgress&)> progress;
   // Once, last (not after Cancel): ok with the final answer, or the reason it failed.
   std::function<void(Result<std::string>)> finish;
+  // Asked before each model request with the prompt's estimated size in tokens
+  // (EstimatePromptTokens); an error ends the run with it, the request unsent. Unset = always.
+  std::function<Status(int64_t estimated_prompt_tokens)> admit_request;
 };
 
 class AgentLoop {
@@ -95,5 +98,7 @@ class AgentLoop {
 // The request the loop would send for `messages`, with the context rule above applied: exposed
 // for tests and for `troupe show --request`.
 ChatRequest BuildAgentRequest(const AgentRunSpec& spec, const std::vector<ChatMessage>& messages);
+// The tokens a request of `messages` would send, estimated (system prompt, tool schemas, messages).
+int64_t EstimatePromptTokens(const AgentRunSpec& spec, const std::vector<ChatMessage>& messages);
 
 }  // namespace troupe

@@ -60,6 +60,13 @@ json DelegationInputSchema(std::string_view tool, const DelegationServiceOptions
          {"agent", std::move(agent)},
          {"model", Prop("string", "Run on this model (provider/model) instead of the agent's")},
          {"background", std::move(background)},
+         {"max_tokens",
+          Prop("integer",
+               "Optional budget: tokens (input + output) the task may use; it ends in error "
+               "when they are spent. Can only lower your own budget")},
+         {"max_cost_usd", Prop("number",
+                               "Optional budget: USD the task may spend. Can only lower your "
+                               "own budget")},
          {"session_id", Prop("string",
                              "Continue this session (one delegate_task returned) with `prompt` as "
                              "the follow-up, instead of starting a new one")}},

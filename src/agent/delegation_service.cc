@@ -33,7 +33,8 @@ struct WaitArguments {
 Result<DelegateArguments> ParseDelegateArguments(const ToolArgs& args,
                                                  std::string_view available_agents) {
   TROUPE_RETURN_IF_ERROR(
-      args.CheckObject({"description", "prompt", "agent", "model", "background", "session_id"}));
+      args.CheckObject({"description", "prompt", "agent", "model", "background", "session_id",
+                        "max_tokens", "max_cost_usd"}));
   DelegateArguments out;
   TROUPE_ASSIGN_OR_RETURN(
       out.description, args.RequiredString("description", "a short label for the task, 3-5 words"));
@@ -43,6 +44,18 @@ Result<DelegateArguments> ParseDelegateArguments(const ToolArgs& args,
   TROUPE_ASSIGN_OR_RETURN(out.agent, args.OptionalText("agent", "an agent name"));
   TROUPE_ASSIGN_OR_RETURN(out.model, args.OptionalText("model", "a model name (provider/model)"));
   TROUPE_ASSIGN_OR_RETURN(out.background, args.OptionalBool("background", true));
+  if (args.Find("max_tokens") != nullptr) {
+    TROUPE_ASSIGN_OR_RETURN(int64_t tokens,
+                            args.OptionalInt("max_tokens", 0, 1, kMaxDelegatedTokens));
+    out.max_tokens = tokens;
+  }
+  if (const json* cost = args.Find("max_cost_usd")) {
+    if (!cost->is_number() || !(cost->get<double>() > 0) || cost->get<double>() > 1e9) {
+      return args.Error("`max_cost_usd` must be an amount of USD above 0 (got " +
+                        DescribeArgumentValue(*cost) + ")");
+    }
+    out.max_cost_usd = cost->get<double>();
+  }
   if (out.agent.empty() && out.session_id.empty()) {
     const std::string hint =
         available_agents.empty() ? "" : "; available agents: " + std::string(available_agents);
@@ -300,6 +313,8 @@ Result<DelegatedTask> DelegationService::Launch(const DelegationCaller& caller,
   request.session_id = d.session_id;
   request.workspace = caller.workspace;
   request.call_key = caller.call_key;
+  request.max_tokens = d.max_tokens;
+  request.max_cost_usd = d.max_cost_usd;
   return delegator_->Delegate(request);
 }
 

@@ -103,6 +103,9 @@ struct SuggestedCall {
 // `waited_ms`.
 std::string WaitAgainSentence(const SuggestedCall& wait_again, int64_t waited_ms, int64_t asked_ms);
 
+// The largest max_tokens delegate_task accepts.
+inline constexpr int64_t kMaxDelegatedTokens = 1'000'000'000'000;
+
 // delegate_task's arguments, checked. Optional strings are "" when absent.
 struct DelegateArguments {
   std::string description;
@@ -111,6 +114,9 @@ struct DelegateArguments {
   std::string model;
   std::string session_id;
   bool background = true;
+  // Budgets for the task; they can only lower its parent's (and the configured ones).
+  std::optional<int64_t> max_tokens;
+  std::optional<double> max_cost_usd;
 };
 
 // What a call answers: the text every caller shows, and what it is about, for callers that

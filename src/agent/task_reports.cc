@@ -1,5 +1,7 @@
 #include "agent/task_reports.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "agent/message_codec.h"
@@ -195,6 +197,12 @@ std::string CancelGuidance(const std::vector<DelegatedTask>& before) {
          ". Continuable sessions: " + sessions + ".";
 }
 
+std::string SpendLine(const UsageTotals& u) {
+  return fmt::format("{} tokens ({} in, {} out) in {} model request{}, {}", u.tokens(),
+                     u.input_tokens, u.output_tokens, u.requests, u.requests == 1 ? "" : "s",
+                     FormatCost(u));
+}
+
 std::string FormatTaskStatus(const DelegatedTask& t) {
   std::string out = "## Task Status\n\n| Field | Value |\n| --- | --- |\n";
   out += "| Task ID | " + Code(t.task_id) + " |\n";
@@ -215,6 +223,7 @@ std::string FormatTaskStatus(const DelegatedTask& t) {
   if (t.state != "pending") {
     out += "| Last tool | " + (t.last_tool.empty() ? "none yet" : Cell(t.last_tool)) + " |\n";
   }
+  if (t.usage.requests > 0) out += "| Spend | " + Cell(SpendLine(t.usage)) + " |\n";
   out += "\n> **Note**: " + std::string(kStatusNote) + "\n\n## Original Prompt\n\n";
   std::string prompt = ToValidUtf8(t.prompt);
   if (prompt.size() > kReportPromptBytes) {
@@ -230,6 +239,7 @@ std::string FormatTaskResult(const DelegatedTask& t) {
   out += "Task ID: " + OneLine(t.task_id) + "\n";
   out += "Description: " + OneLine(t.description) + "\n";
   out += "Duration: " + FormatDuration(t.duration_ms) + "\n";
+  if (t.usage.requests > 0) out += "Spend: " + SpendLine(t.usage) + "\n";
   out += "Session ID: " + OneLine(t.session_id) + "\n\n---\n\n";
   out += t.result.empty() ? std::string("(the task finished without any text)")
                           : Body(t.result, "result");
@@ -245,6 +255,7 @@ std::string FormatTaskError(const DelegatedTask& t) {
   out += "Description: " + OneLine(t.description) + "\n";
   out += "Status: " + OneLine(t.state) + "\n";
   out += "Duration: " + FormatDuration(t.duration_ms) + "\n";
+  if (t.usage.requests > 0) out += "Spend: " + SpendLine(t.usage) + "\n";
   out += "Session ID: " + OneLine(t.session_id) + "\n\n---\n\n";
   out += t.error.empty() ? std::string("(no reason was recorded)") : Body(t.error, "error");
   return out + "\n\n" + ReportGuidance(t);

@@ -41,6 +41,8 @@ std::string FormatLaunched(const DelegatedTask& task, bool continued);
 
 // "## Task Status" table of a pending or running task, then its original prompt (cut to
 // kReportPromptBytes).
+// "12034 tokens (12000 in, 34 out) in 3 model requests, $0.0412" (or "cost unknown").
+std::string SpendLine(const UsageTotals& usage);
 std::string FormatTaskStatus(const DelegatedTask& task);
 
 // "Task Result" block of a completed task: header (id, description, duration, session), a rule,

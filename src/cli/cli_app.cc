@@ -127,6 +127,17 @@ int RunTroupeCli(int argc, const char* const* argv, CliIo& io, const BuildInfo& 
     c->add_option("--timeout", run.timeout_ms,
                   "With --wait: give up after MS milliseconds (exit 4)")
         ->check(kWholeNumber);
+    c->add_option("--max-tokens", run.max_tokens,
+                  "Budget: tokens (in + out) the task may use; lowers the configured one")
+        ->check(CLI::PositiveNumber);
+    c->add_option("--max-cost", run.max_cost_usd, "Budget: USD the task may spend")
+        ->check(CLI::PositiveNumber);
+    c->add_option("--tree-max-cost", run.tree_max_cost_usd,
+                  "Budget: USD the task and all it delegates may spend together")
+        ->check(CLI::PositiveNumber);
+    c->add_option("--tree-max-tasks", run.tree_max_tasks,
+                  "Budget: tasks it may delegate in all (its whole tree); 0 = the config's")
+        ->check(CLI::NonNegativeNumber);
     c->add_flag("--json", run.json, "Print the task as JSON");
     client_commands.push_back({c, [&](CommandEnv& env) { return RunRunCommand(env, run); }});
   }
@@ -198,6 +209,13 @@ int RunTroupeCli(int argc, const char* const* argv, CliIo& io, const BuildInfo& 
     CLI::App* c = add_client("pools", "Concurrency pools: limits, slots in use, queues");
     c->add_flag("--json", pools.json, "Print as JSON");
     client_commands.push_back({c, [&](CommandEnv& env) { return RunPoolsCommand(env, pools); }});
+  }
+  ListCommandOptions budgets;
+  {
+    CLI::App* c = add_client("budgets", "Spend today, budgets, and the trees of tasks at work");
+    c->add_flag("--json", budgets.json, "Print as JSON");
+    client_commands.push_back(
+        {c, [&](CommandEnv& env) { return RunBudgetsCommand(env, budgets); }});
   }
   ListCommandOptions agents;
   {

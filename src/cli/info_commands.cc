@@ -39,6 +39,20 @@ int RunPoolsCommand(CommandEnv& env, const ListCommandOptions& options) {
   return kExitOk;
 }
 
+int RunBudgetsCommand(CommandEnv& env, const ListCommandOptions& options) {
+  Result<DaemonClient*> client = env.Client();
+  if (!client.ok()) return env.Fail(client.status());
+  Result<json> spend = (*client)->Get("/v1/budgets");
+  if (!spend.ok()) return env.FailRequest(spend.status());
+  if (options.json) {
+    env.PrintJson(*spend);
+  } else {
+    env.out() << BudgetsText(*spend, env.Table());
+    env.out().flush();
+  }
+  return kExitOk;
+}
+
 int RunAgentsCommand(CommandEnv& env, const ListCommandOptions& options) {
   Result<DaemonClient*> client = env.Client();
   if (!client.ok()) return env.Fail(client.status());

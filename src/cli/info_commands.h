@@ -14,6 +14,8 @@ struct ListCommandOptions {
   bool json = false;
 };
 int RunPoolsCommand(CommandEnv& env, const ListCommandOptions& options);
+// `troupe budgets`: today's spend, the budgets and the trees at work (GET /v1/budgets).
+int RunBudgetsCommand(CommandEnv& env, const ListCommandOptions& options);
 int RunAgentsCommand(CommandEnv& env, const ListCommandOptions& options);
 
 struct EventsCommandOptions {

@@ -208,6 +208,10 @@ int RunRunCommand(CommandEnv& env, const RunCommandOptions& options) {
   if (!options.agent.empty()) body["agent"] = options.agent;
   if (!options.model.empty()) body["model"] = options.model;
   if (!options.description.empty()) body["description"] = options.description;
+  if (options.max_tokens > 0) body["max_tokens"] = options.max_tokens;
+  if (options.max_cost_usd > 0) body["max_cost_usd"] = options.max_cost_usd;
+  if (options.tree_max_cost_usd > 0) body["tree_max_cost_usd"] = options.tree_max_cost_usd;
+  if (options.tree_max_tasks >= 0) body["tree_max_tasks"] = options.tree_max_tasks;
   return Launch(env, std::move(body), options.wait, options.timeout_ms, options.json);
 }
 
@@ -360,7 +364,11 @@ int RunShowCommand(CommandEnv& env, const ShowCommandOptions& options) {
   }
   Result<json> task = c.Get("/v1/tasks/" + options.id);
   if (!task.ok()) return env.FailRequest(task.status());
-  const json t = task->value("task", json::object());
+  json t = task->value("task", json::object());
+  // The tree's spend, from a daemon that has it.
+  if (Result<json> spend = c.Get("/v1/tasks/" + options.id + "/spend"); spend.ok()) {
+    if (const json tree = spend->value("tree", json(nullptr)); tree.is_object()) t["tree"] = tree;
+  }
   json session = nullptr;
   const std::string session_id = JsonString(t, "session_id");
   if (!session_id.empty()) {

@@ -20,6 +20,11 @@ struct RunCommandOptions {
   int64_t timeout_ms = 0;  // with --wait; 0 = no limit
   bool json = false;
   std::vector<std::string> prompt;  // words; none or "-" = stdin
+  // Budgets (0 = not given): they can only lower the configured ones.
+  int64_t max_tokens = 0;
+  double max_cost_usd = 0;
+  double tree_max_cost_usd = 0;
+  int64_t tree_max_tasks = -1;  // -1 = not given; 0 = no cap
 };
 int RunRunCommand(CommandEnv& env, const RunCommandOptions& options);
 

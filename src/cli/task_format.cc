@@ -131,13 +131,38 @@ std::string TaskTable(const std::vector<json>& tasks, const TableOptions& option
                                             {"LAST TOOL", Align::kLeft, true, 10},
                                             {"DESCRIPTION", Align::kLeft, true, 10}};
   std::vector<std::vector<TableCell>> rows;
+  // Spend gets a column once a task of the listing has made a model request.
+  const bool spend = std::any_of(tasks.begin(), tasks.end(), [](const json& t) {
+    return JsonInt(Member(t, "usage"), "requests") > 0;
+  });
+  std::vector<TableColumn> shown = columns;
+  if (spend) shown.insert(shown.begin() + 5, TableColumn{"TOKENS/COST"});
   for (const json& t : tasks) {
     const std::string state = JsonString(t, "state");
-    rows.push_back({JsonString(t, "id"), JsonString(t, "agent"), JsonString(t, "model"),
-                    TableCell(state, StateSgr(state)), QueueTimeText(t),
-                    OrDash(JsonString(t, "last_tool")), JsonString(t, "description")});
+    std::vector<TableCell> row = {JsonString(t, "id"),
+                                  JsonString(t, "agent"),
+                                  JsonString(t, "model"),
+                                  TableCell(state, StateSgr(state)),
+                                  QueueTimeText(t),
+                                  OrDash(JsonString(t, "last_tool")),
+                                  JsonString(t, "description")};
+    if (spend) row.insert(row.begin() + 5, TableCell(SpendText(Member(t, "usage"))));
+    rows.push_back(std::move(row));
   }
-  return RenderTable(columns, rows, options);
+  return RenderTable(shown, rows, options);
+}
+
+std::string SpendText(const json& usage) {
+  if (JsonInt(usage, "requests") == 0) return "-";
+  const int64_t tokens = JsonInt(usage, "input_tokens") + JsonInt(usage, "output_tokens");
+  const std::string cost = JsonString(usage, "cost");
+  return fmt::format("{} tok, {}", CompactCount(tokens), cost.empty() ? "cost unknown" : cost);
+}
+
+std::string CompactCount(int64_t n) {
+  if (n < 10'000) return std::to_string(n);
+  if (n < 1'000'000) return fmt::format("{}k", n / 1000);
+  return fmt::format("{:.1f}M", static_cast<double>(n) / 1e6);
 }
 
 std::string TaskSummaryTable(const std::vector<json>& tasks, const TableOptions& options) {
@@ -204,6 +229,36 @@ std::string TaskDetails(const json& task, const json& session, bool color) {
   add("input_tokens", "tokens",
       fmt::format("{} in, {} out", JsonInt(task, "input_tokens"), JsonInt(task, "output_tokens")));
   shown.insert("output_tokens");
+  const json& usage = Member(task, "usage");
+  if (usage.is_object()) {
+    add("usage", "usage", UsageText(usage));
+    const json& budget = Member(task, "budget");
+    std::vector<std::string> limits;
+    if (Member(budget, "max_tokens").is_number()) {
+      limits.push_back(fmt::format("max {} tokens", JsonInt(budget, "max_tokens")));
+    }
+    if (Member(budget, "max_cost_usd").is_number()) {
+      limits.push_back(fmt::format("max ${:.2f}", budget["max_cost_usd"].get<double>()));
+    }
+    std::string joined;
+    for (const std::string& l : limits) joined += (joined.empty() ? "" : ", ") + l;
+    add("budget", "budget", joined.empty() ? "none" : joined);
+    const json& tree = Member(task, "tree");
+    if (tree.is_object()) {
+      std::string text = fmt::format("{} tasks ({} delegated, {} running), {}",
+                                     JsonInt(tree, "tasks"), JsonInt(tree, "delegated"),
+                                     JsonInt(tree, "running"), UsageText(Member(tree, "usage")));
+      if (JsonInt(tree, "max_tasks") > 0) {
+        text += fmt::format("; cap {} tasks", JsonInt(tree, "max_tasks"));
+      }
+      if (Member(tree, "max_cost_usd").is_number()) {
+        text += fmt::format("; max ${:.2f}", tree["max_cost_usd"].get<double>());
+      }
+      if (!JsonString(tree, "stopped").empty()) text += "; stopped: " + JsonString(tree, "stopped");
+      add("tree", "tree " + JsonString(tree, "root_session_id"), text);
+    }
+    shown.insert({"root_session_id", "requests"});
+  }
   // Fields this version does not know yet, as they are.
   if (task.is_object()) {
     for (auto it = task.begin(); it != task.end(); ++it) {
@@ -432,6 +487,57 @@ std::optional<std::string> ProgressLine(const SseEvent& event, int64_t now_ms, b
     return fmt::format("{}  {}  {}", FormatClock(at), task, what);
   }
   return std::nullopt;
+}
+
+std::string UsageText(const json& usage) {
+  std::string text = fmt::format(
+      "{} in ({} cache read, {} cache write), {} out ({} reasoning) in {} requests: {}",
+      JsonInt(usage, "input_tokens"), JsonInt(usage, "cache_read_tokens"),
+      JsonInt(usage, "cache_write_tokens"), JsonInt(usage, "output_tokens"),
+      JsonInt(usage, "reasoning_tokens"), JsonInt(usage, "requests"), JsonString(usage, "cost"));
+  return text;
+}
+
+std::string BudgetsText(const json& spend, const TableOptions& options) {
+  const json& b = Member(spend, "budgets");
+  auto usd = [&](const char* key) {
+    const json& v = Member(b, key);
+    return v.is_number() ? fmt::format("${:.2f}", v.get<double>()) : std::string("none");
+  };
+  auto count = [&](const char* key) {
+    const json& v = Member(b, key);
+    return v.is_number() && v.get<int64_t>() > 0 ? std::to_string(v.get<int64_t>())
+                                                  : std::string("none");
+  };
+  std::vector<std::pair<std::string, std::string>> rows = {
+      {"today (UTC " + JsonString(spend, "day") + ")", UsageText(Member(spend, "today"))},
+      {"daily budget", usd("daily_max_cost_usd")},
+      {"per task", "max tokens " + count("task_max_tokens") + ", max cost " +
+                       usd("task_max_cost_usd")},
+      {"per tree", "max tasks " + count("tree_max_tasks") + ", max cost " +
+                       usd("tree_max_cost_usd")},
+  };
+  if (!JsonString(spend, "daily_stopped").empty()) {
+    rows.emplace_back("stopped", JsonString(spend, "daily_stopped"));
+  }
+  std::string out = KeyValues(rows, "");
+  const json& trees = Member(spend, "trees");
+  if (trees.is_array() && !trees.empty()) {
+    const std::vector<TableColumn> columns = {{"TREE"},       {"TASKS"}, {"RUNNING"},
+                                              {"TOKENS/COST"}, {"CAP"},   {"MAX COST"},
+                                              {"STOPPED", Align::kLeft, true, 10}};
+    std::vector<std::vector<TableCell>> table;
+    for (const json& t : trees) {
+      const json& max_cost = Member(t, "max_cost_usd");
+      table.push_back({JsonString(t, "root_session_id"), std::to_string(JsonInt(t, "tasks")),
+                       std::to_string(JsonInt(t, "running")), SpendText(Member(t, "usage")),
+                       JsonInt(t, "max_tasks") > 0 ? std::to_string(JsonInt(t, "max_tasks")) : "-",
+                       max_cost.is_number() ? fmt::format("${:.2f}", max_cost.get<double>()) : "-",
+                       OrDash(JsonString(t, "stopped"))});
+    }
+    out += "\n" + RenderTable(columns, table, options);
+  }
+  return out;
 }
 
 std::string PoolsText(const json& pools, const TableOptions& options) {

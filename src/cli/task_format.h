@@ -65,6 +65,15 @@ nlohmann::json EventJson(const SseEvent& event);
 // `troupe pools` and `troupe agents` (the table, then which model agents with none use, from
 // where, and for the offline fallback what to set instead).
 std::string PoolsText(const nlohmann::json& pools, const TableOptions& options);
+// A task's or tree's "usage" object: "1234 in (1000 cache read, 0 cache write), 34 out
+// (0 reasoning) in 2 requests: $0.0123" (or "cost unknown").
+std::string UsageText(const nlohmann::json& usage);
+// The TOKENS/COST cell of a "usage" object: "12k tok, $0.31"; "-" before any request.
+std::string SpendText(const nlohmann::json& usage);
+// 9999, 12k, 1.5M.
+std::string CompactCount(int64_t n);
+// GET /v1/budgets as `troupe budgets` shows it.
+std::string BudgetsText(const nlohmann::json& spend, const TableOptions& options);
 std::string AgentsTable(const nlohmann::json& agents, const TableOptions& options);
 
 // `troupe cancel`: ID, WAS, AGENT, SESSION, DESCRIPTION, one row per {task, was}.

@@ -326,3 +326,70 @@ TEST(CancelTableTest, Golden) {
 
 }  // namespace
 }  // namespace troupe
+
+namespace troupe {
+namespace {
+
+TEST(TaskTableTest, SpendGetsAColumnOnceATaskMadeARequest) {
+  json a = {{"id", "bg_1"},   {"agent", "explore"}, {"model", "corp/m"}, {"state", "completed"},
+            {"description", "d"}, {"last_tool", "grep"}};
+  json b = a;
+  b["id"] = "bg_2";
+  b["usage"] = {{"requests", 3},  {"input_tokens", 12'000}, {"output_tokens", 345},
+                {"cost", "$0.0412"}};
+  json c = a;
+  c["id"] = "bg_3";
+  c["usage"] = {{"requests", 1}, {"input_tokens", 10}, {"output_tokens", 2},
+                {"cost", "cost unknown"}};
+  TableOptions options;
+  const std::string text = TaskTable({a, b, c}, options);
+  EXPECT_NE(text.find("TOKENS/COST"), std::string::npos) << text;
+  EXPECT_NE(text.find("12k tok, $0.0412"), std::string::npos) << text;
+  EXPECT_NE(text.find("12 tok, cost unknown"), std::string::npos) << text;
+  EXPECT_EQ(TaskTable({a}, options).find("TOKENS/COST"), std::string::npos);
+  EXPECT_EQ(CompactCount(1'500'000), "1.5M");
+}
+
+TEST(TaskDetailsTest, ShowsUsageBudgetAndTree) {
+  json t = {{"id", "bg_1"}, {"state", "error"}, {"input_tokens", 1200}, {"output_tokens", 34}};
+  t["usage"] = {{"requests", 2},          {"input_tokens", 1200},    {"output_tokens", 34},
+                {"cache_read_tokens", 1000}, {"cache_write_tokens", 0}, {"reasoning_tokens", 5},
+                {"cost", "cost unknown"}};
+  t["budget"] = {{"max_tokens", 1000}, {"max_cost_usd", nullptr}};
+  t["tree"] = {{"root_session_id", "ses_r"}, {"tasks", 3}, {"delegated", 2}, {"running", 1},
+               {"usage", t["usage"]},       {"max_tasks", 50}, {"max_cost_usd", 10.0},
+               {"stopped", ""}};
+  const std::string text = TaskDetails(t, json(), false);
+  EXPECT_NE(text.find("1200 in (1000 cache read, 0 cache write), 34 out (5 reasoning) in 2 "
+                      "requests: cost unknown"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("max 1000 tokens"), std::string::npos) << text;
+  EXPECT_NE(text.find("tree ses_r"), std::string::npos) << text;
+  EXPECT_NE(text.find("3 tasks (2 delegated, 1 running)"), std::string::npos) << text;
+  EXPECT_NE(text.find("cap 50 tasks; max $10.00"), std::string::npos) << text;
+}
+
+TEST(BudgetsTextTest, ShowsTodayTheBudgetsAndTheTrees) {
+  json spend = {{"day", "2026-12-06"},
+                {"today", {{"requests", 4}, {"input_tokens", 100}, {"output_tokens", 10},
+                           {"cost", "$1.20"}}},
+                {"budgets", {{"daily_max_cost_usd", 40.0}, {"tree_max_tasks", 50},
+                             {"task_max_tokens", nullptr}}},
+                {"daily_stopped", ""},
+                {"trees", json::array({{{"root_session_id", "ses_r"}, {"tasks", 3},
+                                        {"running", 2}, {"max_tasks", 50},
+                                        {"usage", {{"requests", 4}, {"input_tokens", 100},
+                                                   {"output_tokens", 10}, {"cost", "$1.20"}}},
+                                        {"stopped", ""}}})}};
+  const std::string text = BudgetsText(spend, TableOptions{});
+  EXPECT_NE(text.find("today (UTC 2026-12-06)"), std::string::npos) << text;
+  EXPECT_NE(text.find("daily budget"), std::string::npos) << text;
+  EXPECT_NE(text.find("$40.00"), std::string::npos) << text;
+  EXPECT_NE(text.find("max tasks 50"), std::string::npos) << text;
+  EXPECT_NE(text.find("ses_r"), std::string::npos) << text;
+  EXPECT_NE(text.find("110 tok, $1.20"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace troupe

@@ -72,6 +72,28 @@ struct AgentConfig {
   std::optional<bool> network;  // the agent's tool processes may use the network
   // The agents it may delegate to; unset = those whose tools are all among its own.
   std::optional<std::vector<std::string>> delegates_to;
+  // Per-task budgets of the agent's tasks (below the global ones of `budgets`).
+  std::optional<int64_t> max_tokens;
+  std::optional<double> max_cost_usd;
+};
+
+// One entry of `prices`: what a model costs, in USD per million tokens.
+struct ModelPrice {
+  double input = 0;        // uncached prompt tokens
+  double output = 0;       // completion tokens, reasoning included
+  double cache_write = 0;  // prompt tokens written to the cache (default: input)
+  double cache_read = 0;   // prompt tokens read from the cache (default: input)
+  bool operator==(const ModelPrice&) const = default;
+};
+
+// The `budgets` section: limits on spend (docs/CONFIG.md "Budgets"). Unset = no limit.
+struct BudgetConfig {
+  std::optional<int64_t> task_max_tokens;  // input + output tokens of one task
+  std::optional<double> task_max_cost_usd;
+  std::optional<double> tree_max_cost_usd;  // a top-level task and all it delegated
+  int tree_max_tasks = 50;                  // tasks ever launched in one tree; 0 = no cap
+  int tree_max_running = 0;                 // tasks of one tree running at once; 0 = no cap
+  std::optional<double> daily_max_cost_usd;  // all tasks, per UTC day
 };
 
 struct Config {
@@ -84,6 +106,10 @@ struct Config {
   // Model used by agents that name none; empty when no file sets it: the daemon then chooses
   // one from the API keys in its environment (llm/default_model.h).
   std::string default_model;
+  // "provider/model" (canonical) -> its price, above troupe's shipped table
+  // (engine/default_prices.cc).
+  std::map<std::string, ModelPrice> prices;
+  BudgetConfig budgets;
 };
 
 }  // namespace troupe

@@ -1,3 +1,6 @@
+// Over 600 lines on purpose: one reader walks a file's sections with shared position-aware
+// helpers (ReadInteger, ReadCost, Members, ...); splitting it per section would spread those
+// helpers over files without making any section easier to read.
 #include "config/config_builder.h"
 
 #include <algorithm>
@@ -293,6 +296,83 @@ class ConfigFileReader {
       }
     } else if (key.name == "default_model") {
       ReadModel(v, at, &config.default_model);
+    } else if (key.name == "prices") {
+      if (!ExpectObject(v, at)) return;
+      for (const auto& [model, entry] : v.items()) Price(model, entry, Child(at, model));
+    } else if (key.name == "budgets") {
+      if (!ExpectObject(v, at)) return;
+      Members(v, at, FindConfigSection("budgets"),
+              [&](const ConfigKey& k, const json& value, const At& where) {
+                Budget(k, value, where);
+              });
+    }
+  }
+
+  // A cost budget: a number of USD above 0.
+  bool ReadCost(const ConfigKey& key, const json& v, const At& at, double* out) {
+    if (v.is_number() && v.get<double>() > 0 &&
+        v.get<double>() <= static_cast<double>(key.maximum)) {
+      *out = v.get<double>();
+      return true;
+    }
+    ValueError(at, "expected an amount of USD > 0 (at most " + std::to_string(key.maximum) +
+                       "), got " + DescribeJsonValue(v));
+    return false;
+  }
+
+  // One entry of `prices`: input and output are required, the cache prices default to input.
+  void Price(const std::string& model, const json& v, const At& at) {
+    if (!IsQualifiedModel(model)) {
+      KeyError(at, "a price is for a \"provider/model\", like \"anthropic/claude-sonnet-4-5\"");
+      return;
+    }
+    if (!ExpectObject(v, at)) return;
+    ModelPrice price;
+    std::optional<double> input, output, cache_write, cache_read;
+    bool ok = true;
+    Members(v, at, FindConfigSection("prices.*"),
+            [&](const ConfigKey& key, const json& value, const At& where) {
+              double d = 0;
+              if (!ReadNumber(key, value, where, &d)) {
+                ok = false;
+                return;
+              }
+              if (key.name == "input") input = d;
+              if (key.name == "output") output = d;
+              if (key.name == "cache_write") cache_write = d;
+              if (key.name == "cache_read") cache_read = d;
+            });
+    for (const char* name : {"input", "output"}) {
+      if (!v.contains(name)) {
+        KeyError(at, std::string("\"") + name + "\" is missing (USD per million tokens)");
+        ok = false;
+      }
+    }
+    if (!ok) return;
+    price.input = *input;
+    price.output = *output;
+    price.cache_write = cache_write.value_or(*input);
+    price.cache_read = cache_read.value_or(*input);
+    b_->config_.prices[CanonicalModelName(model)] = price;
+  }
+
+  void Budget(const ConfigKey& key, const json& v, const At& at) {
+    BudgetConfig& budgets = b_->config_.budgets;
+    const std::string_view name = key.name;
+    double cost = 0;
+    int64_t n = 0;
+    if (name == "task_max_tokens") {
+      if (ReadInteger(key, v, at, &n)) budgets.task_max_tokens = n;
+    } else if (name == "task_max_cost_usd") {
+      if (ReadCost(key, v, at, &cost)) budgets.task_max_cost_usd = cost;
+    } else if (name == "tree_max_cost_usd") {
+      if (ReadCost(key, v, at, &cost)) budgets.tree_max_cost_usd = cost;
+    } else if (name == "tree_max_tasks") {
+      ReadInt(key, v, at, &budgets.tree_max_tasks);
+    } else if (name == "tree_max_running") {
+      ReadInt(key, v, at, &budgets.tree_max_running);
+    } else if (name == "daily_max_cost_usd") {
+      if (ReadCost(key, v, at, &cost)) budgets.daily_max_cost_usd = cost;
     }
   }
 
@@ -548,6 +628,10 @@ class ConfigFileReader {
       read_int64(&agent->pending_ttl_ms);
     } else if (name == "staleTimeoutMs") {
       read_int64(&agent->stale_timeout_ms);
+    } else if (name == "max_tokens") {
+      read_int64(&agent->max_tokens);
+    } else if (name == "max_cost_usd") {
+      if (double cost = 0; ReadCost(key, v, at, &cost)) agent->max_cost_usd = cost;
     }
   }
 

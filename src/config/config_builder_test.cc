@@ -397,5 +397,57 @@ TEST(ConfigLoaderTest, SandboxSectionAndAgentRights) {
   EXPECT_THAT(ErrorOf(InAgent("delegates_to", "[\"\"]")), HasSubstr("expected an agent name, got"));
 }
 
+TEST(ConfigLoaderTest, PricesAndBudgetsAreRead) {
+  Result<LoadedConfig> r = Load(R"({
+    "prices": {
+      "Anthropic/Claude-X": {"input": 3, "output": 15, "cache_write": 3.75, "cache_read": 0.3},
+      "corp/small": {"input": 0.5, "output": 1.5}
+    },
+    "budgets": {"task_max_tokens": 100000, "task_max_cost_usd": 2, "tree_max_cost_usd": 10,
+                "tree_max_tasks": 20, "tree_max_running": 4, "daily_max_cost_usd": 40},
+    "agents": {"explore": {"max_tokens": 5000, "max_cost_usd": 0.25}}
+  })");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const Config& c = r->config;
+  EXPECT_EQ(c.prices.at("anthropic/claude-x"), (ModelPrice{3, 15, 3.75, 0.3}));
+  EXPECT_EQ(c.prices.at("corp/small"), (ModelPrice{0.5, 1.5, 0.5, 0.5}));  // cache = input
+  EXPECT_EQ(c.budgets.task_max_tokens, 100000);
+  EXPECT_EQ(c.budgets.task_max_cost_usd, 2.0);
+  EXPECT_EQ(c.budgets.tree_max_cost_usd, 10.0);
+  EXPECT_EQ(c.budgets.tree_max_tasks, 20);
+  EXPECT_EQ(c.budgets.tree_max_running, 4);
+  EXPECT_EQ(c.budgets.daily_max_cost_usd, 40.0);
+  EXPECT_EQ(c.agents.at("explore").max_tokens, 5000);
+  EXPECT_EQ(c.agents.at("explore").max_cost_usd, 0.25);
+  // Defaults: a spawn cap of 50, nothing else.
+  const Config defaults;
+  EXPECT_EQ(defaults.budgets.tree_max_tasks, 50);
+  EXPECT_FALSE(defaults.budgets.task_max_cost_usd.has_value());
+}
+
+TEST(ConfigLoaderTest, BadBudgetsAndPricesAreRefusedWhereTheyAre) {
+  EXPECT_EQ(ErrorOf(AtTop("budgets", "{\"task_max_cost_usd\": 0}")),
+            "troupe.jsonc:2:36: budgets.task_max_cost_usd: expected an amount of USD > 0 (at most "
+            "1000000000), got 0");
+  EXPECT_EQ(ErrorOf(AtTop("budgets", "{\"tree_max_tasks\": -1}")),
+            "troupe.jsonc:2:33: budgets.tree_max_tasks: expected an integer >= 0, got -1");
+  EXPECT_EQ(ErrorOf(AtTop("budgets", "{\"daily_max_cost_usd\": \"5\"}")),
+            "troupe.jsonc:2:37: budgets.daily_max_cost_usd: expected an amount of USD > 0 (at "
+            "most 1000000000), got \"5\"");
+  EXPECT_EQ(ErrorOf(InAgent("max_cost_usd", "-1")),
+            "troupe.jsonc:4:23: agents.explore.max_cost_usd: expected an amount of USD > 0 (at "
+            "most 1000000000), got -1");
+  EXPECT_EQ(ErrorOf(InEntry("prices", "gpt-4o", "input", "1")),
+            "troupe.jsonc:3:5: prices.gpt-4o: a price is for a \"provider/model\", like "
+            "\"anthropic/claude-sonnet-4-5\"");
+  EXPECT_EQ(ErrorOf(InEntry("prices", "openai/gpt-4o", "input", "-1")),
+            "troupe.jsonc:3:5: prices[\"openai/gpt-4o\"]: \"output\" is missing (USD per million "
+            "tokens)\ntroupe.jsonc:4:16: prices[\"openai/gpt-4o\"].input: expected a number from 0 to "
+            "100000, got -1");
+  EXPECT_EQ(ErrorOf(InEntry("prices", "openai/gpt-4o", "input", "1")),
+            "troupe.jsonc:3:5: prices[\"openai/gpt-4o\"]: \"output\" is missing (USD per million "
+            "tokens)");
+}
+
 }  // namespace
 }  // namespace troupe

@@ -35,6 +35,24 @@ std::vector<ConfigSection> MakeSections() {
            Key("agents", T::kObjectMap),
            Key("model_aliases", T::kStringMap),
            Key("default_model", T::kString),
+           Key("prices", T::kObjectMap),
+           Key("budgets", T::kObject),
+       }},
+      {"prices.*",
+       {
+           Key("input", T::kNumber, 0, kMaxPriceUsd),
+           Key("output", T::kNumber, 0, kMaxPriceUsd),
+           Key("cache_write", T::kNumber, 0, kMaxPriceUsd),
+           Key("cache_read", T::kNumber, 0, kMaxPriceUsd),
+       }},
+      {"budgets",
+       {
+           Key("task_max_tokens", T::kInteger, 1, kMaxBudgetTokens),
+           Key("task_max_cost_usd", T::kNumber, 0, kMaxBudgetUsd),
+           Key("tree_max_cost_usd", T::kNumber, 0, kMaxBudgetUsd),
+           Key("tree_max_tasks", T::kInteger, 0, kMaxTreeTasks),
+           Key("tree_max_running", T::kInteger, 0, kMaxConcurrency),
+           Key("daily_max_cost_usd", T::kNumber, 0, kMaxBudgetUsd),
        }},
       {"background_task",
        {
@@ -91,6 +109,8 @@ std::vector<ConfigSection> MakeSections() {
            kMs[2],
            Key("network", T::kBoolean),
            Key("delegates_to", T::kStringArray),
+           Key("max_tokens", T::kInteger, 1, kMaxBudgetTokens),
+           Key("max_cost_usd", T::kNumber, 0, kMaxBudgetUsd),
        }},
   };
   return sections;

@@ -56,6 +56,12 @@ inline constexpr int64_t kMinThinkingBudget = 1024;
 // Sandbox limits: at most a million processes, a year of CPU, a petabyte.
 inline constexpr int64_t kMaxSandboxLimit = 1LL << 30;
 
+// Spend: prices are USD per million tokens; budgets are USD (a cost budget must be > 0).
+inline constexpr int64_t kMaxPriceUsd = 100'000;
+inline constexpr int64_t kMaxBudgetUsd = 1'000'000'000;
+inline constexpr int64_t kMaxBudgetTokens = 1'000'000'000'000;
+inline constexpr int64_t kMaxTreeTasks = 1'000'000;
+
 // Every section, top level first.
 const std::vector<ConfigSection>& ConfigSections();
 // The section at `path` (see ConfigSection::path); it must exist.

@@ -42,7 +42,7 @@ json LoadSchema() {
 // The schema object describing the members of `section`.
 const json& SchemaOf(const json& schema, std::string_view section) {
   if (section.empty()) return schema;
-  if (section.find('.') == std::string_view::npos) {  // "background_task", "sandbox"
+  if (section.find('.') == std::string_view::npos) {  // "background_task", "sandbox", "budgets"
     return schema.at("properties").at(std::string(section));
   }
   const std::string top(section.substr(0, section.find('.')));  // "providers.*" -> "providers"

@@ -433,6 +433,8 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   TaskManagerOptions manager_options;
   manager_options.limits = config.background_task;
   manager_options.model_aliases = config.model_aliases;
+  manager_options.prices = PriceTable(config.prices);
+  manager_options.budgets = config.budgets;
   manager_options.default_model = default_model.model;
   manager_options.default_workspace = workspace;
   AgentLoopRunner* runner = d->runner.get();

@@ -102,6 +102,7 @@ class AgentE2ETest : public ::testing::Test {
     options.prepare_launch = [this](LaunchRequest* r) { return runner_->PrepareLaunch(r); };
     options.check_model = [this](const std::string& m) { return registry_->Check(m); };
     options.wake_idle_parents = true;
+    options.prices = prices_;
     manager_ = std::make_unique<TaskManager>(&clock_, store_.get(), runner_.get(), &ids_, options);
     runner_->Attach(manager_.get());
     delegator_ = std::make_unique<EngineDelegator>(manager_.get(), &clock_);
@@ -147,6 +148,7 @@ class AgentE2ETest : public ::testing::Test {
   std::unique_ptr<AgentLoopRunner> runner_;
   std::unique_ptr<TaskManager> manager_;
   std::unique_ptr<EngineDelegator> delegator_;
+  PriceTable prices_{{}, /*with_defaults=*/false};
 };
 
 TEST_F(AgentE2ETest, ResultsOfTheOfflineFallbackEndWithItsNoticeAndNoOtherResultDoes) {
@@ -367,6 +369,57 @@ TEST_F(AgentE2ETest, DelegateTaskListsTheCatalogsAgentsAndRefusesOthers) {
   ASSERT_NE(delegate, nullptr);
   EXPECT_THAT(delegate->spec().description, HasSubstr("- explore: "));
   EXPECT_THAT(delegate->spec().description, HasSubstr("- oracle: "));
+}
+
+}  // namespace
+}  // namespace troupe
+
+namespace troupe {
+namespace {
+
+// The mock model reports usage as each wire protocol does (Anthropic: cache writes and reads
+// beside the uncached input; OpenAI: cached tokens inside prompt_tokens, reasoning tokens, no
+// cache writes); the task's totals are the sum of its requests and its cost the price table's,
+// to the cent; a model without a price shows its tokens and "cost unknown".
+TEST_F(AgentE2ETest, UsageOfEveryRequestIsChargedAsEachWireReportsIt) {
+  prices_ = PriceTable({{"an/priced", ModelPrice{3, 15, 3.75, 0.30}},
+                        {"oa/priced", ModelPrice{2, 8, 2, 0.50}}},
+                       /*with_defaults=*/false);
+  Build("an/priced");
+  const std::string script =
+      "#mock latency=0 tps=0 tool=read:{\"path\":\"README.md\"} reply=\"done\" "
+      "usage=10000/2000/50000/4000/300\nRead the readme.";
+  struct Case {
+    std::string model;
+    UsageTotals expected;
+    std::string cost;
+  };
+  // Two requests each. Anthropic: 10k uncached + 4k written + 50k read = 64k prompt tokens;
+  // $0.03 + $0.015 + $0.015 + 2k out $0.03 = $0.09 a request. OpenAI: prompt_tokens 60k of
+  // which 50k cached; $0.02 + $0.025 + 2k out $0.016 = $0.061 a request.
+  const std::vector<Case> cases = {
+      {"an/priced", {2, 128'000, 4'000, 8'000, 100'000, 0, 180'000'000, 0}, "$0.1800"},
+      {"oa/priced", {2, 120'000, 4'000, 0, 100'000, 600, 122'000'000, 0}, "$0.1220"},
+      {"oa/unpriced", {2, 120'000, 4'000, 0, 100'000, 600, 0, 2}, "cost unknown"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.model);
+    LaunchRequest r;
+    r.agent = "explore";
+    r.model = c.model;
+    r.prompt = script;
+    TaskView v = Run(r);
+    ASSERT_EQ(v.task.state, TaskState::kCompleted) << v.task.error;
+    UsageTotals usage = UsageOf(v.task);
+    // Anthropic's wire has no reasoning token count: its thinking is part of output_tokens.
+    EXPECT_EQ(usage, c.expected);
+    EXPECT_EQ(FormatCost(usage), c.cost);
+    Result<std::vector<ModelRequestRecord>> requests = manager_->ModelRequests(v.task.id);
+    ASSERT_TRUE(requests.ok());
+    UsageTotals sum;
+    for (const ModelRequestRecord& request : *requests) sum += request.usage;
+    EXPECT_EQ(sum, usage);
+  }
 }
 
 }  // namespace

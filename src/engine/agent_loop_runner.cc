@@ -86,6 +86,12 @@ Status AgentLoopRunner::PrepareLaunch(LaunchRequest* request) const {
   if (!request->task_ttl_ms) request->task_ttl_ms = a.task_ttl_ms;
   if (!request->pending_ttl_ms) request->pending_ttl_ms = a.pending_ttl_ms;
   if (!request->stale_timeout_ms) request->stale_timeout_ms = a.stale_timeout_ms;
+  // The agent's budgets are ceilings: a launch may ask for less, never for more.
+  auto lower = [](auto* asked, const auto& ceiling) {
+    if (ceiling && (!*asked || **asked > *ceiling)) *asked = ceiling;
+  };
+  lower(&request->max_tokens, a.max_tokens);
+  lower(&request->max_cost_usd, a.max_cost_usd);
   return Status::Ok();
 }
 
@@ -134,6 +140,7 @@ std::unique_ptr<RunHandle> AgentLoopRunner::Start(const RunRequest& request,
   auto run = std::make_unique<LoopRun>(std::move(todos));
   AgentLoopCallbacks cb;
   cb.progress = callbacks.progress;
+  cb.admit_request = callbacks.admit_request;
 
   std::string notice;
   if (CanonicalModel(request.model, {}) == CanonicalModel(deps_.default_model.model, {})) {

@@ -40,6 +40,10 @@ struct RunOutcome {
 struct RunCallbacks {
   std::function<void(const ProgressUpdate&)> progress;
   std::function<void(RunOutcome)> finish;
+  // Asked before each model request with the prompt's estimated size in tokens: an error (a
+  // budget's verdict) ends the run with its message instead of sending the request. Unset = all
+  // requests are admitted.
+  std::function<Status(int64_t estimated_prompt_tokens)> admit_request;
 };
 
 // A run in flight.

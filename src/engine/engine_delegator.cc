@@ -52,6 +52,7 @@ DelegatedTask DelegatedTaskOf(const TaskView& view, int64_t now_wall_ms) {
   t.error = r.error;
   t.parent_session_id = r.parent_session_id;
   t.owner = r.owner;
+  t.usage = UsageOf(r);
   return t;
 }
 
@@ -80,6 +81,8 @@ Result<DelegatedTask> EngineDelegator::Delegate(const DelegateRequest& request) 
   launch.parent_call_id = request.call_key;
   launch.workspace = request.workspace;
   launch.owner = request.owner;
+  launch.max_tokens = request.max_tokens;
+  launch.max_cost_usd = request.max_cost_usd;
   Result<TaskView> view = manager_->Launch(launch);
   if (!view.ok()) return view.status();
   return DelegatedTaskOf(*view, clock_->WallMs());

@@ -59,6 +59,16 @@ class EngineDelegatorTest : public EngineTest {
     return r;
   }
 
+  // What the lead's tools are called with.
+  ToolContext LeadToolContext() {
+    ToolContext context;
+    context.workspace_root = "/tmp/project";
+    context.session_id = lead_session_;
+    context.task_id = lead_;
+    context.clock = &clock_;
+    return context;
+  }
+
   // The rights of the lead session, which the service decides (agent/delegation_scope.h).
   DelegationScope Lead() const { return DelegationScope::ChildrenOf(lead_session_); }
 
@@ -446,11 +456,7 @@ TEST_F(EngineDelegatorTest, TheToolsOverTheEngine) {
   Start();
   ToolSet tools;
   ASSERT_TRUE(AddDelegationTools(&tools, delegator_.get()).ok());
-  ToolContext context;
-  context.workspace_root = "/tmp/project";
-  context.session_id = lead_session_;
-  context.task_id = lead_;
-  context.clock = &clock_;
+  const ToolContext context = LeadToolContext();
   auto run = [&](const std::string& name, const nlohmann::json& args, int64_t advance_ms = 0) {
     std::optional<ToolResult> result;
     std::unique_ptr<ToolRun> r =
@@ -504,6 +510,68 @@ TEST_F(EngineDelegatorTest, TheToolsOverTheEngine) {
   ToolResult not_cancelled = run("background_cancel", {{"task_id", other}});
   EXPECT_TRUE(not_cancelled.is_error);
   EXPECT_EQ(StateOf(other), TaskState::kRunning);
+}
+
+}  // namespace
+}  // namespace troupe
+
+namespace troupe {
+namespace {
+
+// A lead that fans out 1,000 children through its delegate_task tool: the first 50 (the default
+// spawn cap) start; every later call is a tool error the model can read, naming the cap.
+TEST_F(EngineDelegatorTest, AThousandDelegationsStopAtTheSpawnCapWithToolErrors) {
+  TaskManagerOptions options;
+  options.limits.default_concurrency = 0;
+  Start(options);
+  ToolSet tools;
+  ASSERT_TRUE(AddDelegationTools(&tools, delegator_.get()).ok());
+  const ToolContext context = LeadToolContext();
+  int launched = 0;
+  std::vector<ToolResult> errors;
+  for (int i = 0; i < 1000; ++i) {
+    std::optional<ToolResult> result;
+    std::unique_ptr<ToolRun> run = (*tools.Lookup("delegate_task"))
+                                       ->Start({{"description", "child " + std::to_string(i)},
+                                                {"prompt", "hang"},
+                                                {"agent", "explore"},
+                                                {"model", "mock/m"},
+                                                {"max_tokens", 5000}},
+                                               context,
+                                               [&](ToolResult x) { result = std::move(x); });
+    clock_.AdvanceMs(0);
+    ASSERT_TRUE(result.has_value());
+    if (result->is_error) {
+      errors.push_back(*result);
+    } else {
+      ++launched;
+    }
+  }
+  EXPECT_EQ(launched, 50);
+  ASSERT_EQ(errors.size(), 950u);
+  EXPECT_THAT(errors.front().content,
+              HasSubstr("spawn cap reached: tree_max_tasks 50 for the tree of session " +
+                        lead_session_ + ", and 50 tasks were already launched in it"));
+  auto tree = manager_->TreeSpend(lead_session_);
+  ASSERT_TRUE(tree.ok());
+  EXPECT_EQ(tree->tasks, 51);
+  EXPECT_EQ(tree->delegated, 50);
+  EXPECT_EQ(tree->running, 51);
+  // The children carry the budget the model asked for.
+  auto children = delegator_->Children(lead_session_);
+  ASSERT_TRUE(children.ok());
+  EXPECT_EQ(TaskBudgetOf(ViewOf(children->front().task_id).task).max_tokens, 5000);
+
+  // A bad budget argument is a tool error naming it.
+  std::optional<ToolResult> bad;
+  auto run = (*tools.Lookup("delegate_task"))
+                 ->Start({{"description", "d"}, {"prompt", "p"}, {"agent", "explore"},
+                          {"max_cost_usd", -1}},
+                         context, [&](ToolResult x) { bad = std::move(x); });
+  clock_.AdvanceMs(0);
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_TRUE(bad->is_error);
+  EXPECT_THAT(bad->content, HasSubstr("`max_cost_usd` must be an amount of USD above 0"));
 }
 
 }  // namespace

@@ -21,6 +21,8 @@ struct EngineEvent {
   // The task after the change. Valid only during the callback: copy what you keep.
   const TaskRecord* task = nullptr;
   const ProgressUpdate* progress = nullptr;  // progress events: what changed
+  // Progress events of a model request: its usage and cost (PriceTable::Charge); else null.
+  const UsageTotals* request = nullptr;
   std::string payload;                       // state changes: JSON text as stored in the event log
 };
 

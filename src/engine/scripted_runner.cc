@@ -119,6 +119,13 @@ bool ScriptedRunner::Progress(const std::string& task_id, const ProgressUpdate& 
   return true;
 }
 
+Status ScriptedRunner::AdmitRequest(const std::string& task_id, int64_t estimated_prompt_tokens) {
+  auto it = runs_.find(task_id);
+  if (it == runs_.end()) return Status::NotFound("no run of task " + task_id);
+  if (!it->second->callbacks.admit_request) return Status::Ok();
+  return it->second->callbacks.admit_request(estimated_prompt_tokens);
+}
+
 std::vector<std::string> ScriptedRunner::running() const {
   std::vector<std::string> out;
   for (const auto& [id, run] : runs_) out.push_back(id);

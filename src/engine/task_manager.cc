@@ -86,6 +86,7 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& original) {
 
   const int64_t now = clock_->WallMs();
   std::optional<SessionRecord> new_session;
+  std::optional<SessionRecord> parent_session;  // a new delegated session's parent
   SessionRecord session;
   if (!request.session_id.empty()) {
     std::optional<SessionRecord> found;
@@ -121,6 +122,7 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& original) {
             .WithField("parent_session_id");
       }
       session.depth = parent->depth + 1;
+      parent_session = parent;
       if (session.depth > options_.limits.max_depth) {
         return Status::ResourceExhausted(fmt::format(
             "delegation depth {} exceeds maxDepth {}: session {} may not delegate further",
@@ -156,6 +158,7 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& original) {
   t.state = TaskState::kPending;
   t.depth = session.depth;
   t.limits_json = LimitsJson(request);
+  TROUPE_RETURN_IF_ERROR(PlanSpend(request, session, parent_session, &t));
   t.created_at_ms = t.queued_at_ms = t.updated_at_ms = now;
 
   MessageRecord prompt;
@@ -187,6 +190,7 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& original) {
     DropWritesSince(mark);
     return written.WithContext("launch could not be stored");
   }
+  CountLaunch(t);
   EngineEvent event;
   event.kind = EngineEvent::Kind::kState;
   event.id = log->id;
@@ -207,6 +211,7 @@ Result<TaskView> TaskManager::Enqueue(std::unique_ptr<Active> owned) {
   a->task_ttl_ms = LimitFrom(limits, "taskTtlMs", options_.limits.task_ttl_ms);
   a->pending_ttl_ms = LimitFrom(limits, "pendingTtlMs", options_.limits.pending_ttl_ms);
   a->stale_timeout_ms = LimitFrom(limits, "staleTimeoutMs", options_.limits.stale_timeout_ms);
+  a->budget = TaskBudgetOf(a->rec);
   a->ticket = next_ticket_++;
   by_ticket_[a->ticket] = a;
   busy_sessions_[a->rec.session_id] = id;
@@ -271,6 +276,9 @@ void TaskManager::StartRun(Active* a) {
   RunCallbacks callbacks;
   callbacks.progress = [this, id, attempt](const ProgressUpdate& u) { OnProgress(id, attempt, u); };
   callbacks.finish = [this, id, attempt](RunOutcome o) { OnFinish(id, attempt, std::move(o)); };
+  callbacks.admit_request = [this, id, attempt](int64_t estimated_prompt_tokens) {
+    return AdmitRequest(id, attempt, estimated_prompt_tokens);
+  };
   std::unique_ptr<RunHandle> handle = runner_->Start(request, std::move(callbacks));
   // The run may have finished (or been cancelled through a callback) inside Start.
   auto it = active_.find(id);
@@ -289,9 +297,15 @@ void TaskManager::OnProgress(const std::string& task_id, int attempt, const Prog
   a->last_activity_ms = clock_->NowMs();
   a->rec.turns += u.turns;
   a->rec.tool_calls += u.tool_calls;
+  if (!u.tool.empty()) a->rec.last_tool = u.tool;
+  // A model request's usage is charged, stored and checked against the budgets; other reports
+  // (a runner's streamed chunks) only add the tokens they count.
+  if (u.requests > 0) {
+    ChargeRequest(a, u);
+    return;
+  }
   a->rec.input_tokens += u.input_tokens;
   a->rec.output_tokens += u.output_tokens;
-  if (!u.tool.empty()) a->rec.last_tool = u.tool;
   EngineEvent event;
   event.kind = EngineEvent::Kind::kProgress;
   event.from = TaskState::kRunning;
@@ -397,6 +411,7 @@ void TaskManager::CloseBatch() {
     announcements_.pop_front();
     a.event.task = &a.record;
     a.event.progress = a.event.kind == EngineEvent::Kind::kProgress ? &a.progress : nullptr;
+    a.event.request = a.request ? &*a.request : nullptr;
     events_.Publish(a.event);
     if (a.ends) NotifyWatchers(a.record.id);
   }
@@ -418,6 +433,7 @@ void TaskManager::Announce(const EngineEvent& event, const TaskRecord& task,
   a.event = event;
   a.record = task;
   if (progress) a.progress = *progress;
+  if (event.request) a.request = *event.request;
   a.ends = ends;
 }
 

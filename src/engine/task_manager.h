@@ -31,7 +31,9 @@
 #include "core/ids.h"
 #include "core/status.h"
 #include "engine/agent_runner.h"
+#include "engine/budget.h"
 #include "engine/event_bus.h"
+#include "engine/price_table.h"
 #include "engine/slot_scheduler.h"
 #include "store/store.h"
 
@@ -51,6 +53,33 @@ struct LaunchRequest {
   std::optional<int64_t> task_ttl_ms;
   std::optional<int64_t> pending_ttl_ms;
   std::optional<int64_t> stale_timeout_ms;
+  // Budgets asked for at launch (docs/CONFIG.md "Budgets"). A task's own limits can only lower
+  // the config's, its agent's and, for a delegated task, its parent's; the tree limits apply to a
+  // top-level launch (a new tree) and can only lower the config's.
+  std::optional<int64_t> max_tokens;
+  std::optional<double> max_cost_usd;
+  std::optional<double> tree_max_cost_usd;
+  std::optional<int> tree_max_tasks;
+};
+
+// A tree's spend (a top-level session and every task delegated under it) and its limits.
+struct TreeSpendView {
+  std::string root_session_id;
+  UsageTotals usage;  // of all its tasks
+  int tasks = 0;      // every task of the tree, continuations of the root included
+  int delegated = 0;  // tasks launched under the root (what tree_max_tasks caps)
+  int running = 0;
+  TreeBudget budget;
+  std::string verdict;  // why it was stopped; "" while within its budget
+};
+
+// What the whole engine spent today and may spend.
+struct SpendOverview {
+  std::string day;  // "YYYY-MM-DD", UTC
+  UsageTotals today;
+  BudgetConfig budgets;
+  std::string daily_verdict;  // "" while below the daily budget
+  std::vector<TreeSpendView> active_trees;  // trees with a pending or running task
 };
 
 // A task as callers see it: the stored record plus what only the live engine knows.
@@ -104,6 +133,10 @@ struct TaskManagerOptions {
   // to the maximum.
   int64_t store_retry_initial_ms = 1000;
   int64_t store_retry_max_ms = 30'000;
+  // Spend (engine/task_spend.cc): what requests cost, and the limits of docs/CONFIG.md
+  // "Budgets".
+  PriceTable prices;
+  BudgetConfig budgets;
 };
 
 class TaskManager {
@@ -165,6 +198,14 @@ class TaskManager {
   Result<std::vector<TodoItem>> Todos(const std::string& session_id);
   Result<std::optional<SessionRecord>> Session(const std::string& session_id);
 
+  // The spend and limits of the tree whose top-level session is `root_session_id`.
+  Result<TreeSpendView> TreeSpend(const std::string& root_session_id);
+  // Today's spend and the budgets, with every tree that has active tasks.
+  Result<SpendOverview> Spend();
+  // The model requests of a task, oldest first, each with its usage and cost.
+  Result<std::vector<ModelRequestRecord>> ModelRequests(const std::string& task_id);
+  const PriceTable& prices() const { return options_.prices; }
+
   // A provider said "slow down": its pools start nothing new for `delay_ms`.
   void ReportRateLimit(const std::string& provider, int64_t delay_ms);
 
@@ -203,6 +244,7 @@ class TaskManager {
   struct Active;
   struct Watcher;
   struct Announcement;
+  struct Tree;
   using BatchScope = Batch;
   // One store write, on copies of its records, so that it can be done again.
   using StoreWrite = std::function<Status(Store*)>;
@@ -259,6 +301,25 @@ class TaskManager {
   TaskView ViewOfFinished(TaskRecord record) const;
   std::vector<TaskView> CancelChildrenInternal(const std::string& parent_session_id,
                                                const std::string& reason);
+  // Spend (engine/task_spend.cc). Checks a launch against the daily budget and its tree's
+  // limits, sets the task's tree and writes its budgets into its limits; the launch is refused
+  // with the verdict.
+  Status PlanSpend(const LaunchRequest& request, const SessionRecord& session,
+                   const std::optional<SessionRecord>& parent, TaskRecord* task);
+  // Counts a launch that was stored in its tree.
+  void CountLaunch(const TaskRecord& task);
+  // Charges one progress report's model request to its task, tree and day, persists it, and ends
+  // the task (and cancels its tree) when that passes a budget. Returns true if `a` ended.
+  bool ChargeRequest(Active* a, const ProgressUpdate& u);
+  // Asked before each model request of a run: the verdict that refuses it, or OK.
+  Status AdmitRequest(const std::string& task_id, int attempt, int64_t estimated_prompt_tokens);
+  Tree& TreeOf(const std::string& root_session_id);
+  TreeSpendView ViewOfTree(const std::string& root_session_id, Tree& tree) const;
+  int64_t SpentTodayNano();
+  std::string RootSessionOf(const SessionRecord& session);
+  // Cancels every active task of the tree but `except_task_id`, with `reason`.
+  void CancelTree(const std::string& root_session_id, const std::string& reason,
+                  const std::string& except_task_id);
   // See TaskManagerOptions::wake_idle_parents (engine/parent_wakeup.cc).
   void MaybeWakeParent(const std::string& parent_session_id, TaskState child_state);
 
@@ -290,6 +351,10 @@ class TaskManager {
   // The latest record of each task written by `unsaved_`: what reads answer while it waits.
   std::unordered_map<std::string, TaskRecord> unsaved_tasks_;
   StoreHealth health_;
+  // Spend: trees read from the store on first use, then kept current; today's spend.
+  std::unordered_map<std::string, std::unique_ptr<Tree>> trees_;
+  int64_t day_start_ms_ = -1;
+  int64_t day_spent_nano_usd_ = 0;
   int64_t retry_delay_ms_ = 0;
   Timer retry_timer_;
 };

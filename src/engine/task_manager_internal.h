@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -26,6 +27,15 @@ struct TaskManager::Active {
   int64_t task_ttl_ms = 0;
   int64_t pending_ttl_ms = 0;
   int64_t stale_timeout_ms = 0;
+  TaskBudget budget;  // from rec.limits_json
+};
+
+struct TaskManager::Tree {
+  TreeBudget budget;
+  UsageTotals usage;
+  int tasks = 0;
+  int delegated = 0;
+  std::string verdict;  // set once the tree passed its cost budget
 };
 
 struct TaskManager::Watcher {
@@ -42,6 +52,7 @@ struct TaskManager::Announcement {
   EngineEvent event;
   TaskRecord record;
   ProgressUpdate progress;
+  std::optional<UsageTotals> request;
   bool ends = false;  // final or interrupted: watchers of the task are told after publication
 };
 

@@ -244,6 +244,7 @@ class LevelParser {
     if (key == "times") return Count(item, kMaxCount, &d_.times);
     if (key == "usage_in") return Count(item, kMaxUsage, &d_.usage_in);
     if (key == "usage_out") return Count(item, kMaxUsage, &d_.usage_out);
+    if (key == "usage") return UsageCounts(item);
     if (key == "id") {
       if (item.value.empty()) return BadItem(item.raw, "expected a non-empty id");
       d_.id = item.value;
@@ -267,7 +268,7 @@ class LevelParser {
                    "unknown key; known: head_delay, latency, tps, hang, reply, tokens, reasoning, "
                    "refusal, cut_call, content_parts, tool[@K], fail, fail_message, "
                    "retry_after[_ms], should_retry, times, drop_after, stall, stall_after, "
-                   "malformed_after, truncate_after, error_event, error_after, usage_in/out, id");
+                   "malformed_after, truncate_after, error_event, error_after, usage_in/out, usage, id");
   }
 
   // The level's directives once every item was added.
@@ -310,6 +311,26 @@ class LevelParser {
     if (!n) return BadItem(item.raw, "expected a whole number from 0 to " + std::to_string(max));
     *out = *n;
     return Status::Ok();
+  }
+
+  // usage=IN/OUT/CACHE_READ/CACHE_WRITE/REASONING; trailing parts may be left out.
+  Status UsageCounts(const Item& item) {
+    std::optional<int64_t>* parts[] = {&d_.usage_in, &d_.usage_out, &d_.usage_cache_read,
+                                       &d_.usage_cache_write, &d_.usage_reasoning};
+    std::string_view rest = item.value;
+    for (size_t i = 0; i < std::size(parts); ++i) {
+      const size_t slash = rest.find('/');
+      const std::optional<int64_t> n = ParseCount(rest.substr(0, slash), kMaxUsage);
+      if (!n) {
+        return BadItem(item.raw,
+                       "expected IN/OUT/CACHE_READ/CACHE_WRITE/REASONING, whole numbers from 0 "
+                       "to " + std::to_string(kMaxUsage));
+      }
+      *parts[i] = *n;
+      if (slash == std::string_view::npos) return Status::Ok();
+      rest.remove_prefix(slash + 1);
+    }
+    return BadItem(item.raw, "expected at most 5 numbers: IN/OUT/CACHE_READ/CACHE_WRITE/REASONING");
   }
 
   Status FaultCount(const Item& item, std::optional<size_t>* out) {
@@ -452,6 +473,9 @@ MockDirectives MergeMockDirectives(const MockDirectives& base, const MockDirecti
   Override(&d.times, over.times);
   Override(&d.usage_in, over.usage_in);
   Override(&d.usage_out, over.usage_out);
+  Override(&d.usage_cache_read, over.usage_cache_read);
+  Override(&d.usage_cache_write, over.usage_cache_write);
+  Override(&d.usage_reasoning, over.usage_reasoning);
   Override(&d.id, over.id);
   return d;
 }

@@ -40,7 +40,11 @@
 //     summary of the tool results). Scripted tools replace the default agent's tool rounds, and
 //     are called whether or not the request offers them. At most 256 scripted calls in all.
 //   usage_in=N usage_out=N  reported usage (default: input = request characters / 4, output =
-//                         the number of deltas)
+//                         the number of deltas); usage_in counts the uncached prompt tokens
+//   usage=IN/OUT/CACHE_READ/CACHE_WRITE/REASONING  all of the usage at once (trailing parts may
+//                         be left out): with the prompt tokens read from / written to the cache
+//                         and the output tokens spent reasoning (default 0), reported as each
+//                         wire protocol does (OpenAI has no cache writes)
 //   id=TEXT               marker for request logs, and the key of the `times` counter
 // Faults (at most one stream fault per request; for a non-streamed request it hits the body)
 //   fail=S                answer with HTTP error S (400-599), typed like the real providers
@@ -120,6 +124,9 @@ struct MockDirectives {
 
   std::optional<int64_t> usage_in;
   std::optional<int64_t> usage_out;
+  std::optional<int64_t> usage_cache_read;
+  std::optional<int64_t> usage_cache_write;
+  std::optional<int64_t> usage_reasoning;
   std::optional<std::string> id;
 };
 

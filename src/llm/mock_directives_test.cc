@@ -237,3 +237,23 @@ TEST(MockDirectivesTest, StripAndCollectLines) {
 
 }  // namespace
 }  // namespace troupe
+
+namespace troupe {
+namespace {
+
+TEST(MockDirectivesTest, UsageSetsEveryCountAtOnce) {
+  MockDirectives d = Parse("#mock usage=10/2/50/4/3");
+  EXPECT_EQ(d.usage_in, 10);
+  EXPECT_EQ(d.usage_out, 2);
+  EXPECT_EQ(d.usage_cache_read, 50);
+  EXPECT_EQ(d.usage_cache_write, 4);
+  EXPECT_EQ(d.usage_reasoning, 3);
+  MockDirectives two = Parse("#mock usage=7/1");
+  EXPECT_EQ(two.usage_in, 7);
+  EXPECT_EQ(two.usage_cache_read, std::nullopt);
+  EXPECT_THAT(Error("#mock usage=1/x"), HasSubstr("expected IN/OUT/CACHE_READ/CACHE_WRITE"));
+  EXPECT_THAT(Error("#mock usage=1/2/3/4/5/6"), HasSubstr("at most 5 numbers"));
+}
+
+}  // namespace
+}  // namespace troupe

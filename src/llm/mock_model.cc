@@ -317,6 +317,9 @@ MockPlan MockModel::Plan(const ChatRequest& request) {
   Usage& usage = plan.result.usage;
   usage.input_tokens = d.usage_in.value_or(std::max<int64_t>(1, RequestChars(request) / 4));
   usage.output_tokens = d.usage_out.value_or(static_cast<int64_t>(plan.deltas.size()));
+  usage.cache_read_tokens = d.usage_cache_read.value_or(0);
+  usage.cache_write_tokens = d.usage_cache_write.value_or(0);
+  usage.reasoning_tokens = d.usage_reasoning.value_or(0);
 
   if (fault && d.stream_fault) {
     plan.fault = d.stream_fault->kind;

@@ -21,7 +21,17 @@ json DelegatedTaskJson(const DelegatedTask& t) {
           {"duration_ms", t.duration_ms},
           {"last_tool", t.last_tool},
           {"result", ToValidUtf8(t.result)},
-          {"error", ToValidUtf8(t.error)}};
+          {"error", ToValidUtf8(t.error)},
+          {"usage",
+           {{"requests", t.usage.requests},
+            {"input_tokens", t.usage.input_tokens},
+            {"output_tokens", t.usage.output_tokens},
+            {"cache_write_tokens", t.usage.cache_write_tokens},
+            {"cache_read_tokens", t.usage.cache_read_tokens},
+            {"reasoning_tokens", t.usage.reasoning_tokens},
+            {"cost_usd", t.usage.cost_known() ? json(NanoToUsd(t.usage.cost_nano_usd))
+                                              : json(nullptr)},
+            {"cost", FormatCost(t.usage)}}}};
 }
 
 json DelegatedTasksJson(const std::vector<DelegatedTask>& tasks) {

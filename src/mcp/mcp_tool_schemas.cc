@@ -43,7 +43,21 @@ json TaskSchema() {
         {"duration_ms", Prop("integer", "Queued for (pending), running for, or ran for")},
         {"last_tool", Prop("string", "The tool it used last")},
         {"result", Prop("string", "The final answer (completed)")},
-        {"error", Prop("string", "Why it ended without a result")}}},
+        {"error", Prop("string", "Why it ended without a result")},
+        {"usage",
+         {{"type", "object"},
+          {"description",
+           "Tokens and cost so far. cost_usd is null when a model has no price (cost unknown)"},
+          {"properties",
+           {{"requests", Prop("integer", "Model requests made")},
+            {"input_tokens", Prop("integer", "Prompt tokens, cached ones included")},
+            {"output_tokens", Prop("integer", "Output tokens, reasoning included")},
+            {"cache_write_tokens", Prop("integer", "Prompt tokens written to the cache")},
+            {"cache_read_tokens", Prop("integer", "Prompt tokens read from the cache")},
+            {"reasoning_tokens", Prop("integer", "Output tokens spent reasoning")},
+            {"cost_usd", {{"type", json::array({"number", "null"})},
+                          {"description", "USD; null when unknown"}}},
+            {"cost", Prop("string", "The cost as text, or \"cost unknown\"")}}}}}}},
       {"required", {"task_id", "session_id", "agent", "state"}}};
 }
 

@@ -106,6 +106,19 @@ void Sample(std::string* out, std::string_view name, std::string_view label, std
   }
 }
 
+// A sample with several labels, in the order given.
+void SampleWith(std::string* out, std::string_view name,
+                std::initializer_list<std::pair<std::string_view, std::string_view>> labels,
+                std::string_view number) {
+  *out += name;
+  char glue = '{';
+  for (const auto& [label, value] : labels) {
+    fmt::format_to(std::back_inserter(*out), "{}{}=\"{}\"", glue, label, EscapeLabel(value));
+    glue = ',';
+  }
+  fmt::format_to(std::back_inserter(*out), "}} {}\n", number);
+}
+
 void RenderHistogram(std::string* out, std::string_view name, std::string_view help,
                      const Histogram& h) {
   Header(out, name, "histogram", help);
@@ -153,6 +166,8 @@ struct Metrics::Impl {
         input_tokens += e.progress->input_tokens;
         output_tokens += e.progress->output_tokens;
       }
+      // A model request's usage and cost, by model and agent.
+      if (e.request != nullptr) usage[{t.model, t.agent}] += *e.request;
       return;
     }
     const TaskState to = t.state;
@@ -197,6 +212,33 @@ struct Metrics::Impl {
            "Model tokens reported by running tasks since the daemon started.");
     Sample(&out, "troupe_tokens_total", "direction", "input", std::to_string(input_tokens));
     Sample(&out, "troupe_tokens_total", "direction", "output", std::to_string(output_tokens));
+    // The same tokens of model requests, by model, agent and kind (input counts every prompt
+    // token; cache_write and cache_read are the parts of it the provider cached; reasoning is
+    // part of output). Sum over one label set, never over both.
+    for (const auto& [key, u] : usage) {
+      const auto& [model, agent] = key;
+      const std::pair<std::string_view, int64_t> kinds[] = {
+          {"input", u.input_tokens},           {"output", u.output_tokens},
+          {"cache_write", u.cache_write_tokens}, {"cache_read", u.cache_read_tokens},
+          {"reasoning", u.reasoning_tokens}};
+      for (const auto& [kind, n] : kinds) {
+        SampleWith(&out, "troupe_tokens_total", {{"model", model}, {"agent", agent}, {"kind", kind}},
+                   std::to_string(n));
+      }
+    }
+    Header(&out, "troupe_cost_usd_total", "counter",
+           "Cost of the model requests of models with a price, in USD, since the daemon started.");
+    for (const auto& [key, u] : usage) {
+      SampleWith(&out, "troupe_cost_usd_total", {{"model", key.first}, {"agent", key.second}},
+                 fmt::format("{:.9f}", static_cast<double>(u.cost_nano_usd) / 1e9));
+    }
+    Header(&out, "troupe_unpriced_requests_total", "counter",
+           "Model requests of models without a price (their cost is unknown).");
+    for (const auto& [key, u] : usage) {
+      SampleWith(&out, "troupe_unpriced_requests_total",
+                 {{"model", key.first}, {"agent", key.second}},
+                 std::to_string(u.unpriced_requests));
+    }
 
     Header(&out, "troupe_provider_errors_total", "counter",
            "Provider request attempts that failed, retried or not.");
@@ -261,6 +303,7 @@ struct Metrics::Impl {
   Histogram run;
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
+  std::map<std::pair<std::string, std::string>, UsageTotals> usage;  // (model, agent)
   std::map<std::string, int64_t, std::less<>> provider_errors;
   std::map<std::string, int64_t, std::less<>> provider_retries;
   std::map<int, int64_t> http_responses;

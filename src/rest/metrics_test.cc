@@ -391,3 +391,60 @@ TEST_F(MetricsTest, DestructionUnsubscribes) {
 
 }  // namespace
 }  // namespace troupe
+
+namespace troupe {
+namespace {
+
+// Model requests are counted by model, agent and kind of token, with their cost when the model
+// has a price.
+TEST(MetricsSpendTest, TokensAndCostByModelAndAgent) {
+  FakeClock clock;
+  ScriptedRunner runner(&clock, [](const RunRequest&) { return Script{}; });
+  IdGenerator ids(&clock, 7);
+  auto store = OpenSqliteStore(":memory:");
+  ASSERT_TRUE(store.ok());
+  TaskManagerOptions o;
+  o.prices = PriceTable({{"corp/priced", ModelPrice{3, 15, 3.75, 0.30}}}, false);
+  TaskManager manager(&clock, store->get(), &runner, &ids, o);
+  Metrics metrics(&clock, &manager, store->get());
+  LaunchRequest r;
+  r.prompt = "p";
+  r.agent = "explore";
+  r.model = "corp/priced";
+  auto priced = manager.Launch(r);
+  r.model = "mock/m";
+  r.agent = "lead";
+  auto unpriced = manager.Launch(r);
+  ASSERT_TRUE(priced.ok() && unpriced.ok());
+  ProgressUpdate u;
+  u.requests = 1;
+  u.input_tokens = 1'000'000;
+  u.output_tokens = 100'000;
+  u.cache_write_tokens = 200'000;
+  u.cache_read_tokens = 500'000;
+  u.reasoning_tokens = 40'000;
+  runner.Progress(priced->task.id, u);
+  runner.Progress(priced->task.id, u);
+  runner.Progress(unpriced->task.id, u);
+
+  Exposition e = Exposition::Parse(metrics.Render());
+  auto tokens = [&](const char* model, const char* agent, const char* kind) {
+    return e.Value("troupe_tokens_total", {{"model", model}, {"agent", agent}, {"kind", kind}});
+  };
+  EXPECT_EQ(tokens("corp/priced", "explore", "input"), 2'000'000);
+  EXPECT_EQ(tokens("corp/priced", "explore", "output"), 200'000);
+  EXPECT_EQ(tokens("corp/priced", "explore", "cache_write"), 400'000);
+  EXPECT_EQ(tokens("corp/priced", "explore", "cache_read"), 1'000'000);
+  EXPECT_EQ(tokens("corp/priced", "explore", "reasoning"), 80'000);
+  EXPECT_EQ(tokens("mock/m", "lead", "input"), 1'000'000);
+  // $3.30 a request (see price_table_test), twice; nothing for the unpriced model.
+  EXPECT_DOUBLE_EQ(e.Value("troupe_cost_usd_total", {{"model", "corp/priced"}, {"agent", "explore"}}),
+                   6.6);
+  EXPECT_EQ(e.Value("troupe_cost_usd_total", {{"model", "mock/m"}, {"agent", "lead"}}), 0);
+  EXPECT_EQ(e.Value("troupe_unpriced_requests_total", {{"model", "mock/m"}, {"agent", "lead"}}),
+            1);
+  EXPECT_EQ(e.types["troupe_cost_usd_total"], "counter");
+}
+
+}  // namespace
+}  // namespace troupe

@@ -126,6 +126,16 @@ std::optional<ApiError> ReadInt(const json& v, const std::string& name, int64_t 
   return std::nullopt;
 }
 
+// An amount of USD above 0, at most `hi`.
+std::optional<ApiError> ReadUsd(const json& v, const std::string& name, double hi, double* out) {
+  const std::string expected = fmt::format("an amount of USD > 0 (at most {})", hi);
+  if (!v.is_number() || !(v.get<double>() > 0) || v.get<double>() > hi) {
+    return ApiError::BadField(name, expected, v.is_number() ? DescribeNumber(v) : Describe(v));
+  }
+  *out = v.get<double>();
+  return std::nullopt;
+}
+
 // An integer in [lo, hi] written as query text (decimal digits only).
 std::optional<ApiError> ReadQueryInt(const std::string& text, const std::string& name, int64_t lo,
                                      int64_t hi, int64_t* out, std::string expected = "") {
@@ -252,7 +262,9 @@ Parsed<json> ParseJsonObject(std::string_view body, bool required) {
 
 Parsed<LaunchBody> ParseLaunchBody(std::string_view body, const LaunchDefaults& defaults) {
   static const std::vector<std::string> kFields = {
-      "prompt", "agent", "description", "model", "session_id", "workspace", "owner", "wait_ms"};
+      "prompt",    "agent",        "description",       "model",         "session_id",
+      "workspace", "owner",        "wait_ms",           "max_tokens",    "max_cost_usd",
+      "tree_max_cost_usd", "tree_max_tasks"};
   Parsed<json> parsed = ParseJsonObject(body, /*required=*/true);
   if (!parsed.ok()) return parsed.error();
   const json& o = parsed.value();
@@ -277,6 +289,33 @@ Parsed<LaunchBody> ParseLaunchBody(std::string_view body, const LaunchDefaults& 
     int64_t ms = 0;
     if (auto e = ReadInt(*w, "wait_ms", 0, defaults.max_wait_ms, &ms)) return *e;
     out.wait_ms = ms;
+  }
+  // Budgets (docs/CONFIG.md "Budgets"): they can only lower the configured ones.
+  if (const json* v = FieldOf(o, "max_tokens")) {
+    int64_t n = 0;
+    if (auto e = ReadInt(*v, "max_tokens", 1, kMaxLaunchTokens, &n)) return *e;
+    r.max_tokens = n;
+  }
+  if (const json* v = FieldOf(o, "max_cost_usd")) {
+    double usd = 0;
+    if (auto e = ReadUsd(*v, "max_cost_usd", kMaxLaunchUsd, &usd)) return *e;
+    r.max_cost_usd = usd;
+  }
+  if (const json* v = FieldOf(o, "tree_max_cost_usd")) {
+    double usd = 0;
+    if (auto e = ReadUsd(*v, "tree_max_cost_usd", kMaxLaunchUsd, &usd)) return *e;
+    r.tree_max_cost_usd = usd;
+  }
+  if (const json* v = FieldOf(o, "tree_max_tasks")) {
+    int64_t n = 0;
+    if (auto e = ReadInt(*v, "tree_max_tasks", 0, kMaxLaunchTreeTasks, &n)) return *e;
+    r.tree_max_tasks = static_cast<int>(n);
+  }
+  if (!r.session_id.empty() && (r.tree_max_cost_usd || r.tree_max_tasks)) {
+    return ApiError::BadField(r.tree_max_cost_usd ? "tree_max_cost_usd" : "tree_max_tasks",
+                              "no tree budget with session_id (a tree's budgets are set when its "
+                              "first task is launched)",
+                              "a tree budget");
   }
 
   if (!r.workspace.empty()) {

@@ -65,6 +65,11 @@ std::optional<ApiError> CheckJsonContentType(std::string_view content_type);
 // error above.
 Parsed<nlohmann::json> ParseJsonObject(std::string_view body, bool required);
 
+// Bounds of a launch's budgets.
+inline constexpr int64_t kMaxLaunchTokens = 1'000'000'000'000;
+inline constexpr double kMaxLaunchUsd = 1e9;
+inline constexpr int64_t kMaxLaunchTreeTasks = 1'000'000;
+
 // POST /v1/tasks.
 struct LaunchBody {
   LaunchRequest request;

@@ -125,7 +125,8 @@ TEST(ParseLaunchBodyTest, UnknownFieldIsNamedWithTheKnownOnes) {
   EXPECT_EQ(p.error().field, "promt");
   EXPECT_EQ(p.error().message,
             "promt: unknown field; expected one of prompt, agent, description, model, "
-            "session_id, workspace, owner, wait_ms");
+            "session_id, workspace, owner, wait_ms, max_tokens, max_cost_usd, tree_max_cost_usd, "
+            "tree_max_tasks");
 }
 
 // http_api_fuzz found names with line ends breaking the one-line message: such a name is quoted
@@ -165,6 +166,32 @@ TEST(ParseLaunchBodyTest, WorkspaceChecks) {
       {"session_id", "s"}}.dump());
   ASSERT_FALSE(with_session.ok());
   EXPECT_EQ(with_session.error().field, "workspace");
+}
+
+TEST(ParseLaunchBodyTest, BudgetsAreReadAndBadOnesNamed) {
+  auto p = ParseLaunchBody(
+      R"({"prompt": "x", "max_tokens": 5000, "max_cost_usd": 0.5, "tree_max_cost_usd": 10,
+          "tree_max_tasks": 20})");
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p->request.max_tokens, 5000);
+  EXPECT_EQ(p->request.max_cost_usd, 0.5);
+  EXPECT_EQ(p->request.tree_max_cost_usd, 10.0);
+  EXPECT_EQ(p->request.tree_max_tasks, 20);
+  auto zero = ParseLaunchBody(R"({"prompt": "x", "max_cost_usd": 0})");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_EQ(zero.error().field, "max_cost_usd");
+  EXPECT_EQ(zero.error().message,
+            "max_cost_usd: expected an amount of USD > 0 (at most 1000000000), got 0");
+  auto text = ParseLaunchBody(R"({"prompt": "x", "tree_max_cost_usd": "5"})");
+  ASSERT_FALSE(text.ok());
+  EXPECT_EQ(text.error().field, "tree_max_cost_usd");
+  auto tokens = ParseLaunchBody(R"({"prompt": "x", "max_tokens": 0})");
+  ASSERT_FALSE(tokens.ok());
+  EXPECT_EQ(tokens.error().message,
+            "max_tokens: expected an integer from 1 to 1000000000000, got 0");
+  auto continued = ParseLaunchBody(R"({"prompt": "x", "session_id": "ses_1", "tree_max_tasks": 3})");
+  ASSERT_FALSE(continued.ok());
+  EXPECT_EQ(continued.error().field, "tree_max_tasks");
 }
 
 TEST(ParseLaunchBodyTest, WaitMsRangeFollowsTheMaximum) {

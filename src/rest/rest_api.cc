@@ -132,6 +132,8 @@ struct RestApi::Impl {
   void Session(HttpExchange& ex, const std::string& id);
   void Messages(HttpExchange& ex, const std::string& id);
   void Pools(HttpExchange& ex);
+  void Budgets(HttpExchange& ex);
+  void TaskSpend(HttpExchange& ex, const std::string& id);
   void Agents(HttpExchange& ex);
   void Health(HttpExchange& ex);
   void Shutdown(HttpExchange& ex);
@@ -227,6 +229,10 @@ void RestApi::Impl::Dispatch(const std::shared_ptr<HttpExchange>& ex, Route rout
       return Messages(*ex, id);
     case Route::kPools:
       return Pools(*ex);
+    case Route::kBudgets:
+      return Budgets(*ex);
+    case Route::kTaskSpend:
+      return TaskSpend(*ex, id);
     case Route::kAgents:
       return Agents(*ex);
     case Route::kHealth:
@@ -415,6 +421,32 @@ void RestApi::Impl::Messages(HttpExchange& ex, const std::string& id) {
     if (m.seq > after.value()) out.push_back(MessageJson(m));
   }
   Reply(ex, 200, json{{"messages", std::move(out)}});
+}
+
+void RestApi::Impl::TaskSpend(HttpExchange& ex, const std::string& id) {
+  Result<TaskView> view = deps.manager->Get(id);
+  if (!view.ok()) return Fail(ex, ApiErrorFromStatus(view.status()));
+  json out = {{"task_id", id}, {"usage", UsageJson(UsageOf(view->task))}};
+  // The spend of its tree (the root and all it delegated), and its requests one by one.
+  Result<TreeSpendView> tree = deps.manager->TreeSpend(view->task.root_session_id);
+  out["tree"] = tree.ok() ? TreeSpendJson(*tree) : json(nullptr);
+  Result<std::vector<ModelRequestRecord>> requests = deps.manager->ModelRequests(id);
+  if (!requests.ok()) return Fail(ex, ApiErrorFromStatus(requests.status()));
+  json list = json::array();
+  for (const ModelRequestRecord& r : *requests) {
+    json one = UsageJson(r.usage);
+    one["model"] = r.model;
+    one["at_ms"] = r.created_at_ms;
+    list.push_back(std::move(one));
+  }
+  out["requests"] = std::move(list);
+  Reply(ex, 200, out);
+}
+
+void RestApi::Impl::Budgets(HttpExchange& ex) {
+  Result<SpendOverview> spend = deps.manager->Spend();
+  if (!spend.ok()) return Fail(ex, ApiErrorFromStatus(spend.status()));
+  Reply(ex, 200, SpendJson(*spend));
 }
 
 void RestApi::Impl::Pools(HttpExchange& ex) {

@@ -163,6 +163,55 @@ TEST_F(RestApiTest, LaunchAnswers201WithTheTaskObject) {
   EXPECT_EQ(TaskCount(), 1u);
 }
 
+TEST_F(RestApiTest, TasksShowTheirSpendAndTreeAndBudgetsShowsTheDay) {
+  const json lead = LaunchTask({{"prompt", "hang lead"},
+                                {"agent", "explore"},
+                                {"model", "mock/m"},
+                                {"max_tokens", 10000},
+                                {"tree_max_tasks", 7}});
+  EXPECT_EQ(lead["budget"]["max_tokens"], 10000);
+  ProgressUpdate request;
+  request.requests = 1;
+  request.input_tokens = 1200;
+  request.output_tokens = 34;
+  request.cache_read_tokens = 1000;
+  ASSERT_TRUE(runner_.Progress(lead["id"], request));
+  auto ex = Call("GET", "/v1/tasks/" + lead["id"].get<std::string>());
+  ASSERT_EQ(ex->status(), 200);
+  json t = ex->json()["task"];
+  EXPECT_FALSE(t.contains("tree"));  // a final task's object never changes: the tree's does
+  auto spend = Call("GET", "/v1/tasks/" + lead["id"].get<std::string>() + "/spend");
+  ASSERT_EQ(spend->status(), 200) << spend->response()->body;
+  t["tree"] = spend->json()["tree"];
+  t["requests"] = spend->json()["requests"];
+  EXPECT_EQ(t["usage"]["requests"], 1);
+  EXPECT_EQ(t["usage"]["cache_read_tokens"], 1000);
+  EXPECT_EQ(t["usage"]["cost_usd"], nullptr);  // mock/m has no price
+  EXPECT_EQ(t["usage"]["cost"], "cost unknown");
+  EXPECT_EQ(t["tree"]["root_session_id"], lead["session_id"]);
+  EXPECT_EQ(t["tree"]["tasks"], 1);
+  EXPECT_EQ(t["tree"]["max_tasks"], 7);
+  EXPECT_EQ(t["tree"]["usage"]["input_tokens"], 1200);
+  ASSERT_EQ(t["requests"].size(), 1u);
+  EXPECT_EQ(t["requests"][0]["model"], "mock/m");
+  EXPECT_EQ(t["requests"][0]["output_tokens"], 34);
+
+  auto budgets = Call("GET", "/v1/budgets");
+  ASSERT_EQ(budgets->status(), 200) << budgets->response()->body;
+  const json b = budgets->json();
+  EXPECT_EQ(b["day"], "2026-01-01");
+  EXPECT_EQ(b["today"]["requests"], 1);
+  EXPECT_EQ(b["budgets"]["tree_max_tasks"], 50);
+  EXPECT_EQ(b["budgets"]["daily_max_cost_usd"], nullptr);
+  EXPECT_EQ(b["daily_stopped"], "");
+  ASSERT_EQ(b["trees"].size(), 1u);
+  EXPECT_EQ(b["trees"][0]["running"], 1);
+
+  auto bad = Post("/v1/tasks", {{"prompt", "x"}, {"max_cost_usd", -2}});
+  ExpectError(*bad, 400, "invalid_argument");
+  EXPECT_EQ(bad->json()["error"]["field"], "max_cost_usd");
+}
+
 TEST_F(RestApiTest, LaunchFillsDefaults) {
   const json t = LaunchTask({{"prompt", std::string(80, 'x') + "\nsecond line"}});
   EXPECT_EQ(t["agent"], "general");
@@ -840,7 +889,8 @@ TEST_F(RestApiTest, MalformedRequestsAreRefusedPreciselyAndChangeNothing) {
   };
   const std::string ms = "an integer from 0 to 3600000";
   const std::string launch_fields =
-      "one of prompt, agent, description, model, session_id, workspace, owner, wait_ms";
+      "one of prompt, agent, description, model, session_id, workspace, owner, wait_ms, "
+      "max_tokens, max_cost_usd, tree_max_cost_usd, tree_max_tasks";
   const std::vector<Case> cases = {
       // Bodies that are not JSON objects.
       {"POST", "/v1/tasks", "{\"prompt\": ", "", 400, "invalid_json", "", "", ""},

@@ -52,6 +52,7 @@ Route MatchRoute(const std::string& path, std::string* id) {
     if (s[1] == "tasks") return Route::kTasks;
     if (s[1] == "wait") return Route::kWait;
     if (s[1] == "pools") return Route::kPools;
+    if (s[1] == "budgets") return Route::kBudgets;
     if (s[1] == "agents") return Route::kAgents;
     if (s[1] == "events") return Route::kEvents;
     if (s[1] == "health") return Route::kHealth;
@@ -67,6 +68,10 @@ Route MatchRoute(const std::string& path, std::string* id) {
     if (s.size() == 4 && s[3] == "cancel") {
       *id = s[2];
       return Route::kTaskCancel;
+    }
+    if (s.size() == 4 && s[3] == "spend") {
+      *id = s[2];
+      return Route::kTaskSpend;
     }
   }
   if (s[1] == "sessions") {

@@ -13,10 +13,12 @@ enum class Route {
   kCancelAll,   // /v1/tasks/cancel
   kTask,        // /v1/tasks/{id}
   kTaskCancel,  // /v1/tasks/{id}/cancel
+  kTaskSpend,   // /v1/tasks/{id}/spend
   kWait,        // /v1/wait
   kSession,     // /v1/sessions/{id}
   kMessages,    // /v1/sessions/{id}/messages
   kPools,       // /v1/pools
+  kBudgets,     // /v1/budgets
   kAgents,      // /v1/agents
   kEvents,      // /v1/events
   kHealth,      // /v1/health

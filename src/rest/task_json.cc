@@ -67,12 +67,64 @@ json TaskJson(const TaskView& view, int64_t now_wall_ms, TaskJsonMode mode) {
   j["input_tokens"] = t.input_tokens;
   j["output_tokens"] = t.output_tokens;
   j["last_tool"] = t.last_tool;
+  j["root_session_id"] = t.root_session_id;
+  j["usage"] = UsageJson(UsageOf(t));
+  const TaskBudget budget = TaskBudgetOf(t);
+  j["budget"] = {{"max_tokens", budget.max_tokens ? json(*budget.max_tokens) : json(nullptr)},
+                 {"max_cost_usd", budget.max_cost_nano_usd
+                                      ? json(NanoToUsd(*budget.max_cost_nano_usd))
+                                      : json(nullptr)}};
   const bool active = IsActive(t.state);
   j["pool"] = active ? view.pool : std::string();
   j["queue_position"] = t.state == TaskState::kPending ? view.queue_position : 0;
   j["waiting_reason"] = t.state == TaskState::kPending ? view.waiting_reason : std::string();
   j["last_activity_at_ms"] = t.state == TaskState::kRunning ? view.last_activity_wall_ms : 0;
   return j;
+}
+
+json UsageJson(const UsageTotals& u) {
+  return json{{"requests", u.requests},
+              {"input_tokens", u.input_tokens},
+              {"output_tokens", u.output_tokens},
+              {"cache_write_tokens", u.cache_write_tokens},
+              {"cache_read_tokens", u.cache_read_tokens},
+              {"reasoning_tokens", u.reasoning_tokens},
+              {"cost_usd", u.cost_known() ? json(NanoToUsd(u.cost_nano_usd)) : json(nullptr)},
+              {"priced_cost_usd", NanoToUsd(u.cost_nano_usd)},
+              {"unpriced_requests", u.unpriced_requests},
+              {"cost", FormatCost(u)}};
+}
+
+json TreeSpendJson(const TreeSpendView& tree) {
+  return json{{"root_session_id", tree.root_session_id},
+              {"tasks", tree.tasks},
+              {"delegated", tree.delegated},
+              {"running", tree.running},
+              {"usage", UsageJson(tree.usage)},
+              {"max_cost_usd", tree.budget.max_cost_nano_usd
+                                   ? json(NanoToUsd(*tree.budget.max_cost_nano_usd))
+                                   : json(nullptr)},
+              {"max_tasks", tree.budget.max_tasks},
+              {"stopped", tree.verdict}};
+}
+
+json SpendJson(const SpendOverview& spend) {
+  auto usd = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+  const BudgetConfig& b = spend.budgets;
+  json trees = json::array();
+  for (const TreeSpendView& t : spend.active_trees) trees.push_back(TreeSpendJson(t));
+  return json{
+      {"day", spend.day},
+      {"today", UsageJson(spend.today)},
+      {"budgets",
+       {{"task_max_tokens", b.task_max_tokens ? json(*b.task_max_tokens) : json(nullptr)},
+        {"task_max_cost_usd", usd(b.task_max_cost_usd)},
+        {"tree_max_cost_usd", usd(b.tree_max_cost_usd)},
+        {"tree_max_tasks", b.tree_max_tasks},
+        {"tree_max_running", b.tree_max_running},
+        {"daily_max_cost_usd", usd(b.daily_max_cost_usd)}}},
+      {"daily_stopped", spend.daily_verdict},
+      {"trees", std::move(trees)}};
 }
 
 json SessionJson(const SessionRecord& s) {

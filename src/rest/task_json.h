@@ -30,6 +30,11 @@ nlohmann::json TaskJson(const TaskView& view, int64_t now_wall_ms,
 int64_t TaskQueuedMs(const TaskRecord& task, int64_t now_wall_ms);
 int64_t TaskDurationMs(const TaskRecord& task, int64_t now_wall_ms);
 
+// Tokens and cost (docs/HTTP_API.md "Usage"): "cost_usd" is null when a request had no price.
+nlohmann::json UsageJson(const UsageTotals& usage);
+// A tree's spend and limits; the engine's spend and budgets (GET /v1/budgets).
+nlohmann::json TreeSpendJson(const TreeSpendView& tree);
+nlohmann::json SpendJson(const SpendOverview& spend);
 nlohmann::json SessionJson(const SessionRecord& session);
 nlohmann::json TodoJson(const TodoItem& todo);
 // {"seq", "task_id", "role", "created_at_ms", "message"}: the stored content parsed back to JSON,

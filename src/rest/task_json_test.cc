@@ -63,6 +63,21 @@ TEST(TaskJsonTest, RunningTaskHasEveryField) {
                          {"input_tokens", 812},
                          {"output_tokens", 95},
                          {"last_tool", "grep"},
+                         // Spend (added with budgets): its tokens came without requests, so
+                         // nothing was priced.
+                         {"root_session_id", ""},
+                         {"usage",
+                          {{"requests", 0},
+                           {"input_tokens", 812},
+                           {"output_tokens", 95},
+                           {"cache_write_tokens", 0},
+                           {"cache_read_tokens", 0},
+                           {"reasoning_tokens", 0},
+                           {"cost_usd", 0.0},
+                           {"priced_cost_usd", 0.0},
+                           {"unpriced_requests", 0},
+                           {"cost", "$0.00"}}},
+                         {"budget", {{"max_tokens", nullptr}, {"max_cost_usd", nullptr}}},
                          {"pool", "default:mock/scripted"},
                          {"queue_position", 0},
                          {"waiting_reason", ""},
@@ -214,6 +229,29 @@ TEST(AgentJsonTest, FieldsAndSource) {
   EXPECT_EQ(AgentJson(a)["source"], "project");
   a.config_overrides = {"model"};
   EXPECT_EQ(AgentJson(a)["source"], "config");
+}
+
+}  // namespace
+}  // namespace troupe
+
+namespace troupe {
+namespace {
+
+TEST(TaskJsonTest, UsageSaysCostUnknownRatherThanAMadeUpNumber) {
+  UsageTotals u{3, 1000, 100, 10, 20, 5, 4'500'000, 1};
+  const json j = UsageJson(u);
+  EXPECT_EQ(j["cost_usd"], nullptr);
+  EXPECT_DOUBLE_EQ(j["priced_cost_usd"].get<double>(), 0.0045);
+  EXPECT_EQ(j["cost"], "≥ $0.0045, cost unknown for 1 of 3 requests");
+  u.unpriced_requests = 0;
+  EXPECT_DOUBLE_EQ(UsageJson(u)["cost_usd"].get<double>(), 0.0045);
+  TaskRecord t;
+  t.limits_json = R"({"maxTokens":500,"maxCostNanoUsd":2000000000})";
+  TaskView v;
+  v.task = t;
+  const json task = TaskJson(v, 0, TaskJsonMode::kFull);
+  EXPECT_EQ(task["budget"]["max_tokens"], 500);
+  EXPECT_DOUBLE_EQ(task["budget"]["max_cost_usd"].get<double>(), 2.0);
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "store/usage.h"
+
 namespace troupe {
 
 enum class TaskState {
@@ -81,12 +83,50 @@ struct TaskRecord {
   // Progress, persisted at state changes only (live progress travels as events).
   int turns = 0;
   int tool_calls = 0;
-  int64_t input_tokens = 0;
+  // Usage, summed over the task's model requests (UsageTotals below); kept current after every
+  // request, so what a task spent survives a crash.
+  int64_t input_tokens = 0;  // every prompt token, cached or not (cache reads and writes included)
   int64_t output_tokens = 0;
+  int64_t cache_write_tokens = 0;
+  int64_t cache_read_tokens = 0;
+  int64_t reasoning_tokens = 0;
+  int requests = 0;
+  int64_t cost_nano_usd = 0;   // cost of its priced requests, in 1e-9 USD
+  int unpriced_requests = 0;   // requests on a model without a price: its cost is unknown
   std::string last_tool;
+  // The top-level session of its tree (its own session when launched from outside): a tree's
+  // spend and spawn count are those of the tasks sharing it.
+  std::string root_session_id;
   // The parent session's tool call (its id as the model gave it) that delegated this task;
   // "" when not delegated by a tool call. A replayed call finds its task by it.
   std::string parent_call_id;
+};
+
+// What a task's record says it used.
+UsageTotals UsageOf(const TaskRecord& task);
+// Adds `usage` to the task's counters.
+void AddUsage(TaskRecord* task, const UsageTotals& usage);
+
+// One model request of a task: the ledger behind per-request, per-session, per-tree and daily
+// spend.
+struct ModelRequestRecord {
+  int64_t id = 0;  // assigned by the store
+  std::string task_id;
+  std::string session_id;
+  std::string root_session_id;
+  std::string agent;
+  std::string model;  // the model that answered, "provider/model"
+  UsageTotals usage;  // requests = 1
+  int64_t created_at_ms = 0;
+};
+
+// Which ledger rows Store::SumUsage adds up; every set field must match.
+struct UsageFilter {
+  std::string task_id;
+  std::string session_id;
+  std::string root_session_id;
+  int64_t since_ms = 0;  // created_at_ms >= since_ms
+  int64_t until_ms = 0;  // created_at_ms < until_ms; 0 = no end
 };
 
 // One run of a task: started when it entered running, ended when it left it.
@@ -125,6 +165,7 @@ struct TaskFilter {
   std::string parent_session_id;  // empty = any
   std::string parent_call_id;     // empty = any
   std::string owner;              // empty = any
+  std::string root_session_id;    // empty = any
   int limit = 0;                  // 0 = no limit; newest first when set
 };
 

@@ -20,7 +20,39 @@ void BindTask(Statement& s, const TaskRecord& r) {
   s.BindInt64(17, r.started_at_ms).BindInt64(18, r.finished_at_ms);
   s.BindInt64(19, r.updated_at_ms).BindInt64(20, r.turns).BindInt64(21, r.tool_calls);
   s.BindInt64(22, r.input_tokens).BindInt64(23, r.output_tokens).BindText(24, r.last_tool);
-  s.BindText(25, r.parent_call_id);
+  s.BindText(25, r.parent_call_id).BindInt64(26, r.cache_write_tokens);
+  s.BindInt64(27, r.cache_read_tokens).BindInt64(28, r.reasoning_tokens);
+  s.BindInt64(29, r.requests).BindInt64(30, r.cost_nano_usd).BindInt64(31, r.unpriced_requests);
+  s.BindText(32, r.root_session_id);
+}
+
+void BindModelRequest(Statement& s, const ModelRequestRecord& r) {
+  s.BindText(1, r.task_id).BindText(2, r.session_id).BindText(3, r.root_session_id);
+  s.BindText(4, r.agent).BindText(5, r.model).BindInt64(6, r.usage.input_tokens);
+  s.BindInt64(7, r.usage.output_tokens).BindInt64(8, r.usage.cache_write_tokens);
+  s.BindInt64(9, r.usage.cache_read_tokens).BindInt64(10, r.usage.reasoning_tokens);
+  s.BindInt64(11, r.usage.cost_nano_usd).BindInt64(12, r.usage.cost_known() ? 1 : 0);
+  s.BindInt64(13, r.created_at_ms);
+}
+
+ModelRequestRecord ReadModelRequest(const Statement& s) {
+  ModelRequestRecord r;
+  r.id = s.ColumnInt64(0);
+  r.task_id = s.ColumnText(1);
+  r.session_id = s.ColumnText(2);
+  r.root_session_id = s.ColumnText(3);
+  r.agent = s.ColumnText(4);
+  r.model = s.ColumnText(5);
+  r.usage.requests = 1;
+  r.usage.input_tokens = s.ColumnInt64(6);
+  r.usage.output_tokens = s.ColumnInt64(7);
+  r.usage.cache_write_tokens = s.ColumnInt64(8);
+  r.usage.cache_read_tokens = s.ColumnInt64(9);
+  r.usage.reasoning_tokens = s.ColumnInt64(10);
+  r.usage.cost_nano_usd = s.ColumnInt64(11);
+  r.usage.unpriced_requests = s.ColumnInt64(12) != 0 ? 0 : 1;
+  r.created_at_ms = s.ColumnInt64(13);
+  return r;
 }
 
 void BindAttempt(Statement& s, const AttemptRecord& r) {
@@ -96,6 +128,13 @@ Result<TaskRecord> ReadTask(const Statement& s) {
   r.output_tokens = s.ColumnInt64(22);
   r.last_tool = s.ColumnText(23);
   r.parent_call_id = s.ColumnText(24);
+  r.cache_write_tokens = s.ColumnInt64(25);
+  r.cache_read_tokens = s.ColumnInt64(26);
+  r.reasoning_tokens = s.ColumnInt64(27);
+  r.requests = s.ColumnInt(28);
+  r.cost_nano_usd = s.ColumnInt64(29);
+  r.unpriced_requests = s.ColumnInt(30);
+  r.root_session_id = s.ColumnText(31);
   return r;
 }
 

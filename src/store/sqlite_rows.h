@@ -23,7 +23,12 @@ inline constexpr const char* kTaskColumns =
     "id, session_id, parent_session_id, owner, description, prompt, agent, model, state, "
     "attempt, depth, result, error, limits_json, created_at_ms, queued_at_ms, started_at_ms, "
     "finished_at_ms, updated_at_ms, turns, tool_calls, input_tokens, output_tokens, last_tool, "
-    "parent_call_id";
+    "parent_call_id, cache_write_tokens, cache_read_tokens, reasoning_tokens, requests, "
+    "cost_nano_usd, unpriced_requests, root_session_id";
+inline constexpr const char* kModelRequestColumns =
+    "id, task_id, session_id, root_session_id, agent, model, input_tokens, output_tokens, "
+    "cache_write_tokens, cache_read_tokens, reasoning_tokens, cost_nano_usd, priced, "
+    "created_at_ms";
 inline constexpr const char* kAttemptColumns =
     "task_id, attempt, started_at_ms, ended_at_ms, outcome, error";
 inline constexpr const char* kNotificationColumns =
@@ -35,6 +40,8 @@ inline constexpr const char* kEventColumns = "id, type, task_id, payload, create
 void BindSession(Statement& s, const SessionRecord& r);
 void BindTask(Statement& s, const TaskRecord& r);
 void BindAttempt(Statement& s, const AttemptRecord& r);
+// Binds every column but id, as ?1..?13.
+void BindModelRequest(Statement& s, const ModelRequestRecord& r);
 
 // Read functions read the current row of a SELECT of the column list.
 SessionRecord ReadSession(const Statement& s);
@@ -42,6 +49,7 @@ MessageRecord ReadMessage(const Statement& s);
 TodoItem ReadTodo(const Statement& s);
 // Corruption if the stored state is not a known state name.
 Result<TaskRecord> ReadTask(const Statement& s);
+ModelRequestRecord ReadModelRequest(const Statement& s);
 AttemptRecord ReadAttempt(const Statement& s);
 NotificationRecord ReadNotification(const Statement& s);
 EventRecord ReadEvent(const Statement& s);

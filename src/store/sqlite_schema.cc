@@ -120,6 +120,48 @@ constexpr std::string_view kMigration2 = R"sql(
 ALTER TABLE tasks ADD COLUMN parent_call_id TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 3: spend. Every model request in a ledger (per request, session, tree and UTC day
+// sums), its totals on the task row, and each task's tree (root session), filled in for the
+// tasks already stored by walking their sessions up to the top-level one.
+constexpr std::string_view kMigration3 = R"sql(
+ALTER TABLE tasks ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN cache_read_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN cost_nano_usd INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN unpriced_requests INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN root_session_id TEXT NOT NULL DEFAULT '';
+WITH RECURSIVE roots(id, root) AS (
+  SELECT id, id FROM sessions WHERE parent_session_id = ''
+  UNION ALL
+  SELECT s.id, r.root FROM sessions s JOIN roots r ON s.parent_session_id = r.id
+)
+UPDATE tasks SET root_session_id =
+  coalesce((SELECT root FROM roots WHERE roots.id = tasks.session_id), tasks.session_id);
+CREATE INDEX tasks_by_root ON tasks(root_session_id);
+
+CREATE TABLE model_requests (
+  id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+  task_id            TEXT NOT NULL,
+  session_id         TEXT NOT NULL,
+  root_session_id    TEXT NOT NULL,
+  agent              TEXT NOT NULL,
+  model              TEXT NOT NULL,
+  input_tokens       INTEGER NOT NULL,
+  output_tokens      INTEGER NOT NULL,
+  cache_write_tokens INTEGER NOT NULL,
+  cache_read_tokens  INTEGER NOT NULL,
+  reasoning_tokens   INTEGER NOT NULL,
+  cost_nano_usd      INTEGER NOT NULL,
+  priced             INTEGER NOT NULL,
+  created_at_ms      INTEGER NOT NULL
+);
+CREATE INDEX model_requests_by_task ON model_requests(task_id);
+CREATE INDEX model_requests_by_session ON model_requests(session_id);
+CREATE INDEX model_requests_by_root ON model_requests(root_session_id);
+CREATE INDEX model_requests_by_time ON model_requests(created_at_ms);
+)sql";
+
 constexpr std::string_view kRefusalAdvice =
     "; move it away or point troupe at another data directory";
 
@@ -171,7 +213,8 @@ Status ApplyMigration(SqliteDb* db, int version, int64_t now_ms) {
 }  // namespace
 
 const std::vector<std::string_view>& SqliteMigrations() {
-  static const std::vector<std::string_view> migrations = {kMigration1, kMigration2};
+  static const std::vector<std::string_view> migrations = {kMigration1, kMigration2,
+                                                                 kMigration3};
   return migrations;
 }
 

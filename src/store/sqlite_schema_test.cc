@@ -243,6 +243,83 @@ TEST(SqliteSchemaTest, MigratesAVersion1DatabaseKeepingItsTasks) {
   EXPECT_EQ((*found)[0].parent_call_id, "4:call_x");
 }
 
+// Version 3 puts every stored task in its tree (the top-level session above it) and starts its
+// spend at zero; the ledger of model requests then sums by task, session, tree and time.
+TEST(SqliteSchemaTest, MigratesAVersion2DatabaseIntoTreesWithALedger) {
+  TestDir dir;
+  const std::string path = dir.File("troupe.db");
+  RawExec(path, "PRAGMA application_id = " + std::to_string(kTroupeApplicationId) + ";" +
+                    std::string(SqliteMigrations()[0]) + std::string(SqliteMigrations()[1]) +
+                    "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (1, 5);"
+                    "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (2, 6);"
+                    "INSERT INTO sessions VALUES ('ses_a', 'lead', 'mock/m', '/w', '', "
+                    "'cli', 'root', 0, 10, 10);"
+                    "INSERT INTO sessions VALUES ('ses_b', 'explore', 'mock/m', '/w', 'ses_a', "
+                    "'', 'child', 1, 10, 10);"
+                    "INSERT INTO sessions VALUES ('ses_c', 'explore', 'mock/m', '/w', 'ses_b', "
+                    "'', 'grandchild', 2, 10, 10);"
+                    "INSERT INTO tasks VALUES ('bg_1', 'ses_a', '', 'cli', 'd', 'p', "
+                    "'lead', 'mock/m', 'completed', 1, 0, 'r', '', '', 10, 10, 11, 12, "
+                    "12, 2, 3, 100, 20, 'grep', '');"
+                    "INSERT INTO tasks VALUES ('bg_2', 'ses_c', 'ses_b', '', 'd', 'p', "
+                    "'explore', 'mock/m', 'completed', 1, 2, 'r', '', '', 10, 10, 11, 12, "
+                    "12, 2, 3, 7, 8, 'grep', '');");
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  Store& s = **store;
+  Result<std::optional<TaskRecord>> grandchild = s.GetTask("bg_2");
+  ASSERT_TRUE(grandchild.ok() && grandchild->has_value());
+  EXPECT_EQ((*grandchild)->root_session_id, "ses_a");
+  EXPECT_EQ((*grandchild)->input_tokens, 7);
+  EXPECT_EQ((*grandchild)->requests, 0);
+  EXPECT_EQ((*grandchild)->cost_nano_usd, 0);
+  TaskFilter tree;
+  tree.root_session_id = "ses_a";
+  Result<std::vector<TaskRecord>> in_tree = s.ListTasks(tree);
+  ASSERT_TRUE(in_tree.ok());
+  EXPECT_EQ(in_tree->size(), 2u);
+
+  ModelRequestRecord first;
+  first.task_id = "bg_2";
+  first.session_id = "ses_c";
+  first.root_session_id = "ses_a";
+  first.model = "anthropic/claude-sonnet-4-5";
+  first.usage = {1, 1000, 200, 100, 300, 50, 12345, 0};
+  first.created_at_ms = 1000;
+  ModelRequestRecord second = first;
+  second.session_id = "ses_b";
+  second.usage = {1, 10, 20, 0, 0, 0, 0, 1};  // no price
+  second.created_at_ms = 2000;
+  ASSERT_TRUE(s.Begin().ok());
+  ASSERT_TRUE(s.AppendModelRequest(&first).ok());
+  ASSERT_TRUE(s.AppendModelRequest(&second).ok());
+  ASSERT_TRUE(s.Commit().ok());
+  EXPECT_LT(first.id, second.id);
+
+  UsageFilter by_tree;
+  by_tree.root_session_id = "ses_a";
+  Result<UsageTotals> sum = s.SumUsage(by_tree);
+  ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+  EXPECT_EQ(*sum, (UsageTotals{2, 1010, 220, 100, 300, 50, 12345, 1}));
+  EXPECT_FALSE(sum->cost_known());
+  UsageFilter by_session;
+  by_session.session_id = "ses_c";
+  EXPECT_EQ(*s.SumUsage(by_session), first.usage);
+  UsageFilter window;
+  window.since_ms = 1500;
+  window.until_ms = 2500;
+  EXPECT_EQ(*s.SumUsage(window), second.usage);
+  UsageFilter none;
+  none.task_id = "bg_9";
+  EXPECT_EQ(*s.SumUsage(none), UsageTotals{});
+  Result<std::vector<ModelRequestRecord>> listed = s.ListModelRequests("bg_2");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].usage, first.usage);
+  EXPECT_EQ((*listed)[1].usage, second.usage);
+  EXPECT_EQ((*listed)[0].model, "anthropic/claude-sonnet-4-5");
+}
+
 TEST(SqliteSchemaTest, CommittedDataSurvivesReopen) {
   TestDir dir;
   const std::string path = dir.File("troupe.db");

@@ -45,7 +45,8 @@ Status SqliteStore::PrepareStatements() {
        Sql({"SELECT ", kTodoColumns, " FROM todos WHERE session_id = ?1 ORDER BY position"})},
       {&insert_task_, Sql({"INSERT INTO tasks (", kTaskColumns,
                            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-                           "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"})},
+                           "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, "
+                           "?29, ?30, ?31, ?32)"})},
       // SQLite rewrites the index entries of every column named in SET, whatever its value, so
       // the common update leaves the indexed identity columns (which never change once a task
       // is launched) out of SET and only matches them; UpdateTask falls back to the full update.
@@ -54,16 +55,25 @@ Status SqliteStore::PrepareStatements() {
        "attempt = ?10, depth = ?11, result = ?12, error = ?13, limits_json = ?14, "
        "created_at_ms = ?15, queued_at_ms = ?16, started_at_ms = ?17, finished_at_ms = ?18, "
        "updated_at_ms = ?19, turns = ?20, tool_calls = ?21, input_tokens = ?22, "
-       "output_tokens = ?23, last_tool = ?24 "
+       "output_tokens = ?23, last_tool = ?24, cache_write_tokens = ?26, "
+       "cache_read_tokens = ?27, reasoning_tokens = ?28, requests = ?29, cost_nano_usd = ?30, "
+       "unpriced_requests = ?31 "
        "WHERE id = ?1 AND session_id = ?2 AND parent_session_id = ?3 AND owner = ?4 AND "
-       "parent_call_id = ?25"},
+       "parent_call_id = ?25 AND root_session_id = ?32"},
       {&update_task_,
        "UPDATE tasks SET session_id = ?2, parent_session_id = ?3, owner = ?4, description = ?5, "
        "prompt = ?6, agent = ?7, model = ?8, state = ?9, attempt = ?10, depth = ?11, "
        "result = ?12, error = ?13, limits_json = ?14, created_at_ms = ?15, queued_at_ms = ?16, "
        "started_at_ms = ?17, finished_at_ms = ?18, updated_at_ms = ?19, turns = ?20, "
        "tool_calls = ?21, input_tokens = ?22, output_tokens = ?23, last_tool = ?24, "
-       "parent_call_id = ?25 WHERE id = ?1"},
+       "parent_call_id = ?25, cache_write_tokens = ?26, cache_read_tokens = ?27, "
+       "reasoning_tokens = ?28, requests = ?29, cost_nano_usd = ?30, unpriced_requests = ?31, "
+       "root_session_id = ?32 WHERE id = ?1"},
+      {&insert_model_request_,
+       Sql({"INSERT INTO model_requests (", kModelRequestColumns + 4,
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"})},
+      {&list_model_requests_, Sql({"SELECT ", kModelRequestColumns,
+                                   " FROM model_requests WHERE task_id = ?1 ORDER BY id"})},
       {&get_task_, Sql({"SELECT ", kTaskColumns, " FROM tasks WHERE id = ?1"})},
       {&insert_attempt_,
        Sql({"INSERT INTO task_attempts (", kAttemptColumns, ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"})},
@@ -288,6 +298,23 @@ Result<Statement*> SqliteStore::ListTasksStatement(const std::string& sql) {
   return &it->second;
 }
 
+namespace {
+
+// Appends "<glue>column = ?" for each set (non-empty) value, in order, and the values to bind;
+// `glue` becomes " AND " after the first.
+void AppendEqualities(std::initializer_list<std::pair<const char*, const std::string*>> equals,
+                      const char** glue, std::string* sql, std::vector<std::string_view>* texts) {
+  for (const auto& [condition, value] : equals) {
+    if (value->empty()) continue;
+    *sql += *glue;
+    *sql += condition;
+    texts->push_back(*value);
+    *glue = " AND ";
+  }
+}
+
+}  // namespace
+
 Result<std::vector<TaskRecord>> SqliteStore::ListTasks(const TaskFilter& filter) {
   // The SQL depends only on which filters are set (and how many states), so the statements
   // cached per SQL text stay few.
@@ -304,19 +331,12 @@ Result<std::vector<TaskRecord>> SqliteStore::ListTasks(const TaskFilter& filter)
     sql += ")";
     glue = " AND ";
   }
-  const std::pair<const char*, const std::string*> equals[] = {
-      {"session_id = ?", &filter.session_id},
-      {"parent_session_id = ?", &filter.parent_session_id},
-      {"parent_call_id = ?", &filter.parent_call_id},
-      {"owner = ?", &filter.owner},
-  };
-  for (const auto& [condition, value] : equals) {
-    if (value->empty()) continue;
-    sql += glue;
-    sql += condition;
-    texts.push_back(*value);
-    glue = " AND ";
-  }
+  AppendEqualities({{"session_id = ?", &filter.session_id},
+                    {"parent_session_id = ?", &filter.parent_session_id},
+                    {"parent_call_id = ?", &filter.parent_call_id},
+                    {"owner = ?", &filter.owner},
+                    {"root_session_id = ?", &filter.root_session_id}},
+                   &glue, &sql, &texts);
   const bool limited = filter.limit > 0;
   sql += limited ? " ORDER BY id DESC LIMIT ?" : " ORDER BY id";
 
@@ -329,6 +349,68 @@ Result<std::vector<TaskRecord>> SqliteStore::ListTasks(const TaskFilter& filter)
   TROUPE_RETURN_IF_ERROR(CollectRows(*statement, ReadTask, &tasks));
   if (limited) std::reverse(tasks.begin(), tasks.end());
   return tasks;
+}
+
+Status SqliteStore::AppendModelRequest(ModelRequestRecord* request) {
+  TROUPE_RETURN_IF_ERROR(RequireTransaction("AppendModelRequest"));
+  Statement::Scope scope(&insert_model_request_);
+  BindModelRequest(insert_model_request_, *request);
+  TROUPE_RETURN_IF_ERROR(insert_model_request_.Run());
+  request->id = sqlite3_last_insert_rowid(db_.handle());
+  return Status::Ok();
+}
+
+Result<std::vector<ModelRequestRecord>> SqliteStore::ListModelRequests(
+    const std::string& task_id) {
+  Statement::Scope scope(&list_model_requests_);
+  list_model_requests_.BindText(1, task_id);
+  std::vector<ModelRequestRecord> rows;
+  TROUPE_RETURN_IF_ERROR(CollectRows(list_model_requests_, ReadModelRequest, &rows));
+  return rows;
+}
+
+Result<UsageTotals> SqliteStore::SumUsage(const UsageFilter& filter) {
+  // Like ListTasks: one cached statement per set of filters.
+  std::string sql =
+      "SELECT count(*), coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), "
+      "coalesce(sum(cache_write_tokens), 0), coalesce(sum(cache_read_tokens), 0), "
+      "coalesce(sum(reasoning_tokens), 0), coalesce(sum(cost_nano_usd), 0), "
+      "coalesce(sum(1 - priced), 0) FROM model_requests";
+  const char* glue = " WHERE ";
+  std::vector<std::string_view> texts;
+  AppendEqualities({{"task_id = ?", &filter.task_id},
+                    {"session_id = ?", &filter.session_id},
+                    {"root_session_id = ?", &filter.root_session_id}},
+                   &glue, &sql, &texts);
+  std::vector<int64_t> ints;
+  if (filter.since_ms > 0) {
+    sql += glue;
+    sql += "created_at_ms >= ?";
+    ints.push_back(filter.since_ms);
+    glue = " AND ";
+  }
+  if (filter.until_ms > 0) {
+    sql += glue;
+    sql += "created_at_ms < ?";
+    ints.push_back(filter.until_ms);
+  }
+  TROUPE_ASSIGN_OR_RETURN(Statement * statement, ListTasksStatement(sql));
+  Statement::Scope scope(statement);
+  int index = 1;
+  for (std::string_view text : texts) statement->BindText(index++, text);
+  for (int64_t n : ints) statement->BindInt64(index++, n);
+  TROUPE_ASSIGN_OR_RETURN(bool has_row, statement->Step());
+  UsageTotals totals;
+  if (!has_row) return totals;
+  totals.requests = statement->ColumnInt64(0);
+  totals.input_tokens = statement->ColumnInt64(1);
+  totals.output_tokens = statement->ColumnInt64(2);
+  totals.cache_write_tokens = statement->ColumnInt64(3);
+  totals.cache_read_tokens = statement->ColumnInt64(4);
+  totals.reasoning_tokens = statement->ColumnInt64(5);
+  totals.cost_nano_usd = statement->ColumnInt64(6);
+  totals.unpriced_requests = statement->ColumnInt64(7);
+  return totals;
 }
 
 Status SqliteStore::InsertAttempt(const AttemptRecord& attempt) {

@@ -48,6 +48,9 @@ class SqliteStore final : public Store {
   Result<std::optional<TaskRecord>> GetTask(const std::string& id) override;
   Result<std::vector<TaskRecord>> ListTasks(const TaskFilter& filter) override;
   Result<std::vector<std::pair<TaskState, int64_t>>> CountTasksByState() override;
+  Status AppendModelRequest(ModelRequestRecord* request) override;
+  Result<std::vector<ModelRequestRecord>> ListModelRequests(const std::string& task_id) override;
+  Result<UsageTotals> SumUsage(const UsageFilter& filter) override;
   Status InsertAttempt(const AttemptRecord& attempt) override;
   Status FinishAttempt(const AttemptRecord& attempt) override;
   Result<std::vector<AttemptRecord>> ListAttempts(const std::string& task_id) override;
@@ -65,7 +68,7 @@ class SqliteStore final : public Store {
  private:
   // FailedPrecondition unless a transaction is open: writes outside one are engine bugs.
   Status RequireTransaction(const char* operation) const;
-  // A cached statement for ListTasks' `sql`, compiled on first use.
+  // A cached statement for ListTasks' or SumUsage's `sql`, compiled on first use.
   Result<Statement*> ListTasksStatement(const std::string& sql);
 
   SqliteDb db_;  // declared first: destroyed after every statement
@@ -76,6 +79,7 @@ class SqliteStore final : public Store {
   Statement last_message_seq_, append_message_, list_messages_;
   Statement delete_todos_, insert_todo_, get_todos_;
   Statement insert_task_, update_task_state_, update_task_, get_task_;
+  Statement insert_model_request_, list_model_requests_;
   Statement insert_attempt_, finish_attempt_, list_attempts_;
   Statement insert_notification_, list_undelivered_, list_notifications_for_task_;
   Statement mark_delivered_, notification_delivered_at_;

@@ -59,6 +59,15 @@ class Store {
   virtual Result<std::vector<TaskRecord>> ListTasks(const TaskFilter& filter) = 0;
   // How many tasks are in each state (states with none are left out), without reading them.
   virtual Result<std::vector<std::pair<TaskState, int64_t>>> CountTasksByState() = 0;
+  // --- the ledger of model requests
+  // Assigns request->id.
+  virtual Status AppendModelRequest(ModelRequestRecord* request) = 0;
+  // A task's requests, oldest first.
+  virtual Result<std::vector<ModelRequestRecord>> ListModelRequests(
+      const std::string& task_id) = 0;
+  // The sum of the requests `filter` matches (all zero when none).
+  virtual Result<UsageTotals> SumUsage(const UsageFilter& filter) = 0;
+
   virtual Status InsertAttempt(const AttemptRecord& attempt) = 0;
   // Sets ended_at_ms, outcome and error of (task_id, attempt). NotFound if absent.
   virtual Status FinishAttempt(const AttemptRecord& attempt) = 0;

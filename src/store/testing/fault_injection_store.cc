@@ -84,6 +84,11 @@ Status FaultInjectionStore::UpdateTask(const TaskRecord& task) {
   return base_->UpdateTask(task);
 }
 
+Status FaultInjectionStore::AppendModelRequest(ModelRequestRecord* request) {
+  TROUPE_RETURN_IF_ERROR(NextWrite());
+  return base_->AppendModelRequest(request);
+}
+
 Status FaultInjectionStore::InsertAttempt(const AttemptRecord& attempt) {
   TROUPE_RETURN_IF_ERROR(NextWrite());
   return base_->InsertAttempt(attempt);

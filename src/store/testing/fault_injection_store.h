@@ -72,6 +72,13 @@ class FaultInjectionStore : public Store {
   Result<std::vector<std::pair<TaskState, int64_t>>> CountTasksByState() override {
     return base_->CountTasksByState();
   }
+  Status AppendModelRequest(ModelRequestRecord* request) override;
+  Result<std::vector<ModelRequestRecord>> ListModelRequests(const std::string& task_id) override {
+    return base_->ListModelRequests(task_id);
+  }
+  Result<UsageTotals> SumUsage(const UsageFilter& filter) override {
+    return base_->SumUsage(filter);
+  }
   Status InsertAttempt(const AttemptRecord& attempt) override;
   Status FinishAttempt(const AttemptRecord& attempt) override;
   Result<std::vector<AttemptRecord>> ListAttempts(const std::string& task_id) override {

@@ -1,0 +1,77 @@
+#include "engine/budget.h"
+
+#include <gtest/gtest.h>
+
+namespace troupe {
+namespace {
+
+UsageTotals Spent(int64_t in, int64_t out, int64_t nano, int64_t requests = 3) {
+  UsageTotals u;
+  u.requests = requests;
+  u.input_tokens = in;
+  u.output_tokens = out;
+  u.cost_nano_usd = nano;
+  return u;
+}
+
+TEST(BudgetTest, NarrowestTakesTheLowerOfEachLimit) {
+  TaskBudget config{1000, std::nullopt};
+  TaskBudget launch{5000, 700};
+  EXPECT_EQ(Narrowest(config, launch), (TaskBudget{1000, 700}));
+  EXPECT_EQ(Narrowest(TaskBudget{}, TaskBudget{}), TaskBudget{});
+}
+
+TEST(BudgetTest, TaskVerdictsNameTheBudgetItsLimitAndTheSpend) {
+  TaskBudget tokens{10000, std::nullopt};
+  EXPECT_EQ(TaskBudgetVerdict(tokens, Spent(8000, 1999, 0)), "");
+  EXPECT_EQ(TaskBudgetVerdict(tokens, Spent(9000, 1523, 0, 4)),
+            "task budget reached: max_tokens 10000, spent 10523 tokens (9000 in, 1523 out) in 4 "
+            "requests");
+  TaskBudget cost{std::nullopt, UsdToNano(2)};
+  EXPECT_EQ(TaskBudgetVerdict(cost, Spent(1, 1, UsdToNano(1.99))), "");
+  EXPECT_EQ(TaskBudgetVerdict(cost, Spent(1, 1, UsdToNano(2.0312), 12)),
+            "task budget reached: max_cost_usd $2.00, spent $2.03 in 12 requests");
+}
+
+TEST(BudgetTest, TheNextRequestIsRefusedWhenItsPromptAlonePassesTheBudget) {
+  TaskBudget tokens{10000, std::nullopt};
+  EXPECT_EQ(NextRequestVerdict(tokens, Spent(6000, 1000, 0), 2999, 0), "");
+  EXPECT_EQ(NextRequestVerdict(tokens, Spent(6000, 1000, 0), 3000, 0),
+            "task budget would be passed by the next model request: max_tokens 10000, spent 7000 "
+            "tokens in 3 requests, and the next request sends about 3000 more");
+  TaskBudget cost{std::nullopt, UsdToNano(1)};
+  // 100k prompt tokens at $3 per million (3000 nano-USD a token) is $0.30.
+  EXPECT_EQ(NextRequestVerdict(cost, Spent(1, 1, UsdToNano(0.69)), 100'000, 3000), "");
+  EXPECT_EQ(NextRequestVerdict(cost, Spent(1, 1, UsdToNano(0.70)), 100'000, 3000),
+            "task budget would be passed by the next model request: max_cost_usd $1.00, spent "
+            "$0.7000 in 3 requests, and the next request costs at least $0.3000");
+}
+
+TEST(BudgetTest, TreeSpawnAndDailyVerdicts) {
+  TreeBudget tree{UsdToNano(10), 50};
+  EXPECT_EQ(TreeCostVerdict(tree, "ses_1", UsdToNano(9.99), 7), "");
+  EXPECT_EQ(TreeCostVerdict(tree, "ses_1", UsdToNano(10.21), 14),
+            "tree budget reached: tree_max_cost_usd $10.00 for the tree of session ses_1, spent "
+            "$10.21 by its 14 tasks");
+  EXPECT_EQ(SpawnCapVerdict(tree, "ses_1", 49), "");
+  EXPECT_EQ(SpawnCapVerdict(tree, "ses_1", 50),
+            "spawn cap reached: tree_max_tasks 50 for the tree of session ses_1, and 50 tasks "
+            "were already launched in it; no more tasks can be started in this tree — finish the "
+            "work with the results you have");
+  EXPECT_EQ(SpawnCapVerdict(TreeBudget{std::nullopt, 0}, "ses_1", 100000), "");  // 0 = no cap
+  EXPECT_EQ(DailyVerdict(std::nullopt, UsdToNano(1e6), "2026-12-06"), "");
+  EXPECT_EQ(DailyVerdict(UsdToNano(40), UsdToNano(40.12), "2026-12-06"),
+            "daily budget reached: daily_max_cost_usd $40.00, spent $40.12 on 2026-12-06 (UTC); "
+            "new work is refused until 00:00 UTC");
+}
+
+TEST(BudgetTest, UtcDays) {
+  const int64_t dec6 = 1796515200000;  // 2026-12-06T00:00:00Z
+  EXPECT_EQ(UtcDay(dec6), "2026-12-06");
+  EXPECT_EQ(UtcDay(dec6 - 1), "2026-12-05");
+  EXPECT_EQ(UtcDay(dec6 + kDayMs - 1), "2026-12-06");
+  EXPECT_EQ(UtcDayStartMs(dec6 + 12345), dec6);
+}
+
+}  // namespace
+}  // namespace troupe

@@ -1,0 +1,283 @@
+// Spend through the TaskManager: every model request charged to its task, tree and UTC day and
+// kept in the store; budgets checked at launch, before a request and after it; all of it across
+// a crash.
+#include <gtest/gtest.h>
+
+#include "core/testing/test_dir.h"
+#include "engine/engine_test_fixture.h"
+
+namespace troupe {
+namespace {
+
+using testing::TestDir;
+
+// A model request's report, as the agent loop sends it.
+ProgressUpdate Request(int64_t input, int64_t output, int64_t cache_write = 0,
+                       int64_t cache_read = 0, int64_t reasoning = 0) {
+  ProgressUpdate u;
+  u.turns = 1;
+  u.requests = 1;
+  u.input_tokens = input;
+  u.output_tokens = output;
+  u.cache_write_tokens = cache_write;
+  u.cache_read_tokens = cache_read;
+  u.reasoning_tokens = reasoning;
+  return u;
+}
+
+class SpendTest : public EngineTest {
+ protected:
+  SpendTest() {
+    runner_.set_chooser([](const RunRequest&) { return Script{}; });  // runs until told
+    options_.limits.default_concurrency = 0;
+    // $3 / $15 / $3.75 / $0.30 per million, like Claude Sonnet 4.5.
+    options_.prices = PriceTable({{"corp/priced", ModelPrice{3, 15, 3.75, 0.30}}}, false);
+  }
+  void Start() {
+    Build(options_, db_);
+    ASSERT_TRUE(manager_->Recover().ok());
+  }
+  void Crash() {
+    manager_.reset();
+    store_.reset();
+  }
+  std::string Child(const std::string& parent_task, const std::string& prompt,
+                    const std::string& model = "corp/priced") {
+    LaunchRequest r = Req(prompt, model);
+    r.parent_session_id = ViewOf(parent_task).task.session_id;
+    return LaunchOk(r);
+  }
+  UsageTotals Usage(const std::string& id) { return UsageOf(ViewOf(id).task); }
+
+  TaskManagerOptions options_;
+  TestDir dir_;
+  std::string db_ = dir_.File("troupe.db");
+};
+
+TEST_F(SpendTest, TaskAndTreeTotalsAreTheSumOfTheirRequestsPricedToTheCent) {
+  Start();
+  const std::string lead = LaunchOk(Req("lead", "corp/priced"));
+  const std::string child = Child(lead, "child");
+  const std::string unpriced = Child(lead, "child on a model without a price", "mock/m");
+  ASSERT_TRUE(runner_.Progress(lead, Request(100'000, 2'000, 10'000, 50'000, 500)));
+  ASSERT_TRUE(runner_.Progress(lead, Request(120'000, 3'000, 0, 110'000)));
+  ASSERT_TRUE(runner_.Progress(child, Request(1'000'000, 100'000)));
+  ASSERT_TRUE(runner_.Progress(unpriced, Request(7'000, 300)));
+
+  // lead: 40k uncached $0.12 + 10k written $0.0375 + 50k read $0.015 + 2k out $0.03 = $0.2025;
+  // then 10k uncached $0.03 + 110k read $0.033 + 3k out $0.045 = $0.108. Total $0.3105.
+  UsageTotals lead_usage = Usage(lead);
+  EXPECT_EQ(lead_usage, (UsageTotals{2, 220'000, 5'000, 10'000, 160'000, 500, 310'500'000, 0}));
+  EXPECT_EQ(FormatCost(lead_usage), "$0.3105");
+  // child: $3 + $1.50.
+  EXPECT_EQ(FormatCost(Usage(child)), "$4.50");
+  EXPECT_EQ(FormatCost(Usage(unpriced)), "cost unknown");
+  EXPECT_EQ(Usage(unpriced).tokens(), 7'300);
+
+  // The ledger holds each request; the task row is their sum.
+  auto requests = manager_->ModelRequests(lead);
+  ASSERT_TRUE(requests.ok());
+  ASSERT_EQ(requests->size(), 2u);
+  UsageTotals sum;
+  for (const ModelRequestRecord& r : *requests) {
+    EXPECT_EQ(r.model, "corp/priced");
+    EXPECT_EQ(r.agent, "explore");
+    sum += r.usage;
+  }
+  EXPECT_EQ(sum, lead_usage);
+
+  // The tree: all three tasks, cost unknown for one request.
+  auto tree = manager_->TreeSpend(ViewOf(lead).task.session_id);
+  ASSERT_TRUE(tree.ok()) << tree.status().ToString();
+  EXPECT_EQ(tree->tasks, 3);
+  EXPECT_EQ(tree->delegated, 2);
+  EXPECT_EQ(tree->running, 3);
+  EXPECT_EQ(tree->usage.requests, 4);
+  EXPECT_EQ(tree->usage.cost_nano_usd, 310'500'000 + 4'500'000'000);
+  EXPECT_EQ(FormatCost(tree->usage), "≥ $4.81, cost unknown for 1 of 4 requests");
+  UsageFilter by_tree;
+  by_tree.root_session_id = tree->root_session_id;
+  EXPECT_EQ(*store_->SumUsage(by_tree), tree->usage);
+  EXPECT_EQ(ViewOf(child).task.root_session_id, tree->root_session_id);
+}
+
+TEST_F(SpendTest, ATaskEndsInErrorAtItsTokenBudgetAndItsRunIsStopped) {
+  options_.budgets.task_max_tokens = 10'000;
+  Start();
+  LaunchRequest r = Req("loop forever", "corp/priced");
+  r.max_tokens = 50'000;  // a launch cannot raise the config's limit
+  const std::string id = LaunchOk(r);
+  int requests = 0;
+  while (StateOf(id) == TaskState::kRunning && requests < 100) {
+    ASSERT_TRUE(runner_.AdmitRequest(id, 2'000).ok());
+    runner_.Progress(id, Request(2'000, 500));
+    ++requests;
+  }
+  EXPECT_EQ(requests, 4);  // 4 x 2,500 = 10,000 tokens
+  TaskView v = ViewOf(id);
+  EXPECT_EQ(v.task.state, TaskState::kError);
+  EXPECT_EQ(v.task.error,
+            "task budget reached: max_tokens 10000, spent 10000 tokens (8000 in, 2000 out) in 4 "
+            "requests");
+  EXPECT_EQ(runner_.cancelled().count(id), 1u);
+  CheckInvariants();
+}
+
+TEST_F(SpendTest, TheNextRequestIsRefusedBeforeItIsSentWhenItsPromptPassesTheBudget) {
+  Start();
+  LaunchRequest r = Req("costly", "corp/priced");
+  r.max_cost_usd = 1.0;
+  const std::string id = LaunchOk(r);
+  runner_.Progress(id, Request(200'000, 10'000));  // $0.60 + $0.15
+  EXPECT_TRUE(runner_.AdmitRequest(id, 80'000).ok());  // + at least $0.24 < $1
+  Status refused = runner_.AdmitRequest(id, 90'000);   // + at least $0.27
+  EXPECT_EQ(refused.code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(refused.message(),
+            "task budget would be passed by the next model request: max_cost_usd $1.00, spent "
+            "$0.7500 in 1 request, and the next request costs at least $0.2700");
+}
+
+TEST_F(SpendTest, AChildCanOnlyNarrowItsParentsBudget) {
+  Start();
+  LaunchRequest lead_request = Req("lead", "corp/priced");
+  lead_request.max_tokens = 1'000;
+  const std::string lead = LaunchOk(lead_request);
+  LaunchRequest wide = Req("wide child", "corp/priced");
+  wide.parent_session_id = ViewOf(lead).task.session_id;
+  wide.max_tokens = 1'000'000;
+  const std::string child = LaunchOk(wide);
+  runner_.Progress(child, Request(900, 100));
+  EXPECT_EQ(StateOf(child), TaskState::kError);
+  EXPECT_NE(ViewOf(child).task.error.find("max_tokens 1000,"), std::string::npos);
+}
+
+TEST_F(SpendTest, AFanOutStopsAtTheSpawnCapWithARefusalThatSaysWhy) {
+  Start();  // the default cap: 50 tasks under a root
+  const std::string lead = LaunchOk(Req("fan out", "corp/priced"));
+  const std::string root = ViewOf(lead).task.session_id;
+  int launched = 0;
+  std::vector<Status> refusals;
+  for (int i = 0; i < 1000; ++i) {
+    LaunchRequest r = Req("child " + std::to_string(i), "corp/priced");
+    r.parent_session_id = root;
+    Result<TaskView> v = manager_->Launch(r);
+    if (v.ok()) {
+      ++launched;
+    } else {
+      refusals.push_back(v.status());
+    }
+  }
+  EXPECT_EQ(launched, 50);
+  ASSERT_EQ(refusals.size(), 950u);
+  EXPECT_EQ(refusals[0].code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(refusals[0].message(),
+            "spawn cap reached: tree_max_tasks 50 for the tree of session " + root +
+                ", and 50 tasks were already launched in it; no more tasks can be started in "
+                "this tree — finish the work with the results you have");
+  TaskFilter in_tree;
+  in_tree.root_session_id = root;
+  EXPECT_EQ(store_->ListTasks(in_tree)->size(), 51u);
+  auto tree = manager_->TreeSpend(root);
+  EXPECT_EQ(tree->tasks, 51);
+  EXPECT_EQ(tree->delegated, 50);
+  // Another tree has its own cap.
+  EXPECT_FALSE(LaunchOk(Req("another lead", "corp/priced")).empty());
+}
+
+TEST_F(SpendTest, ATreeOverItsCostBudgetCancelsItsRunningTasksAndFreesTheirSlots) {
+  options_.limits.default_concurrency = 3;
+  Start();
+  LaunchRequest lead_request = Req("lead", "corp/priced");
+  lead_request.tree_max_cost_usd = 5.0;
+  const std::string lead = LaunchOk(lead_request);
+  const std::string a = Child(lead, "a");
+  const std::string b = Child(lead, "b");
+  const std::string queued = Child(lead, "queued");  // the pool holds 3
+  const std::string other = LaunchOk(Req("another tree", "corp/priced"));
+  EXPECT_EQ(StateOf(queued), TaskState::kPending);
+  runner_.Progress(a, Request(1'000'000, 0));  // $3
+  EXPECT_EQ(StateOf(a), TaskState::kRunning);
+  runner_.Progress(b, Request(700'000, 0));  // $2.10: the tree has spent $5.10
+  const std::string verdict =
+      "tree budget reached: tree_max_cost_usd $5.00 for the tree of session " +
+      ViewOf(lead).task.session_id + ", spent $5.10 by its 4 tasks";
+  EXPECT_EQ(ViewOf(b).task.state, TaskState::kError);
+  EXPECT_EQ(ViewOf(b).task.error, verdict);
+  for (const std::string& id : {lead, a, queued}) {
+    EXPECT_EQ(StateOf(id), TaskState::kCancelled) << id;
+    EXPECT_EQ(ViewOf(id).task.error, verdict) << id;
+  }
+  // Their slots went to the other tree's work; the tree launches nothing more.
+  EXPECT_EQ(StateOf(other), TaskState::kRunning);
+  EXPECT_EQ(manager_->active_tasks(), 1u);
+  CheckInvariants();
+  LaunchRequest more = Req("more", "corp/priced");
+  more.session_id = ViewOf(lead).task.session_id;
+  Result<TaskView> refused = manager_->Launch(more);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message(), verdict + "; no more tasks can be started in it");
+}
+
+TEST_F(SpendTest, TheDailyBudgetRefusesNewWorkUntilTheUtcDayRolls) {
+  options_.budgets.daily_max_cost_usd = 2.0;
+  Start();
+  const int64_t midnight = UtcDayStartMs(clock_.WallMs()) + kDayMs;
+  clock_.AdvanceMs(midnight - clock_.WallMs() - 60'000);  // 23:59 UTC
+  const std::string id = LaunchOk(Req("spend", "corp/priced"));
+  runner_.Progress(id, Request(700'000, 0));  // $2.10
+  Status next = runner_.AdmitRequest(id, 10);
+  EXPECT_EQ(next.code(), StatusCode::kResourceExhausted);
+  const std::string day = UtcDay(clock_.WallMs());
+  EXPECT_EQ(next.message(), "daily budget reached: daily_max_cost_usd $2.00, spent $2.10 on " +
+                                day + " (UTC); new work is refused until 00:00 UTC");
+  Result<TaskView> refused = manager_->Launch(Req("more", "corp/priced"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message(), next.message());
+  EXPECT_EQ(refused.status().field(), "budget");
+  clock_.AdvanceMs(60'000);  // 00:00 UTC
+  EXPECT_TRUE(runner_.AdmitRequest(id, 10).ok());
+  EXPECT_FALSE(LaunchOk(Req("tomorrow", "corp/priced")).empty());
+  auto spend = manager_->Spend();
+  ASSERT_TRUE(spend.ok());
+  EXPECT_EQ(spend->today.cost_nano_usd, 0);
+  EXPECT_NE(spend->day, day);
+}
+
+TEST_F(SpendTest, SpendAndCapsSurviveACrash) {
+  options_.budgets.daily_max_cost_usd = 10.0;
+  Start();
+  LaunchRequest lead_request = Req("lead", "corp/priced");
+  lead_request.tree_max_tasks = 2;
+  lead_request.max_tokens = 3'000'000;
+  const std::string lead = LaunchOk(lead_request);
+  const std::string root = ViewOf(lead).task.session_id;
+  const std::string a = Child(lead, "a");
+  runner_.Progress(lead, Request(1'000'000, 0));  // $3
+  runner_.Progress(a, Request(1'000'000, 0));     // $3
+  Crash();  // nothing more is written: the spend must already be on disk
+
+  Start();
+  EXPECT_EQ(Usage(lead).cost_nano_usd, 3'000'000'000);
+  EXPECT_EQ(Usage(a).cost_nano_usd, 3'000'000'000);
+  auto tree = manager_->TreeSpend(root);
+  ASSERT_TRUE(tree.ok());
+  EXPECT_EQ(tree->usage.cost_nano_usd, 6'000'000'000);
+  EXPECT_EQ(tree->budget.max_tasks, 2);
+  // The tree's cap and the daily spend came back from the store.
+  EXPECT_FALSE(Child(lead, "b").empty());
+  LaunchRequest c = Req("c", "corp/priced");
+  c.parent_session_id = root;
+  EXPECT_NE(manager_->Launch(c).status().message().find("spawn cap reached: tree_max_tasks 2"),
+            std::string::npos);
+  auto spend = manager_->Spend();
+  ASSERT_TRUE(spend.ok());
+  EXPECT_EQ(spend->today.cost_nano_usd, 6'000'000'000);
+  // The resumed lead keeps its budget: 2,000,000 more tokens pass its 3,000,000.
+  ASSERT_EQ(StateOf(lead), TaskState::kRunning);
+  runner_.Progress(lead, Request(1'000'000, 1'000'000));
+  EXPECT_EQ(StateOf(lead), TaskState::kError);
+  EXPECT_NE(ViewOf(lead).task.error.find("max_tokens 3000000"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace troupe
