@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -60,7 +61,8 @@ struct FaultRow {
   std::vector<int64_t> min_gaps_ms;    // least wait before each retry (the mock's arrival times)
   int64_t min_run_ms = 0;              // least time the task ran
   std::string tool_output;             // words of the tool result, in the session's messages
-  std::string pid_file;                // where the slow tool wrote its pid: dead afterwards
+  std::string started_file;            // the slow tool wrote it: it started
+  std::string process_name;            // the slow tool's argv[0]: no process has it afterwards
 
   FaultRow& Refused() {
     refused = true;
@@ -96,8 +98,11 @@ struct FaultRow {
     tool_output = std::move(words);
     return *this;
   }
-  FaultRow& ToolPidIn(std::string file) {
-    pid_file = std::move(file);
+  // The tool sandbox runs the tool in its own PID namespace, so the `$$` it could write names
+  // nothing on the host: the check looks for the process by a name of its own instead.
+  FaultRow& ToolStartsAs(std::string file, std::string name) {
+    started_file = std::move(file);
+    process_name = std::move(name);
     return *this;
   }
 };
@@ -244,19 +249,21 @@ std::vector<FaultRow> Rows() {
           .RunsAtLeast(kTrickleTtlMs),
       // Slow tool processes: the tool's own time limit, then the task's.
       Row("slow-tool-own-timeout-openai", kOpenAi, "fm-tool",
-          "latency=0 tool=bash:{\"command\": \"echo $$ > slow-tool-1.pid; exec sleep 30\", "
+          "latency=0 tool=bash:{\"command\": \"echo started > slow-tool-1; exec -a "
+          "troupe-fm-slow-tool-1 sleep 30\", "
           "\"timeout_ms\": 1000} reply=\"the tool timed out\"")
           .Completes("the tool timed out")
           .Attempts(2, 0, 0)
           .RunsAtLeast(1'000)
           .ToolSays("bash: timed out after 1 s; the process group was killed")
-          .ToolPidIn("slow-tool-1.pid"),
+          .ToolStartsAs("slow-tool-1", "troupe-fm-slow-tool-1"),
       Row("slow-tool-past-the-ttl-openai", kOpenAi, "fm-tool-ttl",
-          "latency=0 tool=bash:{\"command\": \"echo $$ > slow-tool-2.pid; exec sleep 30\"}")
+          "latency=0 tool=bash:{\"command\": \"echo started > slow-tool-2; exec -a "
+          "troupe-fm-slow-tool-2 sleep 30\"}")
           .Fails({"timed out after 3.0s", "taskTtlMs 3000"})
           .Attempts(1, 0, 0)
           .RunsAtLeast(kToolTtlMs)
-          .ToolPidIn("slow-tool-2.pid"),
+          .ToolStartsAs("slow-tool-2", "troupe-fm-slow-tool-2"),
   };
 }
 
@@ -324,19 +331,21 @@ std::string Config(const std::vector<FaultRow>& rows, int mock_port, int refused
   return config.dump(2);
 }
 
-// Whether `pid` is a running (not zombie) process whose command line mentions `what`.
-bool Runs(pid_t pid, const std::string& what) {
-  if (pid <= 0 || kill(pid, 0) != 0) return false;
-  const std::string stat = testing::ReadFileBytes(fmt::format("/proc/{}/stat", pid));
-  const size_t paren = stat.rfind(')');
-  if (paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z') {
-    return false;
+// Whether a running (not zombie) process on the machine has `name` as its argv[0].
+bool AnyProcessNamed(const std::string& name) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string pid = entry.path().filename().string();
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string cmdline = testing::ReadFileBytes(entry.path().string() + "/cmdline");
+    if (cmdline.substr(0, cmdline.find('\0')) != name) continue;
+    const std::string stat = testing::ReadFileBytes(entry.path().string() + "/stat");
+    const size_t paren = stat.rfind(')');
+    const bool zombie =
+        paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z';
+    if (!zombie) return true;
   }
-  std::string cmdline = testing::ReadFileBytes(fmt::format("/proc/{}/cmdline", pid));
-  for (char& c : cmdline) {
-    if (c == '\0') c = ' ';
-  }
-  return cmdline.find(what) != std::string::npos;
+  return false;
 }
 
 // The mock's log entries of each marker, in arrival order.
@@ -425,12 +434,11 @@ TEST(FaultMatrixTest, EveryFaultEndsInItsDefinedStateAndReleasesItsSlot) {
           h.Unix().Get(fmt::format("/v1/sessions/{}/messages", task.value("session_id", "")));
       EXPECT_THAT(messages.body, HasSubstr(row.tool_output));
     }
-    if (!row.pid_file.empty()) {
-      const std::string text = testing::ReadFileBytes(h.workspace() + "/" + row.pid_file);
-      const pid_t pid = static_cast<pid_t>(std::atoi(text.c_str()));
-      EXPECT_GT(pid, 0) << "the slow tool did not start";
-      EXPECT_TRUE(WaitUntil([&] { return !Runs(pid, "sleep"); }, 15'000))
-          << "the slow tool's process " << pid << " outlived its time limit";
+    if (!row.started_file.empty()) {
+      EXPECT_EQ(testing::ReadFileBytes(h.workspace() + "/" + row.started_file), "started\n")
+          << "the slow tool did not start";
+      EXPECT_TRUE(WaitUntil([&] { return !AnyProcessNamed(row.process_name); }, 15'000))
+          << "the slow tool's process " << row.process_name << " outlived its time limit";
     }
   }
 

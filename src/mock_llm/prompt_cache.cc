@@ -88,6 +88,7 @@ std::string StringMember(const json& body, const char* key) {
 
 void PromptCache::Apply(WireProtocol protocol, const json& body, Usage* usage) {
   if (!body.is_object()) return;
+  if (usage->cache_read_tokens != 0 || usage->cache_write_tokens != 0) return;
   const std::string model = StringMember(body, "model");
   Blocks blocks;
   blocks.AddEach(Member(body, "tools"));

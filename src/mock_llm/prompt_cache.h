@@ -46,7 +46,9 @@ class PromptCache {
 
   // `usage->input_tokens` holds every prompt token of the reply to `body` (the request as sent
   // with `protocol`); splits it as described above and remembers the prefixes this request
-  // wrote. A request that did not ask for caching leaves `*usage` unchanged.
+  // wrote. A request that did not ask for caching, or whose reply's cache tokens were scripted
+  // (`usage=IN/OUT/CACHE_READ/CACHE_WRITE`: the test says what the provider reports), leaves
+  // `*usage` unchanged.
   void Apply(WireProtocol protocol, const nlohmann::json& body, Usage* usage);
 
   size_t prefixes() const { return prefixes_; }

@@ -130,6 +130,19 @@ TEST(PromptCacheTest, ShortPrefixesAreNotCachedAndSplitsNeverExceedTheTotal) {
   }
 }
 
+TEST(PromptCacheTest, ScriptedCacheTokensAreKeptAsTheScriptSaysThem) {
+  PromptCache cache;
+  Usage warm = Total(5000);
+  cache.Apply(WireProtocol::kOpenAi, EncodeOpenAiRequest(Conversation(1, true)), &warm);
+  Usage scripted = Total(10000);
+  scripted.cache_read_tokens = 50000;
+  scripted.cache_write_tokens = 4000;
+  cache.Apply(WireProtocol::kOpenAi, EncodeOpenAiRequest(Conversation(3, true)), &scripted);
+  EXPECT_EQ(scripted.input_tokens, 10000);
+  EXPECT_EQ(scripted.cache_read_tokens, 50000);
+  EXPECT_EQ(scripted.cache_write_tokens, 4000);
+}
+
 TEST(PromptCacheTest, ForgetsEverythingPastItsCapacity) {
   PromptCache cache(/*max_prefixes=*/10);  // a request of 3 turns has 7 block prefixes
   Usage first = Total(5000);
