@@ -470,8 +470,7 @@ class ConfigFileReader {
       if (ReadString(v, at, &type) &&
           std::find(std::begin(kProviderTypes), std::end(kProviderTypes), type) ==
               std::end(kProviderTypes)) {
-        std::string message =
-            "expected \"openai\", \"anthropic\" or \"mock\", got " + DescribeJsonValue(v);
+        std::string message = "expected " + ProviderTypeChoices() + ", got " + DescribeJsonValue(v);
         for (std::string_view known : kProviderTypes) {
           if (EditDistance(AsciiLowercase(type), known) <= 2) {
             message += " (did you mean \"" + std::string(known) + "\"?)";
@@ -656,8 +655,7 @@ Result<LoadedConfig> ConfigBuilder::Finish(std::vector<std::string> files) {
   for (const auto& [name, origin] : provider_origins_) {
     if (config_.providers[name].type.empty() && !providers_with_bad_type_.count(name)) {
       errors_.push_back({origin.file, origin.position.line, origin.position.column,
-                         origin.path + ": \"type\" is missing (\"openai\", \"anthropic\" or "
-                                       "\"mock\")"});
+                         origin.path + ": \"type\" is missing (" + ProviderTypeChoices() + ")"});
     }
   }
   for (const auto& [name, origin] : script_origins_) {

@@ -142,8 +142,8 @@ INSTANTIATE_TEST_SUITE_P(
         TypeErrorCase{InEntry("providers", "openai", "type", "5"),
                       "4:15: providers.openai.type: expected a string, got 5"},
         TypeErrorCase{InEntry("providers", "openai", "type", "\"OpenAI\""),
-                      "4:15: providers.openai.type: expected \"openai\", \"anthropic\" or "
-                      "\"mock\", got \"OpenAI\" (did you mean \"openai\"?)"},
+                      "4:15: providers.openai.type: expected \"openai\", \"openai-responses\", "
+                      "\"anthropic\" or \"mock\", got \"OpenAI\" (did you mean \"openai\"?)"},
         TypeErrorCase{InProvider("base_url", "\"ftp://x\""),
                       "5:19: providers.openai.base_url: expected an http:// or https:// URL "
                       "without spaces, like \"https://api.openai.com/v1\""},
@@ -163,8 +163,8 @@ INSTANTIATE_TEST_SUITE_P(
         TypeErrorCase{"{\n  \"providers\": {\n    \"openai\": 5\n  }\n}",
                       "3:15: providers.openai: expected an object, got 5"},
         TypeErrorCase{"{\n  \"providers\": {\n    \"openai\": {}\n  }\n}",
-                      "3:5: providers.openai: \"type\" is missing (\"openai\", \"anthropic\" or "
-                      "\"mock\")"}));
+                      "3:5: providers.openai: \"type\" is missing (\"openai\", "
+                      "\"openai-responses\", \"anthropic\" or \"mock\")"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Agents, TypeErrorTest,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 
 #include "core/text_case.h"
 
@@ -17,6 +18,16 @@ bool IsUpperAlnumOrUnderscore(char c) {
 bool IsSpace(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
 
 }  // namespace
+
+std::string ProviderTypeChoices() {
+  constexpr size_t kCount = std::size(kProviderTypes);
+  std::string out;
+  for (size_t i = 0; i < kCount; ++i) {
+    if (i > 0) out += i + 1 == kCount ? " or " : ", ";
+    out += "\"" + std::string(kProviderTypes[i]) + "\"";
+  }
+  return out;
+}
 
 std::string CanonicalModelName(std::string_view s) {
   std::string out;

@@ -11,6 +11,8 @@ namespace troupe {
 // The values of a provider's "type".
 inline constexpr std::string_view kProviderTypes[] = {"openai", "openai-responses", "anthropic",
                                                       "mock"};
+// kProviderTypes for a message: "openai", "openai-responses", "anthropic" or "mock".
+std::string ProviderTypeChoices();
 
 // A provider name: [a-z0-9][a-z0-9._-]*
 bool IsProviderName(std::string_view s);

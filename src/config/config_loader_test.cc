@@ -251,8 +251,8 @@ TEST(ConfigLoaderTest, PositionsComeFromTheFileThatSuppliedTheValue) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(),
             "project.jsonc:3:31: providers.corp.headers.X: expected a string, got a number\n"
-            "project.jsonc:4:5: providers.bare: \"type\" is missing (\"openai\", \"anthropic\" "
-            "or \"mock\")");
+            "project.jsonc:4:5: providers.bare: \"type\" is missing (\"openai\", "
+            "\"openai-responses\", \"anthropic\" or \"mock\")");
 
   // A model alias defined in one file is usable in the other.
   Result<LoadedConfig> ok = LoadConfigFromSources(

@@ -13,4 +13,7 @@ std::string AsciiLowercase(std::string_view s);
 // Lowercase without '_' and '-', so that "maxTurns", "max-turns" and "max_turns" are one name.
 std::string FoldIdentifier(std::string_view s);
 
+// Whether `a` and `b` are equal but for the case of A-Z: HTTP header names, "Bearer".
+bool EqualsIgnoringAsciiCase(std::string_view a, std::string_view b);
+
 }  // namespace troupe

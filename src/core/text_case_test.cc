@@ -18,5 +18,13 @@ TEST(TextCaseTest, FoldIdentifierIgnoresCaseUnderscoresAndDashes) {
   EXPECT_EQ(FoldIdentifier("todo write"), "todo write");  // spaces are not folded
 }
 
+TEST(TextCaseTest, EqualsIgnoringAsciiCaseFoldsOnlyAToZ) {
+  EXPECT_TRUE(EqualsIgnoringAsciiCase("Retry-After", "retry-after"));
+  EXPECT_TRUE(EqualsIgnoringAsciiCase("", ""));
+  EXPECT_FALSE(EqualsIgnoringAsciiCase("retry-after", "retry-after-ms"));
+  EXPECT_FALSE(EqualsIgnoringAsciiCase("x[", "X{"));  // '[' and '{' are 32 apart, not letters
+  EXPECT_FALSE(EqualsIgnoringAsciiCase("\xC3\x89", "\xC3\xA9"));  // É is not é here
+}
+
 }  // namespace
 }  // namespace troupe

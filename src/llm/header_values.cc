@@ -6,30 +6,17 @@
 #include <limits>
 #include <system_error>
 
+#include "core/text_case.h"
+#include "core/text_trim.h"
+
 namespace troupe {
 
 namespace {
 
 constexpr int64_t kMsPerDay = 86'400'000;
 
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
-  }
-  return true;
-}
-
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-
-std::string_view TrimSpaces(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // Reads a date or time left to right; every method consumes only on success.
 class Scanner {
@@ -90,7 +77,7 @@ std::optional<int> MonthNumber(std::string_view name) {
   static constexpr std::string_view kMonths[] = {"jan", "feb", "mar", "apr", "may", "jun",
                                                  "jul", "aug", "sep", "oct", "nov", "dec"};
   for (int i = 0; i < 12; ++i) {
-    if (EqualsIgnoreCase(name, kMonths[i])) return i + 1;
+    if (EqualsIgnoringAsciiCase(name, kMonths[i])) return i + 1;
   }
   return std::nullopt;
 }
@@ -99,7 +86,7 @@ bool IsWeekdayName(std::string_view name) {
   static constexpr std::string_view kDays[] = {"monday", "tuesday",  "wednesday", "thursday",
                                                "friday", "saturday", "sunday"};
   for (std::string_view day : kDays) {
-    if (EqualsIgnoreCase(name, day.substr(0, 3)) || EqualsIgnoreCase(name, day)) return true;
+    if (EqualsIgnoringAsciiCase(name, day.substr(0, 3)) || EqualsIgnoringAsciiCase(name, day)) return true;
   }
   return false;
 }
@@ -145,7 +132,7 @@ std::optional<int64_t> EpochMs(int year, int month, int day, const TimeOfDay& t)
 std::optional<std::string_view> FindHeaderValue(std::span<const HttpHeader> headers,
                                                 std::string_view name) {
   for (const HttpHeader& h : headers) {
-    if (EqualsIgnoreCase(h.name, name)) return TrimSpaces(h.value);
+    if (EqualsIgnoringAsciiCase(h.name, name)) return TrimBlanks(h.value);
   }
   return std::nullopt;
 }
@@ -207,7 +194,7 @@ std::optional<int64_t> ParseHttpDate(std::string_view text, int64_t now_ms) {
     }
     if (!s.Spaces() || !(time = ReadTimeOfDay(s)) || !s.Spaces()) return std::nullopt;
     const std::string_view zone = s.Letters();
-    if (!EqualsIgnoreCase(zone, "GMT") && !EqualsIgnoreCase(zone, "UTC")) return std::nullopt;
+    if (!EqualsIgnoringAsciiCase(zone, "GMT") && !EqualsIgnoringAsciiCase(zone, "UTC")) return std::nullopt;
   } else {  // asctime: "Nov  6 08:49:37 1994"
     if (!s.Spaces()) return std::nullopt;
     std::optional<int> m = MonthNumber(s.Letters());

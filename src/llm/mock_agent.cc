@@ -7,6 +7,7 @@
 #include <set>
 #include <utility>
 
+#include "core/text_case.h"
 #include "llm/json_fields.h"
 #include "llm/mock_tool_output.h"
 
@@ -47,12 +48,6 @@ const std::set<std::string, std::less<>>& StopWords() {
       "describe",    "check",  "inside",  "within",  "across",  "whether",    "know",
       "think",       "write",  "answer",  "report"};
   return *words;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 bool IsWordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
@@ -106,7 +101,7 @@ void AddWord(std::string_view w, size_t position, std::vector<Candidate>* out) {
     if (std::all_of(word.begin(), word.end(), [](char c) { return std::isdigit(c) != 0; })) {
       continue;
     }
-    if (StopWords().count(Lower(word))) continue;
+    if (StopWords().count(AsciiLowercase(word))) continue;
     out->push_back({std::string(word), std::max(score, IsIdentifier(word) ? 2 : 1), position});
   }
 }
@@ -136,7 +131,7 @@ std::string FileNameForm(std::string_view keyword) {
 const ToolSpec* FindTool(const ChatRequest& request, std::string_view name) {
   if (request.tool_choice == "none") return nullptr;
   for (const ToolSpec& tool : request.tools) {
-    if (Lower(tool.name) == name) return &tool;
+    if (AsciiLowercase(tool.name) == name) return &tool;
   }
   return nullptr;
 }
@@ -160,7 +155,7 @@ std::optional<std::string> CaseInsensitiveFlag(const ToolSpec& tool) {
   if (!properties) return std::nullopt;
   for (const auto& [name, schema] : properties->items()) {
     std::string key;
-    for (char c : Lower(name)) {
+    for (char c : AsciiLowercase(name)) {
       if (c != '-' && c != '_') key += c;
     }
     const bool boolean = schema.is_object() && schema.value("type", json()) == "boolean";
@@ -349,7 +344,7 @@ std::vector<std::string> MockKeywords(std::string_view prompt) {
   std::set<std::string> seen;
   for (Candidate& candidate : candidates) {
     if (keywords.size() == kMaxKeywords) break;
-    if (seen.insert(Lower(candidate.text)).second) keywords.push_back(std::move(candidate.text));
+    if (seen.insert(AsciiLowercase(candidate.text)).second) keywords.push_back(std::move(candidate.text));
   }
   return keywords;
 }
@@ -361,7 +356,7 @@ MockAgentTurn MockAgentNextTurn(const ChatRequest& request, std::string_view pro
   for (size_t i = after; i < request.messages.size(); ++i) {
     const ChatMessage& m = request.messages[i];
     has_results |= m.role == ChatRole::kTool;
-    for (const ToolCall& call : m.tool_calls) has_read |= Lower(call.name) == "read";
+    for (const ToolCall& call : m.tool_calls) has_read |= AsciiLowercase(call.name) == "read";
   }
   MockAgentTurn turn;
   if (!has_results) {
@@ -421,7 +416,7 @@ std::string MockAgentAnswer(const ChatRequest& request, std::string_view prompt)
     const std::string name = call ? call->name : m.tool_name.empty() ? "tool" : m.tool_name;
     const std::string what = DescribeCall(name, call ? call->arguments_json : "");
     const MockToolOutput out = ReadMockToolOutput(m.text);
-    const std::string kind = Lower(name);
+    const std::string kind = AsciiLowercase(name);
     if (m.is_error) {
       body += "- " + what + " failed: " +
               Code(out.first_lines.empty() ? "(no message)" : out.first_lines.front()) + "\n";

@@ -6,6 +6,7 @@
 #include <map>
 #include <utility>
 
+#include "core/text_trim.h"
 #include "llm/json_fields.h"
 
 namespace troupe {
@@ -21,15 +22,9 @@ constexpr double kMaxTokensPerSecond = 1'000'000;
 
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
-std::string_view TrimBlanks(std::string_view s) {
-  while (!s.empty() && IsBlank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsBlank(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 // The rest of `line` after `#mock` when it is a directive line.
 std::optional<std::string_view> DirectiveBody(std::string_view line) {
-  line = TrimBlanks(line);
+  line = TrimAsciiSpace(line);
   if (line.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
   line.remove_prefix(kPrefix.size());
   if (!line.empty() && !IsBlank(line.front())) return std::nullopt;  // "#mockery"
@@ -517,7 +512,7 @@ std::string MockDirectiveLines(std::string_view text) {
   ForEachLine(text, [&](std::string_view line) {
     if (!DirectiveBody(line)) return;
     if (!out.empty()) out += '\n';
-    out += TrimBlanks(line);
+    out += TrimAsciiSpace(line);
   });
   return out;
 }
