@@ -301,10 +301,9 @@ class ConfigFileReader {
       for (const auto& [model, entry] : v.items()) Price(model, entry, Child(at, model));
     } else if (key.name == "budgets") {
       if (!ExpectObject(v, at)) return;
-      Members(v, at, FindConfigSection("budgets"),
-              [&](const ConfigKey& k, const json& value, const At& where) {
-                Budget(k, value, where);
-              });
+      Members(
+          v, at, FindConfigSection("budgets"),
+          [&](const ConfigKey& k, const json& value, const At& where) { Budget(k, value, where); });
     }
   }
 
@@ -518,8 +517,9 @@ class ConfigFileReader {
       std::string header;
       if (!ReadString(v, at, &header)) return;
       if (!IsHeaderName(header)) {
-        ValueError(at, "expected a header name (letters, digits and !#$%&'*+-.^_`|~), like "
-                       "\"api-key\"");
+        ValueError(at,
+                   "expected a header name (letters, digits and !#$%&'*+-.^_`|~), like "
+                   "\"api-key\"");
       } else {
         provider->api_key_header = header;
       }

@@ -86,7 +86,8 @@ bool IsWeekdayName(std::string_view name) {
   static constexpr std::string_view kDays[] = {"monday", "tuesday",  "wednesday", "thursday",
                                                "friday", "saturday", "sunday"};
   for (std::string_view day : kDays) {
-    if (EqualsIgnoringAsciiCase(name, day.substr(0, 3)) || EqualsIgnoringAsciiCase(name, day)) return true;
+    if (EqualsIgnoringAsciiCase(name, day.substr(0, 3)) || EqualsIgnoringAsciiCase(name, day))
+      return true;
   }
   return false;
 }
@@ -194,7 +195,8 @@ std::optional<int64_t> ParseHttpDate(std::string_view text, int64_t now_ms) {
     }
     if (!s.Spaces() || !(time = ReadTimeOfDay(s)) || !s.Spaces()) return std::nullopt;
     const std::string_view zone = s.Letters();
-    if (!EqualsIgnoringAsciiCase(zone, "GMT") && !EqualsIgnoringAsciiCase(zone, "UTC")) return std::nullopt;
+    if (!EqualsIgnoringAsciiCase(zone, "GMT") && !EqualsIgnoringAsciiCase(zone, "UTC"))
+      return std::nullopt;
   } else {  // asctime: "Nov  6 08:49:37 1994"
     if (!s.Spaces()) return std::nullopt;
     std::optional<int> m = MonthNumber(s.Letters());
