@@ -190,6 +190,44 @@ Result<int> Workspace::OpenBeneath(std::string_view path, int flags, mode_t mode
   return Status::IoError("cannot open " + shown + ": " + std::strerror(error));
 }
 
+Result<int> Workspace::OpenDirectoryBeneath(std::string_view path, bool create_missing) const {
+  TROUPE_ASSIGN_OR_RETURN(std::string resolved, Resolve(path));
+  const std::string shown(path);
+  int dir = open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) {
+    return Status::IoError("cannot open the workspace " + root_ + ": " + std::strerror(errno));
+  }
+  // Resolve's result holds no links and no "..", so every component is a plain name.
+  std::string walked;
+  for (const std::string& name : Components(resolved.substr(root_ == "/" ? 0 : root_.size()))) {
+    walked += walked.empty() ? name : "/" + name;
+    int next = openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0 && errno == ENOENT && create_missing) {
+      if (mkdirat(dir, name.c_str(), 0777) != 0 && errno != EEXIST) {
+        const int error = errno;
+        close(dir);
+        return Status::IoError("cannot create the directory " + walked + ": " +
+                               std::strerror(error));
+      }
+      next = openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    const int error = errno;
+    close(dir);
+    if (next < 0) {
+      if (error == ENOENT) return Status::NotFound("path " + shown + " does not exist");
+      if (error == ENOTDIR || error == ELOOP) {
+        return Status::InvalidArgument("path " + shown + " goes through " + walked +
+                                       ", which is not a directory inside the workspace (it "
+                                       "changed while being used, or is a symbolic link)");
+      }
+      return Status::IoError("cannot open the directory " + walked + ": " +
+                             std::strerror(error));
+    }
+    dir = next;
+  }
+  return dir;
+}
+
 std::string Workspace::Relative(std::string_view absolute) const {
   if (absolute == root_) return ".";
   if (!PathIsInside(absolute, root_)) return std::string(absolute);

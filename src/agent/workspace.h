@@ -45,6 +45,15 @@ class Workspace {
   // a seccomp filter that refuses it) the resolved path is opened as it is.
   Result<int> OpenBeneath(std::string_view path, int flags, mode_t mode = 0) const;
 
+  // An O_PATH descriptor for the directory `path` (as Resolve takes it), reached from the root one
+  // component at a time with openat(O_NOFOLLOW | O_DIRECTORY): no step can follow a link or
+  // "..", so a directory swapped for a link during the walk is refused, never followed out. With
+  // `create_missing`, missing components are made (mkdirat, 0777 minus the umask) on the way.
+  // Files are then created, opened and renamed relative to the descriptor. Resolve's errors;
+  // InvalidArgument when a component is (now) a link or not a directory; NotFound when one is
+  // missing and not to be created; IoError otherwise. The caller closes the descriptor.
+  Result<int> OpenDirectoryBeneath(std::string_view path, bool create_missing) const;
+
   // `absolute` (a path Resolve returned) relative to the root, "." for the root itself; for the
   // paths tools print.
   std::string Relative(std::string_view absolute) const;

@@ -167,6 +167,26 @@ TEST_F(WorkspaceTest, OpenRefusesBadRoots) {
   EXPECT_FALSE(Workspace::Open(ws_path_ + "/src/a.txt").ok());
 }
 
+TEST_F(WorkspaceTest, OpenDirectoryBeneathOpensAndMakesDirectoriesInside) {
+  Result<int> src = ws_->OpenDirectoryBeneath("src/sub", /*create_missing=*/false);
+  ASSERT_TRUE(src.ok()) << src.status().ToString();
+  close(*src);
+  Result<int> missing = ws_->OpenDirectoryBeneath("new/deeper", /*create_missing=*/false);
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(std::filesystem::exists(ws_path_ + "/new"));
+  Result<int> made = ws_->OpenDirectoryBeneath("new/deeper", /*create_missing=*/true);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  close(*made);
+  EXPECT_TRUE(std::filesystem::is_directory(ws_path_ + "/new/deeper"));
+  Link(outside_, "out");
+  Result<int> out = ws_->OpenDirectoryBeneath("out/x", /*create_missing=*/true);
+  EXPECT_THAT(out.status().message(), HasSubstr("outside the workspace"));
+  EXPECT_THAT(out.status().message(), ::testing::Not(HasSubstr(outside_)));
+  EXPECT_FALSE(std::filesystem::exists(outside_ + "/x"));
+  Result<int> file = ws_->OpenDirectoryBeneath("src/a.txt", /*create_missing=*/false);
+  EXPECT_THAT(file.status().message(), HasSubstr("not a directory"));
+}
+
 TEST_F(WorkspaceTest, RelativeNamesPathsForPrinting) {
   EXPECT_EQ(ws_->Relative(ws_path_), ".");
   EXPECT_EQ(ws_->Relative(ws_path_ + "/src/a.txt"), "src/a.txt");

@@ -1,7 +1,9 @@
 #include "agent/tools/edit_tool.h"
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -21,6 +23,21 @@ constexpr size_t kListedLines = 10;     // line numbers named in a message
 constexpr int64_t kSnippetContext = 3;  // lines shown around an edit
 constexpr size_t kSnippetMaxLines = 30;
 constexpr size_t kSnippetLineBytes = 300;
+
+// Closes a descriptor when it goes out of scope (-1: none).
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
 
 struct EditRequest {
   std::string path;
@@ -76,16 +93,36 @@ ToolResult ApplyEdit(const std::string& root, const EditRequest& e) {
   Result<std::string> resolved = workspace->Resolve(e.path);
   if (!resolved.ok()) return ToolResult::Error("edit: " + resolved.status().message());
   const std::string shown = workspace->Relative(*resolved);
-  struct stat st;
-  if (stat(resolved->c_str(), &st) != 0) {
+  if (*resolved == workspace->root()) {
+    return ToolResult::Error("edit: " + shown + " is not a regular file");
+  }
+  // The file is opened, read and replaced relative to its parent directory, itself opened
+  // beneath the root: a directory swapped for a link to outside cannot redirect the edit.
+  const size_t slash = resolved->rfind('/');
+  const std::string name = resolved->substr(slash + 1);
+  Result<int> opened_dir = workspace->OpenDirectoryBeneath(
+      slash == 0 ? std::string("/") : resolved->substr(0, slash), /*create_missing=*/false);
+  if (!opened_dir.ok() && opened_dir.status().code() == StatusCode::kNotFound) {
+    return ToolResult::Error("edit: file " + shown +
+                             " does not exist; use write to create a new file");
+  }
+  if (!opened_dir.ok()) return ToolResult::Error("edit: " + opened_dir.status().message());
+  const UniqueFd dir(*opened_dir);
+  const UniqueFd file(openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (file.get() < 0) {
     if (errno == ENOENT) {
       return ToolResult::Error("edit: file " + shown +
                                " does not exist; use write to create a new file");
     }
+    if (errno == ELOOP) return ToolResult::Error("edit: " + shown + " is not a regular file");
+    return ToolResult::Error("edit: cannot open " + shown + ": " + std::strerror(errno));
+  }
+  struct stat st;
+  if (fstat(file.get(), &st) != 0) {
     return ToolResult::Error("edit: cannot examine " + shown + ": " + std::strerror(errno));
   }
   if (!S_ISREG(st.st_mode)) return ToolResult::Error("edit: " + shown + " is not a regular file");
-  Result<std::string> content = ReadWholeFile(*resolved, EditTool::kMaxFileBytes);
+  Result<std::string> content = ReadWholeFd(file.get(), EditTool::kMaxFileBytes, shown);
   if (!content.ok()) return ToolResult::Error("edit: " + content.status().message());
 
   std::vector<size_t> found;
@@ -114,7 +151,7 @@ ToolResult ApplyEdit(const std::string& root, const EditRequest& e) {
     copied = pos + e.old_string.size();
   }
   updated.append(*content, copied, std::string::npos);
-  Status written = WriteFileAtomically(*resolved, updated, st.st_mode & 07777);
+  Status written = WriteFileAtomicallyAt(dir.get(), name, updated, st.st_mode & 07777, shown);
   if (!written.ok()) return ToolResult::Error("edit: " + written.message());
 
   // Where the first replacement landed in the new text, to show it.

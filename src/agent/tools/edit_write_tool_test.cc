@@ -3,7 +3,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "agent/tools/edit_tool.h"
 #include "agent/tools/tool_test_fixture.h"
@@ -124,6 +127,69 @@ TEST_F(EditWriteToolTest, WriteRefusesEscapesAndDirectories) {
   EXPECT_THAT(RunTool(write_, {{"path", "d"}, {"content", "x"}}).content,
               HasSubstr("d is a directory"));
   EXPECT_THAT(RunTool(write_, {{"path", "a.txt"}}).content, HasSubstr("`content` is required"));
+}
+
+// Names in `dir`, sorted (to see that nothing was created there).
+std::vector<std::string> NamesIn(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// The check-then-open race: a directory of the workspace swapped for a link to outside while
+// writes run. Each write lands inside or is refused; nothing is ever created outside.
+TEST_F(EditWriteToolTest, ADirectorySwappedForAnOutsideLinkNeverReceivesAWrite) {
+  testing::OutsideDir outside;
+  outside.Write("keep.txt", "OUTSIDE\n");
+  std::filesystem::create_directories(Abs("d/sub"));
+  ASSERT_EQ(symlink(outside.path().c_str(), Abs("swap").c_str()), 0);
+  int written = 0;
+  {
+    testing::PathSwapper racer(Abs("d"), Abs("swap"));
+    for (int i = 0; i < 70; ++i) {
+      const std::string path = i % 2 == 0 ? "d/f.txt" : "d/sub/new/g.txt";
+      ToolResult r = RunTool(write_, {{"path", path}, {"content", "inside\n"}});
+      EXPECT_THAT(r.content, ::testing::Not(HasSubstr(outside.path())));
+      written += r.is_error ? 0 : 1;
+    }
+    EXPECT_GT(racer.swaps(), 0);
+  }
+  EXPECT_GT(written, 0);
+  EXPECT_EQ(NamesIn(outside.path()), std::vector<std::string>{"keep.txt"});
+  EXPECT_EQ(testing::ReadText(outside.path() + "/keep.txt"), "OUTSIDE\n");
+}
+
+// The same race for edit: the outside file with the same name is never changed or replaced.
+TEST_F(EditWriteToolTest, ADirectorySwappedForAnOutsideLinkNeverReceivesAnEdit) {
+  testing::OutsideDir outside;
+  outside.Write("f.txt", "a b\n");
+  struct stat before;
+  ASSERT_EQ(stat((outside.path() + "/f.txt").c_str(), &before), 0);
+  Write("d/f.txt", "a\n");
+  ASSERT_EQ(symlink(outside.path().c_str(), Abs("swap").c_str()), 0);
+  int edited = 0;
+  {
+    testing::PathSwapper racer(Abs("d"), Abs("swap"));
+    for (int i = 0; i < 70; ++i) {
+      // Alternating a->b and b->a: the outside file holds both, so either would apply there.
+      const bool forward = edited % 2 == 0;
+      ToolResult r = RunTool(edit_, {{"path", "d/f.txt"},
+                                     {"old_string", forward ? "a" : "b"},
+                                     {"new_string", forward ? "b" : "a"}});
+      EXPECT_THAT(r.content, ::testing::Not(HasSubstr(outside.path())));
+      edited += r.is_error ? 0 : 1;
+    }
+    EXPECT_GT(racer.swaps(), 0);
+  }
+  EXPECT_GT(edited, 0);
+  EXPECT_EQ(NamesIn(outside.path()), std::vector<std::string>{"f.txt"});
+  EXPECT_EQ(testing::ReadText(outside.path() + "/f.txt"), "a b\n");
+  struct stat after;
+  ASSERT_EQ(stat((outside.path() + "/f.txt").c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino);
 }
 
 }  // namespace

@@ -1,11 +1,13 @@
 #include "agent/tools/write_tool.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
+#include <optional>
 
 #include "agent/atomic_file.h"
 #include "agent/pending_tool_run.h"
@@ -22,26 +24,31 @@ ToolResult WriteFile(const std::string& root, const std::string& path, const std
   Result<std::string> resolved = workspace->Resolve(path);
   if (!resolved.ok()) return ToolResult::Error("write: " + resolved.status().message());
   const std::string shown = workspace->Relative(*resolved);
+  if (*resolved == workspace->root()) {
+    return ToolResult::Error("write: " + shown + " is a directory; give a file path");
+  }
+  // The parent is opened (and missing directories made) beneath the root, and the file is
+  // examined, created and renamed relative to it: a directory swapped for a link to outside
+  // meanwhile cannot redirect the write.
+  const size_t slash = resolved->rfind('/');
+  const std::string name = resolved->substr(slash + 1);
+  Result<int> dir = workspace->OpenDirectoryBeneath(
+      slash == 0 ? std::string("/") : resolved->substr(0, slash), /*create_missing=*/true);
+  if (!dir.ok()) return ToolResult::Error("write: " + dir.status().message());
 
   std::optional<mode_t> mode;
   struct stat st;
-  const bool exists = stat(resolved->c_str(), &st) == 0;
-  if (exists && S_ISDIR(st.st_mode)) {
-    return ToolResult::Error("write: " + shown + " is a directory; give a file path");
-  }
-  if (exists && !S_ISREG(st.st_mode)) {
-    return ToolResult::Error("write: " + shown + " is not a regular file");
+  const bool exists = fstatat(*dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+  std::string refused;
+  if (exists && S_ISDIR(st.st_mode)) refused = " is a directory; give a file path";
+  if (exists && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) refused = " is not a regular file";
+  if (!refused.empty()) {
+    close(*dir);
+    return ToolResult::Error("write: " + shown + refused);
   }
   if (exists) mode = st.st_mode & 07777;
-  // Resolve put every missing component inside the workspace, so creating them stays inside.
-  std::filesystem::path parent = std::filesystem::path(*resolved).parent_path();
-  std::error_code ec;
-  std::filesystem::create_directories(parent, ec);
-  if (ec) {
-    return ToolResult::Error("write: cannot create the directory " +
-                             workspace->Relative(parent.string()) + ": " + ec.message());
-  }
-  Status written = WriteFileAtomically(*resolved, content, mode);
+  Status written = WriteFileAtomicallyAt(*dir, name, content, mode, shown);
+  close(*dir);
   if (!written.ok()) return ToolResult::Error("write: " + written.message());
   uint64_t lines = static_cast<uint64_t>(std::count(content.begin(), content.end(), '\n'));
   if (!content.empty() && content.back() != '\n') ++lines;
