@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/unique_fd.h"
+
 namespace troupe {
 namespace {
 
@@ -16,20 +18,6 @@ constexpr size_t kTokenHexChars = 2 * kTokenBytes;
 constexpr size_t kMaxTokenFile = 4096;
 
 std::string Errno() { return std::strerror(errno); }
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 bool IsLowerHex(const std::string& s) {
   for (char c : s) {
@@ -54,7 +42,7 @@ Status WriteAll(int fd, const std::string& bytes) {
 }  // namespace
 
 Result<std::string> GenerateToken() {
-  Fd fd(::open("/dev/urandom", O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open("/dev/urandom", O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return Status::IoError("cannot open /dev/urandom: " + Errno());
   unsigned char bytes[kTokenBytes];
   size_t got = 0;
@@ -75,7 +63,7 @@ Result<std::string> GenerateToken() {
 }
 
 Result<std::string> ReadToken(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   if (fd.get() < 0) {
     if (errno == ENOENT) return Status::NotFound(fmt::format("no token file {}", path));
     if (errno == ELOOP) {
@@ -136,7 +124,7 @@ Result<std::string> LoadOrCreateToken(const std::string& path) {
   const std::string temp = fmt::format("{}.tmp.{}", path, ::getpid());
   ::unlink(temp.c_str());
   {
-    Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (fd.get() < 0) {
       return Status::IoError(fmt::format("cannot create token file {}: {}", temp, Errno()));
     }

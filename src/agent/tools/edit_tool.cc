@@ -1,7 +1,7 @@
 #include "agent/tools/edit_tool.h"
 
-#include <fmt/format.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +15,7 @@
 #include "agent/tool_args.h"
 #include "agent/tool_output.h"
 #include "agent/workspace.h"
+#include "core/unique_fd.h"
 
 namespace troupe {
 namespace {
@@ -23,21 +24,6 @@ constexpr size_t kListedLines = 10;     // line numbers named in a message
 constexpr int64_t kSnippetContext = 3;  // lines shown around an edit
 constexpr size_t kSnippetMaxLines = 30;
 constexpr size_t kSnippetLineBytes = 300;
-
-// Closes a descriptor when it goes out of scope (-1: none).
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 struct EditRequest {
   std::string path;
@@ -108,7 +94,8 @@ ToolResult ApplyEdit(const std::string& root, const EditRequest& e) {
   }
   if (!opened_dir.ok()) return ToolResult::Error("edit: " + opened_dir.status().message());
   const UniqueFd dir(*opened_dir);
-  const UniqueFd file(openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  const UniqueFd file(
+      openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
   if (file.get() < 0) {
     if (errno == ENOENT) {
       return ToolResult::Error("edit: file " + shown +

@@ -14,6 +14,7 @@
 #include "agent/tool_args.h"
 #include "agent/tool_output.h"
 #include "agent/workspace.h"
+#include "core/unique_fd.h"
 
 namespace troupe {
 namespace {
@@ -35,20 +36,17 @@ ToolResult WriteFile(const std::string& root, const std::string& path, const std
   Result<int> dir = workspace->OpenDirectoryBeneath(
       slash == 0 ? std::string("/") : resolved->substr(0, slash), /*create_missing=*/true);
   if (!dir.ok()) return ToolResult::Error("write: " + dir.status().message());
+  const UniqueFd dir_fd(*dir);
 
   std::optional<mode_t> mode;
   struct stat st;
-  const bool exists = fstatat(*dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+  const bool exists = fstatat(dir_fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
   std::string refused;
   if (exists && S_ISDIR(st.st_mode)) refused = " is a directory; give a file path";
   if (exists && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) refused = " is not a regular file";
-  if (!refused.empty()) {
-    close(*dir);
-    return ToolResult::Error("write: " + shown + refused);
-  }
+  if (!refused.empty()) return ToolResult::Error("write: " + shown + refused);
   if (exists) mode = st.st_mode & 07777;
-  Status written = WriteFileAtomicallyAt(*dir, name, content, mode, shown);
-  close(*dir);
+  Status written = WriteFileAtomicallyAt(dir_fd.get(), name, content, mode, shown);
   if (!written.ok()) return ToolResult::Error("write: " + written.message());
   uint64_t lines = static_cast<uint64_t>(std::count(content.begin(), content.end(), '\n'));
   if (!content.empty() && content.back() != '\n') ++lines;
