@@ -68,7 +68,7 @@ TEST_F(SandboxTest, IsAvailableHere) {
 }
 
 TEST_F(SandboxTest, TheWorkspaceIsWritableAndTheRestIsNot) {
-  // Outside the workspace and outside /tmp (which is private): next to the test binary.
+  // Outside the workspace and outside /tmp (which is private): see OutsideDir.
   OutsideDir dir;
   const std::string& outside = dir.path();
   ProcessResult r = Bash("echo in > inside.txt && cat inside.txt; echo out > '" + outside +

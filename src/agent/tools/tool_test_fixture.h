@@ -76,10 +76,14 @@ inline bool WaitGroupGone(pid_t pgid, std::chrono::milliseconds limit = std::chr
 // /tmp anyway): next to the test binary. Removed with its contents.
 class OutsideDir {
  public:
+  // Next to the test binary — unless that is under /tmp (a clone built there, as CI does): the
+  // tool sandbox gives its processes a private /tmp, so an outside directory there would be
+  // hidden rather than read-only; /var/tmp is outside both.
   OutsideDir() {
     static int count = 0;
-    path_ = (std::filesystem::current_path() /
-             ("outside-" + std::to_string(getpid()) + "-" + std::to_string(++count)))
+    std::filesystem::path base = std::filesystem::current_path();
+    if (base == "/tmp" || base.string().starts_with("/tmp/")) base = "/var/tmp";
+    path_ = (base / ("outside-" + std::to_string(getpid()) + "-" + std::to_string(++count)))
                 .string();
     std::filesystem::create_directories(path_);
   }
