@@ -184,9 +184,11 @@ std::vector<std::pair<std::string, std::string>> Sandbox::Environment(
     env.emplace_back(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
   }
   if (!term) env.emplace_back("TERM", "dumb");
-  for (const auto& [k, v] : extra) {
-    std::erase_if(env, [&k](const auto& kv) { return kv.first == k; });
-    env.emplace_back(k, v);
+  for (const auto& variable : extra) {
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
+    const std::string& name = variable.first;
+    std::erase_if(env, [&name](const auto& kv) { return kv.first == name; });
+    env.push_back(variable);
   }
   return env;
 }
