@@ -228,6 +228,26 @@ Result<int> Workspace::OpenDirectoryBeneath(std::string_view path, bool create_m
   return dir;
 }
 
+Result<FileInDirectory> Workspace::OpenFileParent(std::string_view path,
+                                                 bool create_missing) const {
+  TROUPE_ASSIGN_OR_RETURN(std::string resolved, Resolve(path));
+  FileInDirectory file;
+  file.shown = Relative(resolved);
+  if (resolved == root_) {
+    return Status::InvalidArgument(file.shown + " is a directory; give a file path");
+  }
+  const size_t slash = resolved.rfind('/');
+  file.name = resolved.substr(slash + 1);
+  Result<int> parent = OpenDirectoryBeneath(
+      slash == 0 ? std::string("/") : resolved.substr(0, slash), create_missing);
+  if (!parent.ok() && parent.status().code() == StatusCode::kNotFound) {
+    return Status::NotFound("file " + file.shown + " does not exist");
+  }
+  if (!parent.ok()) return parent.status();
+  file.parent = UniqueFd(*parent);
+  return file;
+}
+
 std::string Workspace::Relative(std::string_view absolute) const {
   if (absolute == root_) return ".";
   if (!PathIsInside(absolute, root_)) return std::string(absolute);

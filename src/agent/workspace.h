@@ -21,8 +21,17 @@
 #include <string_view>
 
 #include "core/status.h"
+#include "core/unique_fd.h"
 
 namespace troupe {
+
+// Where a file tool works on one file: its parent directory, open beneath the root, and the
+// file's name in it (every later step is relative to `parent`), and its path as tools print it.
+struct FileInDirectory {
+  UniqueFd parent;
+  std::string name;
+  std::string shown;
+};
 
 class Workspace {
  public:
@@ -53,6 +62,13 @@ class Workspace {
   // InvalidArgument when a component is (now) a link or not a directory; NotFound when one is
   // missing and not to be created; IoError otherwise. The caller closes the descriptor.
   Result<int> OpenDirectoryBeneath(std::string_view path, bool create_missing) const;
+
+  // The file `path` names (as Resolve takes it) with its parent opened by OpenDirectoryBeneath,
+  // for tools that create, read or replace a file relative to its directory. OpenDirectoryBeneath's
+  // errors (NotFound "file <path> does not exist" when the parent is missing and not to be
+  // created), and InvalidArgument
+  // "<path> is a directory; give a file path" for the workspace root itself.
+  Result<FileInDirectory> OpenFileParent(std::string_view path, bool create_missing) const;
 
   // `absolute` (a path Resolve returned) relative to the root, "." for the root itself; for the
   // paths tools print.

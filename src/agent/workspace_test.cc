@@ -2,6 +2,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -185,6 +187,30 @@ TEST_F(WorkspaceTest, OpenDirectoryBeneathOpensAndMakesDirectoriesInside) {
   EXPECT_FALSE(std::filesystem::exists(outside_ + "/x"));
   Result<int> file = ws_->OpenDirectoryBeneath("src/a.txt", /*create_missing=*/false);
   EXPECT_THAT(file.status().message(), HasSubstr("not a directory"));
+}
+
+TEST_F(WorkspaceTest, OpenFileParentGivesTheDirectoryAndTheName) {
+  Result<FileInDirectory> a = ws_->OpenFileParent(ws_path_ + "/src/a.txt", /*create_missing=*/false);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->name, "a.txt");
+  EXPECT_EQ(a->shown, "src/a.txt");
+  struct stat st;
+  EXPECT_EQ(fstatat(a->parent.get(), "a.txt", &st, AT_SYMLINK_NOFOLLOW), 0);
+
+  Result<FileInDirectory> missing = ws_->OpenFileParent("gone/b.txt", /*create_missing=*/false);
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(missing.status().message(), "file gone/b.txt does not exist");
+  EXPECT_FALSE(std::filesystem::exists(ws_path_ + "/gone"));
+  Result<FileInDirectory> made = ws_->OpenFileParent("gone/b.txt", /*create_missing=*/true);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  EXPECT_TRUE(std::filesystem::is_directory(ws_path_ + "/gone"));
+
+  Result<FileInDirectory> root = ws_->OpenFileParent(".", /*create_missing=*/false);
+  EXPECT_EQ(root.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(root.status().message(), ". is a directory; give a file path");
+  Link(outside_, "out");
+  Result<FileInDirectory> out = ws_->OpenFileParent("out/x.txt", /*create_missing=*/true);
+  EXPECT_THAT(out.status().message(), HasSubstr("outside the workspace"));
 }
 
 TEST_F(WorkspaceTest, RelativeNamesPathsForPrinting) {

@@ -76,24 +76,17 @@ std::string NumberedLines(std::string_view text, int64_t first, int64_t last) {
 ToolResult ApplyEdit(const std::string& root, const EditRequest& e) {
   Result<Workspace> workspace = Workspace::Open(root);
   if (!workspace.ok()) return ToolResult::Error("edit: " + workspace.status().message());
-  Result<std::string> resolved = workspace->Resolve(e.path);
-  if (!resolved.ok()) return ToolResult::Error("edit: " + resolved.status().message());
-  const std::string shown = workspace->Relative(*resolved);
-  if (*resolved == workspace->root()) {
-    return ToolResult::Error("edit: " + shown + " is not a regular file");
-  }
   // The file is opened, read and replaced relative to its parent directory, itself opened
   // beneath the root: a directory swapped for a link to outside cannot redirect the edit.
-  const size_t slash = resolved->rfind('/');
-  const std::string name = resolved->substr(slash + 1);
-  Result<int> opened_dir = workspace->OpenDirectoryBeneath(
-      slash == 0 ? std::string("/") : resolved->substr(0, slash), /*create_missing=*/false);
-  if (!opened_dir.ok() && opened_dir.status().code() == StatusCode::kNotFound) {
-    return ToolResult::Error("edit: file " + shown +
-                             " does not exist; use write to create a new file");
+  Result<FileInDirectory> place = workspace->OpenFileParent(e.path, /*create_missing=*/false);
+  if (!place.ok() && place.status().code() == StatusCode::kNotFound) {
+    return ToolResult::Error("edit: " + place.status().message() +
+                             "; use write to create a new file");
   }
-  if (!opened_dir.ok()) return ToolResult::Error("edit: " + opened_dir.status().message());
-  const UniqueFd dir(*opened_dir);
+  if (!place.ok()) return ToolResult::Error("edit: " + place.status().message());
+  const UniqueFd& dir = place->parent;
+  const std::string& name = place->name;
+  const std::string& shown = place->shown;
   const UniqueFd file(
       openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
   if (file.get() < 0) {

@@ -14,7 +14,6 @@
 #include "agent/tool_args.h"
 #include "agent/tool_output.h"
 #include "agent/workspace.h"
-#include "core/unique_fd.h"
 
 namespace troupe {
 namespace {
@@ -22,31 +21,24 @@ namespace {
 ToolResult WriteFile(const std::string& root, const std::string& path, const std::string& content) {
   Result<Workspace> workspace = Workspace::Open(root);
   if (!workspace.ok()) return ToolResult::Error("write: " + workspace.status().message());
-  Result<std::string> resolved = workspace->Resolve(path);
-  if (!resolved.ok()) return ToolResult::Error("write: " + resolved.status().message());
-  const std::string shown = workspace->Relative(*resolved);
-  if (*resolved == workspace->root()) {
-    return ToolResult::Error("write: " + shown + " is a directory; give a file path");
-  }
   // The parent is opened (and missing directories made) beneath the root, and the file is
   // examined, created and renamed relative to it: a directory swapped for a link to outside
   // meanwhile cannot redirect the write.
-  const size_t slash = resolved->rfind('/');
-  const std::string name = resolved->substr(slash + 1);
-  Result<int> dir = workspace->OpenDirectoryBeneath(
-      slash == 0 ? std::string("/") : resolved->substr(0, slash), /*create_missing=*/true);
-  if (!dir.ok()) return ToolResult::Error("write: " + dir.status().message());
-  const UniqueFd dir_fd(*dir);
+  Result<FileInDirectory> file = workspace->OpenFileParent(path, /*create_missing=*/true);
+  if (!file.ok()) return ToolResult::Error("write: " + file.status().message());
+  const int dir_fd = file->parent.get();
+  const std::string& name = file->name;
+  const std::string& shown = file->shown;
 
   std::optional<mode_t> mode;
   struct stat st;
-  const bool exists = fstatat(dir_fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+  const bool exists = fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
   std::string refused;
   if (exists && S_ISDIR(st.st_mode)) refused = " is a directory; give a file path";
   if (exists && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) refused = " is not a regular file";
   if (!refused.empty()) return ToolResult::Error("write: " + shown + refused);
   if (exists) mode = st.st_mode & 07777;
-  Status written = WriteFileAtomicallyAt(dir_fd.get(), name, content, mode, shown);
+  Status written = WriteFileAtomicallyAt(dir_fd, name, content, mode, shown);
   if (!written.ok()) return ToolResult::Error("write: " + written.message());
   uint64_t lines = static_cast<uint64_t>(std::count(content.begin(), content.end(), '\n'));
   if (!content.empty() && content.back() != '\n') ++lines;
