@@ -19,14 +19,20 @@ std::function<void(ToolResult)> PendingToolRun::Deliverer() const {
 std::unique_ptr<ToolRun> PendingToolRun::Blocking(const ToolContext& context,
                                                   std::function<ToolResult()> work,
                                                   std::function<void(ToolResult)> done,
-                                                  std::shared_ptr<ProcessHandle> process) {
+                                                  std::shared_ptr<ProcessHandle> process,
+                                                  bool waits) {
   if (context.executor == nullptr) {
     return Answer(context, ToolResult::Error("internal error: no executor to run the tool on"),
                   std::move(done));
   }
   std::unique_ptr<PendingToolRun> run(new PendingToolRun(std::move(done)));
+  BlockingWork what;
+  what.owner = context.task_id;
+  what.waits = waits || process != nullptr;
+  what.abandoned = std::make_shared<std::atomic<bool>>(false);
+  run->abandoned_ = what.abandoned;
   run->process_ = std::move(process);
-  context.executor->Run(std::move(work), run->Deliverer());
+  context.executor->RunFor(what, std::move(work), run->Deliverer());
   return run;
 }
 
@@ -49,6 +55,7 @@ std::unique_ptr<ToolRun> PendingToolRun::Answer(const ToolContext& context, Tool
 
 void PendingToolRun::Cancel() {
   state_->done = nullptr;
+  if (abandoned_ != nullptr) abandoned_->store(true);
   if (process_ != nullptr) process_->Kill();
   if (clock_ != nullptr && timer_ != 0) clock_->CancelTimer(timer_);
   timer_ = 0;

@@ -13,14 +13,16 @@ namespace troupe {
 
 class PendingToolRun : public ToolRun {
  public:
-  // Runs `work` on context.executor and delivers its result. `work` runs on a worker thread: it
-  // must own everything it touches (copies of the arguments, the workspace root). `process` (may
-  // be null) is the handle `work` runs its child under; Cancel kills it. With no executor the
-  // result is a tool error.
+  // Runs `work` on context.executor, for context.task_id, and delivers its result. `work` runs on
+  // a worker thread: it must own everything it touches (copies of the arguments, the workspace
+  // root). `process` (may be null) is the handle `work` runs its child under; Cancel kills it.
+  // Work with a process, or `waits` set, is waiting work (BlockingWork::waits). Work that has not
+  // started when the run is cancelled never starts. With no executor the result is a tool error.
   static std::unique_ptr<ToolRun> Blocking(const ToolContext& context,
                                            std::function<ToolResult()> work,
                                            std::function<void(ToolResult)> done,
-                                           std::shared_ptr<ProcessHandle> process = nullptr);
+                                           std::shared_ptr<ProcessHandle> process = nullptr,
+                                           bool waits = false);
 
   // Delivers a result computed already (a validation error, a cheap answer) from a later loop
   // turn: through context.clock's timer when there is a clock, else through the executor.
@@ -43,6 +45,7 @@ class PendingToolRun : public ToolRun {
 
   std::shared_ptr<State> state_;
   std::shared_ptr<ProcessHandle> process_;
+  std::shared_ptr<std::atomic<bool>> abandoned_;  // set by Cancel, read by the executor
   Clock* clock_ = nullptr;
   TimerId timer_ = 0;
 };

@@ -7,6 +7,7 @@
 // never from inside Start (the result always arrives from a later loop turn).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,14 +32,33 @@ struct ToolResult {
   static ToolResult Error(std::string text) { return {std::move(text), true}; }
 };
 
-// Runs blocking work off the loop and brings its result back. Implemented over a small thread
-// pool in production (agent/tool_executor.h); tests may run work inline on the loop.
+// Who blocking work is for and how it spends its time, so that an executor can share its threads
+// fairly: one task's slow commands must not hold up another task's file reads.
+struct BlockingWork {
+  std::string owner;  // the task the work is for; "" = nobody in particular
+  // Spends its time waiting (on a child process, the network), possibly for minutes, rather
+  // than using the CPU or the disk.
+  bool waits = false;
+  // Set from the loop when the result is no longer wanted (the call was cancelled); work that has
+  // not started by then is skipped. May be null.
+  std::shared_ptr<std::atomic<bool>> abandoned;
+};
+
+// Runs blocking work off the loop and brings its result back. Implemented over thread pools in
+// production (agent/tool_executor.h); tests may run work inline on the loop.
 class BlockingExecutor {
  public:
   virtual ~BlockingExecutor() = default;
   // Runs `work` on a worker thread, then `done` with its result on the loop thread. `work` must
   // not touch loop-owned state.
   virtual void Run(std::function<ToolResult()> work, std::function<void(ToolResult)> done) = 0;
+  // Run, for `what`: an executor that shares threads between owners uses it to take turns and
+  // to keep waiting work apart from quick work. The default ignores it.
+  virtual void RunFor(const BlockingWork& what, std::function<ToolResult()> work,
+                      std::function<void(ToolResult)> done) {
+    (void)what;
+    Run(std::move(work), std::move(done));
+  }
 };
 
 // A session's todo list, as the todo tools see it (the engine implements it over the store).

@@ -326,7 +326,7 @@ int RunTroupeCli(int argc, const char* const* argv, CliIo& io, const BuildInfo& 
       ->capture_default_str();
   serve_cmd
       ->add_option("--tool-threads", serve.tool_threads,
-                   "Threads for blocking tool work (search, files, processes)")
+                   "Threads for quick tool work (read, write, edit); commands and searches, which wait on a child process, have a lane of their own of up to 64")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
 
