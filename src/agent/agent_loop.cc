@@ -452,7 +452,9 @@ ChatRequest BuildAgentRequest(const AgentRunSpec& spec, const std::vector<ChatMe
   if (request.caching.enabled) request.caching.key = spec.session_id;
   int64_t budget = spec.limits.context_window_tokens - spec.limits.max_output_tokens;
   request.tools.reserve(spec.tools.size());
-  for (Tool* t : spec.tools) request.tools.push_back(t->spec());
+  ToolContext caller;
+  caller.delegates_to = spec.delegates_to;
+  for (Tool* t : spec.tools) request.tools.push_back(t->SpecFor(caller));
   int64_t used = EstimatePromptTokens(spec, request.messages);
   // Oldest tool outputs go first; the latest turn's results are what the model is working on,
   // so they are the last to go.

@@ -410,6 +410,39 @@ TEST(BuildAgentRequestTest, OldestToolOutputsGoFirstWhenTheContextIsFull) {
   EXPECT_EQ(messages[1].text.size(), 4000u);              // the caller's copy is untouched
 }
 
+// A tool whose offer names the agents its caller may delegate to.
+class CallerShapedTool : public Tool {
+ public:
+  CallerShapedTool() { spec_.name = "shaped"; }
+  const ToolSpec& spec() const override { return spec_; }
+  ToolSpec SpecFor(const ToolContext& context) const override {
+    ToolSpec s = spec_;
+    for (const std::string& a : context.delegates_to.value_or(std::vector<std::string>{})) {
+      s.description += a + ";";
+    }
+    return s;
+  }
+  std::unique_ptr<ToolRun> Start(const nlohmann::json&, const ToolContext&,
+                                 std::function<void(ToolResult)>) override {
+    return nullptr;
+  }
+
+ private:
+  ToolSpec spec_;
+};
+
+TEST(BuildAgentRequestTest, ToolsAreOfferedAsTheAgentSeesThem) {
+  CallerShapedTool tool;
+  AgentRunSpec spec;
+  spec.model_id = "m";
+  spec.tools = {&tool};
+  spec.delegates_to = std::vector<std::string>{"explore", "oracle"};
+  ChatRequest r = BuildAgentRequest(spec, {UserMessage("go")});
+  ASSERT_EQ(r.tools.size(), 1u);
+  EXPECT_EQ(r.tools[0].name, "shaped");
+  EXPECT_EQ(r.tools[0].description, "explore;oracle;");
+}
+
 TEST(MessageCodecTest, RoundTripsEveryField) {
   ChatMessage m;
   m.role = ChatRole::kAssistant;

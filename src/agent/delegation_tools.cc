@@ -1,5 +1,6 @@
 #include "agent/delegation_tools.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -79,33 +80,53 @@ std::unique_ptr<ToolRun> DelegatorTool::Start(const nlohmann::json& arguments,
   return std::make_unique<DelegationRun>(std::move(call), std::move(state));
 }
 
+namespace {
+
+std::string DelegateTaskDescription(const std::vector<DelegableAgent>& agents, bool limited) {
+  std::string d =
+      "Start a task on another agent. It runs in its own session, in the background, "
+      "while you keep working. Delegate work a specialist does better, and work that "
+      "can run in parallel: launch every independent part in the same turn (one call "
+      "each) so they run at the same time. The agent does not see this conversation, "
+      "so the prompt must stand alone: the goal, the context and paths you already "
+      "know, the constraints, and exactly what to report back.\n"
+      "Returns at once with the task id and session id. You are notified "
+      "automatically when the task finishes, so do not poll background_output; keep "
+      "working, or call background_wait when you have nothing else to do, then read "
+      "the result with background_output.\n"
+      "To follow up on a task (after it finished, failed or was cancelled), call "
+      "delegate_task with its session_id and a new prompt: the agent keeps its whole "
+      "conversation.\n"
+      "Set background=false only when you cannot do anything else until the answer "
+      "is there; the call then waits and returns the result itself.";
+  if (!agents.empty()) {
+    d += "\n\nAgents:";
+    for (const DelegableAgent& a : agents) d += "\n- " + a.name + ": " + a.description;
+  } else if (limited) {
+    d += "\n\nYou may not start tasks on any agent; you can only continue sessions of tasks "
+         "you started.";
+  }
+  return d;
+}
+
+}  // namespace
+
 DelegateTaskTool::DelegateTaskTool(TaskDelegator* delegator, std::vector<DelegableAgent> agents)
-    : DelegatorTool(
-          delegator, "delegate_task",
-          [&agents] {
-            std::string d =
-                "Start a task on another agent. It runs in its own session, in the background, "
-                "while you keep working. Delegate work a specialist does better, and work that "
-                "can run in parallel: launch every independent part in the same turn (one call "
-                "each) so they run at the same time. The agent does not see this conversation, "
-                "so the prompt must stand alone: the goal, the context and paths you already "
-                "know, the constraints, and exactly what to report back.\n"
-                "Returns at once with the task id and session id. You are notified "
-                "automatically when the task finishes, so do not poll background_output; keep "
-                "working, or call background_wait when you have nothing else to do, then read "
-                "the result with background_output.\n"
-                "To follow up on a task (after it finished, failed or was cancelled), call "
-                "delegate_task with its session_id and a new prompt: the agent keeps its whole "
-                "conversation.\n"
-                "Set background=false only when you cannot do anything else until the answer "
-                "is there; the call then waits and returns the result itself.";
-            if (!agents.empty()) {
-              d += "\n\nAgents:";
-              for (const DelegableAgent& a : agents) d += "\n- " + a.name + ": " + a.description;
-            }
-            return d;
-          }(),
-          agents) {}
+    : DelegatorTool(delegator, "delegate_task",
+                    DelegateTaskDescription(agents, /*limited=*/false), agents) {}
+
+ToolSpec DelegateTaskTool::SpecFor(const ToolContext& context) const {
+  if (!context.delegates_to.has_value()) return spec();
+  DelegationServiceOptions offered = options();
+  const std::vector<std::string>& allowed = *context.delegates_to;
+  std::erase_if(offered.agents, [&allowed](const DelegableAgent& a) {
+    return std::find(allowed.begin(), allowed.end(), a.name) == allowed.end();
+  });
+  ToolSpec s = spec();
+  s.description = DelegateTaskDescription(offered.agents, /*limited=*/true);
+  s.input_schema = DelegationInputSchema(s.name, offered);
+  return s;
+}
 
 BackgroundOutputTool::BackgroundOutputTool(TaskDelegator* delegator)
     : DelegatorTool(

@@ -41,6 +41,8 @@ class DelegatorTool : public Tool {
   DelegatorTool(TaskDelegator* delegator, std::string name, std::string description,
                 std::vector<DelegableAgent> agents = {});
 
+  const DelegationServiceOptions& options() const { return service_.options(); }
+
  private:
   DelegationService service_;
   ToolSpec spec_;
@@ -51,6 +53,10 @@ class DelegateTaskTool : public DelegatorTool {
   // When `agents` is not empty, the description lists them and `agent` must name one of them;
   // when empty, any name is passed on (the engine refuses unknown ones).
   explicit DelegateTaskTool(TaskDelegator* delegator, std::vector<DelegableAgent> agents = {});
+
+  // For a caller limited to some agents (ToolContext::delegates_to), the description and the
+  // `agent` enum offer only those: a model is not shown agents it would be refused.
+  ToolSpec SpecFor(const ToolContext& context) const override;
 };
 
 class BackgroundOutputTool : public DelegatorTool {

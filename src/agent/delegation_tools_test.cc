@@ -101,6 +101,28 @@ TEST_F(DelegationToolsTest, AddsFourToolsWithTheirAccess) {
   EXPECT_EQ(wait_.spec().input_schema["properties"]["mode"]["default"], "all");
 }
 
+TEST_F(DelegationToolsTest, ACallerLimitedToSomeAgentsIsOfferedOnlyThose) {
+  ToolContext anyone;
+  EXPECT_EQ(delegate_.SpecFor(anyone).description, delegate_.spec().description);
+  EXPECT_EQ(delegate_.SpecFor(anyone).input_schema, delegate_.spec().input_schema);
+
+  ToolContext limited;
+  limited.delegates_to = std::vector<std::string>{"oracle"};
+  const ToolSpec s = delegate_.SpecFor(limited);
+  EXPECT_EQ(s.name, "delegate_task");
+  EXPECT_EQ(s.input_schema["properties"]["agent"]["enum"], json({"oracle"}));
+  EXPECT_THAT(s.description, HasSubstr("\n- oracle: reviews designs"));
+  EXPECT_THAT(s.description, Not(HasSubstr("explore")));
+  EXPECT_EQ(delegate_.spec().input_schema["properties"]["agent"]["enum"],
+            json({"explore", "oracle"}));  // the shared spec is untouched
+
+  ToolContext nobody;
+  nobody.delegates_to = std::vector<std::string>{};
+  const ToolSpec none = delegate_.SpecFor(nobody);
+  EXPECT_THAT(none.description, HasSubstr("You may not start tasks on any agent"));
+  EXPECT_THAT(none.description, Not(HasSubstr("- oracle")));
+}
+
 TEST_F(DelegationToolsTest, DelegateInBackgroundAnswersWithTheLaunchConfirmation) {
   ToolResult r = Run(delegate_, {{"description", "Find auth"},
                                  {"prompt", "Find the auth code"},

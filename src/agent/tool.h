@@ -101,6 +101,12 @@ class Tool {
   virtual ~Tool() = default;
   // Name, description written for models, JSON Schema of the arguments.
   virtual const ToolSpec& spec() const = 0;
+  // The spec as the agent running in `context` sees it: tools whose offer depends on the caller
+  // override it (delegate_task lists only the agents the caller may start). Defaults to spec().
+  virtual ToolSpec SpecFor(const ToolContext& context) const {
+    (void)context;
+    return spec();
+  }
   // Starts the call. `arguments` is what the model wrote, parsed (it may be anything: null, a
   // string, an object with wrong types). `done` runs once, on the loop, from a later turn.
   virtual std::unique_ptr<ToolRun> Start(const nlohmann::json& arguments, const ToolContext& context,
