@@ -493,21 +493,15 @@ INSTANTIATE_TEST_SUITE_P(Faults, FallbackFaultE2ETest,
                                                   : "dropped_connection");
                          });
 
-TEST_F(FallbackE2ETest, ABadRequestDoesNotFallBack) {
+TEST_F(FallbackE2ETest, ABadRequestOrAnAuthErrorDoesNotFallBack) {
   BuildWithFallback();
-  TaskView v = RunWith("fail=400 fail_message=\"bad field\" times=1");
-  ASSERT_EQ(v.task.state, TaskState::kError);
-  EXPECT_THAT(v.task.error, HasSubstr("bad field"));
-  EXPECT_EQ(v.task.model, "oa/first");
-  EXPECT_EQ(v.task.attempt, 1);
-}
-
-TEST_F(FallbackE2ETest, AnAuthErrorDoesNotFallBack) {
-  BuildWithFallback();
-  TaskView v = RunWith("fail=401 times=1");
-  ASSERT_EQ(v.task.state, TaskState::kError);
-  EXPECT_EQ(v.task.model, "oa/first");
-  EXPECT_EQ(v.task.attempt, 1);
+  for (const std::string status : {"400", "401", "403"}) {
+    TaskView v = RunWith("fail=" + status + " fail_message=\"refused " + status + "\" times=1");
+    ASSERT_EQ(v.task.state, TaskState::kError) << status;
+    EXPECT_THAT(v.task.error, HasSubstr("refused " + status));
+    EXPECT_EQ(v.task.model, "oa/first") << status;
+    EXPECT_EQ(v.task.attempt, 1) << status;
+  }
 }
 
 TEST_F(FallbackE2ETest, TheLastModelsFailureEndsTheTask) {
