@@ -1,10 +1,12 @@
 // Engine hot paths: slot acquire/release, the hand-off of a freed slot to a waiter, and a whole
 // task lifecycle (launch -> running -> completed) with an instant runner and every transition
-// written to SQLite. Run: build/default/bench/engine_bench (see docs/BENCHMARKS.md).
+// written to SQLite; the bookkeeping of a model request (its ledger row). Run:
+// build/default/bench/engine_bench (see docs/BENCHMARKS.md).
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "core/fake_clock.h"
@@ -91,14 +93,21 @@ void LaunchToComplete(benchmark::State& state, const std::string& path, int burs
   state.counters["store_failures"] = static_cast<double>(manager.store_failures());
 }
 
-void BM_LaunchToCompleteSqliteFile(benchmark::State& state) {
+// Runs `run` on the path of a SQLite file in a fresh directory under /tmp, removed afterwards.
+void WithDatabaseFile(benchmark::State& state, const std::function<void(const std::string&)>& run) {
   char dir[] = "/tmp/troupe-bench-XXXXXX";
   if (mkdtemp(dir) == nullptr) {
     state.SkipWithError("mkdtemp failed");
     return;
   }
-  LaunchToComplete(state, std::string(dir) + "/troupe.db", static_cast<int>(state.range(0)));
+  run(std::string(dir) + "/troupe.db");
   std::filesystem::remove_all(dir);
+}
+
+void BM_LaunchToCompleteSqliteFile(benchmark::State& state) {
+  WithDatabaseFile(state, [&](const std::string& path) {
+    LaunchToComplete(state, path, static_cast<int>(state.range(0)));
+  });
 }
 BENCHMARK(BM_LaunchToCompleteSqliteFile)
     ->ArgName("burst")
@@ -114,6 +123,69 @@ BENCHMARK(BM_LaunchToCompleteSqliteMemory)
     ->ArgName("burst")
     ->Arg(1)
     ->Arg(16)
+    ->Unit(benchmark::kMicrosecond);
+
+// The bookkeeping of one model request (issue 18): a running task's progress report with
+// requests = 1 is priced, added to the task, its tree and the day, checked against the budgets,
+// and written — one `model_requests` ledger row and the task row, in the report's own commit.
+// `charged` 0 is the same report without a request (tokens only, nothing written): the
+// difference is what the ledger costs.
+void ChargeRequests(benchmark::State& state, const std::string& path) {
+  const bool charged = state.range(0) != 0;
+  FakeClock clock;
+  IdGenerator ids(&clock, 1);
+  ScriptedRunner runner(&clock, [](const RunRequest&) { return Script{}; });  // runs until told
+  runner.set_record_requests(false);
+  auto store = OpenSqliteStore(path);
+  if (!store.ok()) {
+    state.SkipWithError(store.status().ToString().c_str());
+    return;
+  }
+  TaskManagerOptions o;
+  o.prices = PriceTable({{"corp/priced", ModelPrice{3, 15, 3.75, 0.30}}}, false);
+  o.budgets.daily_max_cost_usd = 1e9;  // checked, never reached
+  o.budgets.tree_max_cost_usd = 1e9;
+  TaskManager manager(&clock, store->get(), &runner, &ids, o);
+  LaunchRequest r;
+  r.agent = "explore";
+  r.model = "corp/priced";
+  r.prompt = "a long task";
+  r.owner = "bench";
+  auto v = manager.Launch(r);
+  if (!v.ok() || v->task.state != TaskState::kRunning) {
+    state.SkipWithError("the task did not start");
+    return;
+  }
+  ProgressUpdate u;
+  u.turns = 1;
+  u.requests = charged ? 1 : 0;
+  u.input_tokens = 20'000;
+  u.output_tokens = 1'000;
+  u.cache_read_tokens = 15'000;
+  for (auto _ : state) {
+    if (!runner.Progress(v->task.id, u)) {
+      state.SkipWithError("the task stopped");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["store_failures"] = static_cast<double>(manager.store_failures());
+}
+
+void BM_ChargeRequestSqliteFile(benchmark::State& state) {
+  WithDatabaseFile(state, [&](const std::string& path) { ChargeRequests(state, path); });
+}
+BENCHMARK(BM_ChargeRequestSqliteFile)
+    ->ArgName("charged")
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMicrosecond);
+
+void BM_ChargeRequestSqliteMemory(benchmark::State& state) { ChargeRequests(state, ":memory:"); }
+BENCHMARK(BM_ChargeRequestSqliteMemory)
+    ->ArgName("charged")
+    ->Arg(0)
+    ->Arg(1)
     ->Unit(benchmark::kMicrosecond);
 
 }  // namespace

@@ -230,6 +230,18 @@ void ApplyAgentConfig(const AgentConfig& config, AgentDefinition* agent,
     agent->max_cost_usd = *config.max_cost_usd;
     changed("max_cost_usd");
   }
+  if (config.fallback_models) {
+    agent->fallback_models = *config.fallback_models;
+    changed("fallback_models");
+  }
+  if (config.loop_repeats) {
+    agent->loop_repeats = *config.loop_repeats;
+    changed("loop_repeats");
+  }
+  if (config.loop_idle_turns) {
+    agent->loop_idle_turns = *config.loop_idle_turns;
+    changed("loop_idle_turns");
+  }
   if (config.network) {
     agent->network = *config.network;
     changed("network");

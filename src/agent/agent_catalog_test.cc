@@ -149,6 +149,20 @@ TEST_F(AgentCatalogTest, ConfigOverridesEveryFieldOfABuiltin) {
   EXPECT_THAT(catalog.diagnostics(), IsEmpty());
 }
 
+TEST_F(AgentCatalogTest, ConfigGivesFallbackModelsAndLoopThresholds) {
+  AgentConfig config;
+  config.fallback_models = std::vector<std::string>{"openai/gpt-5", "fast"};
+  config.loop_repeats = 4;
+  config.loop_idle_turns = 0;
+  const AgentCatalog catalog = Load({{"explore", config}});
+  const AgentDefinition& explore = *catalog.Get("explore");
+  EXPECT_THAT(explore.fallback_models, ElementsAre("openai/gpt-5", "fast"));
+  EXPECT_EQ(explore.loop_repeats, 4);
+  EXPECT_EQ(explore.loop_idle_turns, 0);
+  EXPECT_THAT(explore.config_overrides,
+              ElementsAre("fallback_models", "loop_repeats", "loop_idle_turns"));
+}
+
 TEST_F(AgentCatalogTest, PromptAppendAddsAParagraphToTheAgentsPrompt) {
   AgentConfig config;
   config.prompt_append = "Answer in French.";

@@ -64,6 +64,12 @@ struct AgentDefinition {
   // Per-task budgets of its tasks; unset = the `budgets` ones. A launch may only lower them.
   std::optional<int64_t> max_tokens;
   std::optional<double> max_cost_usd;
+  // Models its tasks continue on, in order, when `model` fails after the provider's retries
+  // with an error another model may not have (DESIGN.md "Fallback models").
+  std::vector<std::string> fallback_models;
+  // Loop detection thresholds (agent/loop_detector.h); unset = its defaults, 0 = off.
+  std::optional<int> loop_repeats;
+  std::optional<int> loop_idle_turns;
   AgentSource source;
   // The fields a config `agents` entry changed ("model", "tools", "prompt", ...), in the order
   // AgentConfig declares them; empty when the config did not touch this agent.

@@ -42,6 +42,9 @@ enum class Key {
   kTaskTtlMs,
   kPendingTtlMs,
   kStaleTimeoutMs,
+  kFallbackModels,
+  kLoopRepeats,
+  kLoopIdleTurns,
 };
 
 struct KeyInfo {
@@ -60,6 +63,9 @@ constexpr KeyInfo kKeys[] = {
     {Key::kTaskTtlMs, "task_ttl_ms"},
     {Key::kPendingTtlMs, "pending_ttl_ms"},
     {Key::kStaleTimeoutMs, "stale_timeout_ms"},
+    {Key::kFallbackModels, "fallback_models"},
+    {Key::kLoopRepeats, "loop_repeats"},
+    {Key::kLoopIdleTurns, "loop_idle_turns"},
 };
 
 const KeyInfo* FindKey(std::string_view written) {
@@ -376,6 +382,56 @@ class AgentFileParser {
         return timeout(&d.pending_ttl_ms);
       case Key::kStaleTimeoutMs:
         return timeout(&d.stale_timeout_ms);
+      case Key::kFallbackModels:
+        return ReadFallbackModels(value, line);
+      case Key::kLoopRepeats:
+      case Key::kLoopIdleTurns: {
+        std::optional<int>& field = key == Key::kLoopRepeats ? d.loop_repeats : d.loop_idle_turns;
+        if (value.IsScalar() && TrimAsciiSpace(value.Scalar()) == "0") {
+          field = 0;  // off
+        } else if (std::optional<int64_t> n = positive(kMaxLoopThreshold, "0 = no check")) {
+          field = static_cast<int>(*n);
+        }
+        return;
+      }
+    }
+  }
+
+  // A YAML list of models, or one string of comma-separated ones; each as `model:` takes it.
+  void ReadFallbackModels(const YAML::Node& value, int line) {
+    std::vector<std::pair<std::string, int>> models;  // name, line
+    if (value.IsSequence()) {
+      for (const YAML::Node& item : value) {
+        models.emplace_back(item.IsScalar() ? std::string(TrimAsciiSpace(item.Scalar())) : "",
+                            LineOf(item));
+      }
+    } else if (value.IsScalar()) {
+      std::string_view rest = value.Scalar();
+      while (!rest.empty()) {
+        const size_t comma = rest.find(',');
+        models.emplace_back(std::string(TrimAsciiSpace(rest.substr(0, comma))), line);
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+      }
+    } else {
+      return Error(line,
+                   "fallback_models: expected a list of \"provider/model\" names or "
+                   "aliases, got " +
+                       Describe(value));
+    }
+    std::vector<std::string>& out = file_.definition.fallback_models;
+    out.clear();
+    for (auto& [model, model_line] : models) {
+      const bool blank = model.empty() || std::any_of(model.begin(), model.end(), [](char c) {
+                           const auto u = static_cast<unsigned char>(c);
+                           return std::isspace(u) || std::iscntrl(u);
+                         });
+      if (blank) {
+        Error(model_line > 0 ? model_line : line,
+              "fallback_models: expected \"provider/model\" or a model alias for each entry");
+        continue;
+      }
+      out.push_back(std::move(model));
     }
   }
 

@@ -101,6 +101,42 @@ TEST(ParseAgentFileTest, ToolsAsAListOrACommaSeparatedStringAreTheSame) {
   }
 }
 
+TEST(ParseAgentFileTest, FallbackModelsAsAListOrACommaSeparatedString) {
+  for (const char* models :
+       {"fallback_models: [openai/gpt-5, opus]", "fallback_models: openai/gpt-5, opus",
+        "fallback_models:\n  - openai/gpt-5\n  - opus"}) {
+    Result<AgentFile> r = Parse(std::string("---\ndescription: d\nmodel: anthropic/claude\n") +
+                                models + "\n---\nP\n");
+    ASSERT_TRUE(r.ok()) << models << ": " << r.status().ToString();
+    EXPECT_EQ(r->definition.model, "anthropic/claude");
+    EXPECT_THAT(r->definition.fallback_models, ElementsAre("openai/gpt-5", "opus")) << models;
+  }
+  EXPECT_EQ(ErrorOf("---\ndescription: d\nfallback_models: [a/b, two words]\n---\nP\n"),
+            std::string(kPath) +
+                ":3: fallback_models: expected \"provider/model\" or a model alias for each "
+                "entry");
+  EXPECT_THAT(ErrorOf("---\ndescription: d\nfallback_models: {a: b}\n---\nP\n"),
+              HasSubstr(":3: fallback_models: expected a list of \"provider/model\" names or "
+                        "aliases, got a mapping"));
+}
+
+TEST(ParseAgentFileTest, LoopThresholdsTakeZeroToTurnARuleOff) {
+  Result<AgentFile> r = Parse("---\ndescription: d\nloop_repeats: 4\nloop_idle_turns: 0\n---\nP\n");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->definition.loop_repeats, 4);
+  EXPECT_EQ(r->definition.loop_idle_turns, 0);
+  Result<AgentFile> unset = Parse("---\ndescription: d\n---\nP\n");
+  ASSERT_TRUE(unset.ok());
+  EXPECT_FALSE(unset->definition.loop_repeats.has_value());
+  EXPECT_EQ(ErrorOf("---\ndescription: d\nloop_repeats: -1\n---\nP\n"),
+            std::string(kPath) +
+                ":3: loop_repeats: expected a positive integer (0 = no check), got \"-1\"");
+  EXPECT_EQ(ErrorOf("---\ndescription: d\nloop_idle_turns: 10001\n---\nP\n"),
+            std::string(kPath) +
+                ":3: loop_idle_turns: expected a positive integer up to 10000 (0 = no check), got "
+                "\"10001\"");
+}
+
 TEST(ParseAgentFileTest, KeysCompareWithoutCaseOrSeparators) {
   Result<AgentFile> r =
       Parse("---\nDescription: d\nmaxTurns: 3\nmax-tool-calls: 4\nstaleTimeoutMs: 5\n---\nP\n");
@@ -120,7 +156,7 @@ TEST(ParseAgentFileTest, UnknownKeysWarnWithTheirLineAndStillLoad) {
             std::string(kPath) +
                 ":3: unknown key \"color\" is ignored (known keys: name, description, model, "
                 "tools, max_turns, max_tool_calls, temperature, task_ttl_ms, pending_ttl_ms, "
-                "stale_timeout_ms)");
+                "stale_timeout_ms, fallback_models, loop_repeats, loop_idle_turns)");
   EXPECT_EQ(r->warnings[1].message, std::string(kPath) +
                                         ":4: unknown key \"max_turn\" is ignored (did you mean "
                                         "\"max_turns\"?)");

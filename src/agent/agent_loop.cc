@@ -23,11 +23,6 @@ int64_t EstimateTokens(const ChatMessage& m) {
 
 // The same call as the previous one: same tool, same arguments (compared as parsed JSON, so
 // spacing differences do not hide a loop).
-std::string CallSignature(const ToolCall& call) {
-  nlohmann::json args = nlohmann::json::parse(call.arguments_json, nullptr, false);
-  return call.name + "\n" + (args.is_discarded() ? call.arguments_json : args.dump());
-}
-
 class LoopState : public std::enable_shared_from_this<LoopState> {
  public:
   LoopState(AgentRunSpec spec, AgentLoopDeps deps, AgentLoopCallbacks callbacks)
@@ -35,7 +30,9 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
         deps_(deps),
         callbacks_(std::move(callbacks)),
         step_(deps.clock),
-        heartbeat_(deps.clock) {
+        heartbeat_(deps.clock),
+        detector_(
+            LoopThresholds{spec_.limits.loop_same_result_limit, spec_.limits.loop_idle_turns}) {
     context_.workspace_root = spec_.workspace;
     context_.session_id = spec_.session_id;
     context_.task_id = spec_.task_id;
@@ -141,7 +138,14 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
   }
 
   void OnReply(Result<ChatResult> reply) {
-    if (!reply.ok()) return Fail(reply.status().WithContext("model request failed"));
+    if (!reply.ok()) {
+      if (callbacks_.model_request_failed) {
+        auto keep = shared_from_this();
+        callbacks_.model_request_failed(reply.status());
+        if (done_) return;
+      }
+      return Fail(reply.status().WithContext("model request failed"));
+    }
     ChatResult& r = reply.value();
     ++turns_;
     AgentProgress turn;
@@ -186,7 +190,7 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
           fmt::format("max tool calls ({}) exceeded", spec_.limits.max_tool_calls)));
     }
     for (const ToolCall& c : calls) {
-      std::string signature = CallSignature(c);
+      std::string signature = CanonicalCall(c);
       repeats_ = signature == last_signature_ ? repeats_ + 1 : 1;
       last_signature_ = std::move(signature);
       if (repeats_ >= spec_.limits.loop_repeat_limit) {
@@ -310,6 +314,7 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
     runs_.clear();
     std::vector<ToolCall> calls = std::move(pending_calls_);
     std::vector<std::optional<ToolResult>> results = std::move(results_);
+    std::vector<LoopDetector::CallResult> turn;
     for (size_t k = 0; k < calls.size(); ++k) {
       ChatMessage m;
       m.role = ChatRole::kTool;
@@ -317,7 +322,21 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
       m.tool_name = calls[k].name;
       m.text = Redact(std::move(results[k]->content));
       m.is_error = results[k]->is_error;
+      turn.push_back({calls[k], m.text, m.is_error});
       if (!Persist(std::move(m))) return;
+    }
+    const LoopDetector::Outcome loop = detector_.OnTurn(turn);
+    if (loop.verdict == LoopDetector::Verdict::kLoop) {
+      return Fail(Status::ResourceExhausted(loop.message));
+    }
+    if (loop.verdict == LoopDetector::Verdict::kWarn) {
+      AgentProgress warned;
+      warned.note = "loop warning: " + loop.message;
+      Report(warned);
+      if (done_) return;
+      if (!Persist(UserMessage("<system-reminder>\n" + loop.message + "\n</system-reminder>"))) {
+        return;
+      }
     }
     // From a fresh loop turn: a tool that answered synchronously must not recurse into the
     // next request from inside StartTools.
@@ -409,6 +428,7 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
   std::string cut_text_;   // the answer so far, when it was cut and continued
   int repeats_ = 0;
   std::string last_signature_;
+  LoopDetector detector_;
   bool done_ = false;
 };
 

@@ -14,6 +14,10 @@
 //    reminder message and another turn, at most `todo_reminders` times;
 //  - limits end the run with a clear error: max_turns, max_tool_calls, the same tool with the
 //    same arguments `loop_repeat_limit` times in a row;
+//  - after each turn's tool results, the loop detector (agent/loop_detector.h) looks for the same
+//    call with the same result repeated and for turns without progress: the first time it warns
+//    the model (a <system-reminder> message naming the calls), the second time the run fails
+//    naming which calls repeated and how often;
 //  - a request that would exceed the model's context window has its oldest tool outputs
 //    replaced by a marker (in the request only; the stored messages stay whole).
 // Cancel aborts the model request and kills every tool run before it returns.
@@ -27,6 +31,7 @@
 #include <vector>
 
 #include "agent/agent_host.h"
+#include "agent/loop_detector.h"
 #include "agent/tool.h"
 #include "core/clock.h"
 #include "core/secret_redactor.h"
@@ -38,6 +43,9 @@ struct AgentLimits {
   int max_turns = 50;
   int max_tool_calls = 150;
   int loop_repeat_limit = 20;
+  // LoopThresholds (agent/loop_detector.h); 0 = that rule off.
+  int loop_same_result_limit = LoopThresholds{}.repeat_limit;
+  int loop_idle_turns = LoopThresholds{}.idle_turns;
   int todo_reminders = 3;
   int64_t context_window_tokens = 200'000;  // estimated as bytes / 4
   int max_output_tokens = 8192;
@@ -81,6 +89,10 @@ struct AgentLoopCallbacks {
   // Asked before each model request with the prompt's estimated size in tokens
   // (EstimatePromptTokens); an error ends the run with it, the request unsent. Unset = always.
   std::function<Status(int64_t estimated_prompt_tokens)> admit_request;
+  // Told, just before finish, when the run ends because a model request failed after the
+  // provider's retries, with that request's error (its code says whether another model could
+  // answer: kUnavailable or kDeadlineExceeded). Unset = not told.
+  std::function<void(const Status& error)> model_request_failed;
 };
 
 class AgentLoop {

@@ -256,6 +256,52 @@ TEST_F(AgentLoopTest, TheSameCallRepeatedIsALoop) {
   EXPECT_EQ(grep_.calls.size(), 3u);
 }
 
+// A model that keeps making the same call, whose result never changes: warned once (in the
+// session, so the model reads it), then the run fails naming the call and how often it repeated.
+TEST_F(AgentLoopTest, AScriptedLoopIsWarnedThenEndsNamingTheRepeatedCall) {
+  std::string script = "#mock";
+  for (int turn = 1; turn <= 8; ++turn) {
+    script += turn == 1 ? " tool=read:{\"path\":\"a.cc\"}"
+                        : fmt::format(" tool@{}=read:{{\"path\":\"a.cc\"}}", turn);
+  }
+  Prompt(script + " reply=never\nread it");
+  AgentLimits limits;
+  limits.loop_same_result_limit = 3;
+  Run(limits);
+  RunToEnd();
+  ASSERT_FALSE(outcome_.ok());
+  EXPECT_EQ(outcome_.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_THAT(outcome_.status().message(),
+              HasSubstr("loop detected: the same tool call got the same result 4 times (read "
+                        "{\"path\":\"a.cc\"} ×4)"));
+  EXPECT_EQ(read_.calls.size(), 4u);
+  int warnings = 0;
+  for (const ChatMessage& m : Messages()) {
+    if (m.role == ChatRole::kUser && m.text.find("same tool call 3 times") != std::string::npos)
+      ++warnings;
+  }
+  EXPECT_EQ(warnings, 1);
+  ASSERT_FALSE(notes_.empty());
+  EXPECT_THAT(notes_.back(), HasSubstr("loop warning"));
+}
+
+// Many turns of different searches are work, not a loop.
+TEST_F(AgentLoopTest, ABurstOfDifferentSearchesIsNotALoop) {
+  std::string script = "#mock";
+  for (int turn = 1; turn <= 30; ++turn) {
+    script += turn == 1 ? " tool=grep:{\"pattern\":\"p1\"}"
+                        : fmt::format(" tool@{}=grep:{{\"pattern\":\"p{}\"}}", turn, turn);
+  }
+  Prompt(script + " reply=\"found it\"\nsearch");
+  AgentLimits limits;
+  limits.loop_same_result_limit = 2;
+  limits.loop_idle_turns = 2;
+  Run(limits);
+  RunToEnd();
+  ASSERT_TRUE(outcome_.ok()) << outcome_.status().ToString();
+  EXPECT_EQ(grep_.calls.size(), 30u);
+}
+
 TEST_F(AgentLoopTest, UnfinishedTodosGetRemindersThenTheRunEnds) {
   todos_.items = {{"1", "write the summary", "in_progress", "high"}};
   Prompt("#mock reply=\"all done\"\nsummarise");

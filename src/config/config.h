@@ -75,6 +75,11 @@ struct AgentConfig {
   // Per-task budgets of the agent's tasks (below the global ones of `budgets`).
   std::optional<int64_t> max_tokens;
   std::optional<double> max_cost_usd;
+  // Models to continue on when `model` fails in a way another may not (docs/CONFIG.md).
+  std::optional<std::vector<std::string>> fallback_models;
+  // Loop detection (agent/loop_detector.h); unset = its defaults, 0 = off.
+  std::optional<int> loop_repeats;
+  std::optional<int> loop_idle_turns;
 };
 
 // One entry of `prices`: what a model costs, in USD per million tokens.

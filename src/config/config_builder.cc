@@ -631,6 +631,23 @@ class ConfigFileReader {
       read_int64(&agent->max_tokens);
     } else if (name == "max_cost_usd") {
       if (double cost = 0; ReadCost(key, v, at, &cost)) agent->max_cost_usd = cost;
+    } else if (name == "fallback_models") {
+      if (!v.is_array()) {
+        ValueError(at, "expected an array of \"provider/model\" names or aliases, got " +
+                           DescribeJsonValue(v));
+        return;
+      }
+      std::vector<std::string> models;
+      for (size_t i = 0; i < v.size(); ++i) {
+        std::string model;
+        ReadModel(v[i], Element(at, i), &model);
+        if (!model.empty()) models.push_back(std::move(model));
+      }
+      agent->fallback_models = std::move(models);
+    } else if (name == "loop_repeats") {
+      read_int(&agent->loop_repeats);
+    } else if (name == "loop_idle_turns") {
+      read_int(&agent->loop_idle_turns);
     }
   }
 

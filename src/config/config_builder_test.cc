@@ -397,6 +397,30 @@ TEST(ConfigLoaderTest, SandboxSectionAndAgentRights) {
   EXPECT_THAT(ErrorOf(InAgent("delegates_to", "[\"\"]")), HasSubstr("expected an agent name, got"));
 }
 
+TEST(ConfigLoaderTest, FallbackModelsAndLoopThresholdsOfAnAgent) {
+  Result<LoadedConfig> r = Load(R"({
+    "model_aliases": {"fast": "openai/gpt-5-mini"},
+    "agents": {"explore": {"model": "anthropic/claude-x",
+                           "fallback_models": ["openai/gpt-5", "fast"],
+                           "loop_repeats": 3, "loop_idle_turns": 0}}
+  })");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const AgentConfig& explore = r->config.agents.at("explore");
+  EXPECT_EQ(explore.fallback_models, (std::vector<std::string>{"openai/gpt-5", "fast"}));
+  EXPECT_EQ(explore.loop_repeats, 3);
+  EXPECT_EQ(explore.loop_idle_turns, 0);
+  EXPECT_THAT(ErrorOf(InAgent("fallback_models", "\"openai/gpt-5\"")),
+              HasSubstr("4:26: agents.explore.fallback_models: expected an array of "
+                        "\"provider/model\" names or aliases, got \"openai/gpt-5\""));
+  EXPECT_THAT(ErrorOf(InAgent("fallback_models", "[\"openai/gpt-5\", \"nope\"]")),
+              HasSubstr("agents.explore.fallback_models[1]: expected \"provider/model\" or an "
+                        "alias from model_aliases, got \"nope\""));
+  EXPECT_THAT(ErrorOf(InAgent("loop_repeats", "-1")),
+              HasSubstr("4:23: agents.explore.loop_repeats"));
+  EXPECT_THAT(ErrorOf(InAgent("loop_idle_turns", "10001")),
+              HasSubstr("4:26: agents.explore.loop_idle_turns"));
+}
+
 TEST(ConfigLoaderTest, PricesAndBudgetsAreRead) {
   Result<LoadedConfig> r = Load(R"({
     "prices": {

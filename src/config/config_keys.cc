@@ -111,6 +111,9 @@ std::vector<ConfigSection> MakeSections() {
            Key("delegates_to", T::kStringArray),
            Key("max_tokens", T::kInteger, 1, kMaxBudgetTokens),
            Key("max_cost_usd", T::kNumber, 0, kMaxBudgetUsd),
+           Key("fallback_models", T::kStringArray),
+           Key("loop_repeats", T::kInteger, 0, kMaxLoopThreshold),
+           Key("loop_idle_turns", T::kInteger, 0, kMaxLoopThreshold),
        }},
   };
   return sections;

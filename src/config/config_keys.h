@@ -61,6 +61,8 @@ inline constexpr int64_t kMaxPriceUsd = 100'000;
 inline constexpr int64_t kMaxBudgetUsd = 1'000'000'000;
 inline constexpr int64_t kMaxBudgetTokens = 1'000'000'000'000;
 inline constexpr int64_t kMaxTreeTasks = 1'000'000;
+// Loop detection thresholds (agent/loop_detector.h); 0 = off.
+inline constexpr int64_t kMaxLoopThreshold = 10'000;
 
 // Every section, top level first.
 const std::vector<ConfigSection>& ConfigSections();

@@ -424,3 +424,94 @@ TEST_F(AgentE2ETest, UsageOfEveryRequestIsChargedAsEachWireReportsIt) {
 
 }  // namespace
 }  // namespace troupe
+
+namespace troupe {
+namespace {
+
+// Fallback models over real HTTP: explore runs on oa/first (OpenAI wire) with an/second
+// (Anthropic wire) as its fallback; the prompt's directive makes mock-llm fail the first
+// `times` requests — all of the first model's attempts (3, the retry policy's default).
+class FallbackE2ETest : public AgentE2ETest {
+ protected:
+  void BuildWithFallback() {
+    AgentCatalogOptions catalog;
+    catalog.user_agents_dir = "";
+    catalog.overrides["explore"].model = "oa/first";
+    catalog.overrides["explore"].fallback_models = std::vector<std::string>{"an/second"};
+    agents_ = LoadAgentCatalog(catalog);
+    Build("oa/first");
+  }
+
+  TaskView RunWith(const std::string& fault) {
+    LaunchRequest r;
+    r.agent = "explore";
+    r.prompt = "#mock latency=0 tps=0 " + fault + " reply=\"answered\"\nAnswer.";
+    r.description = "fallback";
+    r.owner = "test";
+    return Run(r);
+  }
+
+  std::vector<std::string> LedgerModels(const std::string& task_id) {
+    std::vector<std::string> out;
+    auto requests = manager_->ModelRequests(task_id);
+    EXPECT_TRUE(requests.ok());
+    if (requests.ok()) {
+      for (const ModelRequestRecord& r : *requests) out.push_back(r.model);
+    }
+    return out;
+  }
+};
+
+class FallbackFaultE2ETest : public FallbackE2ETest,
+                             public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(FallbackFaultE2ETest, AFailureStillRetryableAfterTheRetriesContinuesOnTheNextModel) {
+  BuildWithFallback();
+  TaskView v = RunWith(GetParam() + " times=3");
+  ASSERT_EQ(v.task.state, TaskState::kCompleted) << v.task.error;
+  EXPECT_EQ(v.task.result, "answered");
+  EXPECT_EQ(v.task.model, "an/second");  // the model that answered
+  EXPECT_EQ(v.task.attempt, 2);
+  EXPECT_THAT(LedgerModels(v.task.id), ::testing::ElementsAre("an/second"));
+  auto attempts = store_->ListAttempts(v.task.id);
+  ASSERT_TRUE(attempts.ok());
+  ASSERT_EQ(attempts->size(), 2u);
+  EXPECT_EQ((*attempts)[0].outcome, "error");
+  EXPECT_THAT((*attempts)[0].error, HasSubstr("(model oa/first); continuing on an/second"));
+  // The same session: one prompt, then the second model's answer.
+  std::vector<ChatMessage> t = Transcript(v.task.session_id);
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t.back().text, "answered");
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, FallbackFaultE2ETest,
+                         ::testing::Values("fail=429 retry_after_ms=5", "fail=529 retry_after_ms=5",
+                                           "fail=503 retry_after_ms=5", "drop_after=0"),
+                         [](const auto& info) {
+                           return std::string(info.param.substr(0, info.param.find('=')) == "fail"
+                                                  ? "http" + info.param.substr(5, 3)
+                                                  : "dropped_connection");
+                         });
+
+TEST_F(FallbackE2ETest, ABadRequestOrAnAuthErrorDoesNotFallBack) {
+  BuildWithFallback();
+  for (const std::string status : {"400", "401", "403"}) {
+    TaskView v = RunWith("fail=" + status + " fail_message=\"refused " + status + "\" times=1");
+    ASSERT_EQ(v.task.state, TaskState::kError) << status;
+    EXPECT_THAT(v.task.error, HasSubstr("refused " + status));
+    EXPECT_EQ(v.task.model, "oa/first") << status;
+    EXPECT_EQ(v.task.attempt, 1) << status;
+  }
+}
+
+TEST_F(FallbackE2ETest, TheLastModelsFailureEndsTheTask) {
+  BuildWithFallback();
+  TaskView v = RunWith("fail=529 retry_after_ms=5 times=6");
+  ASSERT_EQ(v.task.state, TaskState::kError);
+  EXPECT_EQ(v.task.model, "an/second");
+  EXPECT_EQ(v.task.attempt, 2);
+  EXPECT_THAT(v.task.error, HasSubstr("529"));
+}
+
+}  // namespace
+}  // namespace troupe

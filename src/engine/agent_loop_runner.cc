@@ -56,7 +56,28 @@ class FailedRun : public RunHandle {
   Timer timer_;
 };
 
+// Whether a model request's error (after the provider's retries) is one another model may not
+// have: the provider overloaded, rate-limited, failing (5xx) or unreachable — not a request it
+// refuses (400) or credentials it rejects.
+bool AnotherModelMayAnswer(const Status& error) {
+  return error.code() == StatusCode::kUnavailable || error.code() == StatusCode::kDeadlineExceeded;
+}
+
 }  // namespace
+
+std::string NextFallbackModel(const AgentDefinition& agent, const std::string& model) {
+  const std::vector<std::string>& list = agent.fallback_models;
+  const std::string canonical = CanonicalModel(model, {});
+  auto same = [&](const std::string& m) {
+    return m == model || CanonicalModel(m, {}) == canonical;
+  };
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (same(list[i])) return i + 1 < list.size() ? list[i + 1] : "";
+  }
+  // The agent's own model; an agent without one runs on the default model, whichever it is.
+  if (!list.empty() && (agent.model.empty() || same(agent.model))) return list.front();
+  return "";
+}
 
 std::vector<DelegableAgent> DelegableAgentsOf(const AgentCatalog& catalog) {
   std::vector<DelegableAgent> out;
@@ -131,6 +152,8 @@ std::unique_ptr<RunHandle> AgentLoopRunner::Start(const RunRequest& request,
   spec.limits.max_output_tokens =
       agent->max_output_tokens.value_or(DefaultMaxOutputTokens(spec.model_id));
   spec.limits.reasoning = agent->reasoning;
+  if (agent->loop_repeats) spec.limits.loop_same_result_limit = *agent->loop_repeats;
+  if (agent->loop_idle_turns) spec.limits.loop_idle_turns = *agent->loop_idle_turns;
   spec.limits.prompt_caching = agent->prompt_caching;
   spec.network = agent->network;
   spec.delegates_to = deps_.agents->AllowedDelegates(*agent);
@@ -141,14 +164,25 @@ std::unique_ptr<RunHandle> AgentLoopRunner::Start(const RunRequest& request,
   AgentLoopCallbacks cb;
   cb.progress = callbacks.progress;
   cb.admit_request = callbacks.admit_request;
+  // A model failure another model may not have continues the task on the agent's next model.
+  auto fallback = std::make_shared<std::string>();
+  cb.model_request_failed = [fallback,
+                             next = NextFallbackModel(*agent, request.model)](const Status& error) {
+    if (AnotherModelMayAnswer(error)) *fallback = next;
+  };
 
   std::string notice;
   if (CanonicalModel(request.model, {}) == CanonicalModel(deps_.default_model.model, {})) {
     notice = OfflineModelNotice(deps_.default_model);
   }
-  cb.finish = [finish = callbacks.finish, notice = std::move(notice)](Result<std::string> outcome) {
+  cb.finish = [finish = callbacks.finish, notice = std::move(notice),
+               fallback](Result<std::string> outcome) {
     if (!finish) return;
-    if (!outcome.ok()) return finish(RunOutcome::Failed(outcome.status().message()));
+    if (!outcome.ok()) {
+      RunOutcome failed = RunOutcome::Failed(outcome.status().message());
+      failed.fallback_model = *fallback;
+      return finish(std::move(failed));
+    }
     std::string result = std::move(outcome).value();
     if (!notice.empty()) result += (result.empty() ? "" : "\n\n") + notice;
     finish(RunOutcome::Completed(std::move(result)));

@@ -66,6 +66,12 @@ class AgentLoopRunner : public AgentRunner, public SessionHistory {
 // may delegate to.
 std::vector<DelegableAgent> DelegableAgentsOf(const AgentCatalog& catalog);
 
+// The model a task of `agent` running on `model` continues on when that model fails in a way
+// another may not (agent.model — or, for an agent without one, the default model it ran on —
+// then agent.fallback_models, in order); "" after the last one or when `model` is not among them
+// (a launch that named a model of its own).
+std::string NextFallbackModel(const AgentDefinition& agent, const std::string& model);
+
 // The system prompt a task runs with: the agent's, then where it works and when.
 std::string AgentSystemPrompt(const AgentDefinition& agent, const std::string& workspace,
                               int64_t wall_ms, int depth);

@@ -31,8 +31,13 @@ struct RunOutcome {
   bool ok = false;
   std::string result;  // the final answer when ok
   std::string error;   // a human-readable reason when not ok
-  static RunOutcome Completed(std::string text) { return {true, std::move(text), {}}; }
-  static RunOutcome Failed(std::string why) { return {false, {}, std::move(why)}; }
+  // Set when not ok because the model failed in a way another model may not (its provider
+  // overloaded, rate-limited or unreachable after its retries): the engine continues the task,
+  // in the same session, on this model, waiting for a slot of its pool (DESIGN.md "Fallback
+  // models").
+  std::string fallback_model;
+  static RunOutcome Completed(std::string text) { return {true, std::move(text), {}, {}}; }
+  static RunOutcome Failed(std::string why) { return {false, {}, std::move(why), {}}; }
 };
 
 // What a run reports to. Both may be called from the loop thread only; calls after the run was

@@ -215,6 +215,14 @@ Result<TaskView> TaskManager::Enqueue(std::unique_ptr<Active> owned) {
   a->ticket = next_ticket_++;
   by_ticket_[a->ticket] = a;
   busy_sessions_[a->rec.session_id] = id;
+  StartPendingTimer(a);
+  active_.emplace(id, std::move(owned));
+  Admit(a);  // may start (and even finish) the task
+  return Get(id);
+}
+
+void TaskManager::StartPendingTimer(Active* a) {
+  const std::string id = a->rec.id;
   // The pending TTL counts from when the task entered the queue, also across restarts.
   const int64_t waited = clock_->WallMs() - a->rec.queued_at_ms;
   a->pending_timer.Start(a->pending_ttl_ms - waited, [this, id] {
@@ -228,9 +236,6 @@ Result<TaskView> TaskManager::Enqueue(std::unique_ptr<Active> owned) {
                            FormatDuration(p->pending_ttl_ms), pool, p->pending_ttl_ms),
                "");
   });
-  active_.emplace(id, std::move(owned));
-  scheduler_.Request(a->ticket, a->rec.model);  // may start (and even finish) the task
-  return Get(id);
 }
 
 void TaskManager::OnGrant(Ticket ticket) {
@@ -338,6 +343,9 @@ void TaskManager::OnFinish(const std::string& task_id, int attempt, RunOutcome o
   Active* a = it->second.get();
   if (a->rec.state != TaskState::kRunning || a->rec.attempt != attempt) return;
   a->run.reset();  // finished: nothing to cancel any more
+  if (!outcome.ok && !outcome.fallback_model.empty() && !shutting_down_) {
+    return FallBack(a, outcome);  // engine/model_fallback.cc
+  }
   if (outcome.ok) {
     Transition(a, TaskState::kCompleted, "", outcome.result);
   } else {
@@ -383,8 +391,10 @@ void TaskManager::Transition(Active* a, TaskState to, const std::string& error,
   owned->pending_timer.Cancel();
   owned->ttl_timer.Cancel();
   owned->stale_timer.Cancel();
-  // Hands the slot to the next waiter, which may start running before this returns.
+  // Hands the slot to the next waiter, which may start running before this returns; then its
+  // tree's room (tree_max_running) to the tree's next held task.
   scheduler_.Release(owned->ticket);
+  AdmitHeld(owned->rec.root_session_id);
   if (options_.wake_idle_parents && IsFinal(to) && !owned->rec.parent_session_id.empty()) {
     MaybeWakeParent(owned->rec.parent_session_id, to);
   }
@@ -547,7 +557,9 @@ TaskView TaskManager::ViewOf(const Active& a) const {
   TaskView view;
   view.task = a.rec;
   view.pool = scheduler_.PoolOf(a.ticket);
-  if (a.rec.state == TaskState::kPending) {
+  if (a.held) {
+    DescribeHeld(a, &view);
+  } else if (a.rec.state == TaskState::kPending) {
     WaitInfo info = scheduler_.Describe(a.ticket);
     view.queue_position = info.position;
     view.waiting_reason = std::move(info.reason);

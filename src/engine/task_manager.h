@@ -278,6 +278,20 @@ class TaskManager {
                 bool ends);
 
   Result<TaskView> Enqueue(std::unique_ptr<Active> active);
+  void StartPendingTimer(Active* a);
+  // budgets.tree_max_running (engine/tree_running_cap.cc): asks the scheduler for a slot for `a`
+  // when its tree has room, else holds it in the tree's queue; AdmitHeld hands room that came
+  // free to held tasks, in order.
+  void Admit(Active* a);
+  void AdmitHeld(const std::string& root_session_id);
+  // Tasks of the tree that take room: asked for or holding a slot, and not waiting on children
+  // of their own.
+  int TreeWorking(const std::string& root_session_id, const Active* except) const;
+  void DescribeHeld(const Active& a, TaskView* view) const;
+  // The run failed on its model in a way another may not: ends the attempt, moves the task back
+  // to pending on `outcome.fallback_model` and queues it in that model's pool; the next attempt
+  // continues the session (engine/model_fallback.cc).
+  void FallBack(Active* a, const RunOutcome& outcome);
   void OnGrant(Ticket ticket);
   void StartRun(Active* a);
   void OnProgress(const std::string& task_id, int attempt, const ProgressUpdate& update);

@@ -3,6 +3,7 @@
 // implementation files only.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,9 @@ struct TaskManager::Active {
   int64_t pending_ttl_ms = 0;
   int64_t stale_timeout_ms = 0;
   TaskBudget budget;  // from rec.limits_json
+  // Pending outside the scheduler: its tree is at budgets.tree_max_running (it waits in the
+  // tree's `held` queue, engine/tree_running_cap.cc).
+  bool held = false;
 };
 
 struct TaskManager::Tree {
@@ -36,6 +40,7 @@ struct TaskManager::Tree {
   int tasks = 0;
   int delegated = 0;
   std::string verdict;  // set once the tree passed its cost budget
+  std::deque<std::string> held;  // task ids waiting for room under tree_max_running, in order
 };
 
 struct TaskManager::Watcher {

@@ -159,15 +159,18 @@ struct Metrics::Impl {
     if (e.task == nullptr) return;
     const TaskRecord& t = *e.task;
     if (e.kind == EngineEvent::Kind::kProgress) {
-      // Progress reports carry deltas since the previous report (agent/agent_host.h
-      // AgentProgress; TaskManager::OnProgress adds them to the task's totals), so the
-      // counters sum them. Reports the engine ignores (a stale attempt's) are never published.
-      if (e.progress != nullptr) {
-        input_tokens += e.progress->input_tokens;
-        output_tokens += e.progress->output_tokens;
+      // A model request's usage and cost, by model (the one that answered) and agent. Other
+      // progress reports carry token deltas since the previous report (agent/agent_host.h
+      // AgentProgress; a runner that streams its counts), added to the same series so that
+      // every token is counted once, in one family. Reports the engine ignores (a stale
+      // attempt's) are never published.
+      if (e.request != nullptr) {
+        usage[{t.model, t.agent}] += *e.request;
+      } else if (e.progress != nullptr) {
+        UsageTotals& u = usage[{t.model, t.agent}];
+        u.input_tokens += e.progress->input_tokens;
+        u.output_tokens += e.progress->output_tokens;
       }
-      // A model request's usage and cost, by model and agent.
-      if (e.request != nullptr) usage[{t.model, t.agent}] += *e.request;
       return;
     }
     const TaskState to = t.state;
@@ -208,13 +211,13 @@ struct Metrics::Impl {
                     "Time a task ran before it completed, failed, was cancelled or interrupted.",
                     run);
 
+    // Every token tasks reported, by model, agent and kind: input counts every prompt token;
+    // cache_write and cache_read are the parts of it the provider cached; reasoning is part of
+    // output. Summing kind="input" and kind="output" gives all tokens; the cache and reasoning
+    // kinds are breakdowns, never added to them.
     Header(&out, "troupe_tokens_total", "counter",
-           "Model tokens reported by running tasks since the daemon started.");
-    Sample(&out, "troupe_tokens_total", "direction", "input", std::to_string(input_tokens));
-    Sample(&out, "troupe_tokens_total", "direction", "output", std::to_string(output_tokens));
-    // The same tokens of model requests, by model, agent and kind (input counts every prompt
-    // token; cache_write and cache_read are the parts of it the provider cached; reasoning is
-    // part of output). Sum over one label set, never over both.
+           "Model tokens reported by tasks since the daemon started, by model, agent and kind "
+           "(input, output; cache_write, cache_read and reasoning are parts of those).");
     for (const auto& [key, u] : usage) {
       const auto& [model, agent] = key;
       const std::pair<std::string_view, int64_t> kinds[] = {
@@ -301,8 +304,6 @@ struct Metrics::Impl {
   std::array<int64_t, kStates.size()> transitions{};
   Histogram queue_wait;
   Histogram run;
-  int64_t input_tokens = 0;
-  int64_t output_tokens = 0;
   std::map<std::pair<std::string, std::string>, UsageTotals> usage;  // (model, agent)
   std::map<std::string, int64_t, std::less<>> provider_errors;
   std::map<std::string, int64_t, std::less<>> provider_retries;

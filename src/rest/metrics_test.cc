@@ -270,9 +270,15 @@ TEST_F(MetricsTest, CountsTasksTransitionsDurationsAndTokens) {
   EXPECT_EQ(e.Bucket("troupe_task_run_seconds", 600), 3);
   EXPECT_EQ(e.Buckets("troupe_task_run_seconds").size(), 17u);
 
-  // Two progress reports of 5 in / 10 out each (deltas, summed).
-  EXPECT_EQ(e.Value("troupe_tokens_total", {{"direction", "input"}}), 10);
-  EXPECT_EQ(e.Value("troupe_tokens_total", {{"direction", "output"}}), 20);
+  // Two progress reports of 5 in / 10 out each (deltas, summed), in the one token family: by
+  // model, agent and kind (no second series of the same tokens by direction).
+  const std::map<std::string, std::string> work_input{
+      {"model", "mock/m"}, {"agent", "explore"}, {"kind", "input"}};
+  EXPECT_EQ(e.Value("troupe_tokens_total", work_input), 10);
+  EXPECT_EQ(e.Value("troupe_tokens_total",
+                    {{"model", "mock/m"}, {"agent", "explore"}, {"kind", "output"}}),
+            20);
+  EXPECT_FALSE(e.Has("troupe_tokens_total", {{"direction", "input"}}));
 
   // Since the metrics were built at t = 200 ms: 1000 + 300 + 50 ms.
   EXPECT_DOUBLE_EQ(e.Value("troupe_uptime_seconds"), 1.35);
@@ -444,6 +450,13 @@ TEST(MetricsSpendTest, TokensAndCostByModelAndAgent) {
   EXPECT_EQ(e.Value("troupe_unpriced_requests_total", {{"model", "mock/m"}, {"agent", "lead"}}),
             1);
   EXPECT_EQ(e.types["troupe_cost_usd_total"], "counter");
+  // One family, one label set: no sample counts the same tokens a second way.
+  for (const auto& sample : e.samples) {
+    if (sample.name != "troupe_tokens_total") continue;
+    EXPECT_EQ(sample.labels.size(), 3u);
+    EXPECT_TRUE(sample.labels.count("model") && sample.labels.count("agent") &&
+                sample.labels.count("kind"));
+  }
 }
 
 }  // namespace
