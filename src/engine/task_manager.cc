@@ -216,6 +216,7 @@ Result<TaskView> TaskManager::Enqueue(std::unique_ptr<Active> owned) {
   by_ticket_[a->ticket] = a;
   busy_sessions_[a->rec.session_id] = id;
   StartPendingTimer(a);
+  if (!a->rec.root_session_id.empty()) ++TreeOf(a->rec.root_session_id).active;
   active_.emplace(id, std::move(owned));
   Admit(a);  // may start (and even finish) the task
   return Get(id);
@@ -402,6 +403,7 @@ void TaskManager::Transition(Active* a, TaskState to, const std::string& error,
     // Its children's notices that came in while it ran wait for a request that will not come.
     MaybeWakeParent(owned->rec.session_id, TaskState::kCompleted);
   }
+  TreeTaskEnded(owned->rec.root_session_id);
 }
 
 TaskManager::Batch::Batch(TaskManager* manager) : manager_(manager) { ++manager_->batch_depth_; }

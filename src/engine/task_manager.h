@@ -235,6 +235,9 @@ class TaskManager {
   size_t active_tasks() const { return active_.size(); }
   // Store writes that failed; the engine kept going in memory (see docs/DESIGN.md).
   int64_t store_failures() const { return store_failures_; }
+  // How many task trees the engine holds in memory (those with active tasks, and any whose spend
+  // was just read); for tests and the debug log.
+  size_t cached_trees() const { return trees_.size(); }
   StoreHealth store_health() const;
   // Writes the unsaved writes now, if any (the retry timer does this by itself). Returns the
   // store's error when it still fails.
@@ -328,6 +331,10 @@ class TaskManager {
   // Asked before each model request of a run: the verdict that refuses it, or OK.
   Status AdmitRequest(const std::string& task_id, int attempt, int64_t estimated_prompt_tokens);
   Tree& TreeOf(const std::string& root_session_id);
+  // A task of the tree left the engine: the tree is forgotten once none of its tasks is active
+  // (TreeOf reads it again from the store when it is next needed), so the cache holds the trees
+  // at work, not every tree there ever was.
+  void TreeTaskEnded(const std::string& root_session_id);
   TreeSpendView ViewOfTree(const std::string& root_session_id, Tree& tree) const;
   int64_t SpentTodayNano();
   std::string RootSessionOf(const SessionRecord& session);
@@ -365,7 +372,8 @@ class TaskManager {
   // The latest record of each task written by `unsaved_`: what reads answer while it waits.
   std::unordered_map<std::string, TaskRecord> unsaved_tasks_;
   StoreHealth health_;
-  // Spend: trees read from the store on first use, then kept current; today's spend.
+  // Spend: trees read from the store on first use, kept current while they have active tasks;
+  // today's spend.
   std::unordered_map<std::string, std::unique_ptr<Tree>> trees_;
   int64_t day_start_ms_ = -1;
   int64_t day_spent_nano_usd_ = 0;

@@ -39,6 +39,7 @@ struct TaskManager::Tree {
   UsageTotals usage;
   int tasks = 0;
   int delegated = 0;
+  int active = 0;       // its tasks in the engine now (pending, running)
   std::string verdict;  // set once the tree passed its cost budget
   std::deque<std::string> held;  // task ids waiting for room under tree_max_running, in order
 };

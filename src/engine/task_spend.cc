@@ -255,6 +255,21 @@ void TaskManager::CancelTree(const std::string& root, const std::string& reason,
   }
 }
 
+void TaskManager::TreeTaskEnded(const std::string& root) {
+  auto it = trees_.find(root);
+  if (it == trees_.end()) return;
+  Tree& tree = *it->second;
+  if (tree.active > 0) --tree.active;
+  std::erase_if(tree.held, [this](const std::string& id) {  // held tasks that ended meanwhile
+    auto found = active_.find(id);
+    return found == active_.end() || !found->second->held;
+  });
+  // Kept while writes wait for a failed store: the store would not give the tree back whole.
+  if (tree.active == 0 && tree.held.empty() && unsaved_.empty() && !batch_failed_) {
+    trees_.erase(it);
+  }
+}
+
 TreeSpendView TaskManager::ViewOfTree(const std::string& root, Tree& tree) const {
   TreeSpendView view;
   view.root_session_id = root;
@@ -276,7 +291,9 @@ Result<TreeSpendView> TaskManager::TreeSpend(const std::string& root_session_id)
     trees_.erase(root_session_id);
     return Status::NotFound(fmt::format("no task has session {} as its root", root_session_id));
   }
-  return ViewOfTree(root_session_id, tree);
+  TreeSpendView view = ViewOfTree(root_session_id, tree);
+  if (tree.active == 0 && tree.held.empty()) trees_.erase(root_session_id);  // read, not at work
+  return view;
 }
 
 Result<SpendOverview> TaskManager::Spend() {

@@ -218,6 +218,56 @@ TEST_F(SpendTest, ATreeOverItsCostBudgetCancelsItsRunningTasksAndFreesTheirSlots
   EXPECT_EQ(refused.status().message(), verdict + "; no more tasks can be started in it");
 }
 
+TEST_F(SpendTest, ATreeIsHeldOnlyWhileItWorksAndReadBackWholeWhenItWorksAgain) {
+  options_.limits.default_concurrency = 4;
+  options_.budgets.tree_max_tasks = 2;
+  Start();
+  // Many finished trees leave nothing behind in memory.
+  for (int i = 0; i < 20; ++i) {
+    const std::string id = LaunchOk(Req("one-off " + std::to_string(i), "corp/priced"));
+    ASSERT_TRUE(runner_.Progress(id, Request(1'000, 10)));
+    ASSERT_TRUE(runner_.Finish(id, RunOutcome::Completed("ok")));
+  }
+  EXPECT_EQ(manager_->cached_trees(), 0u);
+
+  // A tree at work is held; once its last task ends it is let go.
+  const std::string lead = LaunchOk(Req("lead", "corp/priced"));
+  const std::string child = Child(lead, "child");
+  ASSERT_TRUE(runner_.Progress(child, Request(1'000'000, 0)));  // $3
+  EXPECT_EQ(manager_->cached_trees(), 1u);
+  ASSERT_TRUE(runner_.Finish(child, RunOutcome::Completed("found")));
+  EXPECT_EQ(manager_->cached_trees(), 1u);  // the lead still runs
+  ASSERT_TRUE(runner_.Finish(lead, RunOutcome::Completed("done")));
+  EXPECT_EQ(manager_->cached_trees(), 0u);
+
+  // Reading its spend does not keep it either, and the figures come back from the store.
+  const std::string root = ViewOf(lead).task.session_id;
+  auto tree = manager_->TreeSpend(root);
+  ASSERT_TRUE(tree.ok()) << tree.status().ToString();
+  EXPECT_EQ(tree->tasks, 2);
+  EXPECT_EQ(tree->delegated, 1);
+  EXPECT_EQ(tree->usage.cost_nano_usd, 3'000'000'000);
+  EXPECT_EQ(manager_->cached_trees(), 0u);
+
+  // Continued, the tree works again with what it had: one more child fits under the spawn cap
+  // of 2 delegated tasks, the next is refused.
+  LaunchRequest again = Req("again", "corp/priced");
+  again.session_id = root;
+  const std::string continued = LaunchOk(again);
+  const std::string second = Child(continued, "second child");
+  LaunchRequest third = Req("third child", "corp/priced");
+  third.parent_session_id = root;
+  Result<TaskView> refused = manager_->Launch(third);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(manager_->TreeSpend(root)->usage.cost_nano_usd, 3'000'000'000);
+  EXPECT_EQ(manager_->cached_trees(), 1u);
+  ASSERT_TRUE(runner_.Finish(second, RunOutcome::Completed("ok")));
+  ASSERT_TRUE(runner_.Finish(continued, RunOutcome::Completed("ok")));
+  EXPECT_EQ(manager_->cached_trees(), 0u);
+  CheckInvariants();
+}
+
 TEST_F(SpendTest, TheDailyBudgetRefusesNewWorkUntilTheUtcDayRolls) {
   options_.budgets.daily_max_cost_usd = 2.0;
   Start();

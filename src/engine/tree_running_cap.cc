@@ -42,22 +42,24 @@ void TaskManager::Admit(Active* a) {
 
 void TaskManager::AdmitHeld(const std::string& root) {
   const int cap = options_.budgets.tree_max_running;
-  auto it = trees_.find(root);
-  if (cap <= 0 || it == trees_.end()) return;
-  Tree& tree = *it->second;
-  while (!tree.held.empty()) {
-    auto found = active_.find(tree.held.front());
+  if (cap <= 0) return;
+  // The tree is looked up again each time round: starting a task may end it, and ending the
+  // tree's last task forgets the tree (TreeTaskEnded), or a woken parent may read it anew.
+  for (;;) {
+    auto it = trees_.find(root);
+    if (it == trees_.end()) return;
+    std::deque<std::string>& held = it->second->held;
+    if (held.empty()) return;
+    auto found = active_.find(held.front());
     if (found == active_.end() || !found->second->held) {  // ended while held
-      tree.held.pop_front();
+      held.pop_front();
       continue;
     }
     if (TreeWorking(root, nullptr) >= cap) return;
     Active* a = found->second.get();
-    tree.held.pop_front();
+    held.pop_front();
     a->held = false;
     scheduler_.Request(a->ticket, a->rec.model);  // may start, and end, the task right here
-    // A task that ended inside Request already handed its room on (AdmitHeld, re-entered).
-    if (trees_.find(root) == trees_.end()) return;
   }
 }
 
