@@ -44,6 +44,11 @@ struct McpForwarded {
   // Kept only where the bridge acts on them: initialize, logging/setLevel and
   // notifications/cancelled; null otherwise.
   nlohmann::json params;
+  // A request of MCP 2026-07-28 (mcp/mcp_modern.h): its _meta protocol version ("" when it has
+  // none) and params.name or params.uri, for the Mcp-Name header ("" when none).
+  bool modern = false;
+  std::string modern_version;
+  std::string name;
 
   // Never throws; anything that is not valid JSON-RPC is kInvalid.
   static McpForwarded Classify(std::string_view line);
