@@ -56,6 +56,8 @@ McpForwarded McpForwarded::Classify(std::string_view line) {
     f.method = std::move(request->method);
     if (IsMcpModernRequest(f.method, request->params)) {
       f.modern = true;
+      McpEnvelope envelope;
+      f.modern_error = ReadMcpEnvelope(request->params, &envelope);
       const json& meta = request->params["_meta"];
       auto version = meta.find(kMcpMetaProtocolVersion);
       if (version != meta.end() && version->is_string()) f.modern_version = *version;

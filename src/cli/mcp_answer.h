@@ -26,10 +26,12 @@
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "wire/jsonrpc.h"
 #include "wire/sse_parser.h"
 
 namespace troupe {
@@ -49,6 +51,9 @@ struct McpForwarded {
   bool modern = false;
   std::string modern_version;
   std::string name;
+  // What is wrong with its _meta envelope (ReadMcpEnvelope), answered by the bridge itself:
+  // on stdio there are no headers to blame.
+  std::optional<jsonrpc::Error> modern_error;
 
   // Never throws; anything that is not valid JSON-RPC is kInvalid.
   static McpForwarded Classify(std::string_view line);

@@ -38,6 +38,12 @@ void McpBridge::OnStdinLine(std::string line) {
   out.text = std::move(line);
   const McpForwarded& m = out.message;
   if (m.is_request() && m.modern) {
+    if (m.modern_error) {  // as the daemon would answer it (mcp/mcp_modern.h)
+      McpRouted routed;
+      routed.messages.push_back(jsonrpc::ErrorResponse(m.id, *m.modern_error));
+      Deliver(&out, "", routed);
+      return;
+    }
     // 2026-07-28: stateless, straight to the daemon (with the session, if the client opened
     // one: the daemon then refuses the other era's request).
     Send(std::move(out));

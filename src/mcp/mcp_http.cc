@@ -176,10 +176,10 @@ void McpHttpHandler::Handle(std::shared_ptr<HttpExchange> exchange) {
     return;
   }
   if (!version.empty() && version != kMcpModernProtocolVersion && !IsSupportedVersion(version)) {
-    exchange->Respond(ErrorAnswer(
-        400, jsonrpc::kInvalidRequest,
-        fmt::format("unsupported MCP-Protocol-Version {}; supported: {}, {}, {}", version,
-                    kMcpProtocolVersions[0], kMcpProtocolVersions[1], kMcpProtocolVersions[2])));
+    // UnsupportedProtocolVersion (2026-07-28's code, which a 2025 client reads as any error).
+    exchange->Respond(JsonResponse(
+        400, jsonrpc::ErrorResponse(json(), McpUnsupportedVersionError(
+                                                version, McpAllProtocolVersions()))));
     return;
   }
   if (req.method == "POST") return HandlePost(exchange);
