@@ -167,6 +167,8 @@ class McpSession {
   bool tasks_enabled() const { return tasks_enabled_; }
   // tools/call and tasks/result requests waiting for their result.
   size_t calls_in_flight() const { return in_flight_.size(); }
+  // 2026-07-28 subscriptions/listen requests open (counted in calls_in_flight too).
+  size_t listens_open() const;
 
  private:
   // A request's answer: a result, or a JSON-RPC error.
@@ -183,6 +185,7 @@ class McpSession {
     // session handle minted for it ("" = the caller gave its own).
     bool modern = false;
     std::string minted_handle;
+    bool listen = false;  // subscriptions/listen: open until cancelled, never answered
   };
   // Starts a host call that answers through `done` (McpToolHost::Call or AwaitTaskResult).
   using HostCall = std::function<std::unique_ptr<McpCall>(const McpCallContext& context,

@@ -106,6 +106,12 @@ std::optional<jsonrpc::Error> ReadTaskId(const json& params, std::string* task_i
 
 }  // namespace
 
+size_t McpSession::listens_open() const {
+  size_t n = 0;
+  for (const auto& [key, call] : in_flight_) n += call.listen ? 1 : 0;
+  return n;
+}
+
 std::string McpSession::NewHandle() const {
   return options_.new_handle ? options_.new_handle() : RandomHandle();
 }
@@ -331,6 +337,8 @@ void McpSession::Listen(const json& id, const json& params) {
         return nullptr;
       },
       /*modern=*/true);
+  auto open = in_flight_.find(jsonrpc::IdKey(id));
+  if (open != in_flight_.end()) open->second.listen = true;
   Send(jsonrpc::MakeNotification(
       "notifications/subscriptions/acknowledged",
       {{"_meta", {{kMcpMetaSubscriptionId, id}}}, {"notifications", std::move(acknowledged)}}));
