@@ -273,23 +273,11 @@ McpSession::Answer McpSession::ListTools(const json& params) {
 
 std::optional<McpSession::Answer> McpSession::StartToolCall(const json& id, const json& params) {
   if (auto error = CheckParamsObject(params)) return Answer{nullptr, error};
-  const json& name = Member(params, "name");
-  if (!name.is_string()) {
-    return Answer{nullptr, InvalidParams(Expected("params.name", "a string", name))};
-  }
-  const std::string& tool = name.get_ref<const std::string&>();
-  json arguments = json::object();
-  if (HasMember(params, "arguments")) {
-    const json& given = Member(params, "arguments");
-    if (!given.is_object()) {
-      return Answer{nullptr, InvalidParams(Expected("params.arguments", "an object", given))};
-    }
-    arguments = given;
-  }
-  json progress_token;
-  if (auto error = mcp_params::ReadProgressToken(params, &progress_token)) {
-    return Answer{nullptr, error};
-  }
+  mcp_params::ToolCallParams call;
+  if (auto error = mcp_params::ReadToolCall(params, &call)) return Answer{nullptr, error};
+  const std::string& tool = call.name;
+  const json& arguments = call.arguments;
+  const json& progress_token = call.progress_token;
   // params.task means something only where tasks were negotiated; elsewhere it is ignored.
   const bool as_task = tasks_enabled_ && HasMember(params, "task");
   if (as_task) {

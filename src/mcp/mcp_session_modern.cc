@@ -44,6 +44,8 @@ namespace troupe {
 namespace {
 
 using mcp_params::Expected;
+using mcp_params::HostError;
+using mcp_params::ReadTaskId;
 using mcp_params::HasMember;
 using mcp_params::InvalidParams;
 using mcp_params::MakeError;
@@ -89,19 +91,6 @@ json ModernTaskJson(const McpTask& task, int64_t poll_interval_ms) {
               {"pollIntervalMs", poll_interval_ms}};
   if (!task.status_message.empty()) out["statusMessage"] = task.status_message;
   return out;
-}
-
-jsonrpc::Error HostError(const Status& status) {
-  return MakeError(
-      status.code() == StatusCode::kNotFound ? jsonrpc::kInvalidParams : jsonrpc::kInternalError,
-      status.message());
-}
-
-std::optional<jsonrpc::Error> ReadTaskId(const json& params, std::string* task_id) {
-  const json& given = Member(params, "taskId");
-  if (!given.is_string()) return InvalidParams(Expected("params.taskId", "a string", given));
-  *task_id = given.get<std::string>();
-  return std::nullopt;
 }
 
 }  // namespace
@@ -205,23 +194,11 @@ McpSession::Answer McpSession::ListToolsModern(const json& params) {
 std::optional<McpSession::Answer> McpSession::StartModernToolCall(const json& id,
                                                                   const json& params,
                                                                   const McpEnvelope& envelope) {
-  const json& name = Member(params, "name");
-  if (!name.is_string()) {
-    return Answer{nullptr, InvalidParams(Expected("params.name", "a string", name))};
-  }
-  const std::string tool = name.get<std::string>();
-  json arguments = json::object();
-  if (HasMember(params, "arguments")) {
-    const json& given = Member(params, "arguments");
-    if (!given.is_object()) {
-      return Answer{nullptr, InvalidParams(Expected("params.arguments", "an object", given))};
-    }
-    arguments = given;
-  }
-  json progress_token;
-  if (auto error = mcp_params::ReadProgressToken(params, &progress_token)) {
-    return Answer{nullptr, error};
-  }
+  mcp_params::ToolCallParams call;
+  if (auto error = mcp_params::ReadToolCall(params, &call)) return Answer{nullptr, error};
+  const std::string& tool = call.name;
+  json& arguments = call.arguments;
+  const json& progress_token = call.progress_token;
   json definition;
   json tools = host_->ListTools();
   for (const json& t : tools.is_array() ? tools : json::array()) {
