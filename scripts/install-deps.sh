@@ -57,6 +57,12 @@ if ! installed mcp; then
   stamp mcp
 fi
 
+# The official MCP SDK v2 client, for protocol revision 2026-07-28 (tests/e2e/mcp2026; node >= 20).
+if ! installed mcp2026; then
+  (cd "$e2e/mcp2026" && npm ci --no-audit --no-fund)
+  stamp mcp2026
+fi
+
 # The real clients (tests/e2e/clients). Without install scripts: Gemini CLI's optional native
 # modules (node-pty, keytar) would be compiled with node-gyp, which it does without. Claude Code
 # ships its binary in a platform package (an optional dependency); its postinstall only links

@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "cli/daemon_launcher.h"
+#include "mcp/mcp_modern.h"
 #include "wire/jsonrpc.h"
 
 namespace troupe {
@@ -53,6 +54,18 @@ McpForwarded McpForwarded::Classify(std::string_view line) {
     f.kind = Kind::kRequest;
     f.id = std::move(request->id);
     f.method = std::move(request->method);
+    if (IsMcpModernRequest(f.method, request->params)) {
+      f.modern = true;
+      McpEnvelope envelope;
+      f.modern_error = ReadMcpEnvelope(request->params, &envelope);
+      const json& meta = request->params["_meta"];
+      auto version = meta.find(kMcpMetaProtocolVersion);
+      if (version != meta.end() && version->is_string()) f.modern_version = *version;
+      for (const char* key : {"name", "uri"}) {
+        auto found = request->params.find(key);
+        if (found != request->params.end() && found->is_string()) f.name = *found;
+      }
+    }
     if (KeepsParams(f.method)) f.params = std::move(request->params);
   } else if (auto* notification = std::get_if<jsonrpc::Notification>(&message)) {
     f.kind = Kind::kNotification;

@@ -26,10 +26,12 @@
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "wire/jsonrpc.h"
 #include "wire/sse_parser.h"
 
 namespace troupe {
@@ -44,6 +46,14 @@ struct McpForwarded {
   // Kept only where the bridge acts on them: initialize, logging/setLevel and
   // notifications/cancelled; null otherwise.
   nlohmann::json params;
+  // A request of MCP 2026-07-28 (mcp/mcp_modern.h): its _meta protocol version ("" when it has
+  // none) and params.name or params.uri, for the Mcp-Name header ("" when none).
+  bool modern = false;
+  std::string modern_version;
+  std::string name;
+  // What is wrong with its _meta envelope (ReadMcpEnvelope), answered by the bridge itself:
+  // on stdio there are no headers to blame.
+  std::optional<jsonrpc::Error> modern_error;
 
   // Never throws; anything that is not valid JSON-RPC is kInvalid.
   static McpForwarded Classify(std::string_view line);

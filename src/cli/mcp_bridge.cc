@@ -37,6 +37,18 @@ void McpBridge::OnStdinLine(std::string line) {
   out.message = McpForwarded::Classify(line);
   out.text = std::move(line);
   const McpForwarded& m = out.message;
+  if (m.is_request() && m.modern) {
+    if (m.modern_error) {  // as the daemon would answer it (mcp/mcp_modern.h)
+      McpRouted routed;
+      routed.messages.push_back(jsonrpc::ErrorResponse(m.id, *m.modern_error));
+      Deliver(&out, "", routed);
+      return;
+    }
+    // 2026-07-28: stateless, straight to the daemon (with the session, if the client opened
+    // one: the daemon then refuses the other era's request).
+    Send(std::move(out));
+    return;
+  }
   if (m.is_request() && m.method == "initialize" &&
       (phase_ == Phase::kNoSession || phase_ == Phase::kLost)) {
     // The client starts a session: later messages wait for its id.
@@ -97,6 +109,11 @@ uint64_t McpBridge::Send(Outgoing out) {
   call.session_id = session_id_;
   call.protocol_version = protocol_version_;
   call.resume_session = out.resume_session;
+  if (out.message.modern) {
+    call.protocol_version = out.message.modern_version;
+    call.mcp_method = out.message.method;
+    call.mcp_name = out.message.name;
+  }
   Call state;
   state.method = McpHttpCall::Method::kPost;
   state.session_sent = session_id_;

@@ -71,6 +71,9 @@ struct McpHttpCall {
   // An initialize that asks the daemon to give the new session this id again (the session the
   // daemon forgot): Troupe-Resume-Session. "" = none.
   std::string resume_session;
+  // MCP 2026-07-28 requests: the Mcp-Method and Mcp-Name headers ("" = none).
+  std::string mcp_method;
+  std::string mcp_name;
   int64_t timeout_ms = 0;  // total time allowed; 0 = none (calls may wait for minutes)
 };
 

@@ -368,6 +368,28 @@ TEST_F(McpBridgeTest, RequestsBeforeInitializeAreAnsweredAsAnMcpServerDoes) {
 
 // Nothing may follow a request's response on its progress token: the bridge drops a late
 // progress notification even if a server sent one.
+// A 2026-07-28 request (the _meta envelope) goes to the daemon at once, without a session,
+// with the revision's headers; one whose envelope is broken is answered here, as the daemon's
+// McpSession would (there are no headers on stdio to blame).
+TEST_F(McpBridgeTest, Revision2026RequestsGoStatelessWithTheirHeaders) {
+  const json meta = {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"},
+                     {"io.modelcontextprotocol/clientCapabilities", json::object()}};
+  bridge_.OnStdinLine(Req(1, "tools/call", {{"name", "background_list"}, {"_meta", meta}}));
+  ASSERT_EQ(io_.started.size(), 1u);
+  EXPECT_EQ(io_.started[0].session_id, "");
+  EXPECT_EQ(io_.started[0].protocol_version, "2026-07-28");
+  EXPECT_EQ(io_.started[0].mcp_method, "tools/call");
+  EXPECT_EQ(io_.started[0].mcp_name, "background_list");
+
+  bridge_.OnStdinLine(Req(2, "tools/list",
+                          {{"_meta", {{"io.modelcontextprotocol/clientCapabilities", json::object()}}}}));
+  EXPECT_EQ(io_.started.size(), 1u);
+  ASSERT_EQ(io_.lines.size(), 1u);
+  EXPECT_EQ(Line(0)["id"], 2);
+  EXPECT_EQ(Line(0)["error"]["code"], jsonrpc::kInvalidParams);
+  EXPECT_THAT(Line(0)["error"]["message"].get<std::string>(), HasSubstr("protocolVersion"));
+}
+
 TEST_F(McpBridgeTest, NoProgressIsWrittenAfterTheResponse) {
   Initialize();
   bridge_.OnStdinLine(Req(4, "tools/call"));

@@ -10,6 +10,7 @@
 
 #include "core/http_head_parser.h"
 #include "daemon/daemon_paths.h"
+#include "mcp/mcp_modern.h"
 
 namespace troupe {
 
@@ -118,6 +119,8 @@ void McpTransport::Start(const McpHttpCall& call) {
   if (!call.protocol_version.empty()) {
     header(fmt::format("MCP-Protocol-Version: {}", call.protocol_version));
   }
+  if (!call.mcp_method.empty()) header(fmt::format("Mcp-Method: {}", call.mcp_method));
+  if (!call.mcp_name.empty()) header(fmt::format("Mcp-Name: {}", EncodeMcpHeaderValue(call.mcp_name)));
   if (!call.resume_session.empty()) {
     header(fmt::format("Troupe-Resume-Session: {}", call.resume_session));
   }

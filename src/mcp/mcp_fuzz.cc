@@ -13,7 +13,10 @@
 //    the client is never answered;
 //  - once the clock has run until no call is in flight, every request was answered exactly once,
 //    except calls the client cancelled;
-//  - nothing is sent after Close().
+//  - nothing is sent after Close();
+//  - both eras: a request carrying the 2026-07-28 _meta envelope (mcp/mcp_modern.h) is served
+//    statelessly, and every result it gets carries a string resultType and the server's info in
+//    _meta; a subscriptions/listen stays open (unanswered) until cancelled. Seeds modern*.jsonl.
 // TROUPE_FUZZ_VERBOSE=1 prints every message sent, e.g. to learn the task ids a seed can use.
 #include <cstddef>
 #include <cstdint>
@@ -74,7 +77,18 @@ struct Client {
   std::set<std::string> used_ids;  // IdKeys of the requests received
   int64_t requests = 0;            // Request and Invalid messages: each wants one response
   int64_t cancelled = 0;           // calls in flight dropped by notifications/cancelled
+  std::set<std::string> modern_ids;  // IdKeys of the 2026-07-28 requests received
+  std::set<std::string> legacy_ids;  // and of the others (an id may be reused across eras)
 };
+
+// A result to a 2026-07-28 request: resultType, and the server's info in _meta.
+void CheckModernResult(const json& m) {
+  if (!m.contains("result")) return;
+  const json& result = m["result"];
+  Check(result.contains("resultType") && result["resultType"].is_string());
+  Check(result.contains("_meta") && result["_meta"].is_object() &&
+        result["_meta"].contains("io.modelcontextprotocol/serverInfo"));
+}
 
 int64_t CountResponses(const std::vector<json>& sent, size_t from) {
   int64_t n = 0;
@@ -88,6 +102,8 @@ void Deliver(Client& c, std::string_view line) {
     Check(jsonrpc::IsValidId(r->id));
     Check(r->params.is_null() || r->params.is_object() || r->params.is_array());
     c.used_ids.insert(jsonrpc::IdKey(r->id));
+    const bool modern = troupe::IsMcpModernRequest(r->method, r->params);
+    (modern ? c.modern_ids : c.legacy_ids).insert(jsonrpc::IdKey(r->id));
   } else if (const auto* n = std::get_if<jsonrpc::Notification>(&parsed)) {
     Check(n->params.is_null() || n->params.is_object() || n->params.is_array());
   } else if (const auto* invalid = std::get_if<jsonrpc::Invalid>(&parsed)) {
@@ -128,6 +144,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       options.session_id = i == 0 ? "a" : "b";
       options.page_size = 2;  // so that cursors are used
       options.task_page_size = 2;
+      // Deterministic session handles (of the minted shape) for reproducible runs.
+      options.new_handle = [i, n = 0]() mutable {
+        char handle[64];
+        std::snprintf(handle, sizeof handle, "s26-%024x", i * 100000 + ++n);
+        return std::string(handle);
+      };
       Client* c = &clients[i];
       c->session = std::make_unique<troupe::McpSession>(&tools, options, [c, i](json m) {
         CheckSent(m);
@@ -153,16 +175,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     // Let every call in flight finish: tasks end within seconds, waits time out.
     for (int i = 0; i < 100'000; ++i) {
-      if (clients[0].session->calls_in_flight() == 0 && clients[1].session->calls_in_flight() == 0)
+      if (clients[0].session->calls_in_flight() == clients[0].session->listens_open() &&
+          clients[1].session->calls_in_flight() == clients[1].session->listens_open())
         break;
       if (!engine.clock().AdvanceToNextTimer()) break;
     }
     for (Client& c : clients) {
-      Check(c.session->calls_in_flight() == 0);
-      Check(CountResponses(c.sent, 0) == c.requests - c.cancelled);
+      const size_t listens = c.session->listens_open();
+      Check(c.session->calls_in_flight() == listens);
+      Check(CountResponses(c.sent, 0) == c.requests - c.cancelled - static_cast<int64_t>(listens));
       for (const json& m : c.sent) {
         if (m.contains("id") && !m["id"].is_null()) {
           Check(c.used_ids.count(jsonrpc::IdKey(m["id"])) == 1);
+          const std::string key = jsonrpc::IdKey(m["id"]);
+          if (c.modern_ids.count(key) != 0 && c.legacy_ids.count(key) == 0) CheckModernResult(m);
         }
       }
       c.session->Close();

@@ -55,6 +55,19 @@ bool IsSupportedVersion(std::string_view version) {
   return false;
 }
 
+// The HTTP status of a response: 400 for the 2026-07-28 errors that say the request cannot be
+// served as sent, 404 for a 2026 method not found, 200 otherwise (also every 2025 answer: the
+// 2025 path never makes these codes, and answers -32601 with 200 as before).
+int ModernErrorStatus(const json& m) {
+  if (!m.is_object() || !m.contains("error") || !m["error"].is_object()) return 200;
+  const json& code = m["error"].value("code", json());
+  if (code == kMcpUnsupportedProtocolVersion || code == kMcpHeaderMismatch ||
+      code == kMcpMissingRequiredClientCapability) {
+    return 400;
+  }
+  return 200;
+}
+
 bool IsResponse(const json& m) {
   return m.is_object() && m.contains("id") && !m.contains("method") &&
          (m.contains("result") || m.contains("error"));
@@ -118,6 +131,8 @@ struct McpHttpHandler::Session {
   explicit Session(Clock* clock) : idle(clock) {}
 
   std::string id;
+  // Serves one 2026-07-28 request and ends with its response (HandleModernPost).
+  bool ephemeral = false;
   int64_t last_used_ms = 0;
   Timer idle;
   std::map<std::string, PendingRequest> pending;  // by jsonrpc::IdKey of the request id
@@ -151,11 +166,20 @@ void McpHttpHandler::Handle(std::shared_ptr<HttpExchange> exchange) {
     return;
   }
   const std::string& version = req.Header(kVersionHeader);
-  if (!version.empty() && !IsSupportedVersion(version)) {
-    exchange->Respond(ErrorAnswer(
-        400, jsonrpc::kInvalidRequest,
-        fmt::format("unsupported MCP-Protocol-Version {}; supported: {}, {}, {}", version,
-                    kMcpProtocolVersions[0], kMcpProtocolVersions[1], kMcpProtocolVersions[2])));
+  if (version == kMcpModernProtocolVersion && req.method != "POST") {
+    // 2026-07-28 has no GET stream and no sessions to DELETE.
+    ApiResponse r = ErrorAnswer(
+        405, jsonrpc::kInvalidRequest,
+        fmt::format("{} is not part of MCP {}: POST each request", req.method, version));
+    r.headers.emplace_back("Allow", "POST");
+    exchange->Respond(std::move(r));
+    return;
+  }
+  if (!version.empty() && version != kMcpModernProtocolVersion && !IsSupportedVersion(version)) {
+    // UnsupportedProtocolVersion (2026-07-28's code, which a 2025 client reads as any error).
+    exchange->Respond(JsonResponse(
+        400, jsonrpc::ErrorResponse(json(), McpUnsupportedVersionError(
+                                                version, McpAllProtocolVersions()))));
     return;
   }
   if (req.method == "POST") return HandlePost(exchange);
@@ -190,6 +214,11 @@ void McpHttpHandler::HandlePost(const std::shared_ptr<HttpExchange>& exchange) {
   const auto* request = std::get_if<jsonrpc::Request>(&message);
   if (request != nullptr && request->method == "initialize" && req.Header(kSessionHeader).empty()) {
     return Initialize(exchange, request->id);
+  }
+  if (req.Header(kSessionHeader).empty() &&
+      (req.Header(kVersionHeader) == kMcpModernProtocolVersion ||
+       (request != nullptr && IsMcpModernRequest(request->method, request->params)))) {
+    return HandleModernPost(exchange, request);
   }
   Session* session = FindSession(*exchange);
   if (session == nullptr) return;
@@ -243,6 +272,51 @@ void McpHttpHandler::Initialize(const std::shared_ptr<HttpExchange>& exchange, c
   Touch(session);
   Forward(session, exchange, id, json());
   if (!session->mcp->initialized()) End(session->id);  // refused: no session to keep
+}
+
+void McpHttpHandler::HandleModernPost(const std::shared_ptr<HttpExchange>& exchange,
+                                      const jsonrpc::Request* request) {
+  if (request == nullptr) {
+    // 2026-07-28 defines no client notifications over HTTP (closing a stream cancels).
+    exchange->Respond(Empty(202));
+    return;
+  }
+  const ApiRequest& req = exchange->request();
+  json body = {{"jsonrpc", "2.0"}, {"id", request->id}, {"method", request->method}};
+  if (!request->params.is_null()) body["params"] = request->params;
+  auto header = [&req](const char* name) { return req.Header(name); };
+  if (auto error = CheckMcpModernHeaders(body, header)) {
+    exchange->Respond(JsonResponse(400, jsonrpc::ErrorResponse(request->id, *error)));
+    return;
+  }
+  if (sessions_.size() >= options_.max_sessions && !MakeRoom()) {
+    ApiResponse r = ErrorAnswer(503, jsonrpc::kInternalError,
+                                fmt::format("too many MCP requests in flight ({}); retry later",
+                                            sessions_.size()));
+    r.headers.emplace_back("Retry-After", "5");
+    exchange->Respond(std::move(r));
+    return;
+  }
+  auto owned = std::make_unique<Session>(clock_);
+  Session* session = owned.get();
+  session->id = "m" + NewSessionId();
+  session->ephemeral = true;
+  session->mcp = std::make_unique<McpSession>(
+      host_, options_.session, [this, session](json message) { Route(session, std::move(message)); });
+  sessions_[session->id] = std::move(owned);
+  Touch(session);
+  const std::string id = session->id;
+  Forward(session, exchange, request->id, request->params);
+  auto it = sessions_.find(id);
+  if (it != sessions_.end() && it->second->pending.empty()) End(id);  // answered at once
+}
+
+void McpHttpHandler::EndLater(const std::string& id) {
+  std::weak_ptr<int> alive = alive_;
+  clock_->StartTimer(0, [this, alive, id] {
+    if (alive.expired()) return;
+    End(id);
+  });
 }
 
 McpHttpHandler::Session* McpHttpHandler::FindSession(HttpExchange& exchange) {
@@ -317,13 +391,14 @@ void McpHttpHandler::Route(Session* session, json message) {
     if (it == session->pending.end()) return;
     PendingRequest pending = std::move(it->second);
     session->pending.erase(it);
+    if (session->ephemeral) EndLater(session->id);  // not from inside the session's `send`
     if (pending.streaming) {
       pending.exchange->OnClose([] {});
       pending.exchange->Write(SseEvent(message));
       pending.exchange->Close();
       return;
     }
-    ApiResponse r = JsonResponse(200, message);
+    ApiResponse r = JsonResponse(ModernErrorStatus(message), message);
     if (pending.initialize && message.contains("result")) {
       r.headers.emplace_back("Mcp-Session-Id", session->id);
     }
@@ -344,6 +419,14 @@ void McpHttpHandler::Route(Session* session, json message) {
     exchange->Write(SseEvent(message));  // on failure the stream closes and OnClose abandons
     return;
   }
+  if (session->ephemeral && session->pending.size() == 1) {
+    // The one request's own stream (subscriptions/listen's acknowledgement).
+    const std::string key = session->pending.begin()->first;
+    OpenStream(session, key);
+    auto it = session->pending.find(key);
+    if (it != session->pending.end()) it->second.exchange->Write(SseEvent(message));
+    return;
+  }
   if (session->get_stream != nullptr) {
     std::shared_ptr<HttpExchange> stream = session->get_stream;
     stream->Write(SseEvent(message));
@@ -359,6 +442,7 @@ void McpHttpHandler::Abandon(const std::string& session_id, const std::string& k
   if (it == session->pending.end() || it->second.exchange.get() != exchange) return;
   json request_id = it->second.id;
   session->pending.erase(it);
+  if (session->ephemeral) return EndLater(session_id);  // ending cancels its call
   // Later, from the loop: this may run inside the session's own `send` (a write that failed).
   std::weak_ptr<int> alive = alive_;
   clock_->StartTimer(0, [this, alive, session_id, request_id] {

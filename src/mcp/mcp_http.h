@@ -24,6 +24,16 @@
 // without resumability the response could never reach it. (The specification lets a server
 // treat a lost stream as no cancellation; keeping the call would only waste a worker.)
 //
+// Revision 2026-07-28 (mcp/mcp_modern.h): a POST without Mcp-Session-Id whose
+// MCP-Protocol-Version is 2026-07-28 or whose request carries the _meta envelope is served on
+// its own, by an McpSession made for it and ended with its response: MCP-Protocol-Version,
+// Mcp-Method and Mcp-Name must match the body (else 400, -32020); a version troupe does not
+// speak is 400 with -32022; the response is JSON when ready at once, else an event stream on
+// that POST (progress, then the response); closing it cancels the request. subscriptions/listen
+// is such a stream that stays open. GET and DELETE with MCP-Protocol-Version 2026-07-28 are 405.
+// A 2026 request sent with the Mcp-Session-Id of a 2025 session is -32022 (400), naming the
+// session's version.
+//
 // Resuming: an initialize may carry `Troupe-Resume-Session: <id>`, the id of a session this
 // handler no longer has (the daemon restarted, or it expired). The new session then gets that
 // id again when it has the shape of the ids made here and no live session has it, so the tasks
@@ -98,6 +108,12 @@ class McpHttpHandler : public HttpHandler {
   void HandleGet(const std::shared_ptr<HttpExchange>& exchange);
   void HandleDelete(const std::shared_ptr<HttpExchange>& exchange);
   void Initialize(const std::shared_ptr<HttpExchange>& exchange, const nlohmann::json& id);
+  // A POST of revision 2026-07-28 (no session): the headers checked, the request served by an
+  // ephemeral McpSession that ends with its response.
+  void HandleModernPost(const std::shared_ptr<HttpExchange>& exchange,
+                        const jsonrpc::Request* request);
+  // End(id) from the loop, later (never from inside the session's `send`).
+  void EndLater(const std::string& id);
   // The session named by the request's Mcp-Session-Id; answers 400/404 and returns null when
   // there is none.
   Session* FindSession(HttpExchange& exchange);

@@ -100,4 +100,30 @@ std::optional<jsonrpc::Error> ReadPage(const json& params, size_t total, size_t 
   return std::nullopt;
 }
 
+std::optional<jsonrpc::Error> ReadToolCall(const json& params, ToolCallParams* call) {
+  const json& name = Member(params, "name");
+  if (!name.is_string()) return InvalidParams(Expected("params.name", "a string", name));
+  call->name = name.get<std::string>();
+  if (HasMember(params, "arguments")) {
+    const json& given = Member(params, "arguments");
+    if (!given.is_object()) return InvalidParams(Expected("params.arguments", "an object", given));
+    call->arguments = given;
+  }
+  return ReadProgressToken(params, &call->progress_token);
+}
+
+std::optional<jsonrpc::Error> ReadTaskId(const json& params, std::string* task_id) {
+  if (auto error = CheckParamsObject(params)) return error;
+  const json& given = Member(params, "taskId");
+  if (!given.is_string()) return InvalidParams(Expected("params.taskId", "a string", given));
+  *task_id = given.get<std::string>();
+  return std::nullopt;
+}
+
+jsonrpc::Error HostError(const Status& status) {
+  return MakeError(
+      status.code() == StatusCode::kNotFound ? jsonrpc::kInvalidParams : jsonrpc::kInternalError,
+      status.message());
+}
+
 }  // namespace troupe::mcp_params

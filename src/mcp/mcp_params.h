@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "core/status.h"
 #include "wire/jsonrpc.h"
 
 namespace troupe::mcp_params {
@@ -29,6 +30,22 @@ bool HasMember(const nlohmann::json& object, const char* name);
 // no object or the token no string or integer.
 std::optional<jsonrpc::Error> ReadProgressToken(const nlohmann::json& params,
                                                 nlohmann::json* token);
+
+// The params of tools/call: name (a string), arguments (an object; {} when absent) and
+// _meta.progressToken (null when absent).
+struct ToolCallParams {
+  std::string name;
+  nlohmann::json arguments = nlohmann::json::object();
+  nlohmann::json progress_token;
+};
+std::optional<jsonrpc::Error> ReadToolCall(const nlohmann::json& params, ToolCallParams* call);
+
+// params.taskId (a string), or the -32602 error.
+std::optional<jsonrpc::Error> ReadTaskId(const nlohmann::json& params, std::string* task_id);
+
+// A tool host's failure as a JSON-RPC error: NotFound is the client's wrong id (-32602),
+// anything else the server's (-32603).
+jsonrpc::Error HostError(const Status& status);
 
 // One page of a list of `total` items: [begin, end), and the cursor of the next page ("" for
 // none).

@@ -142,6 +142,9 @@ void McpSession::HandleRequest(jsonrpc::Request request) {
                                                          jsonrpc::Serialize(id)))});
     return;
   }
+  if (IsMcpModernRequest(method, request.params)) {
+    return HandleModern(id, method, request.params);
+  }
   if (method == "ping") {
     if (auto error = CheckParamsObject(request.params)) return SendAnswer(id, {nullptr, error});
     return SendAnswer(id, Answer{json::object(), std::nullopt});
@@ -270,23 +273,11 @@ McpSession::Answer McpSession::ListTools(const json& params) {
 
 std::optional<McpSession::Answer> McpSession::StartToolCall(const json& id, const json& params) {
   if (auto error = CheckParamsObject(params)) return Answer{nullptr, error};
-  const json& name = Member(params, "name");
-  if (!name.is_string()) {
-    return Answer{nullptr, InvalidParams(Expected("params.name", "a string", name))};
-  }
-  const std::string& tool = name.get_ref<const std::string&>();
-  json arguments = json::object();
-  if (HasMember(params, "arguments")) {
-    const json& given = Member(params, "arguments");
-    if (!given.is_object()) {
-      return Answer{nullptr, InvalidParams(Expected("params.arguments", "an object", given))};
-    }
-    arguments = given;
-  }
-  json progress_token;
-  if (auto error = mcp_params::ReadProgressToken(params, &progress_token)) {
-    return Answer{nullptr, error};
-  }
+  mcp_params::ToolCallParams call;
+  if (auto error = mcp_params::ReadToolCall(params, &call)) return Answer{nullptr, error};
+  const std::string& tool = call.name;
+  const json& arguments = call.arguments;
+  const json& progress_token = call.progress_token;
   // params.task means something only where tasks were negotiated; elsewhere it is ignored.
   const bool as_task = tasks_enabled_ && HasMember(params, "task");
   if (as_task) {
@@ -351,13 +342,15 @@ McpSession::Answer McpSession::StartTask(const std::string& tool, const json& ar
 }
 
 void McpSession::StartInFlight(const json& id, const json& progress_token, std::string related_task,
-                               const HostCall& call) {
+                               const HostCall& call, bool modern, std::string minted_handle) {
   const std::string key = jsonrpc::IdKey(id);
   const uint64_t serial = next_serial_++;
   InFlightCall entry;
   entry.serial = serial;
   entry.id = id;
   entry.related_task = std::move(related_task);
+  entry.modern = modern;
+  entry.minted_handle = std::move(minted_handle);
   in_flight_[key] = std::move(entry);
 
   std::weak_ptr<int> alive = alive_;
@@ -391,17 +384,20 @@ void McpSession::FinishInFlight(const std::string& key, uint64_t serial, McpTool
   if (it == in_flight_.end() || it->second.serial != serial) return;  // cancelled
   json id = std::move(it->second.id);
   std::string related_task = std::move(it->second.related_task);
+  const bool modern = it->second.modern;
+  std::string minted_handle = std::move(it->second.minted_handle);
   in_flight_.erase(it);
   if (closed_) return;
   json body = {{"content", result.content.is_array() ? std::move(result.content) : json::array()},
                {"isError", result.is_error}};
   // structuredContent came with 2025-06-18.
-  if (!result.structured.is_null() && protocol_version_ != "2025-03-26") {
+  if (!result.structured.is_null() && (modern || protocol_version_ != "2025-03-26")) {
     body["structuredContent"] = std::move(result.structured);
   }
   if (!related_task.empty()) {
     body["_meta"] = {{"io.modelcontextprotocol/related-task", {{"taskId", related_task}}}};
   }
+  if (modern) body = ModernToolResult(std::move(body), minted_handle);
   Send(jsonrpc::ResultResponse(id, std::move(body)));
 }
 

@@ -69,6 +69,7 @@
 #include <string>
 #include <string_view>
 
+#include "mcp/mcp_modern.h"
 #include "mcp/mcp_tool_host.h"
 #include "wire/jsonrpc.h"
 
@@ -119,6 +120,11 @@ struct McpSessionOptions {
   int64_t task_poll_interval_ms = 500;
   // notifications/message below this level are dropped until the client sets one.
   McpLogLevel default_log_level = McpLogLevel::kInfo;
+  // 2026-07-28: tools/list ttlMs (the tools change only with the daemon's version).
+  int64_t tools_ttl_ms = 5 * 60 * 1000;
+  // 2026-07-28: mints a session handle for a caller that gave none (mcp_session_modern.cc);
+  // empty = random.
+  std::function<std::string()> new_handle;
 };
 
 class McpSession {
@@ -161,6 +167,8 @@ class McpSession {
   bool tasks_enabled() const { return tasks_enabled_; }
   // tools/call and tasks/result requests waiting for their result.
   size_t calls_in_flight() const { return in_flight_.size(); }
+  // 2026-07-28 subscriptions/listen requests open (counted in calls_in_flight too).
+  size_t listens_open() const;
 
  private:
   // A request's answer: a result, or a JSON-RPC error.
@@ -173,6 +181,11 @@ class McpSession {
     nlohmann::json id;
     std::string related_task;  // tasks/result: the task named in the result's _meta
     std::unique_ptr<McpCall> call;
+    // 2026-07-28 tools/call: the result is stamped (resultType, serverInfo), and names the
+    // session handle minted for it ("" = the caller gave its own).
+    bool modern = false;
+    std::string minted_handle;
+    bool listen = false;  // subscriptions/listen: open until cancelled, never answered
   };
   // Starts a host call that answers through `done` (McpToolHost::Call or AwaitTaskResult).
   using HostCall = std::function<std::unique_ptr<McpCall>(const McpCallContext& context,
@@ -199,6 +212,22 @@ class McpSession {
   Answer CancelTask(const nlohmann::json& params);
   std::optional<Answer> StartTaskResult(const nlohmann::json& id, const nlohmann::json& params);
   void OnTaskNotice(const McpTaskNotice& notice);
+
+  // mcp_session_modern.cc: requests of revision 2026-07-28 (mcp/mcp_modern.h), each on its own.
+  void HandleModern(const nlohmann::json& id, const std::string& method,
+                    const nlohmann::json& params);
+  Answer Discover() const;
+  Answer ListToolsModern(const nlohmann::json& params);
+  std::optional<Answer> StartModernToolCall(const nlohmann::json& id, const nlohmann::json& params,
+                                            const McpEnvelope& envelope);
+  Answer GetTaskModern(const nlohmann::json& params);
+  Answer CancelTaskModern(const nlohmann::json& params);
+  void Listen(const nlohmann::json& id, const nlohmann::json& params);
+  // `result` with resultType (when absent) and the server's info in _meta.
+  nlohmann::json StampModern(nlohmann::json result) const;
+  // A 2026 CallToolResult `body`, stamped, telling the handle minted for the call (if any).
+  nlohmann::json ModernToolResult(nlohmann::json body, const std::string& minted_handle) const;
+  std::string NewHandle() const;
   // Whether the host has a tool that declares task support.
   bool HostRunsTasks() const;
   McpCallContext Context() const;
@@ -208,7 +237,8 @@ class McpSession {
   // flight, starts `call` with a context reporting progress to `progress_token` (if not null),
   // and sends the CallToolResult when the host is done (with `related_task` in its _meta).
   void StartInFlight(const nlohmann::json& id, const nlohmann::json& progress_token,
-                     std::string related_task, const HostCall& call);
+                     std::string related_task, const HostCall& call, bool modern = false,
+                     std::string minted_handle = "");
   void FinishInFlight(const std::string& key, uint64_t serial, McpToolResult result);
   void SendProgress(const std::string& key, uint64_t serial, const nlohmann::json& token,
                     double progress, std::optional<double> total, const std::string& message);

@@ -13,27 +13,13 @@ namespace troupe {
 namespace {
 
 using mcp_params::CheckParamsObject;
+using mcp_params::HostError;
+using mcp_params::ReadTaskId;
 using mcp_params::Expected;
 using mcp_params::InvalidParams;
 using mcp_params::MakeError;
 using mcp_params::Member;
 using nlohmann::json;
-
-// params.taskId, or the -32602 error.
-std::optional<jsonrpc::Error> ReadTaskId(const json& params, std::string* task_id) {
-  if (auto error = CheckParamsObject(params)) return error;
-  const json& given = Member(params, "taskId");
-  if (!given.is_string()) return InvalidParams(Expected("params.taskId", "a string", given));
-  *task_id = given.get<std::string>();
-  return std::nullopt;
-}
-
-// A host's failure to find a task is the client's wrong id; anything else is the server's.
-jsonrpc::Error HostError(const Status& status) {
-  return MakeError(
-      status.code() == StatusCode::kNotFound ? jsonrpc::kInvalidParams : jsonrpc::kInternalError,
-      status.message());
-}
 
 }  // namespace
 

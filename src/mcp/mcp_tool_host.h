@@ -42,6 +42,9 @@ struct McpCallContext {
   // belong to owner "mcp:<session_id>", and its finished tasks are piggy-backed on its next
   // tool result.
   std::string session_id;
+  // MCP 2026-07-28 tasks/get and tasks/cancel (mcp/mcp_modern.h): the task id is the handle, so
+  // the task is found among every task launched through MCP, and acted on as its owner's.
+  bool by_task_handle = false;
   // Reports progress of a long (blocking) call; empty when the client gave no progressToken.
   std::function<void(double progress, std::optional<double> total, const std::string& message)>
       progress;

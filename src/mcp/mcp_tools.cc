@@ -290,16 +290,21 @@ struct EngineMcpTools::Impl {
   std::unique_ptr<McpCall> AwaitEnd(const McpCallContext& context, const DelegatedTask& task,
                                     std::function<void(McpToolResult)> done);
 
-  // Task `task_id` if session `session_id` holds it; NotFound otherwise.
-  Result<TaskView> OwnedTask(const std::string& session_id, const std::string& task_id);
+  // Task `task_id` if session `context->session_id` holds it; NotFound otherwise. With
+  // `by_task_handle`, any task launched through MCP, and `context->session_id` becomes its
+  // owner's.
+  Result<TaskView> OwnedTask(McpCallContext* context, const std::string& task_id);
 };
 
 // --- tasks/result ----------------------------------------------------------------------------
 
-Result<TaskView> EngineMcpTools::Impl::OwnedTask(const std::string& session_id,
+Result<TaskView> EngineMcpTools::Impl::OwnedTask(McpCallContext* context,
                                                  const std::string& task_id) {
   Result<TaskView> view = manager->Get(task_id);
-  if (view.ok() && Scope(session_id).Holds(Delegated(*view))) return view;
+  if (view.ok() && context->by_task_handle && view->task.owner.starts_with("mcp:")) {
+    context->session_id = view->task.owner.substr(4);
+  }
+  if (view.ok() && Scope(context->session_id).Holds(Delegated(*view))) return view;
   if (!view.ok() && view.status().code() != StatusCode::kNotFound) return view.status();
   return Status::NotFound(fmt::format("no task {} in this session", ToValidUtf8(task_id)));
 }
@@ -399,8 +404,9 @@ Result<McpTask> EngineMcpTools::StartTask(const McpCallContext& context, const s
   return McpTaskOf(*view, impl_->clock->WallMs());
 }
 
-Result<McpTask> EngineMcpTools::GetTask(const McpCallContext& context, const std::string& task_id) {
-  Result<TaskView> view = impl_->OwnedTask(context.session_id, task_id);
+Result<McpTask> EngineMcpTools::GetTask(const McpCallContext& given, const std::string& task_id) {
+  McpCallContext context = given;
+  Result<TaskView> view = impl_->OwnedTask(&context, task_id);
   if (!view.ok()) return view.status();
   return McpTaskOf(*view, impl_->clock->WallMs());
 }
@@ -417,9 +423,10 @@ Result<std::vector<McpTask>> EngineMcpTools::ListTasks(const McpCallContext& con
   return tasks;
 }
 
-Result<McpTask> EngineMcpTools::CancelTask(const McpCallContext& context,
+Result<McpTask> EngineMcpTools::CancelTask(const McpCallContext& given,
                                            const std::string& task_id) {
-  Result<TaskView> view = impl_->OwnedTask(context.session_id, task_id);
+  McpCallContext context = given;
+  Result<TaskView> view = impl_->OwnedTask(&context, task_id);
   if (!view.ok()) return view.status();
   Result<std::vector<DelegatedTask>> cancelled =
       impl_->service.Cancel(Impl::Scope(context.session_id), task_id);
@@ -428,12 +435,13 @@ Result<McpTask> EngineMcpTools::CancelTask(const McpCallContext& context,
   return McpTaskOf(now.ok() ? *now : *view, impl_->clock->WallMs());
 }
 
-std::unique_ptr<McpCall> EngineMcpTools::AwaitTaskResult(const McpCallContext& context,
+std::unique_ptr<McpCall> EngineMcpTools::AwaitTaskResult(const McpCallContext& given,
                                                          const std::string& task_id,
                                                          std::function<void(McpToolResult)> done) {
   Impl& impl = *impl_;
+  McpCallContext context = given;
+  Result<TaskView> view = impl.OwnedTask(&context, task_id);
   const std::string owner = OwnerOf(context.session_id);
-  Result<TaskView> view = impl.OwnedTask(context.session_id, task_id);
   if (!view.ok()) return impl.Answer(owner, Fail(view.status()), std::move(done));
   if (IsFinal(view->task.state)) {
     return impl.Answer(owner, FinalReply(impl.Delegated(*view)), std::move(done));

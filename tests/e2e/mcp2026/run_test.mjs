@@ -1,0 +1,38 @@
+// What ctest runs: checks that the pinned npm dependencies are installed, then runs one test.
+//
+//   node --test-reporter=spec run_test.mjs <http|stdio> <path of the built troupe binary>
+//
+// Without this check a missing node_modules would surface as an ERR_MODULE_NOT_FOUND stack trace
+// from the first import.
+import fs from 'node:fs';
+
+const [which, binary] = process.argv.slice(2);
+if (!['http', 'stdio'].includes(which) || !binary) {
+  console.error('usage: node run_test.mjs <http|stdio> <path of the built troupe binary>');
+  process.exit(2);
+}
+
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 20) {
+  console.error(`node ${process.versions.node} is too old for the MCP SDK v2 e2e tests (need >= 20)`);
+  process.exit(1);
+}
+
+const here = new URL('.', import.meta.url);
+const pkg = JSON.parse(fs.readFileSync(new URL('package.json', here), 'utf8'));
+for (const [name, pinned] of Object.entries(pkg.dependencies)) {
+  const installed = new URL(`node_modules/${name}/package.json`, here);
+  let version = null;
+  try {
+    version = JSON.parse(fs.readFileSync(installed, 'utf8')).version;
+  } catch { /* missing */ }
+  if (version !== pinned) {
+    console.error(`tests/e2e/mcp2026: ${name} ${pinned} is ${version ? `not installed (found ${version})` : 'not installed'}; ` +
+                  'run scripts/install-deps.sh (or `npm ci` in tests/e2e/mcp2026)');
+    process.exit(1);
+  }
+}
+// The shared harness (../mcp/harness.mjs) imports nothing from npm.
+process.env.TROUPE_BINARY = binary;
+process.env.TROUPE_E2E_TRANSPORT = which;
+await import('./mcp_sdk2.test.mjs');
