@@ -128,9 +128,10 @@ std::unique_ptr<RunHandle> AgentLoopRunner::Start(const RunRequest& request,
   spec.limits.max_turns = agent->max_turns;
   spec.limits.max_tool_calls = agent->max_tool_calls;
   spec.limits.temperature = agent->temperature;
-  spec.limits.max_output_tokens =
-      agent->max_output_tokens.value_or(DefaultMaxOutputTokens(spec.model_id));
-  spec.limits.reasoning = agent->reasoning;
+  const OutputTokens output = ChooseOutputTokens(spec.model_id, model.value().max_output_tokens,
+                                                 agent->max_output_tokens, agent->reasoning);
+  spec.limits.max_output_tokens = output.max_tokens;
+  spec.limits.reasoning = output.reasoning;
   spec.limits.prompt_caching = agent->prompt_caching;
   spec.network = agent->network;
   spec.delegates_to = deps_.agents->AllowedDelegates(*agent);
