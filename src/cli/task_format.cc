@@ -1,3 +1,6 @@
+// Over 600 lines on purpose: every text the CLI prints about tasks (tables, details, transcripts,
+// event lines, spend) shares the private helpers at the top (Member, Indent, KeyValues, Plural)
+// and the state colours; split by command, each file would need its own copy of them.
 #include "cli/task_format.h"
 
 #include <fmt/format.h>

@@ -123,6 +123,16 @@ class AgentE2ETest : public ::testing::Test {
     return manager_->Get(id).value();
   }
 
+  // A task of the explore agent.
+  static LaunchRequest Explore(std::string prompt) {
+    LaunchRequest r;
+    r.agent = "explore";
+    r.prompt = std::move(prompt);
+    r.description = "explore";
+    r.owner = "test";
+    return r;
+  }
+
   std::vector<ChatMessage> Transcript(const std::string& session_id) {
     std::vector<ChatMessage> out;
     Result<std::vector<MessageRecord>> records = manager_->Messages(session_id);
@@ -199,15 +209,10 @@ TEST_F(AgentE2ETest, AMockChosenInTheConfigGetsNoNotice) {
 // answers 400 otherwise, and the task would fail).
 TEST_F(AgentE2ETest, AnthropicThinkingBlocksSurviveTheStoreAndGoBackUnchanged) {
   Build("an/scripted");
-  LaunchRequest r;
-  r.agent = "explore";
-  r.prompt =
+  TaskView done = Run(Explore(
       "#mock latency=0 tps=0 signed_thinking tool=grep:{\"pattern\":\"CheckToken\"} "
       "tool=glob:{\"pattern\":\"src/**\"} tool@2=read:{\"path\":\"src/auth/auth.h\"} "
-      "reply=\"found it\"\nWhere is CheckToken?";
-  r.description = "thinking";
-  r.owner = "test";
-  TaskView done = Run(r);
+      "reply=\"found it\"\nWhere is CheckToken?"));
   ASSERT_EQ(done.task.state, TaskState::kCompleted) << done.task.error;
   EXPECT_EQ(done.task.result, "found it");
   std::vector<nlohmann::json> replays;
@@ -226,12 +231,7 @@ class OutputLimitE2ETest : public AgentE2ETest,
 
 TEST_P(OutputLimitE2ETest, RequestsNeverAskAModelForMoreThanItsOutputLimit) {
   Build(GetParam().first);
-  LaunchRequest r;
-  r.agent = "explore";
-  r.prompt = "#mock latency=0 tps=0 reply=\"done\"\nSay done.";
-  r.description = "limit";
-  r.owner = "test";
-  TaskView done = Run(r);
+  TaskView done = Run(Explore("#mock latency=0 tps=0 reply=\"done\"\nSay done."));
   ASSERT_EQ(done.task.state, TaskState::kCompleted) << done.task.error;
   EXPECT_THAT(max_tokens_asked_, ::testing::ElementsAre(GetParam().second));
 }
