@@ -17,7 +17,7 @@ import { after, test } from 'node:test';
 
 import ts from 'typescript';
 
-import { UserMachine, waitUntil } from '../clients/user_machine.mjs';
+import { UserMachine } from '../clients/user_machine.mjs';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 
@@ -30,22 +30,6 @@ class Machine extends UserMachine {
 
 const machine = new Machine('sdk-types');
 after(() => machine.shutdown());
-
-async function startMockLlm() {
-  const portFile = path.join(machine.root, 'mock-llm.port');
-  const child = machine.spawnTroupe('mock-llm', ['mock-llm', '--log-bodies', '--port-file', portFile]);
-  let exited = null;
-  child.once('exit', (code) => { exited = code; });
-  const port = await waitUntil(() => {
-    if (exited !== null) throw new Error(`troupe mock-llm exited (${exited}) before it listened`);
-    try {
-      return Number(fs.readFileSync(portFile, 'utf8').trim()) || null;
-    } catch {
-      return null;
-    }
-  }, 20_000, 'troupe mock-llm to write its port file');
-  return `http://127.0.0.1:${port}`;
-}
 
 function writeSetup(mockUrl) {
   const config = {
@@ -121,7 +105,8 @@ function typeErrors(bodies) {
 
 test('every request body troupe sent matches the official SDKs\' request types', { timeout: 180_000 }, async () => {
   try {
-    const mockUrl = await startMockLlm();
+    const mock = await machine.startMockLlm(['--log-bodies']);
+    const mockUrl = mock.url;
     writeSetup(mockUrl);
     const daemon = await machine.startServe();
     const quick = '#mock latency=0 tps=0';
@@ -134,7 +119,7 @@ test('every request body troupe sent matches the official SDKs\' request types',
                   `${quick} signed_thinking tool=grep:{"pattern":"notes"} tool=glob:{"pattern":"*"} ` +
                   `tool@2=read:{"path":"notes.md"} reply=done\nRead the notes.`);
 
-    const log = await (await fetch(`${mockUrl}/v1/mock/requests`)).json();
+    const log = await mock.requests();
     const bodies = log.filter((e) => TYPES[e.protocol] && e.body)
       .map((e) => ({ protocol: e.protocol, body: e.body, label: `request ${e.id} (${e.protocol} ${e.model})` }));
     const count = (p) => bodies.filter((b) => b.protocol === p).length;
