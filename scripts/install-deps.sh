@@ -63,6 +63,13 @@ if ! installed mcp2026; then
   stamp mcp2026
 fi
 
+# The official OpenAI and Anthropic SDKs' types and tsc (tests/e2e/sdk_types). Types only: no
+# install scripts are needed.
+if ! installed sdk_types; then
+  (cd "$e2e/sdk_types" && npm ci --no-audit --no-fund --ignore-scripts)
+  stamp sdk_types
+fi
+
 # The real clients (tests/e2e/clients). Without install scripts: Gemini CLI's optional native
 # modules (node-pty, keytar) would be compiled with node-gyp, which it does without. Claude Code
 # ships its binary in a platform package (an optional dependency); its postinstall only links

@@ -39,6 +39,12 @@ enum class Key {
   kMaxTurns,
   kMaxToolCalls,
   kTemperature,
+  kMaxOutputTokens,
+  kThinkingBudget,
+  kReasoningEffort,
+  kPromptCaching,
+  kMaxTokens,
+  kMaxCostUsd,
   kTaskTtlMs,
   kPendingTtlMs,
   kStaleTimeoutMs,
@@ -60,6 +66,12 @@ constexpr KeyInfo kKeys[] = {
     {Key::kMaxTurns, "max_turns"},
     {Key::kMaxToolCalls, "max_tool_calls"},
     {Key::kTemperature, "temperature"},
+    {Key::kMaxOutputTokens, "max_output_tokens"},
+    {Key::kThinkingBudget, "thinking_budget"},
+    {Key::kReasoningEffort, "reasoning_effort"},
+    {Key::kPromptCaching, "prompt_caching"},
+    {Key::kMaxTokens, "max_tokens"},
+    {Key::kMaxCostUsd, "max_cost_usd"},
     {Key::kTaskTtlMs, "task_ttl_ms"},
     {Key::kPendingTtlMs, "pending_ttl_ms"},
     {Key::kStaleTimeoutMs, "stale_timeout_ms"},
@@ -139,6 +151,18 @@ IntegerCheck ParsePositiveInteger(const YAML::Node& node, int64_t maximum, int64
   }
   if (error != std::errc() || *value < 1) return IntegerCheck::kNotPositive;
   return *value > maximum ? IntegerCheck::kTooLarge : IntegerCheck::kOk;
+}
+
+// A whole scalar as a finite number.
+std::optional<double> ParseNumber(const YAML::Node& node) {
+  double d = 0;
+  const std::string_view text = node.IsScalar() ? TrimAsciiSpace(node.Scalar()) : "";
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), d);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() ||
+      !std::isfinite(d)) {
+    return std::nullopt;
+  }
+  return d;
 }
 
 class AgentFileParser {
@@ -366,14 +390,49 @@ class AgentFileParser {
         return;
       }
       case Key::kTemperature: {
-        double t = 0;
-        const std::string_view text = value.IsScalar() ? TrimAsciiSpace(value.Scalar()) : "";
-        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), t);
-        if (text.empty() || error != std::errc() || end != text.data() + text.size() ||
-            !std::isfinite(t) || t < 0 || t > 2) {
-          return expected("a number from 0 to 2");
+        std::optional<double> t = ParseNumber(value);
+        if (!t || *t < 0 || *t > 2) return expected("a number from 0 to 2");
+        d.temperature = *t;
+        return;
+      }
+      case Key::kMaxOutputTokens:
+        if (std::optional<int64_t> n = positive(kMaxOutputTokens, "tokens")) {
+          d.max_output_tokens = static_cast<int>(*n);
         }
-        d.temperature = t;
+        return;
+      case Key::kThinkingBudget: {
+        int64_t n = 0;
+        if (ParsePositiveInteger(value, kMaxOutputTokens, &n) != IntegerCheck::kOk ||
+            n < kMinThinkingBudget) {
+          return expected("an integer from " + std::to_string(kMinThinkingBudget) + " to " +
+                          std::to_string(kMaxOutputTokens) + " (tokens)");
+        }
+        d.reasoning.budget_tokens = static_cast<int>(n);
+        return;
+      }
+      case Key::kReasoningEffort: {
+        const std::string_view text = value.IsScalar() ? TrimAsciiSpace(value.Scalar()) : "";
+        if (!IsReasoningEffort(text)) {
+          return expected("one of " + std::string(kReasoningEffortChoices));
+        }
+        d.reasoning.effort = std::string(text);
+        return;
+      }
+      case Key::kPromptCaching: {
+        const std::string text = AsciiLowercase(value.IsScalar() ? value.Scalar() : "");
+        if (text != "true" && text != "false") return expected("true or false");
+        d.prompt_caching = text == "true";
+        return;
+      }
+      case Key::kMaxTokens:
+        if (std::optional<int64_t> n = positive(kMaxBudgetTokens, "tokens")) d.max_tokens = *n;
+        return;
+      case Key::kMaxCostUsd: {
+        std::optional<double> usd = ParseNumber(value);
+        if (!usd || *usd <= 0 || *usd > static_cast<double>(kMaxBudgetUsd)) {
+          return expected("an amount of USD above 0, at most " + std::to_string(kMaxBudgetUsd));
+        }
+        d.max_cost_usd = *usd;
         return;
       }
       case Key::kTaskTtlMs:

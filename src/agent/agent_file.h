@@ -10,10 +10,17 @@
 //   max_turns: 30                   # optional; max_tool_calls defaults to 3 × max_turns
 //   max_tool_calls: 90
 //   temperature: 0.2                # 0 to 2
+//   max_output_tokens: 16000        # per reply; narrowed to the model's limit
+//   thinking_budget: 8000           # Anthropic extended thinking, 1024 or more
+//   reasoning_effort: high          # minimal, low, medium, high (OpenAI reasoning models)
+//   prompt_caching: false           # default true
+//   max_tokens: 2000000             # per-task budgets (a launch may only lower them)
+//   max_cost_usd: 5
 //   task_ttl_ms: 600000             # also pending_ttl_ms, stale_timeout_ms
 //   ---
 //   You review code. ...
 //
+// Not here, on purpose: `network` and `delegates_to`, which are rights the user's config gives.
 // Keys compare without case, '_' or '-' (maxTurns = max_turns). Unknown keys are warnings, so
 // files written for other tools (with `color:`, `mode:` ...) still load. Everything else wrong is
 // an error that names the file and, where it can, the line.

@@ -137,6 +137,37 @@ TEST(ParseAgentFileTest, LoopThresholdsTakeZeroToTurnARuleOff) {
                 "\"10001\"");
 }
 
+TEST(ParseAgentFileTest, ReadsTheModelSettingsAndBudgets) {
+  Result<AgentFile> r = Parse(
+      "---\n"
+      "description: d\n"
+      "max_output_tokens: 16000\n"
+      "thinking_budget: 8000\n"
+      "reasoningEffort: high\n"
+      "prompt_caching: false\n"
+      "max_tokens: 2000000\n"
+      "max_cost_usd: 2.5\n"
+      "---\n"
+      "P\n");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const AgentDefinition& d = r->definition;
+  EXPECT_EQ(d.max_output_tokens, 16000);
+  EXPECT_EQ(d.reasoning.budget_tokens, 8000);
+  EXPECT_EQ(d.reasoning.effort, "high");
+  EXPECT_FALSE(d.prompt_caching);
+  EXPECT_EQ(d.max_tokens, 2000000);
+  EXPECT_EQ(d.max_cost_usd, 2.5);
+  EXPECT_THAT(r->warnings, IsEmpty());
+  // Left out: the defaults.
+  Result<AgentFile> plain = Parse("---\ndescription: d\n---\nP\n");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->definition.max_output_tokens, std::nullopt);
+  EXPECT_EQ(plain->definition.reasoning, ReasoningSettings{});
+  EXPECT_TRUE(plain->definition.prompt_caching);
+  EXPECT_EQ(plain->definition.max_tokens, std::nullopt);
+  EXPECT_EQ(plain->definition.max_cost_usd, std::nullopt);
+}
+
 TEST(ParseAgentFileTest, KeysCompareWithoutCaseOrSeparators) {
   Result<AgentFile> r =
       Parse("---\nDescription: d\nmaxTurns: 3\nmax-tool-calls: 4\nstaleTimeoutMs: 5\n---\nP\n");
@@ -155,8 +186,10 @@ TEST(ParseAgentFileTest, UnknownKeysWarnWithTheirLineAndStillLoad) {
   EXPECT_EQ(r->warnings[0].message,
             std::string(kPath) +
                 ":3: unknown key \"color\" is ignored (known keys: name, description, model, "
-                "tools, max_turns, max_tool_calls, temperature, task_ttl_ms, pending_ttl_ms, "
-                "stale_timeout_ms, fallback_models, loop_repeats, loop_idle_turns)");
+                "tools, max_turns, max_tool_calls, temperature, max_output_tokens, "
+                "thinking_budget, reasoning_effort, prompt_caching, max_tokens, max_cost_usd, "
+                "task_ttl_ms, pending_ttl_ms, stale_timeout_ms, fallback_models, loop_repeats, "
+                "loop_idle_turns)");
   EXPECT_EQ(r->warnings[1].message, std::string(kPath) +
                                         ":4: unknown key \"max_turn\" is ignored (did you mean "
                                         "\"max_turns\"?)");
@@ -208,6 +241,31 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"temperature: hot", "3: temperature: expected a number from 0 to 2, got \"hot\""},
         ErrorCase{"temperature: 2.5", "3: temperature: expected a number from 0 to 2, got \"2.5\""},
         ErrorCase{"temperature: nan", "3: temperature: expected a number from 0 to 2, got \"nan\""},
+        ErrorCase{"max_output_tokens: lots",
+                  "3: max_output_tokens: expected a positive integer (tokens), got \"lots\""},
+        ErrorCase{"max_output_tokens: 1000001",
+                  "3: max_output_tokens: expected a positive integer up to 1000000 (tokens), got "
+                  "\"1000001\""},
+        ErrorCase{"thinking_budget: 512",
+                  "3: thinking_budget: expected an integer from 1024 to 1000000 (tokens), got "
+                  "\"512\""},
+        ErrorCase{"thinking_budget: [1]",
+                  "3: thinking_budget: expected an integer from 1024 to 1000000 (tokens), got a "
+                  "list"},
+        ErrorCase{"reasoning_effort: max",
+                  "3: reasoning_effort: expected one of minimal, low, medium, high, got \"max\""},
+        ErrorCase{"reasoning_effort:",
+                  "3: reasoning_effort: expected one of minimal, low, medium, high, got nothing"},
+        ErrorCase{"prompt_caching: sometimes",
+                  "3: prompt_caching: expected true or false, got \"sometimes\""},
+        ErrorCase{"max_tokens: 0",
+                  "3: max_tokens: expected a positive integer (tokens), got \"0\""},
+        ErrorCase{"max_cost_usd: 0",
+                  "3: max_cost_usd: expected an amount of USD above 0, at most 1000000000, got "
+                  "\"0\""},
+        ErrorCase{"max_cost_usd: five",
+                  "3: max_cost_usd: expected an amount of USD above 0, at most 1000000000, got "
+                  "\"five\""},
         ErrorCase{"task_ttl_ms: soon",
                   "3: task_ttl_ms: expected a positive integer (milliseconds), got \"soon\""},
         ErrorCase{"pendingTtlMs: -1",

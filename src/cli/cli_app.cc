@@ -302,6 +302,8 @@ int RunTroupeCli(int argc, const char* const* argv, CliIo& io, const BuildInfo& 
   mock_llm_cmd->add_option("--log", mock_llm.log_path, "Append each request as a JSON line here");
   mock_llm_cmd->add_flag("--log-conversations", mock_llm.log_conversations,
                          "Keep each request's system prompt and messages in the request log");
+  mock_llm_cmd->add_flag("--log-bodies", mock_llm.log_bodies,
+                         "Keep each request's body as sent in the request log");
   mock_llm_cmd->add_flag("--no-auth", mock_llm.no_auth, "Accept requests without an API key");
   mock_llm_cmd->add_option("--port-file", mock_llm.port_file,
                            "Write the bound port to this file once listening");

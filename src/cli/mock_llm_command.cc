@@ -46,6 +46,7 @@ int RunMockLlm(const MockLlmCommandOptions& options) {
   if (!options.models.empty()) server_options.models = options.models;
   server_options.log_path = options.log_path;
   server_options.log_conversations = options.log_conversations;
+  server_options.log_bodies = options.log_bodies;
   server_options.require_auth = !options.no_auth;
   server_options.now_us = &LoopClock::SteadyNowUs;  // CLOCK_MONOTONIC, as other processes read it
   auto server = MockLlmServer::Start(

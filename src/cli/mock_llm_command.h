@@ -13,6 +13,7 @@ struct MockLlmCommandOptions {
   std::vector<std::string> models;  // names listed by GET /v1/models; empty: {"mock"}
   std::string log_path;             // JSON lines of the request log; "" = none
   bool log_conversations = false;   // the log keeps each request's system prompt and messages
+  bool log_bodies = false;          // the log keeps each request's body as sent
   bool no_auth = false;             // accept requests without credentials
   std::string port_file;            // written with the bound port once listening; "" = none
 };

@@ -1,3 +1,6 @@
+// Over 600 lines on purpose: every text the CLI prints about tasks (tables, details, transcripts,
+// event lines, spend) shares the private helpers at the top (Member, Indent, KeyValues, Plural)
+// and the state colours; split by command, each file would need its own copy of them.
 #include "cli/task_format.h"
 
 #include <fmt/format.h>
@@ -180,6 +183,15 @@ std::string TaskSummaryTable(const std::vector<json>& tasks, const TableOptions&
   return RenderTable(columns, rows, options);
 }
 
+std::string StopReasonText(std::string_view reason) {
+  if (reason == "length" || reason == "max_tokens" || reason == "max_output_tokens") {
+    return fmt::format("{} (the reply was cut off at the output limit)", reason);
+  }
+  if (reason == "refusal") return "refusal (the model refused)";
+  if (reason == "content_filter") return "content_filter (the provider's filter stopped the reply)";
+  return std::string(reason);
+}
+
 std::string TaskDetails(const json& task, const json& session, bool color) {
   const std::string state = JsonString(task, "state");
   std::string out =
@@ -225,6 +237,9 @@ std::string TaskDetails(const json& task, const json& session, bool color) {
     if (!last.empty()) calls += " (last: " + last + ")";
     add("tool_calls", "tool calls", calls);
     shown.insert("last_tool");
+  }
+  if (task.is_object() && task.contains("stop_reason")) {
+    add("stop_reason", "last stop", OrDash(StopReasonText(JsonString(task, "stop_reason"))));
   }
   add("input_tokens", "tokens",
       fmt::format("{} in, {} out", JsonInt(task, "input_tokens"), JsonInt(task, "output_tokens")));

@@ -44,6 +44,9 @@ std::string TaskSummaryTable(const std::vector<nlohmann::json>& tasks, const Tab
 
 // `troupe show`: every field of the task, then its session and todos when `session` (the
 // GET /v1/sessions/{id} answer) is an object.
+// A provider's stop reason with what it means when it is not a plain end: "max_tokens (the reply
+// was cut off at the output limit)", "refusal (the model refused)"; others as they are.
+std::string StopReasonText(std::string_view reason);
 std::string TaskDetails(const nlohmann::json& task, const nlohmann::json& session, bool color);
 // `troupe show ses_…`: the session, its tasks and todos.
 std::string SessionDetails(const nlohmann::json& session, const TableOptions& options);

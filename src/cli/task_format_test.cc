@@ -350,6 +350,26 @@ TEST(TaskTableTest, SpendGetsAColumnOnceATaskMadeARequest) {
   EXPECT_EQ(CompactCount(1'500'000), "1.5M");
 }
 
+TEST(TaskDetailsTest, ShowsHowTheLastReplyEnded) {
+  json t = {{"id", "bg_1"}, {"state", "error"}, {"stop_reason", "max_tokens"}};
+  EXPECT_THAT(TaskDetails(t, json(), false),
+              HasSubstr("  last stop       max_tokens (the reply was cut off at the output "
+                        "limit)\n"));
+  t["stop_reason"] = "refusal";
+  EXPECT_THAT(TaskDetails(t, json(), false),
+              HasSubstr("  last stop       refusal (the model refused)\n"));
+  t["stop_reason"] = "end_turn";
+  EXPECT_THAT(TaskDetails(t, json(), false), HasSubstr("  last stop       end_turn\n"));
+  t["stop_reason"] = nullptr;  // no reply yet
+  EXPECT_THAT(TaskDetails(t, json(), false), HasSubstr("  last stop       -\n"));
+  // A daemon that does not send it: no row.
+  t.erase("stop_reason");
+  EXPECT_THAT(TaskDetails(t, json(), false), Not(HasSubstr("last stop")));
+  EXPECT_EQ(StopReasonText("length"), "length (the reply was cut off at the output limit)");
+  EXPECT_EQ(StopReasonText("content_filter"),
+            "content_filter (the provider's filter stopped the reply)");
+}
+
 TEST(TaskDetailsTest, ShowsUsageBudgetAndTree) {
   json t = {{"id", "bg_1"}, {"state", "error"}, {"input_tokens", 1200}, {"output_tokens", 34}};
   t["usage"] = {{"requests", 2},          {"input_tokens", 1200},    {"output_tokens", 34},

@@ -50,6 +50,9 @@ struct ProviderConfig {
   std::string mock_script;
   // The most response body one attempt may bring, streamed or not (HTTP types).
   int64_t max_reply_bytes = int64_t{32} << 20;
+  // Model id (as the provider names it) -> the most tokens it may write in one reply; above
+  // troupe's table of well-known models (llm/model_limits.h).
+  std::map<std::string, int> max_output_tokens;
 };
 
 // One entry of `agents`: overrides of a built-in or user agent. Unset fields keep the agent's.

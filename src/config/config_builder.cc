@@ -549,6 +549,8 @@ class ConfigFileReader {
       }
     } else if (key.name == "max_reply_bytes") {
       ReadInteger(key, v, at, &provider->max_reply_bytes);
+    } else if (key.name == "max_output_tokens") {
+      ReadIntegerMap(key, v, at, &provider->max_output_tokens);
     } else if (key.name == "script") {
       if (std::string script; ReadString(v, at, &script)) {
         provider->mock_script = std::move(script);
@@ -608,8 +610,9 @@ class ConfigFileReader {
     } else if (name == "reasoning_effort") {
       std::string effort;
       if (!ReadString(v, at, &effort)) return;
-      if (effort != "minimal" && effort != "low" && effort != "medium" && effort != "high") {
-        ValueError(at, "expected one of minimal, low, medium, high, got " + DescribeJsonValue(v));
+      if (!IsReasoningEffort(effort)) {
+        ValueError(at, "expected one of " + std::string(kReasoningEffortChoices) + ", got " +
+                           DescribeJsonValue(v));
         return;
       }
       agent->reasoning_effort = std::move(effort);

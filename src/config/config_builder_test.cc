@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -345,6 +346,25 @@ TEST(ConfigLoaderTest, MaxReplyBytesBoundsAProvidersReplies) {
   EXPECT_EQ(r->config.providers.at("openai").max_reply_bytes, int64_t{32} << 20);
   EXPECT_FALSE(
       LoadConfigFromSources({{"troupe.jsonc", InProvider("max_reply_bytes", "10")}}).ok());
+}
+
+TEST(ConfigLoaderTest, MaxOutputTokensGivesModelsOfAProviderTheirOutputLimit) {
+  Result<LoadedConfig> r = LoadConfigFromSources(
+      {{"troupe.jsonc", InProvider("max_output_tokens", "{\"gpt-4o\": 4096, \"o3\": 100000}")}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->config.providers.at("openai").max_output_tokens,
+            (std::map<std::string, int>{{"gpt-4o", 4096}, {"o3", 100000}}));
+  EXPECT_EQ(ErrorOf(InProvider("max_output_tokens", "{\"gpt-4o\": 0}")),
+            "troupe.jsonc:5:39: providers.openai.max_output_tokens.gpt-4o: expected an integer > "
+            "0, got 0");
+  EXPECT_EQ(ErrorOf(InProvider("max_output_tokens", "{\"gpt-4o\": 2000000}")),
+            "troupe.jsonc:5:39: providers.openai.max_output_tokens.gpt-4o: expected an integer "
+            "from 1 to 1000000, got 2000000");
+  EXPECT_EQ(ErrorOf(InProvider("max_output_tokens", "{\"\": 10}")),
+            "troupe.jsonc:5:29: providers.openai.max_output_tokens[\"\"]: expected a non-empty "
+            "name");
+  EXPECT_EQ(ErrorOf(InProvider("max_output_tokens", "8192")),
+            "troupe.jsonc:5:28: providers.openai.max_output_tokens: expected an object, got 8192");
 }
 
 TEST(ConfigLoaderTest, ApiKeyHeaderNamesWhereTheKeyGoes) {

@@ -86,6 +86,7 @@ std::vector<ConfigSection> MakeSections() {
            Key("headers", T::kStringMap),
            Key("script", T::kString),
            Key("max_reply_bytes", T::kInteger, 1024, int64_t{1} << 30),
+           Key("max_output_tokens", T::kIntegerMap, 1, kMaxOutputTokens),
            Key("api_key", T::kRefused),
            Key("apiKey", T::kRefused),
        }},
@@ -158,6 +159,10 @@ const ConfigSection& FindConfigSection(std::string_view path) {
   }
   assert(false && "unknown config section");
   return ConfigSections().front();
+}
+
+bool IsReasoningEffort(std::string_view effort) {
+  return effort == "minimal" || effort == "low" || effort == "medium" || effort == "high";
 }
 
 int EditDistance(std::string_view a, std::string_view b) {

@@ -64,6 +64,10 @@ inline constexpr int64_t kMaxTreeTasks = 1'000'000;
 // Loop detection thresholds (agent/loop_detector.h); 0 = off.
 inline constexpr int64_t kMaxLoopThreshold = 10'000;
 
+// The values reasoning_effort takes (OpenAI's reasoning models), as messages list them.
+inline constexpr std::string_view kReasoningEffortChoices = "minimal, low, medium, high";
+bool IsReasoningEffort(std::string_view effort);
+
 // Every section, top level first.
 const std::vector<ConfigSection>& ConfigSections();
 // The section at `path` (see ConfigSection::path); it must exist.

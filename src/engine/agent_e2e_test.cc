@@ -44,8 +44,10 @@ class AgentE2ETest : public ::testing::Test {
     quick.first_token_delay_ms = 0;
     quick.tokens_per_second = 0;
     model_ = std::make_unique<MockModel>(quick);
-    auto server = MockLlmServer::Start(io_, &clock_,
-                                       [this](const ChatRequest& r) { return model_->Plan(r); });
+    auto server = MockLlmServer::Start(io_, &clock_, [this](const ChatRequest& r) {
+      max_tokens_asked_.push_back(r.max_tokens);
+      return model_->Plan(r);
+    });
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(server).value();
 
@@ -59,6 +61,7 @@ class AgentE2ETest : public ::testing::Test {
     anthropic.type = "anthropic";
     anthropic.base_url = server_->Url("");
     anthropic.api_key_env = "E2E_KEY";
+    anthropic.max_output_tokens["capped-model"] = 3000;
     config.providers["an"] = anthropic;
     ProviderDeps deps;
     deps.http = &http_;
@@ -120,6 +123,16 @@ class AgentE2ETest : public ::testing::Test {
     return manager_->Get(id).value();
   }
 
+  // A task of the explore agent.
+  static LaunchRequest Explore(std::string prompt) {
+    LaunchRequest r;
+    r.agent = "explore";
+    r.prompt = std::move(prompt);
+    r.description = "explore";
+    r.owner = "test";
+    return r;
+  }
+
   std::vector<ChatMessage> Transcript(const std::string& session_id) {
     std::vector<ChatMessage> out;
     Result<std::vector<MessageRecord>> records = manager_->Messages(session_id);
@@ -140,6 +153,7 @@ class AgentE2ETest : public ::testing::Test {
   ThreadPoolExecutor executor_{io_, 2};
   IdGenerator ids_{&clock_, 7};
   std::unique_ptr<MockModel> model_;
+  std::vector<int> max_tokens_asked_;  // each request's max_tokens, as mock-llm decoded it
   std::unique_ptr<MockLlmServer> server_;
   std::unique_ptr<ProviderRegistry> registry_;
   AgentCatalog agents_;
@@ -189,6 +203,44 @@ TEST_F(AgentE2ETest, AMockChosenInTheConfigGetsNoNotice) {
   ASSERT_EQ(done.task.state, TaskState::kCompleted) << done.task.error;
   EXPECT_EQ(done.task.result, "done");
 }
+
+// Anthropic interleaved thinking through the whole loop: the reply's signed and redacted blocks
+// are stored with the message and sent back unchanged and in place on the next turn (mock-llm
+// answers 400 otherwise, and the task would fail).
+TEST_F(AgentE2ETest, AnthropicThinkingBlocksSurviveTheStoreAndGoBackUnchanged) {
+  Build("an/scripted");
+  TaskView done = Run(Explore(
+      "#mock latency=0 tps=0 signed_thinking tool=grep:{\"pattern\":\"CheckToken\"} "
+      "tool=glob:{\"pattern\":\"src/**\"} tool@2=read:{\"path\":\"src/auth/auth.h\"} "
+      "reply=\"found it\"\nWhere is CheckToken?"));
+  ASSERT_EQ(done.task.state, TaskState::kCompleted) << done.task.error;
+  EXPECT_EQ(done.task.result, "found it");
+  std::vector<nlohmann::json> replays;
+  for (const ChatMessage& m : Transcript(done.task.session_id)) {
+    if (m.role == ChatRole::kAssistant) replays.push_back(m.provider_replay["anthropic"]);
+  }
+  EXPECT_THAT(replays, ::testing::ElementsAre(MockSignedThinking(1, 2), MockSignedThinking(2, 1),
+                                              MockSignedThinking(3, 0)));
+  EXPECT_EQ(server_->log().Snapshot().size(), 3u);
+}
+
+// The output limit a provider's config gives a model holds on the wire; a model the config does
+// not list gets its family's documented maximum, capped.
+class OutputLimitE2ETest : public AgentE2ETest,
+                           public ::testing::WithParamInterface<std::pair<std::string, int>> {};
+
+TEST_P(OutputLimitE2ETest, RequestsNeverAskAModelForMoreThanItsOutputLimit) {
+  Build(GetParam().first);
+  TaskView done = Run(Explore("#mock latency=0 tps=0 reply=\"done\"\nSay done."));
+  ASSERT_EQ(done.task.state, TaskState::kCompleted) << done.task.error;
+  EXPECT_THAT(max_tokens_asked_, ::testing::ElementsAre(GetParam().second));
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, OutputLimitE2ETest,
+                         ::testing::Values(std::pair<std::string, int>{"an/capped-model", 3000},
+                                           std::pair<std::string, int>{"an/claude-3-haiku", 4096},
+                                           std::pair<std::string, int>{"an/claude-sonnet-4-5",
+                                                                       32000}));
 
 class ExploreE2ETest : public AgentE2ETest, public ::testing::WithParamInterface<std::string> {};
 

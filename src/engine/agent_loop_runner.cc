@@ -149,9 +149,10 @@ std::unique_ptr<RunHandle> AgentLoopRunner::Start(const RunRequest& request,
   spec.limits.max_turns = agent->max_turns;
   spec.limits.max_tool_calls = agent->max_tool_calls;
   spec.limits.temperature = agent->temperature;
-  spec.limits.max_output_tokens =
-      agent->max_output_tokens.value_or(DefaultMaxOutputTokens(spec.model_id));
-  spec.limits.reasoning = agent->reasoning;
+  const OutputTokens output = ChooseOutputTokens(spec.model_id, model.value().max_output_tokens,
+                                                 agent->max_output_tokens, agent->reasoning);
+  spec.limits.max_output_tokens = output.max_tokens;
+  spec.limits.reasoning = output.reasoning;
   if (agent->loop_repeats) spec.limits.loop_same_result_limit = *agent->loop_repeats;
   if (agent->loop_idle_turns) spec.limits.loop_idle_turns = *agent->loop_idle_turns;
   spec.limits.prompt_caching = agent->prompt_caching;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "llm/anthropic_replay.h"
 #include "llm/json_fields.h"
 #include "llm/provider_error.h"
 #include "llm/stream_deltas.h"
@@ -94,49 +95,6 @@ void Normalise(ChatResult* result) {
   if (result->finish == FinishReason::kRefusal) {
     m.refusal = "the model declined to continue (stop_reason \"refusal\")";
   }
-}
-
-// Keeps a reply's block for provider_replay["anthropic"], with the number of tool_use blocks
-// before it.
-void KeepBlock(ChatMessage* m, json block, int tool_calls_before) {
-  if (m->provider_replay.is_null()) m->provider_replay = json::object();
-  m->provider_replay[std::string(kProvider)].push_back(
-      {{"block", std::move(block)}, {"tool_calls_before", tool_calls_before}});
-}
-
-void KeepThinking(ChatMessage* m, const std::string& thinking, const std::string& signature,
-                  int tool_calls_before) {
-  KeepBlock(m, {{"type", "thinking"}, {"thinking", thinking}, {"signature", signature}},
-            tool_calls_before);
-}
-
-void KeepRedactedThinking(ChatMessage* m, const std::string& data, int tool_calls_before) {
-  KeepBlock(m, {{"type", "redacted_thinking"}, {"data", data}}, tool_calls_before);
-}
-
-// The blocks an assistant message kept, grouped by where they go back: group i before its tool
-// call i, group `calls` after the last call. Empty when the message kept none under our key (then
-// `reasoning` is all there is). Stored data is trusted only as far as its shape checks out: an
-// entry that is not a thinking or redacted_thinking block is skipped.
-std::vector<std::vector<json>> KeptBlocks(const ChatMessage& m, int calls) {
-  if (!m.provider_replay.is_object()) return {};
-  auto it = m.provider_replay.find(std::string(kProvider));
-  if (it == m.provider_replay.end()) return {};
-  std::vector<std::vector<json>> groups(size_t(calls) + 1);
-  if (!it->is_array()) return groups;
-  for (const json& entry : *it) {
-    if (!entry.is_object()) continue;
-    auto block = entry.find("block");
-    auto before = entry.find("tool_calls_before");
-    if (block == entry.end() || !block->is_object() || before == entry.end() ||
-        !before->is_number_integer()) {
-      continue;
-    }
-    auto type = block->find("type");
-    if (type == block->end() || (*type != "thinking" && *type != "redacted_thinking")) continue;
-    groups[size_t(std::clamp(before->get<int>(), 0, calls))].push_back(*block);
-  }
-  return groups;
 }
 
 // Overwrites the counts `usage` has; Anthropic sends some in message_start, the rest later.
@@ -266,7 +224,7 @@ json EncodeAnthropicMessages(const ChatRequest& request) {
       }
       case ChatRole::kAssistant: {
         const size_t calls = m.tool_calls.size();
-        std::vector<std::vector<json>> kept = KeptBlocks(m, int(calls));
+        std::vector<std::vector<json>> kept = anthropic_replay::Groups(m, int(calls));
         auto add_kept = [&](size_t group) {
           for (json& block : kept[group]) messages.Add("assistant", std::move(block));
         };
@@ -500,9 +458,10 @@ Result<ChatResult> AnthropicStreamDecoder::Finish() const {
   result.message.tool_calls = tool_calls_;
   for (const auto& [index, block] : blocks_) {  // in content order
     if (block.type == BlockType::kThinking && !block.signature.empty()) {
-      KeepThinking(&result.message, block.thinking, block.signature, block.tool_calls_before);
+      anthropic_replay::KeepThinking(&result.message, block.thinking, block.signature,
+                                     block.tool_calls_before);
     } else if (block.type == BlockType::kRedactedThinking) {
-      KeepRedactedThinking(&result.message, block.data, block.tool_calls_before);
+      anthropic_replay::KeepRedactedThinking(&result.message, block.data, block.tool_calls_before);
     }
   }
   Normalise(&result);
@@ -545,12 +504,14 @@ Result<ChatResult> DecodeAnthropicResponse(std::string_view body) {
         result.message.reasoning += thinking;
         if (!signature.empty()) {
           result.message.reasoning_signature = signature;
-          KeepThinking(&result.message, thinking, signature, int(result.message.tool_calls.size()));
+          anthropic_replay::KeepThinking(&result.message, thinking, signature,
+                                         int(result.message.tool_calls.size()));
         }
       } else if (block_type == "redacted_thinking") {
         std::string data;
         TROUPE_RETURN_IF_ERROR(ReadString(block, "data", path, &data));
-        KeepRedactedThinking(&result.message, data, int(result.message.tool_calls.size()));
+        anthropic_replay::KeepRedactedThinking(&result.message, data,
+                                               int(result.message.tool_calls.size()));
       } else if (block_type == "tool_use") {
         ToolCall call;
         TROUPE_RETURN_IF_ERROR(ReadString(block, "id", path, &call.id));

@@ -172,9 +172,11 @@ class LevelParser {
       d_.head_delay_ms = kMockHangMs;
       return Status::Ok();
     }
-    if (key == "cut_call" || key == "content_parts") {
+    if (key == "cut_call" || key == "content_parts" || key == "signed_thinking") {
       if (item.has_value) return BadItem(item.raw, "'" + std::string(key) + "' takes no value");
-      (key == "cut_call" ? d_.cut_call : d_.content_parts) = true;
+      (key == "cut_call"        ? d_.cut_call
+       : key == "content_parts" ? d_.content_parts
+                                : d_.signed_thinking) = true;
       return Status::Ok();
     }
     if (!item.has_value) return BadItem(item.raw, "expected key=value");
@@ -261,9 +263,9 @@ class LevelParser {
     }
     return BadItem(item.raw,
                    "unknown key; known: head_delay, latency, tps, hang, reply, tokens, reasoning, "
-                   "refusal, cut_call, content_parts, tool[@K], fail, fail_message, "
-                   "retry_after[_ms], should_retry, times, drop_after, stall, stall_after, "
-                   "malformed_after, truncate_after, error_event, error_after, usage_in/out, usage, id");
+                   "refusal, cut_call, content_parts, signed_thinking, tool[@K], fail[_message], "
+                   "retry_after[_ms], should_retry, times, drop_after, stall[_after], "
+                   "malformed_after, truncate_after, error_event/after, usage[_in/_out], id");
   }
 
   // The level's directives once every item was added.
@@ -458,6 +460,7 @@ MockDirectives MergeMockDirectives(const MockDirectives& base, const MockDirecti
   Override(&d.refusal, over.refusal);
   Override(&d.cut_call, over.cut_call);
   Override(&d.content_parts, over.content_parts);
+  Override(&d.signed_thinking, over.signed_thinking);
   Override(&d.tool_calls, over.tool_calls);
   Override(&d.fail_status, over.fail_status);
   Override(&d.fail_message, over.fail_message);

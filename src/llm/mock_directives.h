@@ -32,6 +32,15 @@
 //   content_parts         on the OpenAI Chat Completions wire, text and reasoning go out as
 //                         lists of typed parts, {"type":"text"} and {"type":"thinking"}, as
 //                         Mistral's reasoning models send them (MockPlan::content_parts)
+//   signed_thinking       every turn thinks as Anthropic's interleaved thinking does: a signed
+//                         `thinking` block and a `redacted_thinking` block first, then a signed
+//                         block before each further tool call (MockSignedThinking), kept in the
+//                         reply's provider_replay["anthropic"] (llm/anthropic_replay.h), which the
+//                         Anthropic wire sends as those blocks. Each turn checks, as the API does,
+//                         that the request gives back every earlier turn's blocks since the last
+//                         user message unchanged and in place, and answers 400
+//                         invalid_request_error naming the turn when not. Replaces `reasoning`.
+//                         Only the Anthropic wire (and the in-process mock) carry the blocks.
 //   tool=NAME:{args}      a tool call of turn 1; repeat for parallel calls (in order)
 //   tool@K=NAME:{args}    a tool call of turn K (1 <= K <= 1000); `:{args}` may be left out ({})
 //     Turn K is the K-th assistant reply after the last user message: 1 + the assistant
@@ -112,6 +121,7 @@ struct MockDirectives {
   std::optional<std::string> refusal;
   std::optional<bool> cut_call;
   std::optional<bool> content_parts;
+  std::optional<bool> signed_thinking;
   std::optional<std::vector<MockScriptedToolCall>> tool_calls;  // set when any tool key was given
 
   std::optional<int> fail_status;

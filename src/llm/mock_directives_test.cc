@@ -65,6 +65,10 @@ TEST(MockDirectivesTest, PacingKeys) {
 }
 
 TEST(MockDirectivesTest, RefusalAndCutCall) {
+  EXPECT_EQ(Parse("#mock signed_thinking").signed_thinking, true);
+  EXPECT_EQ(
+      MergeMockDirectives(Parse("#mock signed_thinking"), Parse("#mock reply=x")).signed_thinking,
+      true);
   const MockDirectives d = Parse("#mock refusal=\"Not that.\" cut_call content_parts");
   EXPECT_EQ(d.refusal, "Not that.");
   EXPECT_EQ(d.cut_call, true);

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "llm/anthropic_replay.h"
 #include "llm/mock_agent.h"
 #include "llm/stream_deltas.h"
 
@@ -188,7 +189,57 @@ void Assemble(const ChatRequest& request, const std::string& reasoning, const st
   result.message.tool_calls = std::move(calls);
 }
 
+std::string Hex(uint64_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, n >>= 4) out[size_t(i)] = kDigits[n & 0xF];
+  return out;
+}
+
+// Why the assistant messages since the last user message do not carry the blocks
+// `signed_thinking` gave their turns; "" when they all do.
+std::string SignedThinkingMismatch(const ChatRequest& request, size_t after) {
+  int turn = 0;
+  for (size_t i = after; i < request.messages.size(); ++i) {
+    const ChatMessage& m = request.messages[i];
+    if (m.role != ChatRole::kAssistant) continue;
+    ++turn;
+    const nlohmann::json expected = MockSignedThinking(turn, m.tool_calls.size());
+    nlohmann::json got = nullptr;
+    if (m.provider_replay.is_object() && m.provider_replay.contains(anthropic_replay::kReplayKey)) {
+      got = m.provider_replay[anthropic_replay::kReplayKey];
+    }
+    if (got == expected) continue;
+    auto dump = [](const nlohmann::json& j) {
+      return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    };
+    return "the thinking of turn " + std::to_string(turn) +
+           " was not sent back unchanged and in place (every thinking and redacted_thinking block "
+           "of a tool loop must be; mock signed_thinking): expected " +
+           dump(expected) + ", got " + dump(got);
+  }
+  return "";
+}
+
 }  // namespace
+
+nlohmann::json MockSignedThinking(int turn, size_t calls) {
+  ChatMessage m;
+  auto think = [&](const std::string& text, int before) {
+    const std::string signature =
+        "mock-sig-" + Hex(Fnv1a(text, Fnv1a("turn " + std::to_string(turn))));
+    anthropic_replay::KeepThinking(&m, text, signature, before);
+  };
+  const std::string t = "Turn " + std::to_string(turn);
+  think(t + ": what is asked, and which tool answers it.", 0);
+  anthropic_replay::KeepRedactedThinking(
+      &m, "mock-redacted-" + Hex(Fnv1a("redacted " + std::to_string(turn))), 0);
+  for (size_t i = 1; i < calls; ++i) {
+    think(t + ": the result so far, and why call " + std::to_string(i + 1) + " comes next.",
+          static_cast<int>(i));
+  }
+  return m.provider_replay[anthropic_replay::kReplayKey];
+}
 
 MockModel::MockModel(MockModelOptions options) : options_(std::move(options)) {
   Result<MockDirectives> defaults = ParseMockDirectives(options_.default_directives, true);
@@ -266,6 +317,14 @@ MockPlan MockModel::Plan(const ChatRequest& request) {
     return plan;
   }
 
+  const bool signed_thinking = d.signed_thinking.value_or(false);
+  if (signed_thinking) {
+    if (std::string why = SignedThinkingMismatch(request, after); !why.empty()) {
+      plan.http_error = MockPlan::HttpError{400, {}, "invalid_request_error", std::move(why)};
+      return plan;
+    }
+  }
+
   const std::string prompt = StripMockDirectiveLines(user);
   int turn = 1;
   int serial = 1;
@@ -303,7 +362,19 @@ MockPlan MockModel::Plan(const ChatRequest& request) {
   }
   const bool refuses = d.refusal.has_value() && calls.empty();
   if (refuses && !d.reply) text.clear();
-  Assemble(request, d.reasoning.value_or(""), text, std::move(calls), &plan);
+  const size_t call_count = calls.size();
+  Assemble(request, signed_thinking ? "" : d.reasoning.value_or(""), text, std::move(calls), &plan);
+  if (signed_thinking) {
+    ChatMessage& m = plan.result.message;
+    m.provider_replay = {{anthropic_replay::kReplayKey, MockSignedThinking(turn, call_count)}};
+    for (const nlohmann::json& entry : m.provider_replay[anthropic_replay::kReplayKey]) {
+      const nlohmann::json& block = entry["block"];
+      if (block["type"] != "thinking") continue;
+      if (!m.reasoning.empty()) m.reasoning += "\n\n";
+      m.reasoning += block["thinking"].get<std::string>();
+      m.reasoning_signature = block["signature"].get<std::string>();
+    }
+  }
   if (cut_call) {
     plan.result.finish = FinishReason::kLength;
     plan.result.raw_finish_reason = "length";

@@ -43,6 +43,13 @@ struct MockModelOptions {
   uint64_t seed = 0;
 };
 
+// The blocks `signed_thinking` gives turn `turn` (1-based, since the last user message) of a
+// reply with `calls` tool calls, as provider_replay["anthropic"] keeps them
+// (llm/anthropic_replay.h): a signed thinking block and a redacted_thinking block before
+// everything, then a signed thinking block before each tool call after the first. Signatures
+// and data are opaque strings derived from the turn and the text, so any change shows.
+nlohmann::json MockSignedThinking(int turn, size_t calls);
+
 // Threading: Plan counts requests for `times=` and numbers responses, so a MockModel is used
 // from one thread only (the event loop's).
 class MockModel {

@@ -222,6 +222,71 @@ TEST(MockModelTest, CutCallStopsTheLastCallsInputHalfwayAtTheLimit) {
   EXPECT_EQ(plan.result.raw_finish_reason, "length");
 }
 
+TEST(MockModelTest, SignedThinkingInterleavesSignedAndRedactedBlocksWithTheCalls) {
+  const json blocks = MockSignedThinking(1, 3);
+  ASSERT_EQ(blocks.size(), 4u);
+  EXPECT_EQ(blocks[0]["block"]["type"], "thinking");
+  EXPECT_EQ(blocks[0]["tool_calls_before"], 0);
+  EXPECT_EQ(blocks[1]["block"]["type"], "redacted_thinking");
+  EXPECT_EQ(blocks[1]["tool_calls_before"], 0);
+  EXPECT_EQ(blocks[2]["tool_calls_before"], 1);
+  EXPECT_EQ(blocks[3]["tool_calls_before"], 2);
+  EXPECT_THAT(blocks[3]["block"]["signature"].get<std::string>(),
+              ::testing::StartsWith("mock-sig-"));
+  // Signatures differ by turn and text; the same turn gives the same blocks.
+  EXPECT_NE(blocks[0]["block"]["signature"], blocks[2]["block"]["signature"]);
+  EXPECT_NE(MockSignedThinking(2, 1)[0]["block"], blocks[0]["block"]);
+  EXPECT_EQ(MockSignedThinking(1, 3), blocks);
+  EXPECT_EQ(MockSignedThinking(1, 0).size(), 2u);  // a final answer: the first two only
+}
+
+TEST(MockModelTest, SignedThinkingChecksEachTurnGotItsBlocksBackUnchanged) {
+  MockModel model(Instant());
+  ChatRequest r = Request(
+      "go\n#mock signed_thinking reasoning=ignored tool=grep:{\"pattern\":\"a\"} "
+      "tool=glob:{\"pattern\":\"*\"} reply=done");
+  MockPlan plan = model.Plan(r);
+  ASSERT_FALSE(plan.http_error.has_value());
+  const ChatMessage& first = plan.result.message;
+  EXPECT_EQ(first.provider_replay, (json{{"anthropic", MockSignedThinking(1, 2)}}));
+  EXPECT_THAT(first.reasoning, HasSubstr("Turn 1: what is asked"));
+  EXPECT_THAT(first.reasoning, Not(HasSubstr("ignored")));
+  EXPECT_EQ(first.reasoning_signature, MockSignedThinking(1, 2)[2]["block"]["signature"]);
+  for (const StreamDelta& d : plan.deltas) EXPECT_NE(d.kind, Kind::kReasoning);
+
+  // Given back unchanged: the next turn answers, with its own blocks.
+  ChatRequest next = r;
+  next.messages.push_back(first);
+  next.messages.push_back(ToolResultMessage("call_mock_2_1", "grep", "x"));
+  next.messages.push_back(ToolResultMessage("call_mock_2_2", "glob", "y"));
+  plan = model.Plan(next);
+  ASSERT_FALSE(plan.http_error.has_value()) << plan.http_error->message;
+  EXPECT_EQ(plan.result.message.text, "done");
+  EXPECT_EQ(plan.result.message.provider_replay["anthropic"], MockSignedThinking(2, 0));
+
+  // Dropped, merged into one block, or moved: a 400 naming the turn, as the API refuses them.
+  auto refused = [&](const json& replay) {
+    ChatRequest bad = next;
+    bad.messages[1].provider_replay = replay;
+    MockPlan p = model.Plan(bad);
+    EXPECT_TRUE(p.http_error.has_value()) << replay.dump();
+    if (!p.http_error) return std::string();
+    EXPECT_EQ(p.http_error->status, 400);
+    EXPECT_EQ(p.http_error->type, "invalid_request_error");
+    return p.http_error->message;
+  };
+  EXPECT_THAT(refused(nullptr), HasSubstr("the thinking of turn 1 was not sent back unchanged"));
+  json moved = MockSignedThinking(1, 2);
+  moved[2]["tool_calls_before"] = 0;
+  EXPECT_THAT(refused({{"anthropic", moved}}), HasSubstr("turn 1"));
+  json redacted_lost = MockSignedThinking(1, 2);
+  redacted_lost.erase(1);
+  EXPECT_THAT(refused({{"anthropic", redacted_lost}}), HasSubstr("turn 1"));
+  json edited = MockSignedThinking(1, 2);
+  edited[0]["block"]["thinking"] = "something else";
+  EXPECT_THAT(refused({{"anthropic", edited}}), HasSubstr("turn 1"));
+}
+
 TEST(MockModelTest, ScriptedToolTurnsThenReply) {
   MockModel model(Instant());
   ChatRequest r = Request(

@@ -1,6 +1,8 @@
 #include "llm/model_limits.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <string>
 
 #include "core/text_case.h"
@@ -45,7 +47,7 @@ constexpr Family kFamilies[] = {
 
 }  // namespace
 
-int DefaultMaxOutputTokens(std::string_view model_id) {
+std::optional<int> KnownMaxOutputTokens(std::string_view model_id) {
   std::string id = AsciiLowercase(model_id);
   // Routers and gateways prefix the vendor ("anthropic/claude-…", "openai/gpt-4o").
   if (size_t slash = id.rfind('/'); slash != std::string::npos) id.erase(0, slash + 1);
@@ -55,8 +57,39 @@ int DefaultMaxOutputTokens(std::string_view model_id) {
       best = &f;
     }
   }
-  if (best == nullptr) return kFallbackMaxOutputTokens;
-  return std::min(best->max_output, kDefaultOutputCap);
+  if (best == nullptr) return std::nullopt;
+  return best->max_output;
+}
+
+int DefaultMaxOutputTokens(std::string_view model_id) {
+  const std::optional<int> known = KnownMaxOutputTokens(model_id);
+  return known ? std::min(*known, kDefaultOutputCap) : kFallbackMaxOutputTokens;
+}
+
+OutputTokens ChooseOutputTokens(std::string_view model_id, std::optional<int> model_limit,
+                                std::optional<int> agent_max, const ReasoningSettings& reasoning) {
+  OutputTokens out;
+  out.reasoning = reasoning;
+  if (!model_limit) model_limit = KnownMaxOutputTokens(model_id);
+  auto fit = [&](int n) { return model_limit ? std::min(n, *model_limit) : n; };
+  if (agent_max) {
+    out.max_tokens = fit(*agent_max);
+  } else {
+    out.max_tokens =
+        model_limit ? std::min(*model_limit, kDefaultOutputCap) : kFallbackMaxOutputTokens;
+  }
+  std::optional<int>& budget = out.reasoning.budget_tokens;
+  if (budget && out.max_tokens <= *budget) {
+    // The budget is part of max_tokens: leave the answer what it would have had.
+    const int64_t raised = int64_t{*budget} + out.max_tokens;
+    out.max_tokens =
+        fit(static_cast<int>(std::min<int64_t>(raised, int64_t{std::numeric_limits<int>::max()})));
+    if (out.max_tokens <= *budget) {
+      budget = out.max_tokens - 1;
+      if (*budget < kMinThinkingBudgetTokens) budget.reset();
+    }
+  }
+  return out;
 }
 
 }  // namespace troupe

@@ -185,6 +185,10 @@ Result<ResolvedModel> ProviderRegistry::Resolve(std::string_view model) {
   std::string provider;
   TROUPE_ASSIGN_OR_RETURN(provider, Find(model, &out.model_id));
   Entry& e = entries_.find(provider)->second;
+  for (const auto& [id, limit] : e.config.max_output_tokens) {
+    if (EqualsIgnoringAsciiCase(id, out.model_id)) out.max_output_tokens = limit;
+    if (id == out.model_id) break;  // an exact match wins over one differing in case
+  }
   if (!e.provider) {
     if (e.config.type == "mock") {
       if (deps_.make_mock) {

@@ -55,6 +55,9 @@ struct ProviderInfo {
 struct ResolvedModel {
   Provider* provider = nullptr;
   std::string model_id;  // without the provider prefix
+  // The provider config's max_output_tokens for this model (its id compared without case);
+  // nullopt when the config gives none (llm/model_limits.h then knows it, or not).
+  std::optional<int> max_output_tokens;
 };
 
 class ProviderRegistry {

@@ -1,7 +1,10 @@
 #include "mock_llm/anthropic_reply_encoder.h"
 
+#include <algorithm>
 #include <utility>
+#include <vector>
 
+#include "llm/anthropic_replay.h"
 #include "llm/json_fields.h"
 #include "mock_llm/reply_json.h"
 
@@ -27,7 +30,9 @@ std::string Event(const char* name, const json& data) {
 
 class AnthropicReplyEncoder : public ReplyEncoder {
  public:
-  explicit AnthropicReplyEncoder(ChatResult result) : result_(std::move(result)) {}
+  explicit AnthropicReplyEncoder(ChatResult result)
+      : result_(std::move(result)),
+        kept_(anthropic_replay::Groups(result_.message, int(result_.message.tool_calls.size()))) {}
 
   std::string StreamStart() override {
     const Usage& u = result_.usage;
@@ -51,6 +56,7 @@ class AnthropicReplyEncoder : public ReplyEncoder {
     std::string out;
     switch (d.kind) {
       case StreamDelta::Kind::kText:
+        out += KeptUpTo(0);
         if (open_ != Block::kText) {
           out += StopBlock();
           out += StartBlock(Block::kText, {{"type", "text"}, {"text", ""}});
@@ -58,6 +64,7 @@ class AnthropicReplyEncoder : public ReplyEncoder {
         out += Delta({{"type", "text_delta"}, {"text", d.text}});
         break;
       case StreamDelta::Kind::kReasoning:
+        out += KeptUpTo(0);
         if (open_ != Block::kThinking) {
           out += StopBlock();
           out += StartBlock(Block::kThinking, {{"type", "thinking"}, {"thinking", ""}});
@@ -65,6 +72,7 @@ class AnthropicReplyEncoder : public ReplyEncoder {
         out += Delta({{"type", "thinking_delta"}, {"thinking", d.text}});
         break;
       case StreamDelta::Kind::kToolCallStart:
+        out += KeptUpTo(size_t(std::max(d.index, 0)));
         out += StopBlock();
         out += StartBlock(
             Block::kToolUse,
@@ -84,6 +92,7 @@ class AnthropicReplyEncoder : public ReplyEncoder {
 
   std::string StreamEnd() override {
     std::string out = StopBlock();
+    if (!kept_.empty()) out += KeptUpTo(kept_.size() - 1);
     out += Event(
         "message_delta",
         {{"type", "message_delta"},
@@ -104,17 +113,26 @@ class AnthropicReplyEncoder : public ReplyEncoder {
   std::string Response() override {
     const ChatMessage& m = result_.message;
     json content = json::array();
-    if (!m.reasoning.empty()) {
+    auto add_kept = [&](size_t group) {
+      if (group >= kept_.size()) return;
+      for (const json& block : kept_[group]) content.push_back(block);
+    };
+    if (!kept_.empty()) {
+      add_kept(0);
+    } else if (!m.reasoning.empty()) {
       content.push_back(
           {{"type", "thinking"}, {"thinking", m.reasoning}, {"signature", m.reasoning_signature}});
     }
     if (!m.text.empty()) content.push_back({{"type", "text"}, {"text", m.text}});
-    for (const ToolCall& c : m.tool_calls) {
+    for (size_t i = 0; i < m.tool_calls.size(); ++i) {
+      const ToolCall& c = m.tool_calls[i];
+      if (i > 0) add_kept(i);
       content.push_back({{"type", "tool_use"},
                          {"id", c.id},
                          {"name", c.name},
                          {"input", ToolInput(c.arguments_json)}});
     }
+    if (!m.tool_calls.empty()) add_kept(m.tool_calls.size());
     const Usage& u = result_.usage;
     json body{{"id", result_.response_id},
               {"type", "message"},
@@ -132,7 +150,27 @@ class AnthropicReplyEncoder : public ReplyEncoder {
   }
 
  private:
-  enum class Block { kNone, kText, kThinking, kToolUse };
+  enum class Block { kNone, kText, kThinking, kToolUse, kKept };
+
+  // The kept thinking and redacted_thinking blocks of groups up to `group` not sent yet, each
+  // whole: a thinking block as its text and signature deltas, a redacted one in its start.
+  std::string KeptUpTo(size_t group) {
+    std::string out;
+    for (; next_group_ <= group && next_group_ < kept_.size(); ++next_group_) {
+      for (const json& block : kept_[next_group_]) {
+        out += StopBlock();
+        if (block.value("type", "") == "thinking") {
+          out += StartBlock(Block::kKept, {{"type", "thinking"}, {"thinking", ""}});
+          out += Delta({{"type", "thinking_delta"}, {"thinking", block.value("thinking", "")}});
+          out += Delta({{"type", "signature_delta"}, {"signature", block.value("signature", "")}});
+        } else {
+          out += StartBlock(Block::kKept, block);
+        }
+        out += StopBlock();
+      }
+    }
+    return out;
+  }
 
   std::string StartBlock(Block type, json content_block) {
     open_ = type;
@@ -161,6 +199,8 @@ class AnthropicReplyEncoder : public ReplyEncoder {
   }
 
   ChatResult result_;
+  std::vector<std::vector<json>> kept_;  // provider_replay["anthropic"], grouped by position
+  size_t next_group_ = 0;                // the first group of kept_ not sent yet
   Block open_ = Block::kNone;
   int index_ = 0;           // the open block's index
   int next_index_ = 0;      // the next block's index

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "llm/anthropic_replay.h"
 #include "llm/json_fields.h"
 #include "mock_llm/request_fields.h"
 
@@ -107,6 +108,11 @@ Status ReadAssistantContent(const json& content, const std::string& path, ChatMe
       TROUPE_RETURN_IF_ERROR(RequireString(block, "thinking", block_path, &thinking));
       m->reasoning += thinking;
       TROUPE_RETURN_IF_ERROR(ReadString(block, "signature", block_path, &m->reasoning_signature));
+      anthropic_replay::Keep(m, block, int(m->tool_calls.size()));
+    } else if (type == "redacted_thinking") {
+      std::string data;
+      TROUPE_RETURN_IF_ERROR(RequireString(block, "data", block_path, &data));
+      anthropic_replay::Keep(m, block, int(m->tool_calls.size()));
     } else if (type == "tool_use") {
       ToolCall call;
       TROUPE_RETURN_IF_ERROR(RequireString(block, "id", block_path, &call.id));

@@ -18,8 +18,10 @@
 //    ChatMessage (joined with "\n") and each `tool_result` block ({tool_use_id, content as a
 //    string or text blocks, is_error}) a tool ChatMessage, in block order. An assistant message
 //    is one ChatMessage: `text` blocks concatenated, `thinking` blocks into reasoning (the last
-//    signature kept), `tool_use` blocks ({id, name, input object}) into tool calls. Images,
-//    documents, redacted thinking and unknown block types are skipped.
+//    signature kept), `tool_use` blocks ({id, name, input object}) into tool calls; every
+//    `thinking` and `redacted_thinking` block also verbatim, in place, in
+//    provider_replay["anthropic"] (llm/anthropic_replay.h), so the scripted model can check they
+//    came back unchanged. Images, documents and unknown block types are skipped.
 //  - A tool result gets the name of the call it answers (request_fields::ResolveToolNames).
 //  - `tools[]` {name, description, input_schema}; server tools (a `type` other than "custom")
 //    are skipped. `tool_choice` {type: auto|any|none|tool (+ name)}; "any" becomes "required".

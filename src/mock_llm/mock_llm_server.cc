@@ -272,6 +272,7 @@ void MockLlmServerState::Chat(MockExchange& connection, const ReceivedRequest& r
   entry->messages = int(chat.messages.size());
   for (const ToolSpec& tool : chat.tools) entry->tools.push_back(tool.name);
   if (options_.log_conversations) entry->conversation = ConversationJson(chat);
+  if (options_.log_bodies) entry->body = json::parse(request.body, nullptr, false);
 
   MockPlan plan = planner_(chat);
   entry->marker = plan.marker;

@@ -15,7 +15,8 @@
 //   GET  /v1/models, GET /models     the configured model names, in a shape both SDKs read
 //   GET  /health                     {"status":"ok"}
 //   GET  /v1/mock/requests           the request log (request_log.h) as a JSON array, with each
-//                                    request's conversation when log_conversations is set
+//                                    request's conversation when log_conversations is set and
+//                                    its body when log_bodies is
 //   DELETE /v1/mock/requests         clears it
 // Anything else: 404; a known path with another method: 405 with Allow. Errors have the JSON
 // shape of the protocol the path belongs to (Anthropic for /v1/messages, else OpenAI).
@@ -71,6 +72,9 @@ struct MockLlmServerOptions {
   // Keep each chat request's system prompt and messages in its log entry (`conversation`), to
   // check what a client showed the model. Off by default: they can be large.
   bool log_conversations = false;
+  // Keep each chat request's body as sent (parsed JSON) in its log entry (`body`), to check
+  // what a client sent against the providers' own request types. Off by default: large.
+  bool log_bodies = false;
   // Monotonic microseconds for the request log's *_us fields (called on the loop thread);
   // null = the clock's NowMs() * 1000.
   std::function<int64_t()> now_us;

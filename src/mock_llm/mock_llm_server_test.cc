@@ -316,6 +316,25 @@ TEST_F(MockLlmServerTest, ServesTheLogOverHttpAndClearsIt) {
   EXPECT_EQ(Fetch(Get("/v1/mock/requests")).Json(), json::array());
 }
 
+TEST_F(MockLlmServerTest, KeepsBodiesInTheLogOnlyWhenAsked) {
+  ASSERT_TRUE(Fetch(Chat(WireProtocol::kAnthropic, Hello())).status.ok());
+  EXPECT_FALSE(Fetch(Get("/v1/mock/requests")).Json()[0].contains("body"));
+
+  MockLlmServerOptions options;
+  options.log_bodies = true;
+  StartServer(std::move(options));
+  ASSERT_TRUE(Fetch(Chat(WireProtocol::kAnthropic, Hello())).status.ok());
+  ASSERT_TRUE(Fetch(Chat(WireProtocol::kOpenAi, Hello())).status.ok());
+  const json log = Fetch(Get("/v1/mock/requests")).Json();
+  ASSERT_EQ(log.size(), 2u);
+  // As sent: the Anthropic body has max_tokens and the system prompt at the top level, the
+  // OpenAI one the system prompt as a message.
+  EXPECT_TRUE(log[0]["body"].contains("max_tokens")) << log[0]["body"];
+  EXPECT_EQ(log[0]["body"]["messages"][0]["role"], "user");
+  EXPECT_EQ(log[1]["body"]["messages"][0]["role"], "system") << log[1]["body"];
+  EXPECT_FALSE(log[0].contains("conversation"));
+}
+
 TEST_F(MockLlmServerTest, KeepsConversationsInTheLogOnlyWhenAsked) {
   ChatRequest request = Hello();
   ChatMessage call;

@@ -190,6 +190,45 @@ TEST_P(ProviderIntegrationTest, ParallelToolCallsAndTheirResultsRoundTrip) {
   EXPECT_EQ(log.back().tools.size(), 3u);
 }
 
+// Interleaved thinking over HTTP: mock-llm sends signed thinking and redacted_thinking blocks
+// around the tool_use blocks and refuses the next turn (400, as the API does) unless every block
+// comes back unchanged and in its place.
+TEST_P(ProviderIntegrationTest, AnthropicSignedAndRedactedThinkingGoBackUnchangedAndInPlace) {
+  if (!anthropic()) GTEST_SKIP() << "thinking blocks are Anthropic's";
+  for (const bool stream : {true, false}) {
+    SCOPED_TRACE(stream ? "streamed" : "not streamed");
+    ChatRequest r = Request(
+        "#mock signed_thinking tool=grep:{\"pattern\":\"a\"} tool=glob:{\"pattern\":\"*\"} "
+        "tool=read:{\"path\":\"x\"} reply=done\ngo");
+    r.stream = stream;
+    Chat(r);
+    ASSERT_TRUE(result_.ok()) << result_.status().ToString();
+    const ChatMessage first = result_.value().message;
+    ASSERT_EQ(first.tool_calls.size(), 3u);
+    // Kept as they came: a signed and a redacted block first, one signed block before each
+    // later call.
+    EXPECT_EQ(first.provider_replay["anthropic"], MockSignedThinking(1, 3));
+
+    r.messages.push_back(first);
+    for (const ToolCall& call : first.tool_calls) {
+      r.messages.push_back(ToolResultMessage(call.id, call.name, "ok"));
+    }
+    Chat(r);
+    ASSERT_TRUE(result_.ok()) << result_.status().ToString();
+    EXPECT_EQ(result_.value().message.text, "done");
+    EXPECT_EQ(result_.value().message.provider_replay["anthropic"], MockSignedThinking(2, 0));
+
+    // What troupe sent before it kept the blocks: the reasoning as one block with the last
+    // signature, the redacted block dropped. Refused.
+    r.messages[1].provider_replay = nullptr;
+    Chat(r);
+    ASSERT_FALSE(result_.ok());
+    EXPECT_EQ(result_.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_THAT(result_.status().message(),
+                HasSubstr("the thinking of turn 1 was not sent back unchanged"));
+  }
+}
+
 TEST_P(ProviderIntegrationTest, RateLimitIsRetriedAfterTheServersWaitAndCoolsTheProviderDown) {
   Chat(Request("#mock fail=429 times=2 retry_after_ms=80 id=rl reply=finally\nhi"));
   ASSERT_TRUE(result_.ok()) << result_.status().ToString();

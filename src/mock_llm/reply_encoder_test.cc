@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "llm/anthropic_codec.h"
+#include "llm/anthropic_replay.h"
 #include "llm/openai_codec.h"
 #include "llm/openai_responses_codec.h"
 #include "mock_llm/anthropic_reply_encoder.h"
@@ -305,6 +306,35 @@ TEST(AnthropicReplyEncoderTest, WritesEventsAsAnthropicDoes) {
             json::parse(R"({"type":"input_json_delta","partial_json":"{\"p\":1}"})"));
   EXPECT_EQ(data[12]["delta"]["stop_reason"], "tool_use");
   EXPECT_EQ(data[12]["usage"]["output_tokens"], 17);
+}
+
+// Kept thinking blocks (provider_replay["anthropic"]) go out whole, in place among the tool_use
+// blocks, streamed or not; the client's decoder keeps exactly what was planned.
+TEST(AnthropicReplyEncoderTest, WritesKeptThinkingBlocksInPlace) {
+  ChatResult reply =
+      Reply("", {Call("toolu_a", "grep", R"({"p":1})"), Call("toolu_b", "glob", "{}")},
+            FinishReason::kToolCalls);
+  ChatMessage kept;
+  anthropic_replay::KeepThinking(&kept, "first", "sig-1", 0);
+  anthropic_replay::KeepRedactedThinking(&kept, "opaque", 0);
+  anthropic_replay::KeepThinking(&kept, "between the calls", "sig-2", 1);
+  const json blocks = kept.provider_replay["anthropic"];
+  reply.message.provider_replay = kept.provider_replay;
+  const MockPlan plan = PlanFor(reply, 100);
+  DecodedStream decoded = DecodeSse<AnthropicStreamDecoder>(Stream(WireProtocol::kAnthropic, plan));
+  ASSERT_TRUE(decoded.result.ok()) << decoded.result.status().ToString();
+  EXPECT_EQ(decoded.result->message.provider_replay["anthropic"], blocks);
+  std::vector<std::string> types;
+  for (const json& d : DataOf(decoded.events)) {
+    if (d.value("type", "") == "content_block_start") types.push_back(d["content_block"]["type"]);
+  }
+  EXPECT_EQ(types, (std::vector<std::string>{"thinking", "redacted_thinking", "tool_use",
+                                             "thinking", "tool_use"}));
+
+  std::unique_ptr<ReplyEncoder> encoder = MakeAnthropicReplyEncoder(reply);
+  Result<ChatResult> whole = DecodeAnthropicResponse(encoder->Response());
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  EXPECT_EQ(whole->message.provider_replay["anthropic"], blocks);
 }
 
 }  // namespace

@@ -37,6 +37,7 @@ nlohmann::json ToJson(const RequestLogEntry& e) {
                           {"cache_read_tokens", e.usage.cache_read_tokens},
                           {"cache_write_tokens", e.usage.cache_write_tokens}}}};
   if (!e.conversation.is_null()) out["conversation"] = e.conversation;
+  if (!e.body.is_null()) out["body"] = e.body;
   return out;
 }
 

@@ -63,6 +63,9 @@ struct RequestLogEntry {
   // What the model was shown, as decoded (ConversationJson); null unless the server keeps
   // conversations (MockLlmServerOptions::log_conversations).
   nlohmann::json conversation;
+  // The request body as sent, parsed; null unless the server keeps bodies
+  // (MockLlmServerOptions::log_bodies).
+  nlohmann::json body;
 };
 
 // Every field of `entry`; `conversation` only when it was kept.

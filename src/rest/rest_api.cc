@@ -145,6 +145,9 @@ struct RestApi::Impl {
   void ClientLeft(uint64_t key);
   void AnswerWait(PendingWait& wait, const std::vector<TaskView>& views, bool timed_out);
   std::vector<TaskView> ViewsOf(const std::vector<std::string>& ids);
+  // TaskJson of one task asked for by id, with the stop reason of its last reply (a read of its
+  // session's messages, so not in listings).
+  json TaskDetailJson(const TaskView& view, int64_t now);
 
   void ShutdownAll();
   void Detach();
@@ -300,14 +303,10 @@ void RestApi::Impl::GetTask(const std::shared_ptr<HttpExchange>& ex, const std::
   if (!wait.ok()) return Fail(*ex, wait.error());
   Result<TaskView> view = deps.manager->Get(id);
   if (!view.ok()) return Fail(*ex, ApiErrorFromStatus(view.status()));
-  if (!wait.value()) {
-    return Reply(*ex, 200, json{{"task", TaskJson(*view, Now(), TaskJsonMode::kFull)}});
-  }
+  if (!wait.value()) return Reply(*ex, 200, json{{"task", TaskDetailJson(*view, Now())}});
   const bool settled = Settled(view->task.state);
   if (settled || *wait.value() == 0) {
-    return Reply(
-        *ex, 200,
-        json{{"task", TaskJson(*view, Now(), TaskJsonMode::kFull)}, {"timed_out", !settled}});
+    return Reply(*ex, 200, json{{"task", TaskDetailJson(*view, Now())}, {"timed_out", !settled}});
   }
   StartWait(ex, {id}, WaitMode::kAll, *wait.value(), /*many=*/false);
 }
@@ -560,9 +559,20 @@ void RestApi::Impl::AnswerWait(PendingWait& wait, const std::vector<TaskView>& v
     return Fail(*wait.exchange, Internal(fmt::format("task {} could not be read",
                                                      wait.ids.empty() ? "" : wait.ids[0])));
   }
-  Reply(
-      *wait.exchange, 200,
-      json{{"task", TaskJson(views.front(), now, TaskJsonMode::kFull)}, {"timed_out", timed_out}});
+  Reply(*wait.exchange, 200,
+        json{{"task", TaskDetailJson(views.front(), now)}, {"timed_out", timed_out}});
+}
+
+json RestApi::Impl::TaskDetailJson(const TaskView& view, int64_t now) {
+  json task = TaskJson(view, now, TaskJsonMode::kFull);
+  const std::string& session = view.task.session_id;
+  Result<std::vector<MessageRecord>> messages =
+      session.empty()         ? Result<std::vector<MessageRecord>>(std::vector<MessageRecord>{})
+      : deps.store != nullptr ? deps.store->ListMessages(session, 0)
+                              : deps.manager->Messages(session);
+  // A store that cannot be read now costs the field, not the task.
+  task["stop_reason"] = messages.ok() ? LastStopReason(*messages, view.task.id) : json(nullptr);
+  return task;
 }
 
 std::vector<TaskView> RestApi::Impl::ViewsOf(const std::vector<std::string>& ids) {

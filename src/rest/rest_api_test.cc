@@ -483,6 +483,53 @@ TEST_F(RestApiTest, SessionWithTasksAndTodos) {
   ExpectError(*Call("GET", "/v1/sessions/ses_nope"), 404, "not_found");
 }
 
+TEST_F(RestApiTest, GetTaskHasTheStopReasonOfItsLastReply) {
+  const json t = LaunchTask({{"prompt", "hang here"}, {"agent", "explore"}});
+  const std::string id = t["id"];
+  // No reply yet: null.
+  EXPECT_EQ(Call("GET", "/v1/tasks/" + id)->json()["task"]["stop_reason"], nullptr);
+  auto append = [&](const std::string& task, const std::string& role, const std::string& content) {
+    MessageRecord m;
+    m.session_id = t["session_id"];
+    m.task_id = task;
+    m.role = role;
+    m.content = content;
+    ASSERT_TRUE(manager_->AppendMessage(&m).ok());
+  };
+  append(id, "assistant", R"({"role":"assistant","content":"a","stop_reason":"tool_use"})");
+  append(id, "tool", R"({"role":"tool","content":"r"})");
+  append(id, "assistant", R"({"role":"assistant","content":"cut","stop_reason":"max_tokens"})");
+  append("bg_other", "assistant", R"({"role":"assistant","stop_reason":"end_turn"})");
+  auto ex = Call("GET", "/v1/tasks/" + id);
+  ASSERT_EQ(ex->status(), 200);
+  EXPECT_EQ(ex->json()["task"]["stop_reason"], "max_tokens");
+  // Listings leave it out: it costs a read of the session.
+  auto list = Call("GET", "/v1/tasks");
+  ASSERT_EQ(list->status(), 200);
+  EXPECT_FALSE(list->json()["tasks"][0].contains("stop_reason"));
+}
+
+TEST(LastStopReasonTest, TheLastAssistantMessageOfTheTaskDecides) {
+  auto record = [](std::string task, std::string role, std::string content) {
+    MessageRecord m;
+    m.task_id = std::move(task);
+    m.role = std::move(role);
+    m.content = std::move(content);
+    return m;
+  };
+  EXPECT_EQ(LastStopReason({}, "t"), nullptr);
+  EXPECT_EQ(LastStopReason({record("t", "assistant", R"({"stop_reason":"refusal"})"),
+                            record("t", "user", R"({"content":"go on"})")},
+                           "t"),
+            "refusal");
+  // The last reply gave none, or is not JSON: null, not an older reply's.
+  EXPECT_EQ(LastStopReason({record("t", "assistant", R"({"stop_reason":"length"})"),
+                            record("t", "assistant", R"({"content":"x"})")},
+                           "t"),
+            nullptr);
+  EXPECT_EQ(LastStopReason({record("t", "assistant", "not json")}, "t"), nullptr);
+}
+
 TEST_F(RestApiTest, SessionMessages) {
   const json t = LaunchTask({{"prompt", "hang here"}, {"agent", "explore"}});
   const std::string session = t["session_id"];

@@ -154,6 +154,20 @@ json MessageJson(const MessageRecord& m) {
               {"message", std::move(message)}};
 }
 
+json LastStopReason(const std::vector<MessageRecord>& messages, const std::string& task_id) {
+  for (auto m = messages.rbegin(); m != messages.rend(); ++m) {
+    if (m->task_id != task_id || m->role != "assistant") continue;
+    const json message = json::parse(m->content, nullptr, /*allow_exceptions=*/false);
+    const auto reason = message.is_object() ? message.find("stop_reason") : message.end();
+    if (message.is_object() && reason != message.end() && reason->is_string() &&
+        !reason->get<std::string>().empty()) {
+      return *reason;
+    }
+    return nullptr;
+  }
+  return nullptr;
+}
+
 json PoolJson(const PoolSnapshot& p, int64_t now_wall_ms) {
   const int64_t remaining = p.cooldown_until_wall_ms > 0
                                 ? std::max<int64_t>(0, p.cooldown_until_wall_ms - now_wall_ms)

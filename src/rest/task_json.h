@@ -40,6 +40,11 @@ nlohmann::json TodoJson(const TodoItem& todo);
 // {"seq", "task_id", "role", "created_at_ms", "message"}: the stored content parsed back to JSON,
 // or the raw string when it is not JSON.
 nlohmann::json MessageJson(const MessageRecord& message);
+// The provider's stop reason ("end_turn", "length", "max_tokens", "refusal", ...) of the last
+// assistant message task `task_id` stored among `messages` (a session's, in order); null when
+// it stored none or the provider gave none.
+nlohmann::json LastStopReason(const std::vector<MessageRecord>& messages,
+                              const std::string& task_id);
 // One pool of GET /v1/pools; cooldown_remaining_ms counts down to `now_wall_ms`.
 nlohmann::json PoolJson(const PoolSnapshot& pool, int64_t now_wall_ms);
 // {"name", "description", "model", "tools", "source"}; source is "config" when the config's

@@ -123,12 +123,12 @@ export class UserMachine {
     return child;
   }
 
-  // `troupe mock-llm` on a kernel-chosen port, keeping each request's conversation in its log.
-  // Resolves {url, port, requests()} once it listens; requests() is GET /v1/mock/requests.
-  async startMockLlm() {
+  // `troupe mock-llm` on a kernel-chosen port, keeping each request's conversation in its log
+  // (or what `logFlags` ask for). Resolves {url, port, requests()} once it listens; requests() is
+  // GET /v1/mock/requests.
+  async startMockLlm(logFlags = ['--log-conversations']) {
     const portFile = path.join(this.root, 'mock-llm.port');
-    const child = this.spawnTroupe('mock-llm', ['mock-llm', '--log-conversations', '--port-file',
-                                                portFile]);
+    const child = this.spawnTroupe('mock-llm', ['mock-llm', ...logFlags, '--port-file', portFile]);
     let exited = null;
     child.once('exit', (code) => { exited = code; });
     const port = await waitUntil(() => {
