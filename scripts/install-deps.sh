@@ -12,7 +12,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git clang libclang-rt-14-dev
   libboost-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev ripgrep bubblewrap
+  libgtest-dev libgmock-dev libbenchmark-dev ripgrep bubblewrap libxml2-dev
 )
 
 missing=()
@@ -55,6 +55,12 @@ stamp() { cp "$e2e/$1/package-lock.json" "$e2e/$1/node_modules/.troupe-installed
 if ! installed mcp; then
   (cd "$e2e/mcp" && npm ci --no-audit --no-fund)
   stamp mcp
+fi
+
+# The MCP servers troupe is a client of in its e2e tests (tests/e2e/mcp_client).
+if ! installed mcp_client; then
+  (cd "$e2e/mcp_client" && npm ci --no-audit --no-fund)
+  stamp mcp_client
 fi
 
 # The real clients (tests/e2e/clients). Without install scripts: Gemini CLI's optional native

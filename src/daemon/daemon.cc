@@ -62,6 +62,7 @@
 #include "http/http_server.h"
 #include "llm/default_model.h"
 #include "llm/provider_registry.h"
+#include "mcp_client/mcp_servers.h"
 #include "mcp/mcp_http.h"
 #include "mcp/mcp_tools.h"
 #include "rest/event_stream.h"
@@ -206,6 +207,7 @@ struct Daemon {
     trimmer.reset();
     manager.reset();
     runner.reset();
+    mcp_servers.reset();  // after every run that used their tools: kills their processes
     registry.reset();
     store.reset();  // closes the database: the checkpoint thread stops, the WAL is synced
   }
@@ -218,6 +220,7 @@ struct Daemon {
   std::unique_ptr<Store> store;
   DaemonProviderObserver observer;
   std::unique_ptr<ProviderRegistry> registry;
+  std::unique_ptr<McpServers> mcp_servers;  // the config's MCP servers, as agents' tools
   AgentCatalog agents;
   SecretRedactor secrets;
   ToolSet tools;
@@ -418,6 +421,20 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
     spdlog::info("troupe serve: tool sandbox {}", tool_options.sandbox->Describe());
   }
   d->tools = ToolSet::BuiltIn(tool_options);
+  {
+    McpServersDeps mcp_deps;
+    mcp_deps.io = &d->io;
+    mcp_deps.clock = &d->clock;
+    mcp_deps.http = &d->http;
+    mcp_deps.workspace = workspace;
+    // The servers are the user's programs: they get the daemon's environment, as in other MCP
+    // clients, plus their own `env`.
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) mcp_deps.environment.push_back(*e);
+    d->mcp_servers = std::make_unique<McpServers>(config.mcp_servers, std::move(mcp_deps));
+    for (const auto& [name, server] : config.mcp_servers) {
+      if (!server.blocked.empty()) spdlog::warn("mcp_servers: {}", server.blocked);
+    }
+  }
   d->secrets = DaemonSecrets(*d->registry, *token, ProcessEnv());
 
   AgentLoopRunnerDeps runner_deps;
@@ -425,6 +442,7 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   runner_deps.agents = &d->agents;
   runner_deps.providers = d->registry.get();
   runner_deps.tools = &d->tools;
+  runner_deps.mcp = d->mcp_servers.get();
   runner_deps.executor = &d->executor;
   runner_deps.default_model = default_model;
   runner_deps.redactor = &d->secrets;

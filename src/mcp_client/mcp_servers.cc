@@ -86,6 +86,13 @@ void McpServers::StopAll() {
   }
 }
 
+void McpServers::Later(std::function<void()> fn) {
+  std::weak_ptr<bool> alive = alive_;
+  boost::asio::post(*deps_.io, [alive, fn = std::move(fn)] {
+    if (!alive.expired()) fn();
+  });
+}
+
 std::vector<std::string> McpServers::Names() const {
   std::vector<std::string> out;
   for (const auto& [name, _] : servers_) out.push_back(name);
@@ -309,9 +316,9 @@ std::shared_ptr<void> McpServers::WhenReady(
 
 namespace {
 
-class McpCallImpl : public McpCall {
+class McpToolCallImpl : public McpToolCall {
  public:
-  ~McpCallImpl() override { Cancel(); }
+  ~McpToolCallImpl() override { Cancel(); }
   void Cancel() override {
     ready_.reset();
     if (auto conn = conn_.lock(); conn && id_ != 0) conn->Cancel(id_, "the task was cancelled");
@@ -327,11 +334,11 @@ class McpCallImpl : public McpCall {
 
 }  // namespace
 
-std::unique_ptr<McpCall> McpServers::Call(const std::string& server, const std::string& tool,
+std::unique_ptr<McpToolCall> McpServers::Call(const std::string& server, const std::string& tool,
                                           const json& arguments,
                                           std::function<void(Result<json>)> done) {
-  auto call = std::make_unique<McpCallImpl>();
-  McpCallImpl* raw = call.get();
+  auto call = std::make_unique<McpToolCallImpl>();
+  McpToolCallImpl* raw = call.get();
   std::weak_ptr<bool> cancelled = call->cancelled_;
   std::weak_ptr<bool> alive = alive_;
   auto shared_done = std::make_shared<std::function<void(Result<json>)>>(std::move(done));

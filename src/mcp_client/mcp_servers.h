@@ -50,9 +50,9 @@ struct McpServerStatus {
 };
 
 // A tools/call in flight; destroying it (or Cancel) sends notifications/cancelled.
-class McpCall {
+class McpToolCall {
  public:
-  virtual ~McpCall() = default;
+  virtual ~McpToolCall() = default;
   virtual void Cancel() = 0;
 };
 
@@ -87,9 +87,12 @@ class McpServers {
 
   // Calls `tool` on `server` (starting it if needed). `done` runs once unless the call is
   // cancelled or destroyed first.
-  std::unique_ptr<McpCall> Call(const std::string& server, const std::string& tool,
+  std::unique_ptr<McpToolCall> Call(const std::string& server, const std::string& tool,
                                 const nlohmann::json& arguments,
                                 std::function<void(Result<nlohmann::json>)> done);
+
+  // Runs `fn` from a later loop turn (for answers that are known at once).
+  void Later(std::function<void()> fn);
 
   // Stops every server (the daemon's shutdown).
   void StopAll();

@@ -55,7 +55,7 @@ struct McpServersTest : ::testing::Test {
     s << in.rdbuf();
     return s.str();
   }
-  Result<json> CallAndWait(McpServers& servers, std::unique_ptr<McpCall>* keep = nullptr) {
+  Result<json> CallAndWait(McpServers& servers, std::unique_ptr<McpToolCall>* keep = nullptr) {
     std::optional<Result<json>> got;
     auto call = servers.Call("sh", "echo", {{"text", "hi"}}, [&](Result<json> r) { got = r; });
     EXPECT_TRUE(testing::RunLoopUntil(io, [&] { return got.has_value(); }));
