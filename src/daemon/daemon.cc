@@ -41,6 +41,7 @@
 #include "agent/delegation_tools.h"
 #include "agent/tool_executor.h"
 #include "agent/tool_set.h"
+#include "agent/tools/webfetch_tool.h"
 #include "config/config_loader.h"
 #include "core/clock.h"
 #include "core/event_loop.h"
@@ -421,6 +422,11 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
     spdlog::info("troupe serve: tool sandbox {}", tool_options.sandbox->Describe());
   }
   d->tools = ToolSet::BuiltIn(tool_options);
+  if (Status added = d->tools.Add(std::make_unique<WebFetchTool>(&d->http, config.webfetch),
+                                  ToolAccess::kReadOnly);
+      !added.ok()) {
+    return fail(kExitStartError, added.message());
+  }
   {
     McpServersDeps mcp_deps;
     mcp_deps.io = &d->io;
