@@ -64,6 +64,7 @@
 #include "llm/default_model.h"
 #include "llm/provider_registry.h"
 #include "mcp_client/mcp_servers.h"
+#include "rest/mcp_servers_api.h"
 #include "mcp/mcp_http.h"
 #include "mcp/mcp_tools.h"
 #include "rest/event_stream.h"
@@ -199,6 +200,7 @@ struct Daemon {
     // registered, which must find them alive.
     server.reset();
     api.reset();
+    mcp_servers_api.reset();
     mcp.reset();
     mcp_tools.reset();
     events.reset();
@@ -222,6 +224,7 @@ struct Daemon {
   DaemonProviderObserver observer;
   std::unique_ptr<ProviderRegistry> registry;
   std::unique_ptr<McpServers> mcp_servers;  // the config's MCP servers, as agents' tools
+  std::unique_ptr<McpServersApi> mcp_servers_api;  // GET /v1/mcp-servers
   AgentCatalog agents;
   SecretRedactor secrets;
   ToolSet tools;
@@ -547,6 +550,8 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   mcp_options.session.server_version = options.build.version;
   d->mcp = std::make_unique<McpHttpHandler>(&d->clock, d->mcp_tools.get(), mcp_options);
   api_deps.mounts["/mcp"] = d->mcp.get();
+  d->mcp_servers_api = std::make_unique<McpServersApi>(d->mcp_servers.get());
+  api_deps.mounts["/v1/mcp-servers"] = d->mcp_servers_api.get();
   d->api = std::make_unique<RestApi>(std::move(api_deps));
   d->front.set_target(d->api.get());
 

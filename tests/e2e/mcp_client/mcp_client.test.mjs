@@ -166,6 +166,22 @@ test('a server that floods its output: the call fails, the server is stopped', (
   assert.throws(() => process.kill(pid, 0));
 });
 
+test('troupe mcp-servers lists the servers, their state and their tools with the servers\' schemas', () => {
+  const r = troupeRun(['mcp-servers', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const servers = Object.fromEntries(JSON.parse(r.stdout).servers.map((s) => [s.name, s]));
+  assert.equal(servers.everything.state, 'ready');
+  assert.equal(servers.everything.transport, transport);
+  const sum = servers.everything.tools.find((t) => t.name === 'everything__get-sum');
+  assert.equal(sum.tool, 'get-sum');
+  assert.equal(sum.description, 'Returns the sum of two numbers');
+  assert.deepEqual(sum.input_schema.properties.a, { type: 'number', description: 'First number' });
+  assert.deepEqual(sum.input_schema.required, ['a', 'b']);
+  assert.match(servers.crash.error, /exited with code 7/);
+  const text = troupeRun(['mcp-servers']);
+  assert.match(text.stdout, /^everything {2}\w+ {2}ready {2}\d+ tools/m);
+});
+
 test('cancelling the task mid-call cancels the request; stopping leaves no server process', async () => {
   const r = troupeRun(['run', '--agent', 'explore', '--json',
                        '#mock latency=0 tool=slow__hang:{} reply="never"']);
