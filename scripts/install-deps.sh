@@ -12,7 +12,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git clang libclang-rt-14-dev
   libboost-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev ripgrep bubblewrap
+  libgtest-dev libgmock-dev libbenchmark-dev ripgrep bubblewrap libxml2-dev
 )
 
 missing=()
@@ -68,6 +68,12 @@ fi
 if ! installed sdk_types; then
   (cd "$e2e/sdk_types" && npm ci --no-audit --no-fund --ignore-scripts)
   stamp sdk_types
+fi
+
+# The MCP servers troupe is a client of in its e2e tests (tests/e2e/mcp_client).
+if ! installed mcp_client; then
+  (cd "$e2e/mcp_client" && npm ci --no-audit --no-fund)
+  stamp mcp_client
 fi
 
 # The real clients (tests/e2e/clients). Without install scripts: Gemini CLI's optional native

@@ -269,10 +269,12 @@ std::vector<std::string> AgentCatalog::AllowedDelegates(const AgentDefinition& f
     return out;
   }
   // Tools that give no rights over files or processes of their own: the delegation tools (the
-  // callee's delegations are held to the callee's own rights) and the session's todo list.
+  // callee's delegations are held to the callee's own rights), the session's todo list, and
+  // reading the web: webfetch and the MCP servers the user marked for research (a lead reaches
+  // the librarian that has them).
   auto counts = [](const std::string& tool) {
     return tool != "todo_write" && tool != "todo_read" && tool != "delegate_task" &&
-           !tool.starts_with("background_");
+           !tool.starts_with("background_") && tool != "webfetch" && tool != "mcp:@research";
   };
   for (const AgentDefinition& to : agents_) {
     const bool narrower = std::all_of(to.tools.begin(), to.tools.end(), [&](const std::string& t) {

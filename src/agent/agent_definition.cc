@@ -5,6 +5,7 @@
 #include <climits>
 
 #include "config/config_keys.h"
+#include "config/mcp_servers_config.h"
 #include "config/message_text.h"
 #include "core/text_case.h"
 
@@ -43,6 +44,7 @@ const std::vector<std::string>& BuiltinToolNames() {
                                                 "list",
                                                 "glob",
                                                 "grep",
+                                                "webfetch",
                                                 "edit",
                                                 "write",
                                                 "bash",
@@ -87,9 +89,16 @@ std::string UnknownToolMessage(std::string_view tool) {
   return message + "; valid tools: " + JoinNames(BuiltinToolNames());
 }
 
+bool IsMcpToolEntry(std::string_view entry) {
+  const McpToolPattern p = ParseMcpToolPattern(entry);
+  return p.server == "@research" || IsMcpServerName(p.server);
+}
+
 Status ValidateToolNames(const std::vector<std::string>& tools) {
   for (const std::string& tool : tools) {
-    if (!IsBuiltinToolName(tool)) return Status::InvalidArgument(UnknownToolMessage(tool));
+    if (!IsBuiltinToolName(tool) && !IsMcpToolEntry(tool)) {
+      return Status::InvalidArgument(UnknownToolMessage(tool));
+    }
   }
   return Status::Ok();
 }

@@ -44,7 +44,9 @@ struct AgentDefinition {
   std::string description;  // one line: what the agent is for (listings, the delegation tool)
   std::string system_prompt;
   std::string model;               // "provider/model" or an alias; empty = Config::default_model
-  std::vector<std::string> tools;  // names from BuiltinToolNames(), no duplicates, in order
+  // Names from BuiltinToolNames() and MCP patterns ("mcp:docs/*", IsMcpToolEntry), no
+  // duplicates, in order.
+  std::vector<std::string> tools;
   int max_turns = kDefaultMaxTurns;
   int max_tool_calls = kDefaultMaxTurns * kToolCallsPerTurn;
   std::optional<double> temperature;  // unset = the provider's default
@@ -78,7 +80,7 @@ struct AgentDefinition {
   bool AllowsTool(std::string_view tool) const;
 };
 
-// The tools troupe implements, in the order listings show them: read, list, glob, grep, edit,
+// The tools troupe implements, in the order listings show them: read, list, glob, grep, webfetch, edit,
 // write, bash, todo_write, todo_read, delegate_task, background_output, background_wait,
 // background_cancel.
 const std::vector<std::string>& BuiltinToolNames();
@@ -88,7 +90,12 @@ bool IsBuiltinToolName(std::string_view name);
 // saying which rule `name` breaks.
 Status ValidateAgentName(std::string_view name);
 
-// OK when every entry of `tools` is a built-in tool name; otherwise InvalidArgument naming the
+// Whether `entry` is an MCP pattern of an agent's tools: "mcp:<server>[/<tool glob>]" or
+// "mcp:@research" (config/mcp_servers_config.h). Whether the server exists is checked against
+// the config (config check, the task's start).
+bool IsMcpToolEntry(std::string_view entry);
+
+// OK when every entry of `tools` is a built-in tool name or an MCP pattern; otherwise InvalidArgument naming the
 // first unknown one, a likely intended name, and the valid names.
 Status ValidateToolNames(const std::vector<std::string>& tools);
 

@@ -13,7 +13,8 @@ using ::testing::HasSubstr;
 
 TEST(BuiltinToolNamesTest, AreTheToolsTroupeImplementsInListingOrder) {
   EXPECT_THAT(BuiltinToolNames(),
-              ElementsAre("read", "list", "glob", "grep", "edit", "write", "bash", "todo_write",
+              ElementsAre("read", "list", "glob", "grep", "webfetch", "edit", "write", "bash",
+                          "todo_write",
                           "todo_read", "delegate_task", "background_output", "background_wait",
                           "background_cancel"));
   EXPECT_TRUE(IsBuiltinToolName("grep"));
@@ -49,7 +50,7 @@ TEST(ValidateToolNamesTest, NamesTheUnknownToolALikelyFixAndTheValidTools) {
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(),
             "unknown tool \"Grep\" (did you mean \"grep\"?); valid tools: read, list, glob, grep, "
-            "edit, write, bash, todo_write, todo_read, delegate_task, background_output, "
+            "webfetch, edit, write, bash, todo_write, todo_read, delegate_task, background_output, "
             "background_wait, background_cancel");
 }
 
@@ -58,7 +59,7 @@ TEST(ClosestNameTest, IgnoresCaseAndSeparatorsAndRefusesFarNames) {
   EXPECT_EQ(ClosestName("TodoWrite", tools), "todo_write");
   EXPECT_EQ(ClosestName("background-outptu", tools), "background_output");
   EXPECT_EQ(ClosestName("LS", tools), std::nullopt);
-  EXPECT_EQ(ClosestName("webfetch", tools), std::nullopt);
+  EXPECT_EQ(ClosestName("websearch", tools), std::nullopt);
   EXPECT_EQ(ClosestName("x", {}), std::nullopt);
 }
 

@@ -523,7 +523,7 @@ class AgentFileParser {
     std::vector<std::string>& tools = file_.definition.tools;
     tools.clear();
     for (auto& [name, name_line] : names) {
-      if (!IsBuiltinToolName(name)) {
+      if (!IsBuiltinToolName(name) && !IsMcpToolEntry(name)) {
         Error(name_line > 0 ? name_line : line, "tools: " + UnknownToolMessage(name));
       } else if (std::find(tools.begin(), tools.end(), name) == tools.end()) {
         tools.push_back(std::move(name));

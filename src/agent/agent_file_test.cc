@@ -286,15 +286,15 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"tools: [read, [grep]]", "3: tools: expected a tool name, got a list"},
         ErrorCase{"tools:\n  - read\n  - Grep",
                   "5: tools: unknown tool \"Grep\" (did you mean \"grep\"?); valid tools: read, "
-                  "list, glob, grep, edit, write, bash, todo_write, todo_read, delegate_task, "
+                  "list, glob, grep, webfetch, edit, write, bash, todo_write, todo_read, delegate_task, "
                   "background_output, background_wait, background_cancel"},
-        ErrorCase{"tools: Read, webfetch",
+        ErrorCase{"tools: Read, websearch",
                   "3: tools: unknown tool \"Read\" (did you mean \"read\"?); valid tools: read, "
-                  "list, glob, grep, edit, write, bash, todo_write, todo_read, delegate_task, "
+                  "list, glob, grep, webfetch, edit, write, bash, todo_write, todo_read, delegate_task, "
                   "background_output, background_wait, background_cancel\n" +
                       std::string(kPath) +
-                      ":3: tools: unknown tool \"webfetch\"; valid tools: read, list, glob, grep, "
-                      "edit, write, bash, todo_write, todo_read, delegate_task, "
+                      ":3: tools: unknown tool \"websearch\"; valid tools: read, list, glob, grep, "
+                      "webfetch, edit, write, bash, todo_write, todo_read, delegate_task, "
                       "background_output, background_wait, background_cancel"},
         ErrorCase{"description: again", "3: description: given twice (first on line 2)"},
         ErrorCase{"[a]: b", "3: a front-matter key must be a plain name, got a list"},

@@ -28,7 +28,7 @@ How to answer
 Your final message is the only thing the caller receives. It cannot see your searches, so the answer must stand on its own.)";
 
 constexpr const char* kLibrarianPrompt =
-    R"(You are librarian, a research specialist. You answer questions about how a library, tool, protocol, file format or API behaves and how to use it correctly, working from the sources available here: documentation in the workspace (READMEs, docs folders, specifications, changelogs), declarations and their comments (headers, type definitions, docstrings), vendored or installed sources, and examples and tests that show real usage. You are read-only: you have read, list, glob and grep. You cannot reach the internet; when an answer needs a source you do not have, say so instead of filling the gap from memory.
+    R"(You are librarian, a research specialist. You answer questions about how a library, tool, protocol, file format or API behaves and how to use it correctly, working from the sources available here: documentation in the workspace (READMEs, docs folders, specifications, changelogs), declarations and their comments (headers, type definitions, docstrings), vendored or installed sources, and examples and tests that show real usage. You are read-only: you have read, list, glob and grep for the workspace; webfetch, which reads a web page (http or https) as text, where the user's config allows its host; and the tools of the MCP servers the user marked for research (mcp:@research; their names are <server>__<tool>). When an answer needs a source you do not have, say so instead of filling the gap from memory; cite the URL of a page you read.
 
 How to research
 - Pin down exactly what is asked about, including the version when it matters. Find the version actually in use (manifests, lock files, vendored copies, installed headers): documentation for another version can be wrong for this one.
@@ -140,7 +140,7 @@ std::vector<AgentDefinition> BuiltinAgents() {
   agents.push_back(Builtin("librarian",
                            "Researches documentation, references and usage examples, citing "
                            "files and sections; read-only.",
-                           kLibrarianPrompt, read_only, 30));
+                           kLibrarianPrompt, With(read_only, {"webfetch", "mcp:@research"}), 30));
   agents.push_back(Builtin("oracle",
                            "Deep analysis and design review: weighs trade-offs and gives a clear "
                            "recommendation with reasons and risks; read-only.",

@@ -62,7 +62,13 @@ TEST(BuiltinAgentsTest, ReadOnlyAgentsCannotChangeAnything) {
   const std::vector<AgentDefinition> agents = BuiltinAgents();
   for (const char* name : {"explore", "librarian", "oracle"}) {
     const AgentDefinition& agent = Agent(agents, name);
-    EXPECT_THAT(agent.tools, ElementsAre("read", "list", "glob", "grep")) << name;
+    // The librarian also reads the web: webfetch and the research MCP servers' tools.
+    if (std::string(name) == "librarian") {
+      EXPECT_THAT(agent.tools,
+                  ElementsAre("read", "list", "glob", "grep", "webfetch", "mcp:@research"));
+    } else {
+      EXPECT_THAT(agent.tools, ElementsAre("read", "list", "glob", "grep")) << name;
+    }
     EXPECT_THAT(agent.system_prompt, HasSubstr("read-only")) << name;
     EXPECT_THAT(agent.system_prompt, Not(HasSubstr("bash"))) << name;
   }

@@ -26,4 +26,11 @@ std::string TruncationMarker(std::string_view what) {
   return "… [truncated: " + std::string(what) + "]";
 }
 
+std::string CapToolText(std::string_view text, size_t max_bytes, std::string_view what) {
+  if (text.size() <= max_bytes) return ToValidUtf8(text);
+  const std::string_view head = Utf8Prefix(text, max_bytes);
+  return ToValidUtf8(head) + "\n" +
+         TruncationMarker(FormatBytes(text.size() - head.size()) + " more of " + std::string(what));
+}
+
 }  // namespace troupe

@@ -24,4 +24,9 @@ std::string FormatBytes(uint64_t n);
 // "… [truncated: <what>]" — the marker every tool appends where it left something out.
 std::string TruncationMarker(std::string_view what);
 
+// `text` made valid UTF-8 and cut to at most `max_bytes` (plus the marker): its start, then
+// "… [truncated: 12 KiB more of <what>]" when something was left out. For tools whose output
+// has no lines to page through (webfetch, MCP tools).
+std::string CapToolText(std::string_view text, size_t max_bytes, std::string_view what);
+
 }  // namespace troupe

@@ -223,6 +223,13 @@ int RunTroupeCli(int argc, const char* const* argv, CliIo& io, const BuildInfo& 
     c->add_flag("--json", agents.json, "Print as JSON");
     client_commands.push_back({c, [&](CommandEnv& env) { return RunAgentsCommand(env, agents); }});
   }
+  ListCommandOptions mcp_servers;
+  {
+    CLI::App* c = add_client("mcp-servers", "The MCP servers agents' tools come from: state, tools");
+    c->add_flag("--json", mcp_servers.json, "Print as JSON");
+    client_commands.push_back(
+        {c, [&](CommandEnv& env) { return RunMcpServersCommand(env, mcp_servers); }});
+  }
   EventsCommandOptions events;
   {
     CLI::App* c = add_client("events", "Follow the daemon's events (state changes, progress)");

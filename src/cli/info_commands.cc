@@ -67,6 +67,43 @@ int RunAgentsCommand(CommandEnv& env, const ListCommandOptions& options) {
   return kExitOk;
 }
 
+// One block per server: its name, transport, state and target, its tools (the names models see),
+// and why it failed or is blocked.
+std::string McpServersText(const json& answer) {
+  std::string out;
+  const json& servers = answer.value("servers", json::array());
+  if (servers.empty()) return "no MCP servers are configured (see mcp_servers in docs/CONFIG.md)\n";
+  for (const json& s : servers) {
+    const json& tools = s.value("tools", json::array());
+    std::string tools_text = s.value("state", "") == "ready"
+                                 ? std::to_string(tools.size()) + " tools"
+                                 : "tools listed when first used";
+    out += fmt::format("{}  {}  {}  {}  {}\n", s.value("name", ""), s.value("transport", ""),
+                       s.value("state", ""), tools_text, s.value("target", ""));
+    if (!tools.empty()) {
+      std::string names;
+      for (const json& t : tools) names += (names.empty() ? "" : ", ") + t.value("name", "");
+      out += "  " + names + "\n";
+    }
+    if (!s.value("error", "").empty()) out += "  error: " + s.value("error", "") + "\n";
+  }
+  return out;
+}
+
+int RunMcpServersCommand(CommandEnv& env, const ListCommandOptions& options) {
+  Result<DaemonClient*> client = env.Client();
+  if (!client.ok()) return env.Fail(client.status());
+  Result<json> servers = (*client)->Get("/v1/mcp-servers");
+  if (!servers.ok()) return env.FailRequest(servers.status());
+  if (options.json) {
+    env.PrintJson(*servers);
+  } else {
+    env.out() << McpServersText(*servers);
+    env.out().flush();
+  }
+  return kExitOk;
+}
+
 int RunEventsCommand(CommandEnv& env, const EventsCommandOptions& options) {
   Result<DaemonClient*> client = env.Client();
   if (!client.ok()) return env.Fail(client.status());

@@ -17,6 +17,9 @@ int RunPoolsCommand(CommandEnv& env, const ListCommandOptions& options);
 // `troupe budgets`: today's spend, the budgets and the trees at work (GET /v1/budgets).
 int RunBudgetsCommand(CommandEnv& env, const ListCommandOptions& options);
 int RunAgentsCommand(CommandEnv& env, const ListCommandOptions& options);
+// `troupe mcp-servers`: GET /v1/mcp-servers as text or JSON.
+int RunMcpServersCommand(CommandEnv& env, const ListCommandOptions& options);
+std::string McpServersText(const nlohmann::json& answer);
 
 struct EventsCommandOptions {
   int64_t after = -1;  // -1: live events only; N: replay the stored events after N first

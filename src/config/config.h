@@ -104,6 +104,38 @@ struct BudgetConfig {
   std::optional<double> daily_max_cost_usd;  // all tasks, per UTC day
 };
 
+// One entry of `mcp_servers` (or Claude Code's `mcpServers`): an MCP server whose tools agents
+// may be given (docs/CONFIG.md "MCP servers"). Exactly one of `command` (stdio) and `url`
+// (streamable HTTP) is set.
+struct McpServerConfig {
+  std::string name;                  // the key: [a-z0-9_-], the `<name>__` prefix of its tools
+  std::string command;               // stdio: the program (looked up in PATH)
+  std::vector<std::string> args;
+  std::map<std::string, std::string> env;  // added to the daemon's; "${VAR}" expanded at start
+  std::string cwd;                   // "" = the daemon's workspace
+  std::string url;                   // streamable HTTP endpoint
+  std::map<std::string, std::string> headers;  // "${VAR}" expanded when the server is used
+  int64_t timeout_ms = 60'000;       // one tools/call; the task's cancel ends it sooner
+  int64_t startup_timeout_ms = 30'000;  // start + initialize + tools/list
+  bool research = false;             // the built-in librarian gets its tools
+  // Set when a project file (.troupe/troupe.jsonc) defined or changed this server and the
+  // user's own file does not list it in `mcp_servers_allowed`: troupe never starts it, and says
+  // this instead (config check, `troupe mcp-servers`, an agent's task).
+  std::string blocked;
+  std::string file;                  // the config file that defined it last, for messages
+};
+
+// The `webfetch` section: what the webfetch tool may fetch.
+struct WebFetchConfig {
+  // Host patterns ("*.example.com", "docs.rs", "*"): a URL's host must match an allow pattern
+  // and no deny pattern. The default allows every host.
+  std::vector<std::string> allow_hosts = {"*"};
+  std::vector<std::string> deny_hosts;
+  int64_t max_bytes = 5 * 1024 * 1024;  // response body read at most; the rest is cut
+  int64_t timeout_ms = 30'000;          // the whole fetch, redirects included
+  int max_redirects = 5;
+};
+
 struct Config {
   BackgroundTaskConfig background_task;
   SandboxConfig sandbox;
@@ -118,6 +150,8 @@ struct Config {
   // (engine/default_prices.cc).
   std::map<std::string, ModelPrice> prices;
   BudgetConfig budgets;
+  std::map<std::string, McpServerConfig> mcp_servers;
+  WebFetchConfig webfetch;
 };
 
 }  // namespace troupe

@@ -11,6 +11,7 @@
 
 #include "config/config_formats.h"
 #include "config/config_keys.h"
+#include "config/mcp_servers_config.h"
 #include "config/message_text.h"
 #include "core/text_case.h"
 
@@ -299,6 +300,17 @@ class ConfigFileReader {
     } else if (key.name == "prices") {
       if (!ExpectObject(v, at)) return;
       for (const auto& [model, entry] : v.items()) Price(model, entry, Child(at, model));
+    } else if (key.name == "mcp_servers" || key.name == "mcpServers" ||
+               key.name == "mcp_servers_allowed" || key.name == "webfetch") {
+      McpSectionReader mcp(file_, doc_, &config, &b_->mcp_state_, &b_->errors_, &b_->warnings_);
+      const ConfigPlace place{at.pointer, at.path};
+      if (key.name == "mcp_servers_allowed") {
+        mcp.Allowed(v, place);
+      } else if (key.name == "webfetch") {
+        mcp.WebFetch(v, place);
+      } else {
+        mcp.Servers(v, place);
+      }
     } else if (key.name == "budgets") {
       if (!ExpectObject(v, at)) return;
       Members(
@@ -589,6 +601,12 @@ class ConfigFileReader {
       if (!model.empty()) agent->model = std::move(model);
     } else if (name == "tools") {
       if (std::vector<std::string> tools; ReadNames(v, at, "tool name", &tools)) {
+        McpSectionReader mcp(file_, doc_, &b_->config_, &b_->mcp_state_, &b_->errors_,
+                             &b_->warnings_);
+        for (size_t i = 0; i < tools.size(); ++i) {
+          const At element = Element(at, i);
+          if (tools[i].starts_with("mcp:")) mcp.AgentToolPattern(tools[i], {element.pointer, element.path});
+        }
         agent->tools = std::move(tools);
       }
     } else if (name == "delegates_to") {
@@ -688,6 +706,7 @@ Result<LoadedConfig> ConfigBuilder::Finish(std::vector<std::string> files) {
                                type + "\", so it is ignored"});
     }
   }
+  FinishMcpServers(&config_, mcp_state_, &errors_, &warnings_);
   std::set<std::string> aliases;
   for (const auto& [alias, target] : config_.model_aliases)
     aliases.insert(CanonicalModelName(alias));

@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "config/config_loader.h"
 #include "config/jsonc.h"
+#include "config/mcp_servers_config.h"
 #include "core/status.h"
 
 namespace troupe {
@@ -52,6 +53,7 @@ class ConfigBuilder {
   std::map<std::string, Origin> script_origins_;    // provider name -> its "script" key
   std::set<std::string> providers_with_bad_type_;   // their missing type is not reported again
   std::vector<std::string> file_order_;             // files in the order they were seen
+  McpConfigState mcp_state_;                        // mcp_servers across files
 };
 
 }  // namespace troupe

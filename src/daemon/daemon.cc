@@ -41,6 +41,7 @@
 #include "agent/delegation_tools.h"
 #include "agent/tool_executor.h"
 #include "agent/tool_set.h"
+#include "agent/tools/webfetch_tool.h"
 #include "config/config_loader.h"
 #include "core/clock.h"
 #include "core/event_loop.h"
@@ -62,6 +63,8 @@
 #include "http/http_server.h"
 #include "llm/default_model.h"
 #include "llm/provider_registry.h"
+#include "mcp_client/mcp_servers.h"
+#include "rest/mcp_servers_api.h"
 #include "mcp/mcp_http.h"
 #include "mcp/mcp_tools.h"
 #include "rest/event_stream.h"
@@ -197,6 +200,7 @@ struct Daemon {
     // registered, which must find them alive.
     server.reset();
     api.reset();
+    mcp_servers_api.reset();
     mcp.reset();
     mcp_tools.reset();
     events.reset();
@@ -206,6 +210,7 @@ struct Daemon {
     trimmer.reset();
     manager.reset();
     runner.reset();
+    mcp_servers.reset();  // after every run that used their tools: kills their processes
     registry.reset();
     store.reset();  // closes the database: the checkpoint thread stops, the WAL is synced
   }
@@ -218,6 +223,8 @@ struct Daemon {
   std::unique_ptr<Store> store;
   DaemonProviderObserver observer;
   std::unique_ptr<ProviderRegistry> registry;
+  std::unique_ptr<McpServers> mcp_servers;  // the config's MCP servers, as agents' tools
+  std::unique_ptr<McpServersApi> mcp_servers_api;  // GET /v1/mcp-servers
   AgentCatalog agents;
   SecretRedactor secrets;
   ToolSet tools;
@@ -418,6 +425,25 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
     spdlog::info("troupe serve: tool sandbox {}", tool_options.sandbox->Describe());
   }
   d->tools = ToolSet::BuiltIn(tool_options);
+  if (Status added = d->tools.Add(std::make_unique<WebFetchTool>(&d->http, config.webfetch),
+                                  ToolAccess::kReadOnly);
+      !added.ok()) {
+    return fail(kExitStartError, added.message());
+  }
+  {
+    McpServersDeps mcp_deps;
+    mcp_deps.io = &d->io;
+    mcp_deps.clock = &d->clock;
+    mcp_deps.http = &d->http;
+    mcp_deps.workspace = workspace;
+    // The servers are the user's programs: they get the daemon's environment, as in other MCP
+    // clients, plus their own `env`.
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) mcp_deps.environment.push_back(*e);
+    d->mcp_servers = std::make_unique<McpServers>(config.mcp_servers, std::move(mcp_deps));
+    for (const auto& [name, server] : config.mcp_servers) {
+      if (!server.blocked.empty()) spdlog::warn("mcp_servers: {}", server.blocked);
+    }
+  }
   d->secrets = DaemonSecrets(*d->registry, *token, ProcessEnv());
 
   AgentLoopRunnerDeps runner_deps;
@@ -425,6 +451,7 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   runner_deps.agents = &d->agents;
   runner_deps.providers = d->registry.get();
   runner_deps.tools = &d->tools;
+  runner_deps.mcp = d->mcp_servers.get();
   runner_deps.executor = &d->executor;
   runner_deps.default_model = default_model;
   runner_deps.redactor = &d->secrets;
@@ -523,6 +550,8 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   mcp_options.session.server_version = options.build.version;
   d->mcp = std::make_unique<McpHttpHandler>(&d->clock, d->mcp_tools.get(), mcp_options);
   api_deps.mounts["/mcp"] = d->mcp.get();
+  d->mcp_servers_api = std::make_unique<McpServersApi>(d->mcp_servers.get());
+  api_deps.mounts["/v1/mcp-servers"] = d->mcp_servers_api.get();
   d->api = std::make_unique<RestApi>(std::move(api_deps));
   d->front.set_target(d->api.get());
 

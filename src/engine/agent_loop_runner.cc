@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "agent/message_codec.h"
+#include "agent/tools/mcp_tool.h"
 #include "engine/model_name.h"
 #include "llm/model_limits.h"
 
@@ -33,12 +34,19 @@ class LoopRun : public RunHandle {
  public:
   LoopRun(std::unique_ptr<SessionTodos> todos) : todos_(std::move(todos)) {}
   void set_loop(std::unique_ptr<AgentLoop> loop) { loop_ = std::move(loop); }
+  // While the agent's MCP servers start: the token that keeps the answer coming.
+  void set_resolving(std::shared_ptr<void> token) { resolving_ = std::move(token); }
+  // The MCP tools the loop was given; they live as long as the run.
+  void keep_tools(std::vector<std::shared_ptr<Tool>> tools) { mcp_tools_ = std::move(tools); }
   void Cancel() override {
+    resolving_.reset();
     if (loop_) loop_->Cancel();
   }
 
  private:
   std::unique_ptr<SessionTodos> todos_;  // outlives the loop (declared first, destroyed last)
+  std::vector<std::shared_ptr<Tool>> mcp_tools_;  // outlive the loop too
+  std::shared_ptr<void> resolving_;
   std::unique_ptr<AgentLoop> loop_;
 };
 
@@ -145,6 +153,13 @@ std::unique_ptr<RunHandle> AgentLoopRunner::Start(const RunRequest& request,
   for (const std::string& name : agent->tools) {
     if (Tool* tool = deps_.tools->Find(name)) spec.tools.push_back(tool);
   }
+  std::vector<McpToolPattern> mcp_patterns;
+  if (HasMcpPatterns(agent->tools)) {
+    Result<std::vector<McpToolPattern>> patterns =
+        ExpandMcpPatterns(deps_.mcp, agent->name, agent->tools);
+    if (!patterns.ok()) return fail(patterns.status().message());
+    mcp_patterns = std::move(patterns).value();
+  }
   spec.limits = deps_.limits;
   spec.limits.max_turns = agent->max_turns;
   spec.limits.max_tool_calls = agent->max_tool_calls;
@@ -188,7 +203,25 @@ std::unique_ptr<RunHandle> AgentLoopRunner::Start(const RunRequest& request,
     if (!notice.empty()) result += (result.empty() ? "" : "\n\n") + notice;
     finish(RunOutcome::Completed(std::move(result)));
   };
-  run->set_loop(AgentLoop::Start(std::move(spec), loop_deps, std::move(cb)));
+  if (mcp_patterns.empty()) {
+    run->set_loop(AgentLoop::Start(std::move(spec), loop_deps, std::move(cb)));
+    return run;
+  }
+  // The loop starts once the agent's MCP servers are up and listed (the first task to use a
+  // server starts it; later ones find it ready).
+  LoopRun* raw = run.get();
+  run->set_resolving(ResolveMcpTools(
+      deps_.mcp, std::move(mcp_patterns),
+      [raw, spec = std::move(spec), loop_deps, cb = std::move(cb)](
+          Result<std::vector<std::shared_ptr<Tool>>> tools) mutable {
+        if (!tools.ok()) {
+          cb.finish(tools.status());
+          return;
+        }
+        for (const std::shared_ptr<Tool>& tool : *tools) spec.tools.push_back(tool.get());
+        raw->keep_tools(std::move(tools).value());
+        raw->set_loop(AgentLoop::Start(std::move(spec), loop_deps, std::move(cb)));
+      }));
   return run;
 }
 

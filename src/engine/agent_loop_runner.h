@@ -15,6 +15,7 @@
 #include "agent/agent_loop.h"
 #include "agent/delegation_tools.h"
 #include "agent/tool_set.h"
+#include "mcp_client/mcp_servers.h"
 #include "engine/agent_runner.h"
 #include "engine/task_manager.h"
 #include "llm/default_model.h"
@@ -27,6 +28,8 @@ struct AgentLoopRunnerDeps {
   const AgentCatalog* agents = nullptr;
   ProviderRegistry* providers = nullptr;
   const ToolSet* tools = nullptr;  // built-ins plus the delegation tools
+  // The configured MCP servers, for agents whose tools name them ("mcp:docs/*"); null = none.
+  McpServers* mcp = nullptr;
   BlockingExecutor* executor = nullptr;
   AgentLimits limits;  // context window and output size; turns and tool calls come per agent
   // The daemon's default model. When it is the offline fallback, the result of every task that

@@ -1,0 +1,211 @@
+// troupe as an MCP client, end to end: the built `troupe` (its daemon autostarted by the CLI on
+// a scratch HOME) runs agents on the offline scripted model whose `#mock` directives call the
+// tools of real MCP servers from npm — server-everything (over stdio, or over streamable HTTP on
+// 127.0.0.1 with TRANSPORT=http) and server-memory (stdio) — and of scripted servers that crash,
+// hang or flood mid-call. Nothing listens beyond 127.0.0.1; nothing reaches the internet.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const troupe = process.env.TROUPE_BINARY;
+const transport = process.env.TRANSPORT || 'stdio';
+const node = process.execPath;
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'troupe-mcpc-'));
+const home = path.join(root, 'home');
+const data = path.join(root, 'data');
+const work = path.join(root, 'work');
+for (const d of [home, data, work, path.join(home, '.config', 'troupe')]) {
+  fs.mkdirSync(d, { recursive: true });
+}
+const logs = Object.fromEntries(['crash', 'hang', 'flood', 'slow'].map(
+  (m) => [m, path.join(root, `${m}.log`)]));
+const env = {
+  PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'),
+  XDG_RUNTIME_DIR: path.join(root, 'run'), TROUPE_DATA_DIR: data, LANG: 'C.UTF-8',
+};
+fs.mkdirSync(env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
+
+let httpServer = null;
+async function everythingConfig() {
+  const dist = path.join(here, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+  if (transport !== 'http') return { command: node, args: [dist, 'stdio'] };
+  httpServer = spawn(node, [path.join(here, 'http_server.mjs')], { cwd: here,
+    stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    httpServer.stdout.on('data', (b) => {
+      out += b;
+      const m = out.match(/port (\d+)/);
+      if (m) resolve(Number(m[1]));
+    });
+    httpServer.on('exit', (code) => reject(new Error(`http server exited ${code}`)));
+  });
+  return { type: 'http', url: `http://127.0.0.1:${port}/mcp`,
+           headers: { 'X-Test': '${TROUPE_TEST_HEADER}' } };
+}
+
+const scripted = (mode, extra = {}) => ({
+  command: node, args: [path.join(here, 'scripted_server.mjs'), mode === 'slow' ? 'hang' : mode,
+                        logs[mode]], ...extra });
+
+function troupeRun(args, options = {}) {
+  const r = spawnSync(troupe, args, { env: { ...env, TROUPE_TEST_HEADER: 'yes' }, cwd: work,
+                                      encoding: 'utf8', timeout: 120000, ...options });
+  return r;
+}
+function runTask(prompt, agent = 'explore') {
+  const r = troupeRun(['run', '--agent', agent, '--wait', '--json', prompt]);
+  assert.ok(r.stdout, `troupe run printed nothing; stderr: ${r.stderr}`);
+  const out = JSON.parse(r.stdout);
+  return out.task ?? out;
+}
+function messages(id) {
+  const r = troupeRun(['output', id, '--full', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout).messages;
+}
+function toolResults(id) {
+  return messages(id).filter((m) => m.role === 'tool').map((m) => m.message);
+}
+
+after(() => {
+  troupeRun(['stop']);
+  if (httpServer) httpServer.kill('SIGKILL');
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('setup: the config names the servers and the agents that may use them', async () => {
+  const config = {
+    mcp_servers: {
+      everything: await everythingConfig(),
+      memory: { command: node,
+                args: [path.join(here, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js')],
+                env: { MEMORY_FILE_PATH: path.join(root, 'memory.jsonl') } },
+      crash: scripted('crash'),
+      hang: scripted('hang', { timeout_ms: 1500 }),
+      flood: scripted('flood'),
+      slow: scripted('slow'),
+    },
+    agents: {
+      explore: { tools: ['read', 'mcp:everything/echo', 'mcp:everything/get-*', 'mcp:memory',
+                         'mcp:crash', 'mcp:hang', 'mcp:flood', 'mcp:slow'] },
+      oracle: { tools: ['read', 'mcp:nosuch'] },
+    },
+  };
+  fs.writeFileSync(path.join(home, '.config/troupe/troupe.jsonc'), JSON.stringify(config, null, 2));
+});
+
+test('config check refuses an unknown server in an agent\'s tools, naming it and where', () => {
+  const r = troupeRun(['config', 'check']);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /troupe\.jsonc:\d+:\d+: agents\.oracle\.tools\[1\]: unknown MCP server "nosuch"; configured: crash, everything, flood, hang, memory, slow/);
+  // Fix it for the rest: the daemon refuses a config with errors.
+  const file = path.join(home, '.config/troupe/troupe.jsonc');
+  const config = JSON.parse(fs.readFileSync(file, 'utf8'));
+  config.agents.oracle.tools = ['read'];
+  fs.writeFileSync(file, JSON.stringify(config, null, 2));
+  assert.equal(troupeRun(['config', 'check']).status, 0);
+});
+
+test(`an agent calls server-everything (${transport}) and server-memory and finishes`, () => {
+  const task = runTask([
+    'Use the tools.',
+    '#mock latency=0 tool=everything__echo:{"message":"hello from troupe"} ' +
+      'tool=everything__get-sum:{"a":2,"b":40} ' +
+      'tool@2=memory__create_entities:{"entities":[{"name":"troupe","entityType":"project","observations":["runs agents"]}]} ' +
+      'tool@3=memory__read_graph:{} reply="all tools answered"',
+  ].join('\n'));
+  assert.equal(task.state, 'completed', JSON.stringify(task));
+  assert.match(task.result, /all tools answered/);
+  const results = toolResults(task.id).map((m) => m.content);
+  assert.equal(results.length, 4, JSON.stringify(results));
+  assert.match(results[0], /Echo: hello from troupe/);
+  assert.match(results[1], /42/);
+  assert.match(results[2], /runs agents/);
+  assert.match(results[3], /"name": ?"troupe"/);
+  assert.ok(toolResults(task.id).every((m) => !m.is_error));
+});
+
+test('a tool error reaches the model as an error result', () => {
+  const task = runTask('#mock latency=0 tool=everything__get-sum:{"a":"two","b":3} reply="saw it"');
+  assert.equal(task.state, 'completed');
+  const [result] = toolResults(task.id);
+  assert.equal(result.is_error, true, JSON.stringify(result));
+  assert.match(result.content, /a|number|invalid/i);
+});
+
+test('a server that crashes mid-call: the call fails saying so, the task finishes', () => {
+  const task = runTask('#mock latency=0 tool=crash__crash:{} reply="after the crash"');
+  assert.equal(task.state, 'completed');
+  const [result] = toolResults(task.id);
+  assert.equal(result.is_error, true);
+  assert.match(result.content, /MCP server "crash": the server stopped: .*exited with code 7.*crashing on purpose/s);
+});
+
+test('a server that hangs: the call times out (timeout_ms) and the server is told to cancel', () => {
+  const task = runTask('#mock latency=0 tool=hang__hang:{} reply="after the hang"');
+  assert.equal(task.state, 'completed');
+  const [result] = toolResults(task.id);
+  assert.equal(result.is_error, true);
+  assert.match(result.content, /tools\/call timed out after 1\.5s/);
+  assert.match(fs.readFileSync(logs.hang, 'utf8'), /notifications\/cancelled/);
+});
+
+test('a server that floods its output: the call fails, the server is stopped', () => {
+  const task = runTask('#mock latency=0 tool=flood__flood:{} reply="after the flood"');
+  assert.equal(task.state, 'completed');
+  const [result] = toolResults(task.id);
+  assert.equal(result.is_error, true);
+  assert.match(result.content, /wrote a message over 4194304 bytes/);
+  const pid = Number(fs.readFileSync(logs.flood, 'utf8').match(/pid (\d+)/)[1]);
+  assert.throws(() => process.kill(pid, 0));
+});
+
+test('troupe mcp-servers lists the servers, their state and their tools with the servers\' schemas', () => {
+  const r = troupeRun(['mcp-servers', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const servers = Object.fromEntries(JSON.parse(r.stdout).servers.map((s) => [s.name, s]));
+  assert.equal(servers.everything.state, 'ready');
+  assert.equal(servers.everything.transport, transport);
+  const sum = servers.everything.tools.find((t) => t.name === 'everything__get-sum');
+  assert.equal(sum.tool, 'get-sum');
+  assert.equal(sum.description, 'Returns the sum of two numbers');
+  assert.deepEqual(sum.input_schema.properties.a, { type: 'number', description: 'First number' });
+  assert.deepEqual(sum.input_schema.required, ['a', 'b']);
+  assert.match(servers.crash.error, /exited with code 7/);
+  const text = troupeRun(['mcp-servers']);
+  assert.match(text.stdout, /^everything {2}\w+ {2}ready {2}\d+ tools/m);
+});
+
+test('cancelling the task mid-call cancels the request; stopping leaves no server process', async () => {
+  const r = troupeRun(['run', '--agent', 'explore', '--json',
+                       '#mock latency=0 tool=slow__hang:{} reply="never"']);
+  const launched = JSON.parse(r.stdout);
+  const id = (launched.task ?? launched).id;
+  const deadline = Date.now() + 30000;
+  while (!(fs.existsSync(logs.slow) && /tools\/call/.test(fs.readFileSync(logs.slow, 'utf8')))) {
+    assert.ok(Date.now() < deadline, 'the call never reached the server');
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  assert.equal(troupeRun(['cancel', id]).status, 0);
+  while (!/notifications\/cancelled.*the task was cancelled/.test(fs.readFileSync(logs.slow, 'utf8'))) {
+    assert.ok(Date.now() < deadline, 'no notifications/cancelled reached the server');
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  const pids = ['slow', 'hang'].map((m) =>
+    Number(fs.readFileSync(logs[m], 'utf8').match(/pid (\d+)/)[1]));
+  assert.equal(troupeRun(['stop']).status, 0);
+  for (const pid of pids) {
+    const gone = Date.now() + 10000;
+    while (true) {
+      try { process.kill(pid, 0); } catch { break; }
+      assert.ok(Date.now() < gone, `server process ${pid} outlived the daemon`);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  }
+});
