@@ -42,6 +42,7 @@ enum class Key {
   kTaskTtlMs,
   kPendingTtlMs,
   kStaleTimeoutMs,
+  kIsolation,
 };
 
 struct KeyInfo {
@@ -60,6 +61,7 @@ constexpr KeyInfo kKeys[] = {
     {Key::kTaskTtlMs, "task_ttl_ms"},
     {Key::kPendingTtlMs, "pending_ttl_ms"},
     {Key::kStaleTimeoutMs, "stale_timeout_ms"},
+    {Key::kIsolation, "isolation"},
 };
 
 const KeyInfo* FindKey(std::string_view written) {
@@ -376,6 +378,12 @@ class AgentFileParser {
         return timeout(&d.pending_ttl_ms);
       case Key::kStaleTimeoutMs:
         return timeout(&d.stale_timeout_ms);
+      case Key::kIsolation: {
+        const std::string_view text = value.IsScalar() ? TrimAsciiSpace(value.Scalar()) : "";
+        if (!IsAgentIsolation(text)) return expected("none or worktree");
+        d.isolation = text == "none" ? "" : std::string(text);
+        return;
+      }
     }
   }
 

@@ -110,6 +110,17 @@ TEST(ParseAgentFileTest, KeysCompareWithoutCaseOrSeparators) {
   EXPECT_EQ(r->definition.stale_timeout_ms, 5);
 }
 
+TEST(ParseAgentFileTest, IsolationIsWorktreeOrNone) {
+  Result<AgentFile> isolated = Parse("---\ndescription: d\nisolation: worktree\n---\nP\n");
+  ASSERT_TRUE(isolated.ok()) << isolated.status().ToString();
+  EXPECT_EQ(isolated->definition.isolation, "worktree");
+  Result<AgentFile> none = Parse("---\ndescription: d\nisolation: none\n---\nP\n");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->definition.isolation, "");
+  EXPECT_EQ(ErrorOf("---\ndescription: d\nisolation: docker\n---\nP\n"),
+            std::string(kPath) + ":3: isolation: expected none or worktree, got \"docker\"");
+}
+
 TEST(ParseAgentFileTest, UnknownKeysWarnWithTheirLineAndStillLoad) {
   Result<AgentFile> r = Parse("---\ndescription: d\ncolor: blue\nmax_turn: 3\n---\nPrompt\n");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -120,7 +131,7 @@ TEST(ParseAgentFileTest, UnknownKeysWarnWithTheirLineAndStillLoad) {
             std::string(kPath) +
                 ":3: unknown key \"color\" is ignored (known keys: name, description, model, "
                 "tools, max_turns, max_tool_calls, temperature, task_ttl_ms, pending_ttl_ms, "
-                "stale_timeout_ms)");
+                "stale_timeout_ms, isolation)");
   EXPECT_EQ(r->warnings[1].message, std::string(kPath) +
                                         ":4: unknown key \"max_turn\" is ignored (did you mean "
                                         "\"max_turns\"?)");

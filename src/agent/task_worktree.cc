@@ -64,8 +64,9 @@ std::string WorktreeSummary(const TaskWorktree& w) {
   }
   if (!w.diff_stat.empty()) text += "\n" + w.diff_stat;
   if (!w.finish_error.empty()) text += "\nWorktree clean-up failed: " + w.finish_error;
-  text += fmt::format("\n`troupe diff` shows the change, `troupe apply` merges {} into {}.",
-                      w.branch, w.repo);
+  text += fmt::format(
+      "\n`troupe diff <task id>` shows the change; `troupe apply <task id>` merges {} into {}.",
+      w.branch, w.repo);
   return text;
 }
 

@@ -64,6 +64,17 @@ std::string ReadSmallFile(const fs::path& path) {
   return text;
 }
 
+// NotFound when the task's branch was deleted since.
+Status CheckBranch(const TaskWorktree& w) {
+  GitOutput branch;
+  TROUPE_ASSIGN_OR_RETURN(branch, RunGit(w.repo, {"rev-parse", "--verify", "--quiet", w.branch}));
+  if (branch.exit_code != 0) {
+    return Status::NotFound(
+        fmt::format("branch {} is no longer in repository {}", w.branch, w.repo));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<TaskWorktree> Worktrees::Create(const std::string& workspace, const std::string& base_ref,
@@ -214,23 +225,13 @@ Result<std::string> Worktrees::Diff(const TaskWorktree& w) {
     }
     return diff;
   }
-  GitOutput branch;
-  TROUPE_ASSIGN_OR_RETURN(branch, RunGit(w.repo, {"rev-parse", "--verify", "--quiet", w.branch}));
-  if (branch.exit_code != 0) {
-    return Status::NotFound(
-        fmt::format("branch {} is no longer in repository {}", w.branch, w.repo));
-  }
+  TROUPE_RETURN_IF_ERROR(CheckBranch(w));
   return RunGitOk(w.repo, {"diff", w.base, w.branch, "--"});
 }
 
 Result<ApplyReport> Worktrees::Apply(const TaskWorktree& w, const std::string& message) {
   ApplyReport report;
-  GitOutput branch;
-  TROUPE_ASSIGN_OR_RETURN(branch, RunGit(w.repo, {"rev-parse", "--verify", "--quiet", w.branch}));
-  if (branch.exit_code != 0) {
-    return Status::NotFound(
-        fmt::format("branch {} is no longer in repository {}", w.branch, w.repo));
-  }
+  TROUPE_RETURN_IF_ERROR(CheckBranch(w));
   std::string count;
   TROUPE_ASSIGN_OR_RETURN(count,
                           RunGitOk(w.repo, {"rev-list", "--count", w.base + ".." + w.branch}));

@@ -194,6 +194,19 @@ TEST(ParseLaunchBodyTest, BudgetsAreReadAndBadOnesNamed) {
   EXPECT_EQ(continued.error().field, "tree_max_tasks");
 }
 
+TEST(ParseLaunchBodyTest, IsolationAndBaseAreReadAsTextForTheEngineToCheck) {
+  auto p = ParseLaunchBody(R"({"prompt": "x", "isolation": "worktree", "base": "main~2"})");
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p->request.isolation, "worktree");
+  EXPECT_EQ(p->request.base, "main~2");
+  auto number = ParseLaunchBody(R"({"prompt": "x", "isolation": 1})");
+  ASSERT_FALSE(number.ok());
+  EXPECT_EQ(number.error().field, "isolation");
+  auto empty = ParseLaunchBody(R"({"prompt": "x", "base": ""})");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error().field, "base");
+}
+
 TEST(ParseLaunchBodyTest, WaitMsRangeFollowsTheMaximum) {
   LaunchDefaults d;
   d.max_wait_ms = 100;
