@@ -81,6 +81,6 @@ Result<std::string> RunGitOk(const std::string& cwd, const std::vector<std::stri
   return output.out;
 }
 
-std::string FirstLine(const std::string& text) { return Trimmed(text.substr(0, text.find('\n'))); }
+std::string GitFirstLine(const std::string& text) { return Trimmed(text.substr(0, text.find('\n'))); }
 
 }  // namespace troupe

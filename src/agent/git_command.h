@@ -26,7 +26,7 @@ Result<GitOutput> RunGit(const std::string& cwd, const std::vector<std::string>&
 // what git said.
 Result<std::string> RunGitOk(const std::string& cwd, const std::vector<std::string>& args);
 
-// The first line of `text`, without its newline.
-std::string FirstLine(const std::string& text);
+// The first line of git's output `text`, without its newline.
+std::string GitFirstLine(const std::string& text);
 
 }  // namespace troupe

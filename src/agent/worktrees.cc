@@ -86,7 +86,7 @@ Result<TaskWorktree> Worktrees::Create(const std::string& workspace, const std::
     return Status::InvalidArgument(
                fmt::format("workspace {} is not in a git repository ({}); isolation \"worktree\" "
                            "needs one: run `git init` and commit, or launch without isolation",
-                           workspace, FirstLine(top.err)))
+                           workspace, GitFirstLine(top.err)))
         .WithField("isolation");
   }
   std::vector<std::string> lines = Lines(top.out);
@@ -112,7 +112,7 @@ Result<TaskWorktree> Worktrees::Create(const std::string& workspace, const std::
                fmt::format("base \"{}\" names no commit in repository {}", base_ref, w.repo))
         .WithField("base");
   }
-  w.base = FirstLine(base.out);
+  w.base = GitFirstLine(base.out);
   w.branch = "troupe/" + task_id;
   w.path = (fs::path(root_) / task_id).string();
   std::error_code ec;
@@ -128,7 +128,7 @@ Result<TaskWorktree> Worktrees::Create(const std::string& workspace, const std::
     (void)Remove(w);
     return git_dir.status();
   }
-  w.git_dir = FirstLine(*git_dir);
+  w.git_dir = GitFirstLine(*git_dir);
   return w;
 }
 
@@ -148,7 +148,7 @@ Status Worktrees::Ensure(TaskWorktree* w) {
       RunGitOk(w->repo, {"worktree", "add", "--quiet", w->path, w->branch}).status());
   std::string git_dir;
   TROUPE_ASSIGN_OR_RETURN(git_dir, RunGitOk(w->path, {"rev-parse", "--absolute-git-dir"}));
-  w->git_dir = FirstLine(git_dir);
+  w->git_dir = GitFirstLine(git_dir);
   w->removed = false;
   w->finish_error.clear();
   return Status::Ok();
@@ -235,7 +235,7 @@ Result<ApplyReport> Worktrees::Apply(const TaskWorktree& w, const std::string& m
   std::string count;
   TROUPE_ASSIGN_OR_RETURN(count,
                           RunGitOk(w.repo, {"rev-list", "--count", w.base + ".." + w.branch}));
-  if (FirstLine(count) == "0") {
+  if (GitFirstLine(count) == "0") {
     report.message = fmt::format("nothing to apply: branch {} has no commit since {}", w.branch,
                                  w.base.substr(0, 12));
     return report;
@@ -268,7 +268,7 @@ Result<ApplyReport> Worktrees::Apply(const TaskWorktree& w, const std::string& m
   if (trial.exit_code != 0) {
     return Status::FailedPrecondition(
         fmt::format("git merge-tree in {} failed (exit {}): {}; applying needs git 2.38 or newer",
-                    w.repo, trial.exit_code, FirstLine(trial.err)));
+                    w.repo, trial.exit_code, GitFirstLine(trial.err)));
   }
   GitOutput merge;
   TROUPE_ASSIGN_OR_RETURN(merge, RunGit(w.repo, {"merge", "--no-ff", "--no-edit", "--no-verify",
@@ -283,7 +283,7 @@ Result<ApplyReport> Worktrees::Apply(const TaskWorktree& w, const std::string& m
     report.conflicts = IndentedFiles(merge.err + merge.out);
     report.message =
         fmt::format("branch {} was not applied to {}: {}{}; nothing was changed", w.branch, w.repo,
-                    FirstLine(merge.err.empty() ? merge.out : merge.err),
+                    GitFirstLine(merge.err.empty() ? merge.out : merge.err),
                     report.conflicts.empty() ? "" : " (" + Joined(report.conflicts) + ")");
     if (report.conflicts.empty()) report.conflicts.push_back("(see message)");
     return report;
@@ -291,7 +291,7 @@ Result<ApplyReport> Worktrees::Apply(const TaskWorktree& w, const std::string& m
   std::string head;
   TROUPE_ASSIGN_OR_RETURN(head, RunGitOk(w.repo, {"rev-parse", "HEAD"}));
   report.applied = true;
-  report.merge_commit = FirstLine(head);
+  report.merge_commit = GitFirstLine(head);
   report.message =
       fmt::format("merged {} into {} as {}", w.branch, w.repo, report.merge_commit.substr(0, 12));
   return report;

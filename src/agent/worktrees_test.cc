@@ -33,7 +33,7 @@ TEST_F(WorktreesTest, CreatesAWorktreeOnItsOwnBranchUnderTheRoot) {
   EXPECT_EQ(w->repo, repo_);
   EXPECT_EQ(w->path, dir_.File("data/worktrees/bg_1"));
   EXPECT_EQ(w->branch, "troupe/bg_1");
-  EXPECT_EQ(w->base, FirstLine(*RunGitOk(repo_, {"rev-parse", "HEAD"})));
+  EXPECT_EQ(w->base, GitFirstLine(*RunGitOk(repo_, {"rev-parse", "HEAD"})));
   EXPECT_EQ(w->workspace(), w->path);
   EXPECT_EQ(ReadFileBytes(w->path + "/notes.txt"), "one\ntwo\nthree\n");
   EXPECT_EQ(w->git_dir, repo_ + "/.git/worktrees/bg_1");

@@ -97,14 +97,14 @@ TEST_F(WorktreeIntegrationTest, ThreeParallelEditsStayIntactAndApplyOneAfterAnot
     EXPECT_THAT(diff.Json().value("diff", ""), HasSubstr("+from task " + std::to_string(i + 1)));
   }
 
-  Reply first = h_.Unix().Post("/v1/tasks/" + ids[0] + "/apply", "{}");
+  Reply first = h_.Unix().Post("/v1/tasks/" + ids[0] + "/apply", std::string("{}"));
   ASSERT_EQ(first.status, 200) << Describe(first);
   EXPECT_EQ(first.Json().value("applied", false), true);
   EXPECT_EQ(Shared(), "line 1\nfrom task 1\nline 3\n");
   const std::string head = Git({"rev-parse", "HEAD"});
 
   for (size_t i = 1; i < ids.size(); ++i) {
-    Reply conflict = h_.Unix().Post("/v1/tasks/" + ids[i] + "/apply", "{}");
+    Reply conflict = h_.Unix().Post("/v1/tasks/" + ids[i] + "/apply", std::string("{}"));
     EXPECT_EQ(conflict.status, 409) << Describe(conflict);
     const json error = conflict.Json().value("error", json::object());
     EXPECT_EQ(error.value("conflicts", json::array()), json::array({"shared.txt"}));
@@ -128,7 +128,7 @@ TEST_F(WorktreeIntegrationTest, CancelRemovesTheWorktreeAndKeepsTheBranch) {
   ASSERT_TRUE(std::filesystem::exists(path + "/shared.txt"));
   // What the agent had done by the time it was cancelled (its model is still thinking).
   testing::WriteFileBytes(path + "/shared.txt", "half done\n");
-  Reply cancelled = h_.Unix().Post("/v1/tasks/" + id + "/cancel", "{}");
+  Reply cancelled = h_.Unix().Post("/v1/tasks/" + id + "/cancel", std::string("{}"));
   ASSERT_EQ(cancelled.status, 200) << Describe(cancelled);
   json after = h_.GetTask(id);
   EXPECT_EQ(after.value("state", ""), "cancelled");

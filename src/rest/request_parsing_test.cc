@@ -126,7 +126,7 @@ TEST(ParseLaunchBodyTest, UnknownFieldIsNamedWithTheKnownOnes) {
   EXPECT_EQ(p.error().message,
             "promt: unknown field; expected one of prompt, agent, description, model, "
             "session_id, workspace, owner, wait_ms, max_tokens, max_cost_usd, tree_max_cost_usd, "
-            "tree_max_tasks");
+            "tree_max_tasks, isolation, base");
 }
 
 // http_api_fuzz found names with line ends breaking the one-line message: such a name is quoted
