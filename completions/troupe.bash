@@ -15,7 +15,7 @@ _troupe() {
   local cur prev
   cur="${COMP_WORDS[COMP_CWORD]}"
   prev="${COMP_WORDS[COMP_CWORD-1]}"
-  local commands="run ps show output wait cancel continue pools agents events stop mcp completion serve demo config mock-llm"
+  local commands="run ps show output wait cancel diff apply continue pools agents events stop mcp completion serve demo config mock-llm"
   local connection="--data-dir --socket --url --token"
 
   local cmd="" i
@@ -35,6 +35,8 @@ _troupe() {
       COMPREPLY=($(compgen -d -- "$cur")); return ;;
     --socket|--log|--port-file|--config|--file)
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --isolation)
+      COMPREPLY=($(compgen -W "none worktree" -- "$cur")); return ;;
     --agent)
       COMPREPLY=($(compgen -W "$(_troupe_agent_names)" -- "$cur")); return ;;
     --task)
@@ -47,13 +49,14 @@ _troupe() {
 
   local opts=""
   case "$cmd" in
-    run) opts="--agent --model --description --workspace --wait --timeout --json $connection" ;;
+    run) opts="--agent --model --description --workspace --isolation --base --wait --timeout --json $connection" ;;
     continue) opts="--description --wait --timeout --json $connection" ;;
     ps) opts="--all --watch --parent --json $connection" ;;
     show) opts="--json $connection" ;;
     output) opts="--wait --timeout --full --json $connection" ;;
     wait) opts="--any --timeout --quiet --json $connection" ;;
     cancel) opts="--all --reason --json $connection" ;;
+    diff|apply) opts="--json $connection" ;;
     pools|agents) opts="--json $connection" ;;
     stop) opts="--timeout $connection" ;;
     mcp) opts="$connection" ;;
@@ -69,7 +72,7 @@ _troupe() {
     return
   fi
   case "$cmd" in
-    show|output|wait|cancel)
+    show|output|wait|cancel|diff|apply)
       COMPREPLY=($(compgen -W "$(_troupe_task_ids)" -- "$cur")) ;;
     completion)
       COMPREPLY=($(compgen -W "bash zsh" -- "$cur")) ;;

@@ -246,6 +246,10 @@ void ApplyAgentConfig(const AgentConfig& config, AgentDefinition* agent,
     agent->network = *config.network;
     changed("network");
   }
+  if (config.isolation) {
+    agent->isolation = *config.isolation == "none" ? "" : *config.isolation;
+    changed("isolation");
+  }
   if (config.delegates_to) {
     std::vector<std::string> agents;
     for (const std::string& name : *config.delegates_to) {

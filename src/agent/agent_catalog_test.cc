@@ -402,6 +402,10 @@ TEST_F(DelegationRightsTest, ConfigGivesAFileAgentItsRightsAndNetwork) {
   const AgentDefinition* runner = catalog.Get("runner");
   ASSERT_NE(runner, nullptr);
   EXPECT_EQ(runner->network, true);
+  EXPECT_EQ(runner->isolation, "");
+  AgentConfig isolated;
+  isolated.isolation = "worktree";
+  EXPECT_EQ(Load({{"general", isolated}}).Get("general")->isolation, "worktree");
   EXPECT_THAT(catalog.AllowedDelegates(*runner), ::testing::ElementsAre("general", "explore"));
 
   AgentConfig bad;

@@ -130,4 +130,6 @@ std::string JoinNames(const std::vector<std::string>& names) {
   return out;
 }
 
+bool IsAgentIsolation(std::string_view value) { return value == "none" || value == "worktree"; }
+
 }  // namespace troupe

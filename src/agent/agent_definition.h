@@ -57,6 +57,9 @@ struct AgentDefinition {
   std::optional<int64_t> task_ttl_ms;
   std::optional<int64_t> pending_ttl_ms;
   std::optional<int64_t> stale_timeout_ms;
+  // "worktree": a new session of this agent runs in a fresh git worktree (docs/DESIGN.md
+  // "Worktrees") unless its launch says otherwise; "" = in the workspace itself.
+  std::string isolation;
   // Set by the config's `agents` entry only (never by a Markdown file: rights come from the user's
   // config). Whether its tool processes may use the network; unset = the sandbox's setting.
   std::optional<bool> network;
@@ -84,6 +87,8 @@ struct AgentDefinition {
 // write, bash, todo_write, todo_read, delegate_task, background_output, background_wait,
 // background_cancel.
 const std::vector<std::string>& BuiltinToolNames();
+// "none" or "worktree": what an agent's `isolation` may say.
+bool IsAgentIsolation(std::string_view value);
 bool IsBuiltinToolName(std::string_view name);
 
 // OK when `name` is 1 to 64 characters of a-z, 0-9, '_' and '-'; otherwise InvalidArgument

@@ -51,6 +51,7 @@ enum class Key {
   kFallbackModels,
   kLoopRepeats,
   kLoopIdleTurns,
+  kIsolation,
 };
 
 struct KeyInfo {
@@ -78,6 +79,7 @@ constexpr KeyInfo kKeys[] = {
     {Key::kFallbackModels, "fallback_models"},
     {Key::kLoopRepeats, "loop_repeats"},
     {Key::kLoopIdleTurns, "loop_idle_turns"},
+    {Key::kIsolation, "isolation"},
 };
 
 const KeyInfo* FindKey(std::string_view written) {
@@ -441,6 +443,12 @@ class AgentFileParser {
         return timeout(&d.pending_ttl_ms);
       case Key::kStaleTimeoutMs:
         return timeout(&d.stale_timeout_ms);
+      case Key::kIsolation: {
+        const std::string_view text = value.IsScalar() ? TrimAsciiSpace(value.Scalar()) : "";
+        if (!IsAgentIsolation(text)) return expected("none or worktree");
+        d.isolation = text == "none" ? "" : std::string(text);
+        return;
+      }
       case Key::kFallbackModels:
         return ReadFallbackModels(value, line);
       case Key::kLoopRepeats:

@@ -177,6 +177,17 @@ TEST(ParseAgentFileTest, KeysCompareWithoutCaseOrSeparators) {
   EXPECT_EQ(r->definition.stale_timeout_ms, 5);
 }
 
+TEST(ParseAgentFileTest, IsolationIsWorktreeOrNone) {
+  Result<AgentFile> isolated = Parse("---\ndescription: d\nisolation: worktree\n---\nP\n");
+  ASSERT_TRUE(isolated.ok()) << isolated.status().ToString();
+  EXPECT_EQ(isolated->definition.isolation, "worktree");
+  Result<AgentFile> none = Parse("---\ndescription: d\nisolation: none\n---\nP\n");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->definition.isolation, "");
+  EXPECT_EQ(ErrorOf("---\ndescription: d\nisolation: docker\n---\nP\n"),
+            std::string(kPath) + ":3: isolation: expected none or worktree, got \"docker\"");
+}
+
 TEST(ParseAgentFileTest, UnknownKeysWarnWithTheirLineAndStillLoad) {
   Result<AgentFile> r = Parse("---\ndescription: d\ncolor: blue\nmax_turn: 3\n---\nPrompt\n");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -189,7 +200,7 @@ TEST(ParseAgentFileTest, UnknownKeysWarnWithTheirLineAndStillLoad) {
                 "tools, max_turns, max_tool_calls, temperature, max_output_tokens, "
                 "thinking_budget, reasoning_effort, prompt_caching, max_tokens, max_cost_usd, "
                 "task_ttl_ms, pending_ttl_ms, stale_timeout_ms, fallback_models, loop_repeats, "
-                "loop_idle_turns)");
+                "loop_idle_turns, isolation)");
   EXPECT_EQ(r->warnings[1].message, std::string(kPath) +
                                         ":4: unknown key \"max_turn\" is ignored (did you mean "
                                         "\"max_turns\"?)");

@@ -95,6 +95,9 @@ struct DelegateRequest {
   // parent's own.
   std::optional<int64_t> max_tokens;
   std::optional<double> max_cost_usd;
+  // "worktree": the task runs in a fresh git worktree of the workspace (docs/DESIGN.md
+  // "Worktrees"); "none": in the workspace; "" = as its agent says.
+  std::string isolation;
 };
 
 // Which tasks TaskDelegator::List returns; every set field must match.

@@ -36,6 +36,14 @@ json Object(json properties, json required) {
           {"additionalProperties", false}};
 }
 
+// `schema` limited to `values`.
+json Enum(json schema, std::initializer_list<const char*> values) {
+  json list = json::array();
+  for (const char* v : values) list.push_back(v);
+  schema["enum"] = std::move(list);
+  return schema;
+}
+
 }  // namespace
 
 json DelegationInputSchema(std::string_view tool, const DelegationServiceOptions& options) {
@@ -67,6 +75,15 @@ json DelegationInputSchema(std::string_view tool, const DelegationServiceOptions
          {"max_cost_usd", Prop("number",
                                "Optional budget: USD the task may spend. Can only lower your "
                                "own budget")},
+         {"isolation",
+          Enum(
+              Prop("string",
+                   "\"worktree\": the task works in a fresh git worktree of your workspace, on its "
+                   "own branch, and its result names the branch and commits (for parallel edits "
+                   "that "
+                   "must not collide); \"none\": in your workspace. Default: as the agent is set "
+                   "up"),
+              {"none", "worktree"})},
          {"session_id", Prop("string",
                              "Continue this session (one delegate_task returned) with `prompt` as "
                              "the follow-up, instead of starting a new one")}},

@@ -34,7 +34,7 @@ Result<DelegateArguments> ParseDelegateArguments(const ToolArgs& args,
                                                  std::string_view available_agents) {
   TROUPE_RETURN_IF_ERROR(
       args.CheckObject({"description", "prompt", "agent", "model", "background", "session_id",
-                        "max_tokens", "max_cost_usd"}));
+                        "max_tokens", "max_cost_usd", "isolation"}));
   DelegateArguments out;
   TROUPE_ASSIGN_OR_RETURN(
       out.description, args.RequiredString("description", "a short label for the task, 3-5 words"));
@@ -44,6 +44,12 @@ Result<DelegateArguments> ParseDelegateArguments(const ToolArgs& args,
   TROUPE_ASSIGN_OR_RETURN(out.agent, args.OptionalText("agent", "an agent name"));
   TROUPE_ASSIGN_OR_RETURN(out.model, args.OptionalText("model", "a model name (provider/model)"));
   TROUPE_ASSIGN_OR_RETURN(out.background, args.OptionalBool("background", true));
+  TROUPE_ASSIGN_OR_RETURN(out.isolation,
+                          args.OptionalText("isolation", "\"none\" or \"worktree\""));
+  if (!out.isolation.empty() && out.isolation != "none" && out.isolation != "worktree") {
+    return args.Error("`isolation` must be \"none\" or \"worktree\" (got " +
+                      DescribeArgumentValue(*args.Find("isolation")) + ")");
+  }
   if (args.Find("max_tokens") != nullptr) {
     TROUPE_ASSIGN_OR_RETURN(int64_t tokens,
                             args.OptionalInt("max_tokens", 0, 1, kMaxDelegatedTokens));
@@ -315,6 +321,7 @@ Result<DelegatedTask> DelegationService::Launch(const DelegationCaller& caller,
   request.call_key = caller.call_key;
   request.max_tokens = d.max_tokens;
   request.max_cost_usd = d.max_cost_usd;
+  request.isolation = d.isolation;
   return delegator_->Delegate(request);
 }
 

@@ -117,6 +117,7 @@ struct DelegateArguments {
   // Budgets for the task; they can only lower its parent's (and the configured ones).
   std::optional<int64_t> max_tokens;
   std::optional<double> max_cost_usd;
+  std::string isolation;  // "" = the agent's; "none" or "worktree"
 };
 
 // What a call answers: the text every caller shows, and what it is about, for callers that

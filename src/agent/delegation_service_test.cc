@@ -96,6 +96,21 @@ TEST_F(DelegationServiceTest, AnAgentDelegatesOnlyToTheAgentsItMay) {
       HasSubstr("you may delegate to no agent"));
 }
 
+TEST_F(DelegationServiceTest, IsolationIsPassedOnAndAnUnknownOneIsAToolError) {
+  DelegationAnswer isolated =
+      Now(Lead(), "delegate_task",
+          {{"description", "d"}, {"prompt", "p"}, {"agent", "explore"}, {"isolation", "worktree"}});
+  EXPECT_EQ(isolated.kind, Kind::kLaunched) << isolated.text;
+  ASSERT_EQ(delegator_.requests.size(), 1u);
+  EXPECT_EQ(delegator_.requests[0].isolation, "worktree");
+  DelegationAnswer odd =
+      Now(Lead(), "delegate_task",
+          {{"description", "d"}, {"prompt", "p"}, {"agent", "explore"}, {"isolation", "vm"}});
+  EXPECT_TRUE(odd.is_error());
+  EXPECT_THAT(odd.text, HasSubstr("`isolation` must be \"none\" or \"worktree\""));
+  EXPECT_EQ(delegator_.requests.size(), 1u);
+}
+
 TEST_F(DelegationServiceTest, ANativeParentSeesCancelsAndContinuesOnlyItsChildren) {
   const std::string own = Launch(Lead(), "own");
   const std::string sibling = delegator_.Foreign("ses_other");

@@ -18,6 +18,7 @@
 #include "cli/mcp_command.h"
 #include "cli/mock_llm_command.h"
 #include "cli/task_commands.h"
+#include "cli/worktree_commands.h"
 #include "daemon/daemon.h"
 
 namespace troupe {
@@ -138,6 +139,10 @@ int RunTroupeCli(int argc, const char* const* argv, CliIo& io, const BuildInfo& 
     c->add_option("--tree-max-tasks", run.tree_max_tasks,
                   "Budget: tasks it may delegate in all (its whole tree); 0 = the config's")
         ->check(CLI::NonNegativeNumber);
+    c->add_option("--isolation", run.isolation,
+                  "worktree: run in a fresh git worktree on branch troupe/<id>; none: here")
+        ->check(CLI::IsMember({"none", "worktree"}));
+    c->add_option("--base", run.base, "With --isolation worktree: start from this commit/branch");
     c->add_flag("--json", run.json, "Print the task as JSON");
     client_commands.push_back({c, [&](CommandEnv& env) { return RunRunCommand(env, run); }});
   }
@@ -192,6 +197,21 @@ int RunTroupeCli(int argc, const char* const* argv, CliIo& io, const BuildInfo& 
     c->add_flag("--quiet,-q", wait.quiet, "No progress lines on stderr");
     c->add_flag("--json", wait.json, "Print the tasks as JSON");
     client_commands.push_back({c, [&](CommandEnv& env) { return RunWaitCommand(env, wait); }});
+  }
+  WorktreeCommandOptions diff;
+  {
+    CLI::App* c = add_client("diff", "The change an isolated task made on its worktree branch");
+    c->add_option("id", diff.id, "Task id (bg_…)")->required();
+    c->add_flag("--json", diff.json, "Print as JSON");
+    client_commands.push_back({c, [&](CommandEnv& env) { return RunDiffCommand(env, diff); }});
+  }
+  WorktreeCommandOptions apply;
+  {
+    CLI::App* c = add_client(
+        "apply", "Merge an isolated task's branch into its workspace (conflicts: nothing changes)");
+    c->add_option("id", apply.id, "Task id (bg_…)")->required();
+    c->add_flag("--json", apply.json, "Print as JSON");
+    client_commands.push_back({c, [&](CommandEnv& env) { return RunApplyCommand(env, apply); }});
   }
   CancelCommandOptions cancel;
   {

@@ -212,6 +212,8 @@ int RunRunCommand(CommandEnv& env, const RunCommandOptions& options) {
   if (options.max_cost_usd > 0) body["max_cost_usd"] = options.max_cost_usd;
   if (options.tree_max_cost_usd > 0) body["tree_max_cost_usd"] = options.tree_max_cost_usd;
   if (options.tree_max_tasks >= 0) body["tree_max_tasks"] = options.tree_max_tasks;
+  if (!options.isolation.empty()) body["isolation"] = options.isolation;
+  if (!options.base.empty()) body["base"] = options.base;
   return Launch(env, std::move(body), options.wait, options.timeout_ms, options.json);
 }
 

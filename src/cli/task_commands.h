@@ -25,6 +25,8 @@ struct RunCommandOptions {
   double max_cost_usd = 0;
   double tree_max_cost_usd = 0;
   int64_t tree_max_tasks = -1;  // -1 = not given; 0 = no cap
+  std::string isolation;        // "" = the agent's; "none" or "worktree"
+  std::string base;             // with worktree isolation: where the branch starts ("" = HEAD)
 };
 int RunRunCommand(CommandEnv& env, const RunCommandOptions& options);
 

@@ -274,6 +274,31 @@ std::string TaskDetails(const json& task, const json& session, bool color) {
     }
     shown.insert({"root_session_id", "requests"});
   }
+  const json& worktree = Member(task, "worktree");
+  std::string worktree_text;
+  if (worktree.is_object()) {
+    const json& commits = Member(worktree, "commits");
+    const size_t count = commits.is_array() ? commits.size() : 0;
+    add("worktree", "worktree",
+        fmt::format("branch {} from {}, {} commit{}{}; {}", JsonString(worktree, "branch"),
+                    JsonString(worktree, "base").substr(0, 12), count, count == 1 ? "" : "s",
+                    Member(worktree, "auto_committed").is_boolean() &&
+                            worktree["auto_committed"].get<bool>()
+                        ? " (uncommitted changes committed by troupe)"
+                        : "",
+                    Member(worktree, "removed").is_boolean() && worktree["removed"].get<bool>()
+                        ? "worktree removed"
+                        : "in " + JsonString(worktree, "path")));
+    for (size_t i = 0; i < count; ++i) {
+      if (commits[i].is_string()) worktree_text += commits[i].get<std::string>() + "\n";
+    }
+    const std::string stat = JsonString(worktree, "diff_stat");
+    if (!stat.empty()) worktree_text += stat + "\n";
+    if (!JsonString(worktree, "error").empty())
+      worktree_text += "clean-up failed: " + JsonString(worktree, "error") + "\n";
+  } else {
+    shown.insert("worktree");
+  }
   // Fields this version does not know yet, as they are.
   if (task.is_object()) {
     for (auto it = task.begin(); it != task.end(); ++it) {
@@ -294,6 +319,7 @@ std::string TaskDetails(const json& task, const json& session, bool color) {
   block("prompt", prompt);
   block("result", JsonString(task, "result"));
   block("error", JsonString(task, "error"));
+  block("worktree", worktree_text);
 
   const json& s = Member(session, "session");
   if (s.is_object()) {

@@ -73,6 +73,7 @@ struct AgentConfig {
   std::optional<int64_t> pending_ttl_ms;
   std::optional<int64_t> stale_timeout_ms;
   std::optional<bool> network;  // the agent's tool processes may use the network
+  std::optional<std::string> isolation;  // "none" or "worktree" (a git worktree per session)
   // The agents it may delegate to; unset = those whose tools are all among its own.
   std::optional<std::vector<std::string>> delegates_to;
   // Per-task budgets of the agent's tasks (below the global ones of `budgets`).

@@ -615,6 +615,14 @@ class ConfigFileReader {
       }
     } else if (name == "network") {
       if (bool on = false; ReadBool(v, at, &on)) agent->network = on;
+    } else if (name == "isolation") {
+      std::string isolation;
+      if (!ReadString(v, at, &isolation)) return;
+      if (isolation != "none" && isolation != "worktree") {
+        ValueError(at, "expected one of none, worktree, got " + DescribeJsonValue(v));
+        return;
+      }
+      agent->isolation = std::move(isolation);
     } else if (name == "max_turns") {
       read_int(&agent->max_turns);
     } else if (name == "max_tool_calls") {

@@ -134,6 +134,7 @@ std::vector<ConfigSection> MakeSections() {
            kMs[1],
            kMs[2],
            Key("network", T::kBoolean),
+           Key("isolation", T::kString),
            Key("delegates_to", T::kStringArray),
            Key("max_tokens", T::kInteger, 1, kMaxBudgetTokens),
            Key("max_cost_usd", T::kNumber, 0, kMaxBudgetUsd),

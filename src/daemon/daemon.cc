@@ -229,6 +229,7 @@ struct Daemon {
   SecretRedactor secrets;
   ToolSet tools;
   std::unique_ptr<AgentLoopRunner> runner;
+  std::unique_ptr<Worktrees> worktrees;  // isolated tasks' git worktrees, under the data dir
   std::unique_ptr<TaskManager> manager;
   std::unique_ptr<IdleTrimmer> trimmer;
   std::unique_ptr<EngineDelegator> delegator;
@@ -464,6 +465,9 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   manager_options.budgets = config.budgets;
   manager_options.default_model = default_model.model;
   manager_options.default_workspace = workspace;
+  d->worktrees =
+      std::make_unique<Worktrees>((std::filesystem::path(paths.data_dir) / "worktrees").string());
+  manager_options.worktrees = d->worktrees.get();
   AgentLoopRunner* runner = d->runner.get();
   ProviderRegistry* providers = d->registry.get();
   manager_options.prepare_launch = [runner](LaunchRequest* r) { return runner->PrepareLaunch(r); };
@@ -564,6 +568,15 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
     RemoveSocketFile(paths.socket, socket_inode);
     return fail(kExitStartError,
                 fmt::format("cannot recover the tasks in {}: {}", paths.db, recovered.message()));
+  }
+  // Worktrees no pending, running or interrupted task owns were left by a crash (or a failed
+  // clean-up): removed, their branches kept.
+  Result<std::vector<std::string>> orphans = d->manager->RemoveOrphanedWorktrees();
+  if (!orphans.ok()) {
+    spdlog::warn("worktrees: cannot remove orphaned worktrees: {}", orphans.status().message());
+  } else if (!orphans->empty()) {
+    spdlog::info("worktrees: removed {} orphaned worktree(s) (branches kept): {}", orphans->size(),
+                 fmt::join(*orphans, ", "));
   }
 
   DaemonAddress address;

@@ -112,6 +112,8 @@ Status AgentLoopRunner::PrepareLaunch(LaunchRequest* request) const {
   if (!agent.ok()) return agent.status();
   const AgentDefinition& a = agent.value();
   if (request->model.empty() && request->session_id.empty()) request->model = a.model;
+  // A new session of an isolated agent gets its worktree unless the launch chose.
+  if (request->isolation.empty() && request->session_id.empty()) request->isolation = a.isolation;
   if (!request->task_ttl_ms) request->task_ttl_ms = a.task_ttl_ms;
   if (!request->pending_ttl_ms) request->pending_ttl_ms = a.pending_ttl_ms;
   if (!request->stale_timeout_ms) request->stale_timeout_ms = a.stale_timeout_ms;

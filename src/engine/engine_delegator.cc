@@ -83,6 +83,7 @@ Result<DelegatedTask> EngineDelegator::Delegate(const DelegateRequest& request) 
   launch.owner = request.owner;
   launch.max_tokens = request.max_tokens;
   launch.max_cost_usd = request.max_cost_usd;
+  launch.isolation = request.isolation;
   Result<TaskView> view = manager_->Launch(launch);
   if (!view.ok()) return view.status();
   return DelegatedTaskOf(*view, clock_->WallMs());

@@ -160,6 +160,7 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& original) {
   t.limits_json = LimitsJson(request);
   TROUPE_RETURN_IF_ERROR(PlanSpend(request, session, parent_session, &t));
   t.created_at_ms = t.queued_at_ms = t.updated_at_ms = now;
+  TROUPE_RETURN_IF_ERROR(PlaceInWorktree(request, new_session.has_value(), a.get()));
 
   MessageRecord prompt;
   prompt.session_id = session.id;
@@ -188,6 +189,7 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& original) {
   if (!written.ok()) {
     // Not acknowledged, so not kept: the batch rolls back and this launch is not retried.
     DropWritesSince(mark);
+    if (!t.worktree_json.empty()) FinishWorktree(&t);  // nothing ran in it: just remove it
     return written.WithContext("launch could not be stored");
   }
   CountLaunch(t);
@@ -277,6 +279,13 @@ void TaskManager::StartRun(Active* a) {
   if (a->workspace.empty()) {  // recovered tasks: only the store knows
     if (auto s = store_->GetSession(a->rec.session_id); s.ok() && *s)
       a->workspace = (*s)->workspace;
+  }
+  if (!a->rec.worktree_json.empty()) {
+    Status reopened = ReopenWorktree(a);
+    if (!reopened.ok()) {
+      Transition(a, TaskState::kError, reopened.message(), "");
+      return;
+    }
   }
   request.workspace = a->workspace;
   RunCallbacks callbacks;
@@ -373,6 +382,7 @@ void TaskManager::Transition(Active* a, TaskState to, const std::string& error,
     t.error = error;
     t.result = result;
   }
+  if (IsFinal(to) && !t.worktree_json.empty()) FinishWorktree(&t);
   EngineEvent event;
   // On failure the engine goes on in memory (slots must not leak): the write is kept and saved
   // when the store works again (engine/store_writes.cc).

@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "agent/worktrees.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/ids.h"
@@ -60,6 +61,11 @@ struct LaunchRequest {
   std::optional<double> max_cost_usd;
   std::optional<double> tree_max_cost_usd;
   std::optional<int> tree_max_tasks;
+  // Isolation (docs/DESIGN.md "Worktrees"): "worktree" runs a new session in a fresh git
+  // worktree of the workspace's repository, on branch troupe/<task id>, from `base` ("" = HEAD);
+  // "none" or "" runs it in the workspace. A continuation runs where its session ran.
+  std::string isolation;
+  std::string base;
 };
 
 // A tree's spend (a top-level session and every task delegated under it) and its limits.
@@ -137,6 +143,9 @@ struct TaskManagerOptions {
   // "Budgets".
   PriceTable prices;
   BudgetConfig budgets;
+  // Makes, finishes and applies the git worktrees of isolated tasks (engine/task_isolation.cc);
+  // null = a launch asking for isolation is refused.
+  Worktrees* worktrees = nullptr;
 };
 
 class TaskManager {
@@ -205,6 +214,16 @@ class TaskManager {
   // The model requests of a task, oldest first, each with its usage and cost.
   Result<std::vector<ModelRequestRecord>> ModelRequests(const std::string& task_id);
   const PriceTable& prices() const { return options_.prices; }
+
+  // Isolated tasks (engine/task_isolation.cc). The change a task made on its worktree branch
+  // (NotFound when it ran without a worktree).
+  Result<std::string> WorktreeDiff(const std::string& task_id);
+  // Merges a final task's branch into the workspace it was launched on, or reports the files in
+  // conflict and changes nothing (Worktrees::Apply).
+  Result<ApplyReport> ApplyWorktree(const std::string& task_id);
+  // Removes the worktrees no pending, running or interrupted task owns (after Recover: left by a
+  // crash, or by a task whose end could not remove its worktree). Returns their paths.
+  Result<std::vector<std::string>> RemoveOrphanedWorktrees();
 
   // A provider said "slow down": its pools start nothing new for `delay_ms`.
   void ReportRateLimit(const std::string& provider, int64_t delay_ms);
@@ -341,6 +360,12 @@ class TaskManager {
   // Cancels every active task of the tree but `except_task_id`, with `reason`.
   void CancelTree(const std::string& root_session_id, const std::string& reason,
                   const std::string& except_task_id);
+  // Isolation (engine/task_isolation.cc): a new session's fresh worktree or the session's
+  // previous one, into the task's record and `a->workspace`; then, when a run starts, the
+  // worktree made present again; and at a final state, what it left on its branch.
+  Status PlaceInWorktree(const LaunchRequest& request, bool new_session, Active* a);
+  Status ReopenWorktree(Active* a);
+  void FinishWorktree(TaskRecord* task);
   // See TaskManagerOptions::wake_idle_parents (engine/parent_wakeup.cc).
   void MaybeWakeParent(const std::string& parent_session_id, TaskState child_state);
 

@@ -18,6 +18,7 @@ Status TaskManager::Restate(TaskRecord* t, TaskState to, const std::string& erro
     t->queued_at_ms = now;
     t->finished_at_ms = 0;
   }
+  if (IsFinal(to) && !t->worktree_json.empty()) FinishWorktree(t);
   EngineEvent event;
   const size_t mark = WriteMark();
   Status s = Persist(*t, from, &event, /*attempt_started=*/false,

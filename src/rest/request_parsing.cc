@@ -262,9 +262,9 @@ Parsed<json> ParseJsonObject(std::string_view body, bool required) {
 
 Parsed<LaunchBody> ParseLaunchBody(std::string_view body, const LaunchDefaults& defaults) {
   static const std::vector<std::string> kFields = {
-      "prompt",    "agent",        "description",       "model",         "session_id",
-      "workspace", "owner",        "wait_ms",           "max_tokens",    "max_cost_usd",
-      "tree_max_cost_usd", "tree_max_tasks"};
+      "prompt",    "agent",   "description", "model",        "session_id",        "workspace",
+      "owner",     "wait_ms", "max_tokens",  "max_cost_usd", "tree_max_cost_usd", "tree_max_tasks",
+      "isolation", "base"};
   Parsed<json> parsed = ParseJsonObject(body, /*required=*/true);
   if (!parsed.ok()) return parsed.error();
   const json& o = parsed.value();
@@ -285,6 +285,11 @@ Parsed<LaunchBody> ParseLaunchBody(std::string_view body, const LaunchDefaults& 
     return *e;
   }
   if (auto e = ReadString(o, "owner", false, &r.owner)) return *e;
+  // Isolation (docs/HTTP_API.md): the engine checks the values, so every facade says the same.
+  if (auto e = ReadString(o, "isolation", true, &r.isolation, "\"none\" or \"worktree\"")) {
+    return *e;
+  }
+  if (auto e = ReadString(o, "base", true, &r.base, "a git commit, branch or tag")) return *e;
   if (const json* w = FieldOf(o, "wait_ms")) {
     int64_t ms = 0;
     if (auto e = ReadInt(*w, "wait_ms", 0, defaults.max_wait_ms, &ms)) return *e;

@@ -126,7 +126,7 @@ TEST(ParseLaunchBodyTest, UnknownFieldIsNamedWithTheKnownOnes) {
   EXPECT_EQ(p.error().message,
             "promt: unknown field; expected one of prompt, agent, description, model, "
             "session_id, workspace, owner, wait_ms, max_tokens, max_cost_usd, tree_max_cost_usd, "
-            "tree_max_tasks");
+            "tree_max_tasks, isolation, base");
 }
 
 // http_api_fuzz found names with line ends breaking the one-line message: such a name is quoted
@@ -192,6 +192,19 @@ TEST(ParseLaunchBodyTest, BudgetsAreReadAndBadOnesNamed) {
   auto continued = ParseLaunchBody(R"({"prompt": "x", "session_id": "ses_1", "tree_max_tasks": 3})");
   ASSERT_FALSE(continued.ok());
   EXPECT_EQ(continued.error().field, "tree_max_tasks");
+}
+
+TEST(ParseLaunchBodyTest, IsolationAndBaseAreReadAsTextForTheEngineToCheck) {
+  auto p = ParseLaunchBody(R"({"prompt": "x", "isolation": "worktree", "base": "main~2"})");
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p->request.isolation, "worktree");
+  EXPECT_EQ(p->request.base, "main~2");
+  auto number = ParseLaunchBody(R"({"prompt": "x", "isolation": 1})");
+  ASSERT_FALSE(number.ok());
+  EXPECT_EQ(number.error().field, "isolation");
+  auto empty = ParseLaunchBody(R"({"prompt": "x", "base": ""})");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error().field, "base");
 }
 
 TEST(ParseLaunchBodyTest, WaitMsRangeFollowsTheMaximum) {

@@ -13,6 +13,7 @@
 #include "rest/request_parsing.h"
 #include "rest/rest_routes.h"
 #include "rest/task_json.h"
+#include "rest/task_worktree_json.h"
 
 namespace troupe {
 
@@ -236,6 +237,10 @@ void RestApi::Impl::Dispatch(const std::shared_ptr<HttpExchange>& ex, Route rout
       return Budgets(*ex);
     case Route::kTaskSpend:
       return TaskSpend(*ex, id);
+    case Route::kTaskDiff:
+      return ex->Respond(TaskDiffResponse(deps.manager, id));
+    case Route::kTaskApply:
+      return ex->Respond(TaskApplyResponse(deps.manager, id));
     case Route::kAgents:
       return Agents(*ex);
     case Route::kHealth:

@@ -937,7 +937,7 @@ TEST_F(RestApiTest, MalformedRequestsAreRefusedPreciselyAndChangeNothing) {
   const std::string ms = "an integer from 0 to 3600000";
   const std::string launch_fields =
       "one of prompt, agent, description, model, session_id, workspace, owner, wait_ms, "
-      "max_tokens, max_cost_usd, tree_max_cost_usd, tree_max_tasks";
+      "max_tokens, max_cost_usd, tree_max_cost_usd, tree_max_tasks, isolation, base";
   const std::vector<Case> cases = {
       // Bodies that are not JSON objects.
       {"POST", "/v1/tasks", "{\"prompt\": ", "", 400, "invalid_json", "", "", ""},

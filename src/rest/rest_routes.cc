@@ -34,6 +34,7 @@ std::vector<std::string> AllowedMethods(Route route) {
     case Route::kTaskCancel:
     case Route::kWait:
     case Route::kShutdown:
+    case Route::kTaskApply:
       return {"POST"};
     case Route::kNone:
       return {};
@@ -72,6 +73,14 @@ Route MatchRoute(const std::string& path, std::string* id) {
     if (s.size() == 4 && s[3] == "spend") {
       *id = s[2];
       return Route::kTaskSpend;
+    }
+    if (s.size() == 4 && s[3] == "diff") {
+      *id = s[2];
+      return Route::kTaskDiff;
+    }
+    if (s.size() == 4 && s[3] == "apply") {
+      *id = s[2];
+      return Route::kTaskApply;
     }
   }
   if (s[1] == "sessions") {

@@ -14,6 +14,8 @@ enum class Route {
   kTask,        // /v1/tasks/{id}
   kTaskCancel,  // /v1/tasks/{id}/cancel
   kTaskSpend,   // /v1/tasks/{id}/spend
+  kTaskDiff,    // /v1/tasks/{id}/diff
+  kTaskApply,   // /v1/tasks/{id}/apply
   kWait,        // /v1/wait
   kSession,     // /v1/sessions/{id}
   kMessages,    // /v1/sessions/{id}/messages

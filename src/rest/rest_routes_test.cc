@@ -26,6 +26,16 @@ TEST(RestRoutesTest, MatchesEachRouteAndItsId) {
   EXPECT_EQ(MatchRoute("/metrics", &id), Route::kMetrics);
 }
 
+TEST(RestRoutesTest, MatchesTheWorktreeRoutesOfATask) {
+  std::string id;
+  EXPECT_EQ(MatchRoute("/v1/tasks/bg_3/diff", &id), Route::kTaskDiff);
+  EXPECT_EQ(id, "bg_3");
+  EXPECT_EQ(MatchRoute("/v1/tasks/bg_4/apply", &id), Route::kTaskApply);
+  EXPECT_EQ(id, "bg_4");
+  EXPECT_EQ(AllowedMethods(Route::kTaskDiff), (std::vector<std::string>{"GET"}));
+  EXPECT_EQ(AllowedMethods(Route::kTaskApply), (std::vector<std::string>{"POST"}));
+}
+
 TEST(RestRoutesTest, RefusesUnknownAndMalformedPaths) {
   std::string id;
   for (const char* path :

@@ -4,6 +4,7 @@
 
 #include "core/utf8.h"
 #include "rest/request_parsing.h"
+#include "rest/task_worktree_json.h"
 
 namespace troupe {
 
@@ -68,6 +69,7 @@ json TaskJson(const TaskView& view, int64_t now_wall_ms, TaskJsonMode mode) {
   j["output_tokens"] = t.output_tokens;
   j["last_tool"] = t.last_tool;
   j["root_session_id"] = t.root_session_id;
+  if (!t.worktree_json.empty()) j["worktree"] = WorktreeJson(t.worktree_json);
   j["usage"] = UsageJson(UsageOf(t));
   const TaskBudget budget = TaskBudgetOf(t);
   j["budget"] = {{"max_tokens", budget.max_tokens ? json(*budget.max_tokens) : json(nullptr)},

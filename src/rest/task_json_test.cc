@@ -256,3 +256,34 @@ TEST(TaskJsonTest, UsageSaysCostUnknownRatherThanAMadeUpNumber) {
 
 }  // namespace
 }  // namespace troupe
+
+namespace troupe {
+namespace {
+
+TEST(TaskJsonTest, AnIsolatedTaskShowsItsWorktree) {
+  TaskView v;
+  v.task.id = "bg_1";
+  EXPECT_FALSE(TaskJson(v, 0, TaskJsonMode::kFull).contains("worktree"));
+  TaskWorktree w;
+  w.repo = "/src/app";
+  w.git_dir = "/src/app/.git/worktrees/bg_1";
+  w.path = "/data/worktrees/bg_1";
+  w.branch = "troupe/bg_1";
+  w.base = "abc";
+  w.removed = true;
+  w.commits = {"1a2b troupe: edit"};
+  w.diff_stat = " a.txt | 1 +";
+  v.task.worktree_json = TaskWorktreeJson(w);
+  const json j = TaskJson(v, 0, TaskJsonMode::kFull)["worktree"];
+  EXPECT_EQ(j, json({{"branch", "troupe/bg_1"},
+                     {"base", "abc"},
+                     {"repository", "/src/app"},
+                     {"path", "/data/worktrees/bg_1"},
+                     {"removed", true},
+                     {"commits", {"1a2b troupe: edit"}},
+                     {"diff_stat", " a.txt | 1 +"},
+                     {"auto_committed", false}}));
+}
+
+}  // namespace
+}  // namespace troupe

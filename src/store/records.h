@@ -91,8 +91,8 @@ struct TaskRecord {
   int64_t cache_read_tokens = 0;
   int64_t reasoning_tokens = 0;
   int requests = 0;
-  int64_t cost_nano_usd = 0;   // cost of its priced requests, in 1e-9 USD
-  int unpriced_requests = 0;   // requests on a model without a price: its cost is unknown
+  int64_t cost_nano_usd = 0;  // cost of its priced requests, in 1e-9 USD
+  int unpriced_requests = 0;  // requests on a model without a price: its cost is unknown
   std::string last_tool;
   // The top-level session of its tree (its own session when launched from outside): a tree's
   // spend and spawn count are those of the tasks sharing it.
@@ -100,6 +100,9 @@ struct TaskRecord {
   // The parent session's tool call (its id as the model gave it) that delegated this task;
   // "" when not delegated by a tool call. A replayed call finds its task by it.
   std::string parent_call_id;
+  // The git worktree it runs in, as agent/task_worktree.h's JSON; "" = none (the workspace
+  // itself). Set at launch, rewritten when the task ends.
+  std::string worktree_json;
 };
 
 // What a task's record says it used.

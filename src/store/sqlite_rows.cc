@@ -23,7 +23,7 @@ void BindTask(Statement& s, const TaskRecord& r) {
   s.BindText(25, r.parent_call_id).BindInt64(26, r.cache_write_tokens);
   s.BindInt64(27, r.cache_read_tokens).BindInt64(28, r.reasoning_tokens);
   s.BindInt64(29, r.requests).BindInt64(30, r.cost_nano_usd).BindInt64(31, r.unpriced_requests);
-  s.BindText(32, r.root_session_id);
+  s.BindText(32, r.root_session_id).BindText(33, r.worktree_json);
 }
 
 void BindModelRequest(Statement& s, const ModelRequestRecord& r) {
@@ -135,6 +135,7 @@ Result<TaskRecord> ReadTask(const Statement& s) {
   r.cost_nano_usd = s.ColumnInt64(29);
   r.unpriced_requests = s.ColumnInt(30);
   r.root_session_id = s.ColumnText(31);
+  r.worktree_json = s.ColumnText(32);
   return r;
 }
 

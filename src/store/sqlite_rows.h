@@ -24,7 +24,7 @@ inline constexpr const char* kTaskColumns =
     "attempt, depth, result, error, limits_json, created_at_ms, queued_at_ms, started_at_ms, "
     "finished_at_ms, updated_at_ms, turns, tool_calls, input_tokens, output_tokens, last_tool, "
     "parent_call_id, cache_write_tokens, cache_read_tokens, reasoning_tokens, requests, "
-    "cost_nano_usd, unpriced_requests, root_session_id";
+    "cost_nano_usd, unpriced_requests, root_session_id, worktree_json";
 inline constexpr const char* kModelRequestColumns =
     "id, task_id, session_id, root_session_id, agent, model, input_tokens, output_tokens, "
     "cache_write_tokens, cache_read_tokens, reasoning_tokens, cost_nano_usd, priced, "

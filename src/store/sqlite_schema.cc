@@ -162,6 +162,12 @@ CREATE INDEX model_requests_by_root ON model_requests(root_session_id);
 CREATE INDEX model_requests_by_time ON model_requests(created_at_ms);
 )sql";
 
+// Version 4: the git worktree an isolated task runs in (agent/task_worktree.h), as JSON text:
+// where it is, its branch and base, and what the task left on the branch.
+constexpr std::string_view kMigration4 = R"sql(
+ALTER TABLE tasks ADD COLUMN worktree_json TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr std::string_view kRefusalAdvice =
     "; move it away or point troupe at another data directory";
 
@@ -213,8 +219,8 @@ Status ApplyMigration(SqliteDb* db, int version, int64_t now_ms) {
 }  // namespace
 
 const std::vector<std::string_view>& SqliteMigrations() {
-  static const std::vector<std::string_view> migrations = {kMigration1, kMigration2,
-                                                                 kMigration3};
+  static const std::vector<std::string_view> migrations = {kMigration1, kMigration2, kMigration3,
+                                                           kMigration4};
   return migrations;
 }
 

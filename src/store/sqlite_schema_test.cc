@@ -406,3 +406,50 @@ TEST(SqliteSchemaTest, EventIdsAreNeverReusedAfterReopen) {
 
 }  // namespace
 }  // namespace troupe
+
+namespace troupe {
+namespace {
+
+// Version 4 gives every task an empty worktree ("" = it ran in its workspace); an isolated
+// task's worktree is written at launch and rewritten when it ends.
+TEST(SqliteSchemaTest, MigratesAVersion3DatabaseGivingTasksNoWorktree) {
+  TestDir dir;
+  const std::string path = dir.File("troupe.db");
+  RawExec(path, "PRAGMA application_id = " + std::to_string(kTroupeApplicationId) + ";" +
+                    std::string(SqliteMigrations()[0]) + std::string(SqliteMigrations()[1]) +
+                    std::string(SqliteMigrations()[2]) +
+                    "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (1, 5);"
+                    "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (2, 6);"
+                    "INSERT INTO schema_migrations (version, applied_at_ms) VALUES (3, 7);"
+                    "INSERT INTO sessions VALUES ('ses_a', 'general', 'mock/m', '/w', '', "
+                    "'cli', 'root', 0, 10, 10);"
+                    "INSERT INTO tasks (id, session_id, parent_session_id, owner, description, "
+                    "prompt, agent, model, state, attempt, depth, result, error, limits_json, "
+                    "created_at_ms, queued_at_ms, started_at_ms, finished_at_ms, updated_at_ms, "
+                    "turns, tool_calls, input_tokens, output_tokens, last_tool) VALUES ('bg_1', "
+                    "'ses_a', '', 'cli', 'd', 'p', 'general', 'mock/m', 'completed', 1, 0, 'r', "
+                    "'', '', 10, 10, 11, 12, 12, 2, 3, 100, 20, 'write');");
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  Store& s = **store;
+  Result<std::optional<TaskRecord>> old = s.GetTask("bg_1");
+  ASSERT_TRUE(old.ok() && old->has_value());
+  EXPECT_EQ((*old)->worktree_json, "");
+  EXPECT_EQ((*old)->last_tool, "write");
+
+  TaskRecord t = Task("bg_2", "ses_a");
+  t.worktree_json = R"({"branch":"troupe/bg_2"})";
+  ASSERT_TRUE(s.Begin().ok());
+  ASSERT_TRUE(s.InsertTask(t).ok());
+  ASSERT_TRUE(s.Commit().ok());
+  t.worktree_json = R"({"branch":"troupe/bg_2","removed":true})";
+  ASSERT_TRUE(s.Begin().ok());
+  ASSERT_TRUE(s.UpdateTask(t).ok());
+  ASSERT_TRUE(s.Commit().ok());
+  Result<std::optional<TaskRecord>> back = s.GetTask("bg_2");
+  ASSERT_TRUE(back.ok() && back->has_value());
+  EXPECT_EQ((*back)->worktree_json, R"({"branch":"troupe/bg_2","removed":true})");
+}
+
+}  // namespace
+}  // namespace troupe

@@ -43,10 +43,11 @@ Status SqliteStore::PrepareStatements() {
        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
       {&get_todos_,
        Sql({"SELECT ", kTodoColumns, " FROM todos WHERE session_id = ?1 ORDER BY position"})},
-      {&insert_task_, Sql({"INSERT INTO tasks (", kTaskColumns,
-                           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-                           "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, "
-                           "?29, ?30, ?31, ?32)"})},
+      {&insert_task_,
+       Sql({"INSERT INTO tasks (", kTaskColumns,
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+            "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, "
+            "?29, ?30, ?31, ?32, ?33)"})},
       // SQLite rewrites the index entries of every column named in SET, whatever its value, so
       // the common update leaves the indexed identity columns (which never change once a task
       // is launched) out of SET and only matches them; UpdateTask falls back to the full update.
@@ -57,7 +58,7 @@ Status SqliteStore::PrepareStatements() {
        "updated_at_ms = ?19, turns = ?20, tool_calls = ?21, input_tokens = ?22, "
        "output_tokens = ?23, last_tool = ?24, cache_write_tokens = ?26, "
        "cache_read_tokens = ?27, reasoning_tokens = ?28, requests = ?29, cost_nano_usd = ?30, "
-       "unpriced_requests = ?31 "
+       "unpriced_requests = ?31, worktree_json = ?33 "
        "WHERE id = ?1 AND session_id = ?2 AND parent_session_id = ?3 AND owner = ?4 AND "
        "parent_call_id = ?25 AND root_session_id = ?32"},
       {&update_task_,
@@ -68,7 +69,7 @@ Status SqliteStore::PrepareStatements() {
        "tool_calls = ?21, input_tokens = ?22, output_tokens = ?23, last_tool = ?24, "
        "parent_call_id = ?25, cache_write_tokens = ?26, cache_read_tokens = ?27, "
        "reasoning_tokens = ?28, requests = ?29, cost_nano_usd = ?30, unpriced_requests = ?31, "
-       "root_session_id = ?32 WHERE id = ?1"},
+       "root_session_id = ?32, worktree_json = ?33 WHERE id = ?1"},
       {&insert_model_request_,
        Sql({"INSERT INTO model_requests (", kModelRequestColumns + 4,
             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"})},
@@ -198,8 +199,8 @@ Status SqliteStore::AppendMessage(MessageRecord* message) {
   append_message_.BindText(5, message->content).BindInt64(6, message->created_at_ms);
   Status inserted = append_message_.Run();
   if (inserted.code() == StatusCode::kFailedPrecondition) {  // foreign key
-    return Status::FailedPrecondition("cannot append a message to session " +
-                                      message->session_id + ": it does not exist");
+    return Status::FailedPrecondition("cannot append a message to session " + message->session_id +
+                                      ": it does not exist");
   }
   TROUPE_RETURN_IF_ERROR(inserted);
   message->seq = seq;
@@ -360,8 +361,7 @@ Status SqliteStore::AppendModelRequest(ModelRequestRecord* request) {
   return Status::Ok();
 }
 
-Result<std::vector<ModelRequestRecord>> SqliteStore::ListModelRequests(
-    const std::string& task_id) {
+Result<std::vector<ModelRequestRecord>> SqliteStore::ListModelRequests(const std::string& task_id) {
   Statement::Scope scope(&list_model_requests_);
   list_model_requests_.BindText(1, task_id);
   std::vector<ModelRequestRecord> rows;

@@ -1,0 +1,45 @@
+#include "cli/worktree_commands.h"
+
+#include <nlohmann/json.hpp>
+
+#include "cli/daemon_client.h"
+#include "cli/exit_codes.h"
+#include "cli/task_format.h"
+
+namespace troupe {
+
+using json = nlohmann::json;
+
+int RunDiffCommand(CommandEnv& env, const WorktreeCommandOptions& options) {
+  Result<DaemonClient*> client = env.Client();
+  if (!client.ok()) return env.Fail(client.status());
+  Result<json> diff = (*client)->Get("/v1/tasks/" + options.id + "/diff");
+  if (!diff.ok()) return env.FailRequest(diff.status());
+  if (options.json) {
+    env.PrintJson(*diff);
+    return kExitOk;
+  }
+  const std::string text = JsonString(*diff, "diff");
+  env.out() << text;
+  if (text.empty()) {
+    env.out() << "(no change on " << JsonString(*diff, "branch") << ")\n";
+  } else if (text.back() != '\n') {
+    env.out() << "\n";
+  }
+  return kExitOk;
+}
+
+int RunApplyCommand(CommandEnv& env, const WorktreeCommandOptions& options) {
+  Result<DaemonClient*> client = env.Client();
+  if (!client.ok()) return env.Fail(client.status());
+  Result<json> applied = (*client)->Post("/v1/tasks/" + options.id + "/apply", json::object());
+  if (!applied.ok()) return env.FailRequest(applied.status());
+  if (options.json) {
+    env.PrintJson(*applied);
+  } else {
+    env.out() << JsonString(*applied, "message") << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace troupe
