@@ -423,6 +423,8 @@ std::string Transcript(const json& messages) {
     last_task = task;
     const int64_t at = JsonInt(entry, "created_at_ms");
     if (at > 0) head += "  " + FormatClock(at);
+    const std::string stop = JsonString(m, "stop_reason");
+    if (role == "assistant" && !stop.empty()) head += "  stop: " + StopReasonText(stop);
     if (!out.empty()) out += "\n";
     out += head + "\n";
     const std::string reasoning = JsonString(m, "reasoning");

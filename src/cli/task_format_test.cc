@@ -196,6 +196,26 @@ TEST_F(UtcTest, TranscriptShowsRolesAndToolCalls) {
             "  Found in a.cc\n");
 }
 
+TEST(TaskFormatTest, TranscriptSaysHowEachReplyStopped) {
+  const json messages = {
+      {"messages",
+       json::array({{{"seq", 1},
+                     {"task_id", "bg_1"},
+                     {"role", "assistant"},
+                     {"message",
+                      {{"role", "assistant"}, {"content", "The answer is"}, {"stop_reason", "length"}}}},
+                    {{"seq", 2},
+                     {"task_id", "bg_1"},
+                     {"role", "assistant"},
+                     {"message", {{"role", "assistant"}, {"content", " 42."}, {"stop_reason", "stop"}}}}})}};
+  EXPECT_EQ(Transcript(messages),
+            "#1 assistant  [bg_1]  stop: length (the reply was cut off at the output limit)\n"
+            "  The answer is\n"
+            "\n"
+            "#2 assistant  stop: stop\n"
+            "   42.\n");
+}
+
 SseEvent Event(const std::string& type, const json& data, const std::string& id = "") {
   return SseEvent{type, data.dump(), id};
 }
