@@ -118,7 +118,11 @@ void StdioChannel::ReadStdout() {
       [this, alive = std::weak_ptr<bool>(alive_)](boost::system::error_code ec, size_t n) {
         if (alive.expired() || closed_) return;
         if (ec) {
-          Fail(Status::Unavailable("the server closed its output"));
+          // One loop turn later, so that a read of its stderr already done (its completion
+          // queued before this) is kept for the message; Fail takes what is left unread.
+          boost::asio::post(io_, [this, alive] {
+            if (!alive.expired()) Fail(Status::Unavailable("the server closed its output"));
+          });
           return;
         }
         std::string_view chunk(out_buf_.data(), n);
@@ -206,11 +210,29 @@ std::string StdioChannel::Reap(int grace_polls) {
   return "";
 }
 
+void StdioChannel::DrainStderr() {
+  // What the process wrote to stderr before it ended may still wait in the pipe, behind an
+  // asynchronous read the loop has not delivered yet: take it now, without blocking.
+  if (!err_ || !err_->is_open()) return;
+  const int fd = err_->native_handle();
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags >= 0) fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  for (;;) {
+    const ssize_t n = read(fd, err_buf_.data(), err_buf_.size());
+    if (n <= 0) break;
+    stderr_tail_.append(err_buf_.data(), static_cast<size_t>(n));
+  }
+  if (stderr_tail_.size() > kStderrTail) {
+    stderr_tail_.erase(0, stderr_tail_.size() - kStderrTail);
+  }
+}
+
 void StdioChannel::Fail(Status why) {
   if (closed_) return;
   closed_ = true;
   // Let the process finish dying (it closed stdout: usually it is exiting).
   const std::string exit = Reap(/*grace_polls=*/20);
+  DrainStderr();
   std::string message = why.message();
   if (!exit.empty()) message += "; the process " + exit;
   std::string tail = stderr_tail_;

@@ -52,6 +52,8 @@ class StdioChannel : public McpChannel {
   void ReadStdout();
   void ReadStderr();
   void WriteNext();
+  // Reads what is left in the stderr pipe into stderr_tail_, without blocking.
+  void DrainStderr();
   void Fail(Status why);
   // Waits up to `grace_polls` × 5 ms for the child to exit, then kills the group and reaps the
   // child; the exit text ("exited with code 1").
