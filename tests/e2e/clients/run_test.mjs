@@ -7,7 +7,7 @@
 // Code on a platform it ships no binary for. A package that should be installed and is not is a
 // failure that says to run scripts/install-deps.sh.
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
+import { requirePinnedPackages } from '../pinned_packages.mjs';
 
 const SKIP = 77;
 const nodeMajor = Number(process.versions.node.split('.')[0]);
@@ -57,19 +57,7 @@ if (client.platforms && !client.platforms.includes(platform)) {
 }
 
 const here = new URL('.', import.meta.url);
-const pkg = JSON.parse(fs.readFileSync(new URL('package.json', here), 'utf8'));
-const pinned = { ...pkg.dependencies, ...pkg.optionalDependencies };
-for (const name of client.packages) {
-  let version = null;
-  try {
-    version = JSON.parse(fs.readFileSync(new URL(`node_modules/${name}/package.json`, here), 'utf8')).version;
-  } catch { /* missing */ }
-  if (version !== pinned[name]) {
-    console.error(`tests/e2e/clients: ${name} ${pinned[name]} is not installed` +
-                  `${version ? ` (found ${version})` : ''}; run scripts/install-deps.sh`);
-    process.exit(1);
-  }
-}
+requirePinnedPackages(here, client.packages);
 
 if (client.probe) {
   const [bin, ...args] = client.probe;

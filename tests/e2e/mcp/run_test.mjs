@@ -4,7 +4,7 @@
 //
 // Without this check a missing node_modules would surface as an ERR_MODULE_NOT_FOUND stack trace
 // from the first import.
-import fs from 'node:fs';
+import { requirePinnedPackages } from '../pinned_packages.mjs';
 
 const TESTS = { http: './mcp_sdk_http.test.mjs', stdio: './mcp_sdk_stdio.test.mjs' };
 const [which, binary] = process.argv.slice(2);
@@ -19,20 +19,7 @@ if (major < 18) {
   process.exit(1);
 }
 
-const here = new URL('.', import.meta.url);
-const pkg = JSON.parse(fs.readFileSync(new URL('package.json', here), 'utf8'));
-for (const [name, pinned] of Object.entries(pkg.dependencies)) {
-  const installed = new URL(`node_modules/${name}/package.json`, here);
-  let version = null;
-  try {
-    version = JSON.parse(fs.readFileSync(installed, 'utf8')).version;
-  } catch { /* missing */ }
-  if (version !== pinned) {
-    console.error(`tests/e2e/mcp: ${name} ${pinned} is ${version ? `not installed (found ${version})` : 'not installed'}; ` +
-                  'run scripts/install-deps.sh (or `npm ci` in tests/e2e/mcp)');
-    process.exit(1);
-  }
-}
+requirePinnedPackages(new URL('.', import.meta.url));
 
 process.env.TROUPE_BINARY = binary;
 await import(TESTS[which]);
