@@ -54,6 +54,9 @@ bool InRanges(int32_t cp, const int32_t (*ranges)[2], size_t count) {
 int CharWidth(int32_t cp) {
   if (cp < 0) return 1;
   if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0)) return 0;
+  // Below the first range of either table: one column. Most text (and every table cell of
+  // ASCII) ends here, before the two linear scans.
+  if (cp < 0x0300) return 1;
   static constexpr int32_t kZero[][2] = {
       {0x0300, 0x036F}, {0x0483, 0x0489},  {0x0591, 0x05BD}, {0x0610, 0x061A}, {0x064B, 0x065F},
       {0x0E31, 0x0E31}, {0x0E34, 0x0E3A},  {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x200B, 0x200F},

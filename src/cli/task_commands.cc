@@ -252,9 +252,11 @@ Result<std::vector<json>> FetchPsTasks(DaemonClient& client, const PsCommandOpti
   *more = false;
   for (size_t i = 0; i < targets.size(); ++i) {
     TROUPE_ASSIGN_OR_RETURN(json answer, client.Get(targets[i]));
-    const json list = answer.value("tasks", json::array());
+    if (!answer.is_object() || !answer.contains("tasks") || !answer["tasks"].is_array()) continue;
+    json& list = answer["tasks"];
     if (i == 1 && static_cast<int>(list.size()) >= kPsFinishedShown) *more = true;
-    for (const json& t : list) tasks.push_back(t);
+    // Moved, not copied: with --all the answer holds every task of the store.
+    for (json& t : list) tasks.push_back(std::move(t));
   }
   std::stable_sort(tasks.begin(), tasks.end(), [](const json& a, const json& b) {
     const int64_t ta = JsonInt(a, "created_at_ms");
@@ -342,7 +344,7 @@ int RunPsCommand(CommandEnv& env, const PsCommandOptions& options) {
   Result<std::vector<json>> tasks = FetchPsTasks(**client, options, &more);
   if (!tasks.ok()) return env.FailRequest(tasks.status());
   if (options.json) {
-    env.PrintJson(json{{"tasks", *tasks}});
+    env.PrintJson(json{{"tasks", std::move(*tasks)}});
   } else {
     env.out() << PsText(*tasks, more, env.Table());
     env.out().flush();
