@@ -98,7 +98,7 @@ std::vector<ProcessLimit> ClampLimits(const std::vector<ProcessLimit>& limits) {
 // What a forked child that could not run its program tells the parent through a close-on-exec
 // pipe: the step and its errno.
 struct ExecFailure {
-  int step = 0;  // 1: stdin, 2: stdout/stderr, 3: cwd, 4: a limit, 5: exec
+  int step = 0;  // 1: stdin, 2: stdout/stderr, 3: cwd, 4: a limit, 5: exec, 6: the cgroup
   int error = 0;
 };
 
@@ -112,6 +112,8 @@ const char* ExecStepName(int step) {
       return "cannot change to the directory";
     case 4:
       return "cannot set a resource limit";
+    case 6:
+      return "cannot join its control group";
     default:
       return "cannot run the program";
   }
@@ -120,13 +122,15 @@ const char* ExecStepName(int step) {
 // Between fork and exec: async-signal-safe system calls only (the parent has other threads).
 [[noreturn]] void ExecChild(const char* path, char* const* argv, char* const* envp, const char* cwd,
                             int out_w, int err_w, int report_w,
-                            const std::vector<ProcessLimit>& limits) {
+                            const std::vector<ProcessLimit>& limits, int cgroup_fd) {
   auto fail = [report_w](int step) {
     ExecFailure f{step, errno};
     [[maybe_unused]] ssize_t ignored = write(report_w, &f, sizeof f);
     _exit(127);
   };
   setpgid(0, 0);
+  // First, so that nothing this process starts is outside the group.
+  if (cgroup_fd >= 0 && write(cgroup_fd, "0", 1) != 1) fail(6);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -327,7 +331,7 @@ Status ProcessRun::Spawn() {
     std::lock_guard<std::mutex> lock(handle_->mu_);
     if (handle_->killed_) {
       status = Status::Cancelled("the process was cancelled before it started");
-    } else if (!options_.limits.empty()) {
+    } else if (!options_.limits.empty() || options_.cgroup != nullptr) {
       status = ForkExec(argv.data(), envp.data());
       if (status.ok()) {
         handle_->running_ = true;
@@ -370,7 +374,8 @@ Status ProcessRun::ForkExec(char* const* argv, char* const* envp) {
   const int err_w = options_.merge_stderr ? out_w_ : err_w_;
   pid_t pid = fork();
   if (pid == 0) {
-    ExecChild(path.c_str(), argv, envp, options_.cwd.c_str(), out_w_, err_w, report[1], limits);
+    ExecChild(path.c_str(), argv, envp, options_.cwd.c_str(), out_w_, err_w, report[1], limits,
+              options_.cgroup != nullptr ? options_.cgroup->procs_fd() : -1);
   }
   const int fork_errno = errno;
   close(report[1]);
@@ -463,6 +468,8 @@ Result<ProcessResult> ProcessRun::Run() {
   // Phase 2: the leader is gone; kill what it left in its group, then take the output still in
   // flight, for a bounded time.
   KillGroup(/*finished=*/true);
+  // And what left the group (setsid, double fork) but not the control group.
+  if (options_.cgroup != nullptr) options_.cgroup->KillAll();
   const auto drain_deadline = SteadyClock::now() + std::chrono::milliseconds(kDrainGraceMs);
   while (out_r_ >= 0 || err_r_ >= 0) {
     int64_t wait_ms = MsUntil(drain_deadline);

@@ -17,8 +17,10 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <memory>
 #include <vector>
 
+#include "agent/tool_cgroup.h"
 #include "core/status.h"
 
 namespace troupe {
@@ -69,6 +71,9 @@ struct ProcessOptions {
   // Set in the child between fork and exec (a posix_spawn cannot), so they hold from the
   // program's first instruction and for everything it starts.
   std::vector<ProcessLimit> limits;
+  // The control group the child joins between fork and exec (with everything it starts); all
+  // left in it is killed when the run ends. Null = none.
+  std::shared_ptr<const ToolCgroup> cgroup;
   bool merge_stderr = false;    // stderr into the stdout capture, in the order written
   int64_t timeout_ms = 60'000;  // <= 0: no limit
   size_t stdout_head = 64 * 1024;

@@ -139,6 +139,8 @@ std::vector<std::string> DefaultHiddenPaths(const std::string& home,
 
 Sandbox Sandbox::Create(SandboxPolicy policy) {
   Sandbox sandbox(std::move(policy));
+  sandbox.cgroups_ =
+      ToolCgroups::Create(sandbox.policy_.cgroup_root, sandbox.policy_.limits.max_processes);
   if (sandbox.policy_.mode == SandboxMode::kNone) return sandbox;
   const std::string& configured = sandbox.policy_.bwrap;
   std::string path = FindExecutable(configured.empty() ? "bwrap" : configured, kSystemPath);
@@ -161,9 +163,10 @@ Sandbox Sandbox::Create(SandboxPolicy policy) {
 }
 
 std::string Sandbox::Describe() const {
-  if (policy_.mode == SandboxMode::kNone) return "none (explicitly off in the config)";
+  const std::string processes = "; processes: " + cgroups_->Describe();
+  if (policy_.mode == SandboxMode::kNone) return "none (explicitly off in the config)" + processes;
   if (!available()) return "unavailable: " + unavailable_;
-  return "bwrap (" + bwrap_path_ + "), network " + (policy_.network ? "on" : "off");
+  return "bwrap (" + bwrap_path_ + "), network " + (policy_.network ? "on" : "off") + processes;
 }
 
 std::vector<std::pair<std::string, std::string>> Sandbox::Environment(
@@ -211,6 +214,10 @@ ProcessOptions Sandbox::Unconfined(ProcessOptions options) const {
   options.inherit_environment = false;
   std::vector<ProcessLimit> limits = Limits();
   options.limits.insert(options.limits.end(), limits.begin(), limits.end());
+  if (cgroups_->available() && options.cgroup == nullptr) {
+    // Read-only programs: without a group now they still have the rlimits.
+    if (auto group = cgroups_->ForRun(); group.ok()) options.cgroup = std::move(*group);
+  }
   // Found in the system directories, as inside the sandbox.
   if (std::string program = FindExecutable(options.argv.at(0), kSystemPath); !program.empty()) {
     options.argv[0] = std::move(program);
@@ -221,6 +228,9 @@ ProcessOptions Sandbox::Unconfined(ProcessOptions options) const {
 Result<ProcessOptions> Sandbox::Wrap(ProcessOptions options, const std::string& workspace,
                                      std::optional<bool> network, SandboxView view) const {
   if (!available()) return Status::FailedPrecondition(unavailable_);
+  if (cgroups_->available() && options.cgroup == nullptr) {
+    TROUPE_ASSIGN_OR_RETURN(options.cgroup, cgroups_->ForRun());
+  }
   if (policy_.mode == SandboxMode::kNone) return Unconfined(std::move(options));
   std::vector<std::string> args = BaseArgs(bwrap_path_, network.value_or(policy_.network), view);
   // A hidden directory that holds the workspace is hidden first, so the workspace bound after

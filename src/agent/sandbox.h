@@ -8,7 +8,8 @@
 //     process), no network unless the policy allows it (its own network namespace: not even
 //     loopback reaches the host);
 //   - resource limits (processes, CPU seconds, address space, file size), set before bwrap runs,
-//     so they hold for everything inside;
+//     so they hold for everything inside; and where the daemon may make control groups, a group
+//     per run whose pids.max caps its processes, for root too (agent/tool_cgroup.h);
 //   - a clean environment: an allow-list (a PATH of system directories, HOME and TMPDIR in the
 //     private /tmp, LANG, LC_*, TERM) plus what the tool adds; never the daemon's variables.
 // When the tool's process (bwrap's child, PID 1 of the namespace) ends or is killed, the kernel
@@ -24,11 +25,13 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "agent/process_runner.h"
+#include "agent/tool_cgroup.h"
 #include "core/status.h"
 
 namespace troupe {
@@ -66,6 +69,9 @@ struct SandboxPolicy {
   std::vector<std::string> hidden;
   SandboxLimits limits;
   std::string bwrap;  // "" = bwrap from the system directories (kSystemPath)
+  // Where each tool run gets a control group capped at limits.max_processes (tool_cgroup.h);
+  // "" = none (the rlimits alone).
+  std::string cgroup_root = "/sys/fs/cgroup";
 };
 
 // The PATH tools get, and where troupe looks for bwrap, bash and rg.
@@ -88,19 +94,22 @@ class Sandbox {
   bool available() const { return policy_.mode == SandboxMode::kNone || !bwrap_path_.empty(); }
   // Why not available, with what to do ("" when available).
   const std::string& unavailable_reason() const { return unavailable_; }
+  // The per-run control groups (never null after Create; maybe unavailable, saying why).
+  const ToolCgroups& cgroups() const { return *cgroups_; }
   // "bwrap (/usr/bin/bwrap)", "none (explicitly off)" or "unavailable: …", for logs.
   std::string Describe() const;
 
   // `options` made to run inside the sandbox with `workspace` (absolute, canonical) writable:
   // the program wrapped in bwrap, the environment replaced by the allow-list plus
-  // `options.env`, the limits added. `network` nullopt = the policy's default.
+  // `options.env`, the limits added, a control group of its own when cgroups() is available
+  // (IoError when that group cannot be made now: a run is never silently uncapped). `network` nullopt = the policy's default.
   // FailedPrecondition with unavailable_reason() when the sandbox is unavailable.
   Result<ProcessOptions> Wrap(ProcessOptions options, const std::string& workspace,
                               std::optional<bool> network = std::nullopt,
                               SandboxView view = SandboxView::kSystem) const;
 
-  // The same without bwrap (clean environment and limits only): for programs that only read
-  // and need no confinement when no sandbox can be had.
+  // The same without bwrap (clean environment, limits and the run's control group when one can
+  // be made): for programs that only read and need no confinement when no sandbox can be had.
   ProcessOptions Unconfined(ProcessOptions options) const;
 
  private:
@@ -113,6 +122,7 @@ class Sandbox {
   SandboxPolicy policy_;
   std::string bwrap_path_;  // "" when unavailable or mode none
   std::string unavailable_;
+  std::shared_ptr<ToolCgroups> cgroups_;
 };
 
 }  // namespace troupe

@@ -204,6 +204,39 @@ TEST_F(SandboxTest, AForkBombIsStoppedByTheProcessLimit) {
                                        "14: the bomb was not bounded, 15: no fork failure";
 }
 
+// As root RLIMIT_NPROC holds nothing back; the run's control group does (where this machine
+// lets root make one). Without the group the same bomb starts all its 300 processes, which
+// shows the test can fail; bounded by the 20 s sleeps and the run's timeout either way.
+TEST_F(SandboxTest, AsRootAForkBombIsStoppedByTheRunsCgroup) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (as a user RLIMIT_NPROC holds, tested above)";
+  auto bomb = [&](const std::string& cgroup_root) {
+    SandboxPolicy policy;
+    policy.limits.max_processes = 40;
+    policy.cgroup_root = cgroup_root;
+    Sandbox sandbox = Sandbox::Create(policy);
+    ProcessResult r = Bash(sandbox,
+                           "sh -c 'n=0; for i in $(seq 300); do sleep 20 & n=$((n+1)); "
+                           "echo $n > count; done'; echo started=$(cat count)");
+    const std::string out = r.out.Text();
+    const size_t at = out.find("started=");
+    EXPECT_LT(r.elapsed_ms, 25'000);
+    return std::make_pair(at == std::string::npos ? -1 : std::atoi(out.c_str() + at + 8), out);
+  };
+  SandboxPolicy probe;
+  probe.limits.max_processes = 40;
+  Sandbox with_groups = Sandbox::Create(probe);
+  if (!with_groups.cgroups().available()) {
+    GTEST_SKIP() << with_groups.cgroups().unavailable_reason();
+  }
+  EXPECT_THAT(with_groups.Describe(), HasSubstr("pids.max 40 per tool run"));
+  const auto [capped, capped_out] = bomb("/sys/fs/cgroup");
+  EXPECT_GT(capped, 0) << capped_out;
+  EXPECT_LT(capped, 40) << capped_out;
+  EXPECT_THAT(capped_out, HasSubstr("fork"));
+  const auto [uncapped, uncapped_out] = bomb("");
+  EXPECT_EQ(uncapped, 300) << uncapped_out;
+}
+
 TEST(SandboxUnavailableTest, BashIsRefusedWithWhyAndHowToOptOut) {
   SandboxPolicy policy;
   policy.bwrap = "/nonexistent/bwrap";

@@ -425,6 +425,11 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   } else {
     spdlog::info("troupe serve: tool sandbox {}", tool_options.sandbox->Describe());
   }
+  if (geteuid() == 0 && !tool_options.sandbox->cgroups().available()) {
+    // The kernel exempts root from RLIMIT_NPROC: nothing else caps what a tool forks.
+    spdlog::warn("troupe serve: running as root, tool processes have no process cap: {}",
+                 tool_options.sandbox->cgroups().unavailable_reason());
+  }
   d->tools = ToolSet::BuiltIn(tool_options);
   if (Status added = d->tools.Add(std::make_unique<WebFetchTool>(&d->http, config.webfetch),
                                   ToolAccess::kReadOnly);

@@ -60,6 +60,29 @@ TEST_F(SearchToolsTest, GrepThroughADirectorySwappedForAnOutsideLinkFindsNothing
   EXPECT_GT(racer.swaps(), 0);
 }
 
+// list and glob walk directories with ripgrep, not with openat2 beneath the workspace fd: what
+// keeps their walks inside is the sandbox's view (SandboxView::kWorkspaceOnly: the workspace and
+// the system directories only), the same as for grep above. A directory swapped for a link to
+// outside while they run lists nothing of what is outside.
+TEST_F(SearchToolsTest, ListAndGlobThroughADirectorySwappedForAnOutsideLinkShowNothingOutside) {
+  testing::OutsideDir outside;
+  outside.Write("outside_secret.txt", "x\n");
+  outside.Write("deeper/outside_secret_too.txt", "x\n");
+  Write("d/inside.txt", "x\n");
+  ASSERT_EQ(symlink(outside.path().c_str(), Abs("swap").c_str()), 0);
+  testing::PathSwapper racer(Abs("d"), Abs("swap"));
+  int inside = 0;
+  for (int i = 0; i < 70; ++i) {
+    ToolResult listed = RunTool(list_, {{"path", "d"}});
+    EXPECT_THAT(listed.content, Not(HasSubstr("outside_secret"))) << listed.content;
+    ToolResult globbed = RunTool(glob_, {{"pattern", "**/*.txt"}, {"path", "d"}});
+    EXPECT_THAT(globbed.content, Not(HasSubstr("outside_secret"))) << globbed.content;
+    if (listed.content.find("inside.txt") != std::string::npos) ++inside;
+  }
+  EXPECT_GT(racer.swaps(), 0);
+  EXPECT_GT(inside, 0);  // the walks did run while the directory was in place
+}
+
 TEST_F(SearchToolsTest, GrepRefusesFifos) {
   ASSERT_EQ(mkfifo(Abs("pipe").c_str(), 0600), 0);
   ToolResult r = RunTool(grep_, {{"pattern", "x"}, {"path", "pipe"}});
