@@ -8,27 +8,17 @@
 #   MAX_COST_USD: budgets.task_max_cost_usd (0 = no budget).  (docs/BENCHMARKS.md "Runaway")
 # Starts a private daemon in a temporary directory and prints what the task spent.
 set -euo pipefail
-TROUPE=$1; TURNS=$2; REPEATS=$3; IDLE=$4; COST=$5
-D=$(mktemp -d)
-trap 'XDG_CONFIG_HOME="$D/config" TROUPE_DATA_DIR="$D/data" TROUPE_SOCKET="$D/t.sock" "$TROUPE" stop >/dev/null 2>&1 || true; rm -rf "$D"' EXIT
-mkdir -p "$D/config/troupe" "$D/ws"
+TURNS=$2; REPEATS=$3; IDLE=$4; COST=$5
+source "$(dirname "$0")/runaway_daemon.sh"
 BUDGET=""
 if [ "$COST" != 0 ]; then BUDGET="\"task_max_cost_usd\": $COST"; fi
-cat > "$D/config/troupe/troupe.jsonc" <<JSON
-{"providers": {"mock": {"type": "mock", "script": "latency=0 tps=0"}},
- "prices": {"mock/scripted": {"input": 3, "output": 15}},
- "budgets": {$BUDGET},
- "agents": {"explore": {"max_turns": $TURNS, "loop_repeats": $REPEATS, "loop_idle_turns": $IDLE}}}
-JSON
+runaway_start "$1" "\"budgets\": {$BUDGET}, \"agents\": {\"explore\": {\"max_turns\": $TURNS, \"loop_repeats\": $REPEATS, \"loop_idle_turns\": $IDLE}},"
 LINE="#mock latency=0 tps=0 usage_in=20000 usage_out=1000 reply=\"done\""
 for k in $(seq 1 "$TURNS"); do
   if [ $((k % 2)) = 1 ]; then P="a*"; else P="b*"; fi
   LINE="$LINE tool@$k=glob:{\"pattern\":\"$P\"}"
 done
-export XDG_CONFIG_HOME="$D/config" TROUPE_DATA_DIR="$D/data" TROUPE_SOCKET="$D/t.sock"
-cd "$D/ws"
-"$TROUPE" serve --detach >/dev/null
-ID=$(printf '%s\nFind the config.\n' "$LINE" | "$TROUPE" run --agent explore --model mock/scripted -)
+ID=$(runaway_launch explore "$LINE" "Find the config.")
 "$TROUPE" wait "$ID" >/dev/null || true
 "$TROUPE" show "$ID" --json > "$D/task.json"
 python3 - "$D/task.json" <<'PY'

@@ -82,8 +82,9 @@ RequestAllowance NextRequestAllowance(const TaskBudget& budget, const UsageTotal
     const auto input_cost =
         static_cast<int64_t>(std::llround(static_cast<double>(next_input_tokens) * input_nano));
     const int64_t left = *budget.max_cost_nano_usd - spent.cost_nano_usd - input_cost;
+    // -1 when the prompt alone passes the budget: not even an empty reply fits.
     const int64_t affordable =
-        left <= 0 ? 0
+        left < 0 ? -1
         : output_nano <= 0
             ? fits
             : static_cast<int64_t>(std::floor(static_cast<double>(left) / output_nano));

@@ -80,6 +80,15 @@ TEST(BudgetTest, TheNextRequestIsRefusedWhenNotEvenASmallReplyFits) {
             "$0.7000 in 3 requests, and the next request's prompt costs about $0.3000, leaving "
             "$0.00 — room for 0 output tokens (fewer than 256, the smallest reply worth asking "
             "for)");
+  // Asking for no output at all: refused only when the prompt alone passes the budget.
+  EXPECT_EQ(NextRequestAllowance({std::nullopt, UsdToNano(1)}, Spent(1, 1, UsdToNano(0.70)),
+                                 100'000, 0, &price)
+                .verdict,
+            "");
+  EXPECT_NE(NextRequestAllowance({std::nullopt, UsdToNano(1)}, Spent(1, 1, UsdToNano(0.70)),
+                                 100'001, 0, &price)
+                .verdict,
+            "");
   // A request that asks for less than the minimum is sent when all of it fits.
   EXPECT_EQ(NextRequestAllowance({10000, std::nullopt}, Spent(6000, 1000, 0), 2800, 100, &price)
                 .max_output_tokens,
