@@ -4,23 +4,14 @@
 # Usage: bench/runaway_fanout.sh TROUPE_BINARY N TREE_MAX_TASKS  (docs/BENCHMARKS.md "Runaway")
 # Starts a private daemon in a temporary directory and prints the tree's spend.
 set -euo pipefail
-TROUPE=$1; N=$2; CAP=$3
-D=$(mktemp -d)
-mkdir -p "$D/config/troupe" "$D/ws"
-cat > "$D/config/troupe/troupe.jsonc" <<JSON
-{"providers": {"mock": {"type": "mock", "script": "latency=0 tps=0 usage_in=20000 usage_out=1000 reply=\\"ok\\""}},
- "prices": {"mock/scripted": {"input": 3, "output": 15}},
- "budgets": {"tree_max_tasks": $CAP},
- "background_task": {"defaultConcurrency": 20}}
-JSON
+N=$2; CAP=$3
+source "$(dirname "$0")/runaway_daemon.sh"
+runaway_start "$1" "\"budgets\": {\"tree_max_tasks\": $CAP}, \"background_task\": {\"defaultConcurrency\": 20},"
 LINE="#mock latency=0 tps=0 usage_in=5000 usage_out=500 reply=\"done\""
 for i in $(seq 1 "$N"); do
   LINE="$LINE tool=delegate_task:{\"description\":\"child$i\",\"prompt\":\"work$i\",\"agent\":\"explore\"}"
 done
-export XDG_CONFIG_HOME="$D/config" TROUPE_DATA_DIR="$D/data" TROUPE_SOCKET="$D/t.sock"
-cd "$D/ws"
-"$TROUPE" serve --detach >/dev/null
-LEAD=$(printf '%s\nFan out.\n' "$LINE" | "$TROUPE" run --agent lead --model mock/scripted -)
+LEAD=$(runaway_launch lead "$LINE" "Fan out.")
 "$TROUPE" wait "$LEAD" >/dev/null || true
 # Let the children and the lead's wake-up finish.
 for _ in $(seq 1 100); do
@@ -35,5 +26,3 @@ t=task["tree"]; u=t["usage"]
 print("lead:", task["state"], task["error"][:300])
 print("tasks %d (delegated %d), requests %d, tokens %d in + %d out, cost %s" % (t["tasks"], t["delegated"], u["requests"], u["input_tokens"], u["output_tokens"], u["cost"]))
 PY
-"$TROUPE" stop >/dev/null 2>&1 || true
-rm -rf "$D"

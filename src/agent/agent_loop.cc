@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "llm/model_limits.h"
+
 namespace troupe {
 namespace {
 
@@ -69,6 +71,7 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
     if (!loaded.ok()) return Fail(loaded.status().WithContext("loading the session"));
     history_ = std::move(loaded).value();
     if (history_.empty()) return Fail(Status::FailedPrecondition("the session has no prompt"));
+    detector_.Rebuild(history_, spec_.task_prompt);  // a resumed run keeps the task's counts
     const ChatMessage& last = history_.back();
     if (last.role == ChatRole::kAssistant && !last.tool_calls.empty()) {
       return StartTools(history_.size() - 1, last.tool_calls);  // interrupted before its tools ran
@@ -110,10 +113,19 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
     }
 
     ChatRequest request = BuildAgentRequest(spec_, history_);
+    output_limit_ = request.max_tokens;
     if (callbacks_.admit_request) {
-      Status admitted = callbacks_.admit_request(EstimatePromptTokens(spec_, request.messages));
+      Result<int> admitted = callbacks_.admit_request(EstimatePromptTokens(spec_, request.messages),
+                                                      request.max_tokens);
       if (done_) return;
-      if (!admitted.ok()) return Fail(std::move(admitted));
+      if (!admitted.ok()) return Fail(std::move(admitted).status());
+      if (*admitted < request.max_tokens) {  // what the budget left can pay for
+        const OutputTokens fitted =
+            ChooseOutputTokens(spec_.model_id, *admitted, std::nullopt, request.reasoning);
+        request.max_tokens = fitted.max_tokens;
+        request.reasoning = fitted.reasoning;
+        output_limit_ = request.max_tokens;
+      }
     }
     std::weak_ptr<LoopState> weak = weak_from_this();
     ChatCallbacks cb;
@@ -221,22 +233,26 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
   // kept (a continuation of the session must not run it either), and the task fails saying
   // which call and which limit. Cut text is continued, a few times, then fails the same way.
   void CutOff(ChatMessage message) {
-    const int limit = spec_.limits.max_output_tokens;
+    const std::string limit =
+        output_limit_ < spec_.limits.max_output_tokens
+            ? fmt::format("{} tokens, lowered from {} to fit the task's budget", output_limit_,
+                          spec_.limits.max_output_tokens)
+            : fmt::format("{} tokens", spec_.limits.max_output_tokens);
     if (!message.tool_calls.empty()) {
       const std::string name = message.tool_calls.back().name;
       message.tool_calls.clear();
       if (!Persist(std::move(message))) return;
       return Fail(Status::ResourceExhausted(fmt::format(
-          "the output limit ({} tokens) cut off the model's call of {}: its input is incomplete, "
+          "the output limit ({}) cut off the model's call of {}: its input is incomplete, "
           "so it was not run; raise max_output_tokens for this model or agent",
           limit, name)));
     }
     if (continuations_ >= spec_.limits.length_continuations) {
       if (!Persist(std::move(message))) return;
-      return Fail(Status::ResourceExhausted(fmt::format(
-          "the answer was cut off by the output limit ({} tokens) {} times in a row; raise "
-          "max_output_tokens for this model or agent",
-          limit, continuations_ + 1)));
+      return Fail(Status::ResourceExhausted(
+          fmt::format("the answer was cut off by the output limit ({}) {} times in a row; raise "
+                      "max_output_tokens for this model or agent",
+                      limit, continuations_ + 1)));
     }
     ++continuations_;
     cut_text_ += message.text;
@@ -425,6 +441,7 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
   int tool_calls_ = 0;
   int reminders_ = 0;
   int continuations_ = 0;  // of text cut by the output limit, in a row
+  int output_limit_ = 0;   // the last request's max_tokens
   std::string cut_text_;   // the answer so far, when it was cut and continued
   int repeats_ = 0;
   std::string last_signature_;

@@ -64,6 +64,7 @@ struct AgentRunSpec {
   std::string system_prompt;
   Provider* provider = nullptr;
   std::string model_id;  // what the provider is asked for
+  std::string task_prompt;  // the task's prompt, as stored in the session ("" = unknown)
   std::vector<Tool*> tools;
   AgentLimits limits;
   // For the tools (ToolContext): whether tool processes may use the network (nullopt = the
@@ -87,8 +88,10 @@ struct AgentLoopCallbacks {
   // Once, last (not after Cancel): ok with the final answer, or the reason it failed.
   std::function<void(Result<std::string>)> finish;
   // Asked before each model request with the prompt's estimated size in tokens
-  // (EstimatePromptTokens); an error ends the run with it, the request unsent. Unset = always.
-  std::function<Status(int64_t estimated_prompt_tokens)> admit_request;
+  // (EstimatePromptTokens) and the request's max_tokens; an error ends the run with it, the
+  // request unsent; else the max_tokens to ask for, which may only be lower (a budget that can
+  // pay for less): the request's thinking budget is fitted below it. Unset = always, as built.
+  std::function<Result<int>(int64_t estimated_prompt_tokens, int max_output_tokens)> admit_request;
   // Told, just before finish, when the run ends because a model request failed after the
   // provider's retries, with that request's error (its code says whether another model could
   // answer: kUnavailable or kDeadlineExceeded). Unset = not told.

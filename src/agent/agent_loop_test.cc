@@ -239,6 +239,16 @@ TEST_F(AgentLoopTest, MaxToolCallsEndsTheRun) {
   EXPECT_TRUE(grep_.calls.empty());
 }
 
+// A script whose every turn, 1 to `turns`, reads a.cc.
+std::string SameReadEveryTurn(int turns) {
+  std::string script = "#mock";
+  for (int turn = 1; turn <= turns; ++turn) {
+    script += turn == 1 ? " tool=read:{\"path\":\"a.cc\"}"
+                        : fmt::format(" tool@{}=read:{{\"path\":\"a.cc\"}}", turn);
+  }
+  return script;
+}
+
 TEST_F(AgentLoopTest, TheSameCallRepeatedIsALoop) {
   std::string script = "#mock";
   for (int turn = 1; turn <= 5; ++turn) {
@@ -259,11 +269,7 @@ TEST_F(AgentLoopTest, TheSameCallRepeatedIsALoop) {
 // A model that keeps making the same call, whose result never changes: warned once (in the
 // session, so the model reads it), then the run fails naming the call and how often it repeated.
 TEST_F(AgentLoopTest, AScriptedLoopIsWarnedThenEndsNamingTheRepeatedCall) {
-  std::string script = "#mock";
-  for (int turn = 1; turn <= 8; ++turn) {
-    script += turn == 1 ? " tool=read:{\"path\":\"a.cc\"}"
-                        : fmt::format(" tool@{}=read:{{\"path\":\"a.cc\"}}", turn);
-  }
+  const std::string script = SameReadEveryTurn(8);
   Prompt(script + " reply=never\nread it");
   AgentLimits limits;
   limits.loop_same_result_limit = 3;
@@ -283,6 +289,31 @@ TEST_F(AgentLoopTest, AScriptedLoopIsWarnedThenEndsNamingTheRepeatedCall) {
   EXPECT_EQ(warnings, 1);
   ASSERT_FALSE(notes_.empty());
   EXPECT_THAT(notes_.back(), HasSubstr("loop warning"));
+}
+
+// A run resumed after a restart, or continued on a fallback model, keeps the counts of the turns
+// its task already made: two repeats before, so the first repeat after is the third (warned) and
+// the next one the loop — two calls where a fresh count would have allowed four.
+TEST_F(AgentLoopTest, AResumedRunKeepsTheLoopDetectorsCounts) {
+  const std::string script = SameReadEveryTurn(8);
+  Prompt(script + " reply=never\nread it");
+  for (int i = 0; i < 2; ++i) {
+    ChatMessage assistant;
+    assistant.role = ChatRole::kAssistant;
+    const std::string id = "call_" + std::to_string(i);
+    assistant.tool_calls = {{id, "read", R"({"path":"a.cc"})"}};
+    history_.sessions["ses_1"].push_back(assistant);
+    history_.sessions["ses_1"].push_back(
+        ToolResultMessage(id, "read", "     1\t// Authentication.\n     2\tclass Auth {"));
+  }
+  AgentLimits limits;
+  limits.loop_same_result_limit = 3;
+  Run(limits);
+  RunToEnd();
+  ASSERT_FALSE(outcome_.ok());
+  EXPECT_THAT(outcome_.status().message(),
+              HasSubstr("loop detected: the same tool call got the same result 4 times"));
+  EXPECT_EQ(read_.calls.size(), 2u);
 }
 
 // Many turns of different searches are work, not a loop.

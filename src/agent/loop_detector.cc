@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 namespace troupe {
@@ -79,6 +80,41 @@ LoopDetector::Outcome LoopDetector::OnTurn(const std::vector<CallResult>& turn) 
                         idle_, MostRepeated())};
   }
   return {};
+}
+
+void LoopDetector::Rebuild(const std::vector<ChatMessage>& history,
+                           const std::string& task_prompt) {
+  // A wake-up's prompt is itself a "<system-reminder>": the prompt's own text is looked for first.
+  auto last_user = [&](auto is_prompt) -> std::optional<size_t> {
+    for (size_t i = history.size(); i-- > 0;) {
+      if (history[i].role == ChatRole::kUser && is_prompt(history[i].text)) return i + 1;
+    }
+    return std::nullopt;
+  };
+  std::optional<size_t> found;
+  if (!task_prompt.empty()) {
+    found = last_user([&](const std::string& text) { return text == task_prompt; });
+  }
+  if (!found) {
+    found =
+        last_user([](const std::string& text) { return !text.starts_with("<system-reminder>"); });
+  }
+  const size_t start = found.value_or(0);
+  for (size_t i = start; i < history.size(); ++i) {
+    const ChatMessage& m = history[i];
+    if (m.role != ChatRole::kAssistant || m.tool_calls.empty()) continue;
+    std::vector<CallResult> turn;
+    for (const ToolCall& call : m.tool_calls) {
+      // Results follow their turn, before the next assistant message.
+      for (size_t r = i + 1; r < history.size() && history[r].role != ChatRole::kAssistant; ++r) {
+        if (history[r].role == ChatRole::kTool && history[r].tool_call_id == call.id) {
+          turn.push_back({call, history[r].text, history[r].is_error});
+          break;
+        }
+      }
+    }
+    if (turn.size() == m.tool_calls.size()) (void)OnTurn(turn);
+  }
 }
 
 std::string LoopDetector::MostRepeated() const {

@@ -50,6 +50,14 @@ class LoopDetector {
   // One turn's calls with their results, in order.
   Outcome OnTurn(const std::vector<CallResult>& turn);
 
+  // Counts again what a run of the task already did, from its session's messages, so that a
+  // task resumed after a restart or continued on a fallback model keeps its counts (and its
+  // warnings). The task starts at its prompt: the last user message whose text is
+  // `task_prompt`, else (no such message) the last user message that is not a
+  // "<system-reminder>". Each assistant turn after it whose calls all have their results is one
+  // turn, in order; a turn still waiting for results is left for the run to count.
+  void Rebuild(const std::vector<ChatMessage>& history, const std::string& task_prompt = "");
+
  private:
   struct Seen {
     std::string call;  // "name {args}", for messages

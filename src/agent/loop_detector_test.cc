@@ -104,5 +104,67 @@ TEST(LoopDetectorTest, ZeroTurnsARuleOff) {
   }
 }
 
+// A session as the agent loop stores it: the prompt, then `turns` turns of the same read with
+// the same result.
+std::vector<ChatMessage> SessionOfRepeats(int turns) {
+  std::vector<ChatMessage> history = {UserMessage("an earlier task"), UserMessage("read a.cc")};
+  for (int i = 0; i < turns; ++i) {
+    ChatMessage call;
+    call.role = ChatRole::kAssistant;
+    call.tool_calls.push_back({"c" + std::to_string(i), "read", R"({"path":"a.cc"})"});
+    ChatMessage result;
+    result.role = ChatRole::kTool;
+    result.tool_call_id = "c" + std::to_string(i);
+    result.tool_name = "read";
+    result.text = "x";
+    history.push_back(call);
+    history.push_back(result);
+  }
+  return history;
+}
+
+TEST(LoopDetectorTest, ARebuiltDetectorKeepsTheCountsOfTheRunSoFar) {
+  // Two turns before a restart (or a fallback): the third repeat after it warns, the fourth is
+  // the loop, as without the restart.
+  LoopDetector resumed({.repeat_limit = 3, .idle_turns = 0});
+  resumed.Rebuild(SessionOfRepeats(2));
+  EXPECT_EQ(resumed.OnTurn({Call("read", R"({"path":"a.cc"})", "x")}).verdict, Verdict::kWarn);
+  EXPECT_EQ(resumed.OnTurn({Call("read", R"({"path":"a.cc"})", "x")}).verdict, Verdict::kLoop);
+
+  // Warned before the restart: the next repeat is the loop at once.
+  std::vector<ChatMessage> warned = SessionOfRepeats(3);
+  warned.push_back(UserMessage("<system-reminder>\nYou have made the same tool call 3 times"));
+  LoopDetector after_warning({.repeat_limit = 3, .idle_turns = 0});
+  after_warning.Rebuild(warned);
+  auto loop = after_warning.OnTurn({Call("read", R"({"path":"a.cc"})", "x")});
+  EXPECT_EQ(loop.verdict, Verdict::kLoop);
+  EXPECT_THAT(loop.message, HasSubstr(R"(read {"path":"a.cc"} ×4)"));
+}
+
+TEST(LoopDetectorTest, RebuildCountsOnlyTheLastPromptsRunAndOnlyAnsweredTurns) {
+  // A new prompt in the session (a continuation) starts its counts afresh.
+  std::vector<ChatMessage> history = SessionOfRepeats(5);
+  history.push_back(UserMessage("now something else"));
+  LoopDetector fresh({.repeat_limit = 3, .idle_turns = 0});
+  fresh.Rebuild(history);
+  EXPECT_EQ(fresh.OnTurn({Call("read", R"({"path":"a.cc"})", "x")}).verdict, Verdict::kOk);
+  EXPECT_EQ(fresh.OnTurn({Call("read", R"({"path":"a.cc"})", "x")}).verdict, Verdict::kOk);
+
+  // A wake-up's prompt is a system reminder: named, it starts the counts.
+  std::vector<ChatMessage> woken = SessionOfRepeats(5);
+  woken.push_back(UserMessage("<system-reminder>\nBackground tasks you delegated have finished"));
+  LoopDetector after_wakeup({.repeat_limit = 3, .idle_turns = 0});
+  after_wakeup.Rebuild(woken, woken.back().text);
+  EXPECT_EQ(after_wakeup.OnTurn({Call("read", R"({"path":"a.cc"})", "x")}).verdict, Verdict::kOk);
+
+  // A turn whose call has no result yet is left for the run (which runs it) to count.
+  std::vector<ChatMessage> interrupted = SessionOfRepeats(2);
+  interrupted.pop_back();
+  LoopDetector counted({.repeat_limit = 3, .idle_turns = 0});
+  counted.Rebuild(interrupted);
+  EXPECT_EQ(counted.OnTurn({Call("read", R"({"path":"a.cc"})", "x")}).verdict, Verdict::kOk);
+  EXPECT_EQ(counted.OnTurn({Call("read", R"({"path":"a.cc"})", "x")}).verdict, Verdict::kWarn);
+}
+
 }  // namespace
 }  // namespace troupe

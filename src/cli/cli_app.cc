@@ -121,7 +121,9 @@ int RunTroupeCli(int argc, const char* const* argv, CliIo& io, const BuildInfo& 
     CLI::App* c = add_client("run", "Start a task in the background and print its id");
     c->add_option("prompt", run.prompt, "What the agent should do (none or -: read stdin)");
     c->add_option("--agent", run.agent, "Agent to run (default: general; see `troupe agents`)");
-    c->add_option("--model", run.model, "Model as provider/model (default: the agent's)");
+    c->add_option("--model", run.model,
+                  "Model as provider/model (default: the agent's); a,b,...: then fall back to "
+                  "b, ... when a fails after its retries");
     c->add_option("--description", run.description, "Short title (default: the prompt's start)");
     c->add_option("--workspace", run.workspace, "Directory the agent works in (default: here)");
     c->add_flag("--wait", run.wait, "Show progress on stderr, then print the result");

@@ -206,7 +206,17 @@ int RunRunCommand(CommandEnv& env, const RunCommandOptions& options) {
   if (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   json body = {{"prompt", *prompt}, {"owner", "cli"}, {"workspace", dir}};
   if (!options.agent.empty()) body["agent"] = options.agent;
-  if (!options.model.empty()) body["model"] = options.model;
+  if (!options.model.empty()) {
+    // "a,b,c": the task's model, then its fallback models in order (a list in the REST body).
+    json models = json::array();
+    for (size_t start = 0;;) {
+      const size_t comma = options.model.find(',', start);
+      models.push_back(options.model.substr(start, comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    body["model"] = models.size() == 1 ? models.front() : models;
+  }
   if (!options.description.empty()) body["description"] = options.description;
   if (options.max_tokens > 0) body["max_tokens"] = options.max_tokens;
   if (options.max_cost_usd > 0) body["max_cost_usd"] = options.max_cost_usd;

@@ -566,19 +566,29 @@ std::string BudgetsText(const json& spend, const TableOptions& options) {
   std::string out = KeyValues(rows, "");
   const json& trees = Member(spend, "trees");
   if (trees.is_array() && !trees.empty()) {
-    const std::vector<TableColumn> columns = {{"TREE"},       {"TASKS"}, {"RUNNING"},
-                                              {"TOKENS/COST"}, {"CAP"},   {"MAX COST"},
-                                              {"STOPPED", Align::kLeft, true, 10}};
+    const std::vector<TableColumn> columns = {
+        {"TREE"},        {"TASKS"}, {"RUNNING"},  {"WAITING"},
+        {"TOKENS/COST"}, {"CAP"},   {"MAX COST"}, {"STOPPED", Align::kLeft, true, 10}};
     std::vector<std::vector<TableCell>> table;
+    std::vector<std::pair<std::string, std::string>> waits;
     for (const json& t : trees) {
       const json& max_cost = Member(t, "max_cost_usd");
+      const json& waiting = Member(t, "waiting");
+      const size_t waiting_count = waiting.is_array() ? waiting.size() : 0;
+      for (size_t i = 0; i < waiting_count; ++i) {
+        const json& w = waiting[i];
+        waits.emplace_back(JsonString(w, "task_id") + " (" + JsonString(w, "agent") + ")",
+                           "waits: " + JsonString(w, "reason"));
+      }
       table.push_back({JsonString(t, "root_session_id"), std::to_string(JsonInt(t, "tasks")),
-                       std::to_string(JsonInt(t, "running")), SpendText(Member(t, "usage")),
+                       std::to_string(JsonInt(t, "running")), std::to_string(waiting_count),
+                       SpendText(Member(t, "usage")),
                        JsonInt(t, "max_tasks") > 0 ? std::to_string(JsonInt(t, "max_tasks")) : "-",
                        max_cost.is_number() ? fmt::format("${:.2f}", max_cost.get<double>()) : "-",
                        OrDash(JsonString(t, "stopped"))});
     }
     out += "\n" + RenderTable(columns, table, options);
+    if (!waits.empty()) out += "\n" + KeyValues(waits, "");
   }
   return out;
 }

@@ -411,17 +411,27 @@ TEST(TaskDetailsTest, ShowsUsageBudgetAndTree) {
 }
 
 TEST(BudgetsTextTest, ShowsTodayTheBudgetsAndTheTrees) {
-  json spend = {{"day", "2026-12-06"},
-                {"today", {{"requests", 4}, {"input_tokens", 100}, {"output_tokens", 10},
-                           {"cost", "$1.20"}}},
-                {"budgets", {{"daily_max_cost_usd", 40.0}, {"tree_max_tasks", 50},
-                             {"task_max_tokens", nullptr}}},
-                {"daily_stopped", ""},
-                {"trees", json::array({{{"root_session_id", "ses_r"}, {"tasks", 3},
-                                        {"running", 2}, {"max_tasks", 50},
-                                        {"usage", {{"requests", 4}, {"input_tokens", 100},
-                                                   {"output_tokens", 10}, {"cost", "$1.20"}}},
-                                        {"stopped", ""}}})}};
+  json spend = {
+      {"day", "2026-12-06"},
+      {"today", {{"requests", 4}, {"input_tokens", 100}, {"output_tokens", 10}, {"cost", "$1.20"}}},
+      {"budgets",
+       {{"daily_max_cost_usd", 40.0}, {"tree_max_tasks", 50}, {"task_max_tokens", nullptr}}},
+      {"daily_stopped", ""},
+      {"trees",
+       json::array(
+           {{{"root_session_id", "ses_r"},
+             {"tasks", 3},
+             {"running", 2},
+             {"max_tasks", 50},
+             {"usage",
+              {{"requests", 4}, {"input_tokens", 100}, {"output_tokens", 10}, {"cost", "$1.20"}}},
+             {"stopped", ""},
+             {"waiting", json::array({{{"task_id", "bg_w"},
+                                       {"agent", "explore"},
+                                       {"held", true},
+                                       {"reason",
+                                        "tree ses_r at "
+                                        "budgets.tree_max_running"}}})}}})}};
   const std::string text = BudgetsText(spend, TableOptions{});
   EXPECT_NE(text.find("today (UTC 2026-12-06)"), std::string::npos) << text;
   EXPECT_NE(text.find("daily budget"), std::string::npos) << text;
@@ -429,6 +439,10 @@ TEST(BudgetsTextTest, ShowsTodayTheBudgetsAndTheTrees) {
   EXPECT_NE(text.find("max tasks 50"), std::string::npos) << text;
   EXPECT_NE(text.find("ses_r"), std::string::npos) << text;
   EXPECT_NE(text.find("110 tok, $1.20"), std::string::npos) << text;
+  EXPECT_NE(text.find("WAITING"), std::string::npos) << text;
+  EXPECT_NE(text.find("bg_w (explore)  waits: tree ses_r at budgets.tree_max_running"),
+            std::string::npos)
+      << text;
 }
 
 }  // namespace

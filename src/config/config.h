@@ -103,6 +103,9 @@ struct BudgetConfig {
   int tree_max_tasks = 50;                  // tasks ever launched in one tree; 0 = no cap
   int tree_max_running = 0;                 // tasks of one tree running at once; 0 = no cap
   std::optional<double> daily_max_cost_usd;  // all tasks, per UTC day
+  // A task under a cost budget on a model without a price is refused (its spend could not be
+  // counted) unless this is true: then it runs and only its token budgets see it.
+  bool allow_unpriced_models = false;
 };
 
 // One entry of `mcp_servers` (or Claude Code's `mcpServers`): an MCP server whose tools agents

@@ -384,6 +384,8 @@ class ConfigFileReader {
       ReadInt(key, v, at, &budgets.tree_max_running);
     } else if (name == "daily_max_cost_usd") {
       if (ReadCost(key, v, at, &cost)) budgets.daily_max_cost_usd = cost;
+    } else if (name == "allow_unpriced_models") {
+      ReadBool(v, at, &budgets.allow_unpriced_models);
     }
   }
 

@@ -448,7 +448,8 @@ TEST(ConfigLoaderTest, PricesAndBudgetsAreRead) {
       "corp/small": {"input": 0.5, "output": 1.5}
     },
     "budgets": {"task_max_tokens": 100000, "task_max_cost_usd": 2, "tree_max_cost_usd": 10,
-                "tree_max_tasks": 20, "tree_max_running": 4, "daily_max_cost_usd": 40},
+                "tree_max_tasks": 20, "tree_max_running": 4, "daily_max_cost_usd": 40,
+                "allow_unpriced_models": true},
     "agents": {"explore": {"max_tokens": 5000, "max_cost_usd": 0.25}}
   })");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -461,12 +462,14 @@ TEST(ConfigLoaderTest, PricesAndBudgetsAreRead) {
   EXPECT_EQ(c.budgets.tree_max_tasks, 20);
   EXPECT_EQ(c.budgets.tree_max_running, 4);
   EXPECT_EQ(c.budgets.daily_max_cost_usd, 40.0);
+  EXPECT_TRUE(c.budgets.allow_unpriced_models);
   EXPECT_EQ(c.agents.at("explore").max_tokens, 5000);
   EXPECT_EQ(c.agents.at("explore").max_cost_usd, 0.25);
   // Defaults: a spawn cap of 50, nothing else.
   const Config defaults;
   EXPECT_EQ(defaults.budgets.tree_max_tasks, 50);
   EXPECT_FALSE(defaults.budgets.task_max_cost_usd.has_value());
+  EXPECT_FALSE(defaults.budgets.allow_unpriced_models);
 }
 
 TEST(ConfigLoaderTest, BadBudgetsAndPricesAreRefusedWhereTheyAre) {
@@ -478,6 +481,9 @@ TEST(ConfigLoaderTest, BadBudgetsAndPricesAreRefusedWhereTheyAre) {
   EXPECT_EQ(ErrorOf(AtTop("budgets", "{\"daily_max_cost_usd\": \"5\"}")),
             "troupe.jsonc:2:37: budgets.daily_max_cost_usd: expected an amount of USD > 0 (at "
             "most 1000000000), got \"5\"");
+  EXPECT_EQ(ErrorOf(AtTop("budgets", "{\"allow_unpriced_models\": \"yes\"}")),
+            "troupe.jsonc:2:40: budgets.allow_unpriced_models: expected true or false, got "
+            "\"yes\"");
   EXPECT_EQ(ErrorOf(InAgent("max_cost_usd", "-1")),
             "troupe.jsonc:4:23: agents.explore.max_cost_usd: expected an amount of USD > 0 (at "
             "most 1000000000), got -1");

@@ -78,6 +78,7 @@ std::vector<ConfigSection> MakeSections() {
            Key("tree_max_tasks", T::kInteger, 0, kMaxTreeTasks),
            Key("tree_max_running", T::kInteger, 0, kMaxConcurrency),
            Key("daily_max_cost_usd", T::kNumber, 0, kMaxBudgetUsd),
+           Key("allow_unpriced_models", T::kBoolean),
        }},
       {"background_task",
        {

@@ -474,6 +474,35 @@ TEST_F(AgentE2ETest, UsageOfEveryRequestIsChargedAsEachWireReportsIt) {
   }
 }
 
+// The estimate before each request prices the output it may write: a task whose budget cannot
+// pay for the model's whole output limit asks for less (the request mock-llm decodes says so),
+// and one that cannot pay for even a small reply sends nothing.
+TEST_F(AgentE2ETest, ARequestAsksOnlyTheOutputItsBudgetCanPayFor) {
+  prices_ = PriceTable({{"an/priced", ModelPrice{3, 15, 3.75, 0.30}}}, /*with_defaults=*/false);
+  Build("an/priced");
+  LaunchRequest r = Explore("#mock latency=0 tps=0 reply=\"done\" usage=100/10\nAnswer.");
+  r.model = "an/priced";
+  // The prompt (a few thousand tokens) costs about $0.01; the $0.04 left pays for ~2,000
+  // output tokens at $15 per million, well under the model's 8,192.
+  r.max_cost_usd = 0.05;
+  TaskView v = Run(r);
+  ASSERT_EQ(v.task.state, TaskState::kCompleted) << v.task.error;
+  ASSERT_EQ(max_tokens_asked_.size(), 1u);
+  EXPECT_LT(max_tokens_asked_[0], 8192);
+  EXPECT_GE(max_tokens_asked_[0], kMinBudgetReplyTokens);
+
+  max_tokens_asked_.clear();
+  LaunchRequest poor = Explore("#mock latency=0 tps=0 reply=\"done\"\nAnswer.");
+  poor.model = "an/priced";
+  poor.max_cost_usd = 0.001;  // less than the prompt alone
+  TaskView refused = Run(poor);
+  ASSERT_EQ(refused.task.state, TaskState::kError);
+  EXPECT_THAT(refused.task.error,
+              HasSubstr("task budget would be passed by the next model request: max_cost_usd "
+                        "$0.0010"));
+  EXPECT_TRUE(max_tokens_asked_.empty());  // nothing was sent
+}
+
 }  // namespace
 }  // namespace troupe
 
@@ -554,6 +583,27 @@ TEST_F(FallbackE2ETest, ABadRequestOrAnAuthErrorDoesNotFallBack) {
     EXPECT_EQ(v.task.model, "oa/first") << status;
     EXPECT_EQ(v.task.attempt, 1) << status;
   }
+}
+
+TEST_F(FallbackE2ETest, ALaunchsOwnModelListFallsBackInItsOrder) {
+  Build("oa/first");  // explore has no fallback of its own here
+  LaunchRequest r;
+  r.agent = "explore";
+  r.model = "oa/first";
+  r.fallback_models = {"an/second"};
+  r.prompt = "#mock latency=0 tps=0 fail=529 retry_after_ms=5 times=3 reply=\"answered\"\nA.";
+  TaskView v = Run(r);
+  ASSERT_EQ(v.task.state, TaskState::kCompleted) << v.task.error;
+  EXPECT_EQ(v.task.model, "an/second");
+  EXPECT_EQ(v.task.attempt, 2);
+
+  // Each model of the list must be known to the registry.
+  LaunchRequest unknown = r;
+  unknown.fallback_models = {"nope/model"};
+  Result<TaskView> refused = manager_->Launch(unknown);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().field(), "model");
+  EXPECT_THAT(refused.status().message(), HasSubstr("nope"));
 }
 
 TEST_F(FallbackE2ETest, TheLastModelsFailureEndsTheTask) {

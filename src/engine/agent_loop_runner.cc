@@ -73,8 +73,10 @@ bool AnotherModelMayAnswer(const Status& error) {
 
 }  // namespace
 
-std::string NextFallbackModel(const AgentDefinition& agent, const std::string& model) {
-  const std::vector<std::string>& list = agent.fallback_models;
+std::string NextFallbackModel(const AgentDefinition& agent, const std::string& model,
+                              const std::vector<std::string>& launch_fallbacks) {
+  const std::vector<std::string>& list =
+      launch_fallbacks.empty() ? agent.fallback_models : launch_fallbacks;
   const std::string canonical = CanonicalModel(model, {});
   auto same = [&](const std::string& m) {
     return m == model || CanonicalModel(m, {}) == canonical;
@@ -82,6 +84,7 @@ std::string NextFallbackModel(const AgentDefinition& agent, const std::string& m
   for (size_t i = 0; i < list.size(); ++i) {
     if (same(list[i])) return i + 1 < list.size() ? list[i + 1] : "";
   }
+  if (!launch_fallbacks.empty()) return list.front();  // the launch's first model
   // The agent's own model; an agent without one runs on the default model, whichever it is.
   if (!list.empty() && (agent.model.empty() || same(agent.model))) return list.front();
   return "";
@@ -152,6 +155,7 @@ std::unique_ptr<RunHandle> AgentLoopRunner::Start(const RunRequest& request,
       AgentSystemPrompt(*agent, spec.workspace, deps_.clock->WallMs(), request.depth);
   spec.provider = model.value().provider;
   spec.model_id = model.value().model_id;
+  spec.task_prompt = request.prompt;
   for (const std::string& name : agent->tools) {
     if (Tool* tool = deps_.tools->Find(name)) spec.tools.push_back(tool);
   }
@@ -184,10 +188,11 @@ std::unique_ptr<RunHandle> AgentLoopRunner::Start(const RunRequest& request,
   cb.admit_request = callbacks.admit_request;
   // A model failure another model may not have continues the task on the agent's next model.
   auto fallback = std::make_shared<std::string>();
-  cb.model_request_failed = [fallback,
-                             next = NextFallbackModel(*agent, request.model)](const Status& error) {
-    if (AnotherModelMayAnswer(error)) *fallback = next;
-  };
+  cb.model_request_failed =
+      [fallback, next = NextFallbackModel(*agent, request.model, request.fallback_models)](
+          const Status& error) {
+        if (AnotherModelMayAnswer(error)) *fallback = next;
+      };
 
   std::string notice;
   if (CanonicalModel(request.model, {}) == CanonicalModel(deps_.default_model.model, {})) {

@@ -72,8 +72,11 @@ std::vector<DelegableAgent> DelegableAgentsOf(const AgentCatalog& catalog);
 // The model a task of `agent` running on `model` continues on when that model fails in a way
 // another may not (agent.model — or, for an agent without one, the default model it ran on —
 // then agent.fallback_models, in order); "" after the last one or when `model` is not among them
-// (a launch that named a model of its own).
-std::string NextFallbackModel(const AgentDefinition& agent, const std::string& model);
+// (a launch that named a model of its own). A launch that named fallback models of its own
+// (`launch_fallbacks`, non-empty) follows its list instead: after its first model the first of
+// them, and so on.
+std::string NextFallbackModel(const AgentDefinition& agent, const std::string& model,
+                              const std::vector<std::string>& launch_fallbacks = {});
 
 // The system prompt a task runs with: the agent's, then where it works and when.
 std::string AgentSystemPrompt(const AgentDefinition& agent, const std::string& workspace,

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "agent/agent_host.h"
 
@@ -15,7 +16,9 @@ struct RunRequest {
   std::string task_id;
   std::string session_id;
   std::string agent;
-  std::string model;   // as the user gave it (not canonicalised): what the provider is asked for
+  std::string model;  // as the user gave it (not canonicalised): what the provider is asked for
+  // The launch's own fallback models (LaunchRequest::fallback_models); empty = the agent's.
+  std::vector<std::string> fallback_models;
   std::string prompt;  // already stored as the session's last user message
   std::string workspace;
   int attempt = 1;  // > 1 when the task resumes after an interruption: continue from the
@@ -45,10 +48,11 @@ struct RunOutcome {
 struct RunCallbacks {
   std::function<void(const ProgressUpdate&)> progress;
   std::function<void(RunOutcome)> finish;
-  // Asked before each model request with the prompt's estimated size in tokens: an error (a
-  // budget's verdict) ends the run with its message instead of sending the request. Unset = all
-  // requests are admitted.
-  std::function<Status(int64_t estimated_prompt_tokens)> admit_request;
+  // Asked before each model request with the prompt's estimated size in tokens and the most
+  // output tokens it may ask for: an error (a budget's verdict) ends the run with its message
+  // instead of sending the request; else the max_tokens the request asks for (never more than
+  // asked). Unset = all requests are admitted as they are.
+  std::function<Result<int>(int64_t estimated_prompt_tokens, int max_output_tokens)> admit_request;
 };
 
 // A run in flight.

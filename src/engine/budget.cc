@@ -57,24 +57,65 @@ std::string TaskBudgetVerdict(const TaskBudget& budget, const UsageTotals& spent
   return "";
 }
 
-std::string NextRequestVerdict(const TaskBudget& budget, const UsageTotals& spent,
-                               int64_t next_input_tokens, double input_price_nano_per_token) {
-  if (budget.max_tokens && spent.tokens() + next_input_tokens >= *budget.max_tokens) {
-    return fmt::format(
-        "task budget would be passed by the next model request: max_tokens {}, spent {} tokens "
-        "in {}, and the next request sends about {} more",
-        *budget.max_tokens, spent.tokens(), Requests(spent.requests), next_input_tokens);
+RequestAllowance NextRequestAllowance(const TaskBudget& budget, const UsageTotals& spent,
+                                      int64_t next_input_tokens, int max_output_tokens,
+                                      const ModelPrice* price) {
+  RequestAllowance allowance;
+  int64_t fits = max_output_tokens;
+  std::string refused;
+  if (budget.max_tokens) {
+    const int64_t left = *budget.max_tokens - spent.tokens() - next_input_tokens;
+    if (left < fits) {
+      fits = left;
+      refused = fmt::format(
+          "task budget would be passed by the next model request: max_tokens {}, spent {} tokens "
+          "in {}, and the next request sends about {} more, leaving room for {} output tokens "
+          "(fewer than {}, the smallest reply worth asking for)",
+          *budget.max_tokens, spent.tokens(), Requests(spent.requests), next_input_tokens,
+          std::max<int64_t>(left, 0), kMinBudgetReplyTokens);
+    }
   }
-  const auto next_cost = static_cast<int64_t>(
-      std::llround(static_cast<double>(next_input_tokens) * input_price_nano_per_token));
-  if (budget.max_cost_nano_usd && spent.cost_nano_usd + next_cost >= *budget.max_cost_nano_usd) {
-    return fmt::format(
-        "task budget would be passed by the next model request: max_cost_usd {}, spent {} in "
-        "{}, and the next request costs at least {}",
-        FormatUsd(*budget.max_cost_nano_usd), FormatUsd(spent.cost_nano_usd),
-        Requests(spent.requests), FormatUsd(next_cost));
+  if (budget.max_cost_nano_usd && price != nullptr) {
+    // USD per million tokens = nano-USD per thousand tokens.
+    const double input_nano = price->input * 1000.0;
+    const double output_nano = price->output * 1000.0;
+    const auto input_cost =
+        static_cast<int64_t>(std::llround(static_cast<double>(next_input_tokens) * input_nano));
+    const int64_t left = *budget.max_cost_nano_usd - spent.cost_nano_usd - input_cost;
+    // -1 when the prompt alone passes the budget: not even an empty reply fits.
+    const int64_t affordable =
+        left < 0 ? -1
+        : output_nano <= 0
+            ? fits
+            : static_cast<int64_t>(std::floor(static_cast<double>(left) / output_nano));
+    if (affordable < fits) {
+      fits = affordable;
+      refused = fmt::format(
+          "task budget would be passed by the next model request: max_cost_usd {}, spent {} in "
+          "{}, and the next request's prompt costs about {}, leaving {} — room for {} output "
+          "tokens (fewer than {}, the smallest reply worth asking for)",
+          FormatUsd(*budget.max_cost_nano_usd), FormatUsd(spent.cost_nano_usd),
+          Requests(spent.requests), FormatUsd(input_cost), FormatUsd(std::max<int64_t>(left, 0)),
+          std::max<int64_t>(affordable, 0), kMinBudgetReplyTokens);
+    }
   }
-  return "";
+  if (fits < kMinBudgetReplyTokens && fits < max_output_tokens) {
+    allowance.verdict = std::move(refused);
+    return allowance;
+  }
+  allowance.max_output_tokens = static_cast<int>(std::min<int64_t>(fits, max_output_tokens));
+  return allowance;
+}
+
+std::string UnpricedVerdict(const char* budget_key, std::optional<int64_t> max_cost_nano_usd,
+                            const std::string& model) {
+  if (!max_cost_nano_usd) return "";
+  return fmt::format(
+      "model {} has no price, so the cost budget {} {} could not count what it spends; add its "
+      "price under \"prices\" in the config (docs/CONFIG.md \"Prices\"), or set "
+      "budgets.allow_unpriced_models to true to run unpriced models with only their token "
+      "budgets enforced",
+      model, budget_key, FormatUsd(*max_cost_nano_usd));
 }
 
 std::string TreeCostVerdict(const TreeBudget& budget, const std::string& root_session_id,

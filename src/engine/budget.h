@@ -38,11 +38,32 @@ TaskBudget Narrowest(const TaskBudget& a, const TaskBudget& b);
 // "" while `spent` is below every limit of `budget`; else the verdict: "task budget reached:
 // max_tokens 10000, spent 10523 tokens (9000 in, 1523 out) in 4 requests".
 std::string TaskBudgetVerdict(const TaskBudget& budget, const UsageTotals& spent);
-// Before a request: "" unless `spent` plus what the next request will at least send (its
-// estimated prompt, `next_input_tokens`, priced at `input_price_nano_per_token`, 0 when unknown)
-// reaches a limit.
-std::string NextRequestVerdict(const TaskBudget& budget, const UsageTotals& spent,
-                               int64_t next_input_tokens, double input_price_nano_per_token);
+// The smallest reply worth asking for when a budget lowers a request's max_tokens: below it the
+// request is refused instead (a reply that short could not even hold one tool call).
+inline constexpr int kMinBudgetReplyTokens = 256;
+
+// What the next model request may ask for under `budget`.
+struct RequestAllowance {
+  int max_output_tokens = 0;  // <= what was asked; meaningful when verdict is ""
+  std::string verdict;        // "" = send it; else why it is refused
+};
+
+// Before a request: the request sends about `next_input_tokens` (its estimated prompt) and may
+// write up to `max_output_tokens`; `price` (null = the model has no price) prices both. The
+// request is sent as asked when `spent` plus all of that stays within every limit; else its
+// max_tokens is lowered to what the remaining budget can pay for; when that is below
+// kMinBudgetReplyTokens the request is refused with a verdict naming the budget. A cost limit
+// with a null `price` is not checked here (UnpricedVerdict decides about unpriced models).
+RequestAllowance NextRequestAllowance(const TaskBudget& budget, const UsageTotals& spent,
+                                      int64_t next_input_tokens, int max_output_tokens,
+                                      const ModelPrice* price);
+
+// A cost budget cannot count what a model without a price spends. "" when `max_cost_nano_usd`
+// is unset; else the verdict naming the budget (`budget_key`, e.g. "task_max_cost_usd") and
+// `model`, and what the user can do.
+std::string UnpricedVerdict(const char* budget_key, std::optional<int64_t> max_cost_nano_usd,
+                            const std::string& model);
+
 // The tree's cost verdict ("" while below): names the root session and the tasks that spent it.
 std::string TreeCostVerdict(const TreeBudget& budget, const std::string& root_session_id,
                             int64_t spent_nano_usd, int tasks);

@@ -33,18 +33,76 @@ TEST(BudgetTest, TaskVerdictsNameTheBudgetItsLimitAndTheSpend) {
             "task budget reached: max_cost_usd $2.00, spent $2.03 in 12 requests");
 }
 
-TEST(BudgetTest, TheNextRequestIsRefusedWhenItsPromptAlonePassesTheBudget) {
-  TaskBudget tokens{10000, std::nullopt};
-  EXPECT_EQ(NextRequestVerdict(tokens, Spent(6000, 1000, 0), 2999, 0), "");
-  EXPECT_EQ(NextRequestVerdict(tokens, Spent(6000, 1000, 0), 3000, 0),
+TEST(BudgetTest, TheNextRequestKeepsItsOutputLimitWhenTheBudgetCanPayForAllOfIt) {
+  const ModelPrice price{3, 15, 3, 3};
+  // 7000 spent + 1000 prompt + 2000 output = the limit exactly.
+  RequestAllowance a =
+      NextRequestAllowance({10000, std::nullopt}, Spent(6000, 1000, 0), 1000, 2000, &price);
+  EXPECT_EQ(a.verdict, "");
+  EXPECT_EQ(a.max_output_tokens, 2000);
+  // No limit at all: as asked.
+  EXPECT_EQ(NextRequestAllowance({}, Spent(1, 1, 1), 1'000'000, 64000, nullptr).max_output_tokens,
+            64000);
+}
+
+TEST(BudgetTest, TheNextRequestsOutputLimitIsLoweredToWhatTheBudgetLeaves) {
+  const ModelPrice price{3, 15, 3, 3};
+  // Tokens: 10000 - 7000 spent - 1000 prompt leaves 2000 of the 8192 asked.
+  RequestAllowance tokens =
+      NextRequestAllowance({10000, std::nullopt}, Spent(6000, 1000, 0), 1000, 8192, &price);
+  EXPECT_EQ(tokens.verdict, "");
+  EXPECT_EQ(tokens.max_output_tokens, 2000);
+  // Cost: $1 - $0.70 spent - 50k prompt tokens at $3/M ($0.15) leaves $0.15, which pays for
+  // 10,000 output tokens at $15/M.
+  RequestAllowance cost = NextRequestAllowance({std::nullopt, UsdToNano(1)},
+                                               Spent(1, 1, UsdToNano(0.70)), 50'000, 32000, &price);
+  EXPECT_EQ(cost.verdict, "");
+  EXPECT_EQ(cost.max_output_tokens, 10000);
+  // Both: the lower wins.
+  RequestAllowance both = NextRequestAllowance(
+      {7000 + 1000 + 500, UsdToNano(1)}, Spent(6000, 1000, UsdToNano(0.70)), 1000, 32000, &price);
+  EXPECT_EQ(both.max_output_tokens, 500);
+}
+
+TEST(BudgetTest, TheNextRequestIsRefusedWhenNotEvenASmallReplyFits) {
+  const ModelPrice price{3, 15, 3, 3};
+  RequestAllowance tokens =
+      NextRequestAllowance({10000, std::nullopt}, Spent(6000, 1000, 0), 2800, 8192, &price);
+  EXPECT_EQ(tokens.verdict,
             "task budget would be passed by the next model request: max_tokens 10000, spent 7000 "
-            "tokens in 3 requests, and the next request sends about 3000 more");
-  TaskBudget cost{std::nullopt, UsdToNano(1)};
-  // 100k prompt tokens at $3 per million (3000 nano-USD a token) is $0.30.
-  EXPECT_EQ(NextRequestVerdict(cost, Spent(1, 1, UsdToNano(0.69)), 100'000, 3000), "");
-  EXPECT_EQ(NextRequestVerdict(cost, Spent(1, 1, UsdToNano(0.70)), 100'000, 3000),
+            "tokens in 3 requests, and the next request sends about 2800 more, leaving room for "
+            "200 output tokens (fewer than 256, the smallest reply worth asking for)");
+  // The prompt alone passes the budget.
+  RequestAllowance over = NextRequestAllowance({std::nullopt, UsdToNano(1)},
+                                               Spent(1, 1, UsdToNano(0.70)), 100'000, 8192, &price);
+  EXPECT_EQ(over.verdict,
             "task budget would be passed by the next model request: max_cost_usd $1.00, spent "
-            "$0.7000 in 3 requests, and the next request costs at least $0.3000");
+            "$0.7000 in 3 requests, and the next request's prompt costs about $0.3000, leaving "
+            "$0.00 — room for 0 output tokens (fewer than 256, the smallest reply worth asking "
+            "for)");
+  // Asking for no output at all: refused only when the prompt alone passes the budget.
+  EXPECT_EQ(NextRequestAllowance({std::nullopt, UsdToNano(1)}, Spent(1, 1, UsdToNano(0.70)),
+                                 100'000, 0, &price)
+                .verdict,
+            "");
+  EXPECT_NE(NextRequestAllowance({std::nullopt, UsdToNano(1)}, Spent(1, 1, UsdToNano(0.70)),
+                                 100'001, 0, &price)
+                .verdict,
+            "");
+  // A request that asks for less than the minimum is sent when all of it fits.
+  EXPECT_EQ(NextRequestAllowance({10000, std::nullopt}, Spent(6000, 1000, 0), 2800, 100, &price)
+                .max_output_tokens,
+            100);
+}
+
+TEST(BudgetTest, UnpricedVerdictNamesTheBudgetAndTheModel) {
+  EXPECT_EQ(UnpricedVerdict("tree_max_cost_usd", std::nullopt, "corp/x"), "");
+  EXPECT_EQ(
+      UnpricedVerdict("tree_max_cost_usd", UsdToNano(10), "corp/x"),
+      "model corp/x has no price, so the cost budget tree_max_cost_usd $10.00 could not count "
+      "what it spends; add its price under \"prices\" in the config (docs/CONFIG.md "
+      "\"Prices\"), or set budgets.allow_unpriced_models to true to run unpriced models "
+      "with only their token budgets enforced");
 }
 
 TEST(BudgetTest, TreeSpawnAndDailyVerdicts) {

@@ -30,6 +30,17 @@ TEST(NextFallbackModelTest, TheAgentsModelsInOrderThenNone) {
   EXPECT_EQ(NextFallbackModel(agent, "anthropic/claude-x"), "");
 }
 
+TEST(NextFallbackModelTest, ALaunchsOwnListReplacesTheAgents) {
+  AgentDefinition agent;
+  agent.model = "anthropic/claude-x";
+  agent.fallback_models = {"openai/gpt-5"};
+  const std::vector<std::string> launch = {"mock/b", "mock/c"};
+  EXPECT_EQ(NextFallbackModel(agent, "mock/a", launch), "mock/b");  // the launch's first model
+  EXPECT_EQ(NextFallbackModel(agent, "anthropic/claude-x", launch), "mock/b");
+  EXPECT_EQ(NextFallbackModel(agent, "mock/b", launch), "mock/c");
+  EXPECT_EQ(NextFallbackModel(agent, "mock/c", launch), "");
+}
+
 class ModelFallbackTest : public EngineTest {
  protected:
   void SetUp() override {
@@ -125,6 +136,25 @@ TEST_F(ModelFallbackTest, TheFallbackWaitsForASlotOfItsOwnPool) {
   EXPECT_EQ(StateOf(id), TaskState::kRunning);
   EXPECT_EQ(InUse("mock/b"), 1);
   CheckInvariants();
+}
+
+TEST_F(ModelFallbackTest, ALaunchsFallbackModelsAreKeptWithTheTaskAndGivenToEachAttempt) {
+  LaunchRequest r = Req("work", "mock/a");
+  r.fallback_models = {"mock/b", "mock/c"};
+  const std::string id = LaunchOk(r);
+  ASSERT_EQ(runner_.requests().size(), 1u);
+  EXPECT_THAT(runner_.requests()[0].fallback_models, ElementsAre("mock/b", "mock/c"));
+  ASSERT_TRUE(runner_.Finish(id, FailedOver("mock/b")));
+  ASSERT_EQ(runner_.requests().size(), 2u);
+  EXPECT_THAT(runner_.requests()[1].fallback_models, ElementsAre("mock/b", "mock/c"));
+
+  // Each must be written provider/model (and be known: check_model, the daemon's registry).
+  LaunchRequest bad = Req("work", "mock/a");
+  bad.fallback_models = {"nomodel"};
+  Result<TaskView> refused = manager_->Launch(bad);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().field(), "model");
+  EXPECT_THAT(refused.status().message(), HasSubstr("\"nomodel\" must be written provider/model"));
 }
 
 TEST_F(ModelFallbackTest, AFailureWithoutAFallbackModelEndsTheTask) {

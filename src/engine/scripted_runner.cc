@@ -119,11 +119,12 @@ bool ScriptedRunner::Progress(const std::string& task_id, const ProgressUpdate& 
   return true;
 }
 
-Status ScriptedRunner::AdmitRequest(const std::string& task_id, int64_t estimated_prompt_tokens) {
+Result<int> ScriptedRunner::AdmitRequest(const std::string& task_id,
+                                         int64_t estimated_prompt_tokens, int max_output_tokens) {
   auto it = runs_.find(task_id);
   if (it == runs_.end()) return Status::NotFound("no run of task " + task_id);
-  if (!it->second->callbacks.admit_request) return Status::Ok();
-  return it->second->callbacks.admit_request(estimated_prompt_tokens);
+  if (!it->second->callbacks.admit_request) return max_output_tokens;
+  return it->second->callbacks.admit_request(estimated_prompt_tokens, max_output_tokens);
 }
 
 std::vector<std::string> ScriptedRunner::running() const {

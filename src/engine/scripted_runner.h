@@ -53,8 +53,10 @@ class ScriptedRunner : public AgentRunner {
   // Manual control of a run in flight (by task id). False if it is not running here.
   bool Finish(const std::string& task_id, RunOutcome outcome);
   bool Progress(const std::string& task_id, const ProgressUpdate& update);
-  // Asks the engine, as a run does before a model request, whether it may send one.
-  Status AdmitRequest(const std::string& task_id, int64_t estimated_prompt_tokens);
+  // Asks the engine, as a run does before a model request, whether it may send one and with
+  // what max_tokens.
+  Result<int> AdmitRequest(const std::string& task_id, int64_t estimated_prompt_tokens,
+                           int max_output_tokens = 0);
 
   std::vector<std::string> running() const;  // task ids, sorted
   size_t started() const { return started_; }

@@ -24,7 +24,22 @@ std::string LimitsJson(const LaunchRequest& r) {
   if (r.task_ttl_ms) j["taskTtlMs"] = *r.task_ttl_ms;
   if (r.pending_ttl_ms) j["pendingTtlMs"] = *r.pending_ttl_ms;
   if (r.stale_timeout_ms) j["staleTimeoutMs"] = *r.stale_timeout_ms;
+  if (!r.fallback_models.empty()) j["fallbackModels"] = r.fallback_models;
   return j.empty() ? std::string() : j.dump();
+}
+
+// The fallback models the task's launch named (LaunchRequest::fallback_models), from its limits.
+std::vector<std::string> FallbackModelsOf(const TaskRecord& t) {
+  std::vector<std::string> out;
+  if (t.limits_json.empty()) return out;
+  const nlohmann::json limits = nlohmann::json::parse(t.limits_json, nullptr, false);
+  if (!limits.is_object()) return out;
+  auto it = limits.find("fallbackModels");
+  if (it == limits.end() || !it->is_array()) return out;
+  for (const nlohmann::json& m : *it) {
+    if (m.is_string()) out.push_back(m.get<std::string>());
+  }
+  return out;
 }
 
 // Reads one override from the stored limits JSON, else the configured default.
@@ -145,15 +160,19 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& original) {
   t.prompt = request.prompt;
   t.agent = request.agent.empty() ? session.agent : request.agent;
   t.model = request.model.empty() ? session.model : request.model;
-  if (ProviderOf(scheduler_.policy().Canonical(t.model)).empty()) {
-    return Status::InvalidArgument(
-               fmt::format(
-                   "model \"{}\" must be written provider/model, e.g. anthropic/claude-sonnet-4-5",
-                   t.model))
-        .WithField("model");
-  }
-  if (options_.check_model) {
-    TROUPE_RETURN_IF_ERROR(options_.check_model(scheduler_.policy().Canonical(t.model)));
+  std::vector<std::string> models = {t.model};
+  models.insert(models.end(), request.fallback_models.begin(), request.fallback_models.end());
+  for (const std::string& model : models) {
+    if (ProviderOf(scheduler_.policy().Canonical(model)).empty()) {
+      return Status::InvalidArgument(
+                 fmt::format("model \"{}\" must be written provider/model, e.g. "
+                             "anthropic/claude-sonnet-4-5",
+                             model))
+          .WithField("model");
+    }
+    if (options_.check_model) {
+      TROUPE_RETURN_IF_ERROR(options_.check_model(scheduler_.policy().Canonical(model)));
+    }
   }
   t.state = TaskState::kPending;
   t.depth = session.depth;
@@ -273,6 +292,7 @@ void TaskManager::StartRun(Active* a) {
   request.session_id = a->rec.session_id;
   request.agent = a->rec.agent;
   request.model = a->rec.model;
+  request.fallback_models = FallbackModelsOf(a->rec);
   request.prompt = a->rec.prompt;
   request.attempt = attempt;
   request.depth = a->rec.depth;
@@ -291,8 +311,9 @@ void TaskManager::StartRun(Active* a) {
   RunCallbacks callbacks;
   callbacks.progress = [this, id, attempt](const ProgressUpdate& u) { OnProgress(id, attempt, u); };
   callbacks.finish = [this, id, attempt](RunOutcome o) { OnFinish(id, attempt, std::move(o)); };
-  callbacks.admit_request = [this, id, attempt](int64_t estimated_prompt_tokens) {
-    return AdmitRequest(id, attempt, estimated_prompt_tokens);
+  callbacks.admit_request = [this, id, attempt](int64_t estimated_prompt_tokens,
+                                                int max_output_tokens) {
+    return AdmitRequest(id, attempt, estimated_prompt_tokens, max_output_tokens);
   };
   std::unique_ptr<RunHandle> handle = runner_->Start(request, std::move(callbacks));
   // The run may have finished (or been cancelled through a callback) inside Start.

@@ -44,7 +44,10 @@ struct LaunchRequest {
   std::string description;
   std::string prompt;
   std::string agent;
-  std::string model;              // "provider/model"; empty = the session's, else config default
+  std::string model;  // "provider/model"; empty = the session's, else config default
+  // Models the task continues on, in order, when `model` fails in a way another model may not
+  // (DESIGN.md "Fallback models"); they replace its agent's fallback_models. Empty = the agent's.
+  std::vector<std::string> fallback_models;
   std::string session_id;         // continue this session; empty = start a new one
   std::string parent_session_id;  // the native session delegating this task, if any
   std::string parent_call_id;     // the parent's tool call that delegates it (TaskRecord)
@@ -77,6 +80,16 @@ struct TreeSpendView {
   int running = 0;
   TreeBudget budget;
   std::string verdict;  // why it was stopped; "" while within its budget
+  // Its pending tasks, each with why it waits: held by budgets.tree_max_running, or queued for a
+  // slot of its pool. In launch order.
+  struct Waiting {
+    std::string task_id;
+    std::string agent;
+    std::string model;
+    bool held = false;  // by the tree's tree_max_running (else by its pool)
+    std::string reason;
+  };
+  std::vector<Waiting> waiting;
 };
 
 // What the whole engine spent today and may spend.
@@ -347,8 +360,11 @@ class TaskManager {
   // Charges one progress report's model request to its task, tree and day, persists it, and ends
   // the task (and cancels its tree) when that passes a budget. Returns true if `a` ended.
   bool ChargeRequest(Active* a, const ProgressUpdate& u);
-  // Asked before each model request of a run: the verdict that refuses it, or OK.
-  Status AdmitRequest(const std::string& task_id, int attempt, int64_t estimated_prompt_tokens);
+  // Asked before each model request of a run that may write up to `max_output_tokens`: the
+  // verdict that refuses it, or the max_tokens it may ask for (lowered to fit the task's budget;
+  // engine/budget.h NextRequestAllowance).
+  Result<int> AdmitRequest(const std::string& task_id, int attempt, int64_t estimated_prompt_tokens,
+                           int max_output_tokens);
   Tree& TreeOf(const std::string& root_session_id);
   // A task of the tree left the engine: the tree is forgotten once none of its tasks is active
   // (TreeOf reads it again from the store when it is next needed), so the cache holds the trees

@@ -31,6 +31,21 @@ std::optional<int64_t> Nano(std::optional<double> usd) {
   return UsdToNano(*usd);
 }
 
+// "" unless `model` has no price and a cost budget of the task, its tree or the day applies to
+// it (and budgets.allow_unpriced_models is false): then the verdict naming the first of them.
+std::string UnpricedModelVerdict(const BudgetConfig& budgets, const PriceTable& prices,
+                                 const std::string& model, const TaskBudget& task,
+                                 const TreeBudget& tree) {
+  if (budgets.allow_unpriced_models || prices.Find(model) != nullptr) return "";
+  if (task.max_cost_nano_usd) {
+    return UnpricedVerdict("task max_cost_usd", task.max_cost_nano_usd, model);
+  }
+  if (tree.max_cost_nano_usd) {
+    return UnpricedVerdict("tree_max_cost_usd", tree.max_cost_nano_usd, model);
+  }
+  return UnpricedVerdict("daily_max_cost_usd", Nano(budgets.daily_max_cost_usd), model);
+}
+
 }  // namespace
 
 std::string TaskManager::RootSessionOf(const SessionRecord& session) {
@@ -142,6 +157,12 @@ Status TaskManager::PlanSpend(const LaunchRequest& request, const SessionRecord&
       }
     }
   }
+  if (std::string verdict =
+          UnpricedModelVerdict(options_.budgets, options_.prices,
+                               scheduler_.policy().Canonical(t->model), budget, tree.budget);
+      !verdict.empty()) {
+    return Status::InvalidArgument(verdict).WithField("model");
+  }
   if (budget.max_tokens) limits["maxTokens"] = *budget.max_tokens;
   if (budget.max_cost_nano_usd) limits["maxCostNanoUsd"] = *budget.max_cost_nano_usd;
   t->limits_json = limits.empty() ? std::string() : limits.dump();
@@ -215,10 +236,10 @@ bool TaskManager::ChargeRequest(Active* a, const ProgressUpdate& u) {
   return false;
 }
 
-Status TaskManager::AdmitRequest(const std::string& task_id, int attempt,
-                                 int64_t estimated_prompt_tokens) {
+Result<int> TaskManager::AdmitRequest(const std::string& task_id, int attempt,
+                                      int64_t estimated_prompt_tokens, int max_output_tokens) {
   auto it = active_.find(task_id);
-  if (it == active_.end() || it->second->rec.attempt != attempt) return Status::Ok();
+  if (it == active_.end() || it->second->rec.attempt != attempt) return max_output_tokens;
   const Active& a = *it->second;
   const int64_t now = clock_->WallMs();
   if (std::string verdict = DailyVerdict(Nano(options_.budgets.daily_max_cost_usd),
@@ -226,17 +247,20 @@ Status TaskManager::AdmitRequest(const std::string& task_id, int attempt,
       !verdict.empty()) {
     return Status::ResourceExhausted(verdict);
   }
-  if (const Tree& tree = TreeOf(a.rec.root_session_id); !tree.verdict.empty()) {
-    return Status::ResourceExhausted(tree.verdict);
-  }
-  const ModelPrice* price = options_.prices.Find(scheduler_.policy().Canonical(a.rec.model));
-  const double input_nano_per_token = price ? price->input * 1000.0 : 0.0;
-  if (std::string verdict = NextRequestVerdict(a.budget, UsageOf(a.rec), estimated_prompt_tokens,
-                                               input_nano_per_token);
+  const Tree& tree = TreeOf(a.rec.root_session_id);
+  if (!tree.verdict.empty()) return Status::ResourceExhausted(tree.verdict);
+  // The model may have changed since the launch (a fallback) to one without a price.
+  const std::string model = scheduler_.policy().Canonical(a.rec.model);
+  if (std::string verdict =
+          UnpricedModelVerdict(options_.budgets, options_.prices, model, a.budget, tree.budget);
       !verdict.empty()) {
-    return Status::ResourceExhausted(verdict);
+    return Status::InvalidArgument(verdict);
   }
-  return Status::Ok();
+  RequestAllowance allowance =
+      NextRequestAllowance(a.budget, UsageOf(a.rec), estimated_prompt_tokens, max_output_tokens,
+                           options_.prices.Find(model));
+  if (!allowance.verdict.empty()) return Status::ResourceExhausted(allowance.verdict);
+  return allowance.max_output_tokens;
 }
 
 void TaskManager::CancelTree(const std::string& root, const std::string& reason,
@@ -279,8 +303,15 @@ TreeSpendView TaskManager::ViewOfTree(const std::string& root, Tree& tree) const
   view.budget = tree.budget;
   view.verdict = tree.verdict;
   for (const auto& [id, a] : active_) {
-    if (a->rec.root_session_id == root && a->rec.state == TaskState::kRunning) ++view.running;
+    if (a->rec.root_session_id != root) continue;
+    if (a->rec.state == TaskState::kRunning) ++view.running;
+    if (a->rec.state != TaskState::kPending) continue;
+    TaskView task = ViewOf(*a);
+    view.waiting.push_back({id, a->rec.agent, a->rec.model, a->held, task.waiting_reason});
   }
+  // Launch order: task ids sort by creation time.
+  std::sort(view.waiting.begin(), view.waiting.end(),
+            [](const auto& x, const auto& y) { return x.task_id < y.task_id; });
   return view;
 }
 

@@ -1,6 +1,7 @@
 // Spend through the TaskManager: every model request charged to its task, tree and UTC day and
 // kept in the store; budgets checked at launch, before a request and after it; all of it across
 // a crash.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "core/testing/test_dir.h"
@@ -9,6 +10,7 @@
 namespace troupe {
 namespace {
 
+using ::testing::HasSubstr;
 using testing::TestDir;
 
 // A model request's report, as the agent loop sends it.
@@ -109,7 +111,7 @@ TEST_F(SpendTest, ATaskEndsInErrorAtItsTokenBudgetAndItsRunIsStopped) {
   const std::string id = LaunchOk(r);
   int requests = 0;
   while (StateOf(id) == TaskState::kRunning && requests < 100) {
-    ASSERT_TRUE(runner_.AdmitRequest(id, 2'000).ok());
+    ASSERT_TRUE(runner_.AdmitRequest(id, 2'000).ok());  // no output asked: the prompt alone
     runner_.Progress(id, Request(2'000, 500));
     ++requests;
   }
@@ -128,13 +130,92 @@ TEST_F(SpendTest, TheNextRequestIsRefusedBeforeItIsSentWhenItsPromptPassesTheBud
   LaunchRequest r = Req("costly", "corp/priced");
   r.max_cost_usd = 1.0;
   const std::string id = LaunchOk(r);
-  runner_.Progress(id, Request(200'000, 10'000));  // $0.60 + $0.15
-  EXPECT_TRUE(runner_.AdmitRequest(id, 80'000).ok());  // + at least $0.24 < $1
-  Status refused = runner_.AdmitRequest(id, 90'000);   // + at least $0.27
-  EXPECT_EQ(refused.code(), StatusCode::kResourceExhausted);
-  EXPECT_EQ(refused.message(),
+  runner_.Progress(id, Request(200'000, 10'000));          // $0.60 + $0.15
+  EXPECT_TRUE(runner_.AdmitRequest(id, 80'000).ok());      // + at least $0.24 < $1
+  Result<int> refused = runner_.AdmitRequest(id, 90'000);  // + at least $0.27
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(refused.status().message(),
             "task budget would be passed by the next model request: max_cost_usd $1.00, spent "
-            "$0.7500 in 1 request, and the next request costs at least $0.2700");
+            "$0.7500 in 1 request, and the next request's prompt costs about $0.2700, leaving "
+            "$0.00 — room for 0 output tokens (fewer than 256, the smallest reply worth asking "
+            "for)");
+}
+
+TEST_F(SpendTest, TheNextRequestsOutputIsPricedAndLoweredToWhatTheBudgetLeaves) {
+  Start();
+  LaunchRequest r = Req("costly", "corp/priced");
+  r.max_cost_usd = 1.0;
+  const std::string id = LaunchOk(r);
+  runner_.Progress(id, Request(200'000, 10'000));  // $0.75 spent
+  // A 50k-token prompt costs $0.15: the $0.10 left pays for 6,666 output tokens at $15/M.
+  Result<int> lowered = runner_.AdmitRequest(id, 50'000, 32'000);
+  ASSERT_TRUE(lowered.ok()) << lowered.status().ToString();
+  EXPECT_EQ(*lowered, 6'666);
+  Result<int> as_asked = runner_.AdmitRequest(id, 50'000, 4'000);
+  ASSERT_TRUE(as_asked.ok());
+  EXPECT_EQ(*as_asked, 4'000);
+  // $0.004 left after an 82k prompt: 266 tokens, still a reply; at 82.5k, 166: refused.
+  EXPECT_EQ(*runner_.AdmitRequest(id, 82'000, 8'192), 266);
+  Result<int> refused = runner_.AdmitRequest(id, 82'500, 8'192);
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.status().message(), HasSubstr("room for 166 output tokens"));
+}
+
+TEST_F(SpendTest, ACostBudgetRefusesAModelWithoutAPriceNamingTheBudgetAndTheModel) {
+  options_.budgets.tree_max_cost_usd = 10.0;
+  Start();
+  // The tree's budget applies to every task of it.
+  Result<TaskView> tree = manager_->Launch(Req("free", "corp/unpriced"));
+  ASSERT_FALSE(tree.ok());
+  EXPECT_EQ(tree.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(tree.status().field(), "model");
+  EXPECT_EQ(tree.status().message(),
+            "model corp/unpriced has no price, so the cost budget tree_max_cost_usd $10.00 could "
+            "not count what it spends; add its price under \"prices\" in the config "
+            "(docs/CONFIG.md \"Prices\"), or set budgets.allow_unpriced_models to true to run "
+            "unpriced models with only their token budgets enforced");
+  // The task's own budget is named first.
+  LaunchRequest own = Req("free", "corp/unpriced");
+  own.max_cost_usd = 2.0;
+  Result<TaskView> task = manager_->Launch(own);
+  ASSERT_FALSE(task.ok());
+  EXPECT_THAT(task.status().message(), HasSubstr("the cost budget task max_cost_usd $2.00"));
+  // A priced model runs; a token budget alone does not need a price.
+  EXPECT_FALSE(LaunchOk(Req("priced", "corp/priced")).empty());
+}
+
+TEST_F(SpendTest, TheDailyBudgetRefusesUnpricedModelsUnlessTheConfigAllowsThem) {
+  options_.budgets.daily_max_cost_usd = 5.0;
+  Start();
+  Result<TaskView> refused = manager_->Launch(Req("free", "corp/unpriced"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("model corp/unpriced has no price, so the cost budget daily_max_cost_usd "
+                        "$5.00 could not count what it spends"));
+
+  Crash();
+  options_.budgets.allow_unpriced_models = true;
+  Start();
+  const std::string id = LaunchOk(Req("free", "corp/unpriced"));
+  Result<int> admitted = runner_.AdmitRequest(id, 1'000'000, 8'192);  // not priced: not counted
+  ASSERT_TRUE(admitted.ok()) << admitted.status().ToString();
+  EXPECT_EQ(*admitted, 8'192);
+}
+
+TEST_F(SpendTest, ARequestOnAnUnpricedFallbackModelIsRefusedBeforeItIsSent) {
+  Start();
+  LaunchRequest r = Req("costly", "corp/priced");
+  r.max_cost_usd = 1.0;
+  const std::string id = LaunchOk(r);
+  RunOutcome failed = RunOutcome::Failed("529 overloaded");
+  failed.fallback_model = "corp/unpriced";
+  ASSERT_TRUE(runner_.Finish(id, failed));
+  ASSERT_EQ(StateOf(id), TaskState::kRunning);  // the next attempt, on the fallback model
+  Result<int> refused = runner_.AdmitRequest(id, 10, 8'192);
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("model corp/unpriced has no price, so the cost budget task max_cost_usd "
+                        "$1.00"));
 }
 
 TEST_F(SpendTest, AChildCanOnlyNarrowItsParentsBudget) {
@@ -275,7 +356,7 @@ TEST_F(SpendTest, TheDailyBudgetRefusesNewWorkUntilTheUtcDayRolls) {
   clock_.AdvanceMs(midnight - clock_.WallMs() - 60'000);  // 23:59 UTC
   const std::string id = LaunchOk(Req("spend", "corp/priced"));
   runner_.Progress(id, Request(700'000, 0));  // $2.10
-  Status next = runner_.AdmitRequest(id, 10);
+  Status next = runner_.AdmitRequest(id, 10).status();
   EXPECT_EQ(next.code(), StatusCode::kResourceExhausted);
   const std::string day = UtcDay(clock_.WallMs());
   EXPECT_EQ(next.message(), "daily budget reached: daily_max_cost_usd $2.00, spent $2.10 on " +

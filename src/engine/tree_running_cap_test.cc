@@ -51,6 +51,20 @@ TEST_F(TreeRunningCapTest, ChildrenBeyondTheCapWaitInOrderAndStartAsSiblingsFini
     EXPECT_THAT(v.waiting_reason, HasSubstr("tree_max_running"));
     EXPECT_THAT(v.waiting_reason, HasSubstr(v.task.root_session_id));
   }
+  // The spend view counts them, each with its reason, in launch order.
+  Result<SpendOverview> spend = manager_->Spend();
+  ASSERT_TRUE(spend.ok());
+  ASSERT_EQ(spend->active_trees.size(), 1u);
+  const TreeSpendView& tree = spend->active_trees.front();
+  EXPECT_EQ(tree.running, 3);  // the lead and two children
+  ASSERT_EQ(tree.waiting.size(), 3u);
+  for (int i = 2; i < 5; ++i) {
+    const TreeSpendView::Waiting& w = tree.waiting[size_t(i - 2)];
+    EXPECT_EQ(w.task_id, kids[size_t(i)]);
+    EXPECT_TRUE(w.held);
+    EXPECT_EQ(w.reason, ViewOf(kids[size_t(i)]).waiting_reason);
+  }
+  EXPECT_THAT(tree.waiting.front().reason, HasSubstr("position 1 in the tree"));
 
   ASSERT_TRUE(runner_.Finish(kids[1], RunOutcome::Completed("done")));
   EXPECT_EQ(StateOf(kids[2]), TaskState::kRunning);  // the first held, not any other

@@ -105,6 +105,34 @@ std::optional<ApiError> ReadString(const json& object, const char* name, bool no
   return std::nullopt;
 }
 
+// `model`: "provider/model", or a list of them, the first the task's model and the others its
+// fallback models in order (DESIGN.md "Fallback models").
+std::optional<ApiError> ReadModels(const json& object, LaunchRequest* r) {
+  constexpr size_t kMaxModels = 8;
+  const json* v = FieldOf(object, "model");
+  if (v == nullptr || v->is_string()) {
+    return ReadString(object, "model", true, &r->model, "a model written provider/model");
+  }
+  const std::string expected = fmt::format(
+      "a model written provider/model, or a list of 1 to {} of them (the first the task's, the "
+      "others its fallback models)",
+      kMaxModels);
+  if (!v->is_array() || v->empty() || v->size() > kMaxModels) {
+    return ApiError::BadField("model", expected, Describe(*v));
+  }
+  for (const json& m : *v) {
+    if (!m.is_string() || IsBlank(m.get_ref<const std::string&>())) {
+      return ApiError::BadField("model", expected, "an element " + Describe(m));
+    }
+    if (r->model.empty()) {
+      r->model = m.get<std::string>();
+    } else {
+      r->fallback_models.push_back(m.get<std::string>());
+    }
+  }
+  return std::nullopt;
+}
+
 std::string RangeText(int64_t lo, int64_t hi) {
   return fmt::format("an integer from {} to {}", lo, hi);
 }
@@ -278,7 +306,7 @@ Parsed<LaunchBody> ParseLaunchBody(std::string_view body, const LaunchDefaults& 
   if (auto e = ReadString(o, "prompt", true, &r.prompt)) return *e;
   if (auto e = ReadString(o, "agent", true, &r.agent, "an agent name")) return *e;
   if (auto e = ReadString(o, "description", false, &r.description)) return *e;
-  if (auto e = ReadString(o, "model", true, &r.model, "a model written provider/model")) return *e;
+  if (auto e = ReadModels(o, &r)) return *e;
   if (auto e = ReadString(o, "session_id", true, &r.session_id, "a session id")) return *e;
   if (auto e = ReadString(o, "workspace", true, &r.workspace,
                           "an absolute path to an existing directory")) {

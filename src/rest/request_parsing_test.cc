@@ -103,6 +103,26 @@ TEST(ParseLaunchBodyTest, AllFields) {
   EXPECT_EQ(*p->wait_ms, 5000);
 }
 
+TEST(ParseLaunchBodyTest, AModelListIsTheModelThenItsFallbacks) {
+  auto p = ParseLaunchBody(R"({"prompt": "x", "model": ["mock/a", "mock/b", "openai/c"]})");
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p->request.model, "mock/a");
+  EXPECT_EQ(p->request.fallback_models, (std::vector<std::string>{"mock/b", "openai/c"}));
+  auto one = ParseLaunchBody(R"({"prompt": "x", "model": ["mock/a"]})");
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->request.model, "mock/a");
+  EXPECT_TRUE(one->request.fallback_models.empty());
+
+  for (const char* bad : {R"([])", R"(["mock/a", 3])", R"(["mock/a", " "])", R"({"a": 1})",
+                          R"(["a/1","a/2","a/3","a/4","a/5","a/6","a/7","a/8","a/9"])"}) {
+    auto e = ParseLaunchBody(std::string(R"({"prompt": "x", "model": )") + bad + "}");
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_EQ(e.error().field, "model") << bad;
+    EXPECT_NE(e.error().message.find("a list of 1 to 8 of them"), std::string::npos)
+        << e.error().message;
+  }
+}
+
 TEST(ParseLaunchBodyTest, Defaults) {
   auto p = ParseLaunchBody(R"({"prompt": "Map the tree\nin detail", "model": null})");
   ASSERT_TRUE(p.ok()) << p.error().message;

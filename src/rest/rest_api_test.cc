@@ -969,7 +969,9 @@ TEST_F(RestApiTest, MalformedRequestsAreRefusedPreciselyAndChangeNothing) {
       {"POST", "/v1/tasks", R"({"prompt":"x","description":[]})", "", 400, "invalid_argument",
        "description", "a string", "array"},
       {"POST", "/v1/tasks", R"({"prompt":"x","model":{}})", "", 400, "invalid_argument", "model",
-       "a model written provider/model", "object"},
+       "a model written provider/model, or a list of 1 to 8 of them (the first the task's, the "
+       "others its fallback models)",
+       "object"},
       {"POST", "/v1/tasks", R"({"prompt":"x","model":"noslash"})", "", 400, "invalid_argument",
        "model", "a model of a configured provider", "\"noslash\""},
       {"POST", "/v1/tasks", R"({"prompt":"x","session_id":true})", "", 400, "invalid_argument",

@@ -98,6 +98,14 @@ json UsageJson(const UsageTotals& u) {
 }
 
 json TreeSpendJson(const TreeSpendView& tree) {
+  json waiting = json::array();
+  for (const TreeSpendView::Waiting& w : tree.waiting) {
+    waiting.push_back({{"task_id", w.task_id},
+                       {"agent", w.agent},
+                       {"model", w.model},
+                       {"held", w.held},
+                       {"reason", w.reason}});
+  }
   return json{{"root_session_id", tree.root_session_id},
               {"tasks", tree.tasks},
               {"delegated", tree.delegated},
@@ -107,7 +115,8 @@ json TreeSpendJson(const TreeSpendView& tree) {
                                    ? json(NanoToUsd(*tree.budget.max_cost_nano_usd))
                                    : json(nullptr)},
               {"max_tasks", tree.budget.max_tasks},
-              {"stopped", tree.verdict}};
+              {"stopped", tree.verdict},
+              {"waiting", std::move(waiting)}};
 }
 
 json SpendJson(const SpendOverview& spend) {
