@@ -36,6 +36,7 @@ export class TaskDetail {
     this.messages = [];
     this.lastSeq = 0;
     this.lastState = null;
+    this.treeState = null;
     this.#skeleton();
     if (!this.dialog.open) this.dialog.showModal();
     await this.refresh();
@@ -115,7 +116,10 @@ export class TaskDetail {
         this.els.transcript.querySelector(':scope > li.empty')?.remove();
       }
       this.#render();
-      await this.#loadTree(task);
+      // the tree from the daemon when the task changes state, else from what the page knows
+      const fetchTree = task.state !== this.treeState;
+      this.treeState = task.state;
+      await this.#loadTree(task, fetchTree);
     } catch (e) {
       if (id === this.id) this.els.error.textContent = e.describe ? e.describe() : String(e);
     } finally {
@@ -190,14 +194,14 @@ export class TaskDetail {
       this.spend?.tree?.stopped ? h('p', { class: 'error' }, `tree stopped: ${this.spend.tree.stopped}`) : null);
   }
 
-  async #loadTree(task) {
+  async #loadTree(task, fetch) {
     const root = task.root_session_id || task.session_id;
     // the whole tree from the daemon (GET /v1/tasks?root=…), else what the page has loaded
-    let members = null;
-    try {
-      members = (await get(withQuery('/v1/tasks', { root, limit: 1000 }))).tasks;
-    } catch { /* an older daemon without the tree listing */ }
-    if (members) this.store.mergeSnapshot(members, null);
+    if (fetch) {
+      try {
+        this.store.mergeSnapshot((await get(withQuery('/v1/tasks', { root, limit: 1000 }))).tasks, null);
+      } catch { /* an older daemon without the tree listing */ }
+    }
     if (task.id !== this.id) return;
     const forest = this.store.tree(root);
     this.treeIds = [];

@@ -1,9 +1,10 @@
 // The tasks the page knows, keyed by task id (so a replayed or re-fetched task is one row, never
 // two), kept current from the event stream. A snapshot from GET /v1/tasks is merged with care:
 // a row already moved on by an event newer than the snapshot keeps its state.
-import { ACTIVE_STATES, FINAL_STATES } from './format.js';
+import { FINAL_STATES } from './format.js';
 
 export const STATES = ['pending', 'running', 'completed', 'error', 'cancelled', 'interrupted'];
+const RANK = { pending: 0, running: 1, completed: 2, error: 2, cancelled: 2, interrupted: 2 };
 
 export class TaskStore {
   constructor() {
@@ -35,9 +36,8 @@ export class TaskStore {
       if (have && lastEventId !== null && have.ev > lastEventId && have.state !== t.state) {
         continue;  // an event newer than the listing already moved it on
       }
-      if (have && lastEventId === null && FINAL_STATES.has(have.state) &&
-          ACTIVE_STATES.has(t.state) && have.state !== 'interrupted') {
-        continue;  // a final task never becomes active again (only an interrupted one resumes)
+      if (have && lastEventId === null && have.state !== 'interrupted' && RANK[t.state] < RANK[have.state]) {
+        continue;  // an older read: a task only moves pending → running → final (an interrupted one resumes)
       }
       this.tasks.set(t.id, { ...have, ...t, ev: Math.max(have?.ev ?? 0, lastEventId ?? 0), stale: false });
       ids.push(t.id);
