@@ -5,7 +5,7 @@
 #   scripts/dashboard-screenshot.sh [path of the troupe binary] [output.png]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-binary="${1:-$root/build/default/src/cli/troupe}"
+binary="${1:-$root/build/default/troupe}"
 out="${2:-$root/docs/dashboard.png}"
 cd "$root/tests/e2e/dashboard"
 exec node screenshot.mjs "$binary" "$out"
