@@ -1,0 +1,1 @@
+// Placeholder: the dashboard's front end replaces this file.
