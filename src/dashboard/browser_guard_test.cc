@@ -84,7 +84,8 @@ TEST(BrowserGuardTest, TokenLetsIn) {
 TEST(BrowserGuardTest, WrongTokenIs401EvenWithAGoodCookie) {
   TcpRequestHead h = Head("GET", "/v1/tasks");
   h.authorization = "Bearer nope";
-  h.cookie = "troupe_dashboard=" + kGoodCookie;
+  const std::string cookie = "troupe_dashboard=" + kGoodCookie;  // h holds views
+  h.cookie = cookie;
   TcpAdmission a = Admit(h);
   EXPECT_FALSE(a.allowed);
   EXPECT_EQ(a.error.status, 401);
@@ -136,7 +137,8 @@ TEST(BrowserGuardTest, ForeignOriginIs403) {
 
 TEST(BrowserGuardTest, CookieLetsInAndNeedsSameOriginProofForWrites) {
   TcpRequestHead h = Head("GET", "/v1/events");
-  h.cookie = "other=1; troupe_dashboard=" + kGoodCookie;
+  const std::string cookie = "other=1; troupe_dashboard=" + kGoodCookie;  // h holds views
+  h.cookie = cookie;
   TcpAdmission a = Admit(h);
   EXPECT_TRUE(a.allowed);
   EXPECT_EQ(a.access, TcpAccess::kCookie);
