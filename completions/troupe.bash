@@ -15,7 +15,7 @@ _troupe() {
   local cur prev
   cur="${COMP_WORDS[COMP_CWORD]}"
   prev="${COMP_WORDS[COMP_CWORD-1]}"
-  local commands="run ps show output wait cancel diff apply continue pools agents events stop mcp completion serve demo config mock-llm"
+  local commands="run ps show output wait cancel diff apply continue pools agents events dashboard stop mcp completion serve demo config mock-llm"
   local connection="--data-dir --socket --url --token"
 
   local cmd="" i
@@ -58,6 +58,7 @@ _troupe() {
     cancel) opts="--all --reason --json $connection" ;;
     diff|apply) opts="--json $connection" ;;
     pools|agents) opts="--json $connection" ;;
+    dashboard) opts="--open --json $connection" ;;
     stop) opts="--timeout $connection" ;;
     mcp) opts="$connection" ;;
     events) opts="--after --task --no-progress --count --duration --json $connection" ;;

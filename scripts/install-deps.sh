@@ -8,11 +8,15 @@ set -euo pipefail
 # bubblewrap (bwrap) is the sandbox every tool process of an agent runs in (agent/sandbox.h).
 # libclang-rt-14-dev holds libFuzzer and clang's sanitizer runtimes (-fsanitize=fuzzer in
 # scripts/fuzz.sh); clang only recommends it, and recommends are not installed here.
+# chromium is the real browser of the dashboard test (tests/e2e/dashboard, driven by
+# playwright-core, which downloads no browser); fonts-dejavu-core gives its screenshots
+# (docs/dashboard.png) the same glyphs on every machine.
 packages=(
   build-essential cmake ninja-build ccache pkg-config git clang libclang-rt-14-dev
   libboost-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev ripgrep bubblewrap libxml2-dev
+  chromium fonts-dejavu-core
 )
 
 missing=()
@@ -84,4 +88,11 @@ if ! installed clients; then
   (cd "$e2e/clients" && npm ci --no-audit --no-fund --ignore-scripts &&
     node node_modules/@anthropic-ai/claude-code/install.cjs)
   stamp clients
+fi
+
+# playwright-core, which drives Debian's chromium in the dashboard test (tests/e2e/dashboard).
+# Its package has no install script and downloads no browser.
+if ! installed dashboard; then
+  (cd "$e2e/dashboard" && npm ci --no-audit --no-fund)
+  stamp dashboard
 fi

@@ -14,6 +14,7 @@
 #include "cli/daemon_client.h"
 #include "cli/demo.h"
 #include "cli/exit_codes.h"
+#include "cli/dashboard_command.h"
 #include "cli/info_commands.h"
 #include "cli/mcp_command.h"
 #include "cli/mock_llm_command.h"
@@ -264,6 +265,14 @@ int RunTroupeCli(int argc, const char* const* argv, CliIo& io, const BuildInfo& 
         ->check(kWholeNumber);
     c->add_flag("--json", events.json, "One JSON object per line: {id, event, data}");
     client_commands.push_back({c, [&](CommandEnv& env) { return RunEventsCommand(env, events); }});
+  }
+  DashboardCommandOptions dashboard;
+  {
+    CLI::App* c = add_client("dashboard", "Print a one-time login link to the board in the browser");
+    c->add_flag("--open", dashboard.open, "Open it with $BROWSER or xdg-open");
+    c->add_flag("--json", dashboard.json, "Print as JSON: {url, port, expires_at_ms}");
+    client_commands.push_back(
+        {c, [&](CommandEnv& env) { return RunDashboardCommand(env, dashboard); }});
   }
   StopCommandOptions stop;
   {

@@ -50,6 +50,12 @@
 #include "daemon/daemon_lock.h"
 #include "daemon/daemon_observer.h"
 #include "daemon/daemon_paths.h"
+#include "daemon/dashboard_listener.h"
+#include "dashboard/browser_guard.h"
+#include "dashboard/dashboard_api.h"
+#include "dashboard/dashboard_sessions.h"
+#include "dashboard/login_codes.h"
+#include "dashboard/random_secret.h"
 #include "daemon/detach.h"
 #include "daemon/idle_trim.h"
 #include "daemon/process_limits.h"
@@ -70,6 +76,7 @@
 #include "rest/event_stream.h"
 #include "rest/metrics.h"
 #include "rest/rest_api.h"
+#include "store/dashboard_session_store.h"
 #include "store/sqlite_store.h"
 
 namespace troupe {
@@ -198,8 +205,13 @@ struct Daemon {
     // order too; spelled out here because the order matters), except that the server goes
     // before the API: destroying it runs the OnClose callbacks the API and the event stream
     // registered, which must find them alive.
+    dashboard_listener.reset();
     server.reset();
     api.reset();
+    dashboard_api.reset();
+    dashboard_sessions.reset();
+    dashboard_session_store.reset();
+    login_codes.reset();
     mcp_servers_api.reset();
     mcp.reset();
     mcp_tools.reset();
@@ -238,10 +250,16 @@ struct Daemon {
   std::unique_ptr<EventStream> events;
   std::unique_ptr<EngineMcpTools> mcp_tools;
   std::unique_ptr<McpHttpHandler> mcp;  // mounted at /mcp in the API
+  std::unique_ptr<LoginCodes> login_codes;
+  std::unique_ptr<DashboardSessionStore> dashboard_session_store;
+  std::unique_ptr<DashboardSessions> dashboard_sessions;
+  std::unique_ptr<DashboardApi> dashboard_api;  // /, /assets/, /v1/dashboard/ in the API
   FrontHandler front;
   std::unique_ptr<RestApi> api;  // built after the server (it needs the TCP port), destroyed
                                  // after it too (see ~Daemon)
   std::unique_ptr<HttpServer> server;
+  // The browser's loopback listener when there is no --listen (destroyed before the server).
+  std::unique_ptr<DashboardListener> dashboard_listener;
 
   boost::asio::signal_set signals;
   boost::asio::steady_timer drain_timer;
@@ -250,12 +268,16 @@ struct Daemon {
   int64_t drain_timeout_ms = 0;
 };
 
+size_t OpenConnections(const Daemon* d) {
+  return (d->server ? d->server->connections() : 0) +
+         (d->dashboard_listener ? d->dashboard_listener->connections() : 0);
+}
+
 void WaitDrained(Daemon* d) {
-  if (d->server == nullptr || d->server->connections() == 0 ||
-      d->clock.NowMs() >= d->drain_deadline_ms) {
-    if (d->server != nullptr && d->server->connections() > 0) {
+  if (OpenConnections(d) == 0 || d->clock.NowMs() >= d->drain_deadline_ms) {
+    if (OpenConnections(d) > 0) {
       spdlog::warn("troupe serve: closing {} connection(s) that did not finish in time",
-                   d->server->connections());
+                   OpenConnections(d));
     }
     d->io.stop();
     return;
@@ -271,6 +293,7 @@ void BeginStop(Daemon* d, const std::string& why) {
   d->stopping = true;
   spdlog::info("troupe serve: stopping ({})", why);
   if (d->server) d->server->Stop();  // listeners closed, streams ended, long polls answered
+  if (d->dashboard_listener) d->dashboard_listener->Stop();
   if (d->events) d->events->CloseAll();
   if (d->manager) d->manager->Shutdown();  // running -> interrupted; pending stays pending
   d->drain_deadline_ms = d->clock.NowMs() + d->drain_timeout_ms + kDrainGraceMs;
@@ -518,14 +541,37 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
         return for_gauges->api ? static_cast<double>(for_gauges->api->pending_waits()) : 0.0;
       });
 
+  // The dashboard's logins: one-time codes in memory, sessions (hashes) in the store.
+  d->login_codes = std::make_unique<LoginCodes>(&d->clock, RandomSecret);
+  Result<std::unique_ptr<DashboardSessionStore>> session_store =
+      OpenSqliteDashboardSessionStore(paths.db);
+  if (!session_store.ok()) {
+    return fail(kExitStartError, fmt::format("cannot open the dashboard's logins in {}: {}",
+                                             paths.db, session_store.status().message()));
+  }
+  d->dashboard_session_store = std::move(session_store).value();
+  d->dashboard_sessions = std::make_unique<DashboardSessions>(d->dashboard_session_store.get(),
+                                                              &d->clock, RandomSecret);
+  if (Status loaded = d->dashboard_sessions->Load(); !loaded.ok()) {
+    spdlog::warn("dashboard: cannot read the dashboard logins: {}", loaded.message());
+  }
+
   HttpServerOptions server_options;
   server_options.unix_socket_path = paths.socket;
   server_options.tcp_host = listen.host;
   server_options.tcp_port = listen.port;
   server_options.bearer_token = token.value();
+  DashboardSessions* dashboard_sessions = d->dashboard_sessions.get();
+  server_options.tcp_gate = [bearer = token.value(),
+                             dashboard_sessions](const TcpRequestHead& head) {
+    return AdmitTcpRequest(head, bearer, [dashboard_sessions](std::string_view secret) {
+      return dashboard_sessions->Check(secret);
+    });
+  };
   Metrics* metrics = d->metrics.get();
   server_options.on_response = [metrics](int status) { metrics->OnHttpResponse(status); };
   d->drain_timeout_ms = server_options.drain_timeout_ms;
+  const HttpServerOptions dashboard_tcp_options = server_options;
   Result<std::unique_ptr<HttpServer>> server =
       HttpServer::Start(d->io, &d->front, std::move(server_options));
   if (!server.ok()) {
@@ -534,6 +580,9 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   d->server = std::move(server).value();
   const std::optional<Inode> socket_inode = SocketInode(paths.socket);
   const int tcp_port = d->server->tcp_port();
+  d->dashboard_listener = std::make_unique<DashboardListener>(
+      d->io, &d->front, dashboard_tcp_options, tcp_port,
+      (std::filesystem::path(paths.data_dir) / "dashboard.json").string());
 
   RestApiDeps api_deps;
   api_deps.clock = &d->clock;
@@ -561,6 +610,15 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   api_deps.mounts["/mcp"] = d->mcp.get();
   d->mcp_servers_api = std::make_unique<McpServersApi>(d->mcp_servers.get());
   api_deps.mounts["/v1/mcp-servers"] = d->mcp_servers_api.get();
+  DashboardApiDeps dashboard_deps;
+  dashboard_deps.codes = d->login_codes.get();
+  dashboard_deps.sessions = d->dashboard_sessions.get();
+  DashboardListener* dashboard_listener = d->dashboard_listener.get();
+  dashboard_deps.ensure_listener = [dashboard_listener] { return dashboard_listener->Ensure(); };
+  d->dashboard_api = std::make_unique<DashboardApi>(std::move(dashboard_deps));
+  api_deps.mounts["/assets"] = d->dashboard_api.get();
+  api_deps.mounts["/v1/dashboard"] = d->dashboard_api.get();
+  api_deps.root = d->dashboard_api.get();
   d->api = std::make_unique<RestApi>(std::move(api_deps));
   d->front.set_target(d->api.get());
 
@@ -583,6 +641,9 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
     spdlog::info("worktrees: removed {} orphaned worktree(s) (branches kept): {}", orphans->size(),
                  fmt::join(*orphans, ", "));
   }
+
+  // A board left open before a restart finds the daemon on the same port.
+  d->dashboard_listener->RestoreAtStart();
 
   DaemonAddress address;
   address.pid = ::getpid();

@@ -93,6 +93,43 @@ void Connection::ReadRequest() {
       [self = shared_from_this()](const error_code& ec, size_t) { self->OnHeader(ec); });
 }
 
+TcpAdmission Connection::Admit(const http::request_parser<http::string_body>::value_type& message) {
+  auto header = [&message](http::field field) -> std::string_view {
+    auto it = message.find(field);
+    return it == message.end() ? std::string_view() : View(it->value());
+  };
+  const HttpServerOptions& options = host_->options();
+  if (!options.tcp_gate) {
+    TcpAdmission admission;
+    admission.allowed = HasBearerToken(header(http::field::authorization), options.bearer_token);
+    if (!admission.allowed) {
+      admission.error = MakeError(401, "unauthorized",
+                                  "this TCP listener needs `Authorization: Bearer <token>` with "
+                                  "the daemon's token");
+      admission.headers = {{"WWW-Authenticate", "Bearer"}};
+    }
+    return admission;
+  }
+  // Several Cookie headers (HTTP/2 proxies split them) are one list.
+  std::string cookies;
+  auto [first, last] = message.equal_range(http::field::cookie);
+  for (auto it = first; it != last; ++it) {
+    if (!cookies.empty()) cookies += "; ";
+    cookies += View(it->value());
+  }
+  TcpRequestHead head;
+  head.method = View(message.method_string());
+  head.path = path_;
+  head.host = header(http::field::host);
+  head.origin = header(http::field::origin);
+  auto fetch_site = message.find("sec-fetch-site");
+  if (fetch_site != message.end()) head.sec_fetch_site = View(fetch_site->value());
+  head.authorization = header(http::field::authorization);
+  head.cookie = cookies;
+  head.port = host_->tcp_port();
+  return options.tcp_gate(head);
+}
+
 void Connection::OnHeader(const error_code& ec) {
   if (closed()) return;
   if (ec) {
@@ -110,17 +147,14 @@ void Connection::OnHeader(const error_code& ec) {
     if (size_t limit = handler->BodyLimit(path_); limit > 0) body_limit_ = limit;
   }
   if (is_tcp_ && host_->options().tcp_auth == TcpAuth::kBearerToken) {
-    auto authorization = message.find(http::field::authorization);
-    if (authorization == message.end() ||
-        !HasBearerToken(View(authorization->value()), host_->options().bearer_token)) {
+    TcpAdmission admission = Admit(message);
+    if (!admission.allowed) {
       // Answered before the body is read: nothing of an unauthenticated client is buffered.
-      ServerError(MakeError(401, "unauthorized",
-                            "this TCP listener needs `Authorization: Bearer <token>` with the "
-                            "daemon's token"),
-                  {{"WWW-Authenticate", "Bearer"}}, request_.keep_alive && parser_->is_done());
+      ServerError(admission.error, std::move(admission.headers),
+                  request_.keep_alive && parser_->is_done());
       return;
     }
-    if (!authenticated_) {
+    if (!authenticated_ && admission.access != TcpAccess::kPublic) {
       authenticated_ = true;
       host_->Authenticated(id_);
     }

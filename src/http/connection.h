@@ -53,6 +53,8 @@ class ConnectionHost {
  public:
   virtual ~ConnectionHost() = default;
   virtual const HttpServerOptions& options() const = 0;
+  // The bound TCP port (for HttpServerOptions::tcp_gate).
+  virtual int tcp_port() const { return options().tcp_port; }
   // Null once the server is being destroyed.
   virtual HttpHandler* handler() const = 0;
   virtual bool stopping() const = 0;
@@ -114,6 +116,10 @@ class Connection final : public ExchangeChannel, public std::enable_shared_from_
 
   void ReadRequest();
   void OnHeader(const boost::system::error_code& ec);
+  // Who a TCP request is (HttpServerOptions::tcp_gate, else the bearer token alone).
+  TcpAdmission Admit(
+      const boost::beast::http::request_parser<boost::beast::http::string_body>::value_type&
+          message);
   // Reads the body, feeding the parser as http/request_feed.h says.
   void ReadBody();
   void OnBody(const boost::system::error_code& ec);

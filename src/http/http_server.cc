@@ -43,6 +43,7 @@ class Core final : public ConnectionHost, public std::enable_shared_from_this<Co
     }
   }
   void Authenticated(uint64_t id) override { unknown_tcp_.erase(id); }
+  int tcp_port() const override { return listener_->tcp_port(); }
   void Remove(uint64_t id) override {
     connections_.erase(id);
     unknown_tcp_.erase(id);

@@ -41,8 +41,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/status.h"
+#include "http/api_error.h"
 #include "http/http_exchange.h"
 
 namespace troupe {
@@ -53,12 +57,45 @@ enum class TcpAuth {
   kNone,  // nothing: a loopback test server (mock-llm) whose handler checks its own credentials
 };
 
+// What the transport knows of a TCP request once its head is read (before any of the body), for
+// HttpServerOptions::tcp_gate. Views into the parser's buffers: valid during the call only.
+struct TcpRequestHead {
+  std::string_view method;         // as sent
+  std::string_view path;           // the target without its query, still percent-encoded
+  std::string_view host;           // Host header ("" when absent)
+  std::string_view origin;         // Origin header ("" when absent)
+  std::string_view sec_fetch_site;  // Sec-Fetch-Site header ("" when absent)
+  std::string_view authorization;  // Authorization header ("" when absent)
+  std::string_view cookie;         // Cookie header(s), joined with "; " ("" when absent)
+  int port = 0;                    // the port of the listener the request came on
+};
+
+// How a TCP request was let in.
+enum class TcpAccess {
+  kToken,   // the bearer token
+  kCookie,  // a browser session cookie (the dashboard)
+  kPublic,  // no credential: a route that holds no data (the dashboard's page, its login)
+};
+
+// The gate's verdict: let in (`access`) or refused with `error` (+ `headers`, e.g.
+// WWW-Authenticate), answered before the body is read.
+struct TcpAdmission {
+  bool allowed = false;
+  TcpAccess access = TcpAccess::kToken;
+  ApiError error;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
 struct HttpServerOptions {
   std::string unix_socket_path;  // "" = no Unix socket; an existing socket file is replaced
   std::string tcp_host;          // "" = no TCP listener; must be a loopback address
   int tcp_port = 0;              // 0 = any free port (see tcp_port() after Start)
   TcpAuth tcp_auth = TcpAuth::kBearerToken;
   std::string bearer_token;  // with kBearerToken: must be non-empty when tcp_host is set
+  // With kBearerToken: decides who a TCP request is (the daemon's: token, dashboard cookie, a
+  // public page, Host and Origin checks — dashboard/browser_guard.h). Null = the bearer token
+  // alone. Called on the loop thread for every TCP request, before its body is read.
+  std::function<TcpAdmission(const TcpRequestHead&)> tcp_gate;
   size_t max_header_bytes = 16 << 10;  // the request line and headers (431 over it)
   size_t max_body_bytes = 1 << 20;
   size_t max_stream_buffer_bytes = 4 << 20;

@@ -430,17 +430,19 @@ Parsed<CancelBody> ParseCancelBody(std::string_view body) {
 }
 
 Parsed<CancelAllBody> ParseCancelAllBody(std::string_view body) {
-  static const std::vector<std::string> kFields = {"all", "owner"};
+  static const std::vector<std::string> kFields = {"all", "owner", "root"};
   Parsed<json> parsed = ParseJsonObject(body, /*required=*/true);
   if (!parsed.ok()) return parsed.error();
   const json& o = parsed.value();
   if (auto e = CheckFieldNames(o, kFields)) return *e;
+  CancelAllBody out;
+  if (auto e = ReadString(o, "root", false, &out.root)) return *e;
   const json* all = FieldOf(o, "all");
-  if (all == nullptr) return ApiError::BadField("all", "true", "nothing");
-  if (!all->is_boolean() || !all->get<bool>()) {
+  // A tree ({"root": …}) needs no "all"; otherwise "all": true says it is meant.
+  if (all == nullptr && out.root.empty()) return ApiError::BadField("all", "true", "nothing");
+  if (all != nullptr && (!all->is_boolean() || !all->get<bool>())) {
     return ApiError::BadField("all", "true", all->is_boolean() ? "false" : Describe(*all));
   }
-  CancelAllBody out;
   if (auto e = ReadString(o, "owner", false, &out.owner)) return *e;
   return out;
 }
@@ -465,7 +467,8 @@ std::optional<ApiError> CheckQueryNames(const QueryMap& query,
 }
 
 Parsed<TaskFilter> ParseTaskQuery(const QueryMap& query) {
-  static const std::vector<std::string> kParams = {"status", "parent", "session", "owner", "limit"};
+  static const std::vector<std::string> kParams = {"status", "parent", "session", "owner",
+                                                   "root",   "before", "order",   "limit"};
   if (auto e = CheckQueryNames(query, kParams)) return *e;
   TaskFilter filter;
   if (auto it = query.find("status"); it != query.end()) {
@@ -497,12 +500,28 @@ Parsed<TaskFilter> ParseTaskQuery(const QueryMap& query) {
   if (auto it = query.find("parent"); it != query.end()) filter.parent_session_id = it->second;
   if (auto it = query.find("session"); it != query.end()) filter.session_id = it->second;
   if (auto it = query.find("owner"); it != query.end()) filter.owner = it->second;
+  if (auto it = query.find("root"); it != query.end()) filter.root_session_id = it->second;
+  if (auto it = query.find("before"); it != query.end() && it->second.empty()) {
+    return ApiError::BadField("before", "a task id (bg_…)", "\"\"");
+  }
+  if (auto it = query.find("order"); it != query.end()) {
+    if (it->second != "oldest" && it->second != "newest") {
+      return ApiError::BadField("order", "oldest or newest", QuoteForError(it->second));
+    }
+  }
   if (auto it = query.find("limit"); it != query.end()) {
     int64_t limit = 0;
     if (auto e = ReadQueryInt(it->second, "limit", 1, kMaxListLimit, &limit)) return *e;
     filter.limit = static_cast<int>(limit);
   }
   return filter;
+}
+
+TaskPaging TaskPagingOf(const QueryMap& query) {
+  TaskPaging paging;
+  if (auto it = query.find("before"); it != query.end()) paging.before = it->second;
+  if (auto it = query.find("order"); it != query.end()) paging.newest_first = it->second == "newest";
+  return paging;
 }
 
 Parsed<std::optional<int64_t>> ParseWaitMs(const QueryMap& query, int64_t max_wait_ms) {

@@ -99,6 +99,7 @@ Parsed<CancelBody> ParseCancelBody(std::string_view body);
 // POST /v1/tasks/cancel.
 struct CancelAllBody {
   std::string owner;  // "" = every owner
+  std::string root;   // "" = every tree; else the tree of this root session
 };
 Parsed<CancelAllBody> ParseCancelAllBody(std::string_view body);
 
@@ -110,6 +111,12 @@ using QueryMap = std::map<std::string, std::string>;
 // GET /v1/tasks: status (comma-separated states or "active"), parent, session, owner, limit.
 // Unknown parameters are refused.
 Parsed<TaskFilter> ParseTaskQuery(const QueryMap& query);
+// GET /v1/tasks' paging, from a query ParseTaskQuery accepted: `order` and `before`.
+struct TaskPaging {
+  bool newest_first = false;  // order=newest
+  std::string before;         // only tasks with a smaller id (older); "" = any
+};
+TaskPaging TaskPagingOf(const QueryMap& query);
 
 // wait_ms (0 to max_wait_ms) when present, for GET /v1/tasks/{id}. Unknown parameters are
 // refused.

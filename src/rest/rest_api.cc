@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <utility>
@@ -22,6 +23,8 @@ namespace {
 using json = nlohmann::json;
 
 constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8";
+// GET /v1/pools lists at most this many of a pool's waiting tasks (`queued` counts them all).
+constexpr size_t kShownWaiters = 100;
 
 // The "store" object of GET /v1/health: whether the database takes writes, and since when not.
 json StoreHealthJson(const StoreHealth& h) {
@@ -176,6 +179,10 @@ void RestApi::Impl::Handle(const std::shared_ptr<HttpExchange>& ex) {
     return;
   }
   // Mounted handlers first.
+  if (req.path == "/" && deps.root != nullptr) {
+    deps.root->Handle(ex);
+    return;
+  }
   if (HttpHandler* mounted = MountFor(req.path)) {
     mounted->Handle(ex);
     return;
@@ -295,12 +302,53 @@ void RestApi::Impl::Launch(const std::shared_ptr<HttpExchange>& ex) {
 void RestApi::Impl::List(HttpExchange& ex) {
   Parsed<TaskFilter> filter = ParseTaskQuery(ex.request().query);
   if (!filter.ok()) return Fail(ex, filter.error());
-  Result<std::vector<TaskView>> views = deps.manager->List(filter.value());
-  if (!views.ok()) return Fail(ex, ApiErrorFromStatus(views.status()));
+  const TaskPaging paging = TaskPagingOf(ex.request().query);
+  const int limit = filter->limit;
+  TaskFilter query = filter.value();
+  // A cursor is applied to the whole (id-ordered) listing here: the store has no id range.
+  if (!paging.before.empty()) query.limit = 0;
+  // Read in the same loop turn as the tasks, so the listing is the state as of this event: a
+  // client that follows GET /v1/events?after=<last_event_id> misses and repeats nothing.
+  int64_t last_event_id = 0;
+  if (deps.store != nullptr) {
+    Result<int64_t> last = deps.store->LastEventId();
+    if (!last.ok()) return Fail(ex, ApiErrorFromStatus(last.status()));
+    last_event_id = *last;
+  }
+  Result<std::vector<TaskView>> listed = deps.manager->List(query);
+  if (!listed.ok()) return Fail(ex, ApiErrorFromStatus(listed.status()));
+  std::vector<TaskView>& views = *listed;  // oldest first
+  if (!paging.before.empty()) {
+    auto end = std::partition_point(views.begin(), views.end(), [&](const TaskView& v) {
+      return v.task.id < paging.before;
+    });
+    auto begin = views.begin();
+    if (limit > 0 && end - begin > limit) begin = end - limit;
+    views = std::vector<TaskView>(std::make_move_iterator(begin), std::make_move_iterator(end));
+  }
+  // A full page may have older tasks behind it: its oldest id is the cursor to them.
+  json next_before = nullptr;
+  if (limit > 0 && views.size() == static_cast<size_t>(limit)) next_before = views.front().task.id;
+  if (paging.newest_first) std::reverse(views.begin(), views.end());
   const int64_t now = Now();
   json tasks = json::array();
-  for (const auto& v : *views) tasks.push_back(TaskJson(v, now, TaskJsonMode::kListing));
-  Reply(ex, 200, json{{"tasks", std::move(tasks)}});
+  for (const auto& v : views) tasks.push_back(TaskJson(v, now, TaskJsonMode::kListing));
+  // Every task in the store by state (one GROUP BY on the state index), whatever the filter.
+  json counts = json::object();
+  for (TaskState s : {TaskState::kPending, TaskState::kRunning, TaskState::kCompleted,
+                      TaskState::kError, TaskState::kCancelled, TaskState::kInterrupted}) {
+    counts[std::string(TaskStateName(s))] = 0;
+  }
+  if (deps.store != nullptr) {
+    Result<std::vector<std::pair<TaskState, int64_t>>> by_state = deps.store->CountTasksByState();
+    if (!by_state.ok()) return Fail(ex, ApiErrorFromStatus(by_state.status()));
+    for (const auto& [state, count] : *by_state) counts[std::string(TaskStateName(state))] = count;
+  }
+  Reply(ex, 200,
+        json{{"tasks", std::move(tasks)},
+             {"next_before", std::move(next_before)},
+             {"counts", std::move(counts)},
+             {"last_event_id", last_event_id}});
 }
 
 void RestApi::Impl::GetTask(const std::shared_ptr<HttpExchange>& ex, const std::string& id) {
@@ -335,7 +383,26 @@ void RestApi::Impl::CancelAll(HttpExchange& ex) {
   if (auto e = CheckBodyType(req)) return Fail(ex, *e);
   Parsed<CancelAllBody> body = ParseCancelAllBody(req.body);
   if (!body.ok()) return Fail(ex, body.error());
-  std::vector<TaskView> cancelled = deps.manager->CancelAll(body->owner);
+  std::vector<TaskView> cancelled;
+  if (body->root.empty()) {
+    cancelled = deps.manager->CancelAll(body->owner);
+  } else {
+    // A tree: its active tasks, oldest (the lead) first; a child its parent's cancel already
+    // took along is not cancelled twice.
+    TaskFilter tree;
+    tree.root_session_id = body->root;
+    tree.owner = body->owner;
+    tree.states = {TaskState::kPending, TaskState::kRunning};
+    Result<std::vector<TaskView>> active = deps.manager->List(tree);
+    if (!active.ok()) return Fail(ex, ApiErrorFromStatus(active.status()));
+    for (const TaskView& v : *active) {
+      Result<TaskView> current = deps.manager->Get(v.task.id);
+      if (!current.ok() || IsFinal(current->task.state)) continue;
+      if (deps.manager->Cancel(v.task.id, "cancelled by caller (tree " + body->root + ")").ok()) {
+        cancelled.push_back(*current);
+      }
+    }
+  }
   const int64_t now = Now();
   json out = json::array();
   for (const TaskView& before : cancelled) {
@@ -459,12 +526,31 @@ void RestApi::Impl::Pools(HttpExchange& ex) {
   json global = {{"limit", deps.manager->scheduler().policy().global_limit()},
                  {"running", deps.manager->scheduler().running()},
                  {"pending", deps.manager->scheduler().waiting()}};
+  // The tasks queued on each pool, in queue order (the pending tasks' live queue positions).
+  std::map<std::string, std::vector<std::pair<int, std::string>>> queued;
+  TaskFilter pending;
+  pending.states = {TaskState::kPending};
+  if (Result<std::vector<TaskView>> waiting = deps.manager->List(pending); waiting.ok()) {
+    for (const TaskView& v : *waiting) {
+      if (!v.pool.empty() && v.queue_position > 0) {
+        queued[v.pool].emplace_back(v.queue_position, v.task.id);
+      }
+    }
+  }
   for (const PoolSnapshot& p : deps.manager->Pools()) {
     if (p.level == "global") {
       global = {{"limit", p.limit}, {"running", p.in_use}, {"pending", p.queued}};
       continue;
     }
-    pools.push_back(PoolJson(p, now));
+    json pool = PoolJson(p, now);
+    std::vector<std::pair<int, std::string>>& in_queue = queued[p.key];
+    std::sort(in_queue.begin(), in_queue.end());
+    json waiting = json::array();
+    for (size_t i = 0; i < in_queue.size() && i < kShownWaiters; ++i) {
+      waiting.push_back(in_queue[i].second);
+    }
+    pool["waiting"] = std::move(waiting);
+    pools.push_back(std::move(pool));
   }
   Reply(ex, 200, json{{"pools", std::move(pools)}, {"global", std::move(global)}});
 }

@@ -47,6 +47,8 @@ struct RestApiDeps {
   int64_t max_wait_ms = 3'600'000;
   // Further handlers by path prefix (e.g. "/mcp" in the next issue); checked before the routes.
   std::unordered_map<std::string, HttpHandler*> mounts;
+  // The handler of the path `/` alone (the dashboard's page), or null (404).
+  HttpHandler* root = nullptr;
 };
 
 class RestApi : public HttpHandler {

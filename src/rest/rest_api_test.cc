@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -649,6 +650,80 @@ TEST_F(RestApiTest, ListingFiltersAndLimits) {
   EXPECT_EQ(pending->json()["tasks"][0]["depth"], 1);
 }
 
+TEST_F(RestApiTest, PoolsListTheirWaitersInQueueOrder) {
+  LaunchId("hang 1");
+  LaunchId("hang 2");
+  std::vector<std::string> waiting;
+  for (int i = 0; i < 4; ++i) waiting.push_back(LaunchId("hang w" + std::to_string(i)));
+  ASSERT_TRUE(Post("/v1/tasks/" + waiting[1] + "/cancel", json::object())->status() == 200);
+  waiting.erase(waiting.begin() + 1);
+  auto ex = Call("GET", "/v1/pools");
+  EXPECT_EQ(ex->json()["pools"][0]["waiting"], json(waiting));
+  EXPECT_EQ(ex->json()["pools"][0]["queued"], 3);
+}
+
+TEST_F(RestApiTest, ListingPagesNewestFirstWithACursorAndCounts) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(LaunchId("hang " + std::to_string(i)));
+    clock_.AdvanceMs(1);
+  }
+  auto page = [&](const std::string& target) {
+    auto ex = Call("GET", target);
+    EXPECT_EQ(ex->status(), 200) << target << ": " << ex->response()->body;
+    return ex->json();
+  };
+  json first = page("/v1/tasks?order=newest&limit=2");
+  EXPECT_EQ(first["tasks"][0]["id"], ids[4]);
+  EXPECT_EQ(first["tasks"][1]["id"], ids[3]);
+  EXPECT_EQ(first["next_before"], ids[3]);
+  EXPECT_EQ(first["counts"], (json{{"pending", 3}, {"running", 2}, {"completed", 0}, {"error", 0},
+                                   {"cancelled", 0}, {"interrupted", 0}}));
+  EXPECT_EQ(first["last_event_id"], static_cast<int64_t>(EventCount()));
+  json second = page("/v1/tasks?order=newest&limit=2&before=" + ids[3]);
+  EXPECT_EQ(second["tasks"][0]["id"], ids[2]);
+  EXPECT_EQ(second["tasks"][1]["id"], ids[1]);
+  json last = page("/v1/tasks?order=newest&limit=2&before=" + second["next_before"].get<std::string>());
+  ASSERT_EQ(last["tasks"].size(), 1u);
+  EXPECT_EQ(last["tasks"][0]["id"], ids[0]);
+  EXPECT_EQ(last["next_before"], nullptr);
+  // Oldest first (the default), the cursor is still the page's oldest task.
+  json oldest = page("/v1/tasks?limit=2&before=" + ids[4]);
+  EXPECT_EQ(oldest["tasks"][0]["id"], ids[2]);
+  EXPECT_EQ(oldest["tasks"][1]["id"], ids[3]);
+  EXPECT_EQ(oldest["next_before"], ids[2]);
+  EXPECT_EQ(page("/v1/tasks?order=newest")["tasks"][0]["id"], ids[4]);
+  ExpectError(*Call("GET", "/v1/tasks?order=sideways"), 400, "invalid_argument");
+  ExpectError(*Call("GET", "/v1/tasks?before="), 400, "invalid_argument");
+}
+
+TEST_F(RestApiTest, ATreeIsListedAndCancelledByItsRoot) {
+  const json lead = LaunchTask({{"prompt", "hang lead"}, {"agent", "lead"}});
+  const std::string root = lead["root_session_id"];
+  LaunchRequest child = Req("hang child", "mock/scripted");
+  child.parent_session_id = lead["session_id"];
+  const std::string child_id = LaunchOk(child);
+  const std::string other = LaunchId("hang other");
+  auto tree = Call("GET", "/v1/tasks?root=" + root);
+  ASSERT_EQ(tree->status(), 200);
+  ASSERT_EQ(tree->json()["tasks"].size(), 2u);
+  EXPECT_EQ(tree->json()["tasks"][0]["id"], lead["id"]);
+  EXPECT_EQ(tree->json()["tasks"][1]["id"], child_id);
+
+  auto cancelled = Post("/v1/tasks/cancel", {{"root", root}});
+  ASSERT_EQ(cancelled->status(), 200) << cancelled->response()->body;
+  std::set<std::string> ids;
+  for (const json& t : cancelled->json()["cancelled"]) {
+    ids.insert(t["id"].get<std::string>());
+    EXPECT_EQ(t["state"], "cancelled");
+  }
+  // The child may go with its parent (a cascade) rather than by itself: either way, once.
+  EXPECT_TRUE(ids.count(lead["id"].get<std::string>())) << cancelled->response()->body;
+  EXPECT_EQ(manager_->Get(lead["id"].get<std::string>())->task.state, TaskState::kCancelled);
+  EXPECT_EQ(manager_->Get(child_id)->task.state, TaskState::kCancelled);
+  EXPECT_EQ(manager_->Get(other)->task.state, TaskState::kRunning);
+}
+
 TEST_F(RestApiTest, ListingLeavesOutResultAndCutsThePrompt) {
   std::string prompt = "fast ";
   for (int i = 0; i < 200; ++i) prompt += "é";
@@ -672,7 +747,7 @@ TEST_F(RestApiTest, ListingLeavesOutResultAndCutsThePrompt) {
 TEST_F(RestApiTest, PoolsShowAFullPool) {
   LaunchId("hang 1");
   LaunchId("hang 2");
-  LaunchId("hang 3");
+  const std::string third = LaunchId("hang 3");
   manager_->ReportRateLimit("mock", 5000);
   auto ex = Call("GET", "/v1/pools");
   ASSERT_EQ(ex->status(), 200);
@@ -684,7 +759,8 @@ TEST_F(RestApiTest, PoolsShowAFullPool) {
                                  {"in_use", 2},
                                  {"queued", 1},
                                  {"cooldown_until_ms", kWall0 + 5000},
-                                 {"cooldown_remaining_ms", 5000}}}},
+                                 {"cooldown_remaining_ms", 5000},
+                                 {"waiting", {third}}}}},
                               {"global", {{"limit", 0}, {"running", 2}, {"pending", 1}}}}))
       << ex->json().dump(2);
 }

@@ -168,6 +168,16 @@ constexpr std::string_view kMigration4 = R"sql(
 ALTER TABLE tasks ADD COLUMN worktree_json TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 5: browsers logged in to the dashboard (dashboard/dashboard_sessions.h), by the
+// SHA-256 of their cookie's secret — never the secret itself.
+constexpr std::string_view kMigration5 = R"sql(
+CREATE TABLE dashboard_sessions (
+  secret_sha256   TEXT PRIMARY KEY NOT NULL,
+  created_at_ms   INTEGER NOT NULL,
+  last_used_at_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 constexpr std::string_view kRefusalAdvice =
     "; move it away or point troupe at another data directory";
 
@@ -220,7 +230,7 @@ Status ApplyMigration(SqliteDb* db, int version, int64_t now_ms) {
 
 const std::vector<std::string_view>& SqliteMigrations() {
   static const std::vector<std::string_view> migrations = {kMigration1, kMigration2, kMigration3,
-                                                           kMigration4};
+                                                           kMigration4, kMigration5};
   return migrations;
 }
 

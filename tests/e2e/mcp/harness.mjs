@@ -132,11 +132,12 @@ export class TroupeSandbox {
   }
 
   // Starts `troupe serve` in the foreground with a loopback TCP listener on a port the kernel
-  // picks (read back from the lock file, so parallel tests never race for a port). Resolves
-  // {child, port, token, url} once GET /v1/health answers over TCP.
-  async startServe() {
+  // picks (read back from the lock file, so parallel tests never race for a port), or on `port`
+  // (a restart that must keep its address). Resolves {child, port, token, url} once
+  // GET /v1/health answers over TCP.
+  async startServe({ port = 0 } = {}) {
     const child = this.spawnTroupe('serve', ['serve', '--data-dir', this.data, '--workspace',
-                                             this.workspace, '--listen', '127.0.0.1:0']);
+                                             this.workspace, '--listen', `127.0.0.1:${port}`]);
     let exited = null;
     child.once('exit', (code, signal) => { exited = signal ?? code; });
     const lock = await waitUntil(() => {
