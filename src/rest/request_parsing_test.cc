@@ -299,7 +299,7 @@ TEST(ParseTaskQueryTest, StatesActiveAndFilters) {
   auto unknown = ParseTaskQuery({{"state", "running"}});
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().field, "state");
-  EXPECT_EQ(unknown.error().expected, "one of status, parent, session, owner, limit");
+  EXPECT_EQ(unknown.error().expected, "one of status, parent, session, owner, root, before, order, limit");
   for (const char* limit : {"0", "100001", "ten", "5x", "-1", "+5", ""}) {
     auto l = ParseTaskQuery({{"limit", limit}});
     ASSERT_FALSE(l.ok()) << limit;

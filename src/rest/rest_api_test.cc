@@ -713,7 +713,8 @@ TEST_F(RestApiTest, ATreeIsListedAndCancelledByItsRoot) {
   auto cancelled = Post("/v1/tasks/cancel", {{"root", root}});
   ASSERT_EQ(cancelled->status(), 200) << cancelled->response()->body;
   std::set<std::string> ids;
-  for (const json& t : cancelled->json()["cancelled"]) {
+  const json answer = cancelled->json();  // held: a loop over a temporary's member would dangle
+  for (const json& t : answer["cancelled"]) {
     ids.insert(t["id"].get<std::string>());
     EXPECT_EQ(t["state"], "cancelled");
   }
@@ -1130,7 +1131,7 @@ TEST_F(RestApiTest, MalformedRequestsAreRefusedPreciselyAndChangeNothing) {
        "active",
        "\"done\""},
       {"GET", "/v1/tasks?sort=id", "", "", 400, "invalid_argument", "sort",
-       "one of status, parent, session, owner, limit", "\"sort\""},
+       "one of status, parent, session, owner, root, before, order, limit", "\"sort\""},
       {"GET", "/v1/tasks/" + task + "?wait_ms=-1", "", "", 400, "invalid_argument", "wait_ms", ms,
        "\"-1\""},
       {"GET", "/v1/tasks/" + task + "?wait_ms=3600001", "", "", 400, "invalid_argument", "wait_ms",
