@@ -428,7 +428,7 @@ void McpConnection::OnTaskState(uint64_t call_id, Result<json> state) {
   if (status == "completed") {
     if (!t.contains("result") || !t["result"].is_object()) {
       // A CreateTaskResult may already say completed; the result comes with tasks/get.
-      if (StringMember(t, "resultType") == "task") return PollTask(call_id, 0);
+      if (StringMember(t, "resultType") == "task") return PollTask(call_id, kMinPollMs);
       return FinishCall(call_id, Status::InvalidArgument("task " + call.task_id +
                                                          " completed without a result object"));
     }
