@@ -15,6 +15,8 @@ targets=(
   "llm_stream_fuzz src/llm/llm_stream_fuzz src/llm/fuzz_corpus/llm_stream"
   "jsonc_fuzz src/config/jsonc_fuzz src/config/fuzz_corpus"
   "mcp_fuzz src/mcp/mcp_fuzz src/mcp/fuzz_corpus/mcp"
+  # What troupe's MCP client reads from the servers it calls (mcp_client/mcp_connection.h).
+  "mcp_client_fuzz src/mcp_client/mcp_client_fuzz src/mcp_client/fuzz_corpus"
   "http_api_fuzz src/rest/http_api_fuzz src/rest/fuzz_corpus/http_api"
   # Feeds request bodies as the connection does (http/request_feed.h, which says why).
   "http_request_fuzz src/http/http_request_fuzz src/http/fuzz_corpus/request"

@@ -61,7 +61,7 @@ if ! installed mcp; then
   stamp mcp
 fi
 
-# The official MCP SDK v2 client, for protocol revision 2026-07-28 (tests/e2e/mcp2026; node >= 20).
+# The official MCP SDK v2 client and server, for protocol revision 2026-07-28 (tests/e2e/mcp2026; node >= 20).
 if ! installed mcp2026; then
   (cd "$e2e/mcp2026" && npm ci --no-audit --no-fund)
   stamp mcp2026

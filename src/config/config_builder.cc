@@ -300,7 +300,7 @@ class ConfigFileReader {
     } else if (key.name == "prices") {
       if (!ExpectObject(v, at)) return;
       for (const auto& [model, entry] : v.items()) Price(model, entry, Child(at, model));
-    } else if (key.name == "mcp_servers" || key.name == "mcpServers" ||
+    } else if (key.name == "mcp_servers" || key.name == "mcpServers" || key.name == "mcp" ||
                key.name == "mcp_servers_allowed" || key.name == "webfetch") {
       McpSectionReader mcp(file_, doc_, &config, &b_->mcp_state_, &b_->errors_, &b_->warnings_);
       const ConfigPlace place{at.pointer, at.path};
@@ -308,6 +308,8 @@ class ConfigFileReader {
         mcp.Allowed(v, place);
       } else if (key.name == "webfetch") {
         mcp.WebFetch(v, place);
+      } else if (key.name == "mcp") {
+        mcp.OpenCodeServers(v, place);
       } else {
         mcp.Servers(v, place);
       }

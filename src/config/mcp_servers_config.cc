@@ -216,14 +216,19 @@ void McpSectionReader::Servers(const json& v, const ConfigPlace& at) {
   for (const auto& [name, entry] : v.items()) Server(name, entry, Child(at, name));
 }
 
-void McpSectionReader::Server(const std::string& name, const json& v, const ConfigPlace& at) {
+bool McpSectionReader::ServerName(const std::string& name, const ConfigPlace& at) {
   if (!IsMcpServerName(name)) {
     Error(at,
           "an MCP server name uses lowercase letters, digits, '_' and '-' (no \"__\", at most 64 "
           "characters); it becomes the prefix of its tools, \"<server>__<tool>\"",
           true);
-    return;
+    return false;
   }
+  return true;
+}
+
+void McpSectionReader::Server(const std::string& name, const json& v, const ConfigPlace& at) {
+  if (!ServerName(name, at)) return;
   if (!v.is_object()) {
     Error(at, "expected an object (\"command\" for a stdio server, \"url\" for HTTP), got " +
                   DescribeJsonValue(v));
@@ -289,6 +294,116 @@ void McpSectionReader::Server(const std::string& name, const json& v, const Conf
       }
     }
   }
+}
+
+void McpSectionReader::OpenCodeServers(const json& v, const ConfigPlace& at) {
+  if (!v.is_object()) {
+    Error(at, "expected an object of MCP servers by name (OpenCode's shape), got " +
+                  DescribeJsonValue(v));
+    return;
+  }
+  for (const auto& [name, entry] : v.items()) OpenCodeServer(name, entry, Child(at, name));
+}
+
+void McpSectionReader::OpenCodeServer(const std::string& name, const json& v,
+                                      const ConfigPlace& at) {
+  if (!ServerName(name, at)) return;
+  if (!v.is_object()) {
+    Error(at, "expected an object ({\"type\": \"local\", \"command\": [...]} or {\"type\": "
+              "\"remote\", \"url\": ...}), got " + DescribeJsonValue(v));
+    return;
+  }
+  if (v.contains("enabled") && v["enabled"].is_boolean() && !v["enabled"].get<bool>()) {
+    // Disabled in OpenCode's way: not defined here (a later file may define it again).
+    config_->mcp_servers.erase(name);
+    state_->origin.erase(name);
+    state_->set_by_project.erase(name);
+    return;
+  }
+  McpServerConfig server;
+  server.name = name;
+  server.file = file_;
+  const ConfigSection& section = FindConfigSection("mcp.*");
+  std::string type;
+  bool ok = true;
+  for (const auto& [k, value] : v.items()) {
+    const ConfigPlace place = Child(at, k);
+    const ConfigKey* known = section.Find(k);
+    if (known == nullptr) {
+      std::string message = "unknown key " + json(k).dump() + " in an MCP server (OpenCode's shape)";
+      if (std::optional<std::string_view> near = section.Suggest(k)) {
+        message += " (did you mean \"" + std::string(*near) + "\"?)";
+      }
+      Warn(place, std::move(message));
+    } else if (k == "type") {
+      if (!String(value, place, &type)) {
+        ok = false;
+      } else if (type != "local" && type != "remote") {
+        Error(place, "expected \"local\" (a program over stdio) or \"remote\" (streamable HTTP), "
+                     "got " + DescribeJsonValue(value));
+        ok = false;
+      }
+    } else if (k == "command") {
+      std::vector<std::string> command;
+      if (!Strings(value, place, &command)) {
+        ok = false;
+      } else if (command.empty() || command[0].empty()) {
+        Error(place, "expected the program and its arguments, e.g. [\"npx\", \"-y\", \"server\"], "
+                     "got " + DescribeJsonValue(value));
+        ok = false;
+      } else {
+        server.command = command[0];
+        server.args.assign(command.begin() + 1, command.end());
+      }
+    } else if (k == "environment") {
+      ok = StringMap(value, place, &server.env, false) && ok;
+    } else if (k == "enabled") {
+      if (!value.is_boolean()) {
+        Error(place, "expected true or false, got " + DescribeJsonValue(value));
+        ok = false;
+      }
+    } else if (k == "url") {
+      if (!value.is_string()) {
+        Error(place, "expected a string, got " + DescribeJsonType(value));
+        ok = false;
+      } else if (const std::string url = value.get<std::string>();
+                 !url.starts_with("http://") && !url.starts_with("https://")) {
+        Error(place, "expected an http:// or https:// URL");
+        ok = false;
+      } else {
+        server.url = url;
+      }
+    } else if (k == "headers") {
+      ok = StringMap(value, place, &server.headers, true) && ok;
+    } else if (k == "timeout") {
+      // OpenCode's timeout bounds connecting and listing the tools.
+      ok = Integer(value, place, 1, kMaxDurationMs, &server.startup_timeout_ms) && ok;
+    }
+  }
+  if (!ok) return;
+  if (type.empty()) {
+    Error(at, "an MCP server in OpenCode's shape needs \"type\": \"local\" or \"remote\"", true);
+    return;
+  }
+  if (type == "local" && server.command.empty()) {
+    Error(at, "a \"local\" MCP server needs \"command\": [program, arguments…]", true);
+    return;
+  }
+  if (type == "remote" && server.url.empty()) {
+    Error(at, "a \"remote\" MCP server needs \"url\"", true);
+    return;
+  }
+  if ((type == "local") != server.url.empty() || (type == "remote") != server.command.empty()) {
+    Error(at, "a \"" + type + "\" MCP server takes " +
+                  (type == "local" ? "\"command\", not \"url\"" : "\"url\", not \"command\""),
+          true);
+    return;
+  }
+  config_->mcp_servers[name] = std::move(server);
+  const TextPosition key = doc_.KeyPosition(at.pointer);
+  const ConfigDiagnostic where{file_, key.line, key.column, at.path};
+  state_->origin[name] = where;
+  if (project_) state_->set_by_project[name] = where;
 }
 
 void McpSectionReader::Allowed(const json& v, const ConfigPlace& at) {

@@ -1,5 +1,7 @@
 // The `mcp_servers` section (also read under Claude Code's name `mcpServers`, in the shape its
-// `.mcp.json` uses), `mcp_servers_allowed` and `webfetch`: read from one file at a time by
+// `.mcp.json` uses, and under OpenCode's `mcp`, in its shape: `{"type": "local", "command":
+// [program, args…], "environment", "enabled", "timeout"}` or `{"type": "remote", "url",
+// "headers", "enabled", "timeout"}`), `mcp_servers_allowed` and `webfetch`: read from one file at a time by
 // McpSectionReader, then checked on the merged result by FinishMcpServers.
 //
 // Trust: a project file (<workspace>/.troupe/troupe.jsonc, see IsProjectConfigFile) comes with
@@ -58,6 +60,9 @@ class McpSectionReader {
 
   // `mcp_servers` or `mcpServers` (an object of servers) at `at`.
   void Servers(const nlohmann::json& v, const ConfigPlace& at);
+  // OpenCode's `mcp` (an object of servers in its shape) at `at`. A server with "enabled":
+  // false is not defined (nor one of that name from an earlier file).
+  void OpenCodeServers(const nlohmann::json& v, const ConfigPlace& at);
   // `mcp_servers_allowed`.
   void Allowed(const nlohmann::json& v, const ConfigPlace& at);
   // `webfetch`.
@@ -68,6 +73,9 @@ class McpSectionReader {
 
  private:
   void Server(const std::string& name, const nlohmann::json& v, const ConfigPlace& at);
+  void OpenCodeServer(const std::string& name, const nlohmann::json& v, const ConfigPlace& at);
+  // Checks `name` and records where server `name` is defined; false when the name is refused.
+  bool ServerName(const std::string& name, const ConfigPlace& at);
   void Error(const ConfigPlace& at, std::string message, bool at_key = false);
   void Warn(const ConfigPlace& at, std::string message);
   bool String(const nlohmann::json& v, const ConfigPlace& at, std::string* out);

@@ -39,6 +39,48 @@ TEST(McpServersConfigTest, ReadsStdioAndHttpServersInBothShapes) {
   EXPECT_EQ(remote.headers.at("Authorization"), "Bearer ${GH}");
 }
 
+TEST(McpServersConfigTest, ReadsOpenCodesShape) {
+  Result<LoadedConfig> r = Load({{"user.jsonc", R"({
+    "mcp": {
+      "fs": {"type": "local", "command": ["npx", "-y", "server-fs", "/tmp"],
+             "environment": {"NODE_ENV": "production"}, "enabled": true, "timeout": 10000},
+      "api": {"type": "remote", "url": "https://example.com/mcp",
+              "headers": {"Authorization": "Bearer ${TOKEN}"}},
+      "off": {"type": "local", "command": ["x"], "enabled": false}
+    },
+    "agents": {"explore": {"tools": ["mcp:fs", "mcp:api"]}}
+  })"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const McpServerConfig& fs = r->config.mcp_servers.at("fs");
+  EXPECT_EQ(fs.command, "npx");
+  EXPECT_EQ(fs.args, (std::vector<std::string>{"-y", "server-fs", "/tmp"}));
+  EXPECT_EQ(fs.env.at("NODE_ENV"), "production");
+  EXPECT_EQ(fs.startup_timeout_ms, 10000);
+  const McpServerConfig& api = r->config.mcp_servers.at("api");
+  EXPECT_EQ(api.url, "https://example.com/mcp");
+  EXPECT_EQ(api.headers.at("Authorization"), "Bearer ${TOKEN}");
+  EXPECT_EQ(r->config.mcp_servers.count("off"), 0u) << "enabled: false defines nothing";
+}
+
+TEST(McpServersConfigTest, OpenCodesShapeErrorsNameFileLineAndColumn) {
+  Result<LoadedConfig> r = Load({{"oc.jsonc", R"({
+  "mcp": {
+    "a": {"command": ["x"]},
+    "b": {"type": "local", "command": "npx -y server"},
+    "c": {"type": "remote"},
+    "d": {"type": "stdio", "command": ["x"]},
+    "e": {"type": "local", "command": []}
+  }
+})"}});
+  ASSERT_FALSE(r.ok());
+  const std::string m = r.status().message();
+  EXPECT_THAT(m, HasSubstr("oc.jsonc:3:5: mcp.a: an MCP server in OpenCode's shape needs \"type\""));
+  EXPECT_THAT(m, HasSubstr("oc.jsonc:4:39: mcp.b.command: expected"));
+  EXPECT_THAT(m, HasSubstr("oc.jsonc:5:5: mcp.c: a \"remote\" MCP server needs \"url\""));
+  EXPECT_THAT(m, HasSubstr("oc.jsonc:6:19: mcp.d.type: expected \"local\""));
+  EXPECT_THAT(m, HasSubstr("oc.jsonc:7:39: mcp.e.command: expected the program and its arguments"));
+}
+
 TEST(McpServersConfigTest, ErrorsNameFileLineAndColumn) {
   Result<LoadedConfig> r = Load({{"u.jsonc", R"({
   "mcp_servers": {

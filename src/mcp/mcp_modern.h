@@ -22,27 +22,10 @@
 #include <string>
 #include <string_view>
 
+#include "mcp_client/mcp_revision.h"
 #include "wire/jsonrpc.h"
 
 namespace troupe {
-
-inline constexpr const char* kMcpModernProtocolVersion = "2026-07-28";
-
-// The revision's error codes.
-inline constexpr int kMcpHeaderMismatch = -32020;
-inline constexpr int kMcpMissingRequiredClientCapability = -32021;
-inline constexpr int kMcpUnsupportedProtocolVersion = -32022;
-
-// The reserved _meta keys.
-inline constexpr const char* kMcpMetaProtocolVersion = "io.modelcontextprotocol/protocolVersion";
-inline constexpr const char* kMcpMetaClientCapabilities =
-    "io.modelcontextprotocol/clientCapabilities";
-inline constexpr const char* kMcpMetaClientInfo = "io.modelcontextprotocol/clientInfo";
-inline constexpr const char* kMcpMetaServerInfo = "io.modelcontextprotocol/serverInfo";
-inline constexpr const char* kMcpMetaLogLevel = "io.modelcontextprotocol/logLevel";
-inline constexpr const char* kMcpMetaSubscriptionId = "io.modelcontextprotocol/subscriptionId";
-// The tasks extension's identifier (capabilities.extensions key).
-inline constexpr const char* kMcpTasksExtension = "io.modelcontextprotocol/tasks";
 
 // Whether the request (`method`, `params`) is of the modern era (see above).
 bool IsMcpModernRequest(std::string_view method, const nlohmann::json& params);
@@ -74,13 +57,5 @@ using McpHeaderFn = std::function<std::string(const char* lower_name)>;
 // values), nullopt when they hold.
 std::optional<jsonrpc::Error> CheckMcpModernHeaders(const nlohmann::json& request,
                                                     const McpHeaderFn& header);
-
-// `value` as a header value: as is when it is plain visible ASCII without surrounding spaces
-// and not itself of the sentinel form; `=?base64?…?=` otherwise.
-std::string EncodeMcpHeaderValue(const std::string& value);
-
-// `value` decoded when it has the `=?base64?…?=` form; as is otherwise. nullopt for a sentinel
-// whose payload is not valid base64.
-std::optional<std::string> DecodeMcpHeaderValue(const std::string& value);
 
 }  // namespace troupe

@@ -186,6 +186,8 @@ class McpSession {
     bool modern = false;
     std::string minted_handle;
     bool listen = false;  // subscriptions/listen: open until cancelled, never answered
+    // subscriptions/listen with notifications.taskIds: the tasks it reports.
+    std::vector<std::unique_ptr<McpTaskWatch>> task_watches;
   };
   // Starts a host call that answers through `done` (McpToolHost::Call or AwaitTaskResult).
   using HostCall = std::function<std::unique_ptr<McpCall>(const McpCallContext& context,
@@ -222,7 +224,10 @@ class McpSession {
                                             const McpEnvelope& envelope);
   Answer GetTaskModern(const nlohmann::json& params);
   Answer CancelTaskModern(const nlohmann::json& params);
-  void Listen(const nlohmann::json& id, const nlohmann::json& params);
+  Answer UpdateTaskModern(const nlohmann::json& params);
+  void Listen(const nlohmann::json& id, const nlohmann::json& params, const McpEnvelope& envelope);
+  // notifications/tasks for `task_id` on the listen `id` (its state as tasks/get tells it).
+  void SendTaskStatus(const nlohmann::json& id, const std::string& task_id);
   // `result` with resultType (when absent) and the server's info in _meta.
   nlohmann::json StampModern(nlohmann::json result) const;
   // A 2026 CallToolResult `body`, stamped, telling the handle minted for the call (if any).

@@ -27,12 +27,20 @@
 // - subscriptions/listen: acknowledged at once (notifications/subscriptions/acknowledged with
 //   the filter honoured: troupe's tools never change while it runs, so toolsListChanged is
 //   accepted and never fires), then open until the client cancels it or the connection ends.
+//   The tasks extension's `taskIds` filter (a client that declares the extension; else -32021)
+//   is honoured for the ids tasks/get would find (the acknowledgement lists those): each state
+//   change of such a task is pushed as notifications/tasks carrying what tasks/get would answer
+//   then (its _meta naming the subscription); a task already terminal is told once at once.
+// - tasks/update: troupe's tasks never ask for input, so no inputResponses key is ever
+//   outstanding: as the extension says of such keys, they are ignored, and a known task gets
+//   the empty acknowledgement; an unknown one is -32602, as for tasks/get.
 // - notifications/message is never sent for a modern request (no logLevel is honoured beyond
 //   accepting it); progress flows on the request's own stream when it has a progressToken.
 // - ping, logging/setLevel, initialize-only methods (tasks/list, tasks/result, resources/*,
 //   prompts/*) are -32601.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <random>
 #include <utility>
 
@@ -151,8 +159,10 @@ void McpSession::HandleModern(const json& id, const std::string& method, const j
     answer = GetTaskModern(params);
   } else if (method == "tasks/cancel") {
     answer = CancelTaskModern(params);
+  } else if (method == "tasks/update") {
+    answer = UpdateTaskModern(params);
   } else if (method == "subscriptions/listen") {
-    return Listen(id, params);
+    return Listen(id, params, envelope);
   } else {
     answer = {nullptr,
               MakeError(jsonrpc::kMethodNotFound,
@@ -296,7 +306,31 @@ McpSession::Answer McpSession::CancelTaskModern(const json& params) {
   return {json::object(), std::nullopt};
 }
 
-void McpSession::Listen(const json& id, const json& params) {
+McpSession::Answer McpSession::UpdateTaskModern(const json& params) {
+  std::string task_id;
+  if (auto error = ReadTaskId(params, &task_id)) return {nullptr, error};
+  const json& responses = Member(params, "inputResponses");
+  if (!responses.is_object()) {
+    return {nullptr, InvalidParams(Expected("params.inputResponses",
+                                            "an object (responses keyed by input request)",
+                                            responses))};
+  }
+  McpCallContext context = Context();
+  context.by_task_handle = true;
+  Result<McpTask> task = host_->GetTask(context, task_id);
+  if (!task.ok()) return {nullptr, HostError(task.status())};
+  return {json::object(), std::nullopt};
+}
+
+void McpSession::SendTaskStatus(const json& id, const std::string& task_id) {
+  Answer state = GetTaskModern({{"taskId", task_id}});
+  if (state.error) return;
+  json params = std::move(state.result);
+  params["_meta"][kMcpMetaSubscriptionId] = id;
+  Send(jsonrpc::MakeNotification("notifications/tasks", std::move(params)));
+}
+
+void McpSession::Listen(const json& id, const json& params, const McpEnvelope& envelope) {
   const json& filter = Member(params, "notifications");
   if (!filter.is_object()) {
     return SendAnswer(id, {nullptr, InvalidParams(Expected("params.notifications",
@@ -307,6 +341,36 @@ void McpSession::Listen(const json& id, const json& params) {
   for (const char* key : {"toolsListChanged", "promptsListChanged", "resourcesListChanged"}) {
     if (filter.contains(key) && filter[key].is_boolean()) acknowledged[key] = filter[key];
   }
+  std::vector<std::string> task_ids;
+  if (HasMember(filter, "taskIds")) {
+    const json& ids = Member(filter, "taskIds");
+    bool strings = ids.is_array();
+    for (const json& t : strings ? ids : json::array()) strings = strings && t.is_string();
+    if (!strings) {
+      return SendAnswer(id, {nullptr, InvalidParams(Expected("params.notifications.taskIds",
+                                                             "an array of task ids", ids))});
+    }
+    if (!envelope.tasks) {
+      jsonrpc::Error error = MakeError(
+          kMcpMissingRequiredClientCapability,
+          fmt::format("Missing required client capability: task notifications need the {} "
+                      "extension in the request's client capabilities",
+                      kMcpTasksExtension));
+      error.data = {{"requiredCapabilities",
+                     {{"extensions", {{kMcpTasksExtension, json::object()}}}}}};
+      return SendAnswer(id, {nullptr, error});
+    }
+    McpCallContext context = Context();
+    context.by_task_handle = true;
+    for (const json& t : ids) {
+      const std::string task_id = t.get<std::string>();
+      if (host_->GetTask(context, task_id).ok() &&
+          std::find(task_ids.begin(), task_ids.end(), task_id) == task_ids.end()) {
+        task_ids.push_back(task_id);
+      }
+    }
+    acknowledged["taskIds"] = task_ids;
+  }
   // Open until notifications/cancelled or Close(): an in-flight entry with nothing to wait for.
   StartInFlight(
       id, nullptr, "",
@@ -315,10 +379,30 @@ void McpSession::Listen(const json& id, const json& params) {
       },
       /*modern=*/true);
   auto open = in_flight_.find(jsonrpc::IdKey(id));
-  if (open != in_flight_.end()) open->second.listen = true;
+  if (open == in_flight_.end()) return;
+  open->second.listen = true;
   Send(jsonrpc::MakeNotification(
       "notifications/subscriptions/acknowledged",
       {{"_meta", {{kMcpMetaSubscriptionId, id}}}, {"notifications", std::move(acknowledged)}}));
+  const std::string key = jsonrpc::IdKey(id);
+  const uint64_t serial = open->second.serial;
+  std::weak_ptr<int> alive = alive_;
+  McpCallContext context = Context();
+  context.by_task_handle = true;
+  for (const std::string& task_id : task_ids) {
+    std::unique_ptr<McpTaskWatch> watch = host_->WatchTask(
+        context, task_id, [this, alive, key, serial, id, task_id](const McpTask&) {
+          if (alive.expired() || closed_) return;
+          auto it = in_flight_.find(key);
+          if (it == in_flight_.end() || it->second.serial != serial) return;
+          SendTaskStatus(id, task_id);
+        });
+    auto it = in_flight_.find(key);
+    if (it == in_flight_.end() || it->second.serial != serial) return;
+    if (watch) it->second.task_watches.push_back(std::move(watch));
+    Result<McpTask> now = host_->GetTask(context, task_id);
+    if (now.ok() && IsTerminal(now->status)) SendTaskStatus(id, task_id);
+  }
 }
 
 }  // namespace troupe

@@ -213,6 +213,72 @@ TEST_F(McpModernSessionTest, ListenIsAcknowledgedAndStaysOpenUntilCancelled) {
   EXPECT_EQ(sent_.size(), 1u) << "a cancelled listen is not answered";
 }
 
+TEST_F(McpModernSessionTest, ListenWithTaskIdsPushesEachStateChangeAsNotificationsTasks) {
+  Start(1);
+  const std::string id =
+      Ask(Modern(1, "tools/call", Delegate("quick"), /*tasks=*/true))["result"]["taskId"];
+  sent_.clear();
+  Session().Receive(Modern(2, "subscriptions/listen",
+                           {{"notifications", {{"taskIds", {id, "bg_nope"}}}}}, /*tasks=*/true)
+                        .dump());
+  ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(sent_[0]["method"], "notifications/subscriptions/acknowledged");
+  EXPECT_EQ(sent_[0]["params"]["notifications"]["taskIds"], json::array({id}))
+      << "an id tasks/get would not find is left out";
+  clock_.AdvanceMs(5000);
+  std::vector<json> pushed;
+  for (const json& m : sent_) {
+    if (m.value("method", "") == "notifications/tasks") pushed.push_back(m["params"]);
+  }
+  ASSERT_FALSE(pushed.empty());
+  const json& last = pushed.back();
+  EXPECT_EQ(last["taskId"], id);
+  EXPECT_EQ(last["status"], "completed");
+  EXPECT_EQ(last["result"]["isError"], false);
+  EXPECT_EQ(last["_meta"]["io.modelcontextprotocol/subscriptionId"], 2);
+  // What tasks/get answers, but for the subscription's _meta.
+  json got = Ask(Modern(3, "tasks/get", {{"taskId", id}}))["result"];
+  EXPECT_EQ(got["result"], last["result"]);
+
+  // A later listen on the finished task is told its state at once.
+  sent_.clear();
+  Session().Receive(
+      Modern(4, "subscriptions/listen", {{"notifications", {{"taskIds", {id}}}}}, true).dump());
+  ASSERT_EQ(sent_.size(), 2u);
+  EXPECT_EQ(sent_[1]["method"], "notifications/tasks");
+  EXPECT_EQ(sent_[1]["params"]["status"], "completed");
+  Session().Receive(R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2}})");
+  Session().Receive(R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":4}})");
+  EXPECT_EQ(Session().listens_open(), 0u);
+}
+
+TEST_F(McpModernSessionTest, TaskNotificationsNeedTheExtensionDeclared) {
+  json refused = Ask(Modern(1, "subscriptions/listen", {{"notifications", {{"taskIds", {"bg_1"}}}}}));
+  EXPECT_EQ(refused["error"]["code"], kMcpMissingRequiredClientCapability);
+  EXPECT_TRUE(refused["error"]["data"]["requiredCapabilities"]["extensions"].contains(
+      "io.modelcontextprotocol/tasks"));
+  json bad = Ask(Modern(2, "subscriptions/listen", {{"notifications", {{"taskIds", "bg_1"}}}}, true));
+  EXPECT_EQ(bad["error"]["code"], -32602);
+  EXPECT_EQ(Session().listens_open(), 0u);
+}
+
+TEST_F(McpModernSessionTest, TasksUpdateAcknowledgesAKnownTaskAndRefusesAnUnknownOne) {
+  Start(1);
+  const std::string id =
+      Ask(Modern(1, "tools/call", Delegate("quick"), /*tasks=*/true))["result"]["taskId"];
+  // troupe's tasks never ask for input: no key is outstanding, the responses are ignored.
+  json ack = Ask(Modern(2, "tasks/update",
+                        {{"taskId", id}, {"inputResponses", {{"q1", {{"action", "accept"}}}}}},
+                        true));
+  ExpectStamped(ack["result"]);
+  EXPECT_EQ(ack["result"]["resultType"], "complete");
+  EXPECT_EQ(Ask(Modern(3, "tasks/get", {{"taskId", id}}))["result"]["status"], "working");
+  EXPECT_EQ(Ask(Modern(4, "tasks/update", {{"taskId", "bg_nope"}, {"inputResponses", json::object()}},
+                       true))["error"]["code"],
+            -32602);
+  EXPECT_EQ(Ask(Modern(5, "tasks/update", {{"taskId", id}}, true))["error"]["code"], -32602);
+}
+
 TEST_F(McpModernSessionTest, EraRulesAndTheRevisionsErrors) {
   json unknown = Ask({{"jsonrpc", "2.0"},
                       {"id", 1},

@@ -72,4 +72,9 @@ std::unique_ptr<McpTaskWatch> McpToolHost::WatchTasks(const std::string&,
   return nullptr;
 }
 
+std::unique_ptr<McpTaskWatch> McpToolHost::WatchTask(const McpCallContext&, const std::string&,
+                                                     std::function<void(const McpTask&)>) {
+  return nullptr;
+}
+
 }  // namespace troupe

@@ -128,6 +128,12 @@ class McpToolHost {
   // call of the host (a cancel ends a task at once). Null: nothing will be reported.
   virtual std::unique_ptr<McpTaskWatch> WatchTasks(
       const std::string& session_id, std::function<void(const McpTaskNotice&)> on_notice);
+  // Calls `on_change` each time task `task_id` (found as GetTask finds it with `context`)
+  // changes state, until the returned watch is destroyed; same call rules as WatchTasks. Null:
+  // nothing will be reported (the default, and a task GetTask would not find).
+  virtual std::unique_ptr<McpTaskWatch> WatchTask(const McpCallContext& context,
+                                                  const std::string& task_id,
+                                                  std::function<void(const McpTask&)> on_change);
 };
 
 }  // namespace troupe

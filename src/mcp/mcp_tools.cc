@@ -465,6 +465,21 @@ std::unique_ptr<McpTaskWatch> EngineMcpTools::WatchTasks(
       });
 }
 
+std::unique_ptr<McpTaskWatch> EngineMcpTools::WatchTask(
+    const McpCallContext& given, const std::string& task_id,
+    std::function<void(const McpTask&)> on_change) {
+  McpCallContext context = given;
+  if (!impl_->OwnedTask(&context, task_id).ok()) return nullptr;
+  Impl* impl = impl_.get();
+  return impl->task_events->WatchTask(
+      task_id, [impl, on_change = std::move(on_change)](const EngineEvent& e) {
+        if (e.kind != EngineEvent::Kind::kState) return;
+        TaskView view;
+        view.task = *e.task;
+        on_change(McpTaskOf(view, impl->clock->WallMs()));
+      });
+}
+
 size_t EngineMcpTools::task_watches() const { return impl_->task_events->watches(); }
 
 }  // namespace troupe

@@ -102,6 +102,8 @@ class EngineMcpTools : public McpToolHost {
                                            std::function<void(McpToolResult)> done) override;
   std::unique_ptr<McpTaskWatch> WatchTasks(
       const std::string& session_id, std::function<void(const McpTaskNotice&)> on_notice) override;
+  std::unique_ptr<McpTaskWatch> WatchTask(const McpCallContext& context, const std::string& task_id,
+                                          std::function<void(const McpTask&)> on_change) override;
 
   // WatchTasks and tasks/result waits alive (all share one EventBus subscription).
   size_t task_watches() const;

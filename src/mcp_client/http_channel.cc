@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 
 #include "core/text_case.h"
+#include "mcp_client/mcp_revision.h"
 #include "wire/jsonrpc.h"
 #include "wire/sse_parser.h"
 
@@ -30,10 +31,55 @@ Status HttpChannel::Open(McpChannelCallbacks callbacks) {
 
 std::string HttpChannel::Describe() const { return "http " + UrlForDisplay(spec_.url); }
 
-void HttpChannel::AnswerWithError(const nlohmann::json& id, const std::string& why) {
+void HttpChannel::AnswerWithError(const nlohmann::json& id, const std::string& why,
+                                  nlohmann::json data) {
   if (id.is_null() || !callbacks_.on_message) return;
-  callbacks_.on_message(jsonrpc::ErrorResponse(id, jsonrpc::kInternalError, why));
+  callbacks_.on_message(
+      jsonrpc::ErrorResponse(id, jsonrpc::Error{jsonrpc::kInternalError, why, std::move(data)}));
 }
+
+namespace {
+
+// The 2026-07-28 request headers of `message` (a request whose params._meta carries the
+// protocol version): MCP-Protocol-Version from the body, Mcp-Method, and Mcp-Name for the
+// methods that name something.
+void AddModernHeaders(const nlohmann::json& message, std::vector<HttpHeader>* headers) {
+  const nlohmann::json& params = message.contains("params") ? message["params"] : nlohmann::json();
+  headers->push_back({"MCP-Protocol-Version",
+                      params["_meta"][kMcpMetaProtocolVersion].get<std::string>()});
+  const std::string method = message.value("method", "");
+  if (message.contains("id")) headers->push_back({"Mcp-Method", method});
+  // The tasks extension (SEP-2663) adds tasks/* naming their task, for routing.
+  const char* source = method == "resources/read"                            ? "uri"
+                       : method == "tools/call" || method == "prompts/get"   ? "name"
+                       : method == "tasks/get" || method == "tasks/update" ||
+                               method == "tasks/cancel"
+                           ? "taskId"
+                           : nullptr;
+  if (source != nullptr && params.contains(source) && params[source].is_string()) {
+    headers->push_back({"Mcp-Name", EncodeMcpHeaderValue(params[source].get<std::string>())});
+  }
+}
+
+bool IsModernMessage(const nlohmann::json& message) {
+  if (!message.contains("params") || !message["params"].is_object()) return false;
+  const nlohmann::json& params = message["params"];
+  return params.contains("_meta") && params["_meta"].is_object() &&
+         params["_meta"].contains(kMcpMetaProtocolVersion) &&
+         params["_meta"][kMcpMetaProtocolVersion].is_string();
+}
+
+// The JSON-RPC error object of an HTTP error's body, null when the body is not one.
+nlohmann::json RpcErrorOfBody(const std::string& body) {
+  nlohmann::json parsed = nlohmann::json::parse(body, nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("error") ||
+      !parsed["error"].is_object()) {
+    return nullptr;
+  }
+  return parsed["error"];
+}
+
+}  // namespace
 
 void HttpChannel::Send(const nlohmann::json& message) {
   if (closed_) return;
@@ -46,9 +92,13 @@ void HttpChannel::Send(const nlohmann::json& message) {
   request.headers = spec_.headers;
   request.headers.push_back({"Content-Type", "application/json"});
   request.headers.push_back({"Accept", "application/json, text/event-stream"});
-  if (!session_id_.empty()) request.headers.push_back({"Mcp-Session-Id", session_id_});
-  if (!protocol_version_.empty()) {
-    request.headers.push_back({"MCP-Protocol-Version", protocol_version_});
+  if (IsModernMessage(message)) {
+    AddModernHeaders(message, &request.headers);
+  } else {
+    if (!session_id_.empty()) request.headers.push_back({"Mcp-Session-Id", session_id_});
+    if (!protocol_version_.empty()) {
+      request.headers.push_back({"MCP-Protocol-Version", protocol_version_});
+    }
   }
   request.body = jsonrpc::Serialize(message);
   request.connect_timeout_ms = 10'000;
@@ -105,7 +155,7 @@ void HttpChannel::Send(const nlohmann::json& message) {
   cb.on_done = [this, p, post_id, alive](Status status, HttpErrorKind) {
     if (alive.expired() || closed_) return;
     if (!status.ok()) {
-      if (!p->answered) AnswerWithError(p->id, status.message());
+      if (!p->answered) AnswerWithError(p->id, status.message(), {{"transport", true}});
     } else if (p->status == 404 && !session_id_.empty()) {
       Finish(post_id);
       closed_ = true;
@@ -116,8 +166,11 @@ void HttpChannel::Send(const nlohmann::json& message) {
       return;
     } else if (p->status / 100 != 2) {
       std::string text = p->body.substr(0, 200);
+      nlohmann::json data = {{"httpStatus", p->status}};
+      if (nlohmann::json rpc = RpcErrorOfBody(p->body); !rpc.is_null()) data["rpcError"] = rpc;
       AnswerWithError(p->id, "HTTP " + std::to_string(p->status) +
-                                 (text.empty() ? "" : ": " + text));
+                                 (text.empty() ? "" : ": " + text),
+                      std::move(data));
     } else if (!p->sse && !p->body.empty()) {
       nlohmann::json message = nlohmann::json::parse(p->body, nullptr, false);
       if (message.is_discarded() || !message.is_object()) {

@@ -2,7 +2,9 @@
 // endpoint; a request's answer comes back as one JSON body or as a server-sent-event stream
 // (progress and server requests first, the response last). The session id the server gives at
 // initialize (`Mcp-Session-Id`) and the negotiated `MCP-Protocol-Version` go on every later
-// POST; Close ends the session with a DELETE. A 404 on a session means it expired: the channel
+// POST; Close ends the session with a DELETE. A 2026-07-28 message (its params._meta carries
+// the protocol version) goes without a session, with the revision's MCP-Protocol-Version,
+// Mcp-Method and Mcp-Name headers. A 404 on a session means it expired: the channel
 // closes, and the owner starts a new one.
 //
 // A request whose POST fails (connection refused, an HTTP error, a body that is neither) is
@@ -35,12 +37,16 @@ class HttpChannel : public McpChannel {
   void Abandon(const nlohmann::json& id) override;
   void Close() override;
   void SetProtocolVersion(const std::string& version) override { protocol_version_ = version; }
+  bool CancelsByClosing() const override { return true; }
   std::string Describe() const override;
 
  private:
   struct Post;
   void Finish(uint64_t post_id);
-  void AnswerWithError(const nlohmann::json& id, const std::string& why);
+  // `data` says what kind of failure it was: {"transport": true} when the POST got no answer,
+  // {"httpStatus": N, "rpcError": {...}} for an HTTP error (rpcError when its body was one).
+  void AnswerWithError(const nlohmann::json& id, const std::string& why,
+                       nlohmann::json data = nullptr);
 
   HttpClient* http_;
   HttpServerSpec spec_;

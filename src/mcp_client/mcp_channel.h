@@ -35,6 +35,9 @@ class McpChannel {
   virtual void Close() = 0;
   // After initialize: the negotiated protocol version (HTTP sends it as a header).
   virtual void SetProtocolVersion(const std::string& version) { (void)version; }
+  // Whether giving up a 2026-07-28 request is the aborted answer itself (HTTP) rather than
+  // notifications/cancelled (stdio).
+  virtual bool CancelsByClosing() const { return false; }
   // What it is, for listings: "stdio pid 1234", "http http://127.0.0.1:3001/mcp".
   virtual std::string Describe() const = 0;
 };

@@ -49,6 +49,9 @@ struct McpServers::Server {
   int starts = 0;
   int failures = 0;  // since the last time it was ready
   int64_t backoff_ends_ms = 0;
+  // Its stdio process exited on the server/discover probe: later starts go straight to
+  // initialize.
+  bool skip_probe = false;
   std::unique_ptr<Timer> backoff_timer;
   std::vector<std::weak_ptr<Waiter>> waiters;
 };
@@ -185,14 +188,17 @@ void McpServers::StartServer(Server& s) {
     });
     return;
   }
-  s.conn = std::make_shared<McpConnection>(std::move(channel), deps_.clock);
+  s.conn = std::make_shared<McpConnection>(std::move(channel), deps_.clock, !s.skip_probe);
   std::weak_ptr<McpConnection> conn = s.conn;
   const int64_t timeout = s.config.startup_timeout_ms;
   s.conn->Start(
       timeout,
       [this, alive, server, conn, timeout](troupe::Status started) {
         if (alive.expired() || conn.expired()) return;
-        if (!started.ok()) return Failed(*server, started);
+        if (!started.ok()) {
+          if (conn.lock()->probe_closed()) server->skip_probe = true;
+          return Failed(*server, started);
+        }
         conn.lock()->ListTools(timeout, [this, alive, server, conn](
                                             Result<std::vector<McpToolInfo>> tools) {
           if (alive.expired() || conn.expired()) return;
@@ -262,6 +268,12 @@ void McpServers::Failed(Server& s, const troupe::Status& why) {
 
 std::shared_ptr<void> McpServers::WhenReady(
     const std::string& name, std::function<void(Result<std::vector<McpToolInfo>>)> done) {
+  return WhenReady(name, std::move(done), /*for_call=*/false);
+}
+
+std::shared_ptr<void> McpServers::WhenReady(
+    const std::string& name, std::function<void(Result<std::vector<McpToolInfo>>)> done,
+    bool for_call) {
   auto waiter = std::make_shared<Waiter>();
   waiter->done = std::move(done);
   auto it = servers_.find(name);
@@ -285,7 +297,7 @@ std::shared_ptr<void> McpServers::WhenReady(
       answer_later(troupe::Status::FailedPrecondition(s.config.blocked));
       break;
     case McpServerState::kReady:
-      if (s.conn && s.conn->tools_stale()) {
+      if (s.conn && s.conn->tools_stale() && !for_call) {
         // tools/list_changed: list again before answering.
         s.waiters.push_back(waiter);
         s.state = McpServerState::kStarting;
@@ -355,7 +367,7 @@ std::unique_ptr<McpToolCall> McpServers::Call(const std::string& server, const s
           raw->id_ = 0;
           (*shared_done)(std::move(result));
         });
-  });
+  }, /*for_call=*/true);
   return call;
 }
 

@@ -80,6 +80,8 @@ class McpServers {
   std::vector<McpServerStatus> List() const;
 
   // Starts `name` if it is not ready and calls `done` once it is (with its tools) or failed.
+  // Tools that went stale (tools/list_changed, or a 2026 server's ttlMs passed) are listed
+  // again first.
   // The returned token drops `done` when destroyed.
   std::shared_ptr<void> WhenReady(
       const std::string& name,
@@ -102,6 +104,10 @@ class McpServers {
   void StartServer(Server& s);
   void Failed(Server& s, const troupe::Status& why);
   void Ready(Server& s);
+  // `for_call`: the listed tools are good enough even when stale (a call names its tool).
+  std::shared_ptr<void> WhenReady(const std::string& name,
+                                  std::function<void(Result<std::vector<McpToolInfo>>)> done,
+                                  bool for_call);
   std::unique_ptr<McpChannel> MakeChannel(const McpServerConfig& c, troupe::Status* error);
 
   McpServersDeps deps_;

@@ -19,15 +19,18 @@ namespace {
 using json = nlohmann::json;
 using ::testing::HasSubstr;
 
-// The first lines every scripted server writes: initialize's answer and a tools/list of one
-// tool. $LOG gets every line it reads.
+// The first lines every scripted server writes: a 2025 server's refusal of the 2026 probe
+// (server/discover), initialize's answer and a tools/list of one tool. $LOG gets every line it
+// reads.
 constexpr const char* kPreamble = R"(
 log() { printf '%s\n' "$1" >> "$LOG"; }
 IFS= read -r l; log "$l"
-echo '{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-06-18","capabilities":{"tools":{}},"serverInfo":{"name":"sh-server","version":"0"}}}'
+echo '{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"Method not found"}}'
+IFS= read -r l; log "$l"
+echo '{"jsonrpc":"2.0","id":2,"result":{"protocolVersion":"2025-06-18","capabilities":{"tools":{}},"serverInfo":{"name":"sh-server","version":"0"}}}'
 IFS= read -r l; log "$l"
 IFS= read -r l; log "$l"
-echo '{"jsonrpc":"2.0","id":2,"result":{"tools":[{"name":"echo","description":"echoes","inputSchema":{"type":"object","properties":{"text":{"type":"string"}}}}]}}'
+echo '{"jsonrpc":"2.0","id":3,"result":{"tools":[{"name":"echo","description":"echoes","inputSchema":{"type":"object","properties":{"text":{"type":"string"}}}}]}}'
 )";
 
 struct McpServersTest : ::testing::Test {
@@ -68,7 +71,7 @@ struct McpServersTest : ::testing::Test {
 TEST_F(McpServersTest, StartsLazilyCallsAndAnswers) {
   auto servers = Servers(R"(
 IFS= read -r l; log "$l"
-echo '{"jsonrpc":"2.0","id":3,"result":{"content":[{"type":"text","text":"hi back"}]}}'
+echo '{"jsonrpc":"2.0","id":4,"result":{"content":[{"type":"text","text":"hi back"}]}}'
 IFS= read -r l
 )");
   EXPECT_EQ(servers->Status("sh").state, McpServerState::kIdle);

@@ -5,7 +5,8 @@
 // delegate_task launched as tasks of the tasks extension on a pool of two, polled with
 // tasks/get, one cancelled with tasks/cancel, the results read, a troupe session continued, and
 // every completion notice seen exactly once under the caller's session handle. Then malformed
-// 2026 requests get the revision's error codes.
+// 2026 requests get the revision's error codes, and the daemon is killed and started again: the
+// tasks answer tasks/get under the same ids.
 //
 // Every message the server sends is checked against the SDK's own schemas: JSON-RPC framing
 // (@modelcontextprotocol/core's JSONRPCMessageSchema) for all, the SDK client's decoding of each
@@ -355,6 +356,54 @@ async function malformed(t, extra) {
   }
 }
 
+// The daemon killed (SIGKILL) and started again: the tasks a 2026 client launched answer
+// tasks/get under the same ids, a completed one with its result, and the unfinished one can
+// still be cancelled. Returns the new `extra` (HTTP: the new `troupe serve`).
+async function restart(t, extra) {
+  let u = await openUser(`${TRANSPORT}-restart`, { pin: MODERN }, extra);
+  const launch = async (prompt) => check(CreateTaskResultV2Schema,
+    await u.rawResult('tools/call', { name: 'delegate_task', arguments: {
+      description: 'restart', agent: 'general', prompt } }), 'CreateTaskResult').taskId;
+  let done;
+  let hung;
+  try {
+    await t.test('before: one task completed, one still working', async () => {
+      done = await launch(mockPrompt('latency=0 reply="finished before the restart"', 'Quick.'));
+      hung = await launch(mockPrompt('hang', 'Wait forever.'));
+      await waitUntil(async () => (await u.rawResult('tasks/get', { taskId: done })).status === 'completed',
+                      30_000, `task ${done} to complete`);
+      assert.equal((await u.rawResult('tasks/get', { taskId: hung })).status, 'working');
+    });
+  } finally {
+    await u.close();
+  }
+  const lock = sandbox.lock();
+  assert.ok(lock?.pid > 0, 'a daemon runs');
+  process.kill(lock.pid, 'SIGKILL');
+  await waitUntil(() => {
+    try { process.kill(lock.pid, 0); return false; } catch { return true; }
+  }, 10_000, `daemon ${lock.pid} to die`);
+  const next = TRANSPORT === 'http' ? await sandbox.startServe() : extra;
+  u = await openUser(`${TRANSPORT}-restarted`, { pin: MODERN }, next);
+  try {
+    await t.test('after: tasks/get answers both ids; the completed result is read back', async () => {
+      const got = check(GetTaskResultV2Schema, await u.rawResult('tasks/get', { taskId: done }), 'tasks/get');
+      assert.equal(got.status, 'completed');
+      assert.match(texts(got.result), /finished before the restart/);
+      const other = check(GetTaskResultV2Schema, await u.rawResult('tasks/get', { taskId: hung }), 'tasks/get');
+      assert.ok(['working', 'failed', 'cancelled', 'completed'].includes(other.status), other.status);
+      check(CancelTaskResultV2Schema, await u.rawResult('tasks/cancel', { taskId: hung }), 'tasks/cancel');
+      await waitUntil(async () => (await u.rawResult('tasks/get', { taskId: hung })).status !== 'working',
+                      30_000, `task ${hung} to end after tasks/cancel`);
+      const unknown = await u.raw('tasks/get', { taskId: 'bg_nosuchtask' });
+      assert.equal(unknown.error?.code, -32602);
+    });
+  } finally {
+    await u.close();
+  }
+  return next;
+}
+
 test(`MCP 2026-07-28 over ${TRANSPORT} with the official SDK v2 client`, async (t) => {
   let extra = {};
   try {
@@ -362,6 +411,7 @@ test(`MCP 2026-07-28 over ${TRANSPORT} with the official SDK v2 client`, async (
     await t.test('pinned to 2026-07-28', (tt) => scenario(tt, { pin: MODERN }, extra));
     await t.test('auto mode negotiates 2026-07-28', (tt) => scenario(tt, 'auto', extra));
     await t.test('malformed 2026 requests get the revision\'s error codes', (tt) => malformed(tt, extra));
+    await t.test('tasks survive a daemon killed and restarted', async (tt) => { extra = await restart(tt, extra); });
   } catch (e) {
     sandbox.dumpLogs();
     throw e;

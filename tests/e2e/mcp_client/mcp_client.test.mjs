@@ -112,6 +112,18 @@ test('config check refuses an unknown server in an agent\'s tools, naming it and
   assert.equal(troupeRun(['config', 'check']).status, 0);
 });
 
+test('config check refuses an unknown server in a Markdown agent\'s tools, naming the file, line and column', () => {
+  const dir = path.join(work, '.troupe', 'agents');
+  fs.mkdirSync(dir, { recursive: true });
+  const agent = path.join(dir, 'scout.md');
+  fs.writeFileSync(agent, '---\ndescription: looks around\ntools: read, mcp:everything, mcp:elsewhere/find_*\n---\nLook around.\n');
+  const r = troupeRun(['config', 'check']);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /scout\.md:3:30: agent "scout": tools: unknown MCP server "elsewhere"; configured: crash, everything, flood, hang, memory, slow/);
+  fs.rmSync(path.join(work, '.troupe'), { recursive: true, force: true });
+  assert.equal(troupeRun(['config', 'check']).status, 0);
+});
+
 test(`an agent calls server-everything (${transport}) and server-memory and finishes`, () => {
   const task = runTask([
     'Use the tools.',
@@ -137,6 +149,40 @@ test('a tool error reaches the model as an error result', () => {
   const [result] = toolResults(task.id);
   assert.equal(result.is_error, true, JSON.stringify(result));
   assert.match(result.content, /a|number|invalid/i);
+});
+
+test('webfetch through the daemon: the librarian reads a page on 127.0.0.1 into its transcript', async () => {
+  const page = '<html><head><title>t</title><script>var hidden = 1;</script></head><body>' +
+    '<h1>Local page</h1><p>The answer is <b>forty-two</b>.</p></body></html>';
+  const server = spawn(node, ['-e', `
+    const http = require('node:http');
+    const s = http.createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(${JSON.stringify(page)});
+    });
+    s.listen(0, '127.0.0.1', () => console.log('port ' + s.address().port));
+  `], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise((resolve, reject) => {
+      let out = '';
+      server.stdout.on('data', (b) => {
+        out += b;
+        const m = out.match(/port (\d+)/);
+        if (m) resolve(Number(m[1]));
+      });
+      server.on('exit', (code) => reject(new Error(`page server exited ${code}`)));
+    });
+    const task = runTask(`#mock latency=0 tool=webfetch:{"url":"http://127.0.0.1:${port}/doc"} reply="read it"`,
+                         'librarian');
+    assert.equal(task.state, 'completed', JSON.stringify(task));
+    const [result] = toolResults(task.id);
+    assert.ok(result && !result.is_error, JSON.stringify(result));
+    assert.match(result.content, /# Local page/);
+    assert.match(result.content, /The answer is forty-two\./);
+    assert.doesNotMatch(result.content, /hidden/);
+  } finally {
+    server.kill('SIGKILL');
+  }
 });
 
 test('a server that crashes mid-call: the call fails saying so, the task finishes', () => {

@@ -28,6 +28,9 @@ rl.on('line', (line) => {
       process.stdout.write('x'.repeat(6 * 1024 * 1024));
     }
     // hang: never answers
+  } else if (m.id !== undefined && m.method) {
+    // As SDK servers answer a method they do not have (troupe's server/discover probe first).
+    send({ jsonrpc: '2.0', id: m.id, error: { code: -32601, message: 'Method not found' } });
   }
 });
 rl.on('close', () => process.exit(0));

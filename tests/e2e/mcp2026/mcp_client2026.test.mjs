@@ -1,0 +1,161 @@
+// troupe as an MCP client of a server of revision 2026-07-28 that we did not write the protocol
+// of: sdk2_server.mjs, built on the official SDK v2 (@modelcontextprotocol/server), over stdio or
+// over Streamable HTTP on 127.0.0.1 (TROUPE_E2E_TRANSPORT). The built `troupe` (its daemon
+// autostarted by the CLI on a scratch HOME) runs agents on the offline scripted model whose
+// `#mock` directives call the server's tools: a plain one, one the server turns into a task of
+// the tasks extension (troupe polls tasks/get until it completes, and sends tasks/cancel when
+// the call times out), and one that asks for input troupe cannot give. The server's log says
+// what reached it: the per-request _meta envelope and, over HTTP, the revision's headers.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const troupe = process.env.TROUPE_BINARY;
+const transport = process.env.TROUPE_E2E_TRANSPORT || 'stdio';
+const node = process.execPath;
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'troupe-mcpc26-'));
+const home = path.join(root, 'home');
+const data = path.join(root, 'data');
+const work = path.join(root, 'work');
+for (const d of [home, data, work, path.join(home, '.config', 'troupe')]) {
+  fs.mkdirSync(d, { recursive: true });
+}
+const logs = { sdk2: path.join(root, 'sdk2.log'), slow: path.join(root, 'slow.log') };
+const env = {
+  PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'),
+  XDG_RUNTIME_DIR: path.join(root, 'run'), TROUPE_DATA_DIR: data, LANG: 'C.UTF-8',
+};
+fs.mkdirSync(env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
+const server = path.join(here, 'sdk2_server.mjs');
+
+const httpServers = [];
+async function serverConfig(log, slowMs, extra = {}) {
+  const serverEnv = { LOG: log, SLOW_REPORT_MS: String(slowMs) };
+  if (transport !== 'http') {
+    return { command: node, args: [server, 'stdio'], env: serverEnv, ...extra };
+  }
+  const child = spawn(node, [server, 'http'], { cwd: here, env: { ...process.env, ...serverEnv },
+                                               stdio: ['ignore', 'pipe', 'inherit'] });
+  httpServers.push(child);
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (b) => {
+      out += b;
+      const m = out.match(/listening (\d+)/);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`sdk2 http server exited ${code}`)));
+  });
+  return { type: 'http', url: `http://127.0.0.1:${port}/mcp`, ...extra };
+}
+
+function troupeRun(args) {
+  return spawnSync(troupe, args, { env, cwd: work, encoding: 'utf8', timeout: 120000 });
+}
+function runTask(prompt) {
+  const r = troupeRun(['run', '--agent', 'explore', '--wait', '--json', prompt]);
+  assert.ok(r.stdout, `troupe run printed nothing; stderr: ${r.stderr}`);
+  const out = JSON.parse(r.stdout);
+  return out.task ?? out;
+}
+function toolResults(id) {
+  const r = troupeRun(['output', id, '--full', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout).messages.filter((m) => m.role === 'tool').map((m) => m.message);
+}
+function logLines(which) {
+  if (!fs.existsSync(logs[which])) return [];
+  return fs.readFileSync(logs[which], 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+}
+
+after(() => {
+  troupeRun(['stop']);
+  for (const child of httpServers) child.kill('SIGKILL');
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('setup: the config names the SDK v2 servers and the agent that may use them', async () => {
+  const config = {
+    mcp_servers: {
+      sdk2: await serverConfig(logs.sdk2, 300),
+      slow: await serverConfig(logs.slow, 3_600_000, { timeout_ms: 1500 }),
+    },
+    agents: { explore: { tools: ['read', 'mcp:sdk2', 'mcp:slow'] } },
+  };
+  fs.writeFileSync(path.join(home, '.config/troupe/troupe.jsonc'), JSON.stringify(config, null, 2));
+  assert.equal(troupeRun(['config', 'check']).status, 0);
+});
+
+test(`an agent calls a 2026-07-28 SDK v2 server (${transport}): a plain tool and a task`, () => {
+  const task = runTask([
+    'Use the tools.',
+    '#mock latency=0 tool=sdk2__echo:{"text":"hello 2026"} ' +
+      'tool@2=sdk2__slow_report:{"topic":"the build"} reply="both answered"',
+  ].join('\n'));
+  assert.equal(task.state, 'completed', JSON.stringify(task));
+  const results = toolResults(task.id);
+  assert.equal(results.length, 2, JSON.stringify(results));
+  assert.match(results[0].content, /echo: hello 2026/);
+  assert.match(results[1].content, /report on the build: all green \(task [0-9a-f-]+\)/);
+  assert.ok(results.every((m) => !m.is_error), JSON.stringify(results));
+
+  const lines = logLines('sdk2');
+  const calls = lines.filter((l) => l.method === 'tools/call');
+  assert.equal(calls.length, 2, JSON.stringify(lines));
+  for (const call of calls) {
+    assert.equal(call.envelope['io.modelcontextprotocol/protocolVersion'], '2026-07-28');
+    assert.deepEqual(call.envelope['io.modelcontextprotocol/clientCapabilities'],
+                     { extensions: { 'io.modelcontextprotocol/tasks': {} } });
+    assert.equal(call.envelope['io.modelcontextprotocol/clientInfo'].name, 'troupe');
+  }
+  const taskId = results[1].content.match(/task ([0-9a-f-]+)/)[1];
+  const polls = lines.filter((l) => l.method === 'tasks/get');
+  assert.ok(polls.length >= 1 && polls.every((l) => l.params.taskId === taskId), JSON.stringify(polls));
+  if (transport === 'http') {
+    const posts = lines.filter((l) => l.http === 'POST').map((l) => l.headers);
+    assert.ok(posts.every((h) => h['mcp-protocol-version'] === '2026-07-28' && !h['mcp-session-id']),
+              JSON.stringify(posts));
+    assert.ok(posts.some((h) => h['mcp-method'] === 'server/discover'));
+    assert.ok(posts.some((h) => h['mcp-method'] === 'tools/call' && h['mcp-name'] === 'slow_report'));
+    assert.ok(posts.some((h) => h['mcp-method'] === 'tasks/get' && h['mcp-name'] === taskId));
+  }
+});
+
+test('a tool that asks for input troupe cannot give is an error result the model sees', () => {
+  const task = runTask('#mock latency=0 tool=sdk2__ask_user:{} reply="saw it"');
+  assert.equal(task.state, 'completed', JSON.stringify(task));
+  const [result] = toolResults(task.id);
+  assert.equal(result.is_error, true, JSON.stringify(result));
+  // The SDK refuses input requests a client did not declare the capability for (-32021).
+  assert.match(result.content, /-32021|input/);
+});
+
+test('a task that outlives timeout_ms: the call times out and the server gets tasks/cancel', async () => {
+  const task = runTask('#mock latency=0 tool=slow__slow_report:{"topic":"forever"} reply="gave up"');
+  assert.equal(task.state, 'completed', JSON.stringify(task));
+  const [result] = toolResults(task.id);
+  assert.equal(result.is_error, true, JSON.stringify(result));
+  // The deadline covers the whole call; on a loaded machine it may pass before the task exists.
+  assert.match(result.content, /(task [0-9a-f-]+ of slow_report|tools\/call slow_report) timed out after 1\.5s/);
+  if (!/task [0-9a-f-]+ of slow_report/.test(result.content)) return;
+  const deadline = Date.now() + 10000;
+  while (!logLines('slow').some((l) => l.method === 'tasks/cancel')) {
+    assert.ok(Date.now() < deadline, 'no tasks/cancel reached the server');
+    await new Promise((res) => setTimeout(res, 50));
+  }
+});
+
+test('troupe mcp-servers shows the negotiated protocol version', () => {
+  const r = troupeRun(['mcp-servers', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const servers = Object.fromEntries(JSON.parse(r.stdout).servers.map((s) => [s.name, s]));
+  assert.equal(servers.sdk2.state, 'ready');
+  assert.equal(servers.sdk2.protocol_version, '2026-07-28');
+  assert.match(servers.sdk2.server, /sdk2-test-server/);
+  assert.deepEqual(servers.sdk2.tools.map((t) => t.tool).sort(), ['ask_user', 'echo', 'slow_report']);
+});
