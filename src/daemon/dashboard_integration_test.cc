@@ -100,7 +100,7 @@ TEST_F(DashboardIntegrationTest, LoginOnceThenTheCookieReadsTheApiAcrossARestart
   // The page needs no credential and carries its security headers.
   Reply page = tcp.Get("/");
   EXPECT_EQ(page.status, 200) << Describe(page);
-  EXPECT_THAT(page.body, HasSubstr("<title>troupe</title>"));
+  EXPECT_THAT(page.body, HasSubstr("<title>troupe dashboard</title>"));
   EXPECT_THAT(page.headers, HasSubstr("Content-Security-Policy: default-src 'self'"));
   EXPECT_THAT(page.headers, HasSubstr("Content-Type: text/html; charset=utf-8"));
 

@@ -74,7 +74,7 @@ TEST_F(DashboardApiTest, ServesTheEmbeddedPageWithItsSecurityHeaders) {
   ASSERT_EQ(ex->status(), 200);
   const ApiResponse& r = *ex->response();
   EXPECT_EQ(r.content_type, "text/html; charset=utf-8");
-  EXPECT_NE(r.body.find("<title>troupe</title>"), std::string::npos);
+  EXPECT_NE(r.body.find("<title>troupe dashboard</title>"), std::string::npos);
   EXPECT_NE(HeaderOf(r, "Content-Security-Policy").find("frame-ancestors 'none'"),
             std::string::npos);
   EXPECT_EQ(HeaderOf(r, "X-Content-Type-Options"), "nosniff");
