@@ -42,7 +42,7 @@ try {
   await rest('POST', `/v1/tasks/${c.id}/cancel`, { reason: 'changed my mind' });
   // a lead with children, on a pool of its own
   await launch('Plan the release', '#mock tool=delegate_task:{"description":"Map the source tree","prompt":"#mock tps=2 tokens=400","agent":"explore","background":true,"model":"mock/lead"} ' +
-               'tool=delegate_task:{"description":"Check the changelog","prompt":"#mock latency=400 reply=ok","agent":"explore","background":true,"model":"mock/lead"} tps=1 tokens=300',
+               'tool=delegate_task:{"description":"Check the changelog","prompt":"#mock latency=400 reply=ok","agent":"explore","background":true,"model":"mock/lead"} tool@2=background_wait:{\"timeout_ms\":60000} tps=0 reply=\"planned\"',
                { agent: 'lead', model: 'mock/lead' }).catch((e) => console.error(`no tree in the screenshot: ${e.message}`));
   // two running (tool turns, then a slow reply), three waiting behind them
   await launch('Write the migration tests', '#mock tool=list:{"path":"."} tool@2=read:{"path":"README.md"} tps=2 tokens=600');
