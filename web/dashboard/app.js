@@ -60,10 +60,10 @@ async function loadOlder() {
   if (!paging.more || paging.loading || !paging.cursor) return;
   paging.loading = true;
   try {
-    const r = await get(withQuery('/v1/tasks', { limit: PAGE, cursor: paging.cursor }));
+    const r = await get(withQuery('/v1/tasks', { order: 'newest', limit: PAGE, before: paging.cursor }));
     store.mergeSnapshot(r.tasks, r.last_event_id ?? null);
-    paging.cursor = r.next_cursor ?? null;
-    paging.more = Boolean(r.next_cursor);
+    paging.cursor = r.next_before ?? null;
+    paging.more = Boolean(r.next_before);
   } catch (e) {
     document.getElementById('board-note').textContent = `loading older tasks: ${e.describe ? e.describe() : e.message}`;
   } finally {
@@ -89,10 +89,11 @@ const board = new Board(store, { onOpen: open, onNearEnd: loadOlder, onVisible: 
 // The newest page of tasks (and the event id it is as of). Returns last_event_id, or null when
 // the daemon does not give one (then the stream replays from the start of its log).
 async function loadSnapshot() {
-  const r = await get(withQuery('/v1/tasks', { limit: PAGE }));
+  // newest first; `next_before` is the cursor of the next older page (null on the last)
+  const r = await get(withQuery('/v1/tasks', { order: 'newest', limit: PAGE }));
   store.mergeSnapshot(r.tasks, r.last_event_id ?? null, r.counts ?? null);
-  paging.cursor = r.next_cursor ?? null;
-  paging.more = Boolean(r.next_cursor);
+  paging.cursor = r.next_before ?? null;
+  paging.more = Boolean(r.next_before);
   // the active ones too, however many: they are what the board is for
   const active = await get(withQuery('/v1/tasks', { status: 'active', limit: 100000 }));
   store.mergeSnapshot(active.tasks, active.last_event_id ?? r.last_event_id ?? null);

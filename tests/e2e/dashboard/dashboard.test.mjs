@@ -263,10 +263,17 @@ test('the dashboard in chromium', { timeout: 220_000 }, async (t) => {
       });
       assert.ok(scroll.rendered, 'after a scroll to the middle no row is in view');
       assert.ok(scroll.rows < 200, `${scroll.rows} rows are in the DOM after the scroll`);
+      // the end of the list asks for the next older page (GET /v1/tasks?order=newest&before=…)
+      const loadedBefore = scroll.loaded;
+      await p.evaluate(() => { const v = document.getElementById('board-viewport'); v.scrollTop = v.scrollHeight; });
+      await waitUntil(() => p.evaluate((n) => window.troupeDashboard.tasksLoaded > n, loadedBefore), 30_000,
+                      `an older page after scrolling to the end (${loadedBefore} tasks loaded)`);
+      const loadedAfter = await p.evaluate(() => window.troupeDashboard.tasksLoaded);
       const all = await p.textContent('[data-testid="count-all"]');
       console.log(`${BULK} tasks: ${n} launched in ${launchedMs} ms; a fresh board showed its first rows ` +
                   `${firstRowsMs} ms after navigation; a scroll to the middle rendered in ${scroll.ms.toFixed(1)} ms ` +
                   `(${scroll.rows} rows in the DOM, ${scroll.loaded} tasks loaded, "All" counts ${all}); ` +
+                  `the end of the list loaded an older page (${loadedBefore} → ${loadedAfter} tasks); ` +
                   `the live page holds ${rowsLive} rows in the DOM`);
       await p.close();
     });
