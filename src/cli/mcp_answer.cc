@@ -61,7 +61,7 @@ McpForwarded McpForwarded::Classify(std::string_view line) {
       const json& meta = request->params["_meta"];
       auto version = meta.find(kMcpMetaProtocolVersion);
       if (version != meta.end() && version->is_string()) f.modern_version = *version;
-      for (const char* key : {"name", "uri"}) {
+      if (const char* key = McpNameSource(f.method)) {
         auto found = request->params.find(key);
         if (found != request->params.end() && found->is_string()) f.name = *found;
       }

@@ -47,7 +47,8 @@ struct McpForwarded {
   // notifications/cancelled; null otherwise.
   nlohmann::json params;
   // A request of MCP 2026-07-28 (mcp/mcp_modern.h): its _meta protocol version ("" when it has
-  // none) and params.name or params.uri, for the Mcp-Name header ("" when none).
+  // none) and what its Mcp-Name header mirrors (McpNameSource: params.name, .uri or .taskId;
+  // "" when none).
   bool modern = false;
   std::string modern_version;
   std::string name;

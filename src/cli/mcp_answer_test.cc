@@ -37,6 +37,25 @@ McpRouted Answer(const McpForwarded& sent, int status, std::string_view type,
   return routed;
 }
 
+// What the bridge mirrors into Mcp-Name for a 2026-07-28 request: the tool's name, or the task
+// of a tasks/* request (the daemon refuses tasks/get without it, as the official SDK does).
+TEST(McpForwardedTest, KnowsWhatAModernRequestNamesForMcpName) {
+  const std::string meta = R"("_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28",)"
+                           R"("io.modelcontextprotocol/clientCapabilities":{}})";
+  McpForwarded call = McpForwarded::Classify(
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"delegate_task",)" + meta +
+      "}}");
+  EXPECT_TRUE(call.modern);
+  EXPECT_EQ(call.modern_version, "2026-07-28");
+  EXPECT_EQ(call.name, "delegate_task");
+  McpForwarded get = McpForwarded::Classify(
+      R"({"jsonrpc":"2.0","id":2,"method":"tasks/get","params":{"taskId":"bg_12",)" + meta + "}}");
+  EXPECT_EQ(get.name, "bg_12");
+  McpForwarded list = McpForwarded::Classify(
+      R"({"jsonrpc":"2.0","id":3,"method":"tools/list","params":{"name":"x",)" + meta + "}}");
+  EXPECT_EQ(list.name, "") << "tools/list mirrors nothing";
+}
+
 TEST(McpForwardedTest, ClassifiesWhatTheClientSent) {
   McpForwarded init = McpForwarded::Classify(
       R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"x"}})");

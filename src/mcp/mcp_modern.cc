@@ -23,7 +23,6 @@ jsonrpc::Error Mismatch(std::string message) {
   return MakeError(kMcpHeaderMismatch, "Header mismatch: " + std::move(message));
 }
 
-
 }  // namespace
 
 bool IsMcpModernRequest(std::string_view method, const json& params) {
@@ -41,10 +40,10 @@ std::vector<std::string> McpAllProtocolVersions() {
 
 jsonrpc::Error McpUnsupportedVersionError(const std::string& requested,
                                           const std::vector<std::string>& supported) {
-  jsonrpc::Error error = MakeError(
-      kMcpUnsupportedProtocolVersion,
-      fmt::format("Unsupported protocol version: \"{}\" (supported: {})", ToValidUtf8(requested),
-                  fmt::join(supported, ", ")));
+  jsonrpc::Error error =
+      MakeError(kMcpUnsupportedProtocolVersion,
+                fmt::format("Unsupported protocol version: \"{}\" (supported: {})",
+                            ToValidUtf8(requested), fmt::join(supported, ", ")));
   error.data = {{"supported", supported}, {"requested", requested}};
   return error;
 }
@@ -53,16 +52,16 @@ std::optional<jsonrpc::Error> ReadMcpEnvelope(const json& params, McpEnvelope* e
   if (auto error = mcp_params::CheckParamsObject(params)) return error;
   const json& meta = Member(params, "_meta");
   if (!meta.is_object()) {
-    return InvalidParams(Expected(
-        "params._meta", "an object carrying io.modelcontextprotocol/protocolVersion and "
-                        "io.modelcontextprotocol/clientCapabilities (protocol 2026-07-28)",
-        meta));
+    return InvalidParams(
+        Expected("params._meta",
+                 "an object carrying io.modelcontextprotocol/protocolVersion and "
+                 "io.modelcontextprotocol/clientCapabilities (protocol 2026-07-28)",
+                 meta));
   }
   const json& version = Member(meta, kMcpMetaProtocolVersion);
   if (!version.is_string()) {
-    return InvalidParams(
-        Expected(std::string("params._meta[\"") + kMcpMetaProtocolVersion + "\"]",
-                 "a protocol version string", version));
+    return InvalidParams(Expected(std::string("params._meta[\"") + kMcpMetaProtocolVersion + "\"]",
+                                  "a protocol version string", version));
   }
   envelope->protocol_version = version.get<std::string>();
   if (envelope->protocol_version != kMcpModernProtocolVersion) {
@@ -71,15 +70,15 @@ std::optional<jsonrpc::Error> ReadMcpEnvelope(const json& params, McpEnvelope* e
   const json& capabilities = Member(meta, kMcpMetaClientCapabilities);
   if (!capabilities.is_object()) {
     return InvalidParams(
-        Expected(std::string("params._meta[\"") + kMcpMetaClientCapabilities + "\"]",
-                 "an object", capabilities));
+        Expected(std::string("params._meta[\"") + kMcpMetaClientCapabilities + "\"]", "an object",
+                 capabilities));
   }
   envelope->client_capabilities = capabilities;
   if (HasMember(meta, kMcpMetaClientInfo)) {
     const json& info = Member(meta, kMcpMetaClientInfo);
     if (!info.is_object()) {
-      return InvalidParams(Expected(std::string("params._meta[\"") + kMcpMetaClientInfo + "\"]",
-                                    "an object", info));
+      return InvalidParams(
+          Expected(std::string("params._meta[\"") + kMcpMetaClientInfo + "\"]", "an object", info));
     }
     envelope->client_info = info;
   }
@@ -88,7 +87,8 @@ std::optional<jsonrpc::Error> ReadMcpEnvelope(const json& params, McpEnvelope* e
   return std::nullopt;
 }
 
-std::optional<jsonrpc::Error> CheckMcpModernHeaders(const json& request, const McpHeaderFn& header) {
+std::optional<jsonrpc::Error> CheckMcpModernHeaders(const json& request,
+                                                    const McpHeaderFn& header) {
   const std::string method = Member(request, "method").is_string()
                                  ? Member(request, "method").get<std::string>()
                                  : std::string();
@@ -98,8 +98,7 @@ std::optional<jsonrpc::Error> CheckMcpModernHeaders(const json& request, const M
   if (version.empty()) return Mismatch("the MCP-Protocol-Version header is missing");
   if (!body_version.is_string() || body_version.get<std::string>() != version) {
     return Mismatch(fmt::format(
-        "MCP-Protocol-Version header value '{}' does not match body value {}",
-        ToValidUtf8(version),
+        "MCP-Protocol-Version header value '{}' does not match body value {}", ToValidUtf8(version),
         body_version.is_string() ? "'" + ToValidUtf8(body_version.get<std::string>()) + "'"
                                  : std::string("(none in params._meta)")));
   }
@@ -109,17 +108,21 @@ std::optional<jsonrpc::Error> CheckMcpModernHeaders(const json& request, const M
     return Mismatch(fmt::format("Mcp-Method header value '{}' does not match body value '{}'",
                                 ToValidUtf8(header_method), ToValidUtf8(method)));
   }
-  if (method == "tools/call" || method == "resources/read" || method == "prompts/get") {
-    const json& source = method == "resources/read" ? Member(params, "uri") : Member(params, "name");
+  // As the official SDK's server does, a tasks/* body without a taskId is left to the method's
+  // own -32602; the other named methods need their header whatever the body holds.
+  if (const char* source_key = McpNameSource(method)) {
+    const json& source = Member(params, source_key);
+    const bool task_method = std::string_view(source_key) == "taskId";
+    if (task_method && !source.is_string()) return std::nullopt;
     const std::string raw = header("mcp-name");
     if (raw.empty()) return Mismatch("the Mcp-Name header is missing");
     std::optional<std::string> name = DecodeMcpHeaderValue(raw);
     if (!name) return Mismatch("the Mcp-Name header is not valid =?base64?…?= encoding");
     if (!source.is_string() || source.get<std::string>() != *name) {
-      return Mismatch(fmt::format(
-          "Mcp-Name header value '{}' does not match body value {}", ToValidUtf8(*name),
-          source.is_string() ? "'" + ToValidUtf8(source.get<std::string>()) + "'"
-                             : std::string("(none)")));
+      return Mismatch(
+          fmt::format("Mcp-Name header value '{}' does not match body value {}", ToValidUtf8(*name),
+                      source.is_string() ? "'" + ToValidUtf8(source.get<std::string>()) + "'"
+                                         : std::string("(none)")));
     }
   }
   return std::nullopt;

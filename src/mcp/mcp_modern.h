@@ -11,9 +11,11 @@
 // - A modern request whose envelope lacks the protocol version or the client capabilities, or
 //   has them of the wrong type, is -32602 naming the key. A version troupe does not speak is
 //   -32022 UnsupportedProtocolVersion with data {supported, requested}.
-// - On Streamable HTTP the MCP-Protocol-Version, Mcp-Method and (for tools/call) Mcp-Name
-//   headers must be present and match the body, else -32020 HeaderMismatch (HTTP 400). An
-//   Mcp-Name in the `=?base64?…?=` form is decoded first.
+// - On Streamable HTTP the MCP-Protocol-Version, Mcp-Method and Mcp-Name headers must be
+//   present and match the body, else -32020 HeaderMismatch (HTTP 400): Mcp-Name is params.name
+//   of tools/call and prompts/get, params.uri of resources/read, and (the tasks extension's
+//   binding) params.taskId of tasks/get, tasks/update and tasks/cancel. An Mcp-Name in the
+//   `=?base64?…?=` form is decoded first.
 #pragma once
 
 #include <functional>

@@ -65,8 +65,8 @@ TEST(McpModernTest, ChecksTheHttpHeadersAgainstTheBody) {
                   {"method", "tools/call"},
                   {"params", {{"name", "delegate_task"}, {"_meta", Envelope()}}}};
   std::map<std::string, std::string> headers = {{"mcp-protocol-version", "2026-07-28"},
-                                                 {"mcp-method", "tools/call"},
-                                                 {"mcp-name", "delegate_task"}};
+                                                {"mcp-method", "tools/call"},
+                                                {"mcp-name", "delegate_task"}};
   auto header = [&headers](const char* name) {
     auto it = headers.find(name);
     return it == headers.end() ? std::string() : it->second;
@@ -95,12 +95,52 @@ TEST(McpModernTest, ChecksTheHttpHeadersAgainstTheBody) {
   EXPECT_EQ(version->code, kMcpHeaderMismatch);
 }
 
+TEST(McpModernTest, TasksRequestsNameTheirTaskInMcpName) {
+  EXPECT_STREQ(McpNameSource("tasks/get"), "taskId");
+  EXPECT_STREQ(McpNameSource("tasks/cancel"), "taskId");
+  EXPECT_STREQ(McpNameSource("tasks/update"), "taskId");
+  EXPECT_STREQ(McpNameSource("resources/read"), "uri");
+  EXPECT_EQ(McpNameSource("tools/list"), nullptr);
+
+  json request = {{"jsonrpc", "2.0"},
+                  {"id", 1},
+                  {"method", "tasks/get"},
+                  {"params", {{"taskId", "bg_1234"}, {"_meta", Envelope()}}}};
+  std::map<std::string, std::string> headers = {{"mcp-protocol-version", "2026-07-28"},
+                                                {"mcp-method", "tasks/get"}};
+  auto header = [&headers](const char* name) {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  };
+  auto missing = CheckMcpModernHeaders(request, header);
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->code, kMcpHeaderMismatch);
+  EXPECT_NE(missing->message.find("Mcp-Name header is missing"), std::string::npos);
+
+  headers["mcp-name"] = "bg_other";
+  auto wrong = CheckMcpModernHeaders(request, header);
+  ASSERT_TRUE(wrong);
+  EXPECT_NE(wrong->message.find("'bg_other' does not match body value 'bg_1234'"),
+            std::string::npos)
+      << wrong->message;
+
+  headers["mcp-name"] = "bg_1234";
+  EXPECT_FALSE(CheckMcpModernHeaders(request, header));
+
+  // No taskId in the body: the method's own -32602 says so, not a header mismatch.
+  request["params"].erase("taskId");
+  headers.erase("mcp-name");
+  EXPECT_FALSE(CheckMcpModernHeaders(request, header));
+}
+
 TEST(McpModernTest, DecodesBase64HeaderValues) {
   EXPECT_EQ(DecodeMcpHeaderValue("plain"), "plain");
-  EXPECT_EQ(DecodeMcpHeaderValue("=?base64?SGVsbG8sIOS4lueVjA==?="), "Hello, \xe4\xb8\x96\xe7\x95\x8c");
+  EXPECT_EQ(DecodeMcpHeaderValue("=?base64?SGVsbG8sIOS4lueVjA==?="),
+            "Hello, \xe4\xb8\x96\xe7\x95\x8c");
   EXPECT_EQ(DecodeMcpHeaderValue("=?base64?a$b?="), std::nullopt);
   EXPECT_EQ(EncodeMcpHeaderValue("delegate_task"), "delegate_task");
-  EXPECT_EQ(EncodeMcpHeaderValue("Hello, \xe4\xb8\x96\xe7\x95\x8c"), "=?base64?SGVsbG8sIOS4lueVjA==?=");
+  EXPECT_EQ(EncodeMcpHeaderValue("Hello, \xe4\xb8\x96\xe7\x95\x8c"),
+            "=?base64?SGVsbG8sIOS4lueVjA==?=");
   for (std::string value : {"a", "ab", "abc", " padded ", "=?base64?x?="}) {
     EXPECT_EQ(DecodeMcpHeaderValue(EncodeMcpHeaderValue(value)), value) << value;
   }

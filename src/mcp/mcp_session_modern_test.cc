@@ -43,7 +43,8 @@ json Delegate(const std::string& prompt, const std::string& handle = "") {
 
 std::string Text(const json& result) {
   std::string text;
-  if (!result.is_object() || !result.contains("content")) return "(no content: " + result.dump() + ")";
+  if (!result.is_object() || !result.contains("content"))
+    return "(no content: " + result.dump() + ")";
   for (const json& block : result["content"]) text += block.value("text", "") + "\n";
   return text;
 }
@@ -130,20 +131,20 @@ TEST_F(McpModernSessionTest, ACallWithoutAHandleGetsOneAndItKeepsTheTasks) {
 
   clock_.AdvanceMs(5000);  // the task completes
   sent_.clear();
-  json mine = Ask(Modern(2, "tools/call",
-                         {{"name", "background_list"}, {"arguments", {{"session", handle}}}}));
+  json mine = Ask(
+      Modern(2, "tools/call", {{"name", "background_list"}, {"arguments", {{"session", handle}}}}));
   ASSERT_TRUE(mine.contains("result")) << mine.dump();
   EXPECT_THAT(Text(mine["result"]), HasSubstr(task_id));
   EXPECT_FALSE(mine["result"]["_meta"].contains("dev.troupe/session")) << "given, not minted";
   // The completion notice came with this call, once.
   EXPECT_THAT(Text(mine["result"]), StartsWith("<system-reminder>"));
-  json again = Ask(Modern(3, "tools/call",
-                          {{"name", "background_list"}, {"arguments", {{"session", handle}}}}));
+  json again = Ask(
+      Modern(3, "tools/call", {{"name", "background_list"}, {"arguments", {{"session", handle}}}}));
   EXPECT_THAT(Text(again["result"]), ::testing::Not(StartsWith("<system-reminder>")));
 
   ASSERT_TRUE(again.contains("result")) << again.dump();
-  json other = Ask(
-      Modern(4, "tools/call", {{"name", "background_list"}, {"arguments", json::object()}}));
+  json other =
+      Ask(Modern(4, "tools/call", {{"name", "background_list"}, {"arguments", json::object()}}));
   ASSERT_TRUE(other.contains("result")) << other.dump();
   EXPECT_THAT(Text(other["result"]), ::testing::Not(HasSubstr(task_id)));
   EXPECT_NE(other["result"]["_meta"]["dev.troupe/session"], handle);
@@ -165,8 +166,7 @@ TEST_F(McpModernSessionTest, TheTasksExtensionRunsDelegateTaskAsATask) {
   EXPECT_TRUE(first["ttlMs"].is_null());
   EXPECT_EQ(first["pollIntervalMs"], 500);
   const std::string handle = first["_meta"]["dev.troupe/session"];
-  json second =
-      Ask(Modern(2, "tools/call", Delegate("quick", handle), /*tasks=*/true))["result"];
+  json second = Ask(Modern(2, "tools/call", Delegate("quick", handle), /*tasks=*/true))["result"];
   const std::string id = second["taskId"];
 
   json queued = Ask(Modern(3, "tasks/get", {{"taskId", id}}))["result"];
@@ -189,8 +189,7 @@ TEST_F(McpModernSessionTest, TasksCancelEndsATaskCancelled) {
   Start(1);
   const std::string first =
       Ask(Modern(1, "tools/call", Delegate("slow first"), true))["result"]["taskId"];
-  const std::string id =
-      Ask(Modern(2, "tools/call", Delegate("quick"), true))["result"]["taskId"];
+  const std::string id = Ask(Modern(2, "tools/call", Delegate("quick"), true))["result"]["taskId"];
   json ack = Ask(Modern(3, "tasks/cancel", {{"taskId", id}}))["result"];
   ExpectStamped(ack);
   EXPECT_EQ(ack["resultType"], "complete");
@@ -208,7 +207,8 @@ TEST_F(McpModernSessionTest, ListenIsAcknowledgedAndStaysOpenUntilCancelled) {
   EXPECT_EQ(sent_[0]["params"]["notifications"]["toolsListChanged"], true);
   EXPECT_EQ(sent_[0]["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"], 7);
   EXPECT_EQ(Session().listens_open(), 1u);
-  Session().Receive(R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7}})");
+  Session().Receive(
+      R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7}})");
   EXPECT_EQ(Session().calls_in_flight(), 0u);
   EXPECT_EQ(sent_.size(), 1u) << "a cancelled listen is not answered";
 }
@@ -247,17 +247,21 @@ TEST_F(McpModernSessionTest, ListenWithTaskIdsPushesEachStateChangeAsNotificatio
   ASSERT_EQ(sent_.size(), 2u);
   EXPECT_EQ(sent_[1]["method"], "notifications/tasks");
   EXPECT_EQ(sent_[1]["params"]["status"], "completed");
-  Session().Receive(R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2}})");
-  Session().Receive(R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":4}})");
+  Session().Receive(
+      R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2}})");
+  Session().Receive(
+      R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":4}})");
   EXPECT_EQ(Session().listens_open(), 0u);
 }
 
 TEST_F(McpModernSessionTest, TaskNotificationsNeedTheExtensionDeclared) {
-  json refused = Ask(Modern(1, "subscriptions/listen", {{"notifications", {{"taskIds", {"bg_1"}}}}}));
+  json refused =
+      Ask(Modern(1, "subscriptions/listen", {{"notifications", {{"taskIds", {"bg_1"}}}}}));
   EXPECT_EQ(refused["error"]["code"], kMcpMissingRequiredClientCapability);
   EXPECT_TRUE(refused["error"]["data"]["requiredCapabilities"]["extensions"].contains(
       "io.modelcontextprotocol/tasks"));
-  json bad = Ask(Modern(2, "subscriptions/listen", {{"notifications", {{"taskIds", "bg_1"}}}}, true));
+  json bad =
+      Ask(Modern(2, "subscriptions/listen", {{"notifications", {{"taskIds", "bg_1"}}}}, true));
   EXPECT_EQ(bad["error"]["code"], -32602);
   EXPECT_EQ(Session().listens_open(), 0u);
 }
@@ -267,15 +271,16 @@ TEST_F(McpModernSessionTest, TasksUpdateAcknowledgesAKnownTaskAndRefusesAnUnknow
   const std::string id =
       Ask(Modern(1, "tools/call", Delegate("quick"), /*tasks=*/true))["result"]["taskId"];
   // troupe's tasks never ask for input: no key is outstanding, the responses are ignored.
-  json ack = Ask(Modern(2, "tasks/update",
-                        {{"taskId", id}, {"inputResponses", {{"q1", {{"action", "accept"}}}}}},
-                        true));
+  json ack =
+      Ask(Modern(2, "tasks/update",
+                 {{"taskId", id}, {"inputResponses", {{"q1", {{"action", "accept"}}}}}}, true));
   ExpectStamped(ack["result"]);
   EXPECT_EQ(ack["result"]["resultType"], "complete");
   EXPECT_EQ(Ask(Modern(3, "tasks/get", {{"taskId", id}}))["result"]["status"], "working");
-  EXPECT_EQ(Ask(Modern(4, "tasks/update", {{"taskId", "bg_nope"}, {"inputResponses", json::object()}},
-                       true))["error"]["code"],
-            -32602);
+  EXPECT_EQ(
+      Ask(Modern(4, "tasks/update", {{"taskId", "bg_nope"}, {"inputResponses", json::object()}},
+                 true))["error"]["code"],
+      -32602);
   EXPECT_EQ(Ask(Modern(5, "tasks/update", {{"taskId", id}}, true))["error"]["code"], -32602);
 }
 
@@ -344,6 +349,22 @@ TEST_F(McpModernHttpTest, HeadersThatDoNotMatchTheBodyAre400HeaderMismatch) {
   EXPECT_EQ(wrong_method->status(), 400);
   EXPECT_EQ(wrong_method->json()["error"]["code"], kMcpHeaderMismatch);
   EXPECT_EQ(http_->sessions(), 0u);
+}
+
+TEST_F(McpModernHttpTest, TasksRequestsMustNameTheirTaskInMcpName) {
+  auto task = Post(Modern(1, "tools/call", Delegate("quick"), true), "delegate_task");
+  const std::string id = task->json()["result"]["taskId"];
+  auto unnamed = Post(Modern(2, "tasks/get", {{"taskId", id}}));
+  EXPECT_EQ(unnamed->status(), 400);
+  EXPECT_EQ(unnamed->json()["error"]["code"], kMcpHeaderMismatch);
+  auto other = Post(Modern(3, "tasks/cancel", {{"taskId", id}}), "bg_someoneelse");
+  EXPECT_EQ(other->status(), 400);
+  EXPECT_EQ(other->json()["error"]["code"], kMcpHeaderMismatch);
+  auto named = Post(Modern(5, "tasks/get", {{"taskId", id}}), id);
+  EXPECT_EQ(named->status(), 200);
+  EXPECT_EQ(named->json()["result"]["taskId"], id);
+  EXPECT_NE(named->json()["result"]["status"], "cancelled")
+      << "the refused tasks/cancel cancelled nothing";
 }
 
 TEST_F(McpModernHttpTest, AnUnknownVersionHeaderIs400Unsupported) {

@@ -45,17 +45,11 @@ namespace {
 // methods that name something.
 void AddModernHeaders(const nlohmann::json& message, std::vector<HttpHeader>* headers) {
   const nlohmann::json& params = message.contains("params") ? message["params"] : nlohmann::json();
-  headers->push_back({"MCP-Protocol-Version",
-                      params["_meta"][kMcpMetaProtocolVersion].get<std::string>()});
+  headers->push_back(
+      {"MCP-Protocol-Version", params["_meta"][kMcpMetaProtocolVersion].get<std::string>()});
   const std::string method = message.value("method", "");
   if (message.contains("id")) headers->push_back({"Mcp-Method", method});
-  // The tasks extension (SEP-2663) adds tasks/* naming their task, for routing.
-  const char* source = method == "resources/read"                            ? "uri"
-                       : method == "tools/call" || method == "prompts/get"   ? "name"
-                       : method == "tasks/get" || method == "tasks/update" ||
-                               method == "tasks/cancel"
-                           ? "taskId"
-                           : nullptr;
+  const char* source = McpNameSource(method);
   if (source != nullptr && params.contains(source) && params[source].is_string()) {
     headers->push_back({"Mcp-Name", EncodeMcpHeaderValue(params[source].get<std::string>())});
   }
@@ -146,8 +140,9 @@ void HttpChannel::Send(const nlohmann::json& message) {
     }
     if (!p->parser->status().ok()) {
       p->call.reset();
-      if (!p->answered) AnswerWithError(p->id, "the server's event stream is malformed: " +
-                                                   p->parser->status().message());
+      if (!p->answered)
+        AnswerWithError(p->id,
+                        "the server's event stream is malformed: " + p->parser->status().message());
       p->answered = true;
       Finish(post_id);
     }
@@ -168,8 +163,8 @@ void HttpChannel::Send(const nlohmann::json& message) {
       std::string text = p->body.substr(0, 200);
       nlohmann::json data = {{"httpStatus", p->status}};
       if (nlohmann::json rpc = RpcErrorOfBody(p->body); !rpc.is_null()) data["rpcError"] = rpc;
-      AnswerWithError(p->id, "HTTP " + std::to_string(p->status) +
-                                 (text.empty() ? "" : ": " + text),
+      AnswerWithError(p->id,
+                      "HTTP " + std::to_string(p->status) + (text.empty() ? "" : ": " + text),
                       std::move(data));
     } else if (!p->sse && !p->body.empty()) {
       nlohmann::json message = nlohmann::json::parse(p->body, nullptr, false);

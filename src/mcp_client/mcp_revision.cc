@@ -17,6 +17,15 @@ int Base64Digit(char c) {
 
 }  // namespace
 
+const char* McpNameSource(std::string_view method) {
+  if (method == "tools/call" || method == "prompts/get") return "name";
+  if (method == "resources/read") return "uri";
+  if (method == "tasks/get" || method == "tasks/update" || method == "tasks/cancel") {
+    return "taskId";
+  }
+  return nullptr;
+}
+
 std::string EncodeMcpHeaderValue(const std::string& value) {
   bool plain = !value.empty() && value.front() != ' ' && value.back() != ' ' &&
                !(value.starts_with("=?base64?") && value.ends_with("?="));
@@ -28,7 +37,8 @@ std::string EncodeMcpHeaderValue(const std::string& value) {
   size_t i = 0;
   for (; i + 2 < value.size(); i += 3) {
     const uint32_t n = (static_cast<uint8_t>(value[i]) << 16) |
-                       (static_cast<uint8_t>(value[i + 1]) << 8) | static_cast<uint8_t>(value[i + 2]);
+                       (static_cast<uint8_t>(value[i + 1]) << 8) |
+                       static_cast<uint8_t>(value[i + 2]);
     for (int shift : {18, 12, 6, 0}) out.push_back(kDigits[(n >> shift) & 63]);
   }
   if (i < value.size()) {

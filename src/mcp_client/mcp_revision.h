@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace troupe {
 
@@ -26,6 +27,11 @@ inline constexpr const char* kMcpMetaLogLevel = "io.modelcontextprotocol/logLeve
 inline constexpr const char* kMcpMetaSubscriptionId = "io.modelcontextprotocol/subscriptionId";
 // The tasks extension's identifier (capabilities.extensions key).
 inline constexpr const char* kMcpTasksExtension = "io.modelcontextprotocol/tasks";
+
+// The params member a request's Mcp-Name header mirrors on Streamable HTTP: "name" for
+// tools/call and prompts/get, "uri" for resources/read, and — the tasks extension's binding
+// (SEP-2663) — "taskId" for tasks/get, tasks/update and tasks/cancel; nullptr for the rest.
+const char* McpNameSource(std::string_view method);
 
 // `value` as a header value: as is when it is plain visible ASCII without surrounding spaces
 // and not itself of the sentinel form; `=?base64?…?=` otherwise.

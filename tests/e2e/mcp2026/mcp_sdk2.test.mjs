@@ -288,6 +288,13 @@ async function malformed(t, extra) {
       assert.equal(r2.status, 400);
       assert.equal(r2.body.error.code, -32020);
       assert.match(r2.body.error.message, /Mcp-Name/);
+      // The tasks extension binds tasks/* to Mcp-Name = params.taskId, as the SDK's client sends it.
+      const r3 = await post({ jsonrpc: '2.0', id: 41, method: 'tasks/get',
+                              params: { taskId: 'bg_one', _meta: envelope(MODERN) } },
+                            { 'MCP-Protocol-Version': MODERN, 'Mcp-Method': 'tasks/get', 'Mcp-Name': 'bg_two' });
+      assert.equal(r3.status, 400);
+      assert.equal(r3.body.error.code, -32020);
+      assert.match(r3.body.error.message, /'bg_two' does not match body value 'bg_one'/);
     });
     await t.test('missing client capabilities: -32602 naming the key', async () => {
       const r = await post({ jsonrpc: '2.0', id: 5, method: 'tools/list',
