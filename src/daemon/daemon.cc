@@ -600,6 +600,8 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   api_deps.info.data_dir = paths.data_dir;
   api_deps.info.socket = paths.socket;
   api_deps.info.tcp_port = tcp_port;
+  DashboardListener* board_listener = d->dashboard_listener.get();
+  api_deps.info.dashboard_port = [board_listener] { return board_listener->port(); };
   api_deps.info.default_model = default_model;
   Daemon* daemon = d.get();
   api_deps.request_shutdown = [daemon] { BeginStop(daemon, "POST /v1/shutdown"); };

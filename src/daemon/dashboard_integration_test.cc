@@ -91,9 +91,12 @@ TEST_F(DashboardIntegrationTest, LoginOnceThenTheCookieReadsTheApiAcrossARestart
   ASSERT_NE(daemon, nullptr);
   json task = harness_.Launch({{"prompt", "#mock reply=\"done\"\nHello."}, {"wait_ms", 30'000}});
   ASSERT_TRUE(task.is_object());
+  EXPECT_EQ(harness_.Unix().Get("/v1/health").Json().value("dashboard_port", -1), 0) << "no listener before the first login";
 
   Link link = DashboardCommand();
   ASSERT_GT(link.port, 0);
+  EXPECT_EQ(harness_.Unix().Get("/v1/health").Json().value("dashboard_port", -1), link.port)
+      << "health names the listener opened on demand";
   const std::string origin = "Origin: http://127.0.0.1:" + std::to_string(link.port);
   Client tcp = Client::Tcp(link.port);
 

@@ -5,17 +5,12 @@
 #include <string>
 
 #include "core/text_case.h"
+#include "core/text_trim.h"
 #include "http/request_checks.h"
 
 namespace troupe {
 
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 bool IsGetOrHead(std::string_view method) { return method == "GET" || method == "HEAD"; }
 
@@ -49,32 +44,21 @@ std::string OwnHosts(int port) {
 
 }  // namespace
 
-bool IsOwnHost(std::string_view host, int port) {
-  const std::string lower = AsciiLowercase(Trim(host));
-  const std::string suffix = ":" + std::to_string(port);
-  if (port <= 0 || !std::string_view(lower).ends_with(suffix)) return false;
-  const std::string_view name = std::string_view(lower).substr(0, lower.size() - suffix.size());
-  return name == "127.0.0.1" || name == "localhost" || name == "[::1]";
-}
+bool IsOwnHost(std::string_view host, int port) { return port > 0 && IsLoopbackHost(host, port); }
 
 bool IsOwnOrigin(std::string_view origin, int port) {
-  origin = Trim(origin);
-  constexpr std::string_view kScheme = "http://";
-  if (origin.size() <= kScheme.size() || AsciiLowercase(origin.substr(0, kScheme.size())) != kScheme) {
-    return false;
-  }
-  return IsOwnHost(origin.substr(kScheme.size()), port);
+  return port > 0 && IsLoopbackOrigin(origin, port);
 }
 
 std::string_view CookieValue(std::string_view cookie_header, std::string_view name) {
   while (!cookie_header.empty()) {
     const size_t end = cookie_header.find(';');
-    std::string_view pair = Trim(cookie_header.substr(0, end));
+    std::string_view pair = TrimBlanks(cookie_header.substr(0, end));
     cookie_header = end == std::string_view::npos ? std::string_view() : cookie_header.substr(end + 1);
     const size_t eq = pair.find('=');
     if (eq == std::string_view::npos) continue;
-    if (Trim(pair.substr(0, eq)) != name) continue;
-    std::string_view value = Trim(pair.substr(eq + 1));
+    if (TrimBlanks(pair.substr(0, eq)) != name) continue;
+    std::string_view value = TrimBlanks(pair.substr(eq + 1));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
       value = value.substr(1, value.size() - 2);
     }
@@ -116,7 +100,7 @@ TcpAdmission AdmitTcpRequest(const TcpRequestHead& head, std::string_view bearer
   const bool cookie_valid = !secret.empty() && session_valid && session_valid(secret);
   if (cookie_valid) {
     if (!IsGetOrHead(head.method) && head.origin.empty() &&
-        AsciiLowercase(Trim(head.sec_fetch_site)) != "same-origin") {
+        AsciiLowercase(TrimBlanks(head.sec_fetch_site)) != "same-origin") {
       return Refuse(403, "csrf",
                     fmt::format("a {} authorised by the dashboard cookie must come from the "
                                 "dashboard's own page: send Origin (http:// + {}) or "

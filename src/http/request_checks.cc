@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/text_case.h"
+#include "core/text_trim.h"
 
 namespace troupe {
 namespace {
@@ -47,6 +48,38 @@ bool IsAllowedResponseHeader(std::string_view name, std::string_view value) {
   }
   const std::string lower = AsciiLowercase(name);
   return lower != "content-length" && lower != "transfer-encoding" && lower != "connection";
+}
+
+bool IsLoopbackHost(std::string_view host, int port) {
+  const std::string lower = AsciiLowercase(TrimBlanks(host));
+  std::string_view rest = lower;
+  std::string_view name;
+  if (rest.starts_with('[')) {
+    const size_t close = rest.find(']');
+    if (close == std::string_view::npos) return false;
+    name = rest.substr(0, close + 1);
+  } else {
+    name = rest.substr(0, rest.find(':'));
+  }
+  rest.remove_prefix(name.size());
+  if (name != "127.0.0.1" && name != "localhost" && name != "[::1]") return false;
+  if (rest.empty()) return port == 0;
+  if (rest.front() != ':' || rest.size() < 2 || rest.size() > 6) return false;
+  int value = 0;
+  for (char c : rest.substr(1)) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  return port == 0 || value == port;
+}
+
+bool IsLoopbackOrigin(std::string_view origin, int port) {
+  origin = TrimBlanks(origin);
+  const size_t sep = origin.find("://");
+  if (sep == std::string_view::npos) return false;
+  const std::string scheme = AsciiLowercase(origin.substr(0, sep));
+  if (scheme != "http" && (port != 0 || scheme != "https")) return false;
+  return IsLoopbackHost(origin.substr(sep + 3), port);
 }
 
 }  // namespace troupe

@@ -42,5 +42,35 @@ TEST(RequestChecksTest, ResponseHeadersMayNotBreakTheFraming) {
   EXPECT_FALSE(IsAllowedResponseHeader("CONNECTION", "close"));
 }
 
+// One check for both callers: the MCP endpoint (any loopback page: port 0) and the TCP gate
+// (this listener's own origin: its port, http only).
+TEST(RequestChecksTest, LoopbackOriginsWithAnyPort) {
+  EXPECT_TRUE(IsLoopbackOrigin("http://localhost"));
+  EXPECT_TRUE(IsLoopbackOrigin("https://127.0.0.1:8443"));
+  EXPECT_TRUE(IsLoopbackOrigin("HTTP://LocalHost:3000"));
+  EXPECT_TRUE(IsLoopbackOrigin("http://[::1]"));
+  EXPECT_FALSE(IsLoopbackOrigin("http://[::2]:80"));
+  EXPECT_FALSE(IsLoopbackOrigin("http://localhost:"));
+  EXPECT_FALSE(IsLoopbackOrigin("http://localhost:1234567"));
+  EXPECT_FALSE(IsLoopbackOrigin("ftp://localhost"));
+  EXPECT_FALSE(IsLoopbackOrigin("http://localhost/path"));
+  EXPECT_FALSE(IsLoopbackOrigin("http://localhost.evil.example"));
+  EXPECT_FALSE(IsLoopbackOrigin("http://127.0.0.1@evil.example"));
+  EXPECT_FALSE(IsLoopbackOrigin("null"));
+}
+
+TEST(RequestChecksTest, LoopbackOriginsOfOnePort) {
+  EXPECT_TRUE(IsLoopbackOrigin("http://127.0.0.1:7077", 7077));
+  EXPECT_TRUE(IsLoopbackOrigin(" http://[::1]:7077 ", 7077));
+  EXPECT_FALSE(IsLoopbackOrigin("http://127.0.0.1", 7077)) << "no port is port 80";
+  EXPECT_FALSE(IsLoopbackOrigin("http://127.0.0.1:7078", 7077));
+  EXPECT_FALSE(IsLoopbackOrigin("https://127.0.0.1:7077", 7077)) << "the listener speaks http";
+  EXPECT_TRUE(IsLoopbackHost("LOCALHOST:7077", 7077));
+  EXPECT_TRUE(IsLoopbackHost("localhost", 0));
+  EXPECT_FALSE(IsLoopbackHost("localhost", 7077));
+  EXPECT_FALSE(IsLoopbackHost("localhost:7077x", 7077));
+  EXPECT_FALSE(IsLoopbackHost("[::1", 0));
+}
+
 }  // namespace
 }  // namespace troupe

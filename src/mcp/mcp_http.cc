@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "http/request_checks.h"
 #include "wire/jsonrpc.h"
 
 namespace troupe {
@@ -84,39 +85,6 @@ std::string ProgressTokenKey(const json& m) {
 }
 
 }  // namespace
-
-bool IsLoopbackOrigin(std::string_view origin) {
-  std::string_view rest;
-  if (origin.substr(0, 7) == "http://") {
-    rest = origin.substr(7);
-  } else if (origin.substr(0, 8) == "https://") {
-    rest = origin.substr(8);
-  } else {
-    return false;
-  }
-  std::string_view host;
-  if (!rest.empty() && rest.front() == '[') {
-    size_t close = rest.find(']');
-    if (close == std::string_view::npos) return false;
-    host = rest.substr(0, close + 1);
-    rest = rest.substr(close + 1);
-  } else {
-    size_t colon = rest.find(':');
-    host = rest.substr(0, colon);
-    rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon);
-  }
-  std::string lower(host);
-  for (char& c : lower) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  if (lower != "localhost" && lower != "127.0.0.1" && lower != "[::1]") return false;
-  if (rest.empty()) return true;
-  if (rest.front() != ':' || rest.size() < 2 || rest.size() > 6) return false;
-  for (char c : rest.substr(1)) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
 
 // A request awaiting its response on the POST that carried it.
 struct PendingRequest {

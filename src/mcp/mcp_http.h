@@ -71,10 +71,6 @@ struct McpHttpOptions {
   McpSessionOptions session;
 };
 
-// True for an Origin header value naming this machine: http(s)://localhost, 127.0.0.1 or [::1],
-// with or without a port.
-bool IsLoopbackOrigin(std::string_view origin);
-
 // True for a session id as McpHttpHandler makes them: 32 lowercase hex digits.
 bool IsSessionIdShape(std::string_view id);
 

@@ -440,14 +440,5 @@ TEST_F(McpHttpTest, HandlerDestroyedWithAPendingCancelTimer) {
   EXPECT_TRUE(*host_.calls[0]->cancelled);  // the session's Close cancelled it
 }
 
-TEST(IsLoopbackOriginTest, Cases) {
-  EXPECT_TRUE(IsLoopbackOrigin("http://localhost"));
-  EXPECT_TRUE(IsLoopbackOrigin("http://[::1]"));
-  EXPECT_FALSE(IsLoopbackOrigin("http://[::2]:80"));
-  EXPECT_FALSE(IsLoopbackOrigin("http://localhost:"));
-  EXPECT_FALSE(IsLoopbackOrigin("ftp://localhost"));
-  EXPECT_FALSE(IsLoopbackOrigin("http://localhost/path"));
-}
-
 }  // namespace
 }  // namespace troupe

@@ -305,8 +305,7 @@ void RestApi::Impl::List(HttpExchange& ex) {
   const TaskPaging paging = TaskPagingOf(ex.request().query);
   const int limit = filter->limit;
   TaskFilter query = filter.value();
-  // A cursor is applied to the whole (id-ordered) listing here: the store has no id range.
-  if (!paging.before.empty()) query.limit = 0;
+  query.before_id = paging.before;
   // Read in the same loop turn as the tasks, so the listing is the state as of this event: a
   // client that follows GET /v1/events?after=<last_event_id> misses and repeats nothing.
   int64_t last_event_id = 0;
@@ -318,14 +317,6 @@ void RestApi::Impl::List(HttpExchange& ex) {
   Result<std::vector<TaskView>> listed = deps.manager->List(query);
   if (!listed.ok()) return Fail(ex, ApiErrorFromStatus(listed.status()));
   std::vector<TaskView>& views = *listed;  // oldest first
-  if (!paging.before.empty()) {
-    auto end = std::partition_point(views.begin(), views.end(), [&](const TaskView& v) {
-      return v.task.id < paging.before;
-    });
-    auto begin = views.begin();
-    if (limit > 0 && end - begin > limit) begin = end - limit;
-    views = std::vector<TaskView>(std::make_move_iterator(begin), std::make_move_iterator(end));
-  }
   // A full page may have older tasks behind it: its oldest id is the cursor to them.
   json next_before = nullptr;
   if (limit > 0 && views.size() == static_cast<size_t>(limit)) next_before = views.front().task.id;
@@ -582,6 +573,7 @@ void RestApi::Impl::Health(HttpExchange& ex) {
       {"data_dir", info.data_dir},
       {"socket", info.socket},
       {"tcp_port", info.tcp_port},
+      {"dashboard_port", info.dashboard_port ? info.dashboard_port() : 0},
       {"default_model", DefaultModelJson(info.default_model)},
       {"tasks", {{"pending", scheduler.waiting()}, {"running", scheduler.running()}}}};
   if (store.degraded || store.failures > 0) {

@@ -31,6 +31,9 @@ struct DaemonInfo {
   std::string data_dir;
   std::string socket;
   int tcp_port = 0;
+  // The port the dashboard is served on now (the --listen port, or the listener opened on
+  // demand); 0 = none yet. Asked at each request: the listener may open later.
+  std::function<int()> dashboard_port;
   DefaultModel default_model;  // also in GET /v1/agents
 };
 

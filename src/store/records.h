@@ -169,6 +169,7 @@ struct TaskFilter {
   std::string parent_call_id;     // empty = any
   std::string owner;              // empty = any
   std::string root_session_id;    // empty = any
+  std::string before_id;          // empty = any; else only ids ordered before it (a page cursor)
   int limit = 0;                  // 0 = no limit; newest first when set
 };
 

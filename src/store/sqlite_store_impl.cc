@@ -301,7 +301,7 @@ Result<Statement*> SqliteStore::ListTasksStatement(const std::string& sql) {
 
 namespace {
 
-// Appends "<glue>column = ?" for each set (non-empty) value, in order, and the values to bind;
+// Appends "<glue><condition>" for each set (non-empty) value, in order, and the values to bind;
 // `glue` becomes " AND " after the first.
 void AppendEqualities(std::initializer_list<std::pair<const char*, const std::string*>> equals,
                       const char** glue, std::string* sql, std::vector<std::string_view>* texts) {
@@ -336,7 +336,9 @@ Result<std::vector<TaskRecord>> SqliteStore::ListTasks(const TaskFilter& filter)
                     {"parent_session_id = ?", &filter.parent_session_id},
                     {"parent_call_id = ?", &filter.parent_call_id},
                     {"owner = ?", &filter.owner},
-                    {"root_session_id = ?", &filter.root_session_id}},
+                    {"root_session_id = ?", &filter.root_session_id},
+                    // The primary key's range: a deep page costs what the first one does.
+                    {"id < ?", &filter.before_id}},
                    &glue, &sql, &texts);
   const bool limited = filter.limit > 0;
   sql += limited ? " ORDER BY id DESC LIMIT ?" : " ORDER BY id";

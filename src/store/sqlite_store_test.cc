@@ -407,6 +407,17 @@ TEST_F(SqliteStoreTest, ListTasksFiltersAndOrdersById) {
   EXPECT_EQ(ListedIds(Filter({}, "", "", "", 2)), (Ids{"bg_04", "bg_05"}));
   EXPECT_EQ(ListedIds(Filter({}, "", "ses_p", "", 2)), (Ids{"bg_03", "bg_04"}));
   EXPECT_EQ(ListedIds(Filter({}, "", "", "", 100)).size(), 5u);
+  // before_id: a page of the tasks older than a cursor, with or without the other filters.
+  TaskFilter older = Filter({}, "", "", "", 2);
+  older.before_id = "bg_04";
+  EXPECT_EQ(ListedIds(older), (Ids{"bg_02", "bg_03"}));
+  older.before_id = "bg_02";
+  EXPECT_EQ(ListedIds(older), Ids{"bg_01"});
+  older.before_id = "bg_01";
+  EXPECT_EQ(ListedIds(older), Ids{});
+  TaskFilter older_of_p = Filter({}, "", "ses_p", "", 0);
+  older_of_p.before_id = "bg_04";
+  EXPECT_EQ(ListedIds(older_of_p), (Ids{"bg_01", "bg_03"}));
   // Cached statements are reused with other values.
   EXPECT_EQ(ListedIds(Filter({TaskState::kCompleted}, "", "", "", 0)), Ids{"bg_02"});
   EXPECT_EQ(ListedIds(Filter({}, "ses_c", "", "", 0)), Ids{"bg_04"});
