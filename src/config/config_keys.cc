@@ -55,6 +55,7 @@ std::vector<ConfigSection> MakeSections() {
            Key("timeout_ms", T::kInteger, 1, kMaxDurationMs, "milliseconds"),
            Key("startup_timeout_ms", T::kInteger, 1, kMaxDurationMs, "milliseconds"),
            Key("research", T::kBoolean),
+           Key("shared", T::kBoolean),
        }},
       {"mcp.*",
        {

@@ -292,6 +292,17 @@ void McpSectionReader::Server(const std::string& name, const json& v, const Conf
       } else {
         Error(place, "expected true or false, got " + DescribeJsonValue(value));
       }
+    } else if (k == "shared") {
+      if (!value.is_boolean()) {
+        Error(place, "expected true or false, got " + DescribeJsonValue(value));
+      } else if (v.contains("url")) {
+        Error(place,
+              "\"shared\" is for stdio servers (whether one process serves every task); an HTTP "
+              "server is always shared",
+              true);
+      } else {
+        server.shared = value.get<bool>();
+      }
     }
   }
 }

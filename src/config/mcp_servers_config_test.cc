@@ -81,6 +81,27 @@ TEST(McpServersConfigTest, OpenCodesShapeErrorsNameFileLineAndColumn) {
   EXPECT_THAT(m, HasSubstr("oc.jsonc:7:39: mcp.e.command: expected the program and its arguments"));
 }
 
+TEST(McpServersConfigTest, SharedIsForStdioServersAndErrorsSayWhere) {
+  Result<LoadedConfig> ok = Load({{"user.jsonc", R"({
+    "mcp_servers": {"one": {"command": "a", "shared": true}, "each": {"command": "b"}}
+  })"}});
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_TRUE(ok->config.mcp_servers.at("one").shared);
+  EXPECT_FALSE(ok->config.mcp_servers.at("each").shared) << "stdio servers are per task by default";
+
+  Result<LoadedConfig> bad = Load({{"s.jsonc", R"({
+  "mcp_servers": {
+    "a": {"command": "x", "shared": "yes"},
+    "b": {"url": "http://127.0.0.1:9/mcp", "shared": false}
+  }
+})"}});
+  ASSERT_FALSE(bad.ok());
+  const std::string m = bad.status().message();
+  EXPECT_THAT(m,
+              HasSubstr("s.jsonc:3:37: mcp_servers.a.shared: expected true or false, got \"yes\""));
+  EXPECT_THAT(m, HasSubstr("s.jsonc:4:44: mcp_servers.b.shared: \"shared\" is for stdio servers"));
+}
+
 TEST(McpServersConfigTest, ErrorsNameFileLineAndColumn) {
   Result<LoadedConfig> r = Load({{"u.jsonc", R"({
   "mcp_servers": {

@@ -51,7 +51,8 @@ async function serverConfig(log, slowMs, extra = {}) {
     });
     child.on('exit', (code) => reject(new Error(`sdk2 http server exited ${code}`)));
   });
-  return { type: 'http', url: `http://127.0.0.1:${port}/mcp`, ...extra };
+  const { shared, ...httpExtra } = extra;  // HTTP servers are always shared
+  return { type: 'http', url: `http://127.0.0.1:${port}/mcp`, ...httpExtra };
 }
 
 function troupeRun(args) {
@@ -82,7 +83,8 @@ after(() => {
 test('setup: the config names the SDK v2 servers and the agent that may use them', async () => {
   const config = {
     mcp_servers: {
-      sdk2: await serverConfig(logs.sdk2, 300),
+      // One process for every task (stdio; its state is the tasks it keeps across tasks' calls).
+      sdk2: await serverConfig(logs.sdk2, 300, { shared: true }),
       slow: await serverConfig(logs.slow, 3_600_000, { timeout_ms: 1500 }),
     },
     agents: { explore: { tools: ['read', 'mcp:sdk2', 'mcp:slow'] } },
