@@ -171,7 +171,29 @@ test('troupe mcp-servers shows the negotiated protocol version', () => {
   assert.equal(servers.sdk2.state, 'ready');
   assert.equal(servers.sdk2.protocol_version, '2026-07-28');
   assert.match(servers.sdk2.server, /sdk2-test-server/);
-  assert.deepEqual(servers.sdk2.tools.map((t) => t.tool).sort(), ['ask_user', 'echo', 'slow_report']);
+  // Over HTTP the tool with a forbidden x-mcp-header mark is left out, saying why.
+  const offered = ['ask_user', 'echo', 'slow_report', 'where'];
+  if (transport !== 'http') offered.splice(1, 0, 'bad_mark');
+  assert.deepEqual(servers.sdk2.tools.map((t) => t.tool).sort(), offered);
+  if (transport === 'http') {
+    assert.equal(servers.sdk2.rejected_tools.length, 1, JSON.stringify(servers.sdk2.rejected_tools));
+    assert.match(servers.sdk2.rejected_tools[0], /^bad_mark: x-mcp-header of property n .*"number"/);
+  }
+});
+
+test('a parameter marked x-mcp-header: over HTTP its value is also the Mcp-Param-Region header', () => {
+  const task = runTask('#mock latency=0 tool=sdk2__where:{"region":"Zürich","query":"SELECT 1"} ' +
+                       'reply="located"');
+  assert.equal(task.state, 'completed', JSON.stringify(task));
+  const [result] = toolResults(task.id);
+  assert.ok(!result.is_error, JSON.stringify(result));
+  assert.match(result.content, /SELECT 1 runs in Zürich/);
+  if (transport !== 'http') return;
+  const posts = logLines('sdk2').filter((l) => l.http === 'POST' && l.headers['mcp-name'] === 'where');
+  assert.equal(posts.length, 1, JSON.stringify(posts));
+  // Not plain ASCII: the revision's base64 form.
+  assert.equal(posts[0].headers['mcp-param-region'],
+               `=?base64?${Buffer.from('Zürich').toString('base64')}?=`);
 });
 
 test('troupe\'s own 2026-07-28 server as a tool source: delegate_task, then background_output', () => {
