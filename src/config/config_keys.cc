@@ -63,6 +63,7 @@ std::vector<ConfigSection> MakeSections() {
            Key("command", T::kStringArray),
            Key("environment", T::kStringMap),
            Key("enabled", T::kBoolean),
+           Key("disabled", T::kBoolean),
            Key("url", T::kString),
            Key("headers", T::kStringMap),
            Key("timeout", T::kInteger, 1, kMaxDurationMs, "milliseconds"),
