@@ -122,6 +122,10 @@ struct McpServerConfig {
   int64_t timeout_ms = 60'000;       // one tools/call; the task's cancel ends it sooner
   int64_t startup_timeout_ms = 30'000;  // start + initialize + tools/list
   bool research = false;             // the built-in librarian gets its tools
+  // stdio: one process serves every task (the server says it keeps no per-client state); when
+  // false each task gets its own process, stopped when the task ends. HTTP servers are always
+  // shared (the key is refused on them).
+  bool shared = false;
   // Set when a project file (.troupe/troupe.jsonc) defined or changed this server and the
   // user's own file does not list it in `mcp_servers_allowed`: troupe never starts it, and says
   // this instead (config check, `troupe mcp-servers`, an agent's task).

@@ -55,6 +55,7 @@ std::vector<ConfigSection> MakeSections() {
            Key("timeout_ms", T::kInteger, 1, kMaxDurationMs, "milliseconds"),
            Key("startup_timeout_ms", T::kInteger, 1, kMaxDurationMs, "milliseconds"),
            Key("research", T::kBoolean),
+           Key("shared", T::kBoolean),
        }},
       {"mcp.*",
        {
@@ -62,6 +63,7 @@ std::vector<ConfigSection> MakeSections() {
            Key("command", T::kStringArray),
            Key("environment", T::kStringMap),
            Key("enabled", T::kBoolean),
+           Key("disabled", T::kBoolean),
            Key("url", T::kString),
            Key("headers", T::kStringMap),
            Key("timeout", T::kInteger, 1, kMaxDurationMs, "milliseconds"),

@@ -196,7 +196,8 @@ bool McpSectionReader::StringMap(const json& v, const ConfigPlace& at,
 
 bool McpSectionReader::Integer(const json& v, const ConfigPlace& at, int64_t min, int64_t max,
                                int64_t* out) {
-  if (v.is_number_integer() && !(v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{INT64_MAX})) {
+  if (v.is_number_integer() &&
+      !(v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{INT64_MAX})) {
     const int64_t n = v.get<int64_t>();
     if (n >= min && n <= max) {
       *out = n;
@@ -292,6 +293,17 @@ void McpSectionReader::Server(const std::string& name, const json& v, const Conf
       } else {
         Error(place, "expected true or false, got " + DescribeJsonValue(value));
       }
+    } else if (k == "shared") {
+      if (!value.is_boolean()) {
+        Error(place, "expected true or false, got " + DescribeJsonValue(value));
+      } else if (v.contains("url")) {
+        Error(place,
+              "\"shared\" is for stdio servers (whether one process serves every task); an HTTP "
+              "server is always shared",
+              true);
+      } else {
+        server.shared = value.get<bool>();
+      }
     }
   }
 }
@@ -302,6 +314,22 @@ void McpSectionReader::OpenCodeServers(const json& v, const ConfigPlace& at) {
                   DescribeJsonValue(v));
     return;
   }
+  // OpenCode's newer (v2) form keeps the servers one level down, in `mcp.servers`; a server of
+  // the older form that happens to be named "servers" has a "type" of its own.
+  auto nested = v.find("servers");
+  if (nested != v.end() && nested->is_object() && !nested->contains("type")) {
+    for (const auto& [k, value] : v.items()) {
+      if (k != "servers") {
+        Warn(Child(at, k),
+             "unknown key " + json(k).dump() + " beside \"servers\" (OpenCode's mcp.servers form)");
+      }
+    }
+    const ConfigPlace servers_at = Child(at, "servers");
+    for (const auto& [name, entry] : nested->items()) {
+      OpenCodeServer(name, entry, Child(servers_at, name));
+    }
+    return;
+  }
   for (const auto& [name, entry] : v.items()) OpenCodeServer(name, entry, Child(at, name));
 }
 
@@ -309,12 +337,18 @@ void McpSectionReader::OpenCodeServer(const std::string& name, const json& v,
                                       const ConfigPlace& at) {
   if (!ServerName(name, at)) return;
   if (!v.is_object()) {
-    Error(at, "expected an object ({\"type\": \"local\", \"command\": [...]} or {\"type\": "
-              "\"remote\", \"url\": ...}), got " + DescribeJsonValue(v));
+    Error(at,
+          "expected an object ({\"type\": \"local\", \"command\": [...]} or {\"type\": "
+          "\"remote\", \"url\": ...}), got " +
+              DescribeJsonValue(v));
     return;
   }
-  if (v.contains("enabled") && v["enabled"].is_boolean() && !v["enabled"].get<bool>()) {
-    // Disabled in OpenCode's way: not defined here (a later file may define it again).
+  const bool disabled =
+      (v.contains("enabled") && v["enabled"].is_boolean() && !v["enabled"].get<bool>()) ||
+      (v.contains("disabled") && v["disabled"].is_boolean() && v["disabled"].get<bool>());
+  if (disabled) {
+    // Disabled in OpenCode's way (`enabled: false`, or `disabled: true` in the mcp.servers
+    // form): not defined here (a later file may define it again).
     config_->mcp_servers.erase(name);
     state_->origin.erase(name);
     state_->set_by_project.erase(name);
@@ -330,7 +364,8 @@ void McpSectionReader::OpenCodeServer(const std::string& name, const json& v,
     const ConfigPlace place = Child(at, k);
     const ConfigKey* known = section.Find(k);
     if (known == nullptr) {
-      std::string message = "unknown key " + json(k).dump() + " in an MCP server (OpenCode's shape)";
+      std::string message =
+          "unknown key " + json(k).dump() + " in an MCP server (OpenCode's shape)";
       if (std::optional<std::string_view> near = section.Suggest(k)) {
         message += " (did you mean \"" + std::string(*near) + "\"?)";
       }
@@ -339,8 +374,10 @@ void McpSectionReader::OpenCodeServer(const std::string& name, const json& v,
       if (!String(value, place, &type)) {
         ok = false;
       } else if (type != "local" && type != "remote") {
-        Error(place, "expected \"local\" (a program over stdio) or \"remote\" (streamable HTTP), "
-                     "got " + DescribeJsonValue(value));
+        Error(place,
+              "expected \"local\" (a program over stdio) or \"remote\" (streamable HTTP), "
+              "got " +
+                  DescribeJsonValue(value));
         ok = false;
       }
     } else if (k == "command") {
@@ -348,8 +385,10 @@ void McpSectionReader::OpenCodeServer(const std::string& name, const json& v,
       if (!Strings(value, place, &command)) {
         ok = false;
       } else if (command.empty() || command[0].empty()) {
-        Error(place, "expected the program and its arguments, e.g. [\"npx\", \"-y\", \"server\"], "
-                     "got " + DescribeJsonValue(value));
+        Error(place,
+              "expected the program and its arguments, e.g. [\"npx\", \"-y\", \"server\"], "
+              "got " +
+                  DescribeJsonValue(value));
         ok = false;
       } else {
         server.command = command[0];
@@ -357,7 +396,7 @@ void McpSectionReader::OpenCodeServer(const std::string& name, const json& v,
       }
     } else if (k == "environment") {
       ok = StringMap(value, place, &server.env, false) && ok;
-    } else if (k == "enabled") {
+    } else if (k == "enabled" || k == "disabled") {
       if (!value.is_boolean()) {
         Error(place, "expected true or false, got " + DescribeJsonValue(value));
         ok = false;
@@ -394,8 +433,9 @@ void McpSectionReader::OpenCodeServer(const std::string& name, const json& v,
     return;
   }
   if ((type == "local") != server.url.empty() || (type == "remote") != server.command.empty()) {
-    Error(at, "a \"" + type + "\" MCP server takes " +
-                  (type == "local" ? "\"command\", not \"url\"" : "\"url\", not \"command\""),
+    Error(at,
+          "a \"" + type + "\" MCP server takes " +
+              (type == "local" ? "\"command\", not \"url\"" : "\"url\", not \"command\""),
           true);
     return;
   }
@@ -457,9 +497,10 @@ void McpSectionReader::WebFetch(const json& v, const ConfigPlace& at) {
 void McpSectionReader::AgentToolPattern(const std::string& entry, const ConfigPlace& at) {
   const McpToolPattern p = ParseMcpToolPattern(entry);
   if (p.server != "@research" && !IsMcpServerName(p.server)) {
-    Error(at, "expected \"mcp:<server>\" or \"mcp:<server>/<tool pattern>\" (or "
-              "\"mcp:@research\"), got " +
-                  json(entry).dump());
+    Error(at,
+          "expected \"mcp:<server>\" or \"mcp:<server>/<tool pattern>\" (or "
+          "\"mcp:@research\"), got " +
+              json(entry).dump());
     return;
   }
   const TextPosition pos = doc_.ValuePosition(at.pointer);

@@ -62,6 +62,41 @@ TEST(McpServersConfigTest, ReadsOpenCodesShape) {
   EXPECT_EQ(r->config.mcp_servers.count("off"), 0u) << "enabled: false defines nothing";
 }
 
+// OpenCode's newer form: the servers under mcp.servers, `disabled: true` to keep one off.
+TEST(McpServersConfigTest, ReadsOpenCodesServersForm) {
+  Result<LoadedConfig> r = Load({{"opencode.jsonc", R"({
+    "mcp": {
+      "servers": {
+        "fs": {"type": "local", "command": ["npx", "-y", "server-fs"]},
+        "api": {"type": "remote", "url": "https://example.com/mcp"},
+        "off": {"type": "local", "command": ["x"], "disabled": true}
+      }
+    },
+    "agents": {"explore": {"tools": ["mcp:fs"]}}
+  })"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->config.mcp_servers.at("fs").command, "npx");
+  EXPECT_EQ(r->config.mcp_servers.at("api").url, "https://example.com/mcp");
+  EXPECT_EQ(r->config.mcp_servers.count("off"), 0u) << "disabled: true defines nothing";
+  EXPECT_EQ(r->config.mcp_servers.count("servers"), 0u);
+
+  // A server of the older form that is named "servers" stays a server.
+  Result<LoadedConfig> named = Load({{"user.jsonc", R"({
+    "mcp": {"servers": {"type": "local", "command": ["srv"]}}
+  })"}});
+  ASSERT_TRUE(named.ok()) << named.status().ToString();
+  EXPECT_EQ(named->config.mcp_servers.at("servers").command, "srv");
+
+  Result<LoadedConfig> bad = Load({{"oc.jsonc", R"({
+  "mcp": {"servers": {
+    "a": {"type": "local", "command": ["x"], "disabled": "yes"}
+  }}
+})"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(),
+              HasSubstr("oc.jsonc:3:58: mcp.servers.a.disabled: expected true or false"));
+}
+
 TEST(McpServersConfigTest, OpenCodesShapeErrorsNameFileLineAndColumn) {
   Result<LoadedConfig> r = Load({{"oc.jsonc", R"({
   "mcp": {
@@ -74,11 +109,33 @@ TEST(McpServersConfigTest, OpenCodesShapeErrorsNameFileLineAndColumn) {
 })"}});
   ASSERT_FALSE(r.ok());
   const std::string m = r.status().message();
-  EXPECT_THAT(m, HasSubstr("oc.jsonc:3:5: mcp.a: an MCP server in OpenCode's shape needs \"type\""));
+  EXPECT_THAT(m,
+              HasSubstr("oc.jsonc:3:5: mcp.a: an MCP server in OpenCode's shape needs \"type\""));
   EXPECT_THAT(m, HasSubstr("oc.jsonc:4:39: mcp.b.command: expected"));
   EXPECT_THAT(m, HasSubstr("oc.jsonc:5:5: mcp.c: a \"remote\" MCP server needs \"url\""));
   EXPECT_THAT(m, HasSubstr("oc.jsonc:6:19: mcp.d.type: expected \"local\""));
   EXPECT_THAT(m, HasSubstr("oc.jsonc:7:39: mcp.e.command: expected the program and its arguments"));
+}
+
+TEST(McpServersConfigTest, SharedIsForStdioServersAndErrorsSayWhere) {
+  Result<LoadedConfig> ok = Load({{"user.jsonc", R"({
+    "mcp_servers": {"one": {"command": "a", "shared": true}, "each": {"command": "b"}}
+  })"}});
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_TRUE(ok->config.mcp_servers.at("one").shared);
+  EXPECT_FALSE(ok->config.mcp_servers.at("each").shared) << "stdio servers are per task by default";
+
+  Result<LoadedConfig> bad = Load({{"s.jsonc", R"({
+  "mcp_servers": {
+    "a": {"command": "x", "shared": "yes"},
+    "b": {"url": "http://127.0.0.1:9/mcp", "shared": false}
+  }
+})"}});
+  ASSERT_FALSE(bad.ok());
+  const std::string m = bad.status().message();
+  EXPECT_THAT(m,
+              HasSubstr("s.jsonc:3:37: mcp_servers.a.shared: expected true or false, got \"yes\""));
+  EXPECT_THAT(m, HasSubstr("s.jsonc:4:44: mcp_servers.b.shared: \"shared\" is for stdio servers"));
 }
 
 TEST(McpServersConfigTest, ErrorsNameFileLineAndColumn) {
@@ -108,9 +165,9 @@ TEST(McpServersConfigTest, ErrorsNameFileLineAndColumn) {
 
 TEST(McpServersConfigTest, AProjectFileCannotStartServersTheUserDidNotAllow) {
   const std::string project = "/w/.troupe/troupe.jsonc";
-  Result<LoadedConfig> blocked = Load(
-      {{"user.jsonc", R"({"mcp_servers": {"mine": {"command": "a"}}})"},
-       {project, R"({"mcp_servers": {"evil": {"command": "rm"}, "mine": {"args": ["x"]}}})"}});
+  Result<LoadedConfig> blocked =
+      Load({{"user.jsonc", R"({"mcp_servers": {"mine": {"command": "a"}}})"},
+            {project, R"({"mcp_servers": {"evil": {"command": "rm"}, "mine": {"args": ["x"]}}})"}});
   ASSERT_TRUE(blocked.ok()) << blocked.status().ToString();
   EXPECT_THAT(blocked->config.mcp_servers.at("evil").blocked,
               HasSubstr("add \"evil\" to \"mcp_servers_allowed\" in your user config"));
@@ -118,7 +175,7 @@ TEST(McpServersConfigTest, AProjectFileCannotStartServersTheUserDidNotAllow) {
   EXPECT_THAT(blocked->config.mcp_servers.at("mine").blocked, HasSubstr(project));
   ASSERT_EQ(blocked->warnings.size(), 2u);
   EXPECT_THAT(blocked->warnings[0].ToString(), HasSubstr(project + ":1:18: mcp_servers.evil: "
-                                                         "not started"));
+                                                                   "not started"));
 
   Result<LoadedConfig> allowed =
       Load({{"user.jsonc", R"({"mcp_servers_allowed": ["evil"]})"},
@@ -126,8 +183,9 @@ TEST(McpServersConfigTest, AProjectFileCannotStartServersTheUserDidNotAllow) {
   ASSERT_TRUE(allowed.ok());
   EXPECT_EQ(allowed->config.mcp_servers.at("evil").blocked, "");
 
-  Result<LoadedConfig> self_allowed = Load(
-      {{project, R"({"mcp_servers_allowed": ["evil"], "mcp_servers": {"evil": {"command": "rm"}}})"}});
+  Result<LoadedConfig> self_allowed =
+      Load({{project,
+             R"({"mcp_servers_allowed": ["evil"], "mcp_servers": {"evil": {"command": "rm"}}})"}});
   ASSERT_FALSE(self_allowed.ok());
   EXPECT_THAT(self_allowed.status().message(),
               HasSubstr("only your own config file (not a project's .troupe/troupe.jsonc) may "

@@ -38,6 +38,8 @@ class LoopRun : public RunHandle {
   void set_resolving(std::shared_ptr<void> token) { resolving_ = std::move(token); }
   // The MCP tools the loop was given; they live as long as the run.
   void keep_tools(std::vector<std::shared_ptr<Tool>> tools) { mcp_tools_ = std::move(tools); }
+  // The task's hold on its own MCP server processes (McpServers::Hold): dropped with the run.
+  void hold_servers(std::shared_ptr<void> hold) { mcp_hold_ = std::move(hold); }
   void Cancel() override {
     resolving_.reset();
     if (loop_) loop_->Cancel();
@@ -45,6 +47,7 @@ class LoopRun : public RunHandle {
 
  private:
   std::unique_ptr<SessionTodos> todos_;  // outlives the loop (declared first, destroyed last)
+  std::shared_ptr<void> mcp_hold_;       // after the tools: their processes stop last
   std::vector<std::shared_ptr<Tool>> mcp_tools_;  // outlive the loop too
   std::shared_ptr<void> resolving_;
   std::unique_ptr<AgentLoop> loop_;
@@ -215,12 +218,14 @@ std::unique_ptr<RunHandle> AgentLoopRunner::Start(const RunRequest& request,
     return run;
   }
   // The loop starts once the agent's MCP servers are up and listed (the first task to use a
-  // server starts it; later ones find it ready).
+  // shared server starts it; later ones find it ready; a per-task server starts for this task
+  // and stops when its run ends).
   LoopRun* raw = run.get();
+  run->hold_servers(deps_.mcp->Hold(request.task_id));
   run->set_resolving(ResolveMcpTools(
-      deps_.mcp, std::move(mcp_patterns),
-      [raw, spec = std::move(spec), loop_deps, cb = std::move(cb)](
-          Result<std::vector<std::shared_ptr<Tool>>> tools) mutable {
+      deps_.mcp, request.task_id, std::move(mcp_patterns),
+      [raw, spec = std::move(spec), loop_deps,
+       cb = std::move(cb)](Result<std::vector<std::shared_ptr<Tool>>> tools) mutable {
         if (!tools.ok()) {
           cb.finish(tools.status());
           return;

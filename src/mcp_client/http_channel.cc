@@ -75,7 +75,10 @@ nlohmann::json RpcErrorOfBody(const std::string& body) {
 
 }  // namespace
 
-void HttpChannel::Send(const nlohmann::json& message) {
+void HttpChannel::Send(const nlohmann::json& message) { SendWithHeaders(message, {}); }
+
+void HttpChannel::SendWithHeaders(const nlohmann::json& message,
+                                  const std::vector<std::pair<std::string, std::string>>& headers) {
   if (closed_) return;
   const uint64_t post_id = next_post_++;
   auto post = std::make_unique<Post>();
@@ -94,6 +97,7 @@ void HttpChannel::Send(const nlohmann::json& message) {
       request.headers.push_back({"MCP-Protocol-Version", protocol_version_});
     }
   }
+  for (const auto& [name, value] : headers) request.headers.push_back({name, value});
   request.body = jsonrpc::Serialize(message);
   request.connect_timeout_ms = 10'000;
   const bool is_initialize = message.value("method", "") == "initialize";

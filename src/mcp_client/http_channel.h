@@ -34,6 +34,9 @@ class HttpChannel : public McpChannel {
 
   Status Open(McpChannelCallbacks callbacks) override;
   void Send(const nlohmann::json& message) override;
+  void SendWithHeaders(const nlohmann::json& message,
+                       const std::vector<std::pair<std::string, std::string>>& headers) override;
+  bool HasHeaders() const override { return true; }
   void Abandon(const nlohmann::json& id) override;
   void Close() override;
   void SetProtocolVersion(const std::string& version) override { protocol_version_ = version; }

@@ -8,6 +8,8 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/status.h"
 
@@ -29,6 +31,16 @@ class McpChannel {
   // Sends one message. A request whose transport fails is answered through on_message with a
   // JSON-RPC error for its id (HTTP), or the channel closes (stdio).
   virtual void Send(const nlohmann::json& message) = 0;
+  // Sends one message with `headers` added where the transport has headers (HTTP: a tools/call's
+  // Mcp-Param-* headers); other transports send the message alone.
+  virtual void SendWithHeaders(const nlohmann::json& message,
+                               const std::vector<std::pair<std::string, std::string>>& headers) {
+    (void)headers;
+    Send(message);
+  }
+  // Whether SendWithHeaders' headers reach the server (the client must then mirror tool
+  // parameters, and leave out tools whose annotations are invalid).
+  virtual bool HasHeaders() const { return false; }
   // Forgets the request `id`: its answer, if any, is dropped (HTTP: its POST is aborted).
   virtual void Abandon(const nlohmann::json& id) = 0;
   // Ends the channel: kills the process group / ends the HTTP session. No callback afterwards.

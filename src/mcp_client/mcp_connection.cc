@@ -17,6 +17,8 @@ constexpr int64_t kDefaultPollMs = 1000;
 constexpr int64_t kMinPollMs = 50;
 constexpr int64_t kMaxPollMs = 30'000;
 constexpr int64_t kCancelTaskTimeoutMs = 5000;
+// How many given-up tools/calls a late task answer is still recognised for.
+constexpr size_t kRememberedAbandonedCalls = 256;
 
 bool Is2025Version(const std::string& version) {
   return version == "2025-11-25" || version == "2025-06-18" || version == "2025-03-26" ||
@@ -228,7 +230,8 @@ void McpConnection::SendCancelled(uint64_t id, const std::string& reason) {
 }
 
 uint64_t McpConnection::Request(const std::string& method, json params, int64_t timeout_ms,
-                                std::function<void(Result<json>)> done) {
+                                std::function<void(Result<json>)> done,
+                                const std::vector<std::pair<std::string, std::string>>& headers) {
   const uint64_t id = next_id_++;
   Pending& p = pending_[id];
   p.done = std::move(done);
@@ -261,7 +264,11 @@ uint64_t McpConnection::Request(const std::string& method, json params, int64_t 
     params["_meta"] = Envelope();
   }
   if (!params.is_null()) message["params"] = std::move(params);
-  channel_->Send(message);
+  if (headers.empty()) {
+    channel_->Send(message);
+  } else {
+    channel_->SendWithHeaders(message, headers);
+  }
   return id;
 }
 
@@ -269,8 +276,18 @@ void McpConnection::OnMessage(json message) {
   const jsonrpc::Message m = jsonrpc::ClassifyMessage(message);
   if (const auto* response = std::get_if<jsonrpc::Response>(&m)) {
     if (!response->id.is_number_integer()) return;
-    auto it = pending_.find(response->id.get<uint64_t>());
-    if (it == pending_.end()) return;  // cancelled or timed out: dropped
+    const uint64_t id = response->id.get<uint64_t>();
+    auto it = pending_.find(id);
+    if (it == pending_.end()) {
+      // Cancelled or timed out: dropped, but a task the server made of a call given up on
+      // would run on there, unseen.
+      if (abandoned_calls_.erase(id) > 0 && !response->is_error &&
+          StringMember(response->result, "resultType") == "task") {
+        const std::string task_id = StringMember(response->result, "taskId");
+        if (!task_id.empty()) CancelTask(task_id);
+      }
+      return;
+    }
     auto cb = std::move(it->second.done);
     auto on_error = std::move(it->second.on_error);
     pending_.erase(it);
@@ -341,6 +358,24 @@ void McpConnection::ListPage(std::string cursor, int page, int64_t timeout_ms,
               return ListPage(r["nextCursor"].get<std::string>(), page + 1, timeout_ms, tools,
                               std::move(done));
             }
+            if (modern_ && channel_->HasHeaders()) {
+              // Tools whose x-mcp-header annotations break the rules are not offered.
+              std::map<std::string, std::vector<McpParamHeader>> headers;
+              std::vector<std::string> rejected;
+              std::vector<McpToolInfo> offered;
+              for (McpToolInfo& tool : *tools) {
+                Result<std::vector<McpParamHeader>> params = McpParamHeadersOf(tool.input_schema);
+                if (!params.ok()) {
+                  rejected.push_back(tool.name + ": " + params.status().message());
+                  continue;
+                }
+                if (!params->empty()) headers[tool.name] = std::move(params).value();
+                offered.push_back(std::move(tool));
+              }
+              *tools = std::move(offered);
+              param_headers_ = std::move(headers);
+              rejected_tools_ = std::move(rejected);
+            }
             tools_fresh_until_ms_ = -1;
             if (modern_ && r.contains("ttlMs") && r["ttlMs"].is_number_integer() &&
                 r["ttlMs"].get<int64_t>() >= 0) {
@@ -378,11 +413,18 @@ uint64_t McpConnection::CallToolModern(const std::string& name, json params, int
     Cancel(call_id, "timed out on the client after " + FormatDuration(timeout_ms));
     if (done) done(Status::DeadlineExceeded(what + " timed out after " + FormatDuration(timeout_ms)));
   });
+  // Its annotated parameters mirrored into Mcp-Param-* headers (HTTP).
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (auto p = param_headers_.find(name); p != param_headers_.end()) {
+    headers = McpParamHeaderValues(p->second, params["arguments"]);
+  }
   // The request itself never times out before the call's deadline.
-  call.request_id = Request("tools/call", std::move(params), timeout_ms + 1000,
-                            [this, alive, call_id](Result<json> answer) {
-                              if (!alive.expired()) OnCallAnswer(call_id, std::move(answer));
-                            });
+  call.request_id = Request(
+      "tools/call", std::move(params), timeout_ms + 1000,
+      [this, alive, call_id](Result<json> answer) {
+        if (!alive.expired()) OnCallAnswer(call_id, std::move(answer));
+      },
+      headers);
   return call_id;
 }
 
@@ -500,6 +542,13 @@ void McpConnection::Cancel(uint64_t id, const std::string& reason) {
     const uint64_t request_id = call->second.request_id;
     const std::string task_id = call->second.task_id;
     calls_.erase(call);
+    if (request_id != 0 && task_id.empty() && !channel_->CancelsByClosing()) {
+      // The tools/call itself is unanswered (an aborted POST is never answered).
+      abandoned_calls_.insert(request_id);
+      if (abandoned_calls_.size() > kRememberedAbandonedCalls) {
+        abandoned_calls_.erase(abandoned_calls_.begin());
+      }
+    }
     if (request_id != 0) Cancel(request_id, reason);
     if (!task_id.empty()) CancelTask(task_id);
     return;

@@ -13,7 +13,10 @@
 //   or times out; "input_required" is answered as an error (troupe has no user to ask; a task
 //   that turns input_required is cancelled). tools/list's ttlMs bounds how long the listed
 //   tools stay fresh. Cancellation is notifications/cancelled on stdio; over HTTP the aborted
-//   POST is the signal (the channel says which, McpChannel::CancelsByClosing).
+//   POST is the signal (the channel says which, McpChannel::CancelsByClosing). A tools/call
+//   given up before its answer came (timeout, Cancel) may still be answered later with a task
+//   the server started meanwhile: that task gets tasks/cancel (the last 256 such calls are
+//   remembered), so nothing is left running on the server.
 // - Any other answer (a JSON-RPC error other than -32022 naming a 2026 version, an HTTP 4xx, a
 //   result without a version troupe speaks, a stdio probe that times out) falls back to the
 //   2025 initialize handshake (2025-11-25, accepting the older versions a server answers
@@ -29,12 +32,14 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "core/clock.h"
 #include "core/status.h"
 #include "mcp_client/mcp_channel.h"
+#include "mcp_client/mcp_param_headers.h"
 #include "wire/jsonrpc.h"
 
 namespace troupe {
@@ -84,6 +89,10 @@ class McpConnection {
   bool probe_closed() const { return probe_closed_; }
   size_t pending() const { return pending_.size(); }
   size_t calls() const { return calls_.size(); }
+  // Tools the last tools/list offered that were left out, each with why ("execute_sql: x-mcp-header
+  // of property n is on a property whose type is \"number\"…"): over HTTP a 2026 server's tool
+  // whose x-mcp-header annotations break the revision's rules is not offered.
+  const std::vector<std::string>& rejected_tools() const { return rejected_tools_; }
   std::string Describe() const { return channel_->Describe(); }
 
  private:
@@ -106,7 +115,8 @@ class McpConnection {
     int polls = 0;
   };
   uint64_t Request(const std::string& method, nlohmann::json params, int64_t timeout_ms,
-                   std::function<void(Result<nlohmann::json>)> done);
+                   std::function<void(Result<nlohmann::json>)> done,
+                   const std::vector<std::pair<std::string, std::string>>& headers = {});
   nlohmann::json Envelope() const;
   void Probe(int64_t timeout_ms, std::function<void(Status)> done);
   void Initialize(int64_t timeout_ms, std::function<void(Status)> done);
@@ -140,6 +150,11 @@ class McpConnection {
   bool probe_closed_ = false;
   int64_t tools_fresh_until_ms_ = -1;  // modern: when the listed tools go stale; -1 never
   std::map<uint64_t, ToolCall> calls_;
+  // Modern tools/call requests given up before their answer: a late task answer is cancelled.
+  std::set<uint64_t> abandoned_calls_;
+  // Modern over HTTP: each listed tool's parameters mirrored into Mcp-Param-* headers.
+  std::map<std::string, std::vector<McpParamHeader>> param_headers_;
+  std::vector<std::string> rejected_tools_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

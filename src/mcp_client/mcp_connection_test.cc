@@ -18,7 +18,16 @@ class FakeChannel : public McpChannel {
     cb = std::move(callbacks);
     return Status::Ok();
   }
-  void Send(const json& message) override { sent.push_back(message); }
+  void Send(const json& message) override {
+    sent.push_back(message);
+    sent_headers.emplace_back();
+  }
+  void SendWithHeaders(const json& message,
+                       const std::vector<std::pair<std::string, std::string>>& headers) override {
+    sent.push_back(message);
+    sent_headers.push_back(headers);
+  }
+  bool HasHeaders() const override { return http; }
   void Abandon(const json& id) override { abandoned.push_back(id); }
   void Close() override { closed = true; }
   void SetProtocolVersion(const std::string& v) override { version = v; }
@@ -28,6 +37,7 @@ class FakeChannel : public McpChannel {
   bool http = false;
   McpChannelCallbacks cb;
   std::vector<json> sent;
+  std::vector<std::vector<std::pair<std::string, std::string>>> sent_headers;
   std::vector<json> abandoned;
   bool closed = false;
   std::string version;
@@ -367,6 +377,85 @@ TEST_F(ModernFixture, ATimeoutOrCancelOfATaskSendsTasksCancel) {
   clock.AdvanceMs(60000);
   EXPECT_FALSE(called);
   EXPECT_EQ(conn->calls(), 0u);
+}
+
+TEST_F(ModernFixture, ALateTaskAnswerToACallGivenUpIsCancelledAtTheServer) {
+  Discover();
+  // Timed out before any answer: notifications/cancelled, then the server's late answer says it
+  // had made the call a task.
+  std::optional<Result<json>> got;
+  conn->CallTool("t", json::object(), 1000, [&](Result<json> r) { got = std::move(r); });
+  const int timed_out = LastId();
+  clock.AdvanceMs(1000);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(channel->sent.back()["method"], "notifications/cancelled");
+  EXPECT_EQ(channel->sent.back()["params"]["requestId"], timed_out);
+  channel->cb.on_message(
+      Answer(timed_out, {{"resultType", "task"}, {"taskId", "late-1"}, {"status", "working"}}));
+  EXPECT_EQ(channel->sent.back()["method"], "tasks/cancel");
+  EXPECT_EQ(channel->sent.back()["params"]["taskId"], "late-1");
+  // Only once: the same answer again is not a second cancel.
+  size_t sent = channel->sent.size();
+  channel->cb.on_message(Answer(timed_out, {{"resultType", "task"}, {"taskId", "late-1"}}));
+  EXPECT_EQ(channel->sent.size(), sent);
+
+  // Cancelled by its task: the same.
+  bool called = false;
+  const uint64_t id =
+      conn->CallTool("t", json::object(), 60000, [&](Result<json>) { called = true; });
+  const int cancelled = LastId();
+  conn->Cancel(id, "the task was cancelled");
+  channel->cb.on_message(
+      Answer(cancelled, {{"resultType", "task"}, {"taskId", "late-2"}, {"status", "working"}}));
+  EXPECT_EQ(channel->sent.back()["method"], "tasks/cancel");
+  EXPECT_EQ(channel->sent.back()["params"]["taskId"], "late-2");
+  EXPECT_FALSE(called);
+
+  // A late complete answer, or one for a request never given up, sends nothing.
+  conn->CallTool("t", json::object(), 1000, [](Result<json>) {});
+  const int plain = LastId();
+  clock.AdvanceMs(1000);
+  sent = channel->sent.size();
+  channel->cb.on_message(Answer(plain, {{"resultType", "complete"}, {"content", json::array()}}));
+  channel->cb.on_message(Answer(9999, {{"resultType", "task"}, {"taskId", "never-asked"}}));
+  EXPECT_EQ(channel->sent.size(), sent);
+}
+
+TEST_F(ModernFixture, OverHttpAnnotatedParametersAreMirroredAndInvalidToolsLeftOut) {
+  Make(true, /*http=*/true);
+  Discover();
+  std::vector<McpToolInfo> tools;
+  conn->ListTools(1000, [&](Result<std::vector<McpToolInfo>> r) { tools = *r; });
+  channel->cb.on_message(Answer(LastId(), json::parse(R"({"resultType": "complete", "tools": [
+    {"name": "execute_sql", "inputSchema": {"type": "object", "properties": {
+      "region": {"type": "string", "x-mcp-header": "Region"}, "query": {"type": "string"}}}},
+    {"name": "bad", "inputSchema": {"type": "object", "properties": {
+      "n": {"type": "number", "x-mcp-header": "N"}}}},
+    {"name": "plain", "inputSchema": {"type": "object"}}]})")));
+  ASSERT_EQ(tools.size(), 2u);
+  EXPECT_EQ(tools[0].name, "execute_sql");
+  EXPECT_EQ(tools[1].name, "plain");
+  ASSERT_EQ(conn->rejected_tools().size(), 1u);
+  EXPECT_THAT(conn->rejected_tools()[0], HasSubstr("bad: x-mcp-header of property n"));
+
+  conn->CallTool("execute_sql", {{"region", "us-west1"}, {"query", "SELECT 1"}}, 1000,
+                 [](Result<json>) {});
+  EXPECT_EQ(channel->sent.back()["params"]["arguments"]["region"], "us-west1");
+  EXPECT_EQ(channel->sent_headers.back(),
+            (std::vector<std::pair<std::string, std::string>>{{"Mcp-Param-Region", "us-west1"}}));
+  conn->CallTool("plain", json::object(), 1000, [](Result<json>) {});
+  EXPECT_TRUE(channel->sent_headers.back().empty());
+}
+
+TEST_F(ModernFixture, OverStdioAnnotationsAreIgnored) {
+  Discover();
+  std::vector<McpToolInfo> tools;
+  conn->ListTools(1000, [&](Result<std::vector<McpToolInfo>> r) { tools = *r; });
+  channel->cb.on_message(Answer(LastId(), json::parse(R"({"resultType": "complete", "tools": [
+    {"name": "bad", "inputSchema": {"type": "object", "properties": {
+      "n": {"type": "number", "x-mcp-header": "N"}}}}]})")));
+  EXPECT_EQ(tools.size(), 1u) << "stdio clients may ignore x-mcp-header";
 }
 
 TEST_F(ModernFixture, OverHttpACancelledCallIsTheAbortedPostAlone) {

@@ -54,6 +54,13 @@ struct McpServers::Server {
   bool skip_probe = false;
   std::unique_ptr<Timer> backoff_timer;
   std::vector<std::weak_ptr<Waiter>> waiters;
+  std::string protocol_version;  // of the last start that reached ready
+  std::vector<std::string> rejected_tools;
+  int restarts = 0;  // starts after a failure (a per-owner server's: of all its instances)
+  // A per-owner instance: the configured server, whose status shows what its instances do.
+  Server* parent = nullptr;
+  // Expires when the instance is released or destroyed: its callbacks stop there.
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 };
 
 McpServers::McpServers(std::map<std::string, McpServerConfig> configs, McpServersDeps deps)
@@ -87,6 +94,72 @@ void McpServers::StopAll() {
     s->conn.reset();
     if (s->state != McpServerState::kBlocked) s->state = McpServerState::kIdle;
   }
+  for (auto& [key, s] : owned_) {
+    s->backoff_timer->Cancel();
+    if (s->conn) s->conn->Close();
+    s->alive.reset();
+    retired_.push_back(std::move(s));
+  }
+  owned_.clear();
+  if (!retired_.empty()) {
+    Later([this] { retired_.clear(); });
+  }
+}
+
+bool McpServers::PerOwner(const std::string& name) const {
+  auto it = servers_.find(name);
+  return it != servers_.end() && it->second->config.url.empty() && !it->second->config.shared;
+}
+
+McpServers::Server* McpServers::Instance(const std::string& name, const std::string& owner) {
+  auto it = servers_.find(name);
+  if (it == servers_.end()) return nullptr;
+  Server* shared = it->second.get();
+  if (owner.empty() || !PerOwner(name) || shared->state == McpServerState::kBlocked) {
+    return shared;
+  }
+  std::unique_ptr<Server>& own = owned_[{name, owner}];
+  if (!own) {
+    own = std::make_unique<Server>();
+    own->config = shared->config;
+    own->skip_probe = shared->skip_probe;
+    own->backoff_timer = std::make_unique<Timer>(deps_.clock);
+    own->parent = shared;
+  }
+  return own.get();
+}
+
+std::shared_ptr<void> McpServers::Hold(const std::string& owner) {
+  ++holds_[owner];
+  struct Token {
+    std::function<void()> release;
+    ~Token() { release(); }
+  };
+  auto token = std::make_shared<Token>();
+  std::weak_ptr<bool> alive = alive_;
+  token->release = [this, alive, owner] {
+    if (!alive.expired()) Release(owner);
+  };
+  return token;
+}
+
+void McpServers::Release(const std::string& owner) {
+  auto hold = holds_.find(owner);
+  if (hold == holds_.end() || --hold->second > 0) return;
+  holds_.erase(hold);
+  for (auto it = owned_.begin(); it != owned_.end();) {
+    if (it->first.second != owner) {
+      ++it;
+      continue;
+    }
+    Server& s = *it->second;
+    s.backoff_timer->Cancel();
+    if (s.conn) s.conn->Close();  // kills the process group
+    s.alive.reset();
+    retired_.push_back(std::move(it->second));
+    it = owned_.erase(it);
+  }
+  if (!retired_.empty()) Later([this] { retired_.clear(); });
 }
 
 void McpServers::Later(std::function<void()> fn) {
@@ -125,11 +198,33 @@ McpServerStatus McpServers::Status(const std::string& name) const {
   }
   st.state = s.state;
   st.last_error = s.last_error;
-  st.restarts = s.starts > 0 ? s.starts - 1 : 0;
+  st.restarts = s.restarts;
   st.research = s.config.research;
-  if (s.conn) st.protocol_version = s.conn->protocol_version();
+  st.protocol_version = s.protocol_version;
   st.server_info = s.server_info;
   st.tools = s.tools;
+  st.rejected_tools = s.rejected_tools;
+  st.shared = !PerOwner(name);
+  if (!st.shared && s.state != McpServerState::kBlocked) {
+    // What its instances do: the most advanced state among them.
+    auto rank = [](McpServerState state) {
+      switch (state) {
+        case McpServerState::kReady:
+          return 3;
+        case McpServerState::kStarting:
+          return 2;
+        case McpServerState::kBackoff:
+          return 1;
+        default:
+          return 0;
+      }
+    };
+    for (const auto& [key, own] : owned_) {
+      if (key.first != name) continue;
+      if (own->conn) ++st.processes;
+      if (rank(own->state) > rank(st.state)) st.state = own->state;
+    }
+  }
   return st;
 }
 
@@ -177,10 +272,14 @@ std::unique_ptr<McpChannel> McpServers::MakeChannel(const McpServerConfig& c,
 
 void McpServers::StartServer(Server& s) {
   s.state = McpServerState::kStarting;
+  if (s.failures > 0) {
+    ++s.restarts;
+    if (s.parent) ++s.parent->restarts;
+  }
   ++s.starts;
   troupe::Status error;
   std::unique_ptr<McpChannel> channel = MakeChannel(s.config, &error);
-  std::weak_ptr<bool> alive = alive_;
+  std::weak_ptr<bool> alive = s.alive;
   Server* server = &s;
   if (!channel) {
     boost::asio::post(*deps_.io, [this, alive, server, error] {
@@ -196,7 +295,10 @@ void McpServers::StartServer(Server& s) {
       [this, alive, server, conn, timeout](troupe::Status started) {
         if (alive.expired() || conn.expired()) return;
         if (!started.ok()) {
-          if (conn.lock()->probe_closed()) server->skip_probe = true;
+          if (conn.lock()->probe_closed()) {
+            server->skip_probe = true;
+            if (server->parent) server->parent->skip_probe = true;
+          }
           return Failed(*server, started);
         }
         conn.lock()->ListTools(timeout, [this, alive, server, conn](
@@ -219,9 +321,19 @@ void McpServers::StartServer(Server& s) {
 void McpServers::Ready(Server& s) {
   s.state = McpServerState::kReady;
   s.failures = 0;
+  if (s.conn) {
+    s.protocol_version = s.conn->protocol_version();
+    s.rejected_tools = s.conn->rejected_tools();
+  }
+  if (s.parent) {
+    s.parent->rejected_tools = s.rejected_tools;
+    s.parent->tools = s.tools;
+    s.parent->server_info = s.server_info;
+    s.parent->protocol_version = s.protocol_version;
+  }
   std::vector<std::weak_ptr<Waiter>> waiters = std::move(s.waiters);
   s.waiters.clear();
-  std::weak_ptr<bool> alive = alive_;
+  std::weak_ptr<bool> alive = s.alive;
   for (auto& w : waiters) {
     if (std::shared_ptr<Waiter> waiter = w.lock(); waiter && waiter->done) {
       auto done = std::move(waiter->done);
@@ -242,9 +354,10 @@ void McpServers::Failed(Server& s, const troupe::Status& why) {
   const int64_t backoff = std::min(kMaxBackoffMs, kFirstBackoffMs << std::min(s.failures - 1, 16));
   s.state = McpServerState::kBackoff;
   s.last_error = why.message();
+  if (s.parent) s.parent->last_error = s.last_error;
   s.backoff_ends_ms = deps_.clock->NowMs() + backoff;
   Server* server = &s;
-  std::weak_ptr<bool> alive = alive_;
+  std::weak_ptr<bool> alive = s.alive;
   s.backoff_timer->Start(backoff, [this, alive, server] {
     if (alive.expired()) return;
     server->state = McpServerState::kIdle;
@@ -267,17 +380,16 @@ void McpServers::Failed(Server& s, const troupe::Status& why) {
 }
 
 std::shared_ptr<void> McpServers::WhenReady(
-    const std::string& name, std::function<void(Result<std::vector<McpToolInfo>>)> done) {
-  return WhenReady(name, std::move(done), /*for_call=*/false);
+    const std::string& name, const std::string& owner,
+    std::function<void(Result<std::vector<McpToolInfo>>)> done) {
+  return WhenReady(Instance(name, owner), name, std::move(done), /*for_call=*/false);
 }
 
 std::shared_ptr<void> McpServers::WhenReady(
-    const std::string& name, std::function<void(Result<std::vector<McpToolInfo>>)> done,
-    bool for_call) {
+    Server* instance, const std::string& name,
+    std::function<void(Result<std::vector<McpToolInfo>>)> done, bool for_call) {
   auto waiter = std::make_shared<Waiter>();
   waiter->done = std::move(done);
-  auto it = servers_.find(name);
-  std::weak_ptr<bool> alive = alive_;
   std::weak_ptr<Waiter> weak = waiter;
   auto answer_later = [&](Result<std::vector<McpToolInfo>> answer) {
     boost::asio::post(*deps_.io, [weak, answer = std::move(answer)] {
@@ -287,11 +399,12 @@ std::shared_ptr<void> McpServers::WhenReady(
       }
     });
   };
-  if (it == servers_.end()) {
+  if (instance == nullptr) {
     answer_later(troupe::Status::NotFound("no MCP server \"" + name + "\" is configured"));
     return waiter;
   }
-  Server& s = *it->second;
+  Server& s = *instance;
+  std::weak_ptr<bool> alive = s.alive;
   switch (s.state) {
     case McpServerState::kBlocked:
       answer_later(troupe::Status::FailedPrecondition(s.config.blocked));
@@ -346,28 +459,32 @@ class McpToolCallImpl : public McpToolCall {
 
 }  // namespace
 
-std::unique_ptr<McpToolCall> McpServers::Call(const std::string& server, const std::string& tool,
-                                          const json& arguments,
-                                          std::function<void(Result<json>)> done) {
+std::unique_ptr<McpToolCall> McpServers::Call(const std::string& server, const std::string& owner,
+                                              const std::string& tool, const json& arguments,
+                                              std::function<void(Result<json>)> done) {
   auto call = std::make_unique<McpToolCallImpl>();
   McpToolCallImpl* raw = call.get();
   std::weak_ptr<bool> cancelled = call->cancelled_;
-  std::weak_ptr<bool> alive = alive_;
+  Server* instance = Instance(server, owner);
+  std::weak_ptr<bool> alive = instance ? std::weak_ptr<bool>(instance->alive) : alive_;
   auto shared_done = std::make_shared<std::function<void(Result<json>)>>(std::move(done));
-  call->ready_ = WhenReady(server, [this, alive, raw, cancelled, server, tool, arguments,
-                                    shared_done](Result<std::vector<McpToolInfo>> ready) {
-    if (alive.expired() || cancelled.expired()) return;
-    if (!ready.ok()) return (*shared_done)(ready.status());
-    Server& s = *servers_.at(server);
-    raw->conn_ = s.conn;
-    raw->id_ = s.conn->CallTool(
-        tool, arguments, s.config.timeout_ms,
-        [raw, cancelled, shared_done, server](Result<json> result) {
-          if (cancelled.expired()) return;
-          raw->id_ = 0;
-          (*shared_done)(std::move(result));
-        });
-  }, /*for_call=*/true);
+  call->ready_ = WhenReady(
+      instance, server,
+      [instance, alive, raw, cancelled, server, tool, arguments,
+       shared_done](Result<std::vector<McpToolInfo>> ready) {
+        if (cancelled.expired()) return;
+        if (!ready.ok()) return (*shared_done)(ready.status());
+        if (alive.expired()) return;
+        Server& s = *instance;
+        raw->conn_ = s.conn;
+        raw->id_ = s.conn->CallTool(tool, arguments, s.config.timeout_ms,
+                                    [raw, cancelled, shared_done, server](Result<json> result) {
+                                      if (cancelled.expired()) return;
+                                      raw->id_ = 0;
+                                      (*shared_done)(std::move(result));
+                                    });
+      },
+      /*for_call=*/true);
   return call;
 }
 

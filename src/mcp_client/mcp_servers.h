@@ -1,11 +1,15 @@
-// The MCP servers of the config, as agents' tool sources: one connection per server, shared by
-// every task (as in other MCP clients; a server holding per-client state holds it for the
-// daemon), started on first use, listed once, restarted after a crash with backoff.
+// The MCP servers of the config, as agents' tool sources, started on first use, listed, restarted
+// after a crash with backoff.
 //
-// States: idle (not started yet, or stopped), starting (spawn/connect + initialize +
-// tools/list), ready, backoff (it failed; the next start waits until the backoff ends: 1 s,
-// doubling to 60 s, reset by a start that reaches ready), blocked (a project file's server the
-// user has not allowed: never started).
+// Sharing: an HTTP server, and a stdio server whose config says `shared`, has one connection
+// for every owner (a task, to the layers above). Any other stdio server gets one process per
+// owner: an owner's first call or WhenReady starts its own, and it is stopped when the last token
+// of Hold(owner) is dropped (the task ended). Owner "" uses the one shared instance.
+//
+// States (of each instance): idle (not started yet, or stopped), starting (spawn/connect +
+// initialize + tools/list), ready, backoff (it failed; the next start waits until the backoff
+// ends: 1 s, doubling to 60 s, reset by a start that reaches ready), blocked (a project file's
+// server the user has not allowed: never started).
 //
 // A call on a server that is not ready starts it (or waits for the start under way, or for the
 // backoff to end); a crash fails the calls in flight with the reason ("the server stopped: the
@@ -47,6 +51,10 @@ struct McpServerStatus {
   std::string protocol_version;
   std::string server_info;   // "name version" from initialize
   std::vector<McpToolInfo> tools;  // once listed
+  // Tools it listed that are not offered, each with why (McpConnection::rejected_tools).
+  std::vector<std::string> rejected_tools;
+  bool shared = true;  // one connection for every task (false: a process per task)
+  int processes = 0;   // per-task servers: the instances running or starting now
 };
 
 // A tools/call in flight; destroying it (or Cancel) sends notifications/cancelled.
@@ -79,19 +87,25 @@ class McpServers {
   McpServerStatus Status(const std::string& name) const;
   std::vector<McpServerStatus> List() const;
 
-  // Starts `name` if it is not ready and calls `done` once it is (with its tools) or failed.
-  // Tools that went stale (tools/list_changed, or a 2026 server's ttlMs passed) are listed
-  // again first.
-  // The returned token drops `done` when destroyed.
-  std::shared_ptr<void> WhenReady(
-      const std::string& name,
-      std::function<void(Result<std::vector<McpToolInfo>>)> done);
+  // Whether `name` gives each owner its own process.
+  bool PerOwner(const std::string& name) const;
 
-  // Calls `tool` on `server` (starting it if needed). `done` runs once unless the call is
-  // cancelled or destroyed first.
-  std::unique_ptr<McpToolCall> Call(const std::string& server, const std::string& tool,
-                                const nlohmann::json& arguments,
-                                std::function<void(Result<nlohmann::json>)> done);
+  // Keeps `owner`'s own server processes while the token lives; when its last token is dropped
+  // they are stopped (their calls in flight dropped, as Close does).
+  std::shared_ptr<void> Hold(const std::string& owner);
+
+  // Starts `name` (for `owner`: its own instance when the server is per owner) if it is not
+  // ready and calls `done` once it is (with its tools) or failed. Tools that went stale
+  // (tools/list_changed, or a 2026 server's ttlMs passed) are listed again first.
+  // The returned token drops `done` when destroyed.
+  std::shared_ptr<void> WhenReady(const std::string& name, const std::string& owner,
+                                  std::function<void(Result<std::vector<McpToolInfo>>)> done);
+
+  // Calls `tool` on `server` (`owner`'s instance; starting it if needed). `done` runs once
+  // unless the call is cancelled or destroyed first.
+  std::unique_ptr<McpToolCall> Call(const std::string& server, const std::string& owner,
+                                    const std::string& tool, const nlohmann::json& arguments,
+                                    std::function<void(Result<nlohmann::json>)> done);
 
   // Runs `fn` from a later loop turn (for answers that are known at once).
   void Later(std::function<void()> fn);
@@ -101,17 +115,25 @@ class McpServers {
 
  private:
   struct Server;
+  // The instance `owner` uses of server `name` (made when missing); null if none is configured.
+  Server* Instance(const std::string& name, const std::string& owner);
+  void Release(const std::string& owner);
   void StartServer(Server& s);
   void Failed(Server& s, const troupe::Status& why);
   void Ready(Server& s);
   // `for_call`: the listed tools are good enough even when stale (a call names its tool).
-  std::shared_ptr<void> WhenReady(const std::string& name,
+  std::shared_ptr<void> WhenReady(Server* s, const std::string& name,
                                   std::function<void(Result<std::vector<McpToolInfo>>)> done,
                                   bool for_call);
   std::unique_ptr<McpChannel> MakeChannel(const McpServerConfig& c, troupe::Status* error);
 
   McpServersDeps deps_;
-  std::map<std::string, std::unique_ptr<Server>> servers_;
+  std::map<std::string, std::unique_ptr<Server>> servers_;  // by name: the shared instances
+  // Per-owner instances by (name, owner).
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<Server>> owned_;
+  std::map<std::string, int> holds_;  // owner -> live Hold tokens
+  // Released instances, destroyed from a later loop turn (a callback of theirs may be running).
+  std::vector<std::unique_ptr<Server>> retired_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -38,12 +38,13 @@ struct McpServersTest : ::testing::Test {
   LoopClock clock{io};
   testing::TestDir dir;
 
-  std::unique_ptr<McpServers> Servers(const std::string& body) {
+  std::unique_ptr<McpServers> Servers(const std::string& body, bool shared = false) {
     McpServerConfig c;
     c.command = "/bin/sh";
     c.args = {"-c", std::string(kPreamble) + body};
     c.env = {{"LOG", dir.File("log")}};
     c.timeout_ms = 2000;
+    c.shared = shared;
     McpServersDeps deps;
     deps.io = &io;
     deps.clock = &clock;
@@ -58,9 +59,11 @@ struct McpServersTest : ::testing::Test {
     s << in.rdbuf();
     return s.str();
   }
-  Result<json> CallAndWait(McpServers& servers, std::unique_ptr<McpToolCall>* keep = nullptr) {
+  Result<json> CallAndWait(McpServers& servers, std::unique_ptr<McpToolCall>* keep = nullptr,
+                           const std::string& owner = "") {
     std::optional<Result<json>> got;
-    auto call = servers.Call("sh", "echo", {{"text", "hi"}}, [&](Result<json> r) { got = r; });
+    auto call =
+        servers.Call("sh", owner, "echo", {{"text", "hi"}}, [&](Result<json> r) { got = r; });
     EXPECT_TRUE(testing::RunLoopUntil(io, [&] { return got.has_value(); }));
     if (keep) *keep = std::move(call);
     if (!got) return Status::Internal("no answer");
@@ -137,7 +140,7 @@ echo $$ > "$LOG.pid"
 while IFS= read -r l; do log "$l"; done
 )");
   bool called = false;
-  auto call = servers->Call("sh", "echo", json::object(), [&](Result<json>) { called = true; });
+  auto call = servers->Call("sh", "", "echo", json::object(), [&](Result<json>) { called = true; });
   ASSERT_TRUE(testing::RunLoopUntil(
       io, [&] { return std::ifstream(dir.File("log.pid")).good(); }));
   call->Cancel();
@@ -153,6 +156,69 @@ while IFS= read -r l; do log "$l"; done
   EXPECT_NE(kill(pid, 0), 0);
 }
 
+// A server that logs its pid and answers one call.
+constexpr const char* kPidServer = R"(
+echo "pid $$" >> "$LOG.pids"
+IFS= read -r l; log "$l"
+echo '{"jsonrpc":"2.0","id":4,"result":{"content":[{"type":"text","text":"hi back"}]}}'
+while IFS= read -r l; do log "$l"; done
+)";
+
+std::vector<pid_t> Pids(const std::string& file) {
+  std::vector<pid_t> out;
+  std::ifstream in(file);
+  std::string word;
+  pid_t pid = 0;
+  while (in >> word >> pid) out.push_back(pid);
+  return out;
+}
+
+TEST_F(McpServersTest, AStdioServerNotMarkedSharedRunsOneProcessPerOwnerStoppedWithIt) {
+  auto servers = Servers(kPidServer);
+  EXPECT_TRUE(servers->PerOwner("sh"));
+  std::shared_ptr<void> hold_a = servers->Hold("task-a");
+  std::shared_ptr<void> hold_b = servers->Hold("task-b");
+  ASSERT_TRUE(CallAndWait(*servers, nullptr, "task-a").ok());
+  ASSERT_TRUE(CallAndWait(*servers, nullptr, "task-b").ok());
+  const std::vector<pid_t> pids = Pids(dir.File("log.pids"));
+  ASSERT_EQ(pids.size(), 2u);
+  EXPECT_NE(pids[0], pids[1]);
+  McpServerStatus st = servers->Status("sh");
+  EXPECT_FALSE(st.shared);
+  EXPECT_EQ(st.processes, 2);
+  EXPECT_EQ(st.state, McpServerState::kReady);
+  EXPECT_EQ(st.tools.size(), 1u) << "the status shows what the instances listed";
+  hold_a.reset();
+  EXPECT_NE(kill(pids[0], 0), 0) << "task-a's process outlived its task";
+  EXPECT_EQ(kill(pids[1], 0), 0);
+  EXPECT_EQ(servers->Status("sh").processes, 1);
+  hold_b.reset();
+  EXPECT_NE(kill(pids[1], 0), 0);
+  st = servers->Status("sh");
+  EXPECT_EQ(st.processes, 0);
+  EXPECT_EQ(st.state, McpServerState::kIdle);
+  testing::RunLoopFor(
+      io, std::chrono::milliseconds(50));  // the released instances are destroyed from a later turn
+}
+
+TEST_F(McpServersTest, AStdioServerMarkedSharedRunsOneProcessForEveryOwner) {
+  auto servers = Servers(kPidServer, /*shared=*/true);
+  EXPECT_FALSE(servers->PerOwner("sh"));
+  std::shared_ptr<void> hold_a = servers->Hold("task-a");
+  std::shared_ptr<void> hold_b = servers->Hold("task-b");
+  ASSERT_TRUE(CallAndWait(*servers, nullptr, "task-a").ok());
+  std::unique_ptr<McpToolCall> keep;
+  CallAndWait(*servers, &keep, "task-b");
+  const std::vector<pid_t> pids = Pids(dir.File("log.pids"));
+  ASSERT_EQ(pids.size(), 1u);
+  EXPECT_TRUE(servers->Status("sh").shared);
+  hold_a.reset();
+  hold_b.reset();
+  EXPECT_EQ(kill(pids[0], 0), 0) << "a shared server stays for the next task";
+  servers->StopAll();
+  EXPECT_NE(kill(pids[0], 0), 0);
+}
+
 TEST_F(McpServersTest, ABlockedServerIsNeverStarted) {
   McpServerConfig c;
   c.command = "/bin/sh";
@@ -162,7 +228,8 @@ TEST_F(McpServersTest, ABlockedServerIsNeverStarted) {
   deps.clock = &clock;
   McpServers servers({{"p", c}}, deps);
   std::optional<Status> got;
-  auto token = servers.WhenReady("p", [&](Result<std::vector<McpToolInfo>> r) { got = r.status(); });
+  auto token =
+      servers.WhenReady("p", "", [&](Result<std::vector<McpToolInfo>> r) { got = r.status(); });
   ASSERT_TRUE(testing::RunLoopUntil(io, [&] { return got.has_value(); }));
   EXPECT_EQ(got->code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(servers.Status("p").state, McpServerState::kBlocked);

@@ -22,9 +22,12 @@ nlohmann::json McpServersJson(const std::vector<McpServerStatus>& servers) {
                     {"error", s.last_error},
                     {"restarts", s.restarts},
                     {"research", s.research},
+                    {"shared", s.shared},
+                    {"processes", s.processes},
                     {"protocol_version", s.protocol_version},
                     {"server", s.server_info},
-                    {"tools", tools}});
+                    {"tools", tools},
+                    {"rejected_tools", s.rejected_tools}});
   }
   return {{"servers", list}};
 }

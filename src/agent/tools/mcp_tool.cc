@@ -39,8 +39,9 @@ std::string McpToolName(const std::string& server, const std::string& tool) {
   return name;
 }
 
-McpTool::McpTool(McpServers* servers, std::string server, const McpToolInfo& info)
-    : servers_(servers), server_(std::move(server)), tool_(info.name) {
+McpTool::McpTool(McpServers* servers, std::string server, std::string owner,
+                 const McpToolInfo& info)
+    : servers_(servers), server_(std::move(server)), owner_(std::move(owner)), tool_(info.name) {
   spec_.name = McpToolName(server_, info.name);
   spec_.description = info.description.empty() ? info.title : info.description;
   if (spec_.description.empty()) spec_.description = "Tool " + info.name;
@@ -64,7 +65,7 @@ std::unique_ptr<ToolRun> McpTool::Start(const json& arguments, const ToolContext
     return run;
   }
   const std::string server = server_;
-  run->call = servers_->Call(server_, tool_, args, [done, server](Result<json> result) {
+  run->call = servers_->Call(server_, owner_, tool_, args, [done, server](Result<json> result) {
     if (!result.ok()) {
       done(ToolResult::Error("MCP server \"" + server + "\": " + result.status().message()));
       return;
@@ -85,6 +86,7 @@ namespace {
 
 struct Resolution {
   McpServers* servers;
+  std::string owner;
   std::vector<McpToolPattern> patterns;
   std::vector<std::string> order;  // servers to wait for
   size_t next = 0;
@@ -105,18 +107,18 @@ void Step(const std::shared_ptr<Resolution>& r) {
   if (r->next < r->order.size()) {
     const std::string server = r->order[r->next];
     std::weak_ptr<Resolution> weak = r;
-    r->waiting = r->servers->WhenReady(
-        server, [weak, server](Result<std::vector<McpToolInfo>> tools) {
-          std::shared_ptr<Resolution> self = weak.lock();
-          if (!self) return;
-          if (!tools.ok()) {
-            auto done = std::move(self->done);
-            return done(tools.status());
-          }
-          self->listed[server] = std::move(tools).value();
-          ++self->next;
-          Step(self);
-        });
+    r->waiting = r->servers->WhenReady(server, r->owner,
+                                       [weak, server](Result<std::vector<McpToolInfo>> tools) {
+                                         std::shared_ptr<Resolution> self = weak.lock();
+                                         if (!self) return;
+                                         if (!tools.ok()) {
+                                           auto done = std::move(self->done);
+                                           return done(tools.status());
+                                         }
+                                         self->listed[server] = std::move(tools).value();
+                                         ++self->next;
+                                         Step(self);
+                                       });
     return;
   }
   std::vector<std::shared_ptr<Tool>> out;
@@ -124,7 +126,7 @@ void Step(const std::shared_ptr<Resolution>& r) {
   for (const McpToolPattern& p : r->patterns) {
     for (const McpToolInfo& info : r->listed[p.server]) {
       if (!GlobMatch(p.tool_glob, info.name)) continue;
-      auto tool = std::make_shared<McpTool>(r->servers, p.server, info);
+      auto tool = std::make_shared<McpTool>(r->servers, p.server, r->owner, info);
       if (!seen.insert(tool->spec().name).second) continue;
       out.push_back(std::move(tool));
     }
@@ -162,10 +164,11 @@ Result<std::vector<McpToolPattern>> ExpandMcpPatterns(const McpServers* servers,
 }
 
 std::shared_ptr<void> ResolveMcpTools(
-    McpServers* servers, std::vector<McpToolPattern> patterns,
+    McpServers* servers, const std::string& owner, std::vector<McpToolPattern> patterns,
     std::function<void(Result<std::vector<std::shared_ptr<Tool>>>)> done) {
   auto r = std::make_shared<Resolution>();
   r->servers = servers;
+  r->owner = owner;
   r->done = std::move(done);
   for (const McpToolPattern& p : patterns) {
     if (std::find(r->order.begin(), r->order.end(), p.server) == r->order.end()) {

@@ -1,8 +1,8 @@
 // Tools of the configured MCP servers as agent tools: `<server>__<tool>` with the server's
 // description and JSON Schema, called through McpServers (mcp_client/). An agent is given them
 // by patterns in its `tools` ("mcp:docs", "mcp:docs/search_*", "mcp:@research" = every server
-// marked `research`), resolved when its task starts: the servers are started (lazily, once for
-// all tasks) and listed then.
+// marked `research`), resolved when its task starts: the servers are started (lazily: a shared
+// one once for all tasks, a per-task stdio server for this task) and listed then.
 #pragma once
 
 #include <functional>
@@ -22,7 +22,8 @@ std::string McpToolName(const std::string& server, const std::string& tool);
 
 class McpTool : public Tool {
  public:
-  McpTool(McpServers* servers, std::string server, const McpToolInfo& info);
+  // `owner`: the task whose instance of the server it calls (McpServers::Hold).
+  McpTool(McpServers* servers, std::string server, std::string owner, const McpToolInfo& info);
   const ToolSpec& spec() const override { return spec_; }
   std::unique_ptr<ToolRun> Start(const nlohmann::json& arguments, const ToolContext& context,
                                  std::function<void(ToolResult)> done) override;
@@ -30,6 +31,7 @@ class McpTool : public Tool {
  private:
   McpServers* servers_;
   std::string server_;
+  std::string owner_;
   std::string tool_;
   ToolSpec spec_;
 };
@@ -44,11 +46,12 @@ Result<std::vector<McpToolPattern>> ExpandMcpPatterns(const McpServers* servers,
                                                       const std::string& agent,
                                                       const std::vector<std::string>& tools);
 
-// Starts the servers `patterns` name and calls `done` with their matching tools (in pattern
-// order, each once), or the first error (a blocked server, one that failed to start). `done`
-// runs from a later loop turn, never after the returned token is destroyed.
+// Starts the servers `patterns` name (`owner`'s instances of per-task servers) and calls `done`
+// with their matching tools (in pattern order, each once), or the first error (a blocked
+// server, one that failed to start). `done` runs from a later loop turn, never after the
+// returned token is destroyed.
 std::shared_ptr<void> ResolveMcpTools(
-    McpServers* servers, std::vector<McpToolPattern> patterns,
+    McpServers* servers, const std::string& owner, std::vector<McpToolPattern> patterns,
     std::function<void(Result<std::vector<std::shared_ptr<Tool>>>)> done);
 
 }  // namespace troupe

@@ -6,6 +6,8 @@
 // the tasks extension (troupe polls tasks/get until it completes, and sends tasks/cancel when
 // the call times out), and one that asks for input troupe cannot give. The server's log says
 // what reached it: the per-request _meta envelope and, over HTTP, the revision's headers.
+// Last, troupe is the client of troupe: a second troupe's `troupe mcp` (stdio, its own data dir
+// and daemon) is a tool source, and an agent calls its delegate_task and background_output.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -51,7 +53,8 @@ async function serverConfig(log, slowMs, extra = {}) {
     });
     child.on('exit', (code) => reject(new Error(`sdk2 http server exited ${code}`)));
   });
-  return { type: 'http', url: `http://127.0.0.1:${port}/mcp`, ...extra };
+  const { shared, ...httpExtra } = extra;  // HTTP servers are always shared
+  return { type: 'http', url: `http://127.0.0.1:${port}/mcp`, ...httpExtra };
 }
 
 function troupeRun(args) {
@@ -73,7 +76,16 @@ function logLines(which) {
   return fs.readFileSync(logs[which], 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 }
 
+// A second troupe (its own data dir, runtime dir and config) whose `troupe mcp` (stdio, MCP
+// 2026-07-28) is a tool source of the first: its delegate_task and background_output.
+const second = {
+  TROUPE_DATA_DIR: path.join(root, 'data2'), XDG_RUNTIME_DIR: path.join(root, 'run2'),
+  XDG_CONFIG_HOME: path.join(root, 'config2'),
+};
+for (const d of Object.values(second)) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+
 after(() => {
+  spawnSync(troupe, ['stop'], { env: { ...env, ...second }, cwd: work, timeout: 30000 });
   troupeRun(['stop']);
   for (const child of httpServers) child.kill('SIGKILL');
   fs.rmSync(root, { recursive: true, force: true });
@@ -82,10 +94,12 @@ after(() => {
 test('setup: the config names the SDK v2 servers and the agent that may use them', async () => {
   const config = {
     mcp_servers: {
-      sdk2: await serverConfig(logs.sdk2, 300),
+      // One process for every task (stdio; its state is the tasks it keeps across tasks' calls).
+      sdk2: await serverConfig(logs.sdk2, 300, { shared: true }),
       slow: await serverConfig(logs.slow, 3_600_000, { timeout_ms: 1500 }),
+      troupe2: { command: troupe, args: ['mcp'], env: second, shared: true },
     },
-    agents: { explore: { tools: ['read', 'mcp:sdk2', 'mcp:slow'] } },
+    agents: { explore: { tools: ['read', 'mcp:sdk2', 'mcp:slow', 'mcp:troupe2'] } },
   };
   fs.writeFileSync(path.join(home, '.config/troupe/troupe.jsonc'), JSON.stringify(config, null, 2));
   assert.equal(troupeRun(['config', 'check']).status, 0);
@@ -157,5 +171,60 @@ test('troupe mcp-servers shows the negotiated protocol version', () => {
   assert.equal(servers.sdk2.state, 'ready');
   assert.equal(servers.sdk2.protocol_version, '2026-07-28');
   assert.match(servers.sdk2.server, /sdk2-test-server/);
-  assert.deepEqual(servers.sdk2.tools.map((t) => t.tool).sort(), ['ask_user', 'echo', 'slow_report']);
+  // Over HTTP the tool with a forbidden x-mcp-header mark is left out, saying why.
+  const offered = ['ask_user', 'echo', 'slow_report', 'where'];
+  if (transport !== 'http') offered.splice(1, 0, 'bad_mark');
+  assert.deepEqual(servers.sdk2.tools.map((t) => t.tool).sort(), offered);
+  if (transport === 'http') {
+    assert.equal(servers.sdk2.rejected_tools.length, 1, JSON.stringify(servers.sdk2.rejected_tools));
+    assert.match(servers.sdk2.rejected_tools[0], /^bad_mark: x-mcp-header of property n .*"number"/);
+  }
+});
+
+test('a parameter marked x-mcp-header: over HTTP its value is also the Mcp-Param-Region header', () => {
+  const task = runTask('#mock latency=0 tool=sdk2__where:{"region":"Zürich","query":"SELECT 1"} ' +
+                       'reply="located"');
+  assert.equal(task.state, 'completed', JSON.stringify(task));
+  const [result] = toolResults(task.id);
+  assert.ok(!result.is_error, JSON.stringify(result));
+  assert.match(result.content, /SELECT 1 runs in Zürich/);
+  if (transport !== 'http') return;
+  const posts = logLines('sdk2').filter((l) => l.http === 'POST' && l.headers['mcp-name'] === 'where');
+  assert.equal(posts.length, 1, JSON.stringify(posts));
+  // Not plain ASCII: the revision's base64 form.
+  assert.equal(posts[0].headers['mcp-param-region'],
+               `=?base64?${Buffer.from('Zürich').toString('base64')}?=`);
+});
+
+test('troupe\'s own 2026-07-28 server as a tool source: delegate_task, then background_output', () => {
+  const child = '#mock latency=0 reply=\\"the child says hello\\"';
+  const task = runTask('#mock latency=0 tool=troupe2__delegate_task:{"description":"child",' +
+                       `"agent":"general","prompt":"${child}"} reply="delegated"`);
+  assert.equal(task.state, 'completed', JSON.stringify(task));
+  const [delegated] = toolResults(task.id);
+  assert.ok(!delegated.is_error, JSON.stringify(delegated));
+  // What the model sees: the child's result, with the id of the second troupe's task.
+  assert.match(delegated.content, /the child says hello/);
+  const childId = delegated.content.match(/bg_[0-9a-z]+/)?.[0];
+  assert.ok(childId, delegated.content);
+
+  const read = runTask(`#mock latency=0 tool=troupe2__background_output:{"task_id":"${childId}"} ` +
+                       'reply="read it"');
+  assert.equal(read.state, 'completed', JSON.stringify(read));
+  const [output] = toolResults(read.id);
+  console.log(`model saw, from delegate_task: ${JSON.stringify(delegated.content)}`);
+  console.log(`model saw, from background_output: ${JSON.stringify(output.content)}`);
+  assert.ok(!output.is_error, JSON.stringify(output));
+  assert.match(output.content, new RegExp(childId));
+  assert.match(output.content, /^Task Result/);
+  assert.match(output.content, /the child says hello/);
+
+  const servers = JSON.parse(troupeRun(['mcp-servers', '--json']).stdout).servers;
+  const mine = servers.find((x) => x.name === 'troupe2');
+  assert.equal(mine.protocol_version, '2026-07-28');
+  assert.ok(mine.tools.some((t) => t.name === 'troupe2__delegate_task'), JSON.stringify(mine.tools));
+  // The second troupe ran the child: its own `troupe ps` lists it.
+  const ps = spawnSync(troupe, ['ps', '--all', '--json'], { env: { ...env, ...second }, cwd: work,
+                                                             encoding: 'utf8', timeout: 30000 });
+  assert.match(ps.stdout, new RegExp(childId));
 });

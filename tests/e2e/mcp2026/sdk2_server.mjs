@@ -62,6 +62,20 @@ const TOOLS = [
     inputSchema: { type: 'object', properties: { topic: { type: 'string' } }, required: ['topic'] },
   },
   {
+    // x-mcp-header: over HTTP a client sends the region as Mcp-Param-Region too.
+    name: 'where',
+    description: 'Says where a query runs.',
+    inputSchema: { type: 'object', properties: {
+      region: { type: 'string', 'x-mcp-header': 'Region' }, query: { type: 'string' } },
+                   required: ['region'] },
+  },
+  {
+    // A mark the revision forbids (a number): an HTTP client must leave this tool out.
+    name: 'bad_mark',
+    description: 'Has an invalid x-mcp-header.',
+    inputSchema: { type: 'object', properties: { n: { type: 'number', 'x-mcp-header': 'N' } } },
+  },
+  {
     name: 'ask_user',
     description: 'Asks the user a question before answering.',
     inputSchema: { type: 'object', properties: {} },
@@ -83,6 +97,7 @@ function makeServer() {
     const envelope = ctx.mcpReq?.envelope ?? {};
     log({ method: 'tools/call', params: request.params, envelope });
     if (name === 'echo') return { content: [{ type: 'text', text: `echo: ${args.text}` }] };
+    if (name === 'where') return { content: [{ type: 'text', text: `${args.query} runs in ${args.region}` }] };
     if (name === 'ask_user') {
       return {
         resultType: 'input_required',
@@ -141,7 +156,8 @@ if (mode === 'stdio') {
     for await (const chunk of req) chunks.push(chunk);
     const body = Buffer.concat(chunks);
     const headers = {};
-    for (const h of ['mcp-protocol-version', 'mcp-method', 'mcp-name', 'mcp-session-id']) {
+    for (const h of ['mcp-protocol-version', 'mcp-method', 'mcp-name', 'mcp-session-id',
+                     'mcp-param-region']) {
       if (req.headers[h] !== undefined) headers[h] = req.headers[h];
     }
     log({ http: req.method, headers });

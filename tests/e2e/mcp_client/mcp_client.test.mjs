@@ -22,7 +22,7 @@ const work = path.join(root, 'work');
 for (const d of [home, data, work, path.join(home, '.config', 'troupe')]) {
   fs.mkdirSync(d, { recursive: true });
 }
-const logs = Object.fromEntries(['crash', 'hang', 'flood', 'slow'].map(
+const logs = Object.fromEntries(['crash', 'hang', 'flood', 'slow', 'pertask', 'oneforall'].map(
   (m) => [m, path.join(root, `${m}.log`)]));
 const env = {
   PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'),
@@ -33,7 +33,8 @@ fs.mkdirSync(env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
 let httpServer = null;
 async function everythingConfig() {
   const dist = path.join(here, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
-  if (transport !== 'http') return { command: node, args: [dist, 'stdio'] };
+  // Stateless: one process may serve every task.
+  if (transport !== 'http') return { command: node, args: [dist, 'stdio'], shared: true };
   httpServer = spawn(node, [path.join(here, 'http_server.mjs')], { cwd: here,
     stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((resolve, reject) => {
@@ -50,7 +51,8 @@ async function everythingConfig() {
 }
 
 const scripted = (mode, extra = {}) => ({
-  command: node, args: [path.join(here, 'scripted_server.mjs'), mode === 'slow' ? 'hang' : mode,
+  command: node, args: [path.join(here, 'scripted_server.mjs'),
+                        { slow: 'hang', pertask: 'pid', oneforall: 'pid' }[mode] ?? mode,
                         logs[mode]], ...extra });
 
 function troupeRun(args, options = {}) {
@@ -90,10 +92,13 @@ test('setup: the config names the servers and the agents that may use them', asy
       hang: scripted('hang', { timeout_ms: 1500 }),
       flood: scripted('flood'),
       slow: scripted('slow'),
+      pertask: scripted('pertask'),
+      oneforall: scripted('oneforall', { shared: true }),
     },
     agents: {
       explore: { tools: ['read', 'mcp:everything/echo', 'mcp:everything/get-*', 'mcp:memory',
-                         'mcp:crash', 'mcp:hang', 'mcp:flood', 'mcp:slow'] },
+                         'mcp:crash', 'mcp:hang', 'mcp:flood', 'mcp:slow', 'mcp:pertask',
+                         'mcp:oneforall'] },
       oracle: { tools: ['read', 'mcp:nosuch'] },
     },
   };
@@ -103,7 +108,7 @@ test('setup: the config names the servers and the agents that may use them', asy
 test('config check refuses an unknown server in an agent\'s tools, naming it and where', () => {
   const r = troupeRun(['config', 'check']);
   assert.notEqual(r.status, 0);
-  assert.match(r.stderr, /troupe\.jsonc:\d+:\d+: agents\.oracle\.tools\[1\]: unknown MCP server "nosuch"; configured: crash, everything, flood, hang, memory, slow/);
+  assert.match(r.stderr, /troupe\.jsonc:\d+:\d+: agents\.oracle\.tools\[1\]: unknown MCP server "nosuch"; configured: crash, everything, flood, hang, memory, oneforall, pertask, slow/);
   // Fix it for the rest: the daemon refuses a config with errors.
   const file = path.join(home, '.config/troupe/troupe.jsonc');
   const config = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -119,7 +124,7 @@ test('config check refuses an unknown server in a Markdown agent\'s tools, namin
   fs.writeFileSync(agent, '---\ndescription: looks around\ntools: read, mcp:everything, mcp:elsewhere/find_*\n---\nLook around.\n');
   const r = troupeRun(['config', 'check']);
   assert.notEqual(r.status, 0);
-  assert.match(r.stderr, /scout\.md:3:30: agent "scout": tools: unknown MCP server "elsewhere"; configured: crash, everything, flood, hang, memory, slow/);
+  assert.match(r.stderr, /scout\.md:3:30: agent "scout": tools: unknown MCP server "elsewhere"; configured: crash, everything, flood, hang, memory, oneforall, pertask, slow/);
   fs.rmSync(path.join(work, '.troupe'), { recursive: true, force: true });
   assert.equal(troupeRun(['config', 'check']).status, 0);
 });
@@ -210,6 +215,66 @@ test('a server that floods its output: the call fails, the server is stopped', (
   assert.match(result.content, /wrote a message over 4194304 bytes/);
   const pid = Number(fs.readFileSync(logs.flood, 'utf8').match(/pid (\d+)/)[1]);
   assert.throws(() => process.kill(pid, 0));
+});
+
+// Two tasks at once call a server's tool that answers with its process id.
+async function twoTasksCall(server) {
+  const launched = [0, 1].map(() => {
+    const r = troupeRun(['run', '--agent', 'explore', '--json',
+                         `#mock latency=0 tool=${server}__pid:{} reply="done"`]);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    return (out.task ?? out).id;
+  });
+  const pids = [];
+  for (const id of launched) {
+    const w = troupeRun(['wait', id, '--json']);
+    assert.equal(w.status, 0, w.stderr);
+    const [result] = toolResults(id);
+    assert.ok(!result.is_error, JSON.stringify(result));
+    pids.push(Number(result.content.match(/pid (\d+)/)[1]));
+  }
+  // Both calls were in flight together (each answers after 1.5 s).
+  return pids;
+}
+async function gone(pid) {
+  const until = Date.now() + 10000;
+  while (true) {
+    try { process.kill(pid, 0); } catch { return true; }
+    if (Date.now() > until) return false;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
+test('a stdio server not marked shared: two tasks, two processes, none left when they end', async () => {
+  // Every task of the explore agent (it names this server) started one of its own: the earlier
+  // tests' tasks too, and each was stopped when its task ended.
+  const startedBefore = (fs.readFileSync(logs.pertask, 'utf8').match(/^pid \d+$/gm) ?? []).length;
+  const pids = await twoTasksCall('pertask');
+  assert.notEqual(pids[0], pids[1], `both tasks were served by process ${pids[0]}`);
+  const started = fs.readFileSync(logs.pertask, 'utf8').match(/^pid \d+$/gm);
+  assert.equal(started.length - startedBefore, 2, started.join(', '));
+  for (const line of started) {
+    const pid = Number(line.slice(4));
+    assert.ok(await gone(pid), `process ${pid} outlived its task`);
+  }
+  const r = troupeRun(['mcp-servers', '--json']);
+  const s = JSON.parse(r.stdout).servers.find((x) => x.name === 'pertask');
+  assert.equal(s.shared, false);
+  assert.equal(s.processes, 0);
+  assert.equal(s.state, 'idle');
+  assert.equal(s.tools.length, 1, 'the tools its instances listed are still shown');
+});
+
+test('a stdio server marked shared: two tasks, one process, kept for the next task', async () => {
+  const pids = await twoTasksCall('oneforall');
+  assert.equal(pids[0], pids[1]);
+  assert.equal(fs.readFileSync(logs.oneforall, 'utf8').match(/^pid \d+$/gm).length, 1);
+  process.kill(pids[0], 0);  // still running
+  const s = JSON.parse(troupeRun(['mcp-servers', '--json']).stdout).servers
+    .find((x) => x.name === 'oneforall');
+  assert.equal(s.shared, true);
+  assert.equal(s.state, 'ready');
 });
 
 test('troupe mcp-servers lists the servers, their state and their tools with the servers\' schemas', () => {

@@ -1,5 +1,6 @@
 // A small stdio MCP server whose one tool misbehaves on purpose, for the fault rows of the MCP
-// client e2e test:  node scripted_server.mjs <crash|hang|flood> <log file>
+// client e2e test:  node scripted_server.mjs <crash|hang|flood|pid> <log file>
+// ("pid" behaves: its tool answers "pid <its pid>" after 1.5 s, so two tasks' calls overlap.)
 // It logs every line it reads (and its pid, first) to the log file, so the test can see the
 // notifications/cancelled troupe sends and check that the process is gone.
 import fs from 'node:fs';
@@ -26,6 +27,9 @@ rl.on('line', (line) => {
       process.exit(7);
     } else if (mode === 'flood') {
       process.stdout.write('x'.repeat(6 * 1024 * 1024));
+    } else if (mode === 'pid') {
+      setTimeout(() => send({ jsonrpc: '2.0', id: m.id, result: {
+        content: [{ type: 'text', text: `pid ${process.pid}` }] } }), 1500);
     }
     // hang: never answers
   } else if (m.id !== undefined && m.method) {
