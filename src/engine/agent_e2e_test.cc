@@ -209,10 +209,10 @@ TEST_F(AgentE2ETest, AMockChosenInTheConfigGetsNoNotice) {
 // answers 400 otherwise, and the task would fail).
 TEST_F(AgentE2ETest, AnthropicThinkingBlocksSurviveTheStoreAndGoBackUnchanged) {
   Build("an/scripted");
-  TaskView done = Run(Explore(
-      "#mock latency=0 tps=0 signed_thinking tool=grep:{\"pattern\":\"CheckToken\"} "
-      "tool=glob:{\"pattern\":\"src/**\"} tool@2=read:{\"path\":\"src/auth/auth.h\"} "
-      "reply=\"found it\"\nWhere is CheckToken?"));
+  TaskView done =
+      Run(Explore("#mock latency=0 tps=0 signed_thinking tool=grep:{\"pattern\":\"CheckToken\"} "
+                  "tool=glob:{\"pattern\":\"src/**\"} tool@2=read:{\"path\":\"src/auth/auth.h\"} "
+                  "reply=\"found it\"\nWhere is CheckToken?"));
   ASSERT_EQ(done.task.state, TaskState::kCompleted) << done.task.error;
   EXPECT_EQ(done.task.result, "found it");
   std::vector<nlohmann::json> replays;
@@ -434,9 +434,9 @@ namespace {
 // cache writes); the task's totals are the sum of its requests and its cost the price table's,
 // to the cent; a model without a price shows its tokens and "cost unknown".
 TEST_F(AgentE2ETest, UsageOfEveryRequestIsChargedAsEachWireReportsIt) {
-  prices_ = PriceTable({{"an/priced", ModelPrice{3, 15, 3.75, 0.30}},
-                        {"oa/priced", ModelPrice{2, 8, 2, 0.50}}},
-                       /*with_defaults=*/false);
+  prices_ = PriceTable(
+      {{"an/priced", ModelPrice{3, 15, 3.75, 0.30}}, {"oa/priced", ModelPrice{2, 8, 2, 0.50}}},
+      /*with_defaults=*/false);
   Build("an/priced");
   const std::string script =
       "#mock latency=0 tps=0 tool=read:{\"path\":\"README.md\"} reply=\"done\" "
@@ -604,6 +604,70 @@ TEST_F(FallbackE2ETest, ALaunchsOwnModelListFallsBackInItsOrder) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().field(), "model");
   EXPECT_THAT(refused.status().message(), HasSubstr("nope"));
+
+  // A model named twice would be fallen back to again and again.
+  LaunchRequest twice = r;
+  twice.fallback_models = {"an/second", "an/second"};
+  Result<TaskView> repeated = manager_->Launch(twice);
+  ASSERT_FALSE(repeated.ok());
+  EXPECT_EQ(repeated.status().field(), "model");
+  EXPECT_THAT(repeated.status().message(), HasSubstr("\"an/second\" is named twice"));
+}
+
+// delegate_task's `model` as a list: the child runs on the first model and, when mock-llm
+// answers its three attempts with 529, continues on the second; a list naming an unknown model
+// is a tool error naming it, and no child is started for it.
+TEST_F(FallbackE2ETest, AChildDelegatedWithAModelListFallsBackToItsSecondModel) {
+  Build("oa/first");  // explore has no fallback of its own here
+  const nlohmann::json good = {
+      {"description", "overloaded search"},
+      {"prompt",
+       "#mock latency=0 tps=0 fail=529 retry_after_ms=5 times=3 reply=\"child answered\"\nFind."},
+      {"agent", "explore"},
+      {"model", {"oa/first", "an/second"}},
+      {"background", false}};  // the lead's tool result is the child's result
+  const nlohmann::json unknown = {{"description", "unknown model"},
+                                  {"prompt", "Find."},
+                                  {"agent", "explore"},
+                                  {"model", {"oa/first", "nope/model"}}};
+  LaunchRequest r;
+  r.agent = "lead";
+  r.model = "an/lead";
+  r.description = "coordinate";
+  r.owner = "test";
+  r.prompt = "#mock tool=delegate_task:" + unknown.dump() + " tool=delegate_task:" + good.dump() +
+             " reply=\"lead done\"\nDelegate.";
+  TaskView lead = Run(r);
+  ASSERT_EQ(lead.task.state, TaskState::kCompleted) << lead.task.error;
+
+  TaskFilter f;
+  f.parent_session_id = lead.task.session_id;
+  std::vector<TaskView> children = manager_->List(f).value();
+  ASSERT_EQ(children.size(), 1u);  // the unknown model's launch was refused
+  const TaskRecord& child = children[0].task;
+  EXPECT_EQ(child.state, TaskState::kCompleted) << child.error;
+  EXPECT_EQ(child.result, "child answered");
+  EXPECT_EQ(child.model, "an/second");  // the model that answered
+  EXPECT_EQ(child.attempt, 2);
+  EXPECT_THAT(LedgerModels(child.id), ::testing::ElementsAre("an/second"));
+  auto attempts = store_->ListAttempts(child.id);
+  ASSERT_TRUE(attempts.ok());
+  ASSERT_EQ(attempts->size(), 2u);
+  EXPECT_THAT((*attempts)[0].error, HasSubstr("(model oa/first); continuing on an/second"));
+
+  int errors = 0, results = 0;
+  for (const ChatMessage& m : Transcript(lead.task.session_id)) {
+    if (m.role != ChatRole::kTool || m.tool_name != "delegate_task") continue;
+    if (m.is_error) {
+      ++errors;
+      EXPECT_THAT(m.text, HasSubstr("delegate_task: model \"nope/model\""));
+    } else {
+      ++results;
+      EXPECT_THAT(m.text, HasSubstr("child answered"));
+    }
+  }
+  EXPECT_EQ(errors, 1);
+  EXPECT_EQ(results, 1);
 }
 
 TEST_F(FallbackE2ETest, TheLastModelsFailureEndsTheTask) {
