@@ -1,6 +1,7 @@
 // End to end, in one process but over real loopback HTTP: the TaskManager runs tasks with the
 // real AgentLoopRunner — the built-in agents, the real tools on a fixture repository, the HTTP
 // providers of both wire protocols — against the mock-llm server playing the scripted model.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -111,6 +112,15 @@ class AgentE2ETest : public ::testing::Test {
     delegator_ = std::make_unique<EngineDelegator>(manager_.get(), &clock_);
     ASSERT_TRUE(AddDelegationTools(&tools_, delegator_.get(), DelegableAgentsOf(agents_)).ok());
     ASSERT_TRUE(manager_->Recover().ok());
+  }
+
+  // A new engine on the same store (after Shutdown: a daemon's restart), which recovers.
+  void Restart(const std::string& child_model) {
+    delegator_.reset();
+    manager_.reset();
+    runner_.reset();
+    tools_ = ToolSet::BuiltIn();
+    Build(child_model);
   }
 
   TaskView Run(LaunchRequest request) {
@@ -386,11 +396,7 @@ TEST_F(AgentE2ETest, AResumedLeadReplaysItsDelegationWithoutASecondChild) {
   manager_->Shutdown();
   ASSERT_EQ(manager_->Get(launched->task.id)->task.state, TaskState::kInterrupted);
   ASSERT_EQ(manager_->Get(child)->task.state, TaskState::kInterrupted);
-  delegator_.reset();
-  manager_.reset();
-  runner_.reset();
-  tools_ = ToolSet::BuiltIn();
-  Build("oa/scripted");
+  Restart("oa/scripted");
 
   ASSERT_TRUE(RunLoopUntil(
       io_, [&] { return IsFinal(manager_->Get(launched->task.id)->task.state); },
@@ -413,6 +419,48 @@ TEST_F(AgentE2ETest, AResumedLeadReplaysItsDelegationWithoutASecondChild) {
     EXPECT_THAT(m.text, HasSubstr(child));
   }
   EXPECT_EQ(delegate_results, 1);
+}
+
+// A task stopped by a restart in the middle of its tool calls resumes as the same task: its
+// tool calls count on from what its session holds, so it ends at its cap (6), not at the calls
+// it made before the restart plus another 6.
+TEST_F(AgentE2ETest, ATaskInterruptedByARestartEndsAtItsToolCallCap) {
+  AgentCatalogOptions catalog;
+  catalog.user_agents_dir = "";
+  catalog.overrides["explore"].max_tool_calls = 6;
+  agents_ = LoadAgentCatalog(catalog);
+  Build("oa/scripted");
+  std::string script = "#mock latency=150ms tps=0";
+  for (int turn = 1; turn <= 20; ++turn) {
+    script += fmt::format(" tool@{}=grep:{{\"pattern\":\"Token{}\"}}", turn, turn);
+  }
+  LaunchRequest r = Explore(script + " reply=never\nSearch.");
+  auto launched = manager_->Launch(r);
+  ASSERT_TRUE(launched.ok()) << launched.status().ToString();
+  const std::string id = launched->task.id;
+  auto results = [&] {
+    int n = 0;
+    for (const ChatMessage& m : Transcript(launched->task.session_id)) {
+      n += m.role == ChatRole::kTool ? 1 : 0;
+    }
+    return n;
+  };
+  ASSERT_TRUE(RunLoopUntil(
+      io_, [&] { return results() >= 3; }, std::chrono::seconds(30)));
+  const int before = results();
+  ASSERT_LT(before, 6);
+
+  manager_->Shutdown();
+  ASSERT_EQ(manager_->Get(id)->task.state, TaskState::kInterrupted);
+  Restart("oa/scripted");
+
+  ASSERT_TRUE(RunLoopUntil(
+      io_, [&] { return IsFinal(manager_->Get(id)->task.state); }, std::chrono::seconds(30)));
+  const TaskView v = manager_->Get(id).value();
+  EXPECT_EQ(v.task.state, TaskState::kError);
+  EXPECT_THAT(v.task.error, HasSubstr("max tool calls (6) exceeded"));
+  EXPECT_EQ(v.task.attempt, 2);
+  EXPECT_EQ(results(), 6) << before << " calls ran before the restart";
 }
 
 TEST_F(AgentE2ETest, DelegateTaskListsTheCatalogsAgentsAndRefusesOthers) {
