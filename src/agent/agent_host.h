@@ -85,7 +85,10 @@ struct DelegateRequest {
   std::string agent;
   std::string prompt;
   std::string description;
-  std::string model;       // "" = the agent's
+  std::string model;  // "" = the agent's
+  // Models the task continues on, in order, when `model` fails after its retries (DESIGN.md
+  // "Fallback models"); empty = the agent's fallback_models.
+  std::vector<std::string> fallback_models;
   std::string session_id;  // continue this session instead of starting one
   std::string workspace;
   // The delegating tool call (ToolContext::call_key); when set, delegating again with the same

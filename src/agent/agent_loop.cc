@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+#include <string_view>
 #include <utility>
 
 #include "llm/model_limits.h"
@@ -14,6 +15,14 @@ constexpr const char* kTodoReminder =
     "<system-reminder>\nYour todo list still has unfinished items:\n{}\nContinue with them, or "
     "update the list with todo_write if they are done or no longer needed. Then give your final "
     "answer.\n</system-reminder>";
+
+// The start of kTodoReminder, by which a resumed run finds the reminders its task was given.
+constexpr std::string_view kTodoReminderStart =
+    "<system-reminder>\nYour todo list still has unfinished items:";
+
+constexpr const char* kCutOffReminder =
+    "<system-reminder>\nYour answer was cut off by the output limit. Continue exactly where it "
+    "stopped, without repeating what you already wrote.\n</system-reminder>";
 
 constexpr int64_t kToolHeartbeatMs = 30'000;
 
@@ -71,7 +80,10 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
     if (!loaded.ok()) return Fail(loaded.status().WithContext("loading the session"));
     history_ = std::move(loaded).value();
     if (history_.empty()) return Fail(Status::FailedPrecondition("the session has no prompt"));
-    detector_.Rebuild(history_, spec_.task_prompt);  // a resumed run keeps the task's counts
+    // A resumed run (after a restart, or on a fallback model) is the same task: it keeps the
+    // task's counts, read again from the session — the store is their only record.
+    detector_.Rebuild(history_, spec_.task_prompt);
+    CountWhatTheTaskDid(TaskStartIndex(history_, spec_.task_prompt));
     const ChatMessage& last = history_.back();
     if (last.role == ChatRole::kAssistant && !last.tool_calls.empty()) {
       return StartTools(history_.size() - 1, last.tool_calls);  // interrupted before its tools ran
@@ -95,6 +107,34 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
       }
     }
     Request();
+  }
+
+  // The task's limits count from its prompt (history_[start - 1]): turns (the model's
+  // persisted replies), tool calls, the same call in a row, todo reminders, and the text cut
+  // by the output limit and continued since the last full reply — as OnReply and CutOff count
+  // them while the run goes.
+  void CountWhatTheTaskDid(size_t start) {
+    for (size_t i = start; i < history_.size(); ++i) {
+      const ChatMessage& m = history_[i];
+      if (m.role == ChatRole::kUser && m.text.starts_with(kTodoReminderStart)) ++reminders_;
+      if (m.role != ChatRole::kAssistant) continue;
+      ++turns_;
+      tool_calls_ += int(m.tool_calls.size());
+      for (const ToolCall& c : m.tool_calls) {
+        std::string signature = CanonicalCall(c);
+        repeats_ = signature == last_signature_ ? repeats_ + 1 : 1;
+        last_signature_ = std::move(signature);
+      }
+      const bool cut = i + 1 < history_.size() && history_[i + 1].role == ChatRole::kUser &&
+                       history_[i + 1].text == kCutOffReminder;
+      if (cut) {
+        ++continuations_;
+        cut_text_ += m.text;
+      } else {
+        continuations_ = 0;
+        if (!m.tool_calls.empty()) cut_text_.clear();
+      }
+    }
   }
 
   void Request() {
@@ -218,12 +258,12 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
   // words, with what the model did say kept in the session.
   void Refused(ChatMessage message, FinishReason finish) {
     std::string why = finish == FinishReason::kRefusal
-                          ? fmt::format("the model refused: {}", message.refusal.empty()
-                                                                      ? message.text
-                                                                      : message.refusal)
-                          : fmt::format("the provider's content filter stopped the answer "
-                                        "(finish reason \"{}\")",
-                                        message.stop_reason);
+                          ? fmt::format("the model refused: {}",
+                                        message.refusal.empty() ? message.text : message.refusal)
+                          : fmt::format(
+                                "the provider's content filter stopped the answer "
+                                "(finish reason \"{}\")",
+                                message.stop_reason);
     message.tool_calls.clear();  // never run a call from a refused reply
     if (!Persist(std::move(message))) return;
     Fail(Status::FailedPrecondition(std::move(why)));
@@ -257,11 +297,7 @@ class LoopState : public std::enable_shared_from_this<LoopState> {
     ++continuations_;
     cut_text_ += message.text;
     if (!Persist(std::move(message))) return;
-    if (!Persist(UserMessage(
-            "<system-reminder>\nYour answer was cut off by the output limit. Continue exactly "
-            "where it stopped, without repeating what you already wrote.\n</system-reminder>"))) {
-      return;
-    }
+    if (!Persist(UserMessage(kCutOffReminder))) return;
     Request();
   }
 

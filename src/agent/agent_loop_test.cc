@@ -316,6 +316,112 @@ TEST_F(AgentLoopTest, AResumedRunKeepsTheLoopDetectorsCounts) {
   EXPECT_EQ(read_.calls.size(), 2u);
 }
 
+// The turns a task already made before a restart, as its session holds them: `turns` replies
+// after the prompt, each one grep call with its result (patterns "<prefix>0", "<prefix>1", …,
+// or all `same_pattern` when given).
+void AddDoneTurns(MemoryHistory* history, int turns, const std::string& prefix,
+                  const std::string& same_pattern = "") {
+  for (int i = 0; i < turns; ++i) {
+    ChatMessage assistant;
+    assistant.role = ChatRole::kAssistant;
+    const std::string id = prefix + "call_" + std::to_string(i);
+    const std::string pattern = same_pattern.empty() ? prefix + std::to_string(i) : same_pattern;
+    assistant.tool_calls = {{id, "grep", nlohmann::json{{"pattern", pattern}}.dump()}};
+    history->sessions["ses_1"].push_back(assistant);
+    history->sessions["ses_1"].push_back(ToolResultMessage(id, "grep", "match " + pattern));
+  }
+}
+
+// A script of `turns` turns, each one grep call of a new pattern (or of `same_pattern` when
+// given), then `reply`.
+std::string NewSearchEveryTurn(int turns, const std::string& reply,
+                               const std::string& same_pattern = "") {
+  std::string script = "#mock";
+  for (int turn = 1; turn <= turns; ++turn) {
+    const nlohmann::json args = {
+        {"pattern", same_pattern.empty() ? "p" + std::to_string(turn) : same_pattern}};
+    script += turn == 1 ? " tool=grep:" + args.dump()
+                        : fmt::format(" tool@{}=grep:{}", turn, args.dump());
+  }
+  return script + " reply=\"" + reply + "\"";
+}
+
+int AssistantTurnsAfterLastPrompt(const std::vector<ChatMessage>& messages) {
+  int turns = 0;
+  for (const ChatMessage& m : messages) {
+    if (m.role == ChatRole::kUser && !m.text.starts_with("<system-reminder>")) turns = 0;
+    if (m.role == ChatRole::kAssistant) ++turns;
+  }
+  return turns;
+}
+
+// An interrupted task resumed (after a restart, or on a fallback model) is the same task: its
+// turns and tool calls count on from what its session holds. 3 calls before and a cap of 4 tool
+// calls (or 2 turns before and a cap of 3 turns): one more call runs, then the cap ends the run —
+// not a whole cap more.
+TEST_F(AgentLoopTest, AResumedRunCountsItsTurnsAndToolCallsOnFromTheSession) {
+  struct Case {
+    int done_turns;
+    AgentLimits limits;
+    std::string error;
+    int stored_turns;  // the reply whose calls pass the tool-call cap is stored, not run
+  };
+  AgentLimits calls, turns;
+  calls.max_tool_calls = 4;
+  turns.max_turns = 3;
+  for (const Case& c : {Case{3, calls, "max tool calls (4) exceeded", 5},
+                        Case{2, turns, "max turns (3) reached", 3}}) {
+    history_.sessions.clear();
+    grep_.calls.clear();
+    finishes_ = 0;
+    Prompt(NewSearchEveryTurn(10, "never") + "\nsearch");
+    AddDoneTurns(&history_, c.done_turns, "p");
+    Run(c.limits);
+    RunToEnd();
+    ASSERT_FALSE(outcome_.ok()) << c.error;
+    EXPECT_THAT(outcome_.status().message(), HasSubstr(c.error));
+    EXPECT_EQ(grep_.calls.size(), 1u) << c.error;  // the task's last call within the cap
+    EXPECT_EQ(AssistantTurnsAfterLastPrompt(Messages()), c.stored_turns) << c.error;
+  }
+}
+
+// "The same call in a row" counts on too: 3 identical calls before, a limit of 4, the next
+// identical call is the 4th in a row and is not run.
+TEST_F(AgentLoopTest, AResumedRunCountsTheSameCallInARowOnFromTheSession) {
+  Prompt(NewSearchEveryTurn(6, "never", "same") + "\nsearch");
+  AddDoneTurns(&history_, 3, "s", "same");
+  AgentLimits limits;
+  limits.loop_repeat_limit = 4;
+  limits.loop_same_result_limit = 0;  // only the in-a-row rule
+  limits.loop_idle_turns = 0;
+  Run(limits);
+  RunToEnd();
+  ASSERT_FALSE(outcome_.ok());
+  EXPECT_THAT(outcome_.status().message(),
+              HasSubstr("loop detected: grep was called 4 times in a row with the same arguments"));
+  EXPECT_TRUE(grep_.calls.empty());
+}
+
+// A continued session (a new prompt: a new task) starts its counts at its own prompt: the
+// earlier task's 3 calls do not count against this one's cap of 4.
+TEST_F(AgentLoopTest, AContinuedSessionIsANewTaskWithFreshCaps) {
+  Prompt("the first task");
+  AddDoneTurns(&history_, 3, "old");
+  ChatMessage answer;
+  answer.role = ChatRole::kAssistant;
+  answer.text = "first answer";
+  history_.sessions["ses_1"].push_back(answer);
+  Prompt(NewSearchEveryTurn(4, "second answer") + "\nsearch again");
+  AgentLimits limits;
+  limits.max_tool_calls = 4;
+  limits.max_turns = 5;
+  Run(limits);
+  RunToEnd();
+  ASSERT_TRUE(outcome_.ok()) << outcome_.status().ToString();
+  EXPECT_EQ(*outcome_, "second answer");
+  EXPECT_EQ(grep_.calls.size(), 4u);
+}
+
 // Many turns of different searches are work, not a loop.
 TEST_F(AgentLoopTest, ABurstOfDifferentSearchesIsNotALoop) {
   std::string script = "#mock";

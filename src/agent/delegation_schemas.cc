@@ -44,6 +44,23 @@ json Enum(json schema, std::initializer_list<const char*> values) {
   return schema;
 }
 
+// delegate_task's `model`: one model, or a list whose first is the task's and the others its
+// fallback models (DelegateArguments::fallback_models).
+json ModelSchema() {
+  json one = {{"type", "string"}};
+  json list = {{"type", "array"},
+               {"items", {{"type", "string"}}},
+               {"minItems", 1},
+               {"maxItems", kMaxDelegatedModels}};
+  return {{"anyOf", {std::move(one), std::move(list)}},
+          {"description",
+           fmt::format("Run on this model (provider/model) instead of the agent's; or a list of "
+                       "up to {}: the task runs on the first and, when it fails after its retries "
+                       "(overloaded, rate-limited, unreachable), continues on the next ones in "
+                       "order",
+                       kMaxDelegatedModels)}};
+}
+
 }  // namespace
 
 json DelegationInputSchema(std::string_view tool, const DelegationServiceOptions& options) {
@@ -66,7 +83,7 @@ json DelegationInputSchema(std::string_view tool, const DelegationServiceOptions
                          "The complete, self-contained instructions for the agent, including "
                          "what to report")},
          {"agent", std::move(agent)},
-         {"model", Prop("string", "Run on this model (provider/model) instead of the agent's")},
+         {"model", ModelSchema()},
          {"background", std::move(background)},
          {"max_tokens",
           Prop("integer",

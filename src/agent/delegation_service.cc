@@ -30,6 +30,38 @@ struct WaitArguments {
   bool timeout_given = false;
 };
 
+// `model`: "provider/model", or a list of 1 to kMaxDelegatedModels of them — the first the
+// task's model, the others its fallback models in order (as REST's `model` and `--model a,b`).
+// Whether each is a known model is the engine's check, at launch.
+Status ParseModels(const ToolArgs& args, DelegateArguments* out) {
+  const json* models = args.Find("model");
+  if (models == nullptr || !models->is_array()) {
+    TROUPE_ASSIGN_OR_RETURN(out->model,
+                            args.OptionalText("model", "a model name (provider/model)"));
+    return Status::Ok();
+  }
+  if (models->empty() || models->size() > kMaxDelegatedModels) {
+    return args.Error(fmt::format(
+        "`model` must be a model name (provider/model) or a list of 1 to {} of them (got {})",
+        kMaxDelegatedModels, DescribeArgumentValue(*models)));
+  }
+  for (size_t i = 0; i < models->size(); ++i) {
+    const json& m = (*models)[i];
+    if (!m.is_string() ||
+        m.get_ref<const std::string&>().find_first_not_of(" \t\r\n") == std::string::npos) {
+      return args.Error(fmt::format("`model[{}]` must be a model name (provider/model) (got {})", i,
+                                    DescribeArgumentValue(m)));
+    }
+    const std::string& name = m.get_ref<const std::string&>();
+    if (i == 0) {
+      out->model = name;
+    } else {
+      out->fallback_models.push_back(name);
+    }
+  }
+  return Status::Ok();
+}
+
 Result<DelegateArguments> ParseDelegateArguments(const ToolArgs& args,
                                                  std::string_view available_agents) {
   TROUPE_RETURN_IF_ERROR(
@@ -42,7 +74,7 @@ Result<DelegateArguments> ParseDelegateArguments(const ToolArgs& args,
                           args.RequiredString("prompt", "the complete instructions for the agent"));
   TROUPE_ASSIGN_OR_RETURN(out.session_id, args.OptionalText("session_id", "a session id (ses_…)"));
   TROUPE_ASSIGN_OR_RETURN(out.agent, args.OptionalText("agent", "an agent name"));
-  TROUPE_ASSIGN_OR_RETURN(out.model, args.OptionalText("model", "a model name (provider/model)"));
+  TROUPE_RETURN_IF_ERROR(ParseModels(args, &out));
   TROUPE_ASSIGN_OR_RETURN(out.background, args.OptionalBool("background", true));
   TROUPE_ASSIGN_OR_RETURN(out.isolation,
                           args.OptionalText("isolation", "\"none\" or \"worktree\""));
@@ -316,6 +348,7 @@ Result<DelegatedTask> DelegationService::Launch(const DelegationCaller& caller,
   request.prompt = d.prompt;
   request.description = d.description;
   request.model = d.model;
+  request.fallback_models = d.fallback_models;
   request.session_id = d.session_id;
   request.workspace = caller.workspace;
   request.call_key = caller.call_key;

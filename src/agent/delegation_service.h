@@ -105,13 +105,18 @@ std::string WaitAgainSentence(const SuggestedCall& wait_again, int64_t waited_ms
 
 // The largest max_tokens delegate_task accepts.
 inline constexpr int64_t kMaxDelegatedTokens = 1'000'000'000'000;
+// The most models one `model` list of delegate_task may name (as the REST API's).
+inline constexpr size_t kMaxDelegatedModels = 8;
 
 // delegate_task's arguments, checked. Optional strings are "" when absent.
 struct DelegateArguments {
   std::string description;
   std::string prompt;
   std::string agent;  // "" only when session_id continues a session
-  std::string model;
+  std::string model;  // "" = the agent's
+  // The rest of a model list (`model` given as ["a", "b", …]): the models the task continues on,
+  // in order, when `model` fails after its retries; they replace its agent's fallback_models.
+  std::vector<std::string> fallback_models;
   std::string session_id;
   bool background = true;
   // Budgets for the task; they can only lower its parent's (and the configured ones).

@@ -111,6 +111,58 @@ TEST_F(DelegationServiceTest, IsolationIsPassedOnAndAnUnknownOneIsAToolError) {
   EXPECT_EQ(delegator_.requests.size(), 1u);
 }
 
+// `model` as a list: the first is the task's model, the others its fallback models in order;
+// a bad list or entry is a tool error naming it, and nothing is launched.
+TEST_F(DelegationServiceTest, AModelListGivesTheFallbackModelsAndABadEntryIsNamed) {
+  const json base = {{"description", "d"}, {"prompt", "p"}, {"agent", "explore"}};
+  json listed = base;
+  listed["model"] = json::array({"an/first", "oa/second", "oa/third"});
+  DelegationAnswer launched = Now(Lead(), "delegate_task", listed);
+  EXPECT_EQ(launched.kind, Kind::kLaunched) << launched.text;
+  ASSERT_EQ(delegator_.requests.size(), 1u);
+  EXPECT_EQ(delegator_.requests[0].model, "an/first");
+  EXPECT_THAT(delegator_.requests[0].fallback_models, ElementsAre("oa/second", "oa/third"));
+
+  json one = base;
+  one["model"] = json::array({"an/only"});
+  EXPECT_EQ(Now(Lead(), "delegate_task", one).kind, Kind::kLaunched);
+  ASSERT_EQ(delegator_.requests.size(), 2u);
+  EXPECT_EQ(delegator_.requests[1].model, "an/only");
+  EXPECT_TRUE(delegator_.requests[1].fallback_models.empty());
+
+  json plain = base;
+  plain["model"] = "an/plain";
+  EXPECT_EQ(Now(Lead(), "delegate_task", plain).kind, Kind::kLaunched);
+  ASSERT_EQ(delegator_.requests.size(), 3u);
+  EXPECT_EQ(delegator_.requests[2].model, "an/plain");
+  EXPECT_TRUE(delegator_.requests[2].fallback_models.empty());
+
+  const std::vector<std::pair<json, std::string>> bad = {
+      {json::array(), "`model` must be a model name (provider/model) or a list of 1 to 8 of them"},
+      {json::array({"a/1", "a/2", "a/3", "a/4", "a/5", "a/6", "a/7", "a/8", "a/9"}),
+       "`model` must be a model name (provider/model) or a list of 1 to 8 of them"},
+      {json::array({"an/first", 7}),
+       "`model[1]` must be a model name (provider/model) (got a number (7))"},
+      {json::array({"an/first", "oa/second", " "}),
+       "`model[2]` must be a model name (provider/model)"},
+      {json::array({nullptr}), "`model[0]` must be a model name"},
+  };
+  for (const auto& [models, error] : bad) {
+    json args = base;
+    args["model"] = models;
+    DelegationAnswer a = Now(Lead(), "delegate_task", args);
+    EXPECT_TRUE(a.is_error()) << models.dump();
+    EXPECT_THAT(a.text, HasSubstr("delegate_task: " + error)) << models.dump();
+  }
+  EXPECT_EQ(delegator_.requests.size(), 3u);
+  // The schema takes both forms, at most 8 models.
+  const json schema = DelegationInputSchema("delegate_task", {})["properties"]["model"];
+  ASSERT_TRUE(schema.contains("anyOf")) << schema.dump();
+  EXPECT_EQ(schema["anyOf"][0]["type"], "string");
+  EXPECT_EQ(schema["anyOf"][1]["type"], "array");
+  EXPECT_EQ(schema["anyOf"][1]["maxItems"], 8);
+}
+
 TEST_F(DelegationServiceTest, ANativeParentSeesCancelsAndContinuesOnlyItsChildren) {
   const std::string own = Launch(Lead(), "own");
   const std::string sibling = delegator_.Foreign("ses_other");

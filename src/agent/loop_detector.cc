@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <functional>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace troupe {
 namespace {
@@ -82,8 +82,7 @@ LoopDetector::Outcome LoopDetector::OnTurn(const std::vector<CallResult>& turn) 
   return {};
 }
 
-void LoopDetector::Rebuild(const std::vector<ChatMessage>& history,
-                           const std::string& task_prompt) {
+size_t TaskStartIndex(const std::vector<ChatMessage>& history, const std::string& task_prompt) {
   // A wake-up's prompt is itself a "<system-reminder>": the prompt's own text is looked for first.
   auto last_user = [&](auto is_prompt) -> std::optional<size_t> {
     for (size_t i = history.size(); i-- > 0;) {
@@ -99,7 +98,12 @@ void LoopDetector::Rebuild(const std::vector<ChatMessage>& history,
     found =
         last_user([](const std::string& text) { return !text.starts_with("<system-reminder>"); });
   }
-  const size_t start = found.value_or(0);
+  return found.value_or(0);
+}
+
+void LoopDetector::Rebuild(const std::vector<ChatMessage>& history,
+                           const std::string& task_prompt) {
+  const size_t start = TaskStartIndex(history, task_prompt);
   for (size_t i = start; i < history.size(); ++i) {
     const ChatMessage& m = history[i];
     if (m.role != ChatRole::kAssistant || m.tool_calls.empty()) continue;

@@ -32,6 +32,12 @@ struct LoopThresholds {
 // are not JSON).
 std::string CanonicalCall(const ToolCall& call);
 
+// Where the messages of the task whose prompt is `task_prompt` begin in its session's
+// `history` (the index after its prompt): the last user message whose text is `task_prompt`,
+// else (no such message, or "") the last user message that is not a "<system-reminder>", else 0.
+// A session holds many tasks (a continuation, a wake-up); a task's counts start there.
+size_t TaskStartIndex(const std::vector<ChatMessage>& history, const std::string& task_prompt);
+
 class LoopDetector {
  public:
   enum class Verdict { kOk, kWarn, kLoop };
@@ -52,10 +58,9 @@ class LoopDetector {
 
   // Counts again what a run of the task already did, from its session's messages, so that a
   // task resumed after a restart or continued on a fallback model keeps its counts (and its
-  // warnings). The task starts at its prompt: the last user message whose text is
-  // `task_prompt`, else (no such message) the last user message that is not a
-  // "<system-reminder>". Each assistant turn after it whose calls all have their results is one
-  // turn, in order; a turn still waiting for results is left for the run to count.
+  // warnings). The task starts at its prompt (TaskStartIndex). Each assistant turn after it
+  // whose calls all have their results is one turn, in order; a turn still waiting for results
+  // is left for the run to count.
   void Rebuild(const std::vector<ChatMessage>& history, const std::string& task_prompt = "");
 
  private:

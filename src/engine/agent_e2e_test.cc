@@ -1,6 +1,7 @@
 // End to end, in one process but over real loopback HTTP: the TaskManager runs tasks with the
 // real AgentLoopRunner — the built-in agents, the real tools on a fixture repository, the HTTP
 // providers of both wire protocols — against the mock-llm server playing the scripted model.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -113,6 +114,15 @@ class AgentE2ETest : public ::testing::Test {
     ASSERT_TRUE(manager_->Recover().ok());
   }
 
+  // A new engine on the same store (after Shutdown: a daemon's restart), which recovers.
+  void Restart(const std::string& child_model) {
+    delegator_.reset();
+    manager_.reset();
+    runner_.reset();
+    tools_ = ToolSet::BuiltIn();
+    Build(child_model);
+  }
+
   TaskView Run(LaunchRequest request) {
     auto launched = manager_->Launch(request);
     EXPECT_TRUE(launched.ok()) << launched.status().ToString();
@@ -209,10 +219,10 @@ TEST_F(AgentE2ETest, AMockChosenInTheConfigGetsNoNotice) {
 // answers 400 otherwise, and the task would fail).
 TEST_F(AgentE2ETest, AnthropicThinkingBlocksSurviveTheStoreAndGoBackUnchanged) {
   Build("an/scripted");
-  TaskView done = Run(Explore(
-      "#mock latency=0 tps=0 signed_thinking tool=grep:{\"pattern\":\"CheckToken\"} "
-      "tool=glob:{\"pattern\":\"src/**\"} tool@2=read:{\"path\":\"src/auth/auth.h\"} "
-      "reply=\"found it\"\nWhere is CheckToken?"));
+  TaskView done =
+      Run(Explore("#mock latency=0 tps=0 signed_thinking tool=grep:{\"pattern\":\"CheckToken\"} "
+                  "tool=glob:{\"pattern\":\"src/**\"} tool@2=read:{\"path\":\"src/auth/auth.h\"} "
+                  "reply=\"found it\"\nWhere is CheckToken?"));
   ASSERT_EQ(done.task.state, TaskState::kCompleted) << done.task.error;
   EXPECT_EQ(done.task.result, "found it");
   std::vector<nlohmann::json> replays;
@@ -386,11 +396,7 @@ TEST_F(AgentE2ETest, AResumedLeadReplaysItsDelegationWithoutASecondChild) {
   manager_->Shutdown();
   ASSERT_EQ(manager_->Get(launched->task.id)->task.state, TaskState::kInterrupted);
   ASSERT_EQ(manager_->Get(child)->task.state, TaskState::kInterrupted);
-  delegator_.reset();
-  manager_.reset();
-  runner_.reset();
-  tools_ = ToolSet::BuiltIn();
-  Build("oa/scripted");
+  Restart("oa/scripted");
 
   ASSERT_TRUE(RunLoopUntil(
       io_, [&] { return IsFinal(manager_->Get(launched->task.id)->task.state); },
@@ -415,6 +421,48 @@ TEST_F(AgentE2ETest, AResumedLeadReplaysItsDelegationWithoutASecondChild) {
   EXPECT_EQ(delegate_results, 1);
 }
 
+// A task stopped by a restart in the middle of its tool calls resumes as the same task: its
+// tool calls count on from what its session holds, so it ends at its cap (6), not at the calls
+// it made before the restart plus another 6.
+TEST_F(AgentE2ETest, ATaskInterruptedByARestartEndsAtItsToolCallCap) {
+  AgentCatalogOptions catalog;
+  catalog.user_agents_dir = "";
+  catalog.overrides["explore"].max_tool_calls = 6;
+  agents_ = LoadAgentCatalog(catalog);
+  Build("oa/scripted");
+  std::string script = "#mock latency=150ms tps=0";
+  for (int turn = 1; turn <= 20; ++turn) {
+    script += fmt::format(" tool@{}=grep:{{\"pattern\":\"Token{}\"}}", turn, turn);
+  }
+  LaunchRequest r = Explore(script + " reply=never\nSearch.");
+  auto launched = manager_->Launch(r);
+  ASSERT_TRUE(launched.ok()) << launched.status().ToString();
+  const std::string id = launched->task.id;
+  auto results = [&] {
+    int n = 0;
+    for (const ChatMessage& m : Transcript(launched->task.session_id)) {
+      n += m.role == ChatRole::kTool ? 1 : 0;
+    }
+    return n;
+  };
+  ASSERT_TRUE(RunLoopUntil(
+      io_, [&] { return results() >= 3; }, std::chrono::seconds(30)));
+  const int before = results();
+  ASSERT_LT(before, 6);
+
+  manager_->Shutdown();
+  ASSERT_EQ(manager_->Get(id)->task.state, TaskState::kInterrupted);
+  Restart("oa/scripted");
+
+  ASSERT_TRUE(RunLoopUntil(
+      io_, [&] { return IsFinal(manager_->Get(id)->task.state); }, std::chrono::seconds(30)));
+  const TaskView v = manager_->Get(id).value();
+  EXPECT_EQ(v.task.state, TaskState::kError);
+  EXPECT_THAT(v.task.error, HasSubstr("max tool calls (6) exceeded"));
+  EXPECT_EQ(v.task.attempt, 2);
+  EXPECT_EQ(results(), 6) << before << " calls ran before the restart";
+}
+
 TEST_F(AgentE2ETest, DelegateTaskListsTheCatalogsAgentsAndRefusesOthers) {
   Build("oa/scripted");
   Tool* delegate = tools_.Find("delegate_task");
@@ -434,9 +482,9 @@ namespace {
 // cache writes); the task's totals are the sum of its requests and its cost the price table's,
 // to the cent; a model without a price shows its tokens and "cost unknown".
 TEST_F(AgentE2ETest, UsageOfEveryRequestIsChargedAsEachWireReportsIt) {
-  prices_ = PriceTable({{"an/priced", ModelPrice{3, 15, 3.75, 0.30}},
-                        {"oa/priced", ModelPrice{2, 8, 2, 0.50}}},
-                       /*with_defaults=*/false);
+  prices_ = PriceTable(
+      {{"an/priced", ModelPrice{3, 15, 3.75, 0.30}}, {"oa/priced", ModelPrice{2, 8, 2, 0.50}}},
+      /*with_defaults=*/false);
   Build("an/priced");
   const std::string script =
       "#mock latency=0 tps=0 tool=read:{\"path\":\"README.md\"} reply=\"done\" "
@@ -604,6 +652,70 @@ TEST_F(FallbackE2ETest, ALaunchsOwnModelListFallsBackInItsOrder) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().field(), "model");
   EXPECT_THAT(refused.status().message(), HasSubstr("nope"));
+
+  // A model named twice would be fallen back to again and again.
+  LaunchRequest twice = r;
+  twice.fallback_models = {"an/second", "an/second"};
+  Result<TaskView> repeated = manager_->Launch(twice);
+  ASSERT_FALSE(repeated.ok());
+  EXPECT_EQ(repeated.status().field(), "model");
+  EXPECT_THAT(repeated.status().message(), HasSubstr("\"an/second\" is named twice"));
+}
+
+// delegate_task's `model` as a list: the child runs on the first model and, when mock-llm
+// answers its three attempts with 529, continues on the second; a list naming an unknown model
+// is a tool error naming it, and no child is started for it.
+TEST_F(FallbackE2ETest, AChildDelegatedWithAModelListFallsBackToItsSecondModel) {
+  Build("oa/first");  // explore has no fallback of its own here
+  const nlohmann::json good = {
+      {"description", "overloaded search"},
+      {"prompt",
+       "#mock latency=0 tps=0 fail=529 retry_after_ms=5 times=3 reply=\"child answered\"\nFind."},
+      {"agent", "explore"},
+      {"model", {"oa/first", "an/second"}},
+      {"background", false}};  // the lead's tool result is the child's result
+  const nlohmann::json unknown = {{"description", "unknown model"},
+                                  {"prompt", "Find."},
+                                  {"agent", "explore"},
+                                  {"model", {"oa/first", "nope/model"}}};
+  LaunchRequest r;
+  r.agent = "lead";
+  r.model = "an/lead";
+  r.description = "coordinate";
+  r.owner = "test";
+  r.prompt = "#mock tool=delegate_task:" + unknown.dump() + " tool=delegate_task:" + good.dump() +
+             " reply=\"lead done\"\nDelegate.";
+  TaskView lead = Run(r);
+  ASSERT_EQ(lead.task.state, TaskState::kCompleted) << lead.task.error;
+
+  TaskFilter f;
+  f.parent_session_id = lead.task.session_id;
+  std::vector<TaskView> children = manager_->List(f).value();
+  ASSERT_EQ(children.size(), 1u);  // the unknown model's launch was refused
+  const TaskRecord& child = children[0].task;
+  EXPECT_EQ(child.state, TaskState::kCompleted) << child.error;
+  EXPECT_EQ(child.result, "child answered");
+  EXPECT_EQ(child.model, "an/second");  // the model that answered
+  EXPECT_EQ(child.attempt, 2);
+  EXPECT_THAT(LedgerModels(child.id), ::testing::ElementsAre("an/second"));
+  auto attempts = store_->ListAttempts(child.id);
+  ASSERT_TRUE(attempts.ok());
+  ASSERT_EQ(attempts->size(), 2u);
+  EXPECT_THAT((*attempts)[0].error, HasSubstr("(model oa/first); continuing on an/second"));
+
+  int errors = 0, results = 0;
+  for (const ChatMessage& m : Transcript(lead.task.session_id)) {
+    if (m.role != ChatRole::kTool || m.tool_name != "delegate_task") continue;
+    if (m.is_error) {
+      ++errors;
+      EXPECT_THAT(m.text, HasSubstr("delegate_task: model \"nope/model\""));
+    } else {
+      ++results;
+      EXPECT_THAT(m.text, HasSubstr("child answered"));
+    }
+  }
+  EXPECT_EQ(errors, 1);
+  EXPECT_EQ(results, 1);
 }
 
 TEST_F(FallbackE2ETest, TheLastModelsFailureEndsTheTask) {

@@ -76,6 +76,7 @@ Result<DelegatedTask> EngineDelegator::Delegate(const DelegateRequest& request) 
   launch.prompt = request.prompt;
   launch.agent = request.agent;
   launch.model = request.model;
+  launch.fallback_models = request.fallback_models;
   launch.session_id = request.session_id;
   launch.parent_session_id = request.parent_session_id;
   launch.parent_call_id = request.call_key;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/duration_format.h"
 #include "engine/model_name.h"
@@ -162,7 +163,15 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& original) {
   t.model = request.model.empty() ? session.model : request.model;
   std::vector<std::string> models = {t.model};
   models.insert(models.end(), request.fallback_models.begin(), request.fallback_models.end());
+  std::set<std::string> named;
   for (const std::string& model : models) {
+    // A model named twice would be fallen back to again and again (NextFallbackModel finds its
+    // first place in the list).
+    if (!named.insert(scheduler_.policy().Canonical(model)).second) {
+      return Status::InvalidArgument(
+                 fmt::format("model \"{}\" is named twice in the model list", model))
+          .WithField("model");
+    }
     if (ProviderOf(scheduler_.policy().Canonical(model)).empty()) {
       return Status::InvalidArgument(
                  fmt::format("model \"{}\" must be written provider/model, e.g. "

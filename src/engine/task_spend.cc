@@ -87,8 +87,7 @@ TaskManager::Tree& TaskManager::TreeOf(const std::string& root) {
       tree->usage += UsageOf(t);
     }
   }
-  tree->verdict =
-      TreeCostVerdict(tree->budget, root, tree->usage.cost_nano_usd, tree->tasks);
+  tree->verdict = TreeCostVerdict(tree->budget, root, tree->usage.cost_nano_usd, tree->tasks);
   return *trees_.emplace(root, std::move(tree)).first->second;
 }
 
@@ -108,14 +107,14 @@ int64_t TaskManager::SpentTodayNano() {
 Status TaskManager::PlanSpend(const LaunchRequest& request, const SessionRecord& session,
                               const std::optional<SessionRecord>& parent, TaskRecord* t) {
   const int64_t now = clock_->WallMs();
-  if (std::string verdict = DailyVerdict(Nano(options_.budgets.daily_max_cost_usd),
-                                         SpentTodayNano(), UtcDay(now));
+  if (std::string verdict =
+          DailyVerdict(Nano(options_.budgets.daily_max_cost_usd), SpentTodayNano(), UtcDay(now));
       !verdict.empty()) {
     return Status::ResourceExhausted(verdict).WithField("budget");
   }
   t->root_session_id = parent ? RootSessionOf(*parent) : RootSessionOf(session);
-  const bool new_tree = t->root_session_id == session.id && !trees_.count(session.id) &&
-                        request.session_id.empty();
+  const bool new_tree =
+      t->root_session_id == session.id && !trees_.count(session.id) && request.session_id.empty();
   Tree& tree = TreeOf(t->root_session_id);
   nlohmann::json limits = LimitsObject(t->limits_json);
   if (new_tree && tree.tasks == 0) {
@@ -128,12 +127,12 @@ Status TaskManager::PlanSpend(const LaunchRequest& request, const SessionRecord&
     }
     if (request.tree_max_cost_usd) {
       const int64_t asked = UsdToNano(*request.tree_max_cost_usd);
-      tree.budget.max_cost_nano_usd = tree.budget.max_cost_nano_usd
-                                          ? std::min(*tree.budget.max_cost_nano_usd, asked)
-                                          : asked;
+      tree.budget.max_cost_nano_usd =
+          tree.budget.max_cost_nano_usd ? std::min(*tree.budget.max_cost_nano_usd, asked) : asked;
     }
     limits["treeMaxTasks"] = tree.budget.max_tasks;
-    if (tree.budget.max_cost_nano_usd) limits["treeMaxCostNanoUsd"] = *tree.budget.max_cost_nano_usd;
+    if (tree.budget.max_cost_nano_usd)
+      limits["treeMaxCostNanoUsd"] = *tree.budget.max_cost_nano_usd;
   }
   if (!tree.verdict.empty()) {
     return Status::ResourceExhausted(tree.verdict + "; no more tasks can be started in it")
@@ -157,11 +156,16 @@ Status TaskManager::PlanSpend(const LaunchRequest& request, const SessionRecord&
       }
     }
   }
-  if (std::string verdict =
-          UnpricedModelVerdict(options_.budgets, options_.prices,
-                               scheduler_.policy().Canonical(t->model), budget, tree.budget);
-      !verdict.empty()) {
-    return Status::InvalidArgument(verdict).WithField("model");
+  // Every model of the launch's list: a fallback to an unpriced one would end the task later.
+  std::vector<std::string> models = {t->model};
+  models.insert(models.end(), request.fallback_models.begin(), request.fallback_models.end());
+  for (const std::string& model : models) {
+    if (std::string verdict =
+            UnpricedModelVerdict(options_.budgets, options_.prices,
+                                 scheduler_.policy().Canonical(model), budget, tree.budget);
+        !verdict.empty()) {
+      return Status::InvalidArgument(verdict).WithField("model");
+    }
   }
   if (budget.max_tokens) limits["maxTokens"] = *budget.max_tokens;
   if (budget.max_cost_nano_usd) limits["maxCostNanoUsd"] = *budget.max_cost_nano_usd;
@@ -220,8 +224,8 @@ bool TaskManager::ChargeRequest(Active* a, const ProgressUpdate& u) {
     return true;
   }
   if (tree.verdict.empty()) {
-    tree.verdict = TreeCostVerdict(tree.budget, t.root_session_id, tree.usage.cost_nano_usd,
-                                   tree.tasks);
+    tree.verdict =
+        TreeCostVerdict(tree.budget, t.root_session_id, tree.usage.cost_nano_usd, tree.tasks);
     if (!tree.verdict.empty()) {
       const std::string root = t.root_session_id;
       const std::string verdict = tree.verdict;
@@ -242,8 +246,8 @@ Result<int> TaskManager::AdmitRequest(const std::string& task_id, int attempt,
   if (it == active_.end() || it->second->rec.attempt != attempt) return max_output_tokens;
   const Active& a = *it->second;
   const int64_t now = clock_->WallMs();
-  if (std::string verdict = DailyVerdict(Nano(options_.budgets.daily_max_cost_usd),
-                                         SpentTodayNano(), UtcDay(now));
+  if (std::string verdict =
+          DailyVerdict(Nano(options_.budgets.daily_max_cost_usd), SpentTodayNano(), UtcDay(now));
       !verdict.empty()) {
     return Status::ResourceExhausted(verdict);
   }
@@ -336,8 +340,8 @@ Result<SpendOverview> TaskManager::Spend() {
   today.until_ms = today.since_ms + kDayMs;
   TROUPE_ASSIGN_OR_RETURN(overview.today, store_->SumUsage(today));
   overview.budgets = options_.budgets;
-  overview.daily_verdict = DailyVerdict(Nano(options_.budgets.daily_max_cost_usd),
-                                        SpentTodayNano(), overview.day);
+  overview.daily_verdict =
+      DailyVerdict(Nano(options_.budgets.daily_max_cost_usd), SpentTodayNano(), overview.day);
   std::vector<std::string> roots;
   for (const auto& [id, a] : active_) roots.push_back(a->rec.root_session_id);
   std::sort(roots.begin(), roots.end());

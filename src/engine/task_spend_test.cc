@@ -182,6 +182,15 @@ TEST_F(SpendTest, ACostBudgetRefusesAModelWithoutAPriceNamingTheBudgetAndTheMode
   EXPECT_THAT(task.status().message(), HasSubstr("the cost budget task max_cost_usd $2.00"));
   // A priced model runs; a token budget alone does not need a price.
   EXPECT_FALSE(LaunchOk(Req("priced", "corp/priced")).empty());
+  // So is the launch's model list checked, each model of it: a fallback onto an unpriced model
+  // would only end the task later.
+  LaunchRequest listed = Req("listed", "corp/priced");
+  listed.fallback_models = {"corp/unpriced"};
+  Result<TaskView> list = manager_->Launch(listed);
+  ASSERT_FALSE(list.ok());
+  EXPECT_EQ(list.status().field(), "model");
+  EXPECT_THAT(list.status().message(),
+              HasSubstr("model corp/unpriced has no price, so the cost budget tree_max_cost_usd"));
 }
 
 TEST_F(SpendTest, TheDailyBudgetRefusesUnpricedModelsUnlessTheConfigAllowsThem) {
