@@ -211,6 +211,11 @@ Status Worktrees::Remove(const TaskWorktree& w) {
   return Status::Ok();
 }
 
+Status Worktrees::Discard(const TaskWorktree& w) {
+  TROUPE_RETURN_IF_ERROR(Remove(w));
+  return RunGitOk(w.repo, {"branch", "-D", "--quiet", w.branch}).status();
+}
+
 Result<std::string> Worktrees::Diff(const TaskWorktree& w) {
   if (!w.removed && Exists(w.path) && Exists(w.git_dir)) {
     std::string diff;

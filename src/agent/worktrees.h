@@ -3,7 +3,10 @@
 // its diff; applying it to the user's workspace; and removing worktrees nobody owns any more.
 //
 // All of it runs the real git (agent/git_command.h), so every call blocks for a few git
-// processes. Not thread-safe; the daemon calls it from its loop thread. Commands that touch a
+// processes (seconds on a large repository): the daemon calls it on its blocking executor, off
+// the loop. It keeps no state but its root, so calls may run on several threads at once; two
+// calls on the same worktree or two Applies on the same repository should not (git's own locks
+// then refuse one with its message). Commands that touch a
 // worktree name its git directory explicitly (never the worktree's own `.git` file, which the
 // agent could have rewritten to point at a repository with hostile config).
 #pragma once
@@ -57,6 +60,9 @@ class Worktrees {
   // done without conflicts and without touching the user's uncommitted changes; otherwise changes
   // nothing and names the files in conflict.
   Result<ApplyReport> Apply(const TaskWorktree& worktree, const std::string& message);
+
+  // Removes a worktree no task will own (a launch that did not happen) and its branch.
+  Status Discard(const TaskWorktree& worktree);
 
   // Removes every worktree directory under the root whose path is not in `keep` (its git
   // administrative entry too); returns the paths removed. Branches stay.

@@ -496,6 +496,7 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
   d->worktrees =
       std::make_unique<Worktrees>((std::filesystem::path(paths.data_dir) / "worktrees").string());
   manager_options.worktrees = d->worktrees.get();
+  manager_options.blocking = &d->executor;  // git for worktrees runs off the loop
   AgentLoopRunner* runner = d->runner.get();
   ProviderRegistry* providers = d->registry.get();
   manager_options.prepare_launch = [runner](LaunchRequest* r) { return runner->PrepareLaunch(r); };

@@ -2,13 +2,15 @@
 // provider runs three `general` tasks that edit the same file in parallel, each in its own git
 // worktree; all three changes stay intact on their branches, the first applies, the others are
 // reported as conflicts naming the file and change nothing; a cancelled task's worktree goes
-// and its branch stays; worktrees left behind are removed when the daemon starts.
+// and its branch stays; worktrees left behind are removed when the daemon starts; the daemon
+// answers other clients while git is making a worktree.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "agent/git_command.h"
@@ -163,6 +165,55 @@ TEST_F(WorktreeIntegrationTest, TheDaemonRemovesOrphanedWorktreesWhenItStarts) {
   EXPECT_THAT(daemon->Stderr(), HasSubstr("removed 1 orphaned worktree(s)"));
   EXPECT_EQ(Git({"worktree", "list"}).find("bg_left_by_a_crash"), std::string::npos);
   EXPECT_FALSE(Git({"rev-parse", "--verify", "troupe/bg_left_by_a_crash"}).empty());
+}
+
+TEST_F(WorktreeIntegrationTest, TheDaemonAnswersWhileGitIsMakingAWorktree) {
+  // A smudge filter that holds git's checkout of shared.txt until the test opens the gate: a git
+  // as slow as the test wants. (troupe's git ignores hooks, not a repository's filters.)
+  const std::string entered = h_.dir().File("filter-entered");
+  const std::string gate = h_.dir().File("filter-gate");
+  testing::WriteFileBytes(h_.workspace() + "/.gitattributes", "shared.txt filter=held\n");
+  Git({"add", ".gitattributes"});
+  Git({"commit", "--quiet", "-m", "hold shared.txt at checkout"});
+  Git({"config", "filter.held.smudge",
+       "touch '" + entered + "'; while [ ! -e '" + gate + "' ]; do sleep 0.05; done; cat"});
+  auto daemon = h_.StartDaemon("info");
+  ASSERT_NE(daemon, nullptr);
+
+  std::atomic<bool> answered{false};
+  Reply launched;
+  std::thread launcher([&] {
+    launched =
+        h_.Unix().Post("/v1/tasks", json{{"agent", "general"},
+                                         {"description", "held at set-up"},
+                                         {"prompt", WritePrompt("from the held task\n", "0ms")},
+                                         {"isolation", "worktree"}});
+    answered = true;
+  });
+  // Wait (bounded) until git is inside the filter, i.e. the daemon is making the worktree.
+  for (int i = 0; i < 600 && !std::filesystem::exists(entered); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const bool in_git = std::filesystem::exists(entered);
+  EXPECT_TRUE(in_git) << "git never reached the smudge filter";
+
+  // The daemon answers while git is held: health, the task list (no task yet: a task exists
+  // once its worktree does).
+  Reply health = h_.Unix().Send("GET", "/v1/health", "", {}, /*timeout_ms=*/10'000);
+  EXPECT_EQ(health.status, 200) << Describe(health);
+  Reply tasks = h_.Unix().Send("GET", "/v1/tasks", "", {}, /*timeout_ms=*/10'000);
+  EXPECT_EQ(tasks.status, 200) << Describe(tasks);
+  EXPECT_EQ(tasks.Json().value("tasks", json::array()).size(), 0u) << tasks.body;
+  EXPECT_FALSE(answered.load());
+
+  testing::WriteFileBytes(gate, "go\n");
+  launcher.join();
+  ASSERT_EQ(launched.status, 201) << Describe(launched);
+  const std::string id = launched.Json()["task"].value("id", "");
+  ASSERT_TRUE(h_.WaitAll({id}, kTaskTimeoutMs));
+  json task = h_.GetTask(id);
+  EXPECT_EQ(task.value("state", ""), "completed") << task.dump(2);
+  EXPECT_EQ(Git({"show", "troupe/" + id + ":shared.txt"}), "from the held task\n");
 }
 
 }  // namespace

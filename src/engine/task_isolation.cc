@@ -1,10 +1,12 @@
 // TaskManager: isolated tasks in git worktrees (docs/DESIGN.md "Worktrees"). The git work itself
-// is agent/worktrees.h's; this file decides when: a worktree is made at launch (so that a
-// workspace that is not a git repository is refused at once), made present again when a run
-// starts (a continuation, a resumed task), and finished — leftovers committed, branch recorded,
+// is agent/worktrees.h's; this file decides when: a worktree is made at launch, before the task
+// is stored (so that a workspace that is not a git repository is refused, and a task exists only
+// once its worktree does) — off the loop for LaunchAsync; made present again when a run starts
+// (a continuation, a resumed task); and finished — leftovers committed, branch recorded,
 // directory removed — when the task reaches a final state. An interrupted task keeps it.
 #include <fmt/format.h>
 
+#include <memory>
 #include <set>
 
 #include "engine/task_manager.h"
@@ -35,7 +37,8 @@ Status CheckIsolation(const LaunchRequest& request) {
 
 }  // namespace
 
-Status TaskManager::PlaceInWorktree(const LaunchRequest& request, bool new_session, Active* a) {
+Status TaskManager::PlaceInWorktree(const LaunchRequest& request, bool new_session, Active* a,
+                                    Placement* placement) {
   TROUPE_RETURN_IF_ERROR(CheckIsolation(request));
   TaskRecord& t = a->rec;
   if (!new_session) {
@@ -73,10 +76,100 @@ Status TaskManager::PlaceInWorktree(const LaunchRequest& request, bool new_sessi
         .WithField("isolation");
   }
   TaskWorktree worktree;
-  TROUPE_ASSIGN_OR_RETURN(worktree, options_.worktrees->Create(a->workspace, request.base, t.id));
+  if (placement != nullptr && placement->worktree) {
+    worktree = *placement->worktree;
+  } else if (placement != nullptr) {
+    placement->wanted = true;
+    placement->workspace = a->workspace;
+    placement->base = request.base;
+    return Status::Ok();
+  } else {
+    TROUPE_ASSIGN_OR_RETURN(worktree, options_.worktrees->Create(a->workspace, request.base, t.id));
+  }
   t.worktree_json = TaskWorktreeJson(worktree);
   a->workspace = worktree.workspace();
   return Status::Ok();
+}
+
+void TaskManager::RunBlocking(const std::string& owner, std::function<void()> work,
+                              std::function<void()> done) {
+  if (options_.blocking == nullptr) {
+    work();
+    done();
+    return;
+  }
+  BlockingWork what;
+  what.owner = owner;
+  what.waits = true;  // on git processes
+  std::weak_ptr<bool> alive = alive_;
+  options_.blocking->RunFor(
+      what,
+      [work = std::move(work)] {
+        work();
+        return ToolResult::Ok("");
+      },
+      [alive, done = std::move(done)](const ToolResult&) {
+        if (auto a = alive.lock(); a && *a) done();
+      });
+}
+
+void TaskManager::LaunchAsync(const LaunchRequest& request, LaunchDone done) {
+  Placement placement;
+  Result<TaskView> launched = LaunchPlaced(request, &placement);
+  if (!placement.wanted) return done(std::move(launched));
+  const std::string id = placement.task_id;
+  auto preparing = std::make_unique<Preparing>();
+  preparing->parent_session_id = request.parent_session_id;
+  preparing->owner = request.owner;
+  preparing->done = std::move(done);
+  preparing_[id] = std::move(preparing);
+  auto made = std::make_shared<Result<TaskWorktree>>(Status::Internal("not run"));
+  Worktrees* worktrees = options_.worktrees;
+  RunBlocking(
+      id,
+      [made, worktrees, id, workspace = placement.workspace, base = placement.base] {
+        *made = worktrees->Create(workspace, base, id);
+      },
+      [this, request, id, made] { OnWorktreeMade(request, id, std::move(*made)); });
+}
+
+void TaskManager::OnWorktreeMade(const LaunchRequest& request, const std::string& task_id,
+                                 Result<TaskWorktree> made) {
+  auto it = preparing_.find(task_id);
+  if (it == preparing_.end()) return;
+  std::unique_ptr<Preparing> preparing = std::move(it->second);
+  preparing_.erase(it);
+  if (!made.ok()) return preparing->done(made.status());
+  if (preparing->cancelled) {
+    DiscardWorktree(*made);
+    return preparing->done(Status::Cancelled(
+        fmt::format("the launch was cancelled ({}) while its worktree was being made; the "
+                    "worktree and its branch {} were removed",
+                    preparing->why, made->branch)));
+  }
+  // The launch is decided again now — the store, the budgets, a shutdown may have changed.
+  Placement placement;
+  placement.task_id = task_id;
+  placement.worktree = *made;
+  Result<TaskView> launched = LaunchPlaced(request, &placement);
+  if (!launched.ok()) DiscardWorktree(*made);
+  preparing->done(std::move(launched));
+}
+
+void TaskManager::DiscardWorktree(const TaskWorktree& worktree) {
+  Worktrees* worktrees = options_.worktrees;
+  RunBlocking(
+      "", [worktrees, worktree] { (void)worktrees->Discard(worktree); }, [] {});
+}
+
+void TaskManager::CancelPreparing(const std::function<bool(const Preparing&)>& matches) {
+  for (auto& [id, p] : preparing_) {
+    if (!p->cancelled && matches(*p)) {
+      p->cancelled = true;
+      p->why = p->parent_session_id.empty() ? "cancelled by its owner"
+                                            : "its parent session's tasks were cancelled";
+    }
+  }
 }
 
 Status TaskManager::ReopenWorktree(Active* a) {
@@ -109,39 +202,77 @@ void TaskManager::FinishWorktree(TaskRecord* t) {
   }
 }
 
+namespace {
+
+// The worktree of `view` whose branch can be diffed (apply = false) or applied.
+Result<TaskWorktree> BranchOfTask(const TaskView& view, Worktrees* worktrees, bool apply) {
+  const std::string& id = view.task.id;
+  if (view.task.worktree_json.empty()) {
+    return Status::NotFound(
+        fmt::format("task {} ran in its workspace, not in a worktree: {}", id,
+                    apply ? "its change is there already" : "it has no branch to diff"));
+  }
+  if (apply && !IsFinal(view.task.state)) {
+    return Status::FailedPrecondition(fmt::format(
+        "task {} is {}; apply its branch once it has ended", id, TaskStateName(view.task.state)));
+  }
+  if (worktrees == nullptr) {
+    return Status::FailedPrecondition(
+        fmt::format("this troupe cannot {} worktrees", apply ? "apply" : "read"));
+  }
+  return ParseTaskWorktree(view.task.worktree_json);
+}
+
+std::string ApplyMessage(const TaskView& view, const TaskWorktree& worktree) {
+  return fmt::format("troupe: apply {} ({}, task {})", worktree.branch, view.task.description,
+                     view.task.id);
+}
+
+}  // namespace
+
 Result<std::string> TaskManager::WorktreeDiff(const std::string& task_id) {
   TaskView view;
   TROUPE_ASSIGN_OR_RETURN(view, Get(task_id));
-  if (view.task.worktree_json.empty()) {
-    return Status::NotFound(fmt::format(
-        "task {} ran in its workspace, not in a worktree: it has no branch to diff", task_id));
-  }
-  if (options_.worktrees == nullptr)
-    return Status::FailedPrecondition("this troupe cannot read worktrees");
   TaskWorktree worktree;
-  TROUPE_ASSIGN_OR_RETURN(worktree, ParseTaskWorktree(view.task.worktree_json));
+  TROUPE_ASSIGN_OR_RETURN(worktree, BranchOfTask(view, options_.worktrees, false));
   return options_.worktrees->Diff(worktree);
 }
 
 Result<ApplyReport> TaskManager::ApplyWorktree(const std::string& task_id) {
   TaskView view;
   TROUPE_ASSIGN_OR_RETURN(view, Get(task_id));
-  if (view.task.worktree_json.empty()) {
-    return Status::NotFound(fmt::format(
-        "task {} ran in its workspace, not in a worktree: its change is there already", task_id));
-  }
-  if (!IsFinal(view.task.state)) {
-    return Status::FailedPrecondition(
-        fmt::format("task {} is {}; apply its branch once it has ended", task_id,
-                    TaskStateName(view.task.state)));
-  }
-  if (options_.worktrees == nullptr)
-    return Status::FailedPrecondition("this troupe cannot apply worktrees");
   TaskWorktree worktree;
-  TROUPE_ASSIGN_OR_RETURN(worktree, ParseTaskWorktree(view.task.worktree_json));
-  return options_.worktrees->Apply(worktree,
-                                   fmt::format("troupe: apply {} ({}, task {})", worktree.branch,
-                                               view.task.description, task_id));
+  TROUPE_ASSIGN_OR_RETURN(worktree, BranchOfTask(view, options_.worktrees, true));
+  return options_.worktrees->Apply(worktree, ApplyMessage(view, worktree));
+}
+
+void TaskManager::WorktreeDiffAsync(const std::string& task_id,
+                                    std::function<void(Result<std::string>)> done) {
+  Result<TaskView> view = Get(task_id);
+  if (!view.ok()) return done(view.status());
+  Result<TaskWorktree> worktree = BranchOfTask(*view, options_.worktrees, false);
+  if (!worktree.ok()) return done(worktree.status());
+  auto diff = std::make_shared<Result<std::string>>(Status::Internal("not run"));
+  Worktrees* worktrees = options_.worktrees;
+  RunBlocking(
+      task_id, [diff, worktrees, w = *worktree] { *diff = worktrees->Diff(w); },
+      [diff, done = std::move(done)] { done(std::move(*diff)); });
+}
+
+void TaskManager::ApplyWorktreeAsync(const std::string& task_id,
+                                     std::function<void(Result<ApplyReport>)> done) {
+  Result<TaskView> view = Get(task_id);
+  if (!view.ok()) return done(view.status());
+  Result<TaskWorktree> worktree = BranchOfTask(*view, options_.worktrees, true);
+  if (!worktree.ok()) return done(worktree.status());
+  auto report = std::make_shared<Result<ApplyReport>>(Status::Internal("not run"));
+  Worktrees* worktrees = options_.worktrees;
+  RunBlocking(
+      task_id,
+      [report, worktrees, w = *worktree, message = ApplyMessage(*view, *worktree)] {
+        *report = worktrees->Apply(w, message);
+      },
+      [report, done = std::move(done)] { done(std::move(*report)); });
 }
 
 Result<std::vector<std::string>> TaskManager::RemoveOrphanedWorktrees() {

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <filesystem>
+#include <functional>
 
 #include "agent/git_command.h"
 #include "agent/testing/git_repo.h"
@@ -14,6 +16,38 @@ using testing::MakeGitRepo;
 using testing::ReadFileBytes;
 using testing::TestDir;
 using testing::WriteFileBytes;
+
+// A blocking executor whose work waits, held, until the test lets it go: the latch that stands
+// for a slow git. Everything runs on the test's thread, in the order the test chooses.
+class HeldExecutor : public BlockingExecutor {
+ public:
+  void Run(std::function<ToolResult()> work, std::function<void(ToolResult)> done) override {
+    held_.push_back({std::move(work), std::move(done)});
+  }
+  size_t held() const { return held_.size(); }
+  // Lets the oldest held work run and delivers its result to the loop.
+  void Release() {
+    Job job = std::move(held_.front());
+    held_.pop_front();
+    job.done(job.work());
+  }
+  void ReleaseAll() {
+    while (!held_.empty()) Release();
+  }
+  // The work runs but its result is never delivered (the process died in between).
+  void RunWithoutDelivering() {
+    Job job = std::move(held_.front());
+    held_.pop_front();
+    (void)job.work();
+  }
+
+ private:
+  struct Job {
+    std::function<ToolResult()> work;
+    std::function<void(ToolResult)> done;
+  };
+  std::deque<Job> held_;
+};
 
 class TaskIsolationTest : public EngineTest {
  protected:
@@ -48,7 +82,34 @@ class TaskIsolationTest : public EngineTest {
     return w.ok() ? *w : TaskWorktree{};
   }
 
+  // Options whose git work waits in `held_`.
+  TaskManagerOptions HeldOptions() {
+    TaskManagerOptions options = Options();
+    options.blocking = &held_;
+    return options;
+  }
+
+  // LaunchAsync, keeping what it answers (nullopt until it did).
+  std::shared_ptr<std::optional<Result<TaskView>>> LaunchLater(const LaunchRequest& r) {
+    auto answer = std::make_shared<std::optional<Result<TaskView>>>();
+    manager_->LaunchAsync(r, [answer](Result<TaskView> view) { *answer = std::move(view); });
+    return answer;
+  }
+
+  size_t TaskCount() {
+    Result<std::vector<TaskView>> all = manager_->List({});
+    EXPECT_TRUE(all.ok());
+    return all.ok() ? all->size() : 0;
+  }
+
+  std::string TroupeBranches() {
+    Result<std::string> branches = RunGitOk(repo_, {"branch", "--list", "troupe/*"});
+    EXPECT_TRUE(branches.ok());
+    return branches.ok() ? *branches : "?";
+  }
+
   TestDir dir_;
+  HeldExecutor held_;
   std::string repo_ = dir_.File("repo");
   Worktrees worktrees_{dir_.File("data/worktrees")};
   std::vector<std::string> workspaces_;
@@ -155,6 +216,152 @@ TEST_F(TaskIsolationTest, AnInterruptedTaskResumesInItsWorktreeAndOrphansAreRemo
   EXPECT_EQ(workspaces_[0], path);
   ASSERT_TRUE(runner_.Finish(id, RunOutcome::Completed("after")));
   EXPECT_EQ(*RunGitOk(repo_, {"show", "troupe/" + id + ":notes.txt"}), "before the crash\n");
+}
+
+TEST_F(TaskIsolationTest, TheEngineServesOthersWhileAWorktreeIsBeingMade) {
+  Build(HeldOptions());
+  auto isolated = LaunchLater(Isolated("in my worktree"));
+  // git is held: no answer, no task yet, nothing started.
+  EXPECT_FALSE(isolated->has_value());
+  EXPECT_EQ(held_.held(), 1u);
+  EXPECT_EQ(manager_->preparing_launches(), 1u);
+  EXPECT_EQ(TaskCount(), 0u);
+  EXPECT_TRUE(workspaces_.empty());
+
+  // Meanwhile another task (in another workspace) launches, runs and completes, and queries
+  // answer.
+  std::filesystem::create_directories(dir_.File("elsewhere"));
+  LaunchRequest meanwhile = Req("meanwhile");
+  meanwhile.workspace = dir_.File("elsewhere");
+  const std::string other = LaunchOk(meanwhile);
+  ASSERT_EQ(workspaces_.size(), 1u);
+  EXPECT_EQ(workspaces_[0], dir_.File("elsewhere"));
+  ASSERT_TRUE(runner_.Finish(other, RunOutcome::Completed("done meanwhile")));
+  EXPECT_EQ(StateOf(other), TaskState::kCompleted);
+  EXPECT_EQ(TaskCount(), 1u);
+  EXPECT_FALSE(isolated->has_value());
+
+  held_.Release();  // git made the worktree
+  ASSERT_TRUE(isolated->has_value());
+  ASSERT_TRUE((*isolated)->ok()) << (*isolated)->status().message();
+  const std::string id = (**isolated)->task.id;
+  EXPECT_EQ(manager_->preparing_launches(), 0u);
+  EXPECT_EQ(StateOf(id), TaskState::kRunning);
+  ASSERT_EQ(workspaces_.size(), 2u);
+  EXPECT_EQ(workspaces_[1], dir_.File("data/worktrees/" + id));
+  EXPECT_EQ(WorktreeOf(id).branch, "troupe/" + id);
+  // The order the world saw: the other task's whole life, then the isolated task's launch.
+  std::vector<std::string> order;
+  for (const RecordedEvent& e : events_) {
+    if (e.kind == EngineEvent::Kind::kState)
+      order.push_back(e.task_id + ":" + std::string(TaskStateName(e.to)));
+  }
+  const std::vector<std::string> expected = {other + ":pending", other + ":running",
+                                             other + ":completed", id + ":pending",
+                                             id + ":running"};
+  EXPECT_EQ(order, expected);
+
+  ASSERT_TRUE(runner_.Finish(id, RunOutcome::Completed("edited")));
+  EXPECT_EQ(StateOf(id), TaskState::kCompleted);
+  EXPECT_EQ(*RunGitOk(repo_, {"show", "troupe/" + id + ":notes.txt"}), "in my worktree\n");
+
+  // Diff and apply run on the executor too: no answer until git ran.
+  std::optional<Result<std::string>> diff;
+  manager_->WorktreeDiffAsync(id, [&](Result<std::string> d) { diff = std::move(d); });
+  std::optional<Result<ApplyReport>> applied;
+  manager_->ApplyWorktreeAsync(id, [&](Result<ApplyReport> r) { applied = std::move(r); });
+  EXPECT_FALSE(diff.has_value());
+  EXPECT_FALSE(applied.has_value());
+  EXPECT_EQ(held_.held(), 2u);
+  held_.ReleaseAll();
+  ASSERT_TRUE(diff.has_value() && diff->ok());
+  EXPECT_NE((*diff)->find("+in my worktree"), std::string::npos) << **diff;
+  ASSERT_TRUE(applied.has_value() && applied->ok());
+  EXPECT_TRUE((*applied)->applied) << (*applied)->message;
+  EXPECT_EQ(ReadFileBytes(repo_ + "/notes.txt"), "in my worktree\n");
+}
+
+TEST_F(TaskIsolationTest, AFailedSetUpRefusesTheLaunchWithGitsMessageAndStoresNothing) {
+  Build(HeldOptions());
+  std::filesystem::create_directories(dir_.File("plain"));
+  LaunchRequest outside = Isolated("x");
+  outside.workspace = dir_.File("plain");
+  auto refused = LaunchLater(outside);
+  LaunchRequest no_base = Isolated("y");
+  no_base.base = "no-such-branch";
+  auto no_such_base = LaunchLater(no_base);
+  EXPECT_FALSE(refused->has_value());
+  held_.ReleaseAll();
+  ASSERT_TRUE(refused->has_value());
+  ASSERT_FALSE((*refused)->ok());
+  EXPECT_EQ((*refused)->status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ((*refused)->status().field(), "isolation");
+  EXPECT_NE((*refused)->status().message().find("not in a git repository"), std::string::npos);
+  ASSERT_TRUE(no_such_base->has_value());
+  EXPECT_EQ((*no_such_base)->status().field(), "base");
+  EXPECT_EQ(TaskCount(), 0u);
+  EXPECT_EQ(manager_->preparing_launches(), 0u);
+  EXPECT_TRUE(workspaces_.empty());
+  EXPECT_EQ(TroupeBranches(), "");
+}
+
+TEST_F(TaskIsolationTest, CancellingDuringSetUpRemovesTheWorktreeAndItsBranch) {
+  Build(HeldOptions());
+  LaunchRequest r = Isolated("never runs");
+  r.owner = "mcp:one";
+  auto cancelled = LaunchLater(r);
+  LaunchRequest kept = Isolated("runs");
+  kept.owner = "mcp:two";
+  auto launched = LaunchLater(kept);
+  manager_->CancelAll("mcp:one");
+  held_.ReleaseAll();  // both worktrees made; the cancelled one's removal runs there too
+  ASSERT_TRUE(cancelled->has_value());
+  ASSERT_FALSE((*cancelled)->ok());
+  EXPECT_EQ((*cancelled)->status().code(), StatusCode::kCancelled);
+  EXPECT_NE((*cancelled)->status().message().find("were removed"), std::string::npos)
+      << (*cancelled)->status().message();
+  ASSERT_TRUE(launched->has_value() && (*launched)->ok());
+  const std::string id = (**launched)->task.id;
+  // Only the launched task's worktree and branch are left; nothing of the cancelled one.
+  std::vector<std::string> left;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.File("data/worktrees")))
+    left.push_back(entry.path().string());
+  EXPECT_EQ(left, std::vector<std::string>{dir_.File("data/worktrees/" + id)});
+  EXPECT_EQ(TroupeBranches(), "+ troupe/" + id + "\n");
+  EXPECT_EQ(TaskCount(), 1u);
+  ASSERT_EQ(workspaces_.size(), 1u);
+}
+
+TEST_F(TaskIsolationTest, AShutdownDuringSetUpLaunchesNothingAndACrashLeavesAnOrphanForStartUp) {
+  const std::string db = dir_.File("troupe.db");
+  store_.reset();
+  Build(HeldOptions(), db);
+  ASSERT_TRUE(manager_->Recover().ok());
+  auto graceful = LaunchLater(Isolated("shut down meanwhile"));
+  manager_->Shutdown();
+  held_.ReleaseAll();
+  ASSERT_TRUE(graceful->has_value());
+  EXPECT_EQ((*graceful)->status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.File("data/worktrees")));
+  EXPECT_EQ(TroupeBranches(), "");
+
+  manager_.reset();
+  store_.reset();
+  Build(HeldOptions(), db);
+  ASSERT_TRUE(manager_->Recover().ok());
+  auto crashed = LaunchLater(Isolated("killed meanwhile"));
+  held_.RunWithoutDelivering();  // git made the worktree; the daemon died before it heard
+  manager_.reset();              // kill -9
+  store_.reset();
+  Build(Options(), db);
+  ASSERT_TRUE(manager_->Recover().ok());
+  EXPECT_EQ(TaskCount(), 0u);  // the launch was never answered, so it never was
+  Result<std::vector<std::string>> removed = manager_->RemoveOrphanedWorktrees();
+  ASSERT_TRUE(removed.ok()) << removed.status().message();
+  ASSERT_EQ(removed->size(), 1u);
+  EXPECT_FALSE(std::filesystem::exists(removed->front()));
+  EXPECT_FALSE(crashed->has_value());
+  EXPECT_TRUE(workspaces_.empty());
 }
 
 }  // namespace

@@ -83,6 +83,7 @@ TaskManager::TaskManager(Clock* clock, Store* store, AgentRunner* runner, IdGene
       retry_timer_(clock) {}
 
 TaskManager::~TaskManager() {
+  *alive_ = false;  // git work still out comes back to nothing
   // Not a shutdown: nothing is written, as if the process died. Runs are stopped only so that
   // none calls back into a destroyed manager.
   for (auto& [id, a] : active_) {
@@ -90,7 +91,11 @@ TaskManager::~TaskManager() {
   }
 }
 
-Result<TaskView> TaskManager::Launch(const LaunchRequest& original) {
+Result<TaskView> TaskManager::Launch(const LaunchRequest& request) {
+  return LaunchPlaced(request, nullptr);
+}
+
+Result<TaskView> TaskManager::LaunchPlaced(const LaunchRequest& original, Placement* placement) {
   BatchScope batch(this);
   if (shutting_down_)
     return Status::Unavailable("troupe is shutting down; launch again after it restarts");
@@ -151,7 +156,8 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& original) {
   auto a = std::make_unique<Active>(clock_);
   a->workspace = session.workspace;
   TaskRecord& t = a->rec;
-  t.id = ids_->NewTaskId();
+  t.id =
+      placement != nullptr && !placement->task_id.empty() ? placement->task_id : ids_->NewTaskId();
   t.session_id = session.id;
   t.parent_session_id = session.parent_session_id;
   t.parent_call_id = request.parent_call_id;
@@ -188,7 +194,11 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& original) {
   t.limits_json = LimitsJson(request);
   TROUPE_RETURN_IF_ERROR(PlanSpend(request, session, parent_session, &t));
   t.created_at_ms = t.queued_at_ms = t.updated_at_ms = now;
-  TROUPE_RETURN_IF_ERROR(PlaceInWorktree(request, new_session.has_value(), a.get()));
+  TROUPE_RETURN_IF_ERROR(PlaceInWorktree(request, new_session.has_value(), a.get(), placement));
+  if (placement != nullptr && placement->wanted) {
+    placement->task_id = t.id;  // nothing written: LaunchAsync comes back once it is made
+    return Status::Unavailable("the task's worktree is being made");
+  }
 
   MessageRecord prompt;
   prompt.session_id = session.id;
@@ -217,7 +227,9 @@ Result<TaskView> TaskManager::Launch(const LaunchRequest& original) {
   if (!written.ok()) {
     // Not acknowledged, so not kept: the batch rolls back and this launch is not retried.
     DropWritesSince(mark);
-    if (!t.worktree_json.empty()) FinishWorktree(&t);  // nothing ran in it: just remove it
+    // Nothing ran in it: just remove it (LaunchAsync discards the one it made, branch too).
+    const bool made_for_it = placement != nullptr && placement->worktree.has_value();
+    if (!t.worktree_json.empty() && !made_for_it) FinishWorktree(&t);
     return written.WithContext("launch could not be stored");
   }
   CountLaunch(t);
@@ -554,6 +566,7 @@ Result<TaskView> TaskManager::Cancel(const std::string& task_id, const std::stri
 
 std::vector<TaskView> TaskManager::CancelAll(const std::string& owner) {
   BatchScope batch(this);
+  CancelPreparing([&](const Preparing& p) { return owner.empty() || p.owner == owner; });
   std::vector<std::string> ids;
   for (const auto& [id, a] : active_) {
     if (owner.empty() || a->rec.owner == owner) ids.push_back(id);
@@ -576,6 +589,7 @@ std::vector<TaskView> TaskManager::CancelChildren(const std::string& parent_sess
 
 std::vector<TaskView> TaskManager::CancelChildrenInternal(const std::string& parent_session_id,
                                                           const std::string& reason) {
+  CancelPreparing([&](const Preparing& p) { return p.parent_session_id == parent_session_id; });
   std::vector<std::string> ids;
   for (const auto& [id, a] : active_) {
     if (a->rec.parent_session_id == parent_session_id) ids.push_back(id);

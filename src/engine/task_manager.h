@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "agent/tool.h"
 #include "agent/worktrees.h"
 #include "config/config.h"
 #include "core/clock.h"
@@ -97,7 +98,7 @@ struct SpendOverview {
   std::string day;  // "YYYY-MM-DD", UTC
   UsageTotals today;
   BudgetConfig budgets;
-  std::string daily_verdict;  // "" while below the daily budget
+  std::string daily_verdict;                // "" while below the daily budget
   std::vector<TreeSpendView> active_trees;  // trees with a pending or running task
 };
 
@@ -159,6 +160,9 @@ struct TaskManagerOptions {
   // Makes, finishes and applies the git worktrees of isolated tasks (engine/task_isolation.cc);
   // null = a launch asking for isolation is refused.
   Worktrees* worktrees = nullptr;
+  // Where that git work runs when asked for through LaunchAsync, WorktreeDiffAsync and
+  // ApplyWorktreeAsync: off the loop, its result posted back. Null = on the loop thread, inline.
+  BlockingExecutor* blocking = nullptr;
 };
 
 class TaskManager {
@@ -181,6 +185,18 @@ class TaskManager {
   // Starts a task (a new session, or a continuation when request.session_id is set). Returns
   // its view after queueing: pending with its position, or already running.
   Result<TaskView> Launch(const LaunchRequest& request);
+  // Launch whose answer may come later, so that a new session in a git worktree does not hold the
+  // loop while git makes it (docs/DESIGN.md "Worktrees"): the worktree is made on
+  // options.blocking, and only then is the task stored and queued — a task exists only once its
+  // worktree does. `done` is called exactly once: before this returns when no worktree has to be
+  // made, else from a later loop turn, with the view or the error (git's message; Cancelled when
+  // the launch was cancelled meanwhile — its parent's tree cancelled, CancelAll of its owner, a
+  // shutdown — and then what was made is removed, branch included). Not called after the
+  // manager is destroyed.
+  using LaunchDone = std::function<void(Result<TaskView>)>;
+  void LaunchAsync(const LaunchRequest& request, LaunchDone done);
+  // Launches whose worktree is being made now (LaunchAsync), not yet tasks.
+  size_t preparing_launches() const { return preparing_.size(); }
   // Launch, then calls `done` once the task is final or `timeout_ms` passed (0 = no timeout).
   Result<TaskView> LaunchAndWait(const LaunchRequest& request, int64_t timeout_ms,
                                  WatchCallback done);
@@ -234,6 +250,11 @@ class TaskManager {
   // Merges a final task's branch into the workspace it was launched on, or reports the files in
   // conflict and changes nothing (Worktrees::Apply).
   Result<ApplyReport> ApplyWorktree(const std::string& task_id);
+  // The same two, with git run on options.blocking; `done` is called once, from a later loop turn
+  // unless there is no executor or the task has no branch.
+  void WorktreeDiffAsync(const std::string& task_id, std::function<void(Result<std::string>)> done);
+  void ApplyWorktreeAsync(const std::string& task_id,
+                          std::function<void(Result<ApplyReport>)> done);
   // Removes the worktrees no pending, running or interrupted task owns (after Recover: left by a
   // crash, or by a task whose end could not remove its worktree). Returns their paths.
   Result<std::vector<std::string>> RemoveOrphanedWorktrees();
@@ -280,6 +301,16 @@ class TaskManager {
   struct Watcher;
   struct Announcement;
   struct Tree;
+  struct Preparing;
+  // What LaunchAsync brings to the launch (engine/task_isolation.cc): the id its worktree was
+  // made for and the worktree; or, out, that a worktree must be made first.
+  struct Placement {
+    std::string task_id;                   // in: the id reserved for it ("" = a new one)
+    std::optional<TaskWorktree> worktree;  // in: made already
+    bool wanted = false;                   // out: the launch needs a worktree made first
+    std::string workspace;                 // out: where, from
+    std::string base;
+  };
   using BatchScope = Batch;
   // One store write, on copies of its records, so that it can be done again.
   using StoreWrite = std::function<Status(Store*)>;
@@ -379,7 +410,20 @@ class TaskManager {
   // Isolation (engine/task_isolation.cc): a new session's fresh worktree or the session's
   // previous one, into the task's record and `a->workspace`; then, when a run starts, the
   // worktree made present again; and at a final state, what it left on its branch.
-  Status PlaceInWorktree(const LaunchRequest& request, bool new_session, Active* a);
+  Status PlaceInWorktree(const LaunchRequest& request, bool new_session, Active* a,
+                         Placement* placement);
+  Result<TaskView> LaunchPlaced(const LaunchRequest& request, Placement* placement);
+  void OnWorktreeMade(const LaunchRequest& request, const std::string& task_id,
+                      Result<TaskWorktree> made);
+  // Removes a worktree nobody will own (a launch that did not happen), branch included, off the
+  // loop when there is an executor.
+  void DiscardWorktree(const TaskWorktree& worktree);
+  // Marks launches being prepared as cancelled when `matches` says so.
+  void CancelPreparing(const std::function<bool(const Preparing&)>& matches);
+  // Runs `work` on options.blocking (or inline), then `done` on the loop unless the manager is
+  // gone by then.
+  void RunBlocking(const std::string& owner, std::function<void()> work,
+                   std::function<void()> done);
   Status ReopenWorktree(Active* a);
   void FinishWorktree(TaskRecord* task);
   // See TaskManagerOptions::wake_idle_parents (engine/parent_wakeup.cc).
@@ -420,6 +464,10 @@ class TaskManager {
   int64_t day_spent_nano_usd_ = 0;
   int64_t retry_delay_ms_ = 0;
   Timer retry_timer_;
+  // Isolation: launches waiting for their worktree (task id -> what they were asked); cleared
+  // by the destructor, so results that come back after it find nothing.
+  std::unordered_map<std::string, std::unique_ptr<Preparing>> preparing_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace troupe

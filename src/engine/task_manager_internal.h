@@ -39,9 +39,18 @@ struct TaskManager::Tree {
   UsageTotals usage;
   int tasks = 0;
   int delegated = 0;
-  int active = 0;       // its tasks in the engine now (pending, running)
-  std::string verdict;  // set once the tree passed its cost budget
+  int active = 0;                // its tasks in the engine now (pending, running)
+  std::string verdict;           // set once the tree passed its cost budget
   std::deque<std::string> held;  // task ids waiting for room under tree_max_running, in order
+};
+
+// A launch whose worktree is being made (LaunchAsync): not a task yet.
+struct TaskManager::Preparing {
+  std::string parent_session_id;
+  std::string owner;
+  bool cancelled = false;
+  std::string why;  // when cancelled
+  LaunchDone done;
 };
 
 struct TaskManager::Watcher {

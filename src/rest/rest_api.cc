@@ -108,6 +108,9 @@ struct RestApi::Impl {
   bool shutdown_requested = false;
   std::map<uint64_t, PendingWait> pending;
   uint64_t next_wait = 1;
+  // False once detached: answers of git work (a launch in a worktree, a diff, an apply) that
+  // come back later find nobody.
+  std::shared_ptr<bool> alive_token = std::make_shared<bool>(true);
 
   int64_t Now() const { return deps.clock->WallMs(); }
 
@@ -128,6 +131,8 @@ struct RestApi::Impl {
   void Dispatch(const std::shared_ptr<HttpExchange>& ex, Route route, const std::string& id);
 
   void Launch(const std::shared_ptr<HttpExchange>& ex);
+  void Launched(const std::shared_ptr<HttpExchange>& ex, const LaunchRequest& request,
+                std::optional<int64_t> wait_ms, Result<TaskView> view);
   void List(HttpExchange& ex);
   void GetTask(const std::shared_ptr<HttpExchange>& ex, const std::string& id);
   void CancelTask(HttpExchange& ex, const std::string& id);
@@ -245,9 +250,15 @@ void RestApi::Impl::Dispatch(const std::shared_ptr<HttpExchange>& ex, Route rout
     case Route::kTaskSpend:
       return TaskSpend(*ex, id);
     case Route::kTaskDiff:
-      return ex->Respond(TaskDiffResponse(deps.manager, id));
-    case Route::kTaskApply:
-      return ex->Respond(TaskApplyResponse(deps.manager, id));
+    case Route::kTaskApply: {
+      // git runs off the loop; the answer comes on a later turn.
+      std::weak_ptr<bool> alive = alive_token;
+      auto respond = [alive, ex](ApiResponse response) {
+        if (auto a = alive.lock(); a && *a && !ex->closed()) ex->Respond(std::move(response));
+      };
+      if (route == Route::kTaskDiff) return TaskDiffResponseAsync(deps.manager, id, respond);
+      return TaskApplyResponseAsync(deps.manager, id, respond);
+    }
     case Route::kAgents:
       return Agents(*ex);
     case Route::kHealth:
@@ -285,18 +296,30 @@ void RestApi::Impl::Launch(const std::shared_ptr<HttpExchange>& ex) {
     Result<AgentDefinition> found = deps.agents->Find(request.agent);
     return Fail(*ex, LaunchError(found.status(), request));
   }
-  Result<TaskView> view = deps.manager->Launch(request);
+  // A launch in a worktree answers once git made it, on a later loop turn; the loop serves
+  // others meanwhile.
+  std::weak_ptr<bool> alive = alive_token;
+  deps.manager->LaunchAsync(
+      request, [this, alive, ex, request, wait_ms = body->wait_ms](Result<TaskView> view) {
+        if (auto a = alive.lock(); !a || !*a) return;
+        Launched(ex, request, wait_ms, std::move(view));
+      });
+}
+
+void RestApi::Impl::Launched(const std::shared_ptr<HttpExchange>& ex, const LaunchRequest& request,
+                             std::optional<int64_t> wait_ms, Result<TaskView> view) {
+  if (ex->closed()) return;  // the task (if any) runs; nobody to tell
   if (!view.ok()) return Fail(*ex, LaunchError(view.status(), request));
-  if (!body->wait_ms) {
+  if (!wait_ms) {
     return Reply(*ex, 201, json{{"task", TaskJson(*view, Now(), TaskJsonMode::kFull)}});
   }
   const bool settled = Settled(view->task.state);
-  if (settled || *body->wait_ms == 0) {
+  if (settled || *wait_ms == 0) {
     return Reply(
         *ex, 200,
         json{{"task", TaskJson(*view, Now(), TaskJsonMode::kFull)}, {"timed_out", !settled}});
   }
-  StartWait(ex, {view->task.id}, WaitMode::kAll, *body->wait_ms, /*many=*/false);
+  StartWait(ex, {view->task.id}, WaitMode::kAll, *wait_ms, /*many=*/false);
 }
 
 void RestApi::Impl::List(HttpExchange& ex) {
@@ -681,6 +704,7 @@ void RestApi::Impl::ShutdownAll() {
 }
 
 void RestApi::Impl::Detach() {
+  *alive_token = false;
   for (auto& [key, wait] : pending) {
     deps.manager->CancelWatch(wait.watch);
     wait.exchange->OnClose([] {});

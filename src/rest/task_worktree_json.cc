@@ -37,32 +37,35 @@ json WorktreeJson(const std::string& worktree_json) {
   return j;
 }
 
-ApiResponse TaskDiffResponse(TaskManager* manager, const std::string& task_id) {
+void TaskDiffResponseAsync(TaskManager* manager, const std::string& task_id, RespondWith respond) {
   Result<TaskView> view = manager->Get(task_id);
-  if (!view.ok()) return ApiErrorResponse(ApiErrorFromStatus(view.status()));
-  Result<std::string> diff = manager->WorktreeDiff(task_id);
-  if (!diff.ok()) return ApiErrorResponse(ApiErrorFromStatus(diff.status()));
+  if (!view.ok()) return respond(ApiErrorResponse(ApiErrorFromStatus(view.status())));
   Result<TaskWorktree> w = ParseTaskWorktree(view->task.worktree_json);
-  return Json(200, {{"task_id", task_id},
-                    {"branch", w.ok() ? w->branch : ""},
-                    {"base", w.ok() ? w->base : ""},
-                    {"diff", *diff}});
+  const std::string branch = w.ok() ? w->branch : "";
+  const std::string base = w.ok() ? w->base : "";
+  manager->WorktreeDiffAsync(task_id, [task_id, branch, base,
+                                       respond = std::move(respond)](Result<std::string> diff) {
+    if (!diff.ok()) return respond(ApiErrorResponse(ApiErrorFromStatus(diff.status())));
+    respond(Json(200, {{"task_id", task_id}, {"branch", branch}, {"base", base}, {"diff", *diff}}));
+  });
 }
 
-ApiResponse TaskApplyResponse(TaskManager* manager, const std::string& task_id) {
-  Result<ApplyReport> report = manager->ApplyWorktree(task_id);
-  if (!report.ok()) return ApiErrorResponse(ApiErrorFromStatus(report.status()));
-  if (!report->conflicts.empty()) {
-    json body = ApiErrorJson(ApiError::Of(409, "conflict", report->message));
-    body["error"]["conflicts"] = report->conflicts;
-    return Json(409, body);
-  }
-  return Json(200, {{"task_id", task_id},
-                    {"branch", BranchOf(manager, task_id)},
-                    {"applied", report->applied},
-                    {"already_applied", report->already_applied},
-                    {"merge_commit", report->merge_commit},
-                    {"message", report->message}});
+void TaskApplyResponseAsync(TaskManager* manager, const std::string& task_id, RespondWith respond) {
+  manager->ApplyWorktreeAsync(
+      task_id, [manager, task_id, respond = std::move(respond)](Result<ApplyReport> report) {
+        if (!report.ok()) return respond(ApiErrorResponse(ApiErrorFromStatus(report.status())));
+        if (!report->conflicts.empty()) {
+          json body = ApiErrorJson(ApiError::Of(409, "conflict", report->message));
+          body["error"]["conflicts"] = report->conflicts;
+          return respond(Json(409, body));
+        }
+        respond(Json(200, {{"task_id", task_id},
+                           {"branch", BranchOf(manager, task_id)},
+                           {"applied", report->applied},
+                           {"already_applied", report->already_applied},
+                           {"merge_commit", report->merge_commit},
+                           {"message", report->message}}));
+      });
 }
 
 }  // namespace troupe
