@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/host_pattern.h"
 #include "core/status.h"
 #include "llm/chat_types.h"
 
@@ -43,13 +44,13 @@ struct AgentDefinition {
   std::string name;         // [a-z0-9_-]{1,64}; see ValidateAgentName
   std::string description;  // one line: what the agent is for (listings, the delegation tool)
   std::string system_prompt;
-  std::string model;               // "provider/model" or an alias; empty = Config::default_model
+  std::string model;  // "provider/model" or an alias; empty = Config::default_model
   // Names from BuiltinToolNames() and MCP patterns ("mcp:docs/*", IsMcpToolEntry), no
   // duplicates, in order.
   std::vector<std::string> tools;
   int max_turns = kDefaultMaxTurns;
   int max_tool_calls = kDefaultMaxTurns * kToolCallsPerTurn;
-  std::optional<double> temperature;  // unset = the provider's default
+  std::optional<double> temperature;     // unset = the provider's default
   std::optional<int> max_output_tokens;  // unset = the model's default (llm/model_limits.h)
   ReasoningSettings reasoning;           // unset = the model's default
   bool prompt_caching = true;
@@ -62,7 +63,7 @@ struct AgentDefinition {
   std::string isolation;
   // Set by the config's `agents` entry only (never by a Markdown file: rights come from the user's
   // config). Whether its tool processes may use the network; unset = the sandbox's setting.
-  std::optional<bool> network;
+  std::optional<NetworkAccess> network;
   // The agents it may start with delegate_task; unset = those whose tools are all among its own
   // (AllowedDelegates in agent_catalog.h), so delegating never widens what it may do.
   std::optional<std::vector<std::string>> delegates_to;
@@ -83,8 +84,8 @@ struct AgentDefinition {
   bool AllowsTool(std::string_view tool) const;
 };
 
-// The tools troupe implements, in the order listings show them: read, list, glob, grep, webfetch, edit,
-// write, bash, todo_write, todo_read, delegate_task, background_output, background_wait,
+// The tools troupe implements, in the order listings show them: read, list, glob, grep, webfetch,
+// edit, write, bash, todo_write, todo_read, delegate_task, background_output, background_wait,
 // background_cancel.
 const std::vector<std::string>& BuiltinToolNames();
 // "none" or "worktree": what an agent's `isolation` may say.
@@ -100,8 +101,8 @@ Status ValidateAgentName(std::string_view name);
 // the config (config check, the task's start).
 bool IsMcpToolEntry(std::string_view entry);
 
-// OK when every entry of `tools` is a built-in tool name or an MCP pattern; otherwise InvalidArgument naming the
-// first unknown one, a likely intended name, and the valid names.
+// OK when every entry of `tools` is a built-in tool name or an MCP pattern; otherwise
+// InvalidArgument naming the first unknown one, a likely intended name, and the valid names.
 Status ValidateToolNames(const std::vector<std::string>& tools);
 
 // The message for an unknown tool name: `unknown tool "Read" (did you mean "read"?); valid

@@ -34,6 +34,7 @@
 #include "agent/loop_detector.h"
 #include "agent/tool.h"
 #include "core/clock.h"
+#include "core/host_pattern.h"
 #include "core/secret_redactor.h"
 #include "llm/provider.h"
 
@@ -63,13 +64,13 @@ struct AgentRunSpec {
   std::string workspace;  // absolute, canonical
   std::string system_prompt;
   Provider* provider = nullptr;
-  std::string model_id;  // what the provider is asked for
+  std::string model_id;     // what the provider is asked for
   std::string task_prompt;  // the task's prompt, as stored in the session ("" = unknown)
   std::vector<Tool*> tools;
   AgentLimits limits;
   // For the tools (ToolContext): whether tool processes may use the network (nullopt = the
   // sandbox's default) and the agents delegate_task may start (nullopt = any).
-  std::optional<bool> network;
+  std::optional<NetworkAccess> network;
   std::optional<std::vector<std::string>> delegates_to;
 };
 

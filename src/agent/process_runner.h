@@ -13,11 +13,11 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
-#include <memory>
 #include <vector>
 
 #include "agent/tool_cgroup.h"
@@ -74,6 +74,9 @@ struct ProcessOptions {
   // The control group the child joins between fork and exec (with everything it starts); all
   // left in it is killed when the run ends. Null = none.
   std::shared_ptr<const ToolCgroup> cgroup;
+  // What the run needs alive while it runs (the network proxy's endpoint of a sandboxed run):
+  // held by these options, so as long as the caller keeps them.
+  std::vector<std::shared_ptr<const void>> keep_alive;
   bool merge_stderr = false;    // stderr into the stdout capture, in the order written
   int64_t timeout_ms = 60'000;  // <= 0: no limit
   size_t stdout_head = 64 * 1024;

@@ -3,10 +3,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <string_view>
 
+#include "agent/network_bridge.h"
 #include "agent/workspace.h"
 
 extern char** environ;
@@ -34,12 +36,12 @@ bool Exists(const std::string& path) {
 }
 
 // Namespaces and mounts every sandboxed run gets (the probe too).
-std::vector<std::string> BaseArgs(const std::string& bwrap, bool network,
+std::vector<std::string> BaseArgs(const std::string& bwrap, bool all_network,
                                   SandboxView view = SandboxView::kSystem) {
   std::vector<std::string> args = {
       bwrap,           "--die-with-parent", "--new-session",       "--unshare-pid",
       "--unshare-ipc", "--unshare-uts",     "--unshare-cgroup-try"};
-  if (!network) args.push_back("--unshare-net");
+  if (!all_network) args.push_back("--unshare-net");
   if (view == SandboxView::kSystem) {
     args.insert(args.end(), {"--ro-bind", "/", "/"});
   } else {
@@ -73,7 +75,7 @@ std::string ProbeBubblewrap(const std::string& bwrap) {
   std::lock_guard<std::mutex> lock(mu);
   if (auto it = verdicts->find(bwrap); it != verdicts->end()) return it->second;
   ProcessOptions probe;
-  probe.argv = BaseArgs(bwrap, /*network=*/false);
+  probe.argv = BaseArgs(bwrap, /*all_network=*/false);
   probe.argv.insert(probe.argv.end(), {"--", FindExecutable("true", kSystemPath)});
   probe.inherit_environment = false;
   probe.env = {{"PATH", kSystemPath}};
@@ -112,6 +114,11 @@ void HideArgs(const std::string& path, std::vector<std::string>& args) {
     args.insert(args.end(), {"--ro-bind", "/dev/null", path});
   }
 }
+
+// Where the bridge and the proxy's socket appear inside a sandbox with an allow-list: in its
+// private /tmp, where bwrap may make mount points (the rest of / is read-only).
+constexpr const char* kBridgeInside = "/tmp/.troupe-net/troupe";
+constexpr const char* kProxySocketInside = "/tmp/.troupe-net/proxy.sock";
 
 bool AllowedVariable(std::string_view key) {
   return key == "LANG" || key == "LANGUAGE" || key == "TERM" || key == "TZ" || key == "USER" ||
@@ -159,6 +166,13 @@ Sandbox Sandbox::Create(SandboxPolicy policy) {
     return sandbox;
   }
   sandbox.bwrap_path_ = std::move(path);
+  if (sandbox.policy_.bridge_program.empty()) {
+    std::error_code ec;
+    std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) sandbox.bridge_path_ = self.string();
+  } else {
+    sandbox.bridge_path_ = sandbox.policy_.bridge_program;
+  }
   return sandbox;
 }
 
@@ -166,7 +180,8 @@ std::string Sandbox::Describe() const {
   const std::string processes = "; processes: " + cgroups_->Describe();
   if (policy_.mode == SandboxMode::kNone) return "none (explicitly off in the config)" + processes;
   if (!available()) return "unavailable: " + unavailable_;
-  return "bwrap (" + bwrap_path_ + "), network " + (policy_.network ? "on" : "off") + processes;
+  return "bwrap (" + bwrap_path_ + "), network " + DescribeNetworkAccess(policy_.network) +
+         processes;
 }
 
 std::vector<std::pair<std::string, std::string>> Sandbox::Environment(
@@ -225,14 +240,40 @@ ProcessOptions Sandbox::Unconfined(ProcessOptions options) const {
   return options;
 }
 
+Result<std::shared_ptr<NetworkProxy>> Sandbox::Proxy() const {
+  std::lock_guard<std::mutex> lock(proxy_->mu);
+  if (proxy_->proxy == nullptr) {
+    TROUPE_ASSIGN_OR_RETURN(proxy_->proxy,
+                            NetworkProxy::Start(policy_.proxy_socket_parent, policy_.proxy_limits,
+                                                policy_.log_refusal));
+  }
+  return proxy_->proxy;
+}
+
 Result<ProcessOptions> Sandbox::Wrap(ProcessOptions options, const std::string& workspace,
-                                     std::optional<bool> network, SandboxView view) const {
+                                     std::optional<NetworkAccess> network, SandboxView view,
+                                     std::string_view network_scope) const {
   if (!available()) return Status::FailedPrecondition(unavailable_);
   if (cgroups_->available() && options.cgroup == nullptr) {
     TROUPE_ASSIGN_OR_RETURN(options.cgroup, cgroups_->ForRun());
   }
+  // Mode none confines nothing, the network included: an allow-list cannot hold there.
   if (policy_.mode == SandboxMode::kNone) return Unconfined(std::move(options));
-  std::vector<std::string> args = BaseArgs(bwrap_path_, network.value_or(policy_.network), view);
+  const NetworkAccess& access = network ? *network : policy_.network;
+  std::shared_ptr<ProxyEndpoint> endpoint;
+  if (access.filtered()) {
+    if (bridge_path_.empty()) {
+      return Status::Unavailable(
+          "cannot apply the network allow-list: the troupe binary (/proc/self/exe) cannot be "
+          "found to run as the sandbox's bridge");
+    }
+    TROUPE_ASSIGN_OR_RETURN(std::shared_ptr<NetworkProxy> proxy, Proxy());
+    ProxyRules rules;
+    rules.hosts = access.hosts;
+    rules.allow_loopback_for_tests = policy_.proxy_allows_loopback_for_tests;
+    TROUPE_ASSIGN_OR_RETURN(endpoint, proxy->Open(std::move(rules), std::string(network_scope)));
+  }
+  std::vector<std::string> args = BaseArgs(bwrap_path_, access.all, view);
   // A hidden directory that holds the workspace is hidden first, so the workspace bound after
   // it stays visible; every other hidden path is hidden after, even inside the workspace.
   std::vector<std::string> after;
@@ -271,7 +312,24 @@ Result<ProcessOptions> Sandbox::Wrap(ProcessOptions options, const std::string& 
     // A program configured elsewhere (rg in /opt/...): its own file, read-only.
     args.insert(args.end(), {"--ro-bind", program, program});
   }
+  if (endpoint != nullptr) {
+    args.insert(args.end(), {"--ro-bind", bridge_path_, kBridgeInside, "--bind",
+                             endpoint->socket_path(), kProxySocketInside});
+  }
   args.insert(args.end(), {"--chdir", options.cwd.empty() ? workspace : options.cwd, "--"});
+  if (endpoint != nullptr) {
+    // The bridge runs the program once it listens, and exits with its status.
+    args.insert(args.end(), {kBridgeInside, std::string(kNetworkBridgeCommand),
+                             std::to_string(kSandboxProxyPort), kProxySocketInside, "--"});
+    const std::string url = "http://127.0.0.1:" + std::to_string(kSandboxProxyPort);
+    for (const char* name :
+         {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"}) {
+      options.env.emplace_back(name, url);
+    }
+    options.env.emplace_back("NO_PROXY", "");
+    options.env.emplace_back("no_proxy", "");
+    options.keep_alive.push_back(std::move(endpoint));
+  }
   args.push_back(std::move(program));
   args.insert(args.end(), options.argv.begin() + 1, options.argv.end());
   options.env = Environment(options.env, /*sandboxed=*/true);

@@ -6,7 +6,9 @@
 //     ~/.ssh, ~/.config/troupe, ...) as empty directories or an empty file;
 //   - a private /tmp, a minimal /dev, its own /proc of its own PID namespace (it sees no other
 //     process), no network unless the policy allows it (its own network namespace: not even
-//     loopback reaches the host);
+//     loopback reaches the host); with an allow-list of hosts, still its own namespace, whose
+//     only way out is the daemon's filtering proxy (agent/network_proxy.h) through a bridge on
+//     127.0.0.1:3128 inside (agent/network_bridge.h) and the *_PROXY variables pointing at it;
 //   - resource limits (processes, CPU seconds, address space, file size), set before bwrap runs,
 //     so they hold for everything inside; and where the daemon may make control groups, a group
 //     per run whose pids.max caps its processes, for root too (agent/tool_cgroup.h);
@@ -26,12 +28,16 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "agent/network_proxy.h"
 #include "agent/process_runner.h"
 #include "agent/tool_cgroup.h"
+#include "core/host_pattern.h"
 #include "core/status.h"
 
 namespace troupe {
@@ -63,7 +69,7 @@ struct SandboxLimits {
 
 struct SandboxPolicy {
   SandboxMode mode = SandboxMode::kBubblewrap;
-  bool network = false;  // the default for agents that do not say
+  NetworkAccess network;  // the default for agents that do not say (none)
   // Absolute paths never visible inside (missing ones are skipped). Relative ones are refused by
   // the config; "~/" is expanded by the caller.
   std::vector<std::string> hidden;
@@ -72,7 +78,19 @@ struct SandboxPolicy {
   // Where each tool run gets a control group capped at limits.max_processes (tool_cgroup.h);
   // "" = none (the rlimits alone).
   std::string cgroup_root = "/sys/fs/cgroup";
+  // For allow-lists: the program run inside as the bridge ("" = this very binary, from
+  // /proc/self/exe; it must answer kNetworkBridgeCommand), where the proxy makes its sockets,
+  // the proxy's limits, and who hears of refused hosts (once per task).
+  std::string bridge_program;
+  std::string proxy_socket_parent = "/tmp";
+  ProxyLimits proxy_limits;
+  ProxyRefusalLog log_refusal;
+  // Lets an address pattern reach loopback through the proxy. Tests only: no config key sets it.
+  bool proxy_allows_loopback_for_tests = false;
 };
+
+// Where the bridge listens inside a sandbox with an allow-list, and what *_PROXY name.
+inline constexpr int kSandboxProxyPort = 3128;
 
 // The PATH tools get, and where troupe looks for bwrap, bash and rg.
 inline constexpr const char* kSystemPath =
@@ -102,11 +120,14 @@ class Sandbox {
   // `options` made to run inside the sandbox with `workspace` (absolute, canonical) writable:
   // the program wrapped in bwrap, the environment replaced by the allow-list plus
   // `options.env`, the limits added, a control group of its own when cgroups() is available
-  // (IoError when that group cannot be made now: a run is never silently uncapped). `network` nullopt = the policy's default.
+  // (IoError when that group cannot be made now: a run is never silently uncapped). `network`
+  // nullopt = the policy's default; an allow-list opens a proxy endpoint for this run (kept
+  // in the options' keep_alive) whose refusals are logged under `network_scope` (the task id).
   // FailedPrecondition with unavailable_reason() when the sandbox is unavailable.
   Result<ProcessOptions> Wrap(ProcessOptions options, const std::string& workspace,
-                              std::optional<bool> network = std::nullopt,
-                              SandboxView view = SandboxView::kSystem) const;
+                              std::optional<NetworkAccess> network = std::nullopt,
+                              SandboxView view = SandboxView::kSystem,
+                              std::string_view network_scope = {}) const;
 
   // The same without bwrap (clean environment, limits and the run's control group when one can
   // be made): for programs that only read and need no confinement when no sandbox can be had.
@@ -118,11 +139,20 @@ class Sandbox {
   std::vector<std::pair<std::string, std::string>> Environment(
       const std::vector<std::pair<std::string, std::string>>& extra, bool sandboxed) const;
   std::vector<ProcessLimit> Limits() const;
+  // The proxy, started on first use.
+  Result<std::shared_ptr<NetworkProxy>> Proxy() const;
+
+  struct ProxyHolder {
+    std::mutex mu;
+    std::shared_ptr<NetworkProxy> proxy;
+  };
 
   SandboxPolicy policy_;
   std::string bwrap_path_;  // "" when unavailable or mode none
   std::string unavailable_;
   std::shared_ptr<ToolCgroups> cgroups_;
+  std::string bridge_path_;  // the bridge program, resolved; "" when it cannot be found
+  std::shared_ptr<ProxyHolder> proxy_ = std::make_shared<ProxyHolder>();
 };
 
 }  // namespace troupe

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/host_pattern.h"
 #include "core/status.h"
 #include "llm/chat_types.h"
 #include "store/records.h"
@@ -82,7 +83,7 @@ struct ToolContext {
   // call no id. Tools with effects outside the session (delegate_task) use it to act once.
   std::string call_key;
   // Whether the agent's tool processes may use the network; nullopt = the sandbox's default.
-  std::optional<bool> network;
+  std::optional<NetworkAccess> network;
   // The agents delegate_task may start for this agent (AllowedDelegates in agent_catalog.h);
   // nullopt = any (callers that are not agents).
   std::optional<std::vector<std::string>> delegates_to;
@@ -109,7 +110,8 @@ class Tool {
   }
   // Starts the call. `arguments` is what the model wrote, parsed (it may be anything: null, a
   // string, an object with wrong types). `done` runs once, on the loop, from a later turn.
-  virtual std::unique_ptr<ToolRun> Start(const nlohmann::json& arguments, const ToolContext& context,
+  virtual std::unique_ptr<ToolRun> Start(const nlohmann::json& arguments,
+                                         const ToolContext& context,
                                          std::function<void(ToolResult)> done) = 0;
 
   // Roughly the tokens spec() takes in a request (its text / 4), for fitting the context

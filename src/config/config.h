@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/host_pattern.h"
+
 namespace troupe {
 
 // The `background_task` section. Key names are the reference's (defaultConcurrency,
@@ -26,8 +28,10 @@ struct BackgroundTaskConfig {
 
 // The `sandbox` section: how tool processes (bash, ripgrep) are confined (agent/sandbox.h).
 struct SandboxConfig {
-  std::string mode = "bwrap";       // "bwrap" or "none" (no sandbox, by explicit choice)
-  bool network = false;             // tool processes may use the network; agents may override
+  std::string mode = "bwrap";  // "bwrap" or "none" (no sandbox, by explicit choice)
+  // Whether tool processes may use the network: false (none), true (all of the host's), or an
+  // allow-list of host patterns (only those, through the sandbox's proxy); agents may override.
+  NetworkAccess network;
   std::vector<std::string> hide;    // more paths never visible inside ("~/" = the home directory)
   int64_t max_processes = 2048;     // RLIMIT_NPROC; 0 = none
   int64_t cpu_seconds = 900;        // RLIMIT_CPU of each process; 0 = none
@@ -62,17 +66,17 @@ struct AgentConfig {
   std::optional<int> max_turns;
   std::optional<int> max_tool_calls;
   std::optional<double> temperature;
-  std::optional<int> max_output_tokens;        // unset = the model's default (llm/model_limits.h)
-  std::optional<int> thinking_budget;          // Anthropic extended thinking budget, tokens
+  std::optional<int> max_output_tokens;         // unset = the model's default (llm/model_limits.h)
+  std::optional<int> thinking_budget;           // Anthropic extended thinking budget, tokens
   std::optional<std::string> reasoning_effort;  // minimal, low, medium, high (OpenAI)
-  std::optional<bool> prompt_caching;          // unset = on
-  std::optional<std::string> prompt;         // replaces the system prompt
-  std::optional<std::string> prompt_append;  // appended to it
+  std::optional<bool> prompt_caching;           // unset = on
+  std::optional<std::string> prompt;            // replaces the system prompt
+  std::optional<std::string> prompt_append;     // appended to it
   std::optional<std::string> description;
   std::optional<int64_t> task_ttl_ms;
   std::optional<int64_t> pending_ttl_ms;
   std::optional<int64_t> stale_timeout_ms;
-  std::optional<bool> network;  // the agent's tool processes may use the network
+  std::optional<NetworkAccess> network;  // the agent's tool processes' network (as sandbox's)
   std::optional<std::string> isolation;  // "none" or "worktree" (a git worktree per session)
   // The agents it may delegate to; unset = those whose tools are all among its own.
   std::optional<std::vector<std::string>> delegates_to;
@@ -99,9 +103,9 @@ struct ModelPrice {
 struct BudgetConfig {
   std::optional<int64_t> task_max_tokens;  // input + output tokens of one task
   std::optional<double> task_max_cost_usd;
-  std::optional<double> tree_max_cost_usd;  // a top-level task and all it delegated
-  int tree_max_tasks = 50;                  // tasks ever launched in one tree; 0 = no cap
-  int tree_max_running = 0;                 // tasks of one tree running at once; 0 = no cap
+  std::optional<double> tree_max_cost_usd;   // a top-level task and all it delegated
+  int tree_max_tasks = 50;                   // tasks ever launched in one tree; 0 = no cap
+  int tree_max_running = 0;                  // tasks of one tree running at once; 0 = no cap
   std::optional<double> daily_max_cost_usd;  // all tasks, per UTC day
   // A task under a cost budget on a model without a price is refused (its spend could not be
   // counted) unless this is true: then it runs and only its token budgets see it.
@@ -112,16 +116,16 @@ struct BudgetConfig {
 // may be given (docs/CONFIG.md "MCP servers"). Exactly one of `command` (stdio) and `url`
 // (streamable HTTP) is set.
 struct McpServerConfig {
-  std::string name;                  // the key: [a-z0-9_-], the `<name>__` prefix of its tools
-  std::string command;               // stdio: the program (looked up in PATH)
+  std::string name;     // the key: [a-z0-9_-], the `<name>__` prefix of its tools
+  std::string command;  // stdio: the program (looked up in PATH)
   std::vector<std::string> args;
-  std::map<std::string, std::string> env;  // added to the daemon's; "${VAR}" expanded at start
-  std::string cwd;                   // "" = the daemon's workspace
-  std::string url;                   // streamable HTTP endpoint
+  std::map<std::string, std::string> env;      // added to the daemon's; "${VAR}" expanded at start
+  std::string cwd;                             // "" = the daemon's workspace
+  std::string url;                             // streamable HTTP endpoint
   std::map<std::string, std::string> headers;  // "${VAR}" expanded when the server is used
-  int64_t timeout_ms = 60'000;       // one tools/call; the task's cancel ends it sooner
-  int64_t startup_timeout_ms = 30'000;  // start + initialize + tools/list
-  bool research = false;             // the built-in librarian gets its tools
+  int64_t timeout_ms = 60'000;                 // one tools/call; the task's cancel ends it sooner
+  int64_t startup_timeout_ms = 30'000;         // start + initialize + tools/list
+  bool research = false;                       // the built-in librarian gets its tools
   // stdio: one process serves every task (the server says it keeps no per-client state); when
   // false each task gets its own process, stopped when the task ends. HTTP servers are always
   // shared (the key is refused on them).
@@ -130,7 +134,7 @@ struct McpServerConfig {
   // user's own file does not list it in `mcp_servers_allowed`: troupe never starts it, and says
   // this instead (config check, `troupe mcp-servers`, an agent's task).
   std::string blocked;
-  std::string file;                  // the config file that defined it last, for messages
+  std::string file;  // the config file that defined it last, for messages
 };
 
 // The `webfetch` section: what the webfetch tool may fetch.

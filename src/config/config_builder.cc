@@ -159,6 +159,43 @@ class ConfigFileReader {
     return false;
   }
 
+  // `network`: true, false, or an array of host patterns, each checked where it is written.
+  bool ReadNetwork(const json& v, const At& at, NetworkAccess* out) {
+    if (v.is_boolean()) {
+      *out = NetworkAccess(v.get<bool>());
+      return true;
+    }
+    if (!v.is_array()) {
+      ValueError(at,
+                 "expected true, false, or an array of host patterns ([\"github.com\", "
+                 "\"*.npmjs.org\"]), got " +
+                     DescribeJsonValue(v));
+      return false;
+    }
+    std::vector<HostPattern> hosts;
+    bool ok = true;
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (!v[i].is_string()) {
+        ValueError(Element(at, i),
+                   "expected a host pattern (\"github.com\", \"*.npmjs.org\", "
+                   "\"github.com:443\"), got " +
+                       DescribeJsonValue(v[i]));
+        ok = false;
+        continue;
+      }
+      Result<HostPattern> pattern = ParseHostPattern(v[i].get<std::string>());
+      if (!pattern.ok()) {
+        ValueError(Element(at, i), pattern.status().message());
+        ok = false;
+        continue;
+      }
+      hosts.push_back(std::move(*pattern));
+    }
+    if (!ok) return false;
+    *out = NetworkAccess::Hosts(std::move(hosts));
+    return true;
+  }
+
   // An integer within the key's bounds.
   bool ReadInteger(const ConfigKey& key, const json& v, const At& at, int64_t* out) {
     std::string expected =
@@ -436,7 +473,7 @@ class ConfigFileReader {
       }
       sb.mode = std::move(mode);
     } else if (name == "network") {
-      ReadBool(v, at, &sb.network);
+      ReadNetwork(v, at, &sb.network);
     } else if (name == "hide") {
       std::vector<std::string> paths;
       if (!ReadNames(v, at, "path", &paths)) return;
@@ -609,7 +646,8 @@ class ConfigFileReader {
                              &b_->warnings_);
         for (size_t i = 0; i < tools.size(); ++i) {
           const At element = Element(at, i);
-          if (tools[i].starts_with("mcp:")) mcp.AgentToolPattern(tools[i], {element.pointer, element.path});
+          if (tools[i].starts_with("mcp:"))
+            mcp.AgentToolPattern(tools[i], {element.pointer, element.path});
         }
         agent->tools = std::move(tools);
       }
@@ -618,7 +656,7 @@ class ConfigFileReader {
         agent->delegates_to = std::move(agents);
       }
     } else if (name == "network") {
-      if (bool on = false; ReadBool(v, at, &on)) agent->network = on;
+      if (NetworkAccess access; ReadNetwork(v, at, &access)) agent->network = std::move(access);
     } else if (name == "isolation") {
       std::string isolation;
       if (!ReadString(v, at, &isolation)) return;

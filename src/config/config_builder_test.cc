@@ -344,8 +344,7 @@ TEST(ConfigLoaderTest, MaxReplyBytesBoundsAProvidersReplies) {
   r = LoadConfigFromSources({{"troupe.jsonc", InProvider("base_url", "\"http://x\"")}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->config.providers.at("openai").max_reply_bytes, int64_t{32} << 20);
-  EXPECT_FALSE(
-      LoadConfigFromSources({{"troupe.jsonc", InProvider("max_reply_bytes", "10")}}).ok());
+  EXPECT_FALSE(LoadConfigFromSources({{"troupe.jsonc", InProvider("max_reply_bytes", "10")}}).ok());
 }
 
 TEST(ConfigLoaderTest, MaxOutputTokensGivesModelsOfAProviderTheirOutputLimit) {
@@ -368,8 +367,8 @@ TEST(ConfigLoaderTest, MaxOutputTokensGivesModelsOfAProviderTheirOutputLimit) {
 }
 
 TEST(ConfigLoaderTest, ApiKeyHeaderNamesWhereTheKeyGoes) {
-  Result<LoadedConfig> r = LoadConfigFromSources(
-      {{"troupe.jsonc", InProvider("api_key_header", "\"api-key\"")}});
+  Result<LoadedConfig> r =
+      LoadConfigFromSources({{"troupe.jsonc", InProvider("api_key_header", "\"api-key\"")}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->config.providers.at("openai").api_key_header, "api-key");
   EXPECT_EQ(ErrorOf(InProvider("api_key_header", "\"api key\"")),
@@ -389,6 +388,38 @@ TEST(ConfigLoaderTest, ApiKeyHeaderNamesWhereTheKeyGoes) {
 namespace troupe {
 namespace {
 
+TEST(ConfigLoaderTest, NetworkIsABooleanOrAnAllowListOfHostPatterns) {
+  Result<LoadedConfig> r = Load(R"({
+    "sandbox": {"network": ["github.com", "*.npmjs.org", "10.0.0.7:8080"]},
+    "agents": {"general": {"network": ["pypi.org"]}, "explore": {"network": []}}
+  })");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const NetworkAccess& sb = r->config.sandbox.network;
+  EXPECT_TRUE(sb.filtered());
+  ASSERT_EQ(sb.hosts.size(), 3u);
+  EXPECT_EQ(sb.hosts[1].kind, HostPattern::Kind::kWildcard);
+  EXPECT_EQ(sb.hosts[2].port, 8080);
+  EXPECT_EQ(DescribeNetworkAccess(*r->config.agents.at("general").network), "only pypi.org");
+  // An empty list is no network at all.
+  EXPECT_TRUE(r->config.agents.at("explore").network->none());
+
+  // A bad pattern is refused where it is written: file:line:col, the element, and why.
+  Result<LoadedConfig> bad =
+      LoadConfigFromSources({{"/home/u/.config/troupe/troupe.jsonc",
+                              "{\n  \"agents\": {\"general\": {\"network\": [\"github.com\",\n    "
+                              "\"https://x.org\"]}}\n}"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(),
+              HasSubstr("/home/u/.config/troupe/troupe.jsonc:3:5: agents.general.network[1]: host "
+                        "pattern \"https://x.org\""));
+  EXPECT_THAT(ErrorOf("{\"sandbox\": {\"network\": [\"*\"]}}"),
+              HasSubstr("sandbox.network[0]: host pattern \"*\": \"*\" would allow every host"));
+  EXPECT_THAT(ErrorOf("{\"sandbox\": {\"network\": \"github.com\"}}"),
+              HasSubstr("sandbox.network: expected true, false, or an array of host patterns"));
+  EXPECT_THAT(ErrorOf("{\"sandbox\": {\"network\": [42]}}"),
+              HasSubstr("sandbox.network[0]: expected a host pattern"));
+}
+
 TEST(ConfigLoaderTest, SandboxSectionAndAgentRights) {
   Result<LoadedConfig> r = Load(R"({
     "sandbox": {"mode": "none", "network": true, "hide": ["~/secrets", "/srv/keys"],
@@ -398,7 +429,7 @@ TEST(ConfigLoaderTest, SandboxSectionAndAgentRights) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   const SandboxConfig& sb = r->config.sandbox;
   EXPECT_EQ(sb.mode, "none");
-  EXPECT_TRUE(sb.network);
+  EXPECT_TRUE(sb.network.all);
   EXPECT_THAT(sb.hide, ElementsAre("~/secrets", "/srv/keys"));
   EXPECT_EQ(sb.max_processes, 100);
   EXPECT_EQ(sb.cpu_seconds, 0);
@@ -406,7 +437,7 @@ TEST(ConfigLoaderTest, SandboxSectionAndAgentRights) {
   EXPECT_EQ(sb.file_size_mb, 10);
   const AgentConfig& lead = r->config.agents.at("lead");
   EXPECT_EQ(lead.delegates_to, (std::vector<std::string>{"explore", "general"}));
-  EXPECT_EQ(lead.network, false);
+  EXPECT_EQ(lead.network, NetworkAccess(false));
 
   EXPECT_THAT(ErrorOf("{\"sandbox\": {\"mode\": \"off\"}}"),
               HasSubstr("sandbox.mode: expected \"bwrap\" (the default) or \"none\""));
@@ -490,10 +521,11 @@ TEST(ConfigLoaderTest, BadBudgetsAndPricesAreRefusedWhereTheyAre) {
   EXPECT_EQ(ErrorOf(InEntry("prices", "gpt-4o", "input", "1")),
             "troupe.jsonc:3:5: prices.gpt-4o: a price is for a \"provider/model\", like "
             "\"anthropic/claude-sonnet-4-5\"");
-  EXPECT_EQ(ErrorOf(InEntry("prices", "openai/gpt-4o", "input", "-1")),
-            "troupe.jsonc:3:5: prices[\"openai/gpt-4o\"]: \"output\" is missing (USD per million "
-            "tokens)\ntroupe.jsonc:4:16: prices[\"openai/gpt-4o\"].input: expected a number from 0 to "
-            "100000, got -1");
+  EXPECT_EQ(
+      ErrorOf(InEntry("prices", "openai/gpt-4o", "input", "-1")),
+      "troupe.jsonc:3:5: prices[\"openai/gpt-4o\"]: \"output\" is missing (USD per million "
+      "tokens)\ntroupe.jsonc:4:16: prices[\"openai/gpt-4o\"].input: expected a number from 0 to "
+      "100000, got -1");
   EXPECT_EQ(ErrorOf(InEntry("prices", "openai/gpt-4o", "input", "1")),
             "troupe.jsonc:3:5: prices[\"openai/gpt-4o\"]: \"output\" is missing (USD per million "
             "tokens)");

@@ -108,7 +108,7 @@ std::vector<ConfigSection> MakeSections() {
       {"sandbox",
        {
            Key("mode", T::kString),
-           Key("network", T::kBoolean),
+           Key("network", T::kNetwork),
            Key("hide", T::kStringArray),
            Key("max_processes", T::kInteger, 0, kMaxSandboxLimit),
            Key("cpu_seconds", T::kInteger, 0, kMaxSandboxLimit),
@@ -147,7 +147,7 @@ std::vector<ConfigSection> MakeSections() {
            kMs[0],
            kMs[1],
            kMs[2],
-           Key("network", T::kBoolean),
+           Key("network", T::kNetwork),
            Key("isolation", T::kString),
            Key("delegates_to", T::kStringArray),
            Key("max_tokens", T::kInteger, 1, kMaxBudgetTokens),

@@ -16,6 +16,7 @@ enum class ConfigValueType {
   kInteger,      // bounded by [minimum, maximum]
   kNumber,       // bounded by [minimum, maximum]
   kStringArray,  // array of strings
+  kNetwork,      // true, false, or an array of host patterns (core/host_pattern.h)
   kStringMap,    // object of strings
   kIntegerMap,   // object of integers bounded by [minimum, maximum]
   kObject,       // a section of its own (see ConfigSection::path)

@@ -105,6 +105,11 @@ TEST(ConfigSchemaTest, TypesAndBoundsMatchTheLoader) {
           EXPECT_EQ(p.at("type"), "number");
           expect_bounds(p);
           break;
+        case ConfigValueType::kNetwork:
+          EXPECT_EQ(p.at("oneOf").at(0).at("type"), "boolean");
+          EXPECT_EQ(p.at("oneOf").at(1).at("type"), "array");
+          EXPECT_EQ(p.at("oneOf").at(1).at("items").at("type"), "string");
+          break;
         case ConfigValueType::kStringArray:
           EXPECT_EQ(p.at("type"), "array");
           EXPECT_EQ(p.at("items").at("type"), "string");

@@ -440,8 +440,12 @@ int Serve(const ServeOptions& options, const DaemonPaths& paths, spdlog::level::
     spdlog::warn("agents: {}", diag.message);
   }
   BuiltInToolOptions tool_options;
-  tool_options.sandbox = std::make_shared<Sandbox>(
-      Sandbox::Create(DaemonSandboxPolicy(config.sandbox, paths, ProcessEnv())));
+  SandboxPolicy sandbox_policy = DaemonSandboxPolicy(config.sandbox, paths, ProcessEnv());
+  // The proxy's thread calls this, once per task and refused host.
+  sandbox_policy.log_refusal = [](const std::string& task, const std::string& message) {
+    spdlog::info("tool network: {}: refused {}", task.empty() ? "(no task)" : task, message);
+  };
+  tool_options.sandbox = std::make_shared<Sandbox>(Sandbox::Create(std::move(sandbox_policy)));
   if (!tool_options.sandbox->available()) {
     spdlog::warn("troupe serve: bash will be refused: {}",
                  tool_options.sandbox->unavailable_reason());

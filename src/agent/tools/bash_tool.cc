@@ -21,7 +21,8 @@ std::string TimeoutText(int64_t ms) {
 }
 
 ToolResult RunCommand(const Sandbox& sandbox, const std::string& bash, const std::string& root,
-                      const BashRequest& r, std::optional<bool> network,
+                      const BashRequest& r, const std::optional<NetworkAccess>& network,
+                      const std::string& task_id,
                       const std::vector<std::pair<std::string, std::string>>& env,
                       ProcessHandle* handle) {
   ProcessOptions options;
@@ -32,7 +33,8 @@ ToolResult RunCommand(const Sandbox& sandbox, const std::string& bash, const std
   options.timeout_ms = r.timeout_ms;
   options.stdout_head = BashTool::kOutputHeadBytes;
   options.stdout_tail = BashTool::kOutputTailBytes;
-  Result<ProcessOptions> sandboxed = sandbox.Wrap(std::move(options), root, network);
+  Result<ProcessOptions> sandboxed =
+      sandbox.Wrap(std::move(options), root, network, SandboxView::kSystem, task_id);
   if (!sandboxed.ok()) return ToolResult::Error("bash: refused: " + sandboxed.status().message());
   Result<ProcessResult> run = RunProcess(*sandboxed, handle);
   if (!run.ok()) return ToolResult::Error("bash: " + run.status().message());
@@ -121,8 +123,8 @@ std::unique_ptr<ToolRun> BashTool::Start(const nlohmann::json& arguments,
   return PendingToolRun::Blocking(
       context,
       [bash = bash_, root = context.workspace_root, r = std::move(r), env = std::move(env),
-       sandbox = sandbox_, network = context.network,
-       handle] { return RunCommand(*sandbox, bash, root, r, network, env, handle.get()); },
+       sandbox = sandbox_, network = context.network, task_id = context.task_id,
+       handle] { return RunCommand(*sandbox, bash, root, r, network, task_id, env, handle.get()); },
       std::move(done), handle);
 }
 
