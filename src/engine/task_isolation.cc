@@ -113,6 +113,35 @@ void TaskManager::RunBlocking(const std::string& owner, std::function<void()> wo
       });
 }
 
+void TaskManager::RunGitWrite(const std::string& repo, const std::string& owner,
+                              std::function<void()> work, std::function<void()> done) {
+  auto start = [this, repo, owner, work = std::move(work), done = std::move(done)]() mutable {
+    RunBlocking(owner, std::move(work), [this, repo, done = std::move(done)] {
+      done();
+      StartNextGitWrite(repo);
+    });
+  };
+  auto queue = git_writes_.find(repo);
+  if (queue != git_writes_.end()) {
+    queue->second.push_back(std::move(start));
+    return;
+  }
+  git_writes_.emplace(repo, std::deque<std::function<void()>>());
+  start();
+}
+
+void TaskManager::StartNextGitWrite(const std::string& repo) {
+  auto queue = git_writes_.find(repo);
+  if (queue == git_writes_.end()) return;
+  if (queue->second.empty()) {
+    git_writes_.erase(queue);
+    return;
+  }
+  std::function<void()> next = std::move(queue->second.front());
+  queue->second.pop_front();
+  next();
+}
+
 void TaskManager::LaunchAsync(const LaunchRequest& request, LaunchDone done) {
   Placement placement;
   Result<TaskView> launched = LaunchPlaced(request, &placement);
@@ -125,8 +154,8 @@ void TaskManager::LaunchAsync(const LaunchRequest& request, LaunchDone done) {
   preparing_[id] = std::move(preparing);
   auto made = std::make_shared<Result<TaskWorktree>>(Status::Internal("not run"));
   Worktrees* worktrees = options_.worktrees;
-  RunBlocking(
-      id,
+  RunGitWrite(
+      placement.workspace, id,
       [made, worktrees, id, workspace = placement.workspace, base = placement.base] {
         *made = worktrees->Create(workspace, base, id);
       },
@@ -158,8 +187,8 @@ void TaskManager::OnWorktreeMade(const LaunchRequest& request, const std::string
 
 void TaskManager::DiscardWorktree(const TaskWorktree& worktree) {
   Worktrees* worktrees = options_.worktrees;
-  RunBlocking(
-      "", [worktrees, worktree] { (void)worktrees->Discard(worktree); }, [] {});
+  RunGitWrite(
+      worktree.repo, "", [worktrees, worktree] { (void)worktrees->Discard(worktree); }, [] {});
 }
 
 void TaskManager::CancelPreparing(const std::function<bool(const Preparing&)>& matches) {
@@ -267,8 +296,8 @@ void TaskManager::ApplyWorktreeAsync(const std::string& task_id,
   if (!worktree.ok()) return done(worktree.status());
   auto report = std::make_shared<Result<ApplyReport>>(Status::Internal("not run"));
   Worktrees* worktrees = options_.worktrees;
-  RunBlocking(
-      task_id,
+  RunGitWrite(
+      worktree->repo, task_id,
       [report, worktrees, w = *worktree, message = ApplyMessage(*view, *worktree)] {
         *report = worktrees->Apply(w, message);
       },

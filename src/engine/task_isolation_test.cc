@@ -281,6 +281,43 @@ TEST_F(TaskIsolationTest, TheEngineServesOthersWhileAWorktreeIsBeingMade) {
   EXPECT_EQ(ReadFileBytes(repo_ + "/notes.txt"), "in my worktree\n");
 }
 
+// Worktrees of one repository are made one at a time, in launch order; another repository's
+// set-up does not wait for them.
+TEST_F(TaskIsolationTest, SetUpsOfOneRepositoryTakeTurnsAndOthersDoNotWait) {
+  Build(HeldOptions());
+  const std::string other_repo = dir_.File("other");
+  MakeGitRepo(other_repo, {{"notes.txt", "other\n"}});
+  auto first = LaunchLater(Isolated("first"));
+  auto second = LaunchLater(Isolated("second"));
+  auto third = LaunchLater(Isolated("third"));
+  LaunchRequest elsewhere_request = Isolated("elsewhere");
+  elsewhere_request.workspace = other_repo;
+  auto elsewhere = LaunchLater(elsewhere_request);
+  EXPECT_EQ(manager_->preparing_launches(), 4u);
+  EXPECT_EQ(held_.held(), 2u) << "one set-up per repository runs: repo's first, and other's";
+
+  held_.Release();  // repo's first
+  ASSERT_TRUE(first->has_value() && (*first)->ok());
+  EXPECT_FALSE(second->has_value());
+  EXPECT_EQ(held_.held(), 2u) << "other's set-up, then repo's second, now running";
+  held_.Release();  // other's
+  ASSERT_TRUE(elsewhere->has_value() && (*elsewhere)->ok());
+  EXPECT_EQ(held_.held(), 1u);
+  held_.Release();  // repo's second
+  ASSERT_TRUE(second->has_value() && (*second)->ok());
+  EXPECT_FALSE(third->has_value());
+  EXPECT_EQ(held_.held(), 1u);
+  held_.Release();
+  ASSERT_TRUE(third->has_value() && (*third)->ok());
+  EXPECT_EQ(held_.held(), 0u);
+  EXPECT_EQ(manager_->preparing_launches(), 0u);
+  EXPECT_EQ(TaskCount(), 4u);
+  for (const auto& launched : {first, second, third}) {
+    const std::string id = (**launched)->task.id;
+    EXPECT_EQ(WorktreeOf(id).branch, "troupe/" + id);
+  }
+}
+
 TEST_F(TaskIsolationTest, AFailedSetUpRefusesTheLaunchWithGitsMessageAndStoresNothing) {
   Build(HeldOptions());
   std::filesystem::create_directories(dir_.File("plain"));

@@ -424,6 +424,12 @@ class TaskManager {
   // gone by then.
   void RunBlocking(const std::string& owner, std::function<void()> work,
                    std::function<void()> done);
+  // RunBlocking for git work that writes to the repository at `repo` (a worktree's set-up or
+  // removal, an apply): one at a time per repository, in the order asked. git's own locks would
+  // fail a second writer, and set-ups run side by side on a small machine only all finish later.
+  void RunGitWrite(const std::string& repo, const std::string& owner, std::function<void()> work,
+                   std::function<void()> done);
+  void StartNextGitWrite(const std::string& repo);
   Status ReopenWorktree(Active* a);
   void FinishWorktree(TaskRecord* task);
   // See TaskManagerOptions::wake_idle_parents (engine/parent_wakeup.cc).
@@ -467,6 +473,8 @@ class TaskManager {
   // Isolation: launches waiting for their worktree (task id -> what they were asked); cleared
   // by the destructor, so results that come back after it find nothing.
   std::unordered_map<std::string, std::unique_ptr<Preparing>> preparing_;
+  // RunGitWrite's queues, by repository: present while one runs; what waits behind it.
+  std::unordered_map<std::string, std::deque<std::function<void()>>> git_writes_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
