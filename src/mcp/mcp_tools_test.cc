@@ -87,7 +87,15 @@ TEST_F(McpToolsTest, ListToolsHasFiveToolsWithValidSchemas) {
       ASSERT_TRUE(s["properties"].is_object());
       ASSERT_TRUE(s["required"].is_array());
       for (const json& r : s["required"]) EXPECT_TRUE(s["properties"].contains(r)) << r;
-      for (auto& [k, p] : s["properties"].items()) EXPECT_TRUE(p.contains("type")) << k;
+      // Every property is typed: a type, or (delegate_task's model: one or a list) an anyOf of
+      // typed branches.
+      for (auto& [k, p] : s["properties"].items()) {
+        if (p.contains("anyOf")) {
+          for (const json& branch : p["anyOf"]) EXPECT_TRUE(branch.contains("type")) << k;
+        } else {
+          EXPECT_TRUE(p.contains("type")) << k;
+        }
+      }
     }
     EXPECT_EQ(t["inputSchema"]["additionalProperties"], false);
     for (auto& [k, p] : t["inputSchema"]["properties"].items()) {

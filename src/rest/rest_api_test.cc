@@ -846,6 +846,7 @@ TEST_F(RestApiTest, Health) {
                               {"data_dir", "/data"},
                               {"socket", "/data/troupe.sock"},
                               {"tcp_port", 0},
+                              {"dashboard_port", 0},
                               {"default_model", DefaultModelJson(default_model_)},
                               {"tasks", {{"pending", 1}, {"running", 2}}}}));
 }
