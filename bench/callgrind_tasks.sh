@@ -7,6 +7,7 @@
 # daemon down and reads callgrind's total. The figure is the difference between a run of N2 and a
 # run of N1 tasks divided by N2 - N1, so start-up and shutdown cancel out.
 # Usage: bench/callgrind_tasks.sh TROUPE_BINARY [N1 N2]   (defaults 100 500)
+#        CALLGRIND_KEEP=DIR bench/callgrind_tasks.sh …   also keeps both profiles in DIR
 set -euo pipefail
 TROUPE=$(realpath "$1"); N1=${2:-100}; N2=${3:-500}
 command -v valgrind >/dev/null || { echo "callgrind_tasks: valgrind is not installed" >&2; exit 2; }
@@ -42,6 +43,8 @@ print(json.dumps(out))')
   curl -sf --unix-socket "$d/t.sock" -X POST http://x/v1/shutdown >/dev/null || true
   wait "$pid" || true
   sed -n 's/^summary: //p' "$d/cg.out"
+  # CALLGRIND_KEEP=DIR keeps each run's profile as DIR/callgrind.<n>.out, for callgrind_annotate.
+  if [ -n "${CALLGRIND_KEEP:-}" ]; then cp "$d/cg.out" "$CALLGRIND_KEEP/callgrind.$n.out"; fi
   rm -rf "$d"
 }
 
