@@ -10,29 +10,16 @@
 // and daemon) is a tool source, and an agent calls its delegate_task and background_output.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ScratchTroupe, spawnListening, eventually } from '../scratch_troupe.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const troupe = process.env.TROUPE_BINARY;
 const transport = process.env.TROUPE_E2E_TRANSPORT || 'stdio';
 const node = process.execPath;
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'troupe-mcpc26-'));
-const home = path.join(root, 'home');
-const data = path.join(root, 'data');
-const work = path.join(root, 'work');
-for (const d of [home, data, work, path.join(home, '.config', 'troupe')]) {
-  fs.mkdirSync(d, { recursive: true });
-}
-const logs = { sdk2: path.join(root, 'sdk2.log'), slow: path.join(root, 'slow.log') };
-const env = {
-  PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'),
-  XDG_RUNTIME_DIR: path.join(root, 'run'), TROUPE_DATA_DIR: data, LANG: 'C.UTF-8',
-};
-fs.mkdirSync(env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
+const t = new ScratchTroupe('troupe-mcpc26-');
+const logs = { sdk2: path.join(t.root, 'sdk2.log'), slow: path.join(t.root, 'slow.log') };
 const server = path.join(here, 'sdk2_server.mjs');
 
 const httpServers = [];
@@ -41,36 +28,13 @@ async function serverConfig(log, slowMs, extra = {}) {
   if (transport !== 'http') {
     return { command: node, args: [server, 'stdio'], env: serverEnv, ...extra };
   }
-  const child = spawn(node, [server, 'http'], { cwd: here, env: { ...process.env, ...serverEnv },
-                                               stdio: ['ignore', 'pipe', 'inherit'] });
+  const { child, port } = await spawnListening(node, [server, 'http'], {
+    cwd: here, env: { ...process.env, ...serverEnv }, pattern: /listening (\d+)/ });
   httpServers.push(child);
-  const port = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (b) => {
-      out += b;
-      const m = out.match(/listening (\d+)/);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`sdk2 http server exited ${code}`)));
-  });
   const { shared, ...httpExtra } = extra;  // HTTP servers are always shared
   return { type: 'http', url: `http://127.0.0.1:${port}/mcp`, ...httpExtra };
 }
 
-function troupeRun(args) {
-  return spawnSync(troupe, args, { env, cwd: work, encoding: 'utf8', timeout: 120000 });
-}
-function runTask(prompt) {
-  const r = troupeRun(['run', '--agent', 'explore', '--wait', '--json', prompt]);
-  assert.ok(r.stdout, `troupe run printed nothing; stderr: ${r.stderr}`);
-  const out = JSON.parse(r.stdout);
-  return out.task ?? out;
-}
-function toolResults(id) {
-  const r = troupeRun(['output', id, '--full', '--json']);
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout).messages.filter((m) => m.role === 'tool').map((m) => m.message);
-}
 function logLines(which) {
   if (!fs.existsSync(logs[which])) return [];
   return fs.readFileSync(logs[which], 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -79,16 +43,15 @@ function logLines(which) {
 // A second troupe (its own data dir, runtime dir and config) whose `troupe mcp` (stdio, MCP
 // 2026-07-28) is a tool source of the first: its delegate_task and background_output.
 const second = {
-  TROUPE_DATA_DIR: path.join(root, 'data2'), XDG_RUNTIME_DIR: path.join(root, 'run2'),
-  XDG_CONFIG_HOME: path.join(root, 'config2'),
+  TROUPE_DATA_DIR: path.join(t.root, 'data2'), XDG_RUNTIME_DIR: path.join(t.root, 'run2'),
+  XDG_CONFIG_HOME: path.join(t.root, 'config2'),
 };
 for (const d of Object.values(second)) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
 
 after(() => {
-  spawnSync(troupe, ['stop'], { env: { ...env, ...second }, cwd: work, timeout: 30000 });
-  troupeRun(['stop']);
+  t.run(['stop'], { envOverride: second, timeout: 30000 });
   for (const child of httpServers) child.kill('SIGKILL');
-  fs.rmSync(root, { recursive: true, force: true });
+  t.cleanup();
 });
 
 test('setup: the config names the SDK v2 servers and the agent that may use them', async () => {
@@ -97,22 +60,22 @@ test('setup: the config names the SDK v2 servers and the agent that may use them
       // One process for every task (stdio; its state is the tasks it keeps across tasks' calls).
       sdk2: await serverConfig(logs.sdk2, 300, { shared: true }),
       slow: await serverConfig(logs.slow, 3_600_000, { timeout_ms: 1500 }),
-      troupe2: { command: troupe, args: ['mcp'], env: second, shared: true },
+      troupe2: { command: t.binary, args: ['mcp'], env: second, shared: true },
     },
     agents: { explore: { tools: ['read', 'mcp:sdk2', 'mcp:slow', 'mcp:troupe2'] } },
   };
-  fs.writeFileSync(path.join(home, '.config/troupe/troupe.jsonc'), JSON.stringify(config, null, 2));
-  assert.equal(troupeRun(['config', 'check']).status, 0);
+  t.writeConfig(config);
+  assert.equal(t.run(['config', 'check']).status, 0);
 });
 
 test(`an agent calls a 2026-07-28 SDK v2 server (${transport}): a plain tool and a task`, () => {
-  const task = runTask([
+  const task = t.runTask([
     'Use the tools.',
     '#mock latency=0 tool=sdk2__echo:{"text":"hello 2026"} ' +
       'tool@2=sdk2__slow_report:{"topic":"the build"} reply="both answered"',
   ].join('\n'));
   assert.equal(task.state, 'completed', JSON.stringify(task));
-  const results = toolResults(task.id);
+  const results = t.toolResults(task.id);
   assert.equal(results.length, 2, JSON.stringify(results));
   assert.match(results[0].content, /echo: hello 2026/);
   assert.match(results[1].content, /report on the build: all green \(task [0-9a-f-]+\)/);
@@ -141,31 +104,28 @@ test(`an agent calls a 2026-07-28 SDK v2 server (${transport}): a plain tool and
 });
 
 test('a tool that asks for input troupe cannot give is an error result the model sees', () => {
-  const task = runTask('#mock latency=0 tool=sdk2__ask_user:{} reply="saw it"');
+  const task = t.runTask('#mock latency=0 tool=sdk2__ask_user:{} reply="saw it"');
   assert.equal(task.state, 'completed', JSON.stringify(task));
-  const [result] = toolResults(task.id);
+  const [result] = t.toolResults(task.id);
   assert.equal(result.is_error, true, JSON.stringify(result));
   // The SDK refuses input requests a client did not declare the capability for (-32021).
   assert.match(result.content, /-32021|input/);
 });
 
 test('a task that outlives timeout_ms: the call times out and the server gets tasks/cancel', async () => {
-  const task = runTask('#mock latency=0 tool=slow__slow_report:{"topic":"forever"} reply="gave up"');
+  const task = t.runTask('#mock latency=0 tool=slow__slow_report:{"topic":"forever"} reply="gave up"');
   assert.equal(task.state, 'completed', JSON.stringify(task));
-  const [result] = toolResults(task.id);
+  const [result] = t.toolResults(task.id);
   assert.equal(result.is_error, true, JSON.stringify(result));
   // The deadline covers the whole call; on a loaded machine it may pass before the task exists.
   assert.match(result.content, /(task [0-9a-f-]+ of slow_report|tools\/call slow_report) timed out after 1\.5s/);
   if (!/task [0-9a-f-]+ of slow_report/.test(result.content)) return;
-  const deadline = Date.now() + 10000;
-  while (!logLines('slow').some((l) => l.method === 'tasks/cancel')) {
-    assert.ok(Date.now() < deadline, 'no tasks/cancel reached the server');
-    await new Promise((res) => setTimeout(res, 50));
-  }
+  assert.ok(await eventually(() => logLines('slow').some((l) => l.method === 'tasks/cancel')),
+            'no tasks/cancel reached the server');
 });
 
 test('troupe mcp-servers shows the negotiated protocol version', () => {
-  const r = troupeRun(['mcp-servers', '--json']);
+  const r = t.run(['mcp-servers', '--json']);
   assert.equal(r.status, 0, r.stderr);
   const servers = Object.fromEntries(JSON.parse(r.stdout).servers.map((s) => [s.name, s]));
   assert.equal(servers.sdk2.state, 'ready');
@@ -182,10 +142,10 @@ test('troupe mcp-servers shows the negotiated protocol version', () => {
 });
 
 test('a parameter marked x-mcp-header: over HTTP its value is also the Mcp-Param-Region header', () => {
-  const task = runTask('#mock latency=0 tool=sdk2__where:{"region":"Zürich","query":"SELECT 1"} ' +
+  const task = t.runTask('#mock latency=0 tool=sdk2__where:{"region":"Zürich","query":"SELECT 1"} ' +
                        'reply="located"');
   assert.equal(task.state, 'completed', JSON.stringify(task));
-  const [result] = toolResults(task.id);
+  const [result] = t.toolResults(task.id);
   assert.ok(!result.is_error, JSON.stringify(result));
   assert.match(result.content, /SELECT 1 runs in Zürich/);
   if (transport !== 'http') return;
@@ -198,20 +158,20 @@ test('a parameter marked x-mcp-header: over HTTP its value is also the Mcp-Param
 
 test('troupe\'s own 2026-07-28 server as a tool source: delegate_task, then background_output', () => {
   const child = '#mock latency=0 reply=\\"the child says hello\\"';
-  const task = runTask('#mock latency=0 tool=troupe2__delegate_task:{"description":"child",' +
+  const task = t.runTask('#mock latency=0 tool=troupe2__delegate_task:{"description":"child",' +
                        `"agent":"general","prompt":"${child}"} reply="delegated"`);
   assert.equal(task.state, 'completed', JSON.stringify(task));
-  const [delegated] = toolResults(task.id);
+  const [delegated] = t.toolResults(task.id);
   assert.ok(!delegated.is_error, JSON.stringify(delegated));
   // What the model sees: the child's result, with the id of the second troupe's task.
   assert.match(delegated.content, /the child says hello/);
   const childId = delegated.content.match(/bg_[0-9a-z]+/)?.[0];
   assert.ok(childId, delegated.content);
 
-  const read = runTask(`#mock latency=0 tool=troupe2__background_output:{"task_id":"${childId}"} ` +
+  const read = t.runTask(`#mock latency=0 tool=troupe2__background_output:{"task_id":"${childId}"} ` +
                        'reply="read it"');
   assert.equal(read.state, 'completed', JSON.stringify(read));
-  const [output] = toolResults(read.id);
+  const [output] = t.toolResults(read.id);
   console.log(`model saw, from delegate_task: ${JSON.stringify(delegated.content)}`);
   console.log(`model saw, from background_output: ${JSON.stringify(output.content)}`);
   assert.ok(!output.is_error, JSON.stringify(output));
@@ -219,12 +179,11 @@ test('troupe\'s own 2026-07-28 server as a tool source: delegate_task, then back
   assert.match(output.content, /^Task Result/);
   assert.match(output.content, /the child says hello/);
 
-  const servers = JSON.parse(troupeRun(['mcp-servers', '--json']).stdout).servers;
+  const servers = JSON.parse(t.run(['mcp-servers', '--json']).stdout).servers;
   const mine = servers.find((x) => x.name === 'troupe2');
   assert.equal(mine.protocol_version, '2026-07-28');
   assert.ok(mine.tools.some((t) => t.name === 'troupe2__delegate_task'), JSON.stringify(mine.tools));
   // The second troupe ran the child: its own `troupe ps` lists it.
-  const ps = spawnSync(troupe, ['ps', '--all', '--json'], { env: { ...env, ...second }, cwd: work,
-                                                             encoding: 'utf8', timeout: 30000 });
+  const ps = t.run(['ps', '--all', '--json'], { envOverride: second, timeout: 30000 });
   assert.match(ps.stdout, new RegExp(childId));
 });

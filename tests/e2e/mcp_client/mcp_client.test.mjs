@@ -5,47 +5,26 @@
 // hang or flood mid-call. Nothing listens beyond 127.0.0.1; nothing reaches the internet.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ScratchTroupe, spawnListening, processGone, eventually } from '../scratch_troupe.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const troupe = process.env.TROUPE_BINARY;
 const transport = process.env.TRANSPORT || 'stdio';
 const node = process.execPath;
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'troupe-mcpc-'));
-const home = path.join(root, 'home');
-const data = path.join(root, 'data');
-const work = path.join(root, 'work');
-for (const d of [home, data, work, path.join(home, '.config', 'troupe')]) {
-  fs.mkdirSync(d, { recursive: true });
-}
+const t = new ScratchTroupe('troupe-mcpc-', { TROUPE_TEST_HEADER: 'yes' });
 const logs = Object.fromEntries(['crash', 'hang', 'flood', 'slow', 'pertask', 'oneforall'].map(
-  (m) => [m, path.join(root, `${m}.log`)]));
-const env = {
-  PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'),
-  XDG_RUNTIME_DIR: path.join(root, 'run'), TROUPE_DATA_DIR: data, LANG: 'C.UTF-8',
-};
-fs.mkdirSync(env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
+  (m) => [m, path.join(t.root, `${m}.log`)]));
 
 let httpServer = null;
 async function everythingConfig() {
   const dist = path.join(here, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
   // Stateless: one process may serve every task.
   if (transport !== 'http') return { command: node, args: [dist, 'stdio'], shared: true };
-  httpServer = spawn(node, [path.join(here, 'http_server.mjs')], { cwd: here,
-    stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise((resolve, reject) => {
-    let out = '';
-    httpServer.stdout.on('data', (b) => {
-      out += b;
-      const m = out.match(/port (\d+)/);
-      if (m) resolve(Number(m[1]));
-    });
-    httpServer.on('exit', (code) => reject(new Error(`http server exited ${code}`)));
-  });
+  const { child, port } = await spawnListening(node, [path.join(here, 'http_server.mjs')],
+                                               { cwd: here, pattern: /port (\d+)/ });
+  httpServer = child;
   return { type: 'http', url: `http://127.0.0.1:${port}/mcp`,
            headers: { 'X-Test': '${TROUPE_TEST_HEADER}' } };
 }
@@ -55,30 +34,9 @@ const scripted = (mode, extra = {}) => ({
                         { slow: 'hang', pertask: 'pid', oneforall: 'pid' }[mode] ?? mode,
                         logs[mode]], ...extra });
 
-function troupeRun(args, options = {}) {
-  const r = spawnSync(troupe, args, { env: { ...env, TROUPE_TEST_HEADER: 'yes' }, cwd: work,
-                                      encoding: 'utf8', timeout: 120000, ...options });
-  return r;
-}
-function runTask(prompt, agent = 'explore') {
-  const r = troupeRun(['run', '--agent', agent, '--wait', '--json', prompt]);
-  assert.ok(r.stdout, `troupe run printed nothing; stderr: ${r.stderr}`);
-  const out = JSON.parse(r.stdout);
-  return out.task ?? out;
-}
-function messages(id) {
-  const r = troupeRun(['output', id, '--full', '--json']);
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout).messages;
-}
-function toolResults(id) {
-  return messages(id).filter((m) => m.role === 'tool').map((m) => m.message);
-}
-
 after(() => {
-  troupeRun(['stop']);
   if (httpServer) httpServer.kill('SIGKILL');
-  fs.rmSync(root, { recursive: true, force: true });
+  t.cleanup();
 });
 
 test('setup: the config names the servers and the agents that may use them', async () => {
@@ -87,7 +45,7 @@ test('setup: the config names the servers and the agents that may use them', asy
       everything: await everythingConfig(),
       memory: { command: node,
                 args: [path.join(here, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js')],
-                env: { MEMORY_FILE_PATH: path.join(root, 'memory.jsonl') } },
+                env: { MEMORY_FILE_PATH: path.join(t.root, 'memory.jsonl') } },
       crash: scripted('crash'),
       hang: scripted('hang', { timeout_ms: 1500 }),
       flood: scripted('flood'),
@@ -102,35 +60,35 @@ test('setup: the config names the servers and the agents that may use them', asy
       oracle: { tools: ['read', 'mcp:nosuch'] },
     },
   };
-  fs.writeFileSync(path.join(home, '.config/troupe/troupe.jsonc'), JSON.stringify(config, null, 2));
+  t.writeConfig(config);
 });
 
 test('config check refuses an unknown server in an agent\'s tools, naming it and where', () => {
-  const r = troupeRun(['config', 'check']);
+  const r = t.run(['config', 'check']);
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /troupe\.jsonc:\d+:\d+: agents\.oracle\.tools\[1\]: unknown MCP server "nosuch"; configured: crash, everything, flood, hang, memory, oneforall, pertask, slow/);
   // Fix it for the rest: the daemon refuses a config with errors.
-  const file = path.join(home, '.config/troupe/troupe.jsonc');
+  const file = t.configFile;
   const config = JSON.parse(fs.readFileSync(file, 'utf8'));
   config.agents.oracle.tools = ['read'];
   fs.writeFileSync(file, JSON.stringify(config, null, 2));
-  assert.equal(troupeRun(['config', 'check']).status, 0);
+  assert.equal(t.run(['config', 'check']).status, 0);
 });
 
 test('config check refuses an unknown server in a Markdown agent\'s tools, naming the file, line and column', () => {
-  const dir = path.join(work, '.troupe', 'agents');
+  const dir = path.join(t.work, '.troupe', 'agents');
   fs.mkdirSync(dir, { recursive: true });
   const agent = path.join(dir, 'scout.md');
   fs.writeFileSync(agent, '---\ndescription: looks around\ntools: read, mcp:everything, mcp:elsewhere/find_*\n---\nLook around.\n');
-  const r = troupeRun(['config', 'check']);
+  const r = t.run(['config', 'check']);
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /scout\.md:3:30: agent "scout": tools: unknown MCP server "elsewhere"; configured: crash, everything, flood, hang, memory, oneforall, pertask, slow/);
-  fs.rmSync(path.join(work, '.troupe'), { recursive: true, force: true });
-  assert.equal(troupeRun(['config', 'check']).status, 0);
+  fs.rmSync(path.join(t.work, '.troupe'), { recursive: true, force: true });
+  assert.equal(t.run(['config', 'check']).status, 0);
 });
 
 test(`an agent calls server-everything (${transport}) and server-memory and finishes`, () => {
-  const task = runTask([
+  const task = t.runTask([
     'Use the tools.',
     '#mock latency=0 tool=everything__echo:{"message":"hello from troupe"} ' +
       'tool=everything__get-sum:{"a":2,"b":40} ' +
@@ -139,19 +97,19 @@ test(`an agent calls server-everything (${transport}) and server-memory and fini
   ].join('\n'));
   assert.equal(task.state, 'completed', JSON.stringify(task));
   assert.match(task.result, /all tools answered/);
-  const results = toolResults(task.id).map((m) => m.content);
+  const results = t.toolResults(task.id).map((m) => m.content);
   assert.equal(results.length, 4, JSON.stringify(results));
   assert.match(results[0], /Echo: hello from troupe/);
   assert.match(results[1], /42/);
   assert.match(results[2], /runs agents/);
   assert.match(results[3], /"name": ?"troupe"/);
-  assert.ok(toolResults(task.id).every((m) => !m.is_error));
+  assert.ok(t.toolResults(task.id).every((m) => !m.is_error));
 });
 
 test('a tool error reaches the model as an error result', () => {
-  const task = runTask('#mock latency=0 tool=everything__get-sum:{"a":"two","b":3} reply="saw it"');
+  const task = t.runTask('#mock latency=0 tool=everything__get-sum:{"a":"two","b":3} reply="saw it"');
   assert.equal(task.state, 'completed');
-  const [result] = toolResults(task.id);
+  const [result] = t.toolResults(task.id);
   assert.equal(result.is_error, true, JSON.stringify(result));
   assert.match(result.content, /a|number|invalid/i);
 });
@@ -159,28 +117,19 @@ test('a tool error reaches the model as an error result', () => {
 test('webfetch through the daemon: the librarian reads a page on 127.0.0.1 into its transcript', async () => {
   const page = '<html><head><title>t</title><script>var hidden = 1;</script></head><body>' +
     '<h1>Local page</h1><p>The answer is <b>forty-two</b>.</p></body></html>';
-  const server = spawn(node, ['-e', `
+  const { child: server, port } = await spawnListening(node, ['-e', `
     const http = require('node:http');
     const s = http.createServer((req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
       res.end(${JSON.stringify(page)});
     });
     s.listen(0, '127.0.0.1', () => console.log('port ' + s.address().port));
-  `], { stdio: ['ignore', 'pipe', 'inherit'] });
+  `], { pattern: /port (\d+)/ });
   try {
-    const port = await new Promise((resolve, reject) => {
-      let out = '';
-      server.stdout.on('data', (b) => {
-        out += b;
-        const m = out.match(/port (\d+)/);
-        if (m) resolve(Number(m[1]));
-      });
-      server.on('exit', (code) => reject(new Error(`page server exited ${code}`)));
-    });
-    const task = runTask(`#mock latency=0 tool=webfetch:{"url":"http://127.0.0.1:${port}/doc"} reply="read it"`,
+    const task = t.runTask(`#mock latency=0 tool=webfetch:{"url":"http://127.0.0.1:${port}/doc"} reply="read it"`,
                          'librarian');
     assert.equal(task.state, 'completed', JSON.stringify(task));
-    const [result] = toolResults(task.id);
+    const [result] = t.toolResults(task.id);
     assert.ok(result && !result.is_error, JSON.stringify(result));
     assert.match(result.content, /# Local page/);
     assert.match(result.content, /The answer is forty-two\./);
@@ -191,26 +140,26 @@ test('webfetch through the daemon: the librarian reads a page on 127.0.0.1 into 
 });
 
 test('a server that crashes mid-call: the call fails saying so, the task finishes', () => {
-  const task = runTask('#mock latency=0 tool=crash__crash:{} reply="after the crash"');
+  const task = t.runTask('#mock latency=0 tool=crash__crash:{} reply="after the crash"');
   assert.equal(task.state, 'completed');
-  const [result] = toolResults(task.id);
+  const [result] = t.toolResults(task.id);
   assert.equal(result.is_error, true);
   assert.match(result.content, /MCP server "crash": the server stopped: .*exited with code 7.*crashing on purpose/s);
 });
 
 test('a server that hangs: the call times out (timeout_ms) and the server is told to cancel', () => {
-  const task = runTask('#mock latency=0 tool=hang__hang:{} reply="after the hang"');
+  const task = t.runTask('#mock latency=0 tool=hang__hang:{} reply="after the hang"');
   assert.equal(task.state, 'completed');
-  const [result] = toolResults(task.id);
+  const [result] = t.toolResults(task.id);
   assert.equal(result.is_error, true);
   assert.match(result.content, /tools\/call timed out after 1\.5s/);
   assert.match(fs.readFileSync(logs.hang, 'utf8'), /notifications\/cancelled/);
 });
 
 test('a server that floods its output: the call fails, the server is stopped', () => {
-  const task = runTask('#mock latency=0 tool=flood__flood:{} reply="after the flood"');
+  const task = t.runTask('#mock latency=0 tool=flood__flood:{} reply="after the flood"');
   assert.equal(task.state, 'completed');
-  const [result] = toolResults(task.id);
+  const [result] = t.toolResults(task.id);
   assert.equal(result.is_error, true);
   assert.match(result.content, /wrote a message over 4194304 bytes/);
   const pid = Number(fs.readFileSync(logs.flood, 'utf8').match(/pid (\d+)/)[1]);
@@ -219,33 +168,18 @@ test('a server that floods its output: the call fails, the server is stopped', (
 
 // Two tasks at once call a server's tool that answers with its process id.
 async function twoTasksCall(server) {
-  const launched = [0, 1].map(() => {
-    const r = troupeRun(['run', '--agent', 'explore', '--json',
-                         `#mock latency=0 tool=${server}__pid:{} reply="done"`]);
-    assert.equal(r.status, 0, r.stderr);
-    const out = JSON.parse(r.stdout);
-    return (out.task ?? out).id;
-  });
+  const launched = [0, 1].map(() => t.launch(`#mock latency=0 tool=${server}__pid:{} reply="done"`));
   const pids = [];
   for (const id of launched) {
-    const w = troupeRun(['wait', id, '--json']);
+    const w = t.run(['wait', id, '--json']);
     assert.equal(w.status, 0, w.stderr);
-    const [result] = toolResults(id);
+    const [result] = t.toolResults(id);
     assert.ok(!result.is_error, JSON.stringify(result));
     pids.push(Number(result.content.match(/pid (\d+)/)[1]));
   }
   // Both calls were in flight together (each answers after 1.5 s).
   return pids;
 }
-async function gone(pid) {
-  const until = Date.now() + 10000;
-  while (true) {
-    try { process.kill(pid, 0); } catch { return true; }
-    if (Date.now() > until) return false;
-    await new Promise((res) => setTimeout(res, 50));
-  }
-}
-
 test('a stdio server not marked shared: two tasks, two processes, none left when they end', async () => {
   // Every task of the explore agent (it names this server) started one of its own: the earlier
   // tests' tasks too, and each was stopped when its task ended.
@@ -256,9 +190,9 @@ test('a stdio server not marked shared: two tasks, two processes, none left when
   assert.equal(started.length - startedBefore, 2, started.join(', '));
   for (const line of started) {
     const pid = Number(line.slice(4));
-    assert.ok(await gone(pid), `process ${pid} outlived its task`);
+    assert.ok(await processGone(pid), `process ${pid} outlived its task`);
   }
-  const r = troupeRun(['mcp-servers', '--json']);
+  const r = t.run(['mcp-servers', '--json']);
   const s = JSON.parse(r.stdout).servers.find((x) => x.name === 'pertask');
   assert.equal(s.shared, false);
   assert.equal(s.processes, 0);
@@ -271,14 +205,14 @@ test('a stdio server marked shared: two tasks, one process, kept for the next ta
   assert.equal(pids[0], pids[1]);
   assert.equal(fs.readFileSync(logs.oneforall, 'utf8').match(/^pid \d+$/gm).length, 1);
   process.kill(pids[0], 0);  // still running
-  const s = JSON.parse(troupeRun(['mcp-servers', '--json']).stdout).servers
+  const s = JSON.parse(t.run(['mcp-servers', '--json']).stdout).servers
     .find((x) => x.name === 'oneforall');
   assert.equal(s.shared, true);
   assert.equal(s.state, 'ready');
 });
 
 test('troupe mcp-servers lists the servers, their state and their tools with the servers\' schemas', () => {
-  const r = troupeRun(['mcp-servers', '--json']);
+  const r = t.run(['mcp-servers', '--json']);
   assert.equal(r.status, 0, r.stderr);
   const servers = Object.fromEntries(JSON.parse(r.stdout).servers.map((s) => [s.name, s]));
   assert.equal(servers.everything.state, 'ready');
@@ -289,34 +223,22 @@ test('troupe mcp-servers lists the servers, their state and their tools with the
   assert.deepEqual(sum.input_schema.properties.a, { type: 'number', description: 'First number' });
   assert.deepEqual(sum.input_schema.required, ['a', 'b']);
   assert.match(servers.crash.error, /exited with code 7/);
-  const text = troupeRun(['mcp-servers']);
+  const text = t.run(['mcp-servers']);
   assert.match(text.stdout, /^everything {2}\w+ {2}ready {2}\d+ tools/m);
 });
 
 test('cancelling the task mid-call cancels the request; stopping leaves no server process', async () => {
-  const r = troupeRun(['run', '--agent', 'explore', '--json',
-                       '#mock latency=0 tool=slow__hang:{} reply="never"']);
-  const launched = JSON.parse(r.stdout);
-  const id = (launched.task ?? launched).id;
-  const deadline = Date.now() + 30000;
-  while (!(fs.existsSync(logs.slow) && /tools\/call/.test(fs.readFileSync(logs.slow, 'utf8')))) {
-    assert.ok(Date.now() < deadline, 'the call never reached the server');
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  assert.equal(troupeRun(['cancel', id]).status, 0);
-  while (!/notifications\/cancelled.*the task was cancelled/.test(fs.readFileSync(logs.slow, 'utf8'))) {
-    assert.ok(Date.now() < deadline, 'no notifications/cancelled reached the server');
-    await new Promise((res) => setTimeout(res, 50));
-  }
+  const id = t.launch('#mock latency=0 tool=slow__hang:{} reply="never"');
+  const slowLog = () => (fs.existsSync(logs.slow) ? fs.readFileSync(logs.slow, 'utf8') : '');
+  assert.ok(await eventually(() => /tools\/call/.test(slowLog()), 30000),
+            'the call never reached the server');
+  assert.equal(t.run(['cancel', id]).status, 0);
+  assert.ok(await eventually(() => /notifications\/cancelled.*the task was cancelled/.test(slowLog()),
+                             30000), 'no notifications/cancelled reached the server');
   const pids = ['slow', 'hang'].map((m) =>
     Number(fs.readFileSync(logs[m], 'utf8').match(/pid (\d+)/)[1]));
-  assert.equal(troupeRun(['stop']).status, 0);
+  assert.equal(t.run(['stop']).status, 0);
   for (const pid of pids) {
-    const gone = Date.now() + 10000;
-    while (true) {
-      try { process.kill(pid, 0); } catch { break; }
-      assert.ok(Date.now() < gone, `server process ${pid} outlived the daemon`);
-      await new Promise((res) => setTimeout(res, 50));
-    }
+    assert.ok(await processGone(pid), `server process ${pid} outlived the daemon`);
   }
 });
