@@ -1,3 +1,7 @@
+// Over 600 lines on purpose: an agent file is read by one parser (AgentFileParser) that walks
+// its front matter key by key with one set of position-aware helpers, and gathers every error
+// with the file, line and column of the value; split per key, each part would need them.
+
 #include "agent/agent_file.h"
 
 #include <fcntl.h>

@@ -11,6 +11,10 @@
 // everything is destroyed in reverse order of construction, the store last but for the lock.
 // A second signal while stopping exits at once with 128 + its number (SQLite's WAL keeps the
 // store consistent).
+//
+// Over 600 lines on purpose: start-up and stopping are each one ordered sequence over the same
+// locals (every layer's object, constructed and destroyed in order); the pieces that stand alone
+// already live beside it (detach, the lock, the token, paths).
 #include "daemon/daemon.h"
 
 #include <fmt/format.h>

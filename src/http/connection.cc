@@ -1,3 +1,8 @@
+// Over 600 lines on purpose: one connection's life (read a head, hand the exchange out, frame
+// the answer or stream it, keep alive, linger, drain on shutdown) is one state machine; its pure
+// parts are already elsewhere (request_target, response_framing), and splitting the states
+// would split the invariants that tie them.
+
 #include "http/connection.h"
 
 #include <fmt/format.h>

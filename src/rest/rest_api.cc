@@ -1,3 +1,9 @@
+// Over 600 lines on purpose: the REST facade is one class, RestApi::Impl, whose handlers share
+// its state — the pending long polls and their watches, the shutdown timer, the alive token that
+// late git answers check. Its pure parts already live beside it (rest_routes: which route;
+// request_parsing: what a body says; task_json: what a task looks like); splitting the handlers
+// would put that state behind an internal header for every file.
+
 #include "rest/rest_api.h"
 
 #include <fmt/format.h>
