@@ -184,6 +184,7 @@ class AgentFileParser {
       std::string_view body;
       if (Split(text, &header, &body)) {
         ParseHeader(header);
+        CheckModelNotAFallback();
         SetBody(body);
       }
     }
@@ -492,6 +493,7 @@ class AgentFileParser {
     }
     std::vector<std::string>& out = file_.definition.fallback_models;
     out.clear();
+    fallback_lines_.clear();
     for (auto& [model, model_line] : models) {
       const bool blank = model.empty() || std::any_of(model.begin(), model.end(), [](char c) {
                            const auto u = static_cast<unsigned char>(c);
@@ -502,7 +504,27 @@ class AgentFileParser {
               "fallback_models: expected \"provider/model\" or a model alias for each entry");
         continue;
       }
+      // Aliases are resolved later (the launch refuses a model named twice through one); the
+      // same name twice is said here, where it is written.
+      if (std::find(out.begin(), out.end(), model) != out.end()) {
+        Error(model_line > 0 ? model_line : line,
+              "fallback_models: \"" + model +
+                  "\" is already in the agent's model list; each model "
+                  "is tried once");
+        continue;
+      }
+      fallback_lines_.push_back(model_line > 0 ? model_line : line);
       out.push_back(std::move(model));
+    }
+  }
+
+  // The agent's own model named again among its fallback models (the keys may come in any order).
+  void CheckModelNotAFallback() {
+    const AgentDefinition& d = file_.definition;
+    for (size_t i = 0; i < d.fallback_models.size(); ++i) {
+      if (d.model.empty() || d.fallback_models[i] != d.model) continue;
+      Error(fallback_lines_[i], "fallback_models: \"" + d.model +
+                                    "\" is the agent's model already; each model is tried once");
     }
   }
 
@@ -555,8 +577,8 @@ class AgentFileParser {
 
   void SetBody(std::string_view body) {
     // Blank lines between the header and the prompt are layout, not prompt.
-    for (size_t eol;
-         (eol = body.find('\n')) != std::string_view::npos && TrimAsciiSpace(body.substr(0, eol)).empty();) {
+    for (size_t eol; (eol = body.find('\n')) != std::string_view::npos &&
+                     TrimAsciiSpace(body.substr(0, eol)).empty();) {
       body.remove_prefix(eol + 1);
     }
     body = TrimRightAsciiSpace(body);
@@ -571,6 +593,7 @@ class AgentFileParser {
 
   std::string path_;
   std::vector<std::string> errors_;
+  std::vector<int> fallback_lines_;  // the line of each of file_.definition.fallback_models
   AgentFile file_;
 };
 

@@ -115,6 +115,16 @@ TEST(ParseAgentFileTest, FallbackModelsAsAListOrACommaSeparatedString) {
             std::string(kPath) +
                 ":3: fallback_models: expected \"provider/model\" or a model alias for each "
                 "entry");
+  EXPECT_THAT(ErrorOf("---\ndescription: d\nfallback_models:\n  - a/b\n  - c/d\n  - a/b\n---\nP\n"),
+              HasSubstr(":6: fallback_models: \"a/b\" is already in the agent's model list; each "
+                        "model is tried once"));
+  for (const char* header :
+       {"model: a/b\nfallback_models: [c/d, a/b]", "fallback_models: [c/d, a/b]\nmodel: a/b"}) {
+    EXPECT_THAT(ErrorOf(std::string("---\ndescription: d\n") + header + "\n---\nP\n"),
+                HasSubstr(": fallback_models: \"a/b\" is the agent's model already; each model is "
+                          "tried once"))
+        << header;
+  }
   EXPECT_THAT(ErrorOf("---\ndescription: d\nfallback_models: {a: b}\n---\nP\n"),
               HasSubstr(":3: fallback_models: expected a list of \"provider/model\" names or "
                         "aliases, got a mapping"));
@@ -295,18 +305,20 @@ INSTANTIATE_TEST_SUITE_P(
                   "3: tools: expected a list of tool names or a comma-separated string, got "
                   "nothing (write [] for no tools)"},
         ErrorCase{"tools: [read, [grep]]", "3: tools: expected a tool name, got a list"},
-        ErrorCase{"tools:\n  - read\n  - Grep",
-                  "5: tools: unknown tool \"Grep\" (did you mean \"grep\"?); valid tools: read, "
-                  "list, glob, grep, webfetch, edit, write, bash, todo_write, todo_read, delegate_task, "
-                  "background_output, background_wait, background_cancel"},
-        ErrorCase{"tools: Read, websearch",
-                  "3: tools: unknown tool \"Read\" (did you mean \"read\"?); valid tools: read, "
-                  "list, glob, grep, webfetch, edit, write, bash, todo_write, todo_read, delegate_task, "
-                  "background_output, background_wait, background_cancel\n" +
-                      std::string(kPath) +
-                      ":3: tools: unknown tool \"websearch\"; valid tools: read, list, glob, grep, "
-                      "webfetch, edit, write, bash, todo_write, todo_read, delegate_task, "
-                      "background_output, background_wait, background_cancel"},
+        ErrorCase{
+            "tools:\n  - read\n  - Grep",
+            "5: tools: unknown tool \"Grep\" (did you mean \"grep\"?); valid tools: read, "
+            "list, glob, grep, webfetch, edit, write, bash, todo_write, todo_read, delegate_task, "
+            "background_output, background_wait, background_cancel"},
+        ErrorCase{
+            "tools: Read, websearch",
+            "3: tools: unknown tool \"Read\" (did you mean \"read\"?); valid tools: read, "
+            "list, glob, grep, webfetch, edit, write, bash, todo_write, todo_read, delegate_task, "
+            "background_output, background_wait, background_cancel\n" +
+                std::string(kPath) +
+                ":3: tools: unknown tool \"websearch\"; valid tools: read, list, glob, grep, "
+                "webfetch, edit, write, bash, todo_write, todo_read, delegate_task, "
+                "background_output, background_wait, background_cancel"},
         ErrorCase{"description: again", "3: description: given twice (first on line 2)"},
         ErrorCase{"[a]: b", "3: a front-matter key must be a plain name, got a list"},
         ErrorCase{"tools: [read\nmodel: x",

@@ -738,6 +738,40 @@ void ConfigBuilder::AddError(ConfigDiagnostic error) {
   errors_.push_back(std::move(error));
 }
 
+// An agent's model and fallback_models name each model once, aliases resolved: a model named
+// twice would be fallen back to again and again, and every launch of the agent would be refused
+// for it — better said once, where it is written.
+void ConfigBuilder::CheckModelLists() {
+  auto resolved = [&](const std::string& name) {
+    auto alias = config_.model_aliases.find(name);
+    if (alias == config_.model_aliases.end()) {
+      for (auto it = config_.model_aliases.begin(); it != config_.model_aliases.end(); ++it) {
+        if (CanonicalModelName(it->first) == CanonicalModelName(name)) alias = it;
+      }
+    }
+    return CanonicalModelName(alias == config_.model_aliases.end() ? name : alias->second);
+  };
+  for (const auto& [agent, settings] : config_.agents) {
+    if (!settings.fallback_models || settings.fallback_models->empty()) continue;
+    const std::vector<std::string>& fallbacks = *settings.fallback_models;
+    std::map<std::string, std::string> seen;  // resolved model -> where it was named
+    const std::string at = "agents." + agent + ".";
+    if (settings.model) seen.emplace(resolved(*settings.model), at + "model");
+    for (size_t i = 0; i < fallbacks.size(); ++i) {
+      const std::string& name = fallbacks[i];
+      const std::string path = at + "fallback_models[" + std::to_string(i) + "]";
+      auto [first, inserted] = seen.emplace(resolved(name), path);
+      if (inserted) continue;
+      auto origin = model_origins_.find(path);
+      if (origin == model_origins_.end()) continue;
+      errors_.push_back(
+          {origin->second.file, origin->second.position.line, origin->second.position.column,
+           path + ": " + json(name).dump() + " is already in the agent's model list (" +
+               first->second + "); each model is tried once"});
+    }
+  }
+}
+
 Result<LoadedConfig> ConfigBuilder::Finish(std::vector<std::string> files) {
   // Checks of the merged result, reported where the setting was last written.
   for (const auto& [name, origin] : provider_origins_) {
@@ -771,6 +805,8 @@ Result<LoadedConfig> ConfigBuilder::Finish(std::vector<std::string> files) {
                            "model_aliases, got " +
                            json(origin.value).dump()});
   }
+
+  CheckModelLists();
 
   auto file_rank = [&](const std::string& file) {
     return std::find(file_order_.begin(), file_order_.end(), file) - file_order_.begin();

@@ -37,6 +37,8 @@ class ConfigBuilder {
  private:
   friend class ConfigFileReader;
 
+  void CheckModelLists();
+
   // Where a setting was last written, for errors found after the merge.
   struct Origin {
     std::string file;

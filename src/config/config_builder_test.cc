@@ -12,6 +12,7 @@
 namespace troupe {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -466,6 +467,17 @@ TEST(ConfigLoaderTest, FallbackModelsAndLoopThresholdsOfAnAgent) {
   EXPECT_THAT(ErrorOf(InAgent("fallback_models", "[\"openai/gpt-5\", \"nope\"]")),
               HasSubstr("agents.explore.fallback_models[1]: expected \"provider/model\" or an "
                         "alias from model_aliases, got \"nope\""));
+  // A model named twice, by its name or through an alias, is refused where it is written.
+  EXPECT_THAT(ErrorOf(R"({
+    "model_aliases": {"fast": "openai/gpt-5-mini"},
+    "agents": {"explore": {"model": "openai/gpt-5",
+                           "fallback_models": ["openai/gpt-5-mini", "fast", "openai/gpt-5"]}}
+  })"),
+              AllOf(HasSubstr("4:69: agents.explore.fallback_models[1]: \"fast\" is already in the "
+                              "agent's model list (agents.explore.fallback_models[0]); each model "
+                              "is tried once"),
+                    HasSubstr("4:77: agents.explore.fallback_models[2]: \"openai/gpt-5\" is "
+                              "already in the agent's model list (agents.explore.model)")));
   EXPECT_THAT(ErrorOf(InAgent("loop_repeats", "-1")),
               HasSubstr("4:23: agents.explore.loop_repeats"));
   EXPECT_THAT(ErrorOf(InAgent("loop_idle_turns", "10001")),
