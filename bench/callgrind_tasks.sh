@@ -44,7 +44,9 @@ print(json.dumps(out))')
   wait "$pid" || true
   sed -n 's/^summary: //p' "$d/cg.out"
   # CALLGRIND_KEEP=DIR keeps each run's profile as DIR/callgrind.<n>.out, for callgrind_annotate.
-  if [ -n "${CALLGRIND_KEEP:-}" ]; then cp "$d/cg.out" "$CALLGRIND_KEEP/callgrind.$n.out"; fi
+  if [ -n "${CALLGRIND_KEEP:-}" ]; then
+    mkdir -p "$CALLGRIND_KEEP" && cp "$d/cg.out" "$CALLGRIND_KEEP/callgrind.$n.out"
+  fi
   rm -rf "$d"
 }
 
