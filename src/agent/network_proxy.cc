@@ -100,8 +100,13 @@ struct Connection {
     --ep->active;
     --ep->impl.active;
   }
+  // Moves the deadline. The watchdog's timer is armed for the old one: a deadline that comes
+  // sooner (an idle timeout shorter than the request timeout before it) wakes it to re-arm.
   void Deadline(std::chrono::milliseconds from_now) {
-    deadline = std::chrono::steady_clock::now() + from_now;
+    const auto next = std::chrono::steady_clock::now() + from_now;
+    const bool sooner = next < deadline;
+    deadline = next;
+    if (sooner) timer.cancel();
   }
   void Close() {
     closed = true;
@@ -310,12 +315,17 @@ awaitable<void> Accept(std::shared_ptr<EndpointState> ep) {
     }
     const ProxyLimits& limits = ep->impl.limits;
     auto c = std::make_shared<Connection>(ep, std::move(client));
-    if (ep->active > limits.max_connections_per_endpoint ||
-        ep->impl.active > limits.max_connections) {
+    // Which cap was hit, so that the message names the limit that holds.
+    std::string cap;
+    if (ep->active > limits.max_connections_per_endpoint) {
+      cap = std::to_string(limits.max_connections_per_endpoint) + " per tool run";
+    } else if (ep->impl.active > limits.max_connections) {
+      cap = std::to_string(limits.max_connections) + " for all tool runs";
+    }
+    if (!cap.empty()) {
       net::co_spawn(
           ep->impl.io,
-          Refuse(c, "troupe sandbox proxy: too many connections at once (at most " +
-                        std::to_string(limits.max_connections_per_endpoint) + " per tool run)\n"),
+          Refuse(c, "troupe sandbox proxy: too many connections at once (at most " + cap + ")\n"),
           net::detached);
       continue;
     }
