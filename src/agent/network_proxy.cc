@@ -40,6 +40,8 @@ using UnixSocket = net::local::stream_protocol::socket;
 namespace {
 // Refusals remembered for once-per-scope logging; past this many the memory starts over.
 constexpr size_t kMaxRemembered = 10'000;
+// How long the proxy's own short answers (a 503, a 504) may take to write.
+constexpr std::chrono::seconds kReplyTimeout{5};
 }  // namespace
 
 struct NetworkProxy::Impl {
@@ -124,6 +126,10 @@ struct Connection {
   net::steady_timer timer;
   std::chrono::steady_clock::time_point deadline;
   bool closed = false;
+  // While resolving and connecting upstream the deadline ends only that step, so that the tool
+  // is told (504) rather than hung up on.
+  bool connecting = false;
+  bool connect_timed_out = false;
   int pumps_done = 0;  // a tunnel closes when both directions have ended
 };
 
@@ -133,7 +139,16 @@ awaitable<void> Watch(std::shared_ptr<Connection> c) {
     error_code ec;
     co_await c->timer.async_wait(net::redirect_error(use_awaitable, ec));
     if (c->closed) break;
-    if (std::chrono::steady_clock::now() >= c->deadline) c->Close();
+    if (std::chrono::steady_clock::now() < c->deadline) continue;
+    if (c->connecting) {
+      c->connecting = false;
+      c->connect_timed_out = true;
+      c->resolver.cancel();
+      c->upstream.close(ec);
+      c->Deadline(kReplyTimeout);  // for the 504
+      continue;
+    }
+    c->Close();
   }
 }
 
@@ -145,6 +160,14 @@ awaitable<void> Reply(Connection& c, http::status status, std::string text) {
   response.prepare_payload();
   error_code ec;
   co_await http::async_write(c.client, response, net::redirect_error(use_awaitable, ec));
+}
+
+awaitable<void> ConnectTimedOut(Connection& c, const std::string& host, uint16_t port) {
+  co_await Reply(c, http::status::gateway_timeout,
+                 "troupe sandbox proxy: cannot connect to " + host + ":" + std::to_string(port) +
+                     " within " + std::to_string(c.ep->impl.limits.connect_timeout.count()) +
+                     " ms\n");
+  c.Close();
 }
 
 awaitable<void> Pump(std::shared_ptr<Connection> c, bool to_upstream) {
@@ -208,9 +231,14 @@ awaitable<void> Serve(std::shared_ptr<Connection> c) {
   }
 
   c->Deadline(limits.connect_timeout);
+  c->connecting = true;
   auto results = co_await c->resolver.async_resolve(target->host, std::to_string(target->port),
                                                     net::redirect_error(use_awaitable, ec));
   if (c->closed) co_return;
+  if (c->connect_timed_out) {
+    co_await ConnectTimedOut(*c, target->host, target->port);
+    co_return;
+  }
   if (ec) {
     co_await Reply(
         *c, http::status::bad_gateway,
@@ -247,6 +275,10 @@ awaitable<void> Serve(std::shared_ptr<Connection> c) {
   }
   co_await net::async_connect(c->upstream, dialable, net::redirect_error(use_awaitable, ec));
   if (c->closed) co_return;
+  if (c->connect_timed_out) {
+    co_await ConnectTimedOut(*c, target->host, target->port);
+    co_return;
+  }
   if (ec) {
     co_await Reply(*c, http::status::bad_gateway,
                    "troupe sandbox proxy: cannot connect to " + target->host + ":" +
@@ -255,6 +287,7 @@ awaitable<void> Serve(std::shared_ptr<Connection> c) {
     co_return;
   }
 
+  c->connecting = false;
   c->Deadline(limits.idle_timeout);
   if (target->tunnel) {
     http::response<http::empty_body> established{http::status::ok, 11};
@@ -295,7 +328,7 @@ awaitable<void> Serve(std::shared_ptr<Connection> c) {
 }
 
 awaitable<void> Refuse(std::shared_ptr<Connection> c, std::string text) {
-  c->Deadline(std::chrono::seconds(5));
+  c->Deadline(kReplyTimeout);
   net::co_spawn(c->ep->impl.io, Watch(c), net::detached);
   co_await Reply(*c, http::status::service_unavailable, std::move(text));
   c->Close();

@@ -4,6 +4,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -365,6 +366,36 @@ TEST_F(NetworkProxyTest, RefusesAPlainRequestBodyOverTheLimitWith413) {
                               std::string(1024, 'b'));
   EXPECT_THAT(fits, HasSubstr("page at /upload"));
   EXPECT_EQ(server_->accepted_connections(), 1);
+}
+
+TEST_F(NetworkProxyTest, AnswersAConnectThatTakesTooLongWith504) {
+  // A listener on 127.0.0.1 that never accepts, its queue (backlog 0) filled by one connection:
+  // the kernel drops further SYNs, so the proxy's connect hangs as it would to a black hole.
+  const int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(listener, 0), 0);
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(connect(filler, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string black_hole = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+
+  ProxyLimits limits;
+  limits.connect_timeout = milliseconds(300);
+  StartProxy(limits);
+  auto endpoint = Open({black_hole});
+  const auto start = Clock::now();
+  const std::string reply =
+      Exchange(*endpoint, "CONNECT " + black_hole + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 504"));
+  EXPECT_THAT(reply, HasSubstr("cannot connect to " + black_hole + " within 300 ms"));
+  EXPECT_GE(Since(start), milliseconds(250));
+  EXPECT_LT(Since(start), milliseconds(kReadTimeoutSeconds * 1000 / 2));
+  close(filler);
+  close(listener);
 }
 
 TEST_F(NetworkProxyTest, AClosedEndpointAcceptsNoMore) {
