@@ -40,6 +40,8 @@ using UnixSocket = net::local::stream_protocol::socket;
 namespace {
 // Refusals remembered for once-per-scope logging; past this many the memory starts over.
 constexpr size_t kMaxRemembered = 10'000;
+// How long the proxy's own short answers (a 503, a 504) may take to write.
+constexpr std::chrono::seconds kReplyTimeout{5};
 }  // namespace
 
 struct NetworkProxy::Impl {
@@ -100,8 +102,13 @@ struct Connection {
     --ep->active;
     --ep->impl.active;
   }
+  // Moves the deadline. The watchdog's timer is armed for the old one: a deadline that comes
+  // sooner (an idle timeout shorter than the request timeout before it) wakes it to re-arm.
   void Deadline(std::chrono::milliseconds from_now) {
-    deadline = std::chrono::steady_clock::now() + from_now;
+    const auto next = std::chrono::steady_clock::now() + from_now;
+    const bool sooner = next < deadline;
+    deadline = next;
+    if (sooner) timer.cancel();
   }
   void Close() {
     closed = true;
@@ -119,6 +126,10 @@ struct Connection {
   net::steady_timer timer;
   std::chrono::steady_clock::time_point deadline;
   bool closed = false;
+  // While resolving and connecting upstream the deadline ends only that step, so that the tool
+  // is told (504) rather than hung up on.
+  bool connecting = false;
+  bool connect_timed_out = false;
   int pumps_done = 0;  // a tunnel closes when both directions have ended
 };
 
@@ -128,7 +139,16 @@ awaitable<void> Watch(std::shared_ptr<Connection> c) {
     error_code ec;
     co_await c->timer.async_wait(net::redirect_error(use_awaitable, ec));
     if (c->closed) break;
-    if (std::chrono::steady_clock::now() >= c->deadline) c->Close();
+    if (std::chrono::steady_clock::now() < c->deadline) continue;
+    if (c->connecting) {
+      c->connecting = false;
+      c->connect_timed_out = true;
+      c->resolver.cancel();
+      c->upstream.close(ec);
+      c->Deadline(kReplyTimeout);  // for the 504
+      continue;
+    }
+    c->Close();
   }
 }
 
@@ -140,6 +160,14 @@ awaitable<void> Reply(Connection& c, http::status status, std::string text) {
   response.prepare_payload();
   error_code ec;
   co_await http::async_write(c.client, response, net::redirect_error(use_awaitable, ec));
+}
+
+awaitable<void> ConnectTimedOut(Connection& c, const std::string& host, uint16_t port) {
+  co_await Reply(c, http::status::gateway_timeout,
+                 "troupe sandbox proxy: cannot connect to " + host + ":" + std::to_string(port) +
+                     " within " + std::to_string(c.ep->impl.limits.connect_timeout.count()) +
+                     " ms\n");
+  c.Close();
 }
 
 awaitable<void> Pump(std::shared_ptr<Connection> c, bool to_upstream) {
@@ -203,9 +231,14 @@ awaitable<void> Serve(std::shared_ptr<Connection> c) {
   }
 
   c->Deadline(limits.connect_timeout);
+  c->connecting = true;
   auto results = co_await c->resolver.async_resolve(target->host, std::to_string(target->port),
                                                     net::redirect_error(use_awaitable, ec));
   if (c->closed) co_return;
+  if (c->connect_timed_out) {
+    co_await ConnectTimedOut(*c, target->host, target->port);
+    co_return;
+  }
   if (ec) {
     co_await Reply(
         *c, http::status::bad_gateway,
@@ -242,6 +275,10 @@ awaitable<void> Serve(std::shared_ptr<Connection> c) {
   }
   co_await net::async_connect(c->upstream, dialable, net::redirect_error(use_awaitable, ec));
   if (c->closed) co_return;
+  if (c->connect_timed_out) {
+    co_await ConnectTimedOut(*c, target->host, target->port);
+    co_return;
+  }
   if (ec) {
     co_await Reply(*c, http::status::bad_gateway,
                    "troupe sandbox proxy: cannot connect to " + target->host + ":" +
@@ -250,6 +287,7 @@ awaitable<void> Serve(std::shared_ptr<Connection> c) {
     co_return;
   }
 
+  c->connecting = false;
   c->Deadline(limits.idle_timeout);
   if (target->tunnel) {
     http::response<http::empty_body> established{http::status::ok, 11};
@@ -290,7 +328,7 @@ awaitable<void> Serve(std::shared_ptr<Connection> c) {
 }
 
 awaitable<void> Refuse(std::shared_ptr<Connection> c, std::string text) {
-  c->Deadline(std::chrono::seconds(5));
+  c->Deadline(kReplyTimeout);
   net::co_spawn(c->ep->impl.io, Watch(c), net::detached);
   co_await Reply(*c, http::status::service_unavailable, std::move(text));
   c->Close();
@@ -310,12 +348,17 @@ awaitable<void> Accept(std::shared_ptr<EndpointState> ep) {
     }
     const ProxyLimits& limits = ep->impl.limits;
     auto c = std::make_shared<Connection>(ep, std::move(client));
-    if (ep->active > limits.max_connections_per_endpoint ||
-        ep->impl.active > limits.max_connections) {
+    // Which cap was hit, so that the message names the limit that holds.
+    std::string cap;
+    if (ep->active > limits.max_connections_per_endpoint) {
+      cap = std::to_string(limits.max_connections_per_endpoint) + " per tool run";
+    } else if (ep->impl.active > limits.max_connections) {
+      cap = std::to_string(limits.max_connections) + " for all tool runs";
+    }
+    if (!cap.empty()) {
       net::co_spawn(
           ep->impl.io,
-          Refuse(c, "troupe sandbox proxy: too many connections at once (at most " +
-                        std::to_string(limits.max_connections_per_endpoint) + " per tool run)\n"),
+          Refuse(c, "troupe sandbox proxy: too many connections at once (at most " + cap + ")\n"),
           net::detached);
       continue;
     }

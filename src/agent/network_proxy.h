@@ -11,8 +11,9 @@
 // A host no pattern allows gets 403 with a body naming it and the config key to change; so does
 // a host whose addresses are all loopback, private or link-local (AddressRefusal in
 // proxy_rules.h): the proxy resolves names itself and dials only the addresses it checked.
-// Limits, because the tool is untrusted: connections per endpoint and in all, request header
-// size, plain-HTTP body size, the time to send a request, to connect, and idle time.
+// Limits, because the tool is untrusted: connections per endpoint and in all (503), request
+// header size (431), plain-HTTP body size (413), the time to send a request (the connection is
+// closed), to resolve and connect upstream (504), and idle time (closed).
 //
 // Thread-safety: Start and Open may be called from any thread; the proxy runs on a thread of
 // its own, so tool traffic never touches the daemon's event loop.

@@ -5,14 +5,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <mutex>
-#include <thread>
 
 #include "agent/sandbox.h"
 #include "agent/tools/tool_test_fixture.h"
-#include "core/testing/http_test_server.h"
+#include "core/testing/threaded_http_test_server.h"
 
 namespace troupe {
 namespace {
@@ -23,18 +20,11 @@ using ::testing::Not;
 class SandboxNetworkTest : public ::testing::Test {
  protected:
   SandboxNetworkTest() {
-    server_ = testing::HttpTestServer::Start(io_).value();
-    server_->SetHandler([](const testing::RecordedRequest& r) {
-      testing::ScriptedResponse response;
-      response.body.emplace_back("page at " + r.target + "\n");
-      return response;
-    });
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~SandboxNetworkTest() override {
-    io_.post([this] { server_.reset(); });
-    work_.reset();
-    thread_.join();
+    server_ = testing::ThreadedHttpTestServer::Start([](const testing::RecordedRequest& r) {
+                testing::ScriptedResponse response;
+                response.body.emplace_back("page at " + r.target + "\n");
+                return response;
+              }).value();
   }
 
   Sandbox MakeSandbox() {
@@ -53,7 +43,7 @@ class SandboxNetworkTest : public ::testing::Test {
     return Sandbox::Create(std::move(policy));
   }
 
-  std::string Loopback() const { return "127.0.0.1:" + std::to_string(server_->port()); }
+  std::string Loopback() const { return server_->HostPort(); }
 
   NetworkAccess AllowList() const {
     return NetworkAccess::Hosts({ParseHostPattern(Loopback()).value()});
@@ -74,11 +64,7 @@ class SandboxNetworkTest : public ::testing::Test {
     return r.ok() ? std::move(r).value() : ProcessResult{};
   }
 
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
-      io_.get_executor()};
-  std::unique_ptr<testing::HttpTestServer> server_;
-  std::thread thread_;
+  std::unique_ptr<testing::ThreadedHttpTestServer> server_;
   troupe::testing::TestDir workspace_;
   std::mutex mu_;
   std::vector<std::string> logged_;
