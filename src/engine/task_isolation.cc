@@ -142,10 +142,13 @@ void TaskManager::StartNextGitWrite(const std::string& repo) {
   next();
 }
 
-void TaskManager::LaunchAsync(const LaunchRequest& request, LaunchDone done) {
+std::string TaskManager::LaunchAsync(const LaunchRequest& request, LaunchDone done) {
   Placement placement;
   Result<TaskView> launched = LaunchPlaced(request, &placement);
-  if (!placement.wanted) return done(std::move(launched));
+  if (!placement.wanted) {
+    done(std::move(launched));
+    return "";
+  }
   const std::string id = placement.task_id;
   auto preparing = std::make_unique<Preparing>();
   preparing->parent_session_id = request.parent_session_id;
@@ -160,6 +163,14 @@ void TaskManager::LaunchAsync(const LaunchRequest& request, LaunchDone done) {
         *made = worktrees->Create(workspace, base, id);
       },
       [this, request, id, made] { OnWorktreeMade(request, id, std::move(*made)); });
+  return id;
+}
+
+void TaskManager::CancelLaunch(const std::string& launch_id, const std::string& why) {
+  auto it = preparing_.find(launch_id);
+  if (it == preparing_.end() || it->second->cancelled) return;
+  it->second->cancelled = true;
+  it->second->why = why;
 }
 
 void TaskManager::OnWorktreeMade(const LaunchRequest& request, const std::string& task_id,

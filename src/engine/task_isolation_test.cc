@@ -8,46 +8,16 @@
 #include "agent/testing/git_repo.h"
 #include "core/testing/test_dir.h"
 #include "engine/engine_test_fixture.h"
+#include "engine/testing/held_executor.h"
 
 namespace troupe {
 namespace {
 
+using testing::HeldExecutor;
 using testing::MakeGitRepo;
 using testing::ReadFileBytes;
 using testing::TestDir;
 using testing::WriteFileBytes;
-
-// A blocking executor whose work waits, held, until the test lets it go: the latch that stands
-// for a slow git. Everything runs on the test's thread, in the order the test chooses.
-class HeldExecutor : public BlockingExecutor {
- public:
-  void Run(std::function<ToolResult()> work, std::function<void(ToolResult)> done) override {
-    held_.push_back({std::move(work), std::move(done)});
-  }
-  size_t held() const { return held_.size(); }
-  // Lets the oldest held work run and delivers its result to the loop.
-  void Release() {
-    Job job = std::move(held_.front());
-    held_.pop_front();
-    job.done(job.work());
-  }
-  void ReleaseAll() {
-    while (!held_.empty()) Release();
-  }
-  // The work runs but its result is never delivered (the process died in between).
-  void RunWithoutDelivering() {
-    Job job = std::move(held_.front());
-    held_.pop_front();
-    (void)job.work();
-  }
-
- private:
-  struct Job {
-    std::function<ToolResult()> work;
-    std::function<void(ToolResult)> done;
-  };
-  std::deque<Job> held_;
-};
 
 class TaskIsolationTest : public EngineTest {
  protected:

@@ -191,10 +191,15 @@ class TaskManager {
   // worktree does. `done` is called exactly once: before this returns when no worktree has to be
   // made, else from a later loop turn, with the view or the error (git's message; Cancelled when
   // the launch was cancelled meanwhile — its parent's tree cancelled, CancelAll of its owner, a
-  // shutdown — and then what was made is removed, branch included). Not called after the
-  // manager is destroyed.
+  // shutdown, CancelLaunch — and then what was made is removed, branch included). Not called
+  // after the manager is destroyed. Returns the id reserved for a launch that needed a worktree,
+  // for CancelLaunch ("" when none was needed; CancelLaunch after `done` does nothing).
   using LaunchDone = std::function<void(Result<TaskView>)>;
-  void LaunchAsync(const LaunchRequest& request, LaunchDone done);
+  std::string LaunchAsync(const LaunchRequest& request, LaunchDone done);
+  // Cancels the launch LaunchAsync is preparing under `launch_id` (its caller gave up, e.g. the
+  // delegate_task tool call was cancelled): it answers Cancelled once git is done, and what git
+  // made is removed. Nothing when that launch has answered already.
+  void CancelLaunch(const std::string& launch_id, const std::string& why);
   // Launches whose worktree is being made now (LaunchAsync), not yet tasks.
   size_t preparing_launches() const { return preparing_.size(); }
   // Launch, then calls `done` once the task is final or `timeout_ms` passed (0 = no timeout).
