@@ -702,6 +702,8 @@ TEST_F(EngineDelegatorWorktreeTest, AForegroundIsolatedDelegationAnswersWithTheR
   ReleaseGit();
   EXPECT_FALSE(answer.has_value()) << "it waits for the task now";
   clock_.AdvanceMs(100);
+  EXPECT_FALSE(answer.has_value()) << "its worktree is being finished";
+  ReleaseGit();  // the finished task's clean-up, off the loop
   ASSERT_TRUE(answer.has_value());
   EXPECT_THAT(answer->content, StartsWith("Task Result\n"));
   EXPECT_THAT(answer->content, HasSubstr("fast done"));
