@@ -120,6 +120,19 @@ class TaskDelegator {
   // with request.session_id, a continuation of that session. Errors of the engine (maxDepth, a
   // busy session, a bad model) pass through unchanged.
   virtual Result<DelegatedTask> Delegate(const DelegateRequest& request) = 0;
+  // Delegate whose answer may come later: a new session in a git worktree is a task only once
+  // git made its worktree, and that runs off the loop. `done` is called exactly once, before
+  // this returns or from a later loop turn (with Cancelled after CancelLaunch). Returns an id for
+  // CancelLaunch while the answer is pending ("" when there is nothing to cancel). The default
+  // answers at once with Delegate.
+  using DelegateDone = std::function<void(Result<DelegatedTask>)>;
+  virtual std::string DelegateLater(const DelegateRequest& request, DelegateDone done) {
+    done(Delegate(request));
+    return "";
+  }
+  // The caller of DelegateLater gave up before its answer: no task is started for it, and
+  // whatever was made for it (a worktree, its branch) is removed. Nothing once it answered.
+  virtual void CancelLaunch(const std::string& launch_id) { (void)launch_id; }
   // NotFound when there is no such task.
   virtual Result<DelegatedTask> Get(const std::string& task_id) = 0;
   // nullopt when there is no such session.

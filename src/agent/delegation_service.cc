@@ -310,8 +310,42 @@ std::unique_ptr<DelegationCall> DelegationService::Run(const DelegationCaller& c
   return nullptr;
 }
 
+// A delegate_task whose launch has not answered yet, then its wait (if it has one).
+struct DelegationService::LaterCall {
+  bool cancelled = false;
+  bool answered = false;
+  std::string launch_id;  // while the launch is pending, for TaskDelegator::CancelLaunch
+  std::unique_ptr<DelegationCall> wait;
+};
+
+// Cancelling it before the launch answered cancels the launch (what git made for it is
+// removed, no task starts); after, it cancels the wait, and the task runs on as any other.
+class DelegationService::LaterCallHandle : public DelegationCall {
+ public:
+  LaterCallHandle(TaskDelegator* delegator, std::shared_ptr<LaterCall> call)
+      : delegator_(delegator), call_(std::move(call)) {}
+  ~LaterCallHandle() override { Cancel(); }
+  void Cancel() override {
+    if (call_->cancelled) return;
+    call_->cancelled = true;
+    if (!call_->answered && !call_->launch_id.empty()) delegator_->CancelLaunch(call_->launch_id);
+    if (call_->wait) call_->wait->Cancel();
+  }
+
+ private:
+  TaskDelegator* delegator_;
+  std::shared_ptr<LaterCall> call_;
+};
+
 Result<DelegatedTask> DelegationService::Launch(const DelegationCaller& caller,
                                                 const DelegateArguments& d) {
+  DelegateRequest request;
+  TROUPE_ASSIGN_OR_RETURN(request, RequestFor(caller, d));
+  return delegator_->Delegate(request);
+}
+
+Result<DelegateRequest> DelegationService::RequestFor(const DelegationCaller& caller,
+                                                      const DelegateArguments& d) {
   if (!d.agent.empty()) {
     if (options_.check_agent) {
       TROUPE_RETURN_IF_ERROR(options_.check_agent(d.agent));
@@ -355,7 +389,7 @@ Result<DelegatedTask> DelegationService::Launch(const DelegationCaller& caller,
   request.max_tokens = d.max_tokens;
   request.max_cost_usd = d.max_cost_usd;
   request.isolation = d.isolation;
-  return delegator_->Delegate(request);
+  return request;
 }
 
 Result<DelegationService::Launched> DelegationService::LaunchCall(const DelegationCaller& caller,
@@ -371,14 +405,44 @@ Result<DelegationService::Launched> DelegationService::LaunchCall(const Delegati
 std::unique_ptr<DelegationCall> DelegationService::DelegateTask(const DelegationCaller& caller,
                                                                 const json& arguments, Done done,
                                                                 const WaitStarted& on_wait) {
-  Result<Launched> launched = LaunchCall(caller, arguments);
-  if (!launched.ok()) {
-    done(Answer::Error(launched.status()));
+  ToolArgs args("delegate_task", arguments);
+  Result<DelegateArguments> parsed = ParseDelegateArguments(args, AgentNames());
+  if (!parsed.ok()) {
+    done(Answer::Error(parsed.status()));
     return nullptr;
   }
-  const DelegatedTask task = launched->task;
-  const bool continued = launched->continued;
-  if (launched->background) {
+  Result<DelegateRequest> request = RequestFor(caller, *parsed);
+  if (!request.ok()) {
+    done(Answer::Error(args.Error(request.status().message())));
+    return nullptr;
+  }
+  // The launch may answer later (a task in a worktree, once git made it): until then a cancel
+  // of this call drops it; after, it reaches the wait that follows, if any.
+  auto later = std::make_shared<LaterCall>();
+  const bool continued = !parsed->session_id.empty();
+  const bool background = parsed->background;
+  later->launch_id = delegator_->DelegateLater(
+      *request,
+      [this, later, caller, continued, background, done, on_wait](Result<DelegatedTask> task) {
+        later->answered = true;
+        if (later->cancelled) return;
+        if (!task.ok()) {
+          return done(Answer::Error(
+              ToolArgs("delegate_task", json::object()).Error(task.status().message())));
+        }
+        later->wait = AnswerLaunch(caller, Launched{*task, continued, background}, done, on_wait);
+        if (later->cancelled && later->wait) later->wait->Cancel();
+      });
+  if (later->answered) return std::move(later->wait);
+  return std::make_unique<LaterCallHandle>(delegator_, later);
+}
+
+std::unique_ptr<DelegationCall> DelegationService::AnswerLaunch(const DelegationCaller& caller,
+                                                                const Launched& launched, Done done,
+                                                                const WaitStarted& on_wait) {
+  const DelegatedTask task = launched.task;
+  const bool continued = launched.continued;
+  if (launched.background) {
     done(LaunchedAnswer(task, continued));
     return nullptr;
   }

@@ -213,6 +213,15 @@ class DelegationService {
   std::unique_ptr<DelegationCall> DelegateTask(const DelegationCaller& caller,
                                                const nlohmann::json& arguments, Done done,
                                                const WaitStarted& on_wait);
+  // What delegate_task answers once its task is launched: at once (background), or its result
+  // after a wait.
+  std::unique_ptr<DelegationCall> AnswerLaunch(const DelegationCaller& caller,
+                                               const Launched& launched, Done done,
+                                               const WaitStarted& on_wait);
+  // Launch's checks: the request to delegate, or the refusal.
+  Result<DelegateRequest> RequestFor(const DelegationCaller& caller, const DelegateArguments& args);
+  struct LaterCall;
+  class LaterCallHandle;
   std::unique_ptr<DelegationCall> Output(const DelegationCaller& caller,
                                          const nlohmann::json& arguments, Done done,
                                          const WaitStarted& on_wait);

@@ -372,5 +372,61 @@ TEST_F(DelegationServiceTest, AForegroundAnswerIsMarkedAndCancellingItsCallDrops
   EXPECT_FALSE(answer.has_value());
 }
 
+// A launch that answers later (a task in a worktree, while git makes it): the call waits for it;
+// a cancel before its answer cancels the launch and nothing is answered; a refused launch is a
+// tool error naming the tool; a foreground call waits for the task once it is launched.
+TEST_F(DelegationServiceTest, ALaunchThatAnswersLaterIsAwaitedAndCancelledThroughTheCall) {
+  delegator_.defer_launches = true;
+  const json isolated = {
+      {"description", "d"}, {"prompt", "p"}, {"agent", "explore"}, {"isolation", "worktree"}};
+  std::optional<DelegationAnswer> answer;
+  auto call = service_.Run(Lead(), "delegate_task", isolated,
+                           [&](DelegationAnswer a) { answer = std::move(a); });
+  ASSERT_NE(call, nullptr);
+  EXPECT_FALSE(answer.has_value());
+  EXPECT_EQ(delegator_.deferred_launches(), 1u);
+  EXPECT_EQ(delegator_.requests.size(), 0u);
+  delegator_.AnswerLaunch();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->kind, Kind::kLaunched) << answer->text;
+  EXPECT_EQ(answer->tasks.at(0).task_id, "bg_1");
+  EXPECT_EQ(delegator_.requests.at(0).isolation, "worktree");
+  EXPECT_EQ(delegator_.requests.at(0).parent_session_id, "ses_lead");
+  call->Cancel();  // after the answer: nothing to cancel
+  EXPECT_TRUE(delegator_.cancelled_launches.empty());
+
+  answer.reset();
+  call = service_.Run(Lead(), "delegate_task", isolated,
+                      [&](DelegationAnswer a) { answer = std::move(a); });
+  call->Cancel();
+  EXPECT_EQ(delegator_.cancelled_launches, std::vector<std::string>{"launch_1"});
+  delegator_.AnswerLaunch(Status::Cancelled("the launch was cancelled"));
+  EXPECT_FALSE(answer.has_value()) << "a cancelled call is not answered";
+  call.reset();
+  EXPECT_EQ(delegator_.cancelled_launches.size(), 1u) << "cancelled once";
+
+  call = service_.Run(Lead(), "delegate_task", isolated,
+                      [&](DelegationAnswer a) { answer = std::move(a); });
+  delegator_.AnswerLaunch(Status::InvalidArgument("not in a git repository: /tmp/x"));
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->kind, Kind::kError);
+  EXPECT_EQ(answer->text, "delegate_task: not in a git repository: /tmp/x");
+
+  answer.reset();
+  json foreground = isolated;
+  foreground["background"] = false;
+  call = service_.Run(Mcp("s1"), "delegate_task", foreground,
+                      [&](DelegationAnswer a) { answer = std::move(a); });
+  delegator_.AnswerLaunch();
+  EXPECT_FALSE(answer.has_value());
+  EXPECT_EQ(delegator_.open_waits(), 1u);
+  delegator_.End("bg_2", "completed", "done in the worktree");
+  clock_.RunDue();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->kind, Kind::kReport);
+  EXPECT_TRUE(answer->foreground);
+  EXPECT_THAT(answer->text, HasSubstr("done in the worktree"));
+}
+
 }  // namespace
 }  // namespace troupe

@@ -16,6 +16,7 @@ std::string TaskWorktreeJson(const TaskWorktree& w) {
   if (!w.commits.empty()) j["commits"] = w.commits;
   if (!w.diff_stat.empty()) j["diffStat"] = w.diff_stat;
   if (!w.finish_error.empty()) j["finishError"] = w.finish_error;
+  if (!w.finishing.empty()) j["finishing"] = w.finishing;
   return j.dump();
 }
 
@@ -43,6 +44,7 @@ Result<TaskWorktree> ParseTaskWorktree(std::string_view text) {
   TROUPE_RETURN_IF_ERROR(text_of("subdir", &w.subdir, false));
   TROUPE_RETURN_IF_ERROR(text_of("diffStat", &w.diff_stat, false));
   TROUPE_RETURN_IF_ERROR(text_of("finishError", &w.finish_error, false));
+  TROUPE_RETURN_IF_ERROR(text_of("finishing", &w.finishing, false));
   w.removed = j.value("removed", false);
   w.auto_committed = j.value("autoCommitted", false);
   if (auto it = j.find("commits"); it != j.end() && it->is_array()) {

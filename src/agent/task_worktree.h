@@ -24,6 +24,10 @@ struct TaskWorktree {
   std::vector<std::string> commits;  // "<short hash> <subject>", oldest first, base..branch
   std::string diff_stat;             // `git diff --stat base branch`
   std::string finish_error;          // why finishing went wrong, if it did
+  // While Finish runs off the loop: the final state the task reaches once it ran ("completed",
+  // "error", "cancelled"); the task's record already holds that state's result and error. A
+  // restart finds it and finishes the task (docs/DESIGN.md "Worktrees").
+  std::string finishing;
 
   // Where the task works: the worktree, or its subdirectory matching the launch workspace.
   std::string workspace() const;

@@ -132,8 +132,10 @@ Result<TaskWorktree> Worktrees::Create(const std::string& workspace, const std::
   return w;
 }
 
+bool Worktrees::Present(const TaskWorktree& w) const { return Exists(w.path) && Exists(w.git_dir); }
+
 Status Worktrees::Ensure(TaskWorktree* w) {
-  if (Exists(w->path) && Exists(w->git_dir)) {
+  if (Present(*w)) {
     w->removed = false;
     return Status::Ok();
   }

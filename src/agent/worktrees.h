@@ -46,6 +46,10 @@ class Worktrees {
   // Makes sure the worktree's directory exists (a continuation after the task's end, a resumed
   // task whose directory is gone): adds it again on its branch. Clears `removed`.
   Status Ensure(TaskWorktree* worktree);
+  // Whether its directory is there, so that Ensure runs no git (a look at the file system only).
+  bool Present(const TaskWorktree& worktree) const;
+  // Removes the worktree's directory and git's entry for it; the branch stays.
+  Status Remove(const TaskWorktree& worktree);
 
   // The task ended: commits what the agent left uncommitted (`commit_message`), records the
   // branch's commits and diff stat, and removes the worktree (the branch stays). Problems are
@@ -69,8 +73,6 @@ class Worktrees {
   Result<std::vector<std::string>> RemoveOrphans(const std::set<std::string>& keep);
 
  private:
-  Status Remove(const TaskWorktree& worktree);
-
   std::string root_;
 };
 

@@ -56,21 +56,9 @@ DelegatedTask DelegatedTaskOf(const TaskView& view, int64_t now_wall_ms) {
   return t;
 }
 
-Result<DelegatedTask> EngineDelegator::Delegate(const DelegateRequest& request) {
-  if (request.parent_session_id.empty() && request.owner.empty()) {
-    return Status::InvalidArgument(
-        "a delegated task needs the session that delegates it, or an owner");
-  }
-  if (!request.call_key.empty() && !request.parent_session_id.empty()) {
-    // A run resumed after a crash replays the tool calls it had not answered: the task that
-    // call started (its launch committed, the answer not) is the answer, not a second task.
-    TaskFilter filter;
-    filter.parent_session_id = request.parent_session_id;
-    filter.parent_call_id = request.call_key;
-    Result<std::vector<TaskView>> started = manager_->List(filter);
-    if (!started.ok()) return started.status();
-    if (!started->empty()) return DelegatedTaskOf(started->front(), clock_->WallMs());
-  }
+namespace {
+
+LaunchRequest LaunchOf(const DelegateRequest& request) {
   LaunchRequest launch;
   launch.description = request.description;
   launch.prompt = request.prompt;
@@ -85,9 +73,60 @@ Result<DelegatedTask> EngineDelegator::Delegate(const DelegateRequest& request) 
   launch.max_tokens = request.max_tokens;
   launch.max_cost_usd = request.max_cost_usd;
   launch.isolation = request.isolation;
-  Result<TaskView> view = manager_->Launch(launch);
+  return launch;
+}
+
+}  // namespace
+
+Result<std::optional<DelegatedTask>> EngineDelegator::Replayed(const DelegateRequest& request) {
+  if (request.parent_session_id.empty() && request.owner.empty()) {
+    return Status::InvalidArgument(
+        "a delegated task needs the session that delegates it, or an owner");
+  }
+  if (!request.call_key.empty() && !request.parent_session_id.empty()) {
+    // A run resumed after a crash replays the tool calls it had not answered: the task that
+    // call started (its launch committed, the answer not) is the answer, not a second task.
+    TaskFilter filter;
+    filter.parent_session_id = request.parent_session_id;
+    filter.parent_call_id = request.call_key;
+    Result<std::vector<TaskView>> started = manager_->List(filter);
+    if (!started.ok()) return started.status();
+    if (!started->empty()) {
+      return std::optional<DelegatedTask>(DelegatedTaskOf(started->front(), clock_->WallMs()));
+    }
+  }
+  return std::optional<DelegatedTask>();
+}
+
+Result<DelegatedTask> EngineDelegator::Delegate(const DelegateRequest& request) {
+  Result<std::optional<DelegatedTask>> replayed = Replayed(request);
+  if (!replayed.ok()) return replayed.status();
+  if (*replayed) return **replayed;
+  Result<TaskView> view = manager_->Launch(LaunchOf(request));
   if (!view.ok()) return view.status();
   return DelegatedTaskOf(*view, clock_->WallMs());
+}
+
+std::string EngineDelegator::DelegateLater(const DelegateRequest& request, DelegateDone done) {
+  Result<std::optional<DelegatedTask>> replayed = Replayed(request);
+  if (!replayed.ok()) {
+    done(replayed.status());
+    return "";
+  }
+  if (*replayed) {
+    done(**replayed);
+    return "";
+  }
+  Clock* clock = clock_;
+  return manager_->LaunchAsync(LaunchOf(request),
+                               [clock, done = std::move(done)](Result<TaskView> view) {
+                                 if (!view.ok()) return done(view.status());
+                                 done(DelegatedTaskOf(*view, clock->WallMs()));
+                               });
+}
+
+void EngineDelegator::CancelLaunch(const std::string& launch_id) {
+  manager_->CancelLaunch(launch_id, "its delegate_task call was cancelled");
 }
 
 Result<DelegatedTask> EngineDelegator::Get(const std::string& task_id) {

@@ -41,6 +41,10 @@ class EngineDelegator : public TaskDelegator {
   // under the same parent, returns the task that call started. Errors of TaskManager::Launch
   // (maxDepth, busy session, bad model) pass through unchanged.
   Result<DelegatedTask> Delegate(const DelegateRequest& request) override;
+  // Delegate through TaskManager::LaunchAsync: a new session in a worktree answers once git made
+  // it, off the loop.
+  std::string DelegateLater(const DelegateRequest& request, DelegateDone done) override;
+  void CancelLaunch(const std::string& launch_id) override;
   Result<DelegatedTask> Get(const std::string& task_id) override;
   Result<std::optional<DelegatedSession>> Session(const std::string& session_id) override;
   // The session's messages as FormatTranscript (agent/task_reports.h) prints them, capped.
@@ -61,6 +65,9 @@ class EngineDelegator : public TaskDelegator {
   Result<std::vector<DelegatedTask>> Children(const std::string& parent_session_id);
 
  private:
+  // The checks before a launch, and the task a replayed call started (nullopt: none).
+  Result<std::optional<DelegatedTask>> Replayed(const DelegateRequest& request);
+
   TaskManager* manager_;
   Clock* clock_;
 };

@@ -3,10 +3,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "agent/delegation_service.h"
 #include "agent/delegation_tools.h"
 #include "agent/message_codec.h"
+#include "agent/testing/git_repo.h"
+#include "agent/worktrees.h"
+#include "core/testing/test_dir.h"
 #include "engine/engine_test_fixture.h"
+#include "engine/testing/held_executor.h"
 
 namespace troupe {
 namespace {
@@ -572,6 +578,177 @@ TEST_F(EngineDelegatorTest, AThousandDelegationsStopAtTheSpawnCapWithToolErrors)
   ASSERT_TRUE(bad.has_value());
   EXPECT_TRUE(bad->is_error);
   EXPECT_THAT(bad->content, HasSubstr("`max_cost_usd` must be an amount of USD above 0"));
+}
+
+}  // namespace
+}  // namespace troupe
+
+namespace troupe {
+namespace {
+
+// delegate_task with isolation "worktree" while git is slow: git runs on the blocking executor
+// (held here until the test lets it go), and the tool answers once the worktree exists.
+class EngineDelegatorWorktreeTest : public EngineDelegatorTest {
+ protected:
+  void SetUp() override {
+    testing::MakeGitRepo(repo_, {{"notes.txt", "one\n"}});
+    TaskManagerOptions options;
+    options.default_workspace = repo_;
+    options.worktrees = &worktrees_;
+    options.blocking = &held_;
+    Start(std::move(options));
+    ASSERT_TRUE(AddDelegationTools(&tools_, delegator_.get()).ok());
+  }
+
+  // The lead's tool `name` started with `args`; its answer lands in `*result` (the tools answer
+  // on a later loop turn: this runs what is due now).
+  std::unique_ptr<ToolRun> StartTool(const std::string& name, const nlohmann::json& args,
+                                     std::optional<ToolResult>* result,
+                                     const std::string& workspace = "") {
+    ToolContext context = LeadToolContext();
+    context.workspace_root = workspace.empty() ? repo_ : workspace;
+    auto run = (*tools_.Lookup(name))->Start(args, context, [result](ToolResult x) { *result = x; });
+    clock_.AdvanceMs(0);
+    return run;
+  }
+
+  // Lets the oldest held git work run, and the loop turn that follows.
+  void ReleaseGit() {
+    held_.Release();
+    clock_.AdvanceMs(0);
+  }
+
+  static nlohmann::json Isolated(const std::string& prompt, bool background = true) {
+    return {{"description", "isolated " + prompt},
+            {"prompt", prompt},
+            {"agent", "explore"},
+            {"isolation", "worktree"},
+            {"background", background}};
+  }
+
+  std::vector<std::string> WorktreesLeft() {
+    std::vector<std::string> left;
+    const std::string root = dir_.File("data/worktrees");
+    if (!std::filesystem::exists(root)) return left;
+    for (const auto& entry : std::filesystem::directory_iterator(root))
+      left.push_back(entry.path().string());
+    return left;
+  }
+
+  std::string TroupeBranches() {
+    Result<std::string> branches = RunGitOk(repo_, {"branch", "--list", "troupe/*"});
+    EXPECT_TRUE(branches.ok());
+    return branches.ok() ? *branches : "?";
+  }
+
+  testing::TestDir dir_;
+  std::string repo_ = dir_.File("repo");
+  Worktrees worktrees_{dir_.File("data/worktrees")};
+  testing::HeldExecutor held_;
+  ToolSet tools_;
+};
+
+TEST_F(EngineDelegatorWorktreeTest, TheEngineServesOthersWhileGitMakesADelegatedWorktree) {
+  std::optional<ToolResult> isolated;
+  std::unique_ptr<ToolRun> call = StartTool("delegate_task", Isolated("in my worktree"), &isolated);
+  // git is held: no answer, no task, yet.
+  EXPECT_FALSE(isolated.has_value());
+  EXPECT_EQ(held_.held(), 1u);
+  EXPECT_EQ(manager_->preparing_launches(), 1u);
+  EXPECT_TRUE(delegator_->Children(lead_session_)->empty());
+
+  // Meanwhile the lead delegates without isolation, that child runs and completes, and the
+  // lead's other tools answer.
+  std::optional<ToolResult> plain;
+  auto plain_call =
+      StartTool("delegate_task",
+                {{"description", "Quick look"}, {"prompt", "fast"}, {"agent", "explore"}}, &plain);
+  ASSERT_TRUE(plain.has_value());
+  ASSERT_FALSE(plain->is_error) << plain->content;
+  clock_.AdvanceMs(100);
+  ASSERT_EQ(delegator_->Children(lead_session_)->size(), 1u);
+  const std::string fast = delegator_->Children(lead_session_)->front().task_id;
+  EXPECT_EQ(StateOf(fast), TaskState::kCompleted);
+  std::optional<ToolResult> output;
+  auto output_call = StartTool("background_output", {{"task_id", fast}}, &output);
+  ASSERT_TRUE(output.has_value());
+  EXPECT_THAT(output->content, HasSubstr("fast done"));
+  EXPECT_FALSE(isolated.has_value());
+
+  ReleaseGit();  // git made the worktree: now the task exists, and the tool answers
+  ASSERT_TRUE(isolated.has_value());
+  ASSERT_FALSE(isolated->is_error) << isolated->content;
+  EXPECT_THAT(isolated->content, StartsWith("Background task launched.\n\nTask ID: bg_"));
+  EXPECT_EQ(manager_->preparing_launches(), 0u);
+  auto children = delegator_->Children(lead_session_);
+  ASSERT_EQ(children->size(), 2u);
+  // Its id was reserved when the launch began, so it sorts first.
+  const std::string id = (*children)[0].task_id;
+  EXPECT_EQ((*children)[1].task_id, fast);
+  EXPECT_THAT(isolated->content, HasSubstr(id));
+  EXPECT_EQ(StateOf(id), TaskState::kRunning);
+  Result<TaskWorktree> w = ParseTaskWorktree(ViewOf(id).task.worktree_json);
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  EXPECT_EQ(w->branch, "troupe/" + id);
+  EXPECT_EQ(w->path, dir_.File("data/worktrees/" + id));
+  EXPECT_TRUE(std::filesystem::exists(w->path + "/notes.txt"));
+}
+
+// A foreground delegation waits for the result after its set-up, as without isolation.
+TEST_F(EngineDelegatorWorktreeTest, AForegroundIsolatedDelegationAnswersWithTheResult) {
+  std::optional<ToolResult> answer;
+  auto call = StartTool("delegate_task", Isolated("fast", false), &answer);
+  EXPECT_FALSE(answer.has_value());
+  ReleaseGit();
+  EXPECT_FALSE(answer.has_value()) << "it waits for the task now";
+  clock_.AdvanceMs(100);
+  EXPECT_FALSE(answer.has_value()) << "its worktree is being finished";
+  ReleaseGit();  // the finished task's clean-up, off the loop
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_THAT(answer->content, StartsWith("Task Result\n"));
+  EXPECT_THAT(answer->content, HasSubstr("fast done"));
+  EXPECT_THAT(answer->content, HasSubstr("Worktree: branch troupe/"));
+}
+
+// A cancel during set-up — of the tool call alone, or of the calling task (which cancels what
+// its session delegated) — starts no task and leaves neither a worktree nor a branch.
+TEST_F(EngineDelegatorWorktreeTest, CancellingTheCallOrTheCallerDuringSetUpLeavesNothing) {
+  std::optional<ToolResult> dropped;
+  std::unique_ptr<ToolRun> dropped_call = StartTool("delegate_task", Isolated("dropped"), &dropped);
+  std::optional<ToolResult> orphaned;
+  std::unique_ptr<ToolRun> orphaned_call =
+      StartTool("delegate_task", Isolated("orphaned"), &orphaned);
+  EXPECT_EQ(manager_->preparing_launches(), 2u);
+  dropped_call->Cancel();
+  ASSERT_TRUE(manager_->Cancel(lead_).ok());
+  EXPECT_EQ(StateOf(lead_), TaskState::kCancelled);
+  held_.ReleaseAll();  // both worktrees made, then removed there too
+  clock_.AdvanceMs(0);
+  EXPECT_EQ(held_.held(), 0u);
+  EXPECT_FALSE(dropped.has_value()) << "a cancelled call is not answered";
+  ASSERT_TRUE(orphaned.has_value());
+  EXPECT_TRUE(orphaned->is_error);
+  EXPECT_THAT(orphaned->content, HasSubstr("were removed"));
+  EXPECT_EQ(manager_->preparing_launches(), 0u);
+  EXPECT_TRUE(delegator_->Children(lead_session_)->empty());
+  EXPECT_EQ(WorktreesLeft(), std::vector<std::string>{});
+  EXPECT_EQ(TroupeBranches(), "");
+}
+
+TEST_F(EngineDelegatorWorktreeTest, AFailedSetUpGivesTheModelGitsError) {
+  const std::string plain_dir = dir_.File("plain");
+  std::filesystem::create_directories(plain_dir);
+  std::optional<ToolResult> refused;
+  auto call = StartTool("delegate_task", Isolated("x"), &refused, plain_dir);
+  EXPECT_FALSE(refused.has_value());
+  held_.ReleaseAll();
+  clock_.AdvanceMs(0);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_TRUE(refused->is_error);
+  EXPECT_THAT(refused->content, StartsWith("delegate_task: "));
+  EXPECT_THAT(refused->content, HasSubstr("not in a git repository"));
+  EXPECT_TRUE(delegator_->Children(lead_session_)->empty());
+  EXPECT_EQ(manager_->preparing_launches(), 0u);
 }
 
 }  // namespace

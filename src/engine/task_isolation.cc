@@ -142,10 +142,13 @@ void TaskManager::StartNextGitWrite(const std::string& repo) {
   next();
 }
 
-void TaskManager::LaunchAsync(const LaunchRequest& request, LaunchDone done) {
+std::string TaskManager::LaunchAsync(const LaunchRequest& request, LaunchDone done) {
   Placement placement;
   Result<TaskView> launched = LaunchPlaced(request, &placement);
-  if (!placement.wanted) return done(std::move(launched));
+  if (!placement.wanted) {
+    done(std::move(launched));
+    return "";
+  }
   const std::string id = placement.task_id;
   auto preparing = std::make_unique<Preparing>();
   preparing->parent_session_id = request.parent_session_id;
@@ -160,6 +163,14 @@ void TaskManager::LaunchAsync(const LaunchRequest& request, LaunchDone done) {
         *made = worktrees->Create(workspace, base, id);
       },
       [this, request, id, made] { OnWorktreeMade(request, id, std::move(*made)); });
+  return id;
+}
+
+void TaskManager::CancelLaunch(const std::string& launch_id, const std::string& why) {
+  auto it = preparing_.find(launch_id);
+  if (it == preparing_.end() || it->second->cancelled) return;
+  it->second->cancelled = true;
+  it->second->why = why;
 }
 
 void TaskManager::OnWorktreeMade(const LaunchRequest& request, const std::string& task_id,
@@ -218,10 +229,58 @@ Status TaskManager::ReopenWorktree(Active* a) {
   return Status::Ok();
 }
 
-void TaskManager::FinishWorktree(TaskRecord* t) {
+bool TaskManager::ReopenWorktreeLater(Active* a) {
+  if (options_.blocking == nullptr || options_.worktrees == nullptr) return false;
+  Result<TaskWorktree> worktree = ParseTaskWorktree(a->rec.worktree_json);
+  if (!worktree.ok() || options_.worktrees->Present(*worktree)) return false;
+  auto reopened = std::make_shared<TaskWorktree>(*worktree);
+  auto status = std::make_shared<Status>(Status::Internal("not run"));
+  Worktrees* worktrees = options_.worktrees;
+  RunGitWrite(
+      worktree->repo, a->rec.id,
+      [reopened, status, worktrees] { *status = worktrees->Ensure(&*reopened); },
+      [this, id = a->rec.id, attempt = a->rec.attempt, reopened, status] {
+        OnWorktreeReopened(id, attempt, *status, *reopened);
+      });
+  return true;
+}
+
+void TaskManager::OnWorktreeReopened(const std::string& task_id, int attempt, const Status& status,
+                                     const TaskWorktree& worktree) {
+  BatchScope batch(this);
+  auto it = active_.find(task_id);
+  const bool waiting = it != active_.end() && it->second->rec.attempt == attempt &&
+                       it->second->rec.state == TaskState::kRunning && !it->second->finishing &&
+                       it->second->run == nullptr;
+  if (!waiting) {
+    // It ended meanwhile (a cancel, a time-out, a shutdown): nobody works in the directory git
+    // added; it goes (the branch stays), and a resumed task adds it again.
+    if (status.ok()) {
+      Worktrees* worktrees = options_.worktrees;
+      RunGitWrite(
+          worktree.repo, "", [worktrees, worktree] { (void)worktrees->Remove(worktree); }, [] {});
+    }
+    return;
+  }
+  Active* a = it->second.get();
+  if (!status.ok()) {
+    Transition(
+        a, TaskState::kError,
+        status.WithContext(fmt::format("reopening the worktree of branch {}", worktree.branch))
+            .message(),
+        "");
+    return;
+  }
+  a->rec.worktree_json = TaskWorktreeJson(worktree);
+  a->workspace = worktree.workspace();
+  RunAgent(a);
+}
+
+void TaskManager::FinishWorktree(TaskRecord* t, bool run_git) {
   Result<TaskWorktree> worktree = ParseTaskWorktree(t->worktree_json);
   if (!worktree.ok() || options_.worktrees == nullptr) return;
-  if (!worktree->removed) {
+  worktree->finishing.clear();
+  if (run_git && !worktree->removed) {
     options_.worktrees->Finish(&*worktree, fmt::format("troupe: {} (task {}, {})", t->description,
                                                        t->id, TaskStateName(t->state)));
   }
@@ -229,6 +288,58 @@ void TaskManager::FinishWorktree(TaskRecord* t) {
   if (t->state == TaskState::kCompleted) {
     t->result += (t->result.empty() ? "" : "\n\n") + WorktreeSummary(*worktree);
   }
+}
+
+bool TaskManager::FinishWorktreeLater(Active* a, TaskState to, const std::string& error,
+                                      const std::string& result) {
+  TaskRecord& t = a->rec;
+  if (options_.blocking == nullptr || options_.worktrees == nullptr || t.worktree_json.empty() ||
+      a->worktree_finished) {
+    return false;
+  }
+  Result<TaskWorktree> worktree = ParseTaskWorktree(t.worktree_json);
+  if (!worktree.ok() || worktree->removed) return false;
+  // The model is done: nothing of it runs any more, and its slot goes to the next task now.
+  a->finishing = true;
+  if (a->run) a->run->Cancel();
+  a->run.reset();
+  a->pending_timer.Cancel();
+  a->ttl_timer.Cancel();
+  a->stale_timer.Cancel();
+  scheduler_.Release(a->ticket);
+  // What the final state will be is stored with the record (still running), so a daemon that
+  // dies meanwhile finishes it on its restart (Recover) instead of running the model again.
+  worktree->finishing = TaskStateName(to);
+  t.worktree_json = TaskWorktreeJson(*worktree);
+  t.error = error;
+  t.result = result;
+  t.finished_at_ms = clock_->WallMs();
+  auto stored = std::make_shared<const TaskRecord>(t);
+  (void)Write([stored](Store* st) { return st->UpdateTask(*stored); }, stored);
+  auto finished = std::make_shared<TaskWorktree>(*worktree);
+  Worktrees* worktrees = options_.worktrees;
+  const std::string message =
+      fmt::format("troupe: {} (task {}, {})", t.description, t.id, TaskStateName(to));
+  RunGitWrite(
+      worktree->repo, t.id,
+      [finished, worktrees, message] { worktrees->Finish(&*finished, message); },
+      [this, id = t.id, to, finished] { OnWorktreeFinished(id, to, std::move(*finished)); });
+  return true;
+}
+
+void TaskManager::OnWorktreeFinished(const std::string& task_id, TaskState to,
+                                     TaskWorktree finished) {
+  BatchScope batch(this);
+  auto it = active_.find(task_id);
+  if (it == active_.end() || !it->second->finishing) return;
+  Active* a = it->second.get();
+  finished.finishing.clear();
+  a->rec.worktree_json = TaskWorktreeJson(finished);
+  a->finishing = false;
+  a->worktree_finished = true;  // Transition's FinishWorktree only adds the summary now
+  const std::string error = a->rec.error;
+  const std::string result = a->rec.result;
+  Transition(a, to, error, result);
 }
 
 namespace {

@@ -8,46 +8,16 @@
 #include "agent/testing/git_repo.h"
 #include "core/testing/test_dir.h"
 #include "engine/engine_test_fixture.h"
+#include "engine/testing/held_executor.h"
 
 namespace troupe {
 namespace {
 
+using testing::HeldExecutor;
 using testing::MakeGitRepo;
 using testing::ReadFileBytes;
 using testing::TestDir;
 using testing::WriteFileBytes;
-
-// A blocking executor whose work waits, held, until the test lets it go: the latch that stands
-// for a slow git. Everything runs on the test's thread, in the order the test chooses.
-class HeldExecutor : public BlockingExecutor {
- public:
-  void Run(std::function<ToolResult()> work, std::function<void(ToolResult)> done) override {
-    held_.push_back({std::move(work), std::move(done)});
-  }
-  size_t held() const { return held_.size(); }
-  // Lets the oldest held work run and delivers its result to the loop.
-  void Release() {
-    Job job = std::move(held_.front());
-    held_.pop_front();
-    job.done(job.work());
-  }
-  void ReleaseAll() {
-    while (!held_.empty()) Release();
-  }
-  // The work runs but its result is never delivered (the process died in between).
-  void RunWithoutDelivering() {
-    Job job = std::move(held_.front());
-    held_.pop_front();
-    (void)job.work();
-  }
-
- private:
-  struct Job {
-    std::function<ToolResult()> work;
-    std::function<void(ToolResult)> done;
-  };
-  std::deque<Job> held_;
-};
 
 class TaskIsolationTest : public EngineTest {
  protected:
@@ -262,6 +232,7 @@ TEST_F(TaskIsolationTest, TheEngineServesOthersWhileAWorktreeIsBeingMade) {
   EXPECT_EQ(order, expected);
 
   ASSERT_TRUE(runner_.Finish(id, RunOutcome::Completed("edited")));
+  held_.Release();  // its worktree finished off the loop too
   EXPECT_EQ(StateOf(id), TaskState::kCompleted);
   EXPECT_EQ(*RunGitOk(repo_, {"show", "troupe/" + id + ":notes.txt"}), "in my worktree\n");
 
@@ -399,6 +370,152 @@ TEST_F(TaskIsolationTest, AShutdownDuringSetUpLaunchesNothingAndACrashLeavesAnOr
   EXPECT_FALSE(std::filesystem::exists(removed->front()));
   EXPECT_FALSE(crashed->has_value());
   EXPECT_TRUE(workspaces_.empty());
+}
+
+// The end of an isolated task: its model is done, so its slot goes to the next task at once;
+// git commits, summarises and removes its worktree off the loop; only then does the task reach
+// its final state — once, with the summary in its result and one completion notice. A cancel
+// meanwhile does not change how it ends.
+TEST_F(TaskIsolationTest, AnEndingTaskReleasesItsSlotAndEndsOnceGitFinishedItsWorktree) {
+  TaskManagerOptions options = HeldOptions();
+  options.limits.model_concurrency = {{"mock/m", 1}};
+  Build(std::move(options));
+  auto launched = LaunchLater(Isolated("the change"));
+  held_.Release();
+  ASSERT_TRUE(launched->has_value() && (*launched)->ok());
+  const std::string id = (**launched)->task.id;
+  std::filesystem::create_directories(dir_.File("elsewhere"));
+  LaunchRequest next_request = Req("next");
+  next_request.workspace = dir_.File("elsewhere");
+  const std::string next = LaunchOk(next_request);
+  EXPECT_EQ(StateOf(next), TaskState::kPending);  // the one slot is the isolated task's
+  std::optional<bool> watched;
+  ASSERT_TRUE(
+      manager_
+          ->Watch({id}, WaitMode::kAll, 0,
+                  [&](const std::vector<TaskView>&, bool timed_out) { watched = timed_out; })
+          .ok());
+
+  ASSERT_TRUE(runner_.Finish(id, RunOutcome::Completed("edited notes")));
+  // The model is done: the slot went to the next task; the isolated one is finishing.
+  EXPECT_EQ(StateOf(next), TaskState::kRunning);
+  TaskView finishing = ViewOf(id);
+  EXPECT_EQ(finishing.task.state, TaskState::kRunning);
+  EXPECT_TRUE(finishing.finishing);
+  EXPECT_EQ(held_.held(), 1u);
+  EXPECT_FALSE(watched.has_value());
+  EXPECT_TRUE(std::filesystem::exists(dir_.File("data/worktrees/" + id)));
+  EXPECT_TRUE((*store_->ListNotificationsForTask(id)).empty());
+  // A cancel (the task's own, its owner's) while it finishes does not change how it ends.
+  Result<TaskView> cancelled = manager_->Cancel(id, "too late");
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_TRUE(cancelled->finishing);
+  manager_->CancelAll("nobody");
+
+  held_.Release();  // git committed, summarised and removed it
+  EXPECT_EQ(held_.held(), 0u);
+  TaskView view = ViewOf(id);
+  EXPECT_EQ(view.task.state, TaskState::kCompleted);
+  EXPECT_FALSE(view.finishing);
+  EXPECT_NE(view.task.result.find("edited notes\n\nWorktree: branch troupe/" + id),
+            std::string::npos)
+      << view.task.result;
+  TaskWorktree w = WorktreeOf(id);
+  EXPECT_TRUE(w.removed);
+  EXPECT_EQ(w.finishing, "");
+  EXPECT_EQ(w.commits.size(), 1u);
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("data/worktrees/" + id)));
+  EXPECT_EQ(*RunGitOk(repo_, {"show", "troupe/" + id + ":notes.txt"}), "the change\n");
+  ASSERT_TRUE(watched.has_value());
+  EXPECT_FALSE(*watched);
+  EXPECT_EQ((*store_->ListNotificationsForTask(id)).size(), 1u);
+  int completed_events = 0;
+  for (const RecordedEvent& e : events_) {
+    if (e.task_id == id && e.kind == EngineEvent::Kind::kState && e.to == TaskState::kCompleted)
+      ++completed_events;
+  }
+  EXPECT_EQ(completed_events, 1);
+}
+
+// A daemon killed while a task's worktree is being finished: the task was stored as running
+// with the end it was finishing for, so the restart finishes it — not the model again — and the
+// start-up's orphan removal has nothing left to remove. Before git ran, or after.
+TEST_F(TaskIsolationTest, AKillWhileFinishingLeavesTheRestartToFinishTheTask) {
+  const std::string db = dir_.File("troupe.db");
+  for (const bool git_ran : {false, true}) {
+    SCOPED_TRACE(git_ran ? "git ran, the daemon died before it heard" : "killed before git ran");
+    manager_.reset();
+    store_.reset();
+    workspaces_.clear();
+    Build(HeldOptions(), db);
+    ASSERT_TRUE(manager_->Recover().ok());
+    auto launched = LaunchLater(Isolated(git_ran ? "second" : "first"));
+    held_.Release();
+    ASSERT_TRUE(launched->has_value() && (*launched)->ok());
+    const std::string id = (**launched)->task.id;
+    ASSERT_TRUE(runner_.Finish(id, RunOutcome::Failed("gave up")));
+    EXPECT_TRUE(ViewOf(id).finishing);
+    if (git_ran) held_.RunWithoutDelivering();
+    held_.Forget();    // what had not run dies with the daemon
+    manager_.reset();  // kill -9
+    store_.reset();
+    workspaces_.clear();
+    Build(Options(), db);
+    ASSERT_TRUE(manager_->Recover().ok());
+    EXPECT_TRUE(workspaces_.empty()) << "the model does not run again";
+    TaskView view = ViewOf(id);
+    EXPECT_EQ(view.task.state, TaskState::kError);
+    EXPECT_EQ(view.task.error, "gave up");
+    TaskWorktree w = WorktreeOf(id);
+    EXPECT_TRUE(w.removed);
+    EXPECT_EQ(w.finishing, "");
+    EXPECT_EQ(*RunGitOk(repo_, {"show", "troupe/" + id + ":notes.txt"}),
+              std::string(git_ran ? "second" : "first") + "\n");
+    EXPECT_EQ((*store_->ListNotificationsForTask(id)).size(), 1u);
+    Result<std::vector<std::string>> removed = manager_->RemoveOrphanedWorktrees();
+    ASSERT_TRUE(removed.ok());
+    EXPECT_TRUE(removed->empty());
+  }
+}
+
+// A continuation's worktree (removed when the session's previous task ended) is added again off
+// the loop: the run starts once it is there. A cancel meanwhile removes what git added; the
+// branch stays.
+TEST_F(TaskIsolationTest, AContinuationReopensItsWorktreeOffTheLoop) {
+  Build(HeldOptions());
+  auto launched = LaunchLater(Isolated("turn one"));
+  held_.Release();
+  ASSERT_TRUE(launched->has_value() && (*launched)->ok());
+  const std::string id = (**launched)->task.id;
+  const std::string session = (**launched)->task.session_id;
+  const std::string path = dir_.File("data/worktrees/" + id);
+  ASSERT_TRUE(runner_.Finish(id, RunOutcome::Completed("1")));
+  held_.Release();
+  ASSERT_EQ(StateOf(id), TaskState::kCompleted);
+  ASSERT_FALSE(std::filesystem::exists(path));
+
+  Result<TaskView> next = manager_->Continue(session, "turn two");
+  ASSERT_TRUE(next.ok()) << next.status().message();
+  EXPECT_EQ(next->task.state, TaskState::kRunning);
+  EXPECT_EQ(workspaces_.size(), 1u) << "no run before its worktree is there";
+  EXPECT_EQ(held_.held(), 1u);
+  held_.Release();
+  ASSERT_EQ(workspaces_.size(), 2u);
+  EXPECT_EQ(workspaces_[1], path);
+  ASSERT_TRUE(runner_.Finish(next->task.id, RunOutcome::Completed("2")));
+  held_.Release();
+  EXPECT_EQ(StateOf(next->task.id), TaskState::kCompleted);
+  EXPECT_EQ(WorktreeOf(next->task.id).commits.size(), 2u);
+
+  Result<TaskView> third = manager_->Continue(session, "turn three");
+  ASSERT_TRUE(third.ok()) << third.status().message();
+  ASSERT_TRUE(manager_->Cancel(third->task.id, "changed my mind").ok());
+  EXPECT_EQ(StateOf(third->task.id), TaskState::kCancelled);
+  held_.ReleaseAll();  // git added it, then removes it: nobody works there
+  EXPECT_EQ(workspaces_.size(), 2u);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_EQ(TroupeBranches(), "  troupe/" + id + "\n");
+  EXPECT_EQ(WorktreeOf(third->task.id).commits.size(), 0u);
 }
 
 }  // namespace

@@ -308,6 +308,26 @@ void TaskManager::StartRun(Active* a) {
   });
   a->stale_timer.Start(a->stale_timeout_ms, [this, id] { OnStaleCheck(id); });
 
+  if (a->workspace.empty()) {  // recovered tasks: only the store knows
+    if (auto s = store_->GetSession(a->rec.session_id); s.ok() && *s)
+      a->workspace = (*s)->workspace;
+  }
+  if (!a->rec.worktree_json.empty()) {
+    // Removed when the session's previous task ended: git adds it again off the loop, and the
+    // run starts once it is there (OnWorktreeReopened).
+    if (ReopenWorktreeLater(a)) return;
+    Status reopened = ReopenWorktree(a);
+    if (!reopened.ok()) {
+      Transition(a, TaskState::kError, reopened.message(), "");
+      return;
+    }
+  }
+  RunAgent(a);
+}
+
+void TaskManager::RunAgent(Active* a) {
+  const std::string id = a->rec.id;
+  const int attempt = a->rec.attempt;
   RunRequest request;
   request.task_id = id;
   request.session_id = a->rec.session_id;
@@ -317,17 +337,6 @@ void TaskManager::StartRun(Active* a) {
   request.prompt = a->rec.prompt;
   request.attempt = attempt;
   request.depth = a->rec.depth;
-  if (a->workspace.empty()) {  // recovered tasks: only the store knows
-    if (auto s = store_->GetSession(a->rec.session_id); s.ok() && *s)
-      a->workspace = (*s)->workspace;
-  }
-  if (!a->rec.worktree_json.empty()) {
-    Status reopened = ReopenWorktree(a);
-    if (!reopened.ok()) {
-      Transition(a, TaskState::kError, reopened.message(), "");
-      return;
-    }
-  }
   request.workspace = a->workspace;
   RunCallbacks callbacks;
   callbacks.progress = [this, id, attempt](const ProgressUpdate& u) { OnProgress(id, attempt, u); };
@@ -393,7 +402,7 @@ void TaskManager::OnFinish(const std::string& task_id, int attempt, RunOutcome o
   auto it = active_.find(task_id);
   if (it == active_.end()) return;
   Active* a = it->second.get();
-  if (a->rec.state != TaskState::kRunning || a->rec.attempt != attempt) return;
+  if (a->rec.state != TaskState::kRunning || a->rec.attempt != attempt || a->finishing) return;
   a->run.reset();  // finished: nothing to cancel any more
   if (!outcome.ok && !outcome.fallback_model.empty() && !shutting_down_) {
     return FallBack(a, outcome);  // engine/model_fallback.cc
@@ -408,6 +417,12 @@ void TaskManager::OnFinish(const std::string& task_id, int attempt, RunOutcome o
 
 void TaskManager::Transition(Active* a, TaskState to, const std::string& error,
                              const std::string& result) {
+  // Its model is done and its end decided: only the worktree's finish ends it now.
+  if (a->finishing) return;
+  if (IsFinal(to) && a->rec.state == TaskState::kRunning &&
+      FinishWorktreeLater(a, to, error, result)) {
+    return;
+  }
   TaskRecord& t = a->rec;
   const TaskState from = t.state;
   const int64_t now = clock_->WallMs();
@@ -424,7 +439,7 @@ void TaskManager::Transition(Active* a, TaskState to, const std::string& error,
     t.error = error;
     t.result = result;
   }
-  if (IsFinal(to) && !t.worktree_json.empty()) FinishWorktree(&t);
+  if (IsFinal(to) && !t.worktree_json.empty()) FinishWorktree(&t, !a->worktree_finished);
   EngineEvent event;
   // On failure the engine goes on in memory (slots must not leak): the write is kept and saved
   // when the store works again (engine/store_writes.cc).
@@ -446,7 +461,7 @@ void TaskManager::Transition(Active* a, TaskState to, const std::string& error,
   owned->stale_timer.Cancel();
   // Hands the slot to the next waiter, which may start running before this returns; then its
   // tree's room (tree_max_running) to the tree's next held task.
-  scheduler_.Release(owned->ticket);
+  scheduler_.Release(owned->ticket);  // (nothing when FinishWorktreeLater released it)
   AdmitHeld(owned->rec.root_session_id);
   if (options_.wake_idle_parents && IsFinal(to) && !owned->rec.parent_session_id.empty()) {
     MaybeWakeParent(owned->rec.parent_session_id, to);
@@ -613,6 +628,7 @@ TaskView TaskManager::ViewOf(const Active& a) const {
   TaskView view;
   view.task = a.rec;
   view.pool = scheduler_.PoolOf(a.ticket);
+  view.finishing = a.finishing;
   if (a.held) {
     DescribeHeld(a, &view);
   } else if (a.rec.state == TaskState::kPending) {

@@ -109,6 +109,9 @@ struct TaskView {
   int queue_position = 0;             // 1-based while pending and queued
   std::string waiting_reason;         // why it is pending
   int64_t last_activity_wall_ms = 0;  // last progress (running only)
+  // Running, but its model is done: its worktree is being finished (committed, summarised,
+  // removed) off the loop, and then it reaches its final state (docs/DESIGN.md "Worktrees").
+  bool finishing = false;
 };
 
 // The line that announces a finished task in its completion notice (the outbox row), e.g.
@@ -191,10 +194,15 @@ class TaskManager {
   // worktree does. `done` is called exactly once: before this returns when no worktree has to be
   // made, else from a later loop turn, with the view or the error (git's message; Cancelled when
   // the launch was cancelled meanwhile — its parent's tree cancelled, CancelAll of its owner, a
-  // shutdown — and then what was made is removed, branch included). Not called after the
-  // manager is destroyed.
+  // shutdown, CancelLaunch — and then what was made is removed, branch included). Not called
+  // after the manager is destroyed. Returns the id reserved for a launch that needed a worktree,
+  // for CancelLaunch ("" when none was needed; CancelLaunch after `done` does nothing).
   using LaunchDone = std::function<void(Result<TaskView>)>;
-  void LaunchAsync(const LaunchRequest& request, LaunchDone done);
+  std::string LaunchAsync(const LaunchRequest& request, LaunchDone done);
+  // Cancels the launch LaunchAsync is preparing under `launch_id` (its caller gave up, e.g. the
+  // delegate_task tool call was cancelled): it answers Cancelled once git is done, and what git
+  // made is removed. Nothing when that launch has answered already.
+  void CancelLaunch(const std::string& launch_id, const std::string& why);
   // Launches whose worktree is being made now (LaunchAsync), not yet tasks.
   size_t preparing_launches() const { return preparing_.size(); }
   // Launch, then calls `done` once the task is final or `timeout_ms` passed (0 = no timeout).
@@ -360,6 +368,8 @@ class TaskManager {
   void FallBack(Active* a, const RunOutcome& outcome);
   void OnGrant(Ticket ticket);
   void StartRun(Active* a);
+  // The agent's run of `a` (running, its workspace ready) is started on the runner.
+  void RunAgent(Active* a);
   void OnProgress(const std::string& task_id, int attempt, const ProgressUpdate& update);
   void OnFinish(const std::string& task_id, int attempt, RunOutcome outcome);
   void OnStaleCheck(const std::string& task_id);
@@ -431,7 +441,21 @@ class TaskManager {
                    std::function<void()> done);
   void StartNextGitWrite(const std::string& repo);
   Status ReopenWorktree(Active* a);
-  void FinishWorktree(TaskRecord* task);
+  // When the worktree of `a` (running, about to start its run) is gone and there is an
+  // executor: adds it again there, then starts the run (RunAgent). False when ReopenWorktree must
+  // run inline (no git needed, or no executor).
+  bool ReopenWorktreeLater(Active* a);
+  void OnWorktreeReopened(const std::string& task_id, int attempt, const Status& status,
+                          const TaskWorktree& worktree);
+  // Finishes the worktree of `task` (which reached a final state) inline — unless `run_git` is
+  // false: it was finished off the loop already — and adds its summary to a completed result.
+  void FinishWorktree(TaskRecord* task, bool run_git = true);
+  // When the running task `a` has a worktree to finish and there is an executor: releases its
+  // slot, stores what its final state will be, and finishes the worktree there; the task then
+  // moves `to` its final state (Transition). False when it must be finished inline instead.
+  bool FinishWorktreeLater(Active* a, TaskState to, const std::string& error,
+                           const std::string& result);
+  void OnWorktreeFinished(const std::string& task_id, TaskState to, TaskWorktree finished);
   // See TaskManagerOptions::wake_idle_parents (engine/parent_wakeup.cc).
   void MaybeWakeParent(const std::string& parent_session_id, TaskState child_state);
 

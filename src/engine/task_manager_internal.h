@@ -32,6 +32,10 @@ struct TaskManager::Active {
   // Pending outside the scheduler: its tree is at budgets.tree_max_running (it waits in the
   // tree's `held` queue, engine/tree_running_cap.cc).
   bool held = false;
+  // Its model is done and its worktree is being finished off the loop (FinishWorktreeLater):
+  // it ends — and nothing else ends it — once that is done. Its slot is released already.
+  bool finishing = false;
+  bool worktree_finished = false;  // by FinishWorktreeLater: the final state adds its summary only
 };
 
 struct TaskManager::Tree {

@@ -6,6 +6,20 @@
 
 namespace troupe {
 
+namespace {
+
+// The final state a task was finishing its worktree for (FinishWorktreeLater), if it was.
+std::optional<TaskState> FinishingState(const TaskRecord& t) {
+  if (t.worktree_json.empty() || IsFinal(t.state)) return std::nullopt;
+  Result<TaskWorktree> worktree = ParseTaskWorktree(t.worktree_json);
+  if (!worktree.ok() || worktree->finishing.empty()) return std::nullopt;
+  std::optional<TaskState> end = ParseTaskState(worktree->finishing);
+  if (!end || !IsFinal(*end)) return std::nullopt;
+  return end;
+}
+
+}  // namespace
+
 // Moves a task that is not in the engine (only in the store) to `to` and announces it.
 Status TaskManager::Restate(TaskRecord* t, TaskState to, const std::string& error) {
   const TaskState from = t->state;
@@ -41,6 +55,13 @@ Status TaskManager::Recover() {
   TROUPE_ASSIGN_OR_RETURN(tasks, store_->ListTasks(filter));
   // In launch order, so queues keep their FIFO order across the restart.
   for (TaskRecord& t : tasks) {
+    if (std::optional<TaskState> end = FinishingState(t)) {
+      // Its model was done and its end decided; troupe stopped while its worktree was being
+      // finished. Finish it now (on the loop: nothing is served yet) and end it as decided.
+      const std::string error = t.error;
+      TROUPE_RETURN_IF_ERROR(Restate(&t, *end, error));
+      continue;
+    }
     if (t.state == TaskState::kRunning) {
       // Its run died with the process that ran it.
       TROUPE_RETURN_IF_ERROR(

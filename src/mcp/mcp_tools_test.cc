@@ -4,12 +4,17 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "agent/message_codec.h"
+#include "agent/testing/git_repo.h"
+#include "agent/worktrees.h"
+#include "core/testing/test_dir.h"
 #include "engine/engine_test_fixture.h"
+#include "engine/testing/held_executor.h"
 #include "engine/testing/test_scripts.h"
 #include "mcp/mcp_wait_progress.h"
 #include "mcp/testing/mcp_engine_test.h"
@@ -678,6 +683,53 @@ TEST_F(McpToolsTest, DestroyingTheToolsDropsPendingWaits) {
   clock_.AdvanceMs(5000);
   EXPECT_EQ(out->calls, 0);
   calls_.back()->Cancel();  // harmless after the tools are gone
+}
+
+// delegate_task with isolation over MCP: the call answers once git made the worktree (held here)
+// and the tools answer others meanwhile; a call cancelled before that answer leaves neither a
+// task nor a worktree nor a branch.
+TEST_F(McpToolsTest, AnIsolatedDelegationAnswersOnceGitMadeItsWorktree) {
+  testing::TestDir dir;
+  const std::string repo = dir.File("repo");
+  testing::MakeGitRepo(repo, {{"notes.txt", "one\n"}});
+  Worktrees worktrees(dir.File("data/worktrees"));
+  testing::HeldExecutor held;
+  ForgetCalls();
+  tools_.reset();
+  TaskManagerOptions options;
+  options.default_workspace = repo;
+  options.worktrees = &worktrees;
+  options.blocking = &held;
+  Build(options);
+  EngineMcpToolsOptions mcp;
+  mcp.default_workspace = repo;
+  tools_ = std::make_unique<EngineMcpTools>(&clock_, manager_.get(), &catalog_, mcp);
+  const json isolated = {
+      {"description", "d"}, {"prompt", "p"}, {"agent", "explore"}, {"isolation", "worktree"}};
+
+  auto first = Begin("s1", "delegate_task", isolated);
+  EXPECT_EQ(first->calls, 0);
+  EXPECT_EQ(held.held(), 1u);
+  EXPECT_FALSE(Now("s1", "background_list", json::object()).is_error);
+  held.Release();
+  ASSERT_EQ(first->calls, 1);
+  ASSERT_FALSE(first->result.is_error) << Answer(first->result);
+  const std::string id = first->result.structured.value("task_id", "");
+  ASSERT_FALSE(id.empty());
+  EXPECT_TRUE(std::filesystem::exists(dir.File("data/worktrees/" + id + "/notes.txt")));
+
+  auto dropped = Begin("s1", "delegate_task", isolated);
+  calls_.back()->Cancel();
+  held.ReleaseAll();
+  EXPECT_EQ(dropped->calls, 0);
+  std::vector<std::string> left;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.File("data/worktrees")))
+    left.push_back(entry.path().filename().string());
+  EXPECT_EQ(left, std::vector<std::string>{id});
+  EXPECT_EQ(*RunGitOk(repo, {"branch", "--list", "troupe/*"}), "+ troupe/" + id + "\n");
+  ForgetCalls();
+  tools_.reset();  // before the worktrees and the executor it uses
+  manager_.reset();
 }
 
 }  // namespace

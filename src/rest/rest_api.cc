@@ -31,6 +31,9 @@ using json = nlohmann::json;
 constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8";
 // GET /v1/pools lists at most this many of a pool's waiting tasks (`queued` counts them all).
 constexpr size_t kShownWaiters = 100;
+// How long a cancel's answer waits for the cancelled task's worktree to be finished (git's
+// commit and removal: about a second); after that it answers with the task still finishing.
+constexpr int64_t kCancelFinishWaitMs = 60'000;
 
 // The "store" object of GET /v1/health: whether the database takes writes, and since when not.
 json StoreHealthJson(const StoreHealth& h) {
@@ -106,6 +109,7 @@ struct RestApi::Impl {
     TaskManager::WatchId watch = 0;
     bool many = false;  // POST /v1/wait: {"tasks": [...]}; else {"task": {...}}
     std::vector<std::string> ids;
+    std::string cancelled_was;  // a cancel's answer, once the task's worktree is finished
   };
 
   RestApiDeps deps;
@@ -141,7 +145,7 @@ struct RestApi::Impl {
                 std::optional<int64_t> wait_ms, Result<TaskView> view);
   void List(HttpExchange& ex);
   void GetTask(const std::shared_ptr<HttpExchange>& ex, const std::string& id);
-  void CancelTask(HttpExchange& ex, const std::string& id);
+  void CancelTask(const std::shared_ptr<HttpExchange>& ex, const std::string& id);
   void CancelAll(HttpExchange& ex);
   void Wait(const std::shared_ptr<HttpExchange>& ex);
   void Session(HttpExchange& ex, const std::string& id);
@@ -154,8 +158,9 @@ struct RestApi::Impl {
   void Shutdown(HttpExchange& ex);
 
   // Registers a long poll over `ids`; answered by FinishWait, Shutdown, or dropped by ClientLeft.
+  // With `cancelled_was`, it answers as a cancel does (the state before it).
   void StartWait(const std::shared_ptr<HttpExchange>& ex, std::vector<std::string> ids,
-                 WaitMode mode, int64_t timeout_ms, bool many);
+                 WaitMode mode, int64_t timeout_ms, bool many, std::string cancelled_was = "");
   void FinishWait(uint64_t key, const std::vector<TaskView>& views, bool timed_out);
   void ClientLeft(uint64_t key);
   void AnswerWait(PendingWait& wait, const std::vector<TaskView>& views, bool timed_out);
@@ -242,7 +247,7 @@ void RestApi::Impl::Dispatch(const std::shared_ptr<HttpExchange>& ex, Route rout
     case Route::kTask:
       return GetTask(ex, id);
     case Route::kTaskCancel:
-      return CancelTask(*ex, id);
+      return CancelTask(ex, id);
     case Route::kWait:
       return Wait(ex);
     case Route::kSession:
@@ -384,7 +389,9 @@ void RestApi::Impl::GetTask(const std::shared_ptr<HttpExchange>& ex, const std::
   StartWait(ex, {id}, WaitMode::kAll, *wait.value(), /*many=*/false);
 }
 
-void RestApi::Impl::CancelTask(HttpExchange& ex, const std::string& id) {
+void RestApi::Impl::CancelTask(const std::shared_ptr<HttpExchange>& exchange,
+                               const std::string& id) {
+  HttpExchange& ex = *exchange;
   const ApiRequest& req = ex.request();
   if (auto e = CheckBodyType(req)) return Fail(ex, *e);
   Parsed<CancelBody> body = ParseCancelBody(req.body);
@@ -393,6 +400,12 @@ void RestApi::Impl::CancelTask(HttpExchange& ex, const std::string& id) {
   if (!before.ok()) return Fail(ex, ApiErrorFromStatus(before.status()));
   Result<TaskView> after = deps.manager->Cancel(id, body->reason);
   if (!after.ok()) return Fail(ex, ApiErrorFromStatus(after.status()));
+  if (after->finishing) {
+    // Stopped, and its worktree is being finished off the loop: the answer names the final
+    // state, the branch and the commits, so it waits (the loop does not) until they are known.
+    return StartWait(exchange, {id}, WaitMode::kAll, kCancelFinishWaitMs, /*many=*/false,
+                     std::string(TaskStateName(before->task.state)));
+  }
   Reply(ex, 200,
         json{{"task", TaskJson(*after, Now(), TaskJsonMode::kFull)},
              {"was", std::string(TaskStateName(before->task.state))}});
@@ -627,7 +640,8 @@ void RestApi::Impl::Shutdown(HttpExchange& ex) {
 }
 
 void RestApi::Impl::StartWait(const std::shared_ptr<HttpExchange>& ex, std::vector<std::string> ids,
-                              WaitMode mode, int64_t timeout_ms, bool many) {
+                              WaitMode mode, int64_t timeout_ms, bool many,
+                              std::string cancelled_was) {
   const uint64_t key = next_wait++;
   Result<TaskManager::WatchId> watch = deps.manager->Watch(
       ids, mode, timeout_ms, [this, key](const std::vector<TaskView>& views, bool timed_out) {
@@ -639,6 +653,7 @@ void RestApi::Impl::StartWait(const std::shared_ptr<HttpExchange>& ex, std::vect
   wait.watch = *watch;
   wait.many = many;
   wait.ids = std::move(ids);
+  wait.cancelled_was = std::move(cancelled_was);
   ex->OnClose([this, key] { ClientLeft(key); });
   if (ex->closed()) ClientLeft(key);  // gone before it could be told to call back
 }
@@ -670,6 +685,11 @@ void RestApi::Impl::AnswerWait(PendingWait& wait, const std::vector<TaskView>& v
   if (views.empty()) {
     return Fail(*wait.exchange, Internal(fmt::format("task {} could not be read",
                                                      wait.ids.empty() ? "" : wait.ids[0])));
+  }
+  if (!wait.cancelled_was.empty()) {
+    return Reply(*wait.exchange, 200,
+                 json{{"task", TaskJson(views.front(), now, TaskJsonMode::kFull)},
+                      {"was", wait.cancelled_was}});
   }
   Reply(*wait.exchange, 200,
         json{{"task", TaskDetailJson(views.front(), now)}, {"timed_out", timed_out}});

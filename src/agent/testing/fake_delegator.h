@@ -43,6 +43,28 @@ class FakeDelegator : public TaskDelegator {
     return t;
   }
 
+  // With defer_launches, the answer waits until AnswerLaunch (as a launch in a worktree waits
+  // for git); otherwise at once.
+  std::string DelegateLater(const DelegateRequest& request, DelegateDone done) override {
+    if (!defer_launches) return TaskDelegator::DelegateLater(request, std::move(done));
+    const std::string id = "launch_" + std::to_string(deferred_.size() + 1);
+    deferred_.push_back({id, request, std::move(done)});
+    return id;
+  }
+
+  void CancelLaunch(const std::string& launch_id) override {
+    cancelled_launches.push_back(launch_id);
+  }
+
+  // Answers the oldest deferred launch: with `error`, or with the task launched now.
+  void AnswerLaunch(const Status& error = Status::Ok()) {
+    Deferred d = std::move(deferred_.front());
+    deferred_.erase(deferred_.begin());
+    if (!error.ok()) return d.done(error);
+    d.done(Delegate(d.request));
+  }
+  size_t deferred_launches() const { return deferred_.size(); }
+
   Result<DelegatedTask> Get(const std::string& task_id) override {
     auto it = tasks_.find(task_id);
     if (it == tasks_.end()) return Status::NotFound("task " + task_id + " does not exist");
@@ -154,10 +176,19 @@ class FakeDelegator : public TaskDelegator {
   Status fail_delegate;
   Status transcript_error;
   std::string launch_state = "running";
+  bool defer_launches = false;
+  std::vector<std::string> cancelled_launches;
   std::set<uint64_t> cancelled_waits;
   int64_t last_wait_timeout_ms = -1;
 
  private:
+  struct Deferred {
+    std::string id;
+    DelegateRequest request;
+    DelegateDone done;
+  };
+  std::vector<Deferred> deferred_;
+
   struct Waiter {
     std::vector<std::string> ids;
     bool all;
