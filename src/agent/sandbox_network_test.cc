@@ -33,7 +33,8 @@ class SandboxNetworkTest : public ::testing::Test {
     policy.proxy_allows_loopback_for_tests = true;
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
     // The bridge is this build's own binary: sanitized, it reserves terabytes of shadow memory at
-    // start, which the address-space limit (RLIMIT_AS) refuses. The limit is tested elsewhere.
+    // start, which the address-space limit (RLIMIT_AS) refuses. The limit itself is tested with
+    // bash (SandboxUnavailableTest).
     policy.limits.memory_mb = 0;
 #endif
     policy.log_refusal = [this](const std::string& scope, const std::string& message) {

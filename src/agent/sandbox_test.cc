@@ -258,7 +258,7 @@ TEST(SandboxUnavailableTest, ModeNoneRunsWithACleanEnvironmentAndLimits) {
   EXPECT_TRUE(sandbox.available());
   setenv("ANTHROPIC_API_KEY", "sk-ant-not-for-tools", 1);
   ProcessOptions o;
-  o.argv = {"bash", "-c", "env; ulimit -t"};
+  o.argv = {"bash", "-c", "env; ulimit -t; ulimit -v"};
   Result<ProcessOptions> wrapped = sandbox.Wrap(o, "/tmp");
   unsetenv("ANTHROPIC_API_KEY");
   ASSERT_TRUE(wrapped.ok());
@@ -266,7 +266,8 @@ TEST(SandboxUnavailableTest, ModeNoneRunsWithACleanEnvironmentAndLimits) {
   Result<ProcessResult> r = RunProcess(*wrapped);
   ASSERT_TRUE(r.ok());
   EXPECT_THAT(r->out.Text(), Not(HasSubstr("sk-ant-not-for-tools")));
-  EXPECT_THAT(r->out.Text(), HasSubstr("\n900\n"));
+  // The default limits: 900 s of CPU, and 16 GiB of address space (ulimit -v counts KiB).
+  EXPECT_THAT(r->out.Text(), HasSubstr("\n900\n16777216\n"));
 }
 
 TEST(FindExecutableTest, SkipsEmptyAndRelativeEntries) {
